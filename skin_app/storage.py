@@ -48,6 +48,14 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX scans_by_profile ON scans(profile_id, taken_at);
     """,
+    # 2: ingredient shelf and unknown-ingredient log (owned by the ingredients feature)
+    """
+    SELECT 1;
+    """,
+    # 3: routines, schedules and their done/skipped log (owned by the reminders feature)
+    """
+    SELECT 1;
+    """,
 ]
 
 
