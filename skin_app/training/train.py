@@ -1,0 +1,265 @@
+"""Trains the six-channel UNet-ResNet34 on a pack made by ``pack.py`` (PyTorch; GPU if present).
+
+    python -m skin_app.training.train --pack packs/train_384.npz --out runs/r1 --minutes 7
+    python -m skin_app.training.train --pack packs/train_384.npz --out runs/r1 --minutes 7 --resume
+
+Loss, per channel and per sample, only where that sample's dataset labels the channel:
+  * code 0/1 pixels: weighted binary cross-entropy + soft Dice (thin, rare targets need Dice);
+  * code 2 pixels (inside a detection box: "the target is somewhere in here"): multiple-instance
+    loss: the top ``WEAK_FRACTION[channel]`` share of the box's pixels should be positive, the rest
+    of the box is left free;
+  * code 255: ignored.
+Batches mix the datasets with fixed shares (``DATASET_SHARE``), so small sets are seen often.
+Augmentation runs on the GPU and keeps labels aligned: flips (our six channels have no left/right
+variants, so a flip needs no channel swap), rotation, scale, shift, colour, white balance, gamma,
+blur and noise. Training stops after ``--minutes``; checkpoints every minute; ``--resume`` continues.
+Outputs: ``ckpt.pt`` (resumable), ``weights_part*.npz`` (Keras-layout arrays for ``export.py``),
+``log.jsonl`` and ``val_torch.json`` (a quick GPU-side check; the real metrics come from evaluate.py).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from skin_app.training.pack import read_pack
+from skin_app.training.torch_unet import UnetResNet34, keras_weight_arrays
+
+CHANNELS = ("face_skin", "eye", "acne", "flek", "wrinkle", "panda_eye")
+POS_WEIGHT = torch.tensor([1.0, 2.0, 4.0, 4.0, 4.0, 2.0])
+CHANNEL_WEIGHT = torch.tensor([1.0, 1.0, 1.5, 1.0, 1.5, 1.0])
+WEAK_FRACTION = torch.tensor([0.0, 0.0, 0.0, 0.0, 0.12, 0.35])
+DATASET_SHARE = {
+    "celebamask_mini": 0.17, "fasseg_frontal02": 0.03, "helen_68lm": 0.08, "acne04v2_512": 0.25,
+    "gjain_wrinkle_darkcircle": 0.14, "gjain_freckle_acne": 0.11, "javad71_wrinkle_boxes": 0.15,
+    "darkcircle_boxes": 0.04, "seed_tiff": 0.10,
+}
+
+
+def load_pack_tensors(path: Path, split: str | None):
+    rows = [r for r in read_pack(path) if split is None or r[2] == split]
+    images = torch.from_numpy(np.stack([r[3] for r in rows])).permute(0, 3, 1, 2).contiguous()
+    codes = torch.from_numpy(np.stack([r[4] for r in rows])).contiguous()
+    datasets = [r[0] for r in rows]
+    names = [r[1] for r in rows]
+    return images, codes, datasets, names
+
+
+def sampling_weights(datasets: list[str]) -> torch.Tensor:
+    counts: dict[str, int] = {}
+    for d in datasets:
+        counts[d] = counts.get(d, 0) + 1
+    share_total = sum(DATASET_SHARE.get(d, 0.05) for d in counts)
+    return torch.tensor([DATASET_SHARE.get(d, 0.05) / share_total / counts[d] for d in datasets])
+
+
+def augment(img: torch.Tensor, codes: torch.Tensor, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """img uint8 (B,3,S,S), codes uint8 (B,6,S,S) on the device -> float image 0-255, uint8 codes."""
+    b, _, s, _ = img.shape
+    dev = img.device
+    r = lambda *shape: torch.rand(*shape, generator=gen, device=dev)  # noqa: E731
+    angle = (r(b) - 0.5) * 2 * math.radians(18)
+    scale = torch.exp((r(b) - 0.5) * 2 * math.log(1.3))
+    flip = torch.where(r(b) < 0.5, -1.0, 1.0)
+    tx, ty = (r(b) - 0.5) * 0.16, (r(b) - 0.5) * 0.16
+    cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
+    theta = torch.stack([torch.stack([cos * flip, -sin, tx], 1), torch.stack([sin * flip, cos, ty], 1)], 1)
+    grid = F.affine_grid(theta, (b, 3, s, s), align_corners=False)
+    x = F.grid_sample(img.float(), grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    c = F.grid_sample(codes.float() + 1, grid, mode="nearest", padding_mode="zeros", align_corners=False) - 1
+    c = torch.where(c < 0, torch.full_like(c, 255), c).to(torch.uint8)
+    # Photometric: brightness, contrast, saturation, white balance, gamma.
+    x = x / 255.0
+    gray = x.mean(1, keepdim=True)
+    sat = (0.6 + 0.8 * r(b)).view(b, 1, 1, 1)
+    x = gray + (x - gray) * sat
+    mean = x.mean((1, 2, 3), keepdim=True)
+    x = mean + (x - mean) * (0.7 + 0.6 * r(b)).view(b, 1, 1, 1)
+    x = x * (0.6 + 0.8 * r(b)).view(b, 1, 1, 1) * (0.9 + 0.2 * r(b, 3)).view(b, 3, 1, 1)
+    x = x.clamp(0, 1) ** torch.exp((r(b) - 0.5) * 0.5).view(b, 1, 1, 1)
+    blur = (r(b) < 0.15).view(b, 1, 1, 1)
+    x = torch.where(blur, F.avg_pool2d(x, 3, 1, 1), x)
+    noisy = (r(b) < 0.3).view(b, 1, 1, 1)
+    x = torch.where(noisy, x + torch.randn(x.shape, generator=gen, device=dev) * 0.02 * r(b).view(b, 1, 1, 1), x)
+    return (x.clamp(0, 1) * 255.0), c
+
+
+def masked_loss(logits: torch.Tensor, codes: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
+    logits = logits.float()
+    dev = logits.device
+    pos = codes == 1
+    neg = codes == 0
+    weak = codes == 2
+    lab = (pos | neg).float()
+    target = pos.float()
+    pw = POS_WEIGHT.to(dev).view(1, -1, 1, 1)
+    bce = F.binary_cross_entropy_with_logits(logits, target, reduction="none")
+    w = lab * torch.where(pos, pw, torch.ones_like(pw))
+    per_ch_bce = (w * bce).sum((0, 2, 3)) / lab.sum((0, 2, 3)).clamp_min(1.0)
+    p = torch.sigmoid(logits)
+    inter = (p * target * lab).sum((0, 2, 3))
+    denom = (p * lab).sum((0, 2, 3)) + target.sum((0, 2, 3))
+    # Dice only where the batch holds positives of that channel (otherwise it only pushes to zero).
+    has_pos = target.sum((0, 2, 3)) > 0
+    dice = torch.where(has_pos, 1 - (2 * inter + 1) / (denom + 1), torch.zeros_like(inter))
+    labelled = lab.sum((0, 2, 3)) > 0
+    cw = CHANNEL_WEIGHT.to(dev)
+    loss = ((per_ch_bce + dice) * cw * labelled).sum()
+    # Multiple-instance loss inside boxes.
+    mil_terms = []
+    wf = WEAK_FRACTION.to(dev)
+    counts = weak.sum((2, 3))
+    for bi, ci in torch.nonzero(counts > 0).tolist():
+        n = int(counts[bi, ci])
+        k = max(1, int(n * float(wf[ci])))
+        vals = logits[bi, ci][weak[bi, ci]]
+        top = torch.topk(vals, k).values
+        mil_terms.append(F.binary_cross_entropy_with_logits(top, torch.ones_like(top)))
+    mil = torch.stack(mil_terms).mean() if mil_terms else logits.sum() * 0
+    loss = loss + 0.5 * mil
+    stats = {f"bce_{CHANNELS[i]}": float(per_ch_bce[i]) for i in range(6) if labelled[i]}
+    stats.update({f"dice_{CHANNELS[i]}": float(dice[i]) for i in range(6) if has_pos[i]})
+    stats["mil"] = float(mil)
+    return loss, stats
+
+
+@torch.no_grad()
+def quick_validation(model, images, codes, datasets, device, batch: int = 16) -> list[dict]:
+    """IoU on labelled pixels per dataset and channel (threshold 0.5). A GPU-side sanity check only."""
+    model.eval()
+    acc: dict[tuple[str, str], list[float]] = {}
+    for i in range(0, len(images), batch):
+        x = images[i:i + batch].to(device).float()
+        c = codes[i:i + batch].to(device)
+        with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
+            pred = torch.sigmoid(model(x).float()) > 0.5
+        for j in range(x.shape[0]):
+            for ch in range(6):
+                lab = (c[j, ch] == 0) | (c[j, ch] == 1)
+                if not lab.any():
+                    continue
+                t = (c[j, ch] == 1) & lab
+                pr = pred[j, ch] & lab
+                key = (datasets[i + j], CHANNELS[ch])
+                a = acc.setdefault(key, [0.0, 0.0])
+                a[0] += float((t & pr).sum())
+                a[1] += float((t | pr).sum())
+    model.train()
+    return [{"dataset": d, "target": ch, "iou": v[0] / max(v[1], 1.0)} for (d, ch), v in sorted(acc.items())]
+
+
+def save_keras_weights(model: UnetResNet34, out: Path, parts: int = 4) -> None:
+    arrays = keras_weight_arrays(model)
+    keys = list(arrays)
+    for p in range(parts):
+        np.savez(out / f"weights_part{p}.npz", **{k: arrays[k] for k in keys[p::parts]})
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--pack", type=Path, required=True)
+    ap.add_argument("--val-pack", type=Path)
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--minutes", type=float, default=7.0)
+    ap.add_argument("--batch", type=int, default=24)
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (0: time only)")
+    ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--seed", type=int, default=0)
+    a = ap.parse_args(argv)
+    a.out.mkdir(parents=True, exist_ok=True)
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    torch.backends.cudnn.benchmark = True
+    torch.backends.cuda.matmul.allow_tf32 = True
+    torch.backends.cudnn.allow_tf32 = True
+    t_load = time.time()
+    images, codes, datasets, _ = load_pack_tensors(a.pack, "train")
+    weights = sampling_weights(datasets)
+    images, codes = images.to(device), codes.to(device)
+    print(f"loaded {len(datasets)} training samples in {time.time() - t_load:.1f}s on {device}", flush=True)
+
+    torch.manual_seed(a.seed)
+    model = UnetResNet34().to(device).to(memory_format=torch.channels_last)
+    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=a.lr, weight_decay=1e-4)
+    step, elapsed = 0, 0.0
+    ckpt_path = a.out / "ckpt.pt"
+    if a.resume and ckpt_path.exists():
+        ck = torch.load(ckpt_path, map_location=device)
+        model.load_state_dict(ck["model"])
+        opt.load_state_dict(ck["opt"])
+        step, elapsed = ck["step"], ck["elapsed"]
+        print(f"resumed at step {step}, {elapsed:.0f}s trained", flush=True)
+    budget = a.minutes * 60
+    gen = torch.Generator(device=device)
+    gen.manual_seed(a.seed + step)
+    log = open(a.out / "log.jsonl", "a")
+    start = time.time() - elapsed
+    last_ckpt = time.time()
+    model.train()
+    while True:
+        elapsed = time.time() - start
+        if elapsed >= budget or (a.max_steps and step >= a.max_steps):
+            break
+        progress = elapsed / budget
+        lr = a.lr * min(1.0, (step + 1) / 200) * 0.5 * (1 + math.cos(math.pi * progress))
+        for g in opt.param_groups:
+            g["lr"] = lr
+        idx = torch.multinomial(weights, a.batch, replacement=True).to(device)
+        x, c = augment(images[idx], codes[idx], gen)
+        x = x.contiguous(memory_format=torch.channels_last)
+        with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
+            logits = model(x)
+        loss, stats = masked_loss(logits, c)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+        opt.step()
+        step += 1
+        if step % 50 == 0 or step == 1:
+            rec = {"step": step, "elapsed": round(elapsed, 1), "lr": lr, "loss": float(loss), **stats}
+            log.write(json.dumps(rec) + "\n")
+            log.flush()
+            print(json.dumps(rec), flush=True)
+        if time.time() - last_ckpt > 60:
+            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
+                        "elapsed": time.time() - start}, ckpt_path)
+            last_ckpt = time.time()
+    # Re-estimate batch-norm statistics on clean (unaugmented) batches: training ran on augmented
+    # colours, and the running means lag behind the last weights.
+    bn_recalibrate(model, images, weights, device)
+    torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "elapsed": elapsed}, ckpt_path)
+    save_keras_weights(model, a.out)
+    summary = {"steps": step, "seconds": round(elapsed, 1), "samples_seen": step * a.batch}
+    if a.val_pack and a.val_pack.exists():
+        vi, vc, vd, _ = load_pack_tensors(a.val_pack, "val")
+        summary["val_torch"] = quick_validation(model, vi, vc, vd, device)
+    (a.out / "summary.json").write_text(json.dumps(summary, indent=1))
+    print(json.dumps(summary), flush=True)
+
+
+@torch.no_grad()
+def bn_recalibrate(model, images, weights, device, batches: int = 40, batch: int = 32) -> None:
+    for m in model.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.reset_running_stats()
+            m.momentum = None     # cumulative average over the recalibration batches
+    model.train()
+    gen = torch.Generator().manual_seed(1)
+    for _ in range(batches):
+        idx = torch.multinomial(weights, batch, replacement=True, generator=gen).to(device)
+        x = images[idx].float().contiguous(memory_format=torch.channels_last)
+        with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
+            model(x)
+    model.eval()
+
+
+if __name__ == "__main__":
+    main()
