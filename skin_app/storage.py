@@ -58,7 +58,7 @@ MIGRATIONS: list[str] = [
     # 3: routines, schedules and their done/skipped log (owned by the reminders feature)
     """
     CREATE TABLE routines (
-        id            INTEGER PRIMARY KEY,
+        id            INTEGER PRIMARY KEY AUTOINCREMENT,
         profile_id    INTEGER NOT NULL REFERENCES profiles(id) ON DELETE CASCADE,
         name          TEXT NOT NULL,
         kind          TEXT NOT NULL CHECK (kind IN ('once', 'daily', 'weekdays', 'every_n_days')),
@@ -74,7 +74,7 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX routines_by_profile ON routines(profile_id);
     CREATE TABLE routine_steps (
-        id            INTEGER PRIMARY KEY,
+        id            INTEGER PRIMARY KEY AUTOINCREMENT,
         routine_id    INTEGER NOT NULL REFERENCES routines(id) ON DELETE CASCADE,
         position      INTEGER NOT NULL,
         text          TEXT NOT NULL,
@@ -289,7 +289,8 @@ class Storage:
 
     # -- routines ---------------------------------------------------------------------------------
     # Owned by the reminders feature (skin_app/reminders.py holds the rules; this only stores them).
-    # A step may name a shelf product by text and id; there is deliberately no foreign key to the
+    # Ids are AUTOINCREMENT: a deleted routine or step never lends its id (the .ics UID, a mark) to a
+    # new one. A step may name a shelf product by text and id; there is deliberately no foreign key to the
     # shelf table, so a step stays readable when the product is removed from the shelf.
     def create_routine(self, profile_id: int, routine: "Routine") -> "Routine":
         """Validates and stores a new routine with its steps; returns it with ids filled in."""
