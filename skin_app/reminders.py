@@ -715,6 +715,20 @@ def parse_steps(text: str) -> list[Step]:
     return steps
 
 
+def carry_step_ids(old: Sequence[Step], new: Sequence[Step]) -> tuple[Step, ...]:
+    """``new`` steps with the ids of ``old`` steps of the same text (first unused match), so editing
+    the list as text keeps the done/skipped marks of the steps that stayed."""
+    free: dict[str, list[int]] = {}
+    for st in old:
+        if st.id is not None:
+            free.setdefault(st.text.casefold(), []).append(st.id)
+    out = []
+    for st in new:
+        ids = free.get(clean_name(st.text).casefold())
+        out.append(replace(st, id=ids.pop(0) if ids else None))
+    return tuple(out)
+
+
 def format_steps(steps: Sequence[Step]) -> str:
     """The inverse of :func:`parse_steps`."""
     return "\n".join(st.text + (f" | {st.product_name}" if st.product_name else "") for st in steps)

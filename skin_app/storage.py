@@ -293,16 +293,22 @@ class Storage:
     # new one. A step may name a shelf product by text and id; there is deliberately no foreign key to the
     # shelf table, so a step stays readable when the product is removed from the shelf.
     def create_routine(self, profile_id: int, routine: "Routine") -> "Routine":
-        """Validates and stores a new routine with its steps; returns it with ids filled in."""
+        """Validates and stores a new routine with its steps; returns it with ids filled in.
+        ``routine.created_at`` (aware) is kept when given, so the app's clock decides; else now."""
         from skin_app.reminders import validate
         routine = validate(routine)
         now = _utc_now()
+        created = now
+        if routine.created_at is not None:
+            if routine.created_at.utcoffset() is None:
+                raise ValueError("created_at must be a time-zone-aware datetime.")
+            created = routine.created_at.astimezone(timezone.utc).isoformat(timespec="seconds")
         with self.transaction() as conn:
             cur = conn.execute(
                 "INSERT INTO routines(profile_id, name, kind, time_of_day, timezone, start_date, end_date, "
                 "weekdays, interval_days, alert_minutes, created_at, updated_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (profile_id, *_routine_columns(routine), now, now),
+                (profile_id, *_routine_columns(routine), created, now),
             )
             routine_id = int(cur.lastrowid)
             for position, step in enumerate(routine.steps):

@@ -222,3 +222,10 @@ def test_two_handles_on_one_file_see_each_others_marks(db, profile):
     second.mark_routine(r.id, date(2025, 1, 6), "done")
     assert [e.status for e in db.routine_log(profile.id)] == ["done"]
     second.close()
+
+
+def test_a_given_creation_time_is_kept_and_a_naive_one_refused(db, profile):
+    when = datetime(2025, 3, 1, 21, 15, tzinfo=timezone.utc)
+    assert db.create_routine(profile.id, night(created_at=when)).created_at == when
+    with pytest.raises(ValueError, match="aware"):
+        db.create_routine(profile.id, night(created_at=datetime(2025, 3, 1)))

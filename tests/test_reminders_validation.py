@@ -5,8 +5,8 @@ from datetime import date, time
 
 import pytest
 
-from skin_app.reminders import (Routine, RoutineError, Schedule, Step, format_steps, parse_steps,
-                                problems, validate)
+from skin_app.reminders import (Routine, RoutineError, Schedule, Step, carry_step_ids, format_steps,
+                                parse_steps, problems, validate)
 
 
 def routine(name="Morning", kind="daily", at=time(7, 30), tz="Europe/Berlin", start=date(2025, 1, 6),
@@ -148,3 +148,10 @@ def test_steps_text_round_trip_with_products_after_a_bar():
     steps = parse_steps("Cleanse\n\n  Serum | Niacinamide 10% \nMoisturise |  \n")
     assert steps == [Step("Cleanse"), Step("Serum", "Niacinamide 10%"), Step("Moisturise")]
     assert parse_steps(format_steps(steps)) == steps
+
+
+def test_editing_steps_as_text_keeps_the_ids_of_steps_that_stayed():
+    old = (Step("Cleanse", id=1), Step("Serum", id=2), Step("Serum", id=3), Step("Moisturise", id=4))
+    new = parse_steps("serum | new bottle\nCleanse\nSPF\nSerum\nSerum")
+    assert [s.id for s in carry_step_ids(old, new)] == [2, 1, None, 3, None]
+    assert carry_step_ids(old, new)[0].product_name == "new bottle"
