@@ -61,6 +61,10 @@ CASES = {
     "every_3_days_over_new_year": routine("every_n_days", start=date(2025, 12, 20), every=3, end=date(2026, 1, 20)),
     "weekly_over_new_year_in_new_york": routine("weekdays", tz="America/New_York", at=time(6, 45),
                                                 start=date(2025, 12, 1), weekdays=(6,), alert=30),
+    "every_2_days_in_utc": routine("every_n_days", tz="UTC", at=time(6, 0), start=date(2025, 2, 27),
+                                   every=2, end=date(2025, 3, 9), alert=30),
+    "weekdays_in_kolkata_late_evening": routine("weekdays", tz="Asia/Kolkata", at=time(23, 45),
+                                                start=date(2025, 1, 1), weekdays=(1, 3, 5), end=date(2025, 2, 1)),
     "daily_in_sydney_over_its_april_change": routine("daily", tz="Australia/Sydney", at=time(22, 0),
                                                      start=date(2025, 3, 30), end=date(2025, 4, 12), alert=15),
 }
