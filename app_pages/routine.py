@@ -104,8 +104,8 @@ def _today_row(routine: rem.Routine, o: rem.Outcome, local_now: datetime) -> Non
     steps_note = f" ({o.steps_done}/{o.steps_total} steps)" if o.steps_total and o.status not in ("done", "skipped") \
         and o.step_marks else ""
     cols[2].markdown(STATUS_WORDS[o.status] + steps_note)
-    marked_whole = o.status in ("done", "skipped") and not o.step_marks
-    if marked_whole or o.status in ("done", "skipped", "partial"):
+    settled_by_marks = o.status in ("done", "skipped") or (o.status == "partial" and len(o.step_marks) == o.steps_total)
+    if settled_by_marks:                   # a missed or half-done time can still be marked late
         if cols[3].button("Undo", key=f"undo-{key}", help="Clear the marks of this time"):
             _clear_marks(routine, occ.local_date)
     else:

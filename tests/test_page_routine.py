@@ -220,6 +220,16 @@ def test_mark_done_records_today_and_starts_a_streak(db, me, clock):
     assert streak.value == "1 day"
 
 
+def test_a_missed_routine_can_still_be_marked_done_late(db, me, clock):
+    db.create_routine(me.id, night())
+    clock.now = datetime(2025, 3, 10, 23, 30, tzinfo=timezone.utc)
+    at = open_page()
+    assert "❌ missed" in texts(at)
+    button(at, "Done").click().run()
+    assert [(e.occurrence_date, e.status) for e in db.routine_log(me.id)] == [(TODAY, "done")]
+    assert "✅ done" in texts(at)
+
+
 def test_mark_skipped_then_undo(db, me, clock):
     db.create_routine(me.id, night())
     clock.now = datetime(2025, 3, 10, 21, 5, tzinfo=timezone.utc)
