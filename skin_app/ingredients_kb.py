@@ -1,0 +1,291 @@
+"""The ingredient knowledge (data/ingredients.csv) and name matching. One job: a printed name -> an entry.
+
+Matching goes exact (the INCI name itself), then alias (common, old and translated names), then
+normalised (case, punctuation, spacing, British spellings, the common name in parentheses, synonyms
+separated by slashes), then fuzzy. A fuzzy match is only a suggestion ("did you mean"): it is never
+treated as the ingredient, so it can never raise a ban or allergen flag.
+"""
+from __future__ import annotations
+
+import csv
+import re
+import threading
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from rapidfuzz import fuzz, process
+
+from skin_app.config import ingredients_csv_path
+
+BOOL_FLAGS = ("fragrance", "allergen", "essential_oil", "drying_alcohol", "silicone", "sulfate", "paraben",
+              "formaldehyde_releaser", "fungal_acne", "pregnancy")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One row of data/ingredients.csv."""
+    inci: str
+    cas: str
+    functions: tuple[str, ...]
+    aliases: tuple[str, ...]
+    what: str
+    pros: str
+    cons: str
+    helps: tuple[str, ...]
+    aggravates: tuple[str, ...]
+    active: str
+    flags: frozenset[str]                 # names from BOOL_FLAGS that are set
+    comedogenic: int | None
+    irritancy: int | None
+    rating_source: str
+    eu_status: str                        # "", prohibited, restricted, preservative, uv_filter, colourant
+    eu_ref: str
+    eu_limit: str
+    evidence: str
+    evidence_source: str
+    curated: bool
+
+    @property
+    def display_name(self) -> str:
+        return self.inci.title() if self.inci.isupper() else self.inci
+
+
+@dataclass(frozen=True)
+class Match:
+    """What a printed name turned out to be."""
+    query: str
+    entry: Entry | None                   # None: not recognised (a fuzzy guess is only a suggestion)
+    method: str                           # exact, alias, normalised, fuzzy, unknown
+    suggestion: Entry | None = None       # the fuzzy "did you mean"
+    score: float = 0.0
+
+    @property
+    def recognised(self) -> bool:
+        return self.entry is not None
+
+
+# ---------------------------------------------------------------------------------------------
+# Keys
+# ---------------------------------------------------------------------------------------------
+_SPELLING = [
+    (re.compile(r"sulph"), "sulf"), (re.compile(r"aluminium"), "aluminum"), (re.compile(r"colour"), "color"),
+    (re.compile(r"glycerine\b"), "glycerin"), (re.compile(r"\bextrait\b"), "extract"),
+    (re.compile(r"\bext\.?$"), "extract"), (re.compile(r"\bhcl\b"), "hydrochloride"),
+    (re.compile(r"tocopheryl acetate"), "tocopheryl acetate"),
+]
+_CI_RE = re.compile(r"\b(?:c\s*\.?\s*i\s*\.?|colou?r\s+index)\s*[-:#]?\s*(?:no\.?\s*)?(\d{5})\b", re.I)
+
+
+def exact_key(name: str) -> str:
+    s = unicodedata.normalize("NFKC", name).casefold()
+    s = re.sub(r"\s*([-/,()])\s*", r"\1", s)
+    s = re.sub(r"\s+", " ", s).strip()
+    return s
+
+
+def _strip_accents(s: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", s) if not unicodedata.combining(c))
+
+
+def loose_key(name: str) -> str:
+    s = _strip_accents(unicodedata.normalize("NFKC", name).casefold())
+    s = _CI_RE.sub(r"ci \1", s)
+    for pattern, repl in _SPELLING:
+        s = pattern.sub(repl, s)
+    return re.sub(r"[^a-z0-9]+", "", s)
+
+
+_PAREN = re.compile(r"\s*\(([^()]*)\)\s*")
+_PREFIXES = re.compile(
+    r"^(?:(?:certified|usda|organic|org\.?|bio|natural|pure|raw|wild|fair\s*trade|cold[- ]pressed|virgin|"
+    r"extra[- ]virgin|unrefined|refined|fermented|micronized|non[- ]nano|nano|vegan|sustainably\s+sourced|"
+    r"ecocert|cosmos|pharmaceutical[- ]grade)\s+)+", re.I)
+_SUFFIXES = re.compile(r"\s+(?:\(?(?:organic|bio|natural|vegan|non[- ]gmo|nano|non[- ]nano|ecocert)\)?)$", re.I)
+
+
+def name_variants(name: str) -> list[str]:
+    """Forms of a printed name worth looking up, most literal first."""
+    out: list[str] = [name]
+
+    def add(v: str) -> None:
+        v = re.sub(r"\s+", " ", v).strip(" -.,;")
+        if v and v not in out:
+            out.append(v)
+
+    add(_PREFIXES.sub("", name))
+    add(_SUFFIXES.sub("", _PREFIXES.sub("", name)))
+    if "(" in name:
+        outside = _PAREN.sub(" ", name)
+        add(outside)
+        add(_PREFIXES.sub("", outside))
+        for inner in re.findall(r"\(([^()]*)\)", name):
+            add(inner)
+            add(_PREFIXES.sub("", inner))
+        # "Aqua (Water, Eau)" / "Iron Oxides (CI 77491, CI 77492)": each piece of the parenthesis
+        for inner in re.findall(r"\(([^()]*)\)", name):
+            for piece in re.split(r"[,/;]", inner):
+                add(piece)
+    if name.lower().endswith(" ext."):
+        add(name[:-5] + " Extract")
+    # "Caprylic/Capric Triglycerides", "Iron Oxides": a plural the INCI name does not use
+    for v in list(out):
+        if len(v) > 5 and v[-1] in "sS" and v[-2:].lower() not in ("ss", "us", "is"):
+            add(v[:-1])
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# The knowledge base
+# ---------------------------------------------------------------------------------------------
+def _int_or_none(v: str) -> int | None:
+    v = (v or "").strip()
+    if not v:
+        return None
+    try:
+        return int(float(v.split("-")[0]))
+    except ValueError:
+        return None
+
+
+def _split(v: str, sep: str) -> tuple[str, ...]:
+    return tuple(x.strip() for x in (v or "").split(sep) if x.strip())
+
+
+class KnowledgeBase:
+    def __init__(self, entries: list[Entry]) -> None:
+        self.entries = entries
+        self.by_inci: dict[str, Entry] = {}
+        self._exact: dict[str, Entry] = {}
+        self._alias: dict[str, Entry] = {}
+        self._loose: dict[str, Entry] = {}
+        for e in entries:
+            self.by_inci[e.inci] = e
+            self._exact.setdefault(exact_key(e.inci), e)
+        for e in entries:
+            for a in e.aliases:
+                k = exact_key(a)
+                if k not in self._exact:
+                    self._alias.setdefault(k, e)
+        # Loose keys: INCI names first (a curated or shorter name wins a collision), then aliases.
+        for e in sorted(entries, key=lambda x: (not x.curated, len(x.inci))):
+            self._loose.setdefault(loose_key(e.inci), e)
+        for e in entries:
+            for a in e.aliases:
+                self._loose.setdefault(loose_key(a), e)
+        self._fuzzy_keys = [k for k in self._loose if len(k) >= 4]
+        self._fuzzy_entries = [self._loose[k] for k in self._fuzzy_keys]
+        self._cache: dict[str, Match] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_csv(cls, path: str | Path) -> "KnowledgeBase":
+        entries = []
+        with open(path, encoding="utf-8", newline="") as fh:
+            for r in csv.DictReader(fh):
+                entries.append(Entry(
+                    inci=r["inci"], cas=r["cas"], functions=_split(r["functions"], ";"),
+                    aliases=_split(r["aliases"], "|"), what=r["what"], pros=r["pros"], cons=r["cons"],
+                    helps=_split(r["helps"], ";"), aggravates=_split(r["aggravates"], ";"), active=r["active"],
+                    flags=frozenset(f for f in BOOL_FLAGS if r.get(f) == "1"),
+                    comedogenic=_int_or_none(r["comedogenic"]), irritancy=_int_or_none(r["irritancy"]),
+                    rating_source=r["rating_source"], eu_status=r["eu_status"], eu_ref=r["eu_ref"],
+                    eu_limit=r["eu_limit"], evidence=r["evidence"], evidence_source=r["evidence_source"],
+                    curated=r["curated"] == "1",
+                ))
+        return cls(entries)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    # -- lookups without guessing -------------------------------------------------------------
+    def _direct(self, name: str) -> tuple[Entry, str] | None:
+        k = exact_key(name)
+        e = self._exact.get(k)
+        if e is not None:
+            return e, "exact"
+        e = self._alias.get(k)
+        if e is not None:
+            return e, "alias"
+        e = self._loose.get(loose_key(name))
+        if e is not None:
+            return e, "normalised"
+        return None
+
+    def lookup(self, name: str) -> tuple[Entry, str] | None:
+        """Exact, alias or normalised match of any variant of the name; None if not recognised."""
+        for i, v in enumerate(name_variants(name)):
+            hit = self._direct(v)
+            if hit is not None:
+                return hit if i == 0 else (hit[0], "normalised")
+        return None
+
+    def is_known(self, name: str) -> bool:
+        if self.lookup(name) is not None:
+            return True
+        return any(self.lookup(p) is not None for p in split_synonyms(name) if len(p) > 2)
+
+    # -- full match -----------------------------------------------------------------------------
+    def match(self, name: str, fuzzy: bool = True) -> Match:
+        key = name if fuzzy else "\x00" + name
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        hit = self.lookup(name)
+        if hit is not None:
+            result = Match(name, hit[0], hit[1], score=100.0)
+        elif fuzzy:
+            result = self._fuzzy(name)
+        else:
+            result = Match(name, None, "unknown")
+        with self._lock:
+            if len(self._cache) > 50_000:
+                self._cache.clear()
+            self._cache[key] = result
+        return result
+
+    def _fuzzy(self, name: str) -> Match:
+        best: tuple[Entry, float] | None = None
+        for v in name_variants(name)[:4]:
+            k = loose_key(v)
+            if len(k) < 5 or len(k) > 120:
+                continue
+            cutoff = 90.0 if len(k) < 12 else 87.0
+            found = process.extractOne(k, self._fuzzy_keys, scorer=fuzz.ratio, score_cutoff=cutoff)
+            if found is not None and (best is None or found[1] > best[1]):
+                best = (self._fuzzy_entries[found[2]], found[1])
+        if best is None:
+            return Match(name, None, "unknown")
+        return Match(name, None, "fuzzy", suggestion=best[0], score=round(best[1], 1))
+
+
+def split_synonyms(name: str) -> list[str]:
+    """'Water/Aqua/Eau' -> ['Water', 'Aqua', 'Eau']; slashes inside parentheses are left alone."""
+    parts, depth, buf = [], 0, []
+    for ch in name:
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth = max(0, depth - 1)
+        if ch == "/" and depth == 0:
+            parts.append("".join(buf).strip())
+            buf = []
+        else:
+            buf.append(ch)
+    parts.append("".join(buf).strip())
+    return [p for p in parts if p]
+
+
+_default_lock = threading.Lock()
+
+
+@lru_cache(maxsize=4)
+def _load(path: str) -> KnowledgeBase:
+    return KnowledgeBase.from_csv(path)
+
+
+def default_kb() -> KnowledgeBase:
+    """The shipped knowledge, loaded once per process."""
+    with _default_lock:
+        return _load(str(ingredients_csv_path()))
