@@ -518,6 +518,8 @@ def _parse_product(name: str | None, chunks: list[_Chunk], known: IsKnown) -> Pa
     return product
 
 
+_NO_LIST = re.compile(r"^\s*(?:no info(?:rmation)?|n/?a|none|not available|see (?:packaging|box)|"
+                      r"visit the .{1,60} boutique|coming soon)\s*\.?\s*$", re.I)
 _FOOTNOTE_DEFINITION = re.compile(r"^\s*[*†‡]+\s*[A-Za-z]")
 
 
@@ -543,7 +545,7 @@ def _fallback(product: ParsedProduct, chunks: list[_Chunk], known: IsKnown) -> N
                     product.tokens.extend(t for t in (make_token(p, False) for p in pieces) if t)
     if product.tokens:
         return
-    plain = [c for c in chunks if not c.ends_with_colon and c.segments]
+    plain = [c for c in chunks if not c.ends_with_colon and c.segments and not _NO_LIST.match(", ".join(c.segments))]
     if len(plain) == 1 and len(plain[0].segments) <= 4 and not _FOOTNOTE_DEFINITION.match(plain[0].segments[0]) \
             and all(_name_like(s) and len(s.split()) <= 8 and not s.lstrip().startswith("-") for s in plain[0].segments):
         # A one-ingredient product ("100% Unrefined Sclerocarya Birrea (Marula) Kernel Oil.") or a short list

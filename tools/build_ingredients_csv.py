@@ -99,6 +99,14 @@ def _clean_limit(text: str) -> str:
     return text[:300]
 
 
+# Hand-checked Annex II hits on real labels where the annex names a mixture as an example ("e.g.") of a
+# banned component; the ingredient itself is not banned. Kept as a note, never as a prohibition.
+ANNEX_II_MIXTURES = {
+    "CYCLOMETHICONE": "a mixture of cyclic silicones; Annex II/1388 bans its D4 component "
+                      "(cyclotetrasiloxane), not cyclomethicone made of D5/D6",
+}
+
+
 def load_annexes(ref: Path, inventory: set[str]) -> tuple[dict[str, list[dict]], set[str], set[str]]:
     """INCI -> annex hits; plus the INCI names the annexes mark as declarable fragrance allergens
     and as formaldehyde releasers (from their own wording)."""
@@ -128,10 +136,11 @@ def load_annexes(ref: Path, inventory: set[str]) -> tuple[dict[str, list[dict]],
             conditional = annex == "II" and bool(re.search(r"\bexcept\b|\bunless\b|\be\.g\.", substance, re.I))
             substance = substance[:200]
             for name in names:
+                mixture = annex == "II" and name in ANNEX_II_MIXTURES
                 hits.setdefault(name, []).append({
-                    "annex": "II*" if conditional else annex, "ref": f"{annex}/{ref_no}", "limit": limit, "product": product,
+                    "annex": "II*" if (conditional or mixture) else annex, "ref": f"{annex}/{ref_no}", "limit": limit, "product": product,
                     "other": _clean_limit(other)[:200],
-                    "substance": substance,
+                    "substance": ANNEX_II_MIXTURES[name] if mixture else substance,
                 })
                 if is_allergen:
                     allergens.add(name)
