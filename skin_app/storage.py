@@ -53,7 +53,23 @@ MIGRATIONS: list[str] = [
     """,
     # 2: ingredient shelf and unknown-ingredient log (owned by the ingredients feature)
     """
-    SELECT 1;
+    CREATE TABLE shelf_products (
+        id               INTEGER PRIMARY KEY AUTOINCREMENT,
+        profile_id       INTEGER NOT NULL REFERENCES profiles(id) ON DELETE CASCADE,
+        name             TEXT NOT NULL,
+        ingredients_text TEXT NOT NULL,
+        inci_json        TEXT NOT NULL DEFAULT '[]',
+        actives_json     TEXT NOT NULL DEFAULT '{}',
+        created_at       TEXT NOT NULL
+    );
+    CREATE INDEX shelf_by_profile ON shelf_products(profile_id, name);
+    CREATE TABLE unknown_ingredients (
+        text            TEXT PRIMARY KEY,
+        count           INTEGER NOT NULL DEFAULT 1,
+        first_seen      TEXT NOT NULL,
+        last_seen       TEXT NOT NULL,
+        example_product TEXT NOT NULL DEFAULT ''
+    );
     """,
     # 3: routines, schedules and their done/skipped log (owned by the reminders feature)
     """
@@ -121,6 +137,28 @@ class StoredScan:
     metrics: dict[str, Any]
     model_version: str
     crop_png: bytes | None
+
+
+@dataclass(frozen=True)
+class ShelfProduct:
+    """A product a person saved from the ingredient analyzer."""
+    id: int
+    profile_id: int
+    name: str
+    ingredients_text: str
+    inci: list[str]                       # matched INCI names, label order
+    actives: dict[str, list[str]]         # active class -> names as printed
+    created_at: str
+
+
+@dataclass(frozen=True)
+class UnknownIngredient:
+    """A name the analyzer did not recognise, kept so the person can report it."""
+    text: str
+    count: int
+    first_seen: str
+    last_seen: str
+    example_product: str
 
 
 class Storage:
@@ -287,6 +325,74 @@ class Storage:
             conn.execute("DELETE FROM scans WHERE id = ?", (scan_id,))
         self._vacuum()
 
+    # -- ingredient shelf ---------------------------------------------------------------------
+    # Owned by the ingredients feature (skin_app/ingredients.py analyses; this only stores).
+    SHELF_NAME_MAX = 120
+    SHELF_TEXT_MAX = 100_000
+    UNKNOWN_TEXT_MAX = 200
+    UNKNOWN_ROWS_MAX = 5_000
+
+    def save_shelf_product(self, profile_id: int, name: str, ingredients_text: str, *,
+                           inci: list[str] | None = None, actives: dict[str, list[str]] | None = None
+                           ) -> ShelfProduct:
+        name = " ".join((name or "").split())
+        if not name:
+            raise ValueError("Give the product a name before saving it to your shelf.")
+        if len(name) > self.SHELF_NAME_MAX:
+            raise ValueError(f"A product name can be at most {self.SHELF_NAME_MAX} characters.")
+        if not (ingredients_text or "").strip():
+            raise ValueError("There is no ingredient list to save.")
+        if len(ingredients_text) > self.SHELF_TEXT_MAX:
+            raise ValueError(f"An ingredient list can be at most {self.SHELF_TEXT_MAX:,} characters.")
+        created = _utc_now()
+        inci_json, actives_json = json.dumps(list(inci or [])), json.dumps(dict(actives or {}))
+        with self.transaction() as conn:
+            cur = conn.execute(
+                "INSERT INTO shelf_products(profile_id, name, ingredients_text, inci_json, actives_json, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)", (profile_id, name, ingredients_text, inci_json, actives_json, created))
+            return ShelfProduct(int(cur.lastrowid), profile_id, name, ingredients_text, list(inci or []),
+                                dict(actives or {}), created)
+
+    def list_shelf(self, profile_id: int) -> list[ShelfProduct]:
+        rows = self._query("SELECT * FROM shelf_products WHERE profile_id = ? ORDER BY name COLLATE NOCASE, id",
+                           (profile_id,))
+        return [_shelf_from_row(r) for r in rows]
+
+    def get_shelf_product(self, product_id: int) -> ShelfProduct | None:
+        rows = self._query("SELECT * FROM shelf_products WHERE id = ?", (product_id,))
+        return _shelf_from_row(rows[0]) if rows else None
+
+    def delete_shelf_product(self, product_id: int) -> None:
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM shelf_products WHERE id = ?", (product_id,))
+
+    def log_unknown_ingredients(self, names: list[str], example_product: str = "") -> None:
+        """Counts names the analyzer did not recognise (local only; the person decides to export them)."""
+        cleaned = list(dict.fromkeys(" ".join(n.split())[:self.UNKNOWN_TEXT_MAX] for n in names if n and n.strip()))
+        if not cleaned:
+            return
+        now = _utc_now()
+        example = " ".join((example_product or "").split())[:self.SHELF_NAME_MAX]
+        with self.transaction() as conn:
+            for text in cleaned:
+                conn.execute(
+                    "INSERT INTO unknown_ingredients(text, count, first_seen, last_seen, example_product) "
+                    "VALUES (?, 1, ?, ?, ?) ON CONFLICT(text) DO UPDATE SET count = count + 1, "
+                    "last_seen = excluded.last_seen", (text, now, now, example))
+            # Keep the log bounded: drop the least useful (rarest, oldest) rows beyond the cap.
+            conn.execute(
+                "DELETE FROM unknown_ingredients WHERE text IN (SELECT text FROM unknown_ingredients "
+                "ORDER BY count DESC, last_seen DESC LIMIT -1 OFFSET ?)", (self.UNKNOWN_ROWS_MAX,))
+
+    def unknown_ingredients(self) -> list[UnknownIngredient]:
+        rows = self._query("SELECT * FROM unknown_ingredients ORDER BY count DESC, last_seen DESC, text")
+        return [UnknownIngredient(r["text"], r["count"], r["first_seen"], r["last_seen"], r["example_product"])
+                for r in rows]
+
+    def clear_unknown_ingredients(self) -> None:
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM unknown_ingredients")
+
     # -- routines ---------------------------------------------------------------------------------
     # Owned by the reminders feature (skin_app/reminders.py holds the rules; this only stores them).
     # Ids are AUTOINCREMENT: a deleted routine or step never lends its id (the .ics UID, a mark) to a
@@ -418,6 +524,11 @@ class Storage:
             "ORDER BY 2, 1, 4", (profile_id, since_iso, profile_id, since_iso))
         return [LogEntry(int(r[0]), date.fromisoformat(r[1]), r[2], None if r[3] is None else int(r[3]), r[4])
                 for r in rows]
+
+
+def _shelf_from_row(r: sqlite3.Row) -> ShelfProduct:
+    return ShelfProduct(r["id"], r["profile_id"], r["name"], r["ingredients_text"], json.loads(r["inci_json"]),
+                        json.loads(r["actives_json"]), r["created_at"])
 
 
 def _scan_from_row(r: sqlite3.Row) -> StoredScan:
