@@ -1,0 +1,29 @@
+"""Command line: ``python -m skin_app <command> ...``.
+
+Each feature registers its own subcommand here with ``add_parser(subparsers)``; the subcommand's
+``run(args)`` returns the exit status.
+- ``ingredients``: analyse an ingredient label (skin_app/cli_ingredients.py).
+- ``analyze``: the photo scan CLI is added by the scan engine work (skin_app/analysis.py).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m skin_app", description="SkinGorithm command line")
+    sub = parser.add_subparsers(dest="command", required=True)
+    from skin_app import cli_ingredients
+    cli_ingredients.add_parser(sub)
+    # The scan engine registers `analyze` here.
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
