@@ -87,22 +87,35 @@ def build_pack(data_root: Path, out: Path, size: int, quality: int = 80, dataset
     return {"samples": len(rows), "bytes": out.stat().st_size}
 
 
-def read_pack(path: Path):
-    """Yields (dataset, name, split, image uint8 HxWx3, codes uint8 6xHxW with IGNORE where absent, present)."""
+def _decode(item: tuple[bytes, list[bytes], int]) -> tuple[np.ndarray, np.ndarray]:
+    image_bytes, code_parts, size = item
+    image = np.asarray(Image.open(io.BytesIO(image_bytes)).convert("RGB"))
+    maps = np.full((len(CHANNELS), size, size), IGNORE, np.uint8)
+    for c, part in enumerate(code_parts):
+        if part:
+            maps[c] = np.frombuffer(zlib.decompress(part), np.uint8).reshape(size, size)
+    return image, maps
+
+
+def read_pack(path: Path, split: str | None = None, workers: int | None = None):
+    """Yields (dataset, name, split, image uint8 HxWx3, codes uint8 6xHxW with IGNORE where absent, present),
+    decoding in ``workers`` threads (Pillow and zlib release the GIL; processes would spend their
+    time pickling megabytes of pixels back)."""
+    from concurrent.futures import ThreadPoolExecutor
+    import os
     z = np.load(path)
     size = int(z["size"])
     blob, jl = z["image"].tobytes(), z["image_lengths"]
-    codes, cl = z["codes"].tobytes(), z["code_lengths"]
+    codes, cl = z["codes"].tobytes(), z["code_lengths"].reshape(-1)
     jo = np.concatenate([[0], np.cumsum(jl)])
-    co = np.concatenate([[0], np.cumsum(cl.reshape(-1))])
-    for i in range(len(jl)):
-        image = np.asarray(Image.open(io.BytesIO(blob[jo[i]:jo[i + 1]])).convert("RGB"))
-        maps = np.full((len(CHANNELS), size, size), IGNORE, np.uint8)
-        for c in range(len(CHANNELS)):
-            k = i * len(CHANNELS) + c
-            if cl.reshape(-1)[k]:
-                maps[c] = np.frombuffer(zlib.decompress(codes[co[k]:co[k + 1]]), np.uint8).reshape(size, size)
-        yield str(z["dataset"][i]), str(z["name"][i]), str(z["split"][i]), image, maps, z["present"][i]
+    co = np.concatenate([[0], np.cumsum(cl)])
+    keep = [i for i in range(len(jl)) if split is None or str(z["split"][i]) == split]
+    n_ch = len(CHANNELS)
+    items = [(blob[jo[i]:jo[i + 1]], [codes[co[i * n_ch + c]:co[i * n_ch + c + 1]] for c in range(n_ch)], size)
+             for i in keep]
+    with ThreadPoolExecutor(max_workers=workers or os.cpu_count()) as pool:
+        for i, (image, maps) in zip(keep, pool.map(_decode, items)):
+            yield str(z["dataset"][i]), str(z["name"][i]), str(z["split"][i]), image, maps, z["present"][i]
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -12,7 +12,7 @@ Loss, per channel and per sample, only where that sample's dataset labels the ch
 Batches mix the datasets with fixed shares (``DATASET_SHARE``), so small sets are seen often.
 Augmentation runs on the GPU and keeps labels aligned: flips (our six channels have no left/right
 variants, so a flip needs no channel swap), rotation, scale, shift, colour, white balance, gamma,
-blur and noise. Training stops after ``--minutes``; checkpoints every minute; ``--resume`` continues.
+blur and noise. Training stops after ``--minutes``; checkpoints every 90 s; ``--resume`` continues.
 Outputs: ``ckpt.pt`` (resumable), ``weights_part*.npz`` (Keras-layout arrays for ``export.py``),
 ``log.jsonl`` and ``val_torch.json`` (a quick GPU-side check; the real metrics come from evaluate.py).
 """
@@ -45,7 +45,7 @@ DATASET_SHARE = {
 
 
 def load_pack_tensors(path: Path, split: str | None):
-    rows = [r for r in read_pack(path) if split is None or r[2] == split]
+    rows = list(read_pack(path, split))
     images = torch.from_numpy(np.stack([r[3] for r in rows])).permute(0, 3, 1, 2).contiguous()
     codes = torch.from_numpy(np.stack([r[4] for r in rows])).contiguous()
     datasets = [r[0] for r in rows]
@@ -125,10 +125,16 @@ def masked_loss(logits: torch.Tensor, codes: torch.Tensor) -> tuple[torch.Tensor
         mil_terms.append(F.binary_cross_entropy_with_logits(top, torch.ones_like(top)))
     mil = torch.stack(mil_terms).mean() if mil_terms else logits.sum() * 0
     loss = loss + 0.5 * mil
-    stats = {f"bce_{CHANNELS[i]}": float(per_ch_bce[i]) for i in range(6) if labelled[i]}
-    stats.update({f"dice_{CHANNELS[i]}": float(dice[i]) for i in range(6) if has_pos[i]})
-    stats["mil"] = float(mil)
+    stats = {"bce": per_ch_bce.detach(), "dice": dice.detach(), "labelled": labelled, "has_pos": has_pos,
+             "mil": mil.detach()}
     return loss, stats
+
+
+def stats_record(stats: dict) -> dict[str, float]:
+    rec = {f"bce_{CHANNELS[i]}": round(float(stats["bce"][i]), 4) for i in range(6) if stats["labelled"][i]}
+    rec.update({f"dice_{CHANNELS[i]}": round(float(stats["dice"][i]), 4) for i in range(6) if stats["has_pos"][i]})
+    rec["mil"] = round(float(stats["mil"]), 4)
+    return rec
 
 
 @torch.no_grad()
@@ -173,6 +179,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (0: time only)")
     ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--ckpt-dir", type=Path, help="where ckpt.pt goes (default: --out)")
     ap.add_argument("--seed", type=int, default=0)
     a = ap.parse_args(argv)
     a.out.mkdir(parents=True, exist_ok=True)
@@ -190,7 +197,9 @@ def main(argv: list[str] | None = None) -> None:
     model = UnetResNet34().to(device).to(memory_format=torch.channels_last)
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=a.lr, weight_decay=1e-4)
     step, elapsed = 0, 0.0
-    ckpt_path = a.out / "ckpt.pt"
+    ckpt_dir = a.ckpt_dir or a.out
+    ckpt_dir.mkdir(parents=True, exist_ok=True)
+    ckpt_path = ckpt_dir / "ckpt.pt"
     if a.resume and ckpt_path.exists():
         ck = torch.load(ckpt_path, map_location=device)
         model.load_state_dict(ck["model"])
@@ -224,13 +233,14 @@ def main(argv: list[str] | None = None) -> None:
         opt.step()
         step += 1
         if step % 50 == 0 or step == 1:
-            rec = {"step": step, "elapsed": round(elapsed, 1), "lr": lr, "loss": float(loss), **stats}
+            rec = {"step": step, "elapsed": round(elapsed, 1), "lr": lr, "loss": float(loss), **stats_record(stats)}
             log.write(json.dumps(rec) + "\n")
             log.flush()
             print(json.dumps(rec), flush=True)
-        if time.time() - last_ckpt > 60:
+        if time.time() - last_ckpt > 90:
             torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
                         "elapsed": time.time() - start}, ckpt_path)
+            save_keras_weights(model, a.out)   # usable weights even if the run is cut off
             last_ckpt = time.time()
     # Re-estimate batch-norm statistics on clean (unaugmented) batches: training ran on augmented
     # colours, and the running means lag behind the last weights.
