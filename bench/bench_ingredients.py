@@ -104,7 +104,9 @@ def main(argv: list[str] | None = None) -> int:
     for e in empty[:30]:
         print("  " + e)
     print(f"\nEU ANNEX II/III HITS (exact INCI matches; check by hand): {len(annex_hits)} distinct")
-    for (status, inci, ref, text), n in sorted(annex_hits.items(), key=lambda x: -x[1])[:60]:
+    ordered = sorted(annex_hits.items(), key=lambda x: (x[0][0] != "prohibited", -x[1]))
+    shown = [h for h in ordered if h[0][0] == "prohibited"] + [h for h in ordered if h[0][0] != "prohibited"][:40]
+    for (status, inci, ref, text), n in shown:       # every prohibited hit, the 40 commonest restricted ones
         print(f"  {n:4d}  {status:10s} {ref:12s} {inci:40s} printed as {text!r}")
     if args.dump_unknown:
         with open(args.dump_unknown, "w", encoding="utf-8") as fh:

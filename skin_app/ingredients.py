@@ -298,15 +298,15 @@ def resolve(token_name: str, kb: KnowledgeBase) -> list[Match]:
         if len(synonyms) > 1:
             hits = [kb.lookup(s) for s in synonyms]
             found = [h[0] for h in hits if h is not None]
-            distinct = list(dict.fromkeys(found))
+            distinct = list({_same_substance(e): e for e in reversed(found)}.values())[::-1]
             translated = any(_TRANSLATION.search(s) for s in synonyms)
-            if distinct and (len(distinct) == 1 or translated) and len(found) * 2 >= len(synonyms):
+            if distinct and ((len(distinct) == 1 and len(found) == len(synonyms)) or
+                             (translated and len(found) * 2 >= len(synonyms))):
                 # "Water/Aqua/Eau", "Molasses Extract/Saccharum Officinarum/Extrait De Melasse": one
                 # ingredient printed under several names; the first recognised name stands for it.
+                # Several different names without a translation ("Styrene/Acrylate Copolymer",
+                # "Adipic Acid/Diethylene Glycol/Glycerin") are usually one copolymer: never split.
                 out.append(Match(part, distinct[0], "normalised", score=100.0))
-                continue
-            if distinct and len(found) == len(synonyms):
-                out.extend(Match(part, e, "normalised", score=100.0) for e in distinct)
                 continue
         pieces = re.split(r"\s+(?:and|&|\+)\s+", part, flags=re.I)
         if len(pieces) > 1:
@@ -320,6 +320,14 @@ def resolve(token_name: str, kb: KnowledgeBase) -> list[Match]:
             continue
         out.append(kb.match(part, fuzzy=True))
     return out
+
+
+def _same_substance(entry: Entry) -> str:
+    """Names for one substance share a CAS number (AQUA / WATER, CI 77891 / TITANIUM DIOXIDE);
+    the three iron oxide colour index numbers are printed interchangeably."""
+    if entry.inci in ("CI 77491", "CI 77492", "CI 77499"):
+        return "iron oxides"
+    return entry.cas.split("/")[0].strip() or entry.inci
 
 
 # Words that mark a French, Spanish or German translation inside a slash-separated name.
@@ -504,8 +512,12 @@ def _product_report(name: str | None, tokens: list[Token], skipped: list[str], k
                     scores: Mapping[str, float] | None, shelf: list[ProductReport]) -> ProductReport:
     lines: list[IngredientLine] = []
     for token in tokens:
-        for m in resolve(token.name, kb):
-            lines.append(_line(len(lines) + 1, token, m))
+        matches = resolve(token.name, kb)
+        for m in matches:
+            line = _line(len(lines) + 1, token, m)
+            if len(matches) > 1 and m.query != token.name:
+                line.text = m.query          # one part of an "(and)" blend or a run-together pair
+            lines.append(line)
     one_pct = _position_hints(lines, kb)
     actives = _actives(lines)
     conflicts = find_conflicts(actives)

@@ -311,6 +311,14 @@ def _name_like(segment: str) -> bool:
 _PERCENT_RE = re.compile(r"(?<![\w.])(\d{1,3}(?:[.,]\d{1,3})?)\s*%")
 _GLUED_PERCENT = re.compile(r"(\d\s*%)(?=[A-Za-z])")      # "Zinc Oxide 3.0%Water"
 _SPACED_LOCANT = re.compile(r"(?<![\d.,])(\d)\s*,\s+(\d)\s*-\s*(?=[A-Za-z])")   # "1, 2-Hexanediol"
+# "[+/-: Mica (CI 77019), Iron Oxides (CI 77491)]": a shade block in brackets
+_BRACKETED_MAY_CONTAIN = re.compile(r"[\[(]\s*((?:\+\s*/\s*-|±|may\s+contain|peut\s+contenir|kann\s+enthalten|"
+                                    r"puede\s+contener)[^:\])]{0,40})\s*:?\s*([^\[\]]*)\]", re.I)
+# "... Tocopherol Free of parabens, formaldehydes, ...": a claim glued to the end of the list starts a new line
+_CLAIM_START = re.compile(r"\s+(?=(?:free\s+(?:of|from)|formulated\s+without|made\s+without|does\s+not\s+contain|"
+                          r"contains\s+no|clean\s+at\s+sephora)\b)", re.I)
+# "C.I. 77891", "C. I. 77891", "Ci77891", "CI-77891", "C I 77891" -> "CI 77891"
+_CI_SPELLING = re.compile(r"\bC\s*\.?\s*I\s*\.?\s*[-:#]?\s*(\d{5})\b", re.I)
 _DISCLAIMER = re.compile(r"(?:please be aware that ingredient lists may change|ingredient lists? (?:are|is) subject to "
                          r"change|refer to the product packaging for the most up[- ]to[- ]date)[^\n]*", re.I)
 # A footnote glued to the last name: "Phenoxyethanol * Essential Oil" -> cut at " *"
@@ -381,7 +389,10 @@ def parse_label(text: str, is_known: IsKnown | None = None) -> ParsedLabel:
     cleaned = _PRODUCT_NAME_RE.sub(lambda m: "\n" + m.group("name").strip() + ":\n", cleaned)
     cleaned = _GLUED_PERCENT.sub(r"\1, ", cleaned)
     cleaned = _SPACED_LOCANT.sub(r"\1,\2-", cleaned)
+    cleaned = _BRACKETED_MAY_CONTAIN.sub(lambda m: "\n" + m.group(1).strip() + ":\n" + m.group(2) + "\n", cleaned)
     cleaned = _DISCLAIMER.sub("\n", cleaned)
+    cleaned = _CLAIM_START.sub("\n", cleaned)
+    cleaned = _CI_SPELLING.sub(r"CI \1", cleaned)
     chunks = _split_chunks(cleaned)
     products = _group_products(chunks, known)
     result: list[ParsedProduct] = []
@@ -402,6 +413,8 @@ def _chunk_is_list(chunk: _Chunk, known: IsKnown, previous_was_list: bool) -> bo
     segs = chunk.segments
     if not segs:
         return False
+    if _EXCLUSION_RE.search(segs[0]) and len(segs[0].split()) > 1:
+        return False                    # "Formulated without parabens, formaldehyde, coal tar, ..."
     recognised = sum(1 for s in segs if _segment_known(s, known))
     if recognised / len(segs) >= 0.5 and recognised >= 1:
         # A sentence that happens to contain "Water" is still a sentence.
@@ -469,6 +482,7 @@ def _parse_product(name: str | None, chunks: list[_Chunk], known: IsKnown) -> Pa
     may_contain = False
     previous_was_list = False
     exclusion = False
+    excluded: list[_Chunk] = []        # what a "free from:" header announced: never read as ingredients
     for chunk in chunks:
         joined = ", ".join(chunk.segments)
         if chunk.ends_with_colon:
@@ -487,6 +501,7 @@ def _parse_product(name: str | None, chunks: list[_Chunk], known: IsKnown) -> Pa
         if exclusion:
             exclusion = False
             product.skipped.append(joined)
+            excluded.append(chunk)
             continue
         segs = list(chunk.segments)
         if segs and _MAY_CONTAIN_PREFIX.match(segs[0]) and _MAY_CONTAIN_PREFIX.sub("", segs[0]) != segs[0]:
@@ -514,7 +529,8 @@ def _parse_product(name: str | None, chunks: list[_Chunk], known: IsKnown) -> Pa
             if token is not None:
                 product.tokens.append(token)
     if not product.tokens:
-        _fallback(product, chunks, known)
+        _fallback(product, [c for c in chunks if not any(c is e for e in excluded) and
+                            not _EXCLUSION_RE.search(", ".join(c.segments))], known)
     return product
 
 

@@ -131,9 +131,12 @@ def load_annexes(ref: Path, inventory: set[str]) -> tuple[dict[str, list[dict]],
             releases_formaldehyde = bool(re.search(r"releas\w* formaldehyde|formaldehyde releas", other, re.I))
             substance = " ".join(row.get("Chemical name / INN", row.get("Chemical name", "")).split())
             # Annex II entries that ban a substance "except" in a form or amount (petrolatum unless fully
-            # refined; furocoumarins "except for normal content in natural essences") do not ban the
+            # refined; furocoumarins "except for normal content in natural essences"; only the "(nano)" form
+            # of styrene/acrylates copolymer; colourants banned only "when used as a substance in hair dye
+            # products"; sodium hydroxymethylglycinate only "if" it releases 0.1 % formaldehyde) do not ban the
             # ingredient named on a label: they are kept as a note, never as a prohibition.
-            conditional = annex == "II" and bool(re.search(r"\bexcept\b|\bunless\b|\be\.g\.", substance, re.I))
+            conditional = annex == "II" and bool(re.search(
+                r"\bexcept(?:ion)?\b|\bunless\b|\be\.g\.|\bnano\b|\bwhen used\b|\bif the\b|\bhair dye", substance, re.I))
             substance = substance[:200]
             for name in names:
                 mixture = annex == "II" and name in ANNEX_II_MIXTURES

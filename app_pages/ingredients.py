@@ -1,0 +1,293 @@
+"""Ingredient analyzer page: paste a label, see every ingredient, the flags, conflicts and the fit to your
+latest scan; save products to your shelf and compare two side by side; export unrecognised names.
+
+A thin shell over ``skin_app.ingredients`` (analysis) and ``skin_app.storage`` (shelf, unknown log).
+Pasted text is never rendered as HTML or Markdown: it goes into tables, ``st.text`` or is escaped.
+Runs inside ``st.navigation`` (app.py) and on its own (``streamlit run app_pages/ingredients.py``,
+``AppTest.from_file``).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+import sys
+from pathlib import Path
+
+_ROOT = str(Path(__file__).resolve().parents[1])
+if _ROOT not in sys.path:                     # stand-alone run: make the project importable
+    sys.path.insert(0, _ROOT)
+
+import pandas as pd  # noqa: E402
+import streamlit as st  # noqa: E402
+
+from app_pages.common import active_profile, storage  # noqa: E402
+from skin_app.ingredients import (ACTIVE_LABELS, IngredientInputError, IngredientReport,  # noqa: E402
+                                  ProductReport, analyse, compare)
+from skin_app.ingredients_parse import MAX_INPUT_CHARS  # noqa: E402
+from skin_app.results import CONCERN_LABELS  # noqa: E402
+from skin_app.storage import DatabaseError  # noqa: E402
+
+TEXT = "ing_text"                 # session key of the text area
+REPORT = "ing_report"             # session key: (text, report) of the last analysis
+LOGGED = "ing_logged"             # session key: texts whose unknown names were already logged
+EXAMPLE = ("Aqua (Water), Glycerin, Niacinamide, Butylene Glycol, Tranexamic Acid, Sodium Hyaluronate, "
+           "Retinol, Phenoxyethanol, Parfum (Fragrance), Linalool, Ethylhexylglycerin")
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def md_escape(text: str) -> str:
+    """Pasted text inside Markdown: every special character escaped, so it shows literally."""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
+def names(items: list[str]) -> str:
+    return ", ".join(md_escape(i) for i in items)
+
+
+# ---------------------------------------------------------------------------------------------
+def ingredient_table(product: ProductReport) -> pd.DataFrame:
+    rows = []
+    for l in product.lines:
+        matched = l.inci or (f"did you mean {l.did_you_mean}?" if l.did_you_mean else "not recognised")
+        flags = [f.replace("_", " ") for f in l.flags]
+        if l.comedogenic is not None:
+            flags.append(f"comedogenic {l.comedogenic}/5")
+        eu = f"{l.eu_ref}: {l.eu_limit}" if l.eu_status and l.eu_status != "colourant" else ""
+        rows.append({
+            "#": l.position,
+            "As printed": l.text,
+            "Matched (INCI)": matched,
+            "What it does": l.what or "; ".join(l.functions),
+            "Pros": l.pros,
+            "Cons": l.cons,
+            "Flags": ", ".join(flags),
+            "EU annex": eu,
+            "Position hint": "; ".join(l.hints),
+            "%": l.percent or "",
+            "May contain": "yes" if l.may_contain else "",
+        })
+    return pd.DataFrame(rows)
+
+
+def product_section(product: ProductReport, report: IngredientReport, key: str) -> None:
+    total = len(product.lines)
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Ingredients", total)
+    c2.metric("Recognised", f"{product.recognised_count}/{total}")
+    c3.metric("Flags", len(product.flags))
+
+    st.subheader("Summary")
+    if product.actives:
+        st.markdown("**Key actives:** " + "; ".join(
+            f"{ACTIVE_LABELS.get(k, k)}: {names(v)}" for k, v in product.actives.items()))
+    else:
+        st.markdown("**Key actives:** none of the actives we track.")
+    for f in product.flags:
+        st.markdown(f"- **{f.label}**: {names(f.ingredients)}  \n  {f.note}")
+    for c in product.conflicts:
+        where = "in this product" if c.with_product is None else f"with {md_escape(c.with_product)} on your shelf"
+        text = f"**Conflict {where}:** {c.message} ({names(c.here)} / {names(c.other)})"
+        (st.error if c.severity == "avoid" else st.warning)(text)
+
+    st.subheader("Fit to your latest scan")
+    if not report.has_scan:
+        st.info("No scan yet for this profile. Take a scan to see how this product fits your skin; "
+                "meanwhile, here is what it targets.")
+    any_fit = False
+    for fit in product.fit:
+        score = "" if fit.score is None else f" (your score {fit.score:.0f}/100)"
+        if fit.helps or fit.aggravates:
+            any_fit = True
+            label = CONCERN_LABELS.get(fit.concern, fit.label)
+            parts = []
+            if fit.helps:
+                parts.append(f"helps: {names(fit.helps)}")
+            if fit.aggravates:
+                parts.append(f"may aggravate: {names(fit.aggravates)}")
+            mark = "**" if fit.yours else ""
+            st.markdown(f"- {mark}{label}{score}{mark}: " + "; ".join(parts))
+    if not any_fit:
+        st.markdown("Nothing in this list targets acne, dark spots, wrinkles or dark circles.")
+    if product.one_percent_after:
+        st.caption(f"Hint: from position {product.one_percent_after + 1} on, ingredients are probably at most 1 % "
+                   "(an ingredient capped at 1 % or less by EU law comes before them). Labels never give "
+                   "concentrations, so treat position remarks as hints.")
+
+    st.subheader("Every ingredient, in label order")
+    st.dataframe(ingredient_table(product), hide_index=True)
+    unknown = [l for l in product.lines if not l.recognised]
+    if unknown:
+        st.markdown(f"**Not recognised ({len(unknown)}):** kept in your local log, which you can export "
+                    "below to report a missing ingredient.")
+        st.text("\n".join(f"{l.text}" + (f"  (did you mean {l.did_you_mean}?)" if l.did_you_mean else "")
+                          for l in unknown))
+    if product.skipped_text:
+        with st.expander("Text we did not read as ingredients"):
+            st.text("\n".join(t[:300] for t in product.skipped_text[:50]))
+
+    save_form(product, key)
+
+
+def save_form(product: ProductReport, key: str) -> None:
+    with st.form(f"save_{key}", clear_on_submit=False):
+        name = st.text_input("Save to my shelf as", value=product.name or "", max_chars=120, key=f"save_name_{key}")
+        if st.form_submit_button("Save to shelf"):
+            profile = active_profile()
+            text = _product_text(product)
+            try:
+                storage().save_shelf_product(profile.id, name, text, inci=product.inci_names,
+                                             actives=product.actives)
+            except (ValueError, DatabaseError) as exc:
+                st.error(str(exc))
+            else:
+                st.success("Saved to your shelf.")
+
+
+def _product_text(product: ProductReport) -> str:
+    """The product's own list (one product of a kit), as printed, comma-separated."""
+    return ", ".join(dict.fromkeys(l.text for l in product.lines))
+
+
+def _log_unknown(report: IngredientReport, text: str) -> None:
+    logged = st.session_state.setdefault(LOGGED, set())
+    key = hash(text)
+    if key in logged:
+        return
+    logged.add(key)
+    try:
+        for p in report.products:
+            storage().log_unknown_ingredients(p.unknown, p.name or "")
+    except DatabaseError as exc:
+        st.error(str(exc))
+
+
+# ---------------------------------------------------------------------------------------------
+def shelf_section(profile_id: int) -> None:
+    st.header("My shelf")
+    try:
+        shelf = storage().list_shelf(profile_id)
+    except DatabaseError as exc:
+        st.error(str(exc))
+        return
+    if not shelf:
+        st.caption("Products you save appear here; new products are checked against them for conflicts.")
+        return
+    table = pd.DataFrame([{"Product": s.name, "Ingredients": len(s.inci),
+                           "Key actives": ", ".join(ACTIVE_LABELS.get(k, k) for k in s.actives),
+                           "Saved": s.created_at[:10]} for s in shelf])
+    st.dataframe(table, hide_index=True)
+
+    labels = {s.id: f"{s.name} (#{s.id})" for s in shelf}
+    st.subheader("Compare two products")
+    ids = list(labels)
+    c1, c2 = st.columns(2)
+    a = c1.selectbox("First", ids, format_func=labels.get, key="cmp_a")
+    b = c2.selectbox("Second", ids, index=min(1, len(ids) - 1), format_func=labels.get, key="cmp_b")
+    if a is not None and b is not None and a != b:
+        comparison_view(next(s for s in shelf if s.id == a), next(s for s in shelf if s.id == b))
+    elif len(ids) < 2:
+        st.caption("Save a second product to compare.")
+
+    with st.expander("Remove a product"):
+        gone = st.selectbox("Product", ids, format_func=labels.get, key="shelf_remove")
+        if st.button("Remove from shelf", key="shelf_remove_btn"):
+            storage().delete_shelf_product(gone)
+            st.rerun()
+
+
+def comparison_view(a, b) -> None:
+    try:
+        ra = analyse(a.ingredients_text).products[0]
+        rb = analyse(b.ingredients_text).products[0]
+    except IngredientInputError as exc:
+        st.error(str(exc))
+        return
+    ra.name, rb.name = a.name, b.name
+    cmp = compare(ra, rb)
+    left, right = st.columns(2)
+    for col, name, only, flags, actives in ((left, cmp.a, cmp.only_a, cmp.flags_a, cmp.actives_a),
+                                            (right, cmp.b, cmp.only_b, cmp.flags_b, cmp.actives_b)):
+        col.markdown(f"**{md_escape(name)}**")
+        col.markdown("Key actives: " + (", ".join(actives) or "none"))
+        col.markdown("Flags: " + (", ".join(flags) or "none"))
+        col.markdown(f"Only here ({len(only)}):")
+        col.text("\n".join(x.title() for x in only) or "-")
+    st.markdown(f"**In both ({len(cmp.both)}):**")
+    st.text(", ".join(x.title() for x in cmp.both) or "-")
+    for c in cmp.conflicts:
+        (st.error if c.severity == "avoid" else st.warning)(
+            f"**Using both:** {c.message} ({names(c.here)} / {names(c.other)})")
+
+
+def unknown_log_section() -> None:
+    st.header("Report a missing ingredient")
+    try:
+        rows = storage().unknown_ingredients()
+    except DatabaseError as exc:
+        st.error(str(exc))
+        return
+    if not rows:
+        st.caption("Names we could not recognise are kept here, on this computer only.")
+        return
+    st.dataframe(pd.DataFrame([{"Name as printed": r.text, "Seen": r.count, "Last seen": r.last_seen[:10]}
+                               for r in rows]), hide_index=True)
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["name_as_printed", "times_seen", "first_seen", "last_seen", "example_product"])
+    for r in rows:
+        w.writerow([r.text, r.count, r.first_seen, r.last_seen, r.example_product])
+    st.download_button("Export the list (CSV)", buf.getvalue().encode("utf-8"), file_name="unknown_ingredients.csv",
+                       mime="text/csv", key="unknown_export")
+    if st.button("Clear the list", key="unknown_clear"):
+        storage().clear_unknown_ingredients()
+        st.rerun()
+
+
+# ---------------------------------------------------------------------------------------------
+def main() -> None:
+    st.title("Ingredient analyzer")
+    st.caption("Paste an ingredient list exactly as printed on the box or copied from a shop's page. "
+               "Kits with several products are split automatically. Everything stays on this computer.")
+    profile = active_profile()
+    text = st.text_area("Ingredient list", key=TEXT, height=180, placeholder=EXAMPLE,
+                        max_chars=MAX_INPUT_CHARS)
+    if st.button("Analyse", type="primary", key="analyse"):
+        st.session_state.pop(REPORT, None)
+        try:
+            latest = storage().latest_scan(profile.id)
+        except DatabaseError as exc:
+            st.error(str(exc))
+            latest = None
+        try:
+            shelf = [(s.name, s.ingredients_text) for s in storage().list_shelf(profile.id)]
+        except DatabaseError:
+            shelf = []
+        try:
+            report = analyse(text or "", scores=latest.scores if latest else None, shelf=shelf)
+        except IngredientInputError as exc:
+            st.error(str(exc))
+        else:
+            st.session_state[REPORT] = (text, report)
+            _log_unknown(report, text or "")
+
+    stored = st.session_state.get(REPORT)
+    if stored is not None:
+        _, report = stored
+        if report.truncated:
+            st.warning("The text was very long; only its beginning was analysed.")
+        if report.is_kit:
+            st.info(f"This looks like a kit of {len(report.products)} products; each is analysed on its own.")
+            tabs = st.tabs([md_escape((p.name or f"Product {i + 1}")[:40]) for i, p in enumerate(report.products)])
+            for i, (tab, product) in enumerate(zip(tabs, report.products)):
+                with tab:
+                    product_section(product, report, f"p{i}")
+        else:
+            product_section(report.products[0], report, "p0")
+
+    shelf_section(profile.id)
+    unknown_log_section()
+
+
+main()

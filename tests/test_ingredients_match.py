@@ -1,0 +1,96 @@
+"""Matching: exact, alias, normalised, fuzzy; and no false bans."""
+from __future__ import annotations
+
+import pytest
+
+from skin_app.ingredients import analyse
+from skin_app.ingredients_kb import default_kb
+from tests.ingredient_fixtures import label, labels
+
+
+@pytest.fixture(scope="module")
+def kb():
+    return default_kb()
+
+
+def test_exact_inci_name(kb):
+    assert kb.match("Niacinamide").method == "exact"
+    assert kb.match("Niacinamide").entry.inci == "NIACINAMIDE"
+
+
+def test_alias_common_name(kb):
+    m = kb.match("Shea Butter")
+    assert (m.entry.inci, m.method) == ("BUTYROSPERMUM PARKII BUTTER", "alias")
+
+
+def test_alias_us_drug_name_of_a_uv_filter(kb):
+    assert kb.match("Avobenzone").entry.inci == "BUTYL METHOXYDIBENZOYLMETHANE"
+
+
+def test_old_botanical_name(kb):
+    assert kb.match("Citrus Medica Limonum Peel Oil").entry.inci == "CITRUS LIMON PEEL OIL"
+
+
+def test_normalised_common_name_in_parentheses(kb):
+    m = kb.match("Butyrospermum Parkii (Shea) Butter")
+    assert (m.entry.inci, m.method) == ("BUTYROSPERMUM PARKII BUTTER", "normalised")
+
+
+def test_normalised_british_spelling_and_spacing(kb):
+    assert kb.match("Sodium Laureth Sulphate").entry.inci == "SODIUM LAURETH SULFATE"
+    assert kb.match("PEG 100 Stearate").entry.inci == "PEG-100 STEARATE"
+
+
+def test_fuzzy_is_only_a_suggestion(kb):
+    m = kb.match("Methl Trimethicone")
+    assert m.entry is None and m.method == "fuzzy"
+    assert m.suggestion.inci == "METHYL TRIMETHICONE"
+
+
+def test_fuzzy_never_raises_a_ban_or_allergen_flag():
+    # "Butylphenyl Methylpropionol" is one letter from the banned Lilial, "Linalol" from an allergen.
+    lines = analyse("Water, Butylphenyl Methylpropionol, Linalol").ingredients
+    assert lines[1].inci is None and lines[1].did_you_mean == "BUTYLPHENYL METHYLPROPIONAL"
+    assert lines[1].flags == [] and lines[2].flags == []
+
+
+def test_glycolic_acid_is_not_thioglycolic_acid(kb):
+    glycolic = kb.match("Glycolic Acid").entry
+    assert glycolic.inci == "GLYCOLIC ACID" and glycolic.eu_status == ""
+    assert kb.match("Thioglycolic Acid").entry.eu_status == "restricted"
+
+
+def test_annex_ii_bans_only_exact_names():
+    line = analyse("Water, Butylphenyl Methylpropional").ingredients[1]
+    assert "eu_prohibited" in line.flags and line.eu_ref.startswith("II/")
+
+
+@pytest.mark.parametrize("name", ["Petrolatum", "Citrus Limon (Lemon) Peel Oil", "Cyclomethicone",
+                                  "Citrus Limon (Lemon) Fruit Extract", "Citrus Grandis (Grapefruit) Peel Oil"])
+def test_annex_ii_entries_with_exceptions_are_not_bans(name):
+    # Annex II bans unrefined petrolatum, the furocoumarins of citrus oils and the D4 part of
+    # cyclomethicone, not the ingredients named on labels (checked by hand).
+    line = analyse(f"Water, {name}").ingredients[1]
+    assert line.inci is not None
+    assert "eu_prohibited" not in line.flags
+
+
+def test_no_false_prohibited_flags_on_real_labels():
+    """Every Annex II flag on the real labels must be a substance the EU really bans (hand-checked)."""
+    truly_banned = {"BUTYLPHENYL METHYLPROPIONAL"}
+    for key in labels():
+        try:
+            report = analyse(label(key))
+        except ValueError:
+            continue
+        for l in report.ingredients:
+            if "eu_prohibited" in l.flags:
+                assert l.inci in truly_banned, (key, l.text, l.inci)
+            if "eu_restricted" in l.flags:
+                assert l.method != "fuzzy" and l.eu_ref and l.eu_limit, (key, l.text)
+
+
+def test_restricted_flag_carries_its_limit():
+    line = analyse("Water, Salicylic Acid").ingredients[1]
+    assert "eu_restricted" in line.flags
+    assert "III/98" in line.eu_ref and "%" in line.eu_limit
