@@ -1,0 +1,156 @@
+"""The report: flags, conflicts, kits, fit to a scan, position hints, JSON and the CLI."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from skin_app.ingredients import analyse, compare
+from tests.ingredient_fixtures import label
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def flags_of(text: str) -> dict[str, list[str]]:
+    return {f.code: f.ingredients for f in analyse(text).products[0].flags}
+
+
+def test_every_flag_names_the_ingredients_that_caused_it():
+    flags = flags_of("Water, Alcohol Denat., Sodium Lauryl Sulfate, Dimethicone, Methylparaben, "
+                     "DMDM Hydantoin, Parfum, Linalool, Lavandula Angustifolia Oil")
+    assert flags["drying_alcohol"] == ["Alcohol Denat."]
+    assert flags["sulfate"] == ["Sodium Lauryl Sulfate"]
+    assert flags["silicone"] == ["Dimethicone"]
+    assert flags["paraben"] == ["Methylparaben"]
+    assert flags["formaldehyde_releaser"] == ["DMDM Hydantoin"]
+    assert "Parfum" in flags["fragrance"]
+    assert flags["allergen"] == ["Linalool", "Lavandula Angustifolia Oil"]
+    assert flags["essential_oil"] == ["Lavandula Angustifolia Oil"]
+
+
+def test_comedogenic_rating_with_its_source():
+    line = analyse("Water, Isopropyl Myristate").ingredients[1]
+    assert line.comedogenic >= 3 and line.rating_source
+    assert "comedogenic" in line.flags and "acne" in line.aggravates
+
+
+def test_fungal_acne_flag_is_a_rule_of_thumb_flag():
+    assert "fungal_acne" in analyse("Polysorbate 80").ingredients[0].flags
+    assert "fungal_acne" not in analyse("Squalane").ingredients[0].flags
+
+
+def test_pregnancy_caution_for_retinoids():
+    assert "pregnancy" in analyse("Retinol").ingredients[0].flags
+
+
+def test_key_actives_are_grouped_by_class():
+    actives = analyse("Water, Niacinamide, Tranexamic Acid, Retinol, Salicylic Acid").products[0].actives
+    assert actives["niacinamide"] == ["Niacinamide"]
+    assert actives["tranexamic_acid"] == ["Tranexamic Acid"]
+    assert actives["retinoid"] == ["Retinol"] and actives["bha"] == ["Salicylic Acid"]
+
+
+def test_conflict_inside_one_product():
+    conflicts = analyse("Water, Retinol, Glycolic Acid").products[0].conflicts
+    assert len(conflicts) == 1 and conflicts[0].with_product is None
+    assert conflicts[0].here == ["Retinol"] and conflicts[0].other == ["Glycolic Acid"]
+
+
+def test_benzoyl_peroxide_with_vitamin_c_is_an_avoid():
+    conflicts = analyse("Benzoyl Peroxide, Ascorbic Acid").products[0].conflicts
+    assert [c.severity for c in conflicts] == ["avoid"]
+
+
+def test_conflict_with_a_product_on_the_shelf():
+    report = analyse("Water, Benzoyl Peroxide", shelf=[("Night serum", "Aqua, Retinol, Squalane")])
+    shelf_conflicts = [c for c in report.products[0].conflicts if c.with_product == "Night serum"]
+    assert shelf_conflicts and shelf_conflicts[0].severity == "avoid"
+    assert shelf_conflicts[0].other == ["Retinol"]
+
+
+def test_niacinamide_with_vitamin_c_is_not_a_conflict():
+    assert analyse("Niacinamide, Ascorbic Acid").products[0].conflicts == []
+
+
+def test_kit_from_a_list_export_gives_one_report_per_product():
+    report = analyse(label("list_literal_kit"))
+    assert report.is_kit
+    assert [p.name for p in report.products] == ["Soulfood Nourishing Mask", "The Kure Intense Repair Mask",
+                                                 "Dream Routine Overnight Hydration Mask"]
+    assert all(p.lines[0].inci in ("WATER", "AQUA") for p in report.products)
+
+
+def test_kit_with_product_name_headings():
+    report = analyse(label("product_name_kit"))
+    assert report.is_kit and "Spf30 Face Cream" in [p.name for p in report.products]
+
+
+def test_kit_conflicts_stay_inside_each_product():
+    report = analyse(label("retinol_and_aha_kit"))
+    assert report.is_kit and all(c.with_product is None for p in report.products for c in p.conflicts)
+
+
+def test_fit_to_the_latest_scan_names_helping_ingredients():
+    scores = {"acne": 90, "flek": 55, "wrinkle": 80, "panda_eye": 85, "overall": 77}
+    fit = analyse("Water, Niacinamide, Tranexamic Acid", scores=scores).products[0].fit
+    assert fit[0].concern == "flek" and fit[0].yours
+    assert fit[0].sentence == "helps your dark spots: Niacinamide, Tranexamic Acid"
+
+
+def test_fit_flags_what_may_aggravate_acne():
+    fit = {f.concern: f for f in analyse("Water, Isopropyl Myristate", scores={"acne": 40}).products[0].fit}
+    assert fit["acne"].aggravates == ["Isopropyl Myristate"]
+
+
+def test_position_hints_first_five_and_one_percent_line():
+    text = "Water, Glycerin, Squalane, Cetearyl Alcohol, Niacinamide, Dimethicone, Phenoxyethanol, Tocopherol"
+    report = analyse(text)
+    lines = report.ingredients
+    assert all("first five" in l.hints[0] for l in lines[:5])
+    assert report.products[0].one_percent_after == 7                 # phenoxyethanol: EU max 1 %
+    assert any("1 %" in h for h in lines[7].hints)
+
+
+def test_compare_two_products():
+    a = analyse("Water, Glycerin, Retinol").products[0]
+    b = analyse("Water, Glycerin, Glycolic Acid").products[0]
+    c = compare(a, b)
+    assert c.both == ["WATER", "GLYCERIN"] and c.only_a == ["RETINOL"] and c.only_b == ["GLYCOLIC ACID"]
+    assert c.conflicts and c.conflicts[0].severity == "caution"
+
+
+def test_json_report_lists_text_and_inci():
+    d = analyse("Aqua, Niacinamide, Foo Bar Extract").to_dict()
+    assert [(i["text"], i["inci"]) for i in d["ingredients"]] == [
+        ("Aqua", "AQUA"), ("Niacinamide", "NIACINAMIDE"), ("Foo Bar Extract", None)]
+    json.dumps(d)
+
+
+def test_json_report_of_a_kit_has_products():
+    d = analyse(label("list_literal_kit")).to_dict()
+    assert d["kit"] and len(d["products"]) == 3 and all(p["ingredients"] for p in d["products"])
+
+
+def _cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "skin_app", "ingredients", *args], input=stdin, text=True,
+                          capture_output=True, cwd=ROOT, timeout=120)
+
+
+def test_cli_reads_standard_input_and_prints_json():
+    out = _cli("-", "--json", stdin="Water, Glycerin, Retinol")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert [i["inci"] for i in data["ingredients"]] == ["WATER", "GLYCERIN", "RETINOL"]
+
+
+def test_cli_plain_text_report():
+    out = _cli("Water, Benzoyl Peroxide, Retinol")
+    assert out.returncode == 0 and "Conflict (avoid)" in out.stdout
+
+
+def test_cli_empty_input_is_an_error_with_a_message():
+    out = _cli("-", stdin="   ")
+    assert out.returncode == 2 and "empty" in out.stderr
