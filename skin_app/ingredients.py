@@ -412,11 +412,17 @@ def _flag_hits(lines: list[IngredientLine]) -> list[FlagHit]:
     return [FlagHit(code, FLAG_LABELS[code], FLAG_NOTES[code], hits[code]) for code in FLAG_ORDER if code in hits]
 
 
+# Classes that describe a supporting role, not an active worth listing as "key" (glycerin is everywhere).
+SUPPORTING_CLASSES = {"humectant"}
+
+
 def _actives(lines: list[IngredientLine]) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for l in lines:
         if l.active:
             for cls in l.active.split(";"):
+                if cls.strip() in SUPPORTING_CLASSES:
+                    continue
                 names = out.setdefault(cls.strip(), [])
                 if l.text not in names:
                     names.append(l.text)
