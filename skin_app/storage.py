@@ -113,6 +113,12 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (step_id, occurrence_date)
     );
     """,
+    # 4: the scan's concern masks beside its crop (for overlays in Progress > Compare), and each
+    # profile's privacy choice: store the small aligned face picture with a scan (1) or nothing (0)
+    """
+    ALTER TABLE scans ADD COLUMN masks_png BLOB;
+    ALTER TABLE profiles ADD COLUMN store_pictures INTEGER NOT NULL DEFAULT 1;
+    """,
 ]
 
 
@@ -125,6 +131,7 @@ class Profile:
     id: int
     name: str
     created_at: str
+    store_pictures: bool = True           # keep the small aligned face picture with each scan
 
 
 @dataclass(frozen=True)
@@ -137,6 +144,38 @@ class StoredScan:
     metrics: dict[str, Any]
     model_version: str
     crop_png: bytes | None
+    masks_png: bytes | None = None        # RGBA PNG, one concern mask per channel (pictures.py)
+
+    @property
+    def has_picture(self) -> bool:
+        return self.crop_png is not None
+
+
+@dataclass(frozen=True)
+class StorageSummary:
+    """What the database holds, for the settings page."""
+    path: Path
+    file_bytes: int                       # database file plus its write-ahead log
+    profiles: int
+    scans: int
+    pictures: int
+    shelf_products: int
+    routines: int
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    """What an import added to which profile, and what it skipped as already there."""
+    profile_id: int
+    profile_name: str
+    created_profile: bool
+    scans_added: int = 0
+    scans_skipped: int = 0
+    shelf_added: int = 0
+    shelf_skipped: int = 0
+    routines_added: int = 0
+    routines_skipped: int = 0
+    marks_added: int = 0
 
 
 @dataclass(frozen=True)
@@ -168,6 +207,7 @@ class Storage:
         self.path = Path(path) if path is not None else database_path()
         self._local = threading.local()
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._check_readable()
         self._migrate()
 
     # -- connection and transactions ---------------------------------------------------------
@@ -187,6 +227,7 @@ class Storage:
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA busy_timeout = 30000")
             conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("PRAGMA secure_delete = ON")      # deleted photos are zeroed, not left in free pages
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
         except sqlite3.DatabaseError as exc:
@@ -224,6 +265,35 @@ class Storage:
         if conn is not None:
             conn.close()
             self._local.conn = None
+
+    def _check_readable(self) -> None:
+        """Reads an existing file read-only first: a damaged one is refused before anything writes to it
+        (switching to WAL or migrating would otherwise touch its header)."""
+        if not self.path.exists() or self.path.stat().st_size == 0:
+            return
+        with open(self.path, "rb") as fh:
+            if fh.read(16) != b"SQLite format 3\x00":
+                raise DatabaseError(
+                    f"The file {self.path} is not a SkinGorithm database (it is not SQLite). "
+                    "It was left untouched. Move or rename it, or set SKINGORITHM_DB to another path.")
+        try:
+            conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=30.0)
+            try:
+                conn.execute("PRAGMA busy_timeout = 30000")
+                verdict = [r[0] for r in conn.execute("PRAGMA quick_check(5)")]
+                version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            finally:
+                conn.close()
+        except sqlite3.DatabaseError as exc:
+            verdict = [str(exc)]
+        if verdict != ["ok"]:
+            raise DatabaseError(
+                f"The database {self.path} is damaged ({'; '.join(verdict)[:300]}). It was left untouched. "
+                "Restore it from a backup, or move it away (or set SKINGORITHM_DB to another path) to start afresh.")
+        if version > len(MIGRATIONS):
+            raise DatabaseError(
+                f"The database {self.path} was written by a newer SkinGorithm (schema {version}, this version "
+                f"knows {len(MIGRATIONS)}). Update the app; the file was left untouched.")
 
     # -- schema --------------------------------------------------------------------------------
     @property
@@ -271,8 +341,35 @@ class Storage:
         return self.create_profile(name)
 
     def list_profiles(self) -> list[Profile]:
-        return [Profile(r["id"], r["name"], r["created_at"])
-                for r in self._query("SELECT id, name, created_at FROM profiles ORDER BY name")]
+        return [_profile_from_row(r) for r in self._query(
+            "SELECT id, name, created_at, store_pictures FROM profiles ORDER BY name")]
+
+    def get_profile(self, profile_id: int) -> Profile | None:
+        rows = self._query("SELECT id, name, created_at, store_pictures FROM profiles WHERE id = ?", (profile_id,))
+        return _profile_from_row(rows[0]) if rows else None
+
+    def set_store_pictures(self, profile_id: int, store: bool) -> None:
+        """The profile's privacy choice for new scans (existing pictures stay until forgotten)."""
+        with self.transaction() as conn:
+            conn.execute("UPDATE profiles SET store_pictures = ? WHERE id = ?", (1 if store else 0, profile_id))
+
+    def forget_pictures(self, profile_id: int) -> int:
+        """Removes every stored face picture (and mask) of the profile, keeping the scores; returns how many."""
+        with self.transaction() as conn:
+            cur = conn.execute(
+                "UPDATE scans SET crop_png = NULL, masks_png = NULL "
+                "WHERE profile_id = ? AND (crop_png IS NOT NULL OR masks_png IS NOT NULL)", (profile_id,))
+            count = cur.rowcount
+        self._vacuum()
+        return count
+
+    def summary(self) -> StorageSummary:
+        counts = self._query(
+            "SELECT (SELECT COUNT(*) FROM profiles), (SELECT COUNT(*) FROM scans), "
+            "(SELECT COUNT(*) FROM scans WHERE crop_png IS NOT NULL), (SELECT COUNT(*) FROM shelf_products), "
+            "(SELECT COUNT(*) FROM routines)")[0]
+        size = sum(p.stat().st_size for p in (self.path, Path(f"{self.path}-wal")) if p.exists())
+        return StorageSummary(self.path, size, *[int(c) for c in counts])
 
     def delete_profile(self, profile_id: int) -> None:
         """Deletes the profile and, by cascade, everything that belongs to it."""
@@ -297,33 +394,192 @@ class Storage:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     # -- scans ---------------------------------------------------------------------------------
-    def add_scan(self, profile_id: int, *, taken_at: str, scores: dict[str, float], metrics: dict[str, Any],
-                 model_version: str, note: str = "", crop_png: bytes | None = None) -> int:
+    NOTE_MAX = 2_000
+
+    def add_scan(self, profile_id: int, *, taken_at: str | datetime, scores: dict[str, float],
+                 metrics: dict[str, Any], model_version: str, note: str = "", crop_png: bytes | None = None,
+                 masks_png: bytes | None = None) -> int:
+        """Stores one scan. ``taken_at`` is kept as UTC ISO text (naive values are taken as UTC) so
+        scans sort by time; pictures are stored only when given (the page honours the profile's choice)."""
+        note = (note or "").strip()
+        if len(note) > self.NOTE_MAX:
+            raise ValueError(f"A note can be at most {self.NOTE_MAX:,} characters.")
+        row = (profile_id, normalise_timestamp(taken_at), note, json.dumps(_check_scores(scores)),
+               json.dumps(metrics), model_version, crop_png, masks_png)
         with self.transaction() as conn:
             cur = conn.execute(
-                "INSERT INTO scans(profile_id, taken_at, note, scores_json, metrics_json, model_version, crop_png) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (profile_id, taken_at, note, json.dumps(scores), json.dumps(metrics), model_version, crop_png),
-            )
+                "INSERT INTO scans(profile_id, taken_at, note, scores_json, metrics_json, model_version, crop_png, "
+                "masks_png) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row)
             return int(cur.lastrowid)
 
     def list_scans(self, profile_id: int) -> list[StoredScan]:
         rows = self._query("SELECT * FROM scans WHERE profile_id = ? ORDER BY taken_at, id", (profile_id,))
         return [_scan_from_row(r) for r in rows]
 
-    def get_scan(self, scan_id: int) -> StoredScan | None:
+    def get_scan(self, scan_id: int, profile_id: int | None = None) -> StoredScan | None:
+        """One scan; with ``profile_id``, only if it belongs to that profile."""
         rows = self._query("SELECT * FROM scans WHERE id = ?", (scan_id,))
-        return _scan_from_row(rows[0]) if rows else None
+        if not rows or (profile_id is not None and rows[0]["profile_id"] != profile_id):
+            return None
+        return _scan_from_row(rows[0])
 
     def latest_scan(self, profile_id: int) -> StoredScan | None:
         rows = self._query(
             "SELECT * FROM scans WHERE profile_id = ? ORDER BY taken_at DESC, id DESC LIMIT 1", (profile_id,))
         return _scan_from_row(rows[0]) if rows else None
 
-    def delete_scan(self, scan_id: int) -> None:
+    def delete_scan(self, scan_id: int, profile_id: int | None = None) -> bool:
+        """Deletes one scan (with ``profile_id``: only if it is that profile's); True if one was deleted.
+        The file is rewritten so the deleted picture is not left behind in free pages."""
         with self.transaction() as conn:
-            conn.execute("DELETE FROM scans WHERE id = ?", (scan_id,))
-        self._vacuum()
+            if profile_id is None:
+                cur = conn.execute("DELETE FROM scans WHERE id = ?", (scan_id,))
+            else:
+                cur = conn.execute("DELETE FROM scans WHERE id = ? AND profile_id = ?", (scan_id, profile_id))
+            deleted = cur.rowcount > 0
+        if deleted:
+            self._vacuum()
+        return deleted
+
+    # -- profile export and import (formats live in skin_app/export.py) ------------------------
+    def export_profile_tables(self, profile_id: int, include_pictures: bool = True) -> dict[str, list[dict]]:
+        """Every row that belongs to the profile, table by table, with the file-local ids that link them."""
+        tables: dict[str, list[dict]] = {}
+        tables["scans"] = [
+            {"id": s.id, "taken_at": s.taken_at, "note": s.note, "scores": s.scores, "metrics": s.metrics,
+             "model_version": s.model_version, "crop_png": s.crop_png if include_pictures else None,
+             "masks_png": s.masks_png if include_pictures else None}
+            for s in self.list_scans(profile_id)]
+        tables["shelf_products"] = [
+            {"id": p.id, "name": p.name, "ingredients_text": p.ingredients_text, "inci": p.inci,
+             "actives": p.actives, "created_at": p.created_at}
+            for p in self._shelf_rows(profile_id)]
+        tables["routines"] = [dict(r) for r in self._query(
+            "SELECT id, name, kind, time_of_day, timezone, start_date, end_date, weekdays, interval_days, "
+            "alert_minutes, created_at, updated_at FROM routines WHERE profile_id = ? ORDER BY id", (profile_id,))]
+        tables["routine_steps"] = [dict(r) for r in self._query(
+            "SELECT s.id, s.routine_id, s.position, s.text, s.product_name, s.product_id FROM routine_steps s "
+            "JOIN routines r ON r.id = s.routine_id WHERE r.profile_id = ? ORDER BY s.routine_id, s.position, s.id",
+            (profile_id,))]
+        tables["routine_log"] = [dict(r) for r in self._query(
+            "SELECT l.routine_id, l.occurrence_date, l.status, l.logged_at FROM routine_log l "
+            "JOIN routines r ON r.id = l.routine_id WHERE r.profile_id = ? ORDER BY 1, 2", (profile_id,))]
+        tables["routine_step_log"] = [dict(r) for r in self._query(
+            "SELECT l.step_id, l.occurrence_date, l.status, l.logged_at FROM routine_step_log l "
+            "JOIN routine_steps s ON s.id = l.step_id JOIN routines r ON r.id = s.routine_id "
+            "WHERE r.profile_id = ? ORDER BY 1, 2", (profile_id,))]
+        return tables
+
+    def _shelf_rows(self, profile_id: int) -> list[ShelfProduct]:
+        return [_shelf_from_row(r) for r in self._query(
+            "SELECT * FROM shelf_products WHERE profile_id = ? ORDER BY id", (profile_id,))]
+
+    def import_profile_tables(self, tables: dict[str, list[dict]], *, profile_name: str,
+                              into_profile_id: int | None = None,
+                              profile_created_at: str | None = None) -> ImportSummary:
+        """Adds exported rows in one transaction: all of it or, on any problem, nothing.
+
+        Into ``into_profile_id`` when given (rows already there are skipped: a scan with the same time,
+        model and scores; a shelf product with the same name and list; a routine with the same name and
+        creation time), else into a new profile called ``profile_name`` (made unique). Ids in the rows
+        are local to the file and only link rows to each other; new ids are assigned."""
+        try:
+            with self.transaction() as conn:
+                return self._import_rows(conn, tables, profile_name, into_profile_id, profile_created_at)
+        except sqlite3.IntegrityError as exc:
+            raise ValueError(f"The file holds a record the database refuses ({exc}); nothing was imported.") from exc
+
+    def _import_rows(self, conn: sqlite3.Connection, tables: dict[str, list[dict]], profile_name: str,
+                     into_profile_id: int | None, profile_created_at: str | None) -> ImportSummary:
+        created = into_profile_id is None
+        if created:
+            base = " ".join((profile_name or "Imported").split())[:50] or "Imported"
+            taken = {r[0].lower() for r in conn.execute("SELECT name FROM profiles")}
+            name, n = base, 2
+            while name.lower() in taken:
+                name, n = f"{base} ({n})", n + 1
+            cur = conn.execute("INSERT INTO profiles(name, created_at) VALUES (?, ?)",
+                               (name, profile_created_at or _utc_now()))
+            pid = int(cur.lastrowid)
+        else:
+            row = conn.execute("SELECT id, name FROM profiles WHERE id = ?", (into_profile_id,)).fetchone()
+            if row is None:
+                raise ValueError("That profile no longer exists (it was deleted, perhaps in another tab).")
+            pid, name = int(row[0]), row[1]
+        counts = dict.fromkeys(("scans_added", "scans_skipped", "shelf_added", "shelf_skipped",
+                                "routines_added", "routines_skipped", "marks_added"), 0)
+
+        have_scans = {_scan_key(r["taken_at"], r["model_version"], json.loads(r["scores_json"]))
+                      for r in conn.execute("SELECT taken_at, model_version, scores_json FROM scans "
+                                            "WHERE profile_id = ?", (pid,))}
+        for s in tables.get("scans", []):
+            taken_at = normalise_timestamp(s["taken_at"])
+            key = _scan_key(taken_at, s["model_version"], s["scores"])
+            if key in have_scans:
+                counts["scans_skipped"] += 1
+                continue
+            have_scans.add(key)
+            conn.execute(
+                "INSERT INTO scans(profile_id, taken_at, note, scores_json, metrics_json, model_version, crop_png, "
+                "masks_png) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (pid, taken_at, s.get("note") or "", json.dumps(_check_scores(s["scores"])),
+                 json.dumps(s.get("metrics") or {}), s["model_version"], s.get("crop_png"), s.get("masks_png")))
+            counts["scans_added"] += 1
+
+        shelf_ids: dict[int, int] = {}
+        have_shelf = {(r[1], r[2]): int(r[0]) for r in conn.execute(
+            "SELECT id, name, ingredients_text FROM shelf_products WHERE profile_id = ?", (pid,))}
+        for p in tables.get("shelf_products", []):
+            key = (p["name"], p["ingredients_text"])
+            if key in have_shelf:
+                shelf_ids[p["id"]] = have_shelf[key]
+                counts["shelf_skipped"] += 1
+                continue
+            cur = conn.execute(
+                "INSERT INTO shelf_products(profile_id, name, ingredients_text, inci_json, actives_json, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)", (pid, p["name"], p["ingredients_text"], json.dumps(p.get("inci") or []),
+                                              json.dumps(p.get("actives") or {}), p.get("created_at") or _utc_now()))
+            shelf_ids[p["id"]] = have_shelf[key] = int(cur.lastrowid)
+            counts["shelf_added"] += 1
+
+        routine_ids: dict[int, int] = {}
+        have_routines = {(r[0], r[1]) for r in conn.execute(
+            "SELECT name, created_at FROM routines WHERE profile_id = ?", (pid,))}
+        for r in tables.get("routines", []):
+            if (r["name"], r["created_at"]) in have_routines:
+                counts["routines_skipped"] += 1
+                continue
+            cur = conn.execute(
+                "INSERT INTO routines(profile_id, name, kind, time_of_day, timezone, start_date, end_date, weekdays, "
+                "interval_days, alert_minutes, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (pid, r["name"], r["kind"], r["time_of_day"], r["timezone"], r["start_date"], r.get("end_date"),
+                 r.get("weekdays") or "", int(r.get("interval_days") or 1), int(r.get("alert_minutes") or 0),
+                 r["created_at"], r.get("updated_at") or r["created_at"]))
+            routine_ids[r["id"]] = int(cur.lastrowid)
+            have_routines.add((r["name"], r["created_at"]))
+            counts["routines_added"] += 1
+        step_ids: dict[int, int] = {}
+        for st_ in tables.get("routine_steps", []):
+            if st_["routine_id"] not in routine_ids:
+                continue                                   # its routine was already there
+            product_id = st_.get("product_id")
+            cur = conn.execute(
+                "INSERT INTO routine_steps(routine_id, position, text, product_name, product_id) VALUES (?, ?, ?, ?, ?)",
+                (routine_ids[st_["routine_id"]], int(st_["position"]), st_["text"], st_.get("product_name"),
+                 shelf_ids.get(product_id) if product_id is not None else None))
+            step_ids[st_["id"]] = int(cur.lastrowid)
+        for m in tables.get("routine_log", []):
+            if m["routine_id"] in routine_ids:
+                conn.execute("INSERT INTO routine_log(routine_id, occurrence_date, status, logged_at) VALUES (?, ?, ?, ?)",
+                             (routine_ids[m["routine_id"]], m["occurrence_date"], m["status"], m["logged_at"]))
+                counts["marks_added"] += 1
+        for m in tables.get("routine_step_log", []):
+            if m["step_id"] in step_ids:
+                conn.execute(
+                    "INSERT INTO routine_step_log(step_id, occurrence_date, status, logged_at) VALUES (?, ?, ?, ?)",
+                    (step_ids[m["step_id"]], m["occurrence_date"], m["status"], m["logged_at"]))
+                counts["marks_added"] += 1
+        return ImportSummary(pid, name, created, **counts)
 
     # -- ingredient shelf ---------------------------------------------------------------------
     # Owned by the ingredients feature (skin_app/ingredients.py analyses; this only stores).
@@ -533,7 +789,45 @@ def _shelf_from_row(r: sqlite3.Row) -> ShelfProduct:
 
 def _scan_from_row(r: sqlite3.Row) -> StoredScan:
     return StoredScan(r["id"], r["profile_id"], r["taken_at"], r["note"], json.loads(r["scores_json"]),
-                      json.loads(r["metrics_json"]), r["model_version"], r["crop_png"])
+                      json.loads(r["metrics_json"]), r["model_version"], r["crop_png"], r["masks_png"])
+
+
+def _profile_from_row(r: sqlite3.Row) -> Profile:
+    return Profile(r["id"], r["name"], r["created_at"], bool(r["store_pictures"]))
+
+
+def normalise_timestamp(value: str | datetime) -> str:
+    """UTC ISO text to the second ("2025-03-01T08:00:00+00:00"); naive values are taken as UTC.
+    One format for every stored time, so text order is time order."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError(f"{value[:40]!r} is not a date and time (expected e.g. 2025-03-01T08:00:00+00:00).") from None
+    if not isinstance(value, datetime):
+        raise ValueError("A scan needs a date and time.")
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc).isoformat(timespec="seconds")
+
+
+def _check_scores(scores: dict[str, Any]) -> dict[str, float]:
+    if not isinstance(scores, dict) or not scores:
+        raise ValueError("A scan needs its scores.")
+    out = {}
+    for key, value in scores.items():
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"The score {key!r} is not a number ({value!r}).") from None
+        if not 0.0 <= number <= 100.0:          # also refuses NaN
+            raise ValueError(f"The score {key!r} must be between 0 and 100, not {value!r}.")
+        out[str(key)] = number
+    return out
+
+
+def _scan_key(taken_at: str, model_version: str, scores: dict[str, Any]) -> tuple:
+    return (taken_at, model_version, tuple(sorted((k, round(float(v), 4)) for k, v in scores.items())))
 
 
 def _routine_columns(routine: "Routine") -> tuple:

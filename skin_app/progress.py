@@ -1,0 +1,95 @@
+"""Progress over time: the noise band and what counts as a real change between two scans.
+
+Two photos of the same face taken minutes apart do not give identical scores (light, angle, the
+model). That spread is the *noise band*: a change smaller than it is not called progress. The band is
+measured by the engine work and written to ``models/noise_band.json`` as score points per key
+(``{"acne": 1.2, ..., "overall": 0.8}``). Until a measurement exists, ``DEFAULT_NOISE_BAND`` is used
+and the page says so.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
+
+from skin_app.config import PROJECT_ROOT
+from skin_app.results import CONCERN_LABELS, CONCERNS
+
+SCORE_KEYS: tuple[str, ...] = ("overall", *CONCERNS)
+NOISE_BAND_PATH = PROJECT_ROOT / "models" / "noise_band.json"
+# Fallback, in score points, used only when no measurement has been shipped: a deliberately cautious
+# guess (a change of 5 points or less is not treated as real) rather than a measured value.
+DEFAULT_NOISE_BAND: dict[str, float] = {key: 5.0 for key in SCORE_KEYS}
+
+
+@dataclass(frozen=True)
+class NoiseBand:
+    points: dict[str, float]        # SCORE_KEYS -> +/- score points of same-face, minutes-apart spread
+    measured: bool                  # False: DEFAULT_NOISE_BAND (no measurement shipped)
+    source: str                     # where the numbers came from, for the page
+
+    def __getitem__(self, key: str) -> float:
+        return self.points.get(key, DEFAULT_NOISE_BAND.get(key, 5.0))
+
+
+def load_noise_band(path: str | Path | None = None) -> NoiseBand:
+    """The measured band from ``models/noise_band.json`` if present and valid, else the default.
+    Keys the file lacks fall back to the default one by one."""
+    path = Path(path) if path is not None else NOISE_BAND_PATH
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return NoiseBand(dict(DEFAULT_NOISE_BAND), False, "default (no measurement found)")
+    if not isinstance(raw, dict):
+        return NoiseBand(dict(DEFAULT_NOISE_BAND), False, f"default ({path.name} is not a JSON object)")
+    points, found = dict(DEFAULT_NOISE_BAND), 0
+    for key in SCORE_KEYS:
+        value = raw.get(key)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and 0 <= value <= 50:
+            points[key] = float(value)
+            found += 1
+    if not found:
+        return NoiseBand(points, False, f"default ({path.name} holds no usable values)")
+    return NoiseBand(points, True, f"measured ({path.name})")
+
+
+@dataclass(frozen=True)
+class Change:
+    key: str
+    label: str
+    before: float
+    after: float
+    delta: float                    # after - before (positive: better, scores are higher-is-better)
+    band: float
+    verdict: str                    # "better", "worse" or "within noise"
+
+    @property
+    def arrow(self) -> str:
+        return {"better": "▲", "worse": "▼"}.get(self.verdict, "≈")
+
+    @property
+    def real(self) -> bool:
+        return self.verdict != "within noise"
+
+    def describe(self) -> str:
+        if not self.real:
+            return (f"{self.label}: {self.before:.0f} → {self.after:.0f} ({self.delta:+.1f}), within the "
+                    f"±{self.band:.1f} noise band, so not a real change")
+        return (f"{self.label}: {self.before:.0f} → {self.after:.0f} ({self.delta:+.1f}) {self.arrow} "
+                f"{self.verdict}, beyond the ±{self.band:.1f} noise band")
+
+
+def compare_scores(before: Mapping[str, float], after: Mapping[str, float], band: NoiseBand,
+                   keys: tuple[str, ...] = SCORE_KEYS) -> list[Change]:
+    """One :class:`Change` per key both scans have. A change counts only when it is larger than the band."""
+    changes = []
+    for key in keys:
+        if key not in before or key not in after:
+            continue
+        b, a = float(before[key]), float(after[key])
+        delta, width = a - b, band[key]
+        verdict = "within noise" if abs(delta) <= width else ("better" if delta > 0 else "worse")
+        changes.append(Change(key, CONCERN_LABELS.get(key, key), b, a, delta, width, verdict))
+    return changes
