@@ -23,7 +23,7 @@ def database_path() -> Path:
 
 def model_path() -> Path:
     env = os.environ.get("SKINGORITHM_MODEL")
-    return Path(env).expanduser() if env else PROJECT_ROOT / "models" / "skin_unet_resnet34.h5"
+    return Path(env).expanduser() if env else PROJECT_ROOT / "models" / "skin_unet_resnet34.npz"
 
 
 def ingredients_csv_path() -> Path:

@@ -44,6 +44,7 @@ class Sample:
     image: np.ndarray              # uint8 (H, W, 3) RGB
     codes: dict[str, np.ndarray] = field(default_factory=dict)   # channel -> uint8 (H, W) code map
     points: np.ndarray | None = None   # optional lesion centres (N, 2) x, y (acne04)
+    boxes: list[tuple[str, int, np.ndarray]] = field(default_factory=list)  # (channel, class, x0 y0 x1 y1)
 
 
 def split_of(dataset: str, group: str) -> str:
@@ -282,7 +283,8 @@ def load_javad_wrinkles(root: Path) -> Iterator[Sample]:
                 bx0, by0, bx1, by1 = np.round(b).astype(int)
                 code[max(by0, 0):by1, max(bx0, 0):bx1] = WEAK
             group = _source_stem(img_path.name)
-            yield Sample("javad71_wrinkle_boxes", img_path.stem, group, split, image, {"wrinkle": code})
+            yield Sample("javad71_wrinkle_boxes", img_path.stem, group, split, image, {"wrinkle": code},
+                         boxes=[("wrinkle", c, b) for c, b in boxes])
 
 
 def load_darkcircle_boxes(root: Path) -> Iterator[Sample]:
@@ -301,7 +303,7 @@ def load_darkcircle_boxes(root: Path) -> Iterator[Sample]:
                 bx0, by0, bx1, by1 = np.round(b).astype(int)
                 code[max(by0, 0):by1, max(bx0, 0):bx1] = NEG if c == 3 else WEAK
             yield Sample("darkcircle_boxes", img_path.stem, _source_stem(img_path.name), split, image,
-                         {"panda_eye": code})
+                         {"panda_eye": code}, boxes=[("panda_eye", c, b) for c, b in boxes])
 
 
 LOADERS: dict[str, Callable[[Path], Iterator[Sample]]] = {

@@ -24,6 +24,12 @@ from skin_app.training.datasets import IGNORE, Sample, iter_samples
 
 
 def letterbox(image: np.ndarray, codes: dict[str, np.ndarray], size: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    image, codes, _ = letterbox_with_transform(image, codes, size)
+    return image, codes
+
+
+def letterbox_with_transform(image: np.ndarray, codes: dict[str, np.ndarray], size: int):
+    """Like ``letterbox``, also returning (scale, left, top) to map points: x' = x * scale + left."""
     h, w = image.shape[:2]
     scale = size / max(h, w)
     nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
@@ -35,7 +41,7 @@ def letterbox(image: np.ndarray, codes: dict[str, np.ndarray], size: int) -> tup
         c = np.full((size, size), IGNORE, np.uint8)
         c[top:top + nh, left:left + nw] = _resize_codes(code, (nw, nh))
         out_codes[ch] = c
-    return out, out_codes
+    return out, out_codes, (scale, left, top)
 
 
 def _resize_codes(code: np.ndarray, wh: tuple[int, int]) -> np.ndarray:

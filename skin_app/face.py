@@ -1,0 +1,288 @@
+"""Face geometry from mediapipe's face mesh: finding faces, the quality gate, alignment, crop, regions.
+
+The face mesh (478 landmarks with iris refinement) ships inside the mediapipe wheel, so this works
+offline. "Left" and "right" in region names are the person's own (``left_cheek`` is on the image's
+right in an unmirrored photo).
+
+Quality gate thresholds (all measured on the aligned face crop, so they do not depend on photo size):
+
+=================  =====================================================================  ==========
+check              measure                                                                blocks at
+=================  =====================================================================  ==========
+several faces      second face area / largest face area                                   >= 0.5
+face too small     face width in the original photo                                       < 80 px
+cut off            share of face-outline landmarks outside the frame                      > 0.10
+turned / tilted    yaw, pitch from the 3-D mesh; roll from the eye line                    30 / 25 / 35 deg
+too blurry         Laplacian variance / grey-level variance x 100 inside the face outline,  < 2.5
+                   at a face width of 160 px (never upsampled); dimensionless, so neither
+                   photo size nor skin tone moves it
+too dark           98th percentile of luminance over the face (highlights exist on well-  < 70
+                   lit faces of every skin tone; mean brightness would penalise dark skin)
+overexposed        share of face pixels clipped white (all channels >= 250)               > 0.20
+=================  =====================================================================  ==========
+Milder values raise the same issue as non-blocking advice (see ``WARN_*``). Calibration (60 real
+photos from CelebAMask, FASSEG and HELEN plus skimage's astronaut): sharpness of the originals
+2.8-52 (5th percentile 4.2), of the same photos Gaussian-blurred (sigma 0.3 % of the side)
+0.6-4.3 (median 1.7); 98th-percentile luminance of the originals 109-241, darkened to 20 %: 21-48.
+``bench/quality_gate_bias.py`` checks the gate does not reject dark skin more often than light.
+"""
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from skin_app.results import QualityIssue, QualityReport
+
+# Face-mesh landmark indices (mediapipe canonical face model).
+FACE_OVAL = [10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377, 152,
+             148, 176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54, 103, 67, 109]
+RIGHT_EYE = [33, 7, 163, 144, 145, 153, 154, 155, 133, 173, 157, 158, 159, 160, 161, 246]       # person's right
+LEFT_EYE = [362, 382, 381, 380, 374, 373, 390, 249, 263, 466, 388, 387, 386, 385, 384, 398]
+RIGHT_UNDER_EYE = [33, 7, 163, 144, 145, 153, 154, 155, 133, 243, 112, 26, 22, 23, 24, 110, 25, 130,
+                   226, 31, 228, 229, 230, 231, 232, 233]
+LEFT_UNDER_EYE = [263, 249, 390, 373, 374, 380, 381, 382, 362, 463, 341, 256, 252, 253, 254, 339, 255, 359,
+                  446, 261, 448, 449, 450, 451, 452, 453]
+FOREHEAD = [21, 54, 103, 67, 109, 10, 338, 297, 332, 284, 251, 301, 293, 334, 296, 336, 9, 107, 66, 105, 63, 71]
+NOSE = [168, 6, 197, 195, 5, 4, 1, 19, 94, 2, 98, 327, 129, 358, 64, 294, 48, 278, 115, 344, 217, 437,
+        209, 429, 102, 331, 122, 351, 188, 412]
+CHIN = [18, 83, 313, 182, 406, 200, 199, 175, 152, 148, 176, 149, 377, 400, 378, 32, 262, 201, 421]
+RIGHT_CHEEK = [116, 117, 118, 119, 120, 100, 142, 203, 206, 216, 207, 213, 192, 147, 123, 137, 227, 34, 143,
+               111, 50, 205, 187, 101, 36]
+LEFT_CHEEK = [345, 346, 347, 348, 349, 329, 371, 423, 426, 436, 427, 433, 416, 376, 352, 366, 447, 264, 372,
+              340, 280, 425, 411, 330, 266]
+RIGHT_IRIS, LEFT_IRIS = 468, 473
+
+CROP_MARGIN = 1.6          # crop side = face-outline width x margin (the training photos frame faces alike)
+
+BLOCK_FACE_RATIO, BLOCK_MIN_FACE_PX, BLOCK_CUT_OFF = 0.5, 80, 0.10
+BLOCK_YAW, BLOCK_PITCH, BLOCK_ROLL = 30.0, 25.0, 35.0
+BLOCK_SHARPNESS, BLOCK_DARK_P98, BLOCK_CLIPPED = 2.5, 70.0, 0.20
+WARN_MIN_FACE_PX, WARN_YAW, WARN_PITCH = 200, 18.0, 15.0
+WARN_SHARPNESS, WARN_DARK_P98, WARN_CLIPPED = 4.0, 100.0, 0.08
+
+
+@dataclass
+class FaceLandmarks:
+    points: np.ndarray        # (478, 3) x, y in pixels of the analysed image, z in the same scale
+
+    @property
+    def bbox(self) -> tuple[float, float, float, float]:
+        oval = self.points[FACE_OVAL, :2]
+        x0, y0 = oval.min(0)
+        x1, y1 = oval.max(0)
+        return float(x0), float(y0), float(x1), float(y1)
+
+    @property
+    def area(self) -> float:
+        x0, y0, x1, y1 = self.bbox
+        return (x1 - x0) * (y1 - y0)
+
+    def pose(self) -> tuple[float, float, float]:
+        """(yaw, pitch, roll) in degrees from the 3-D mesh; 0, 0, 0 is a level, frontal face."""
+        p = self.points
+        x_axis = p[454] - p[234]                      # across the face, person's right -> left
+        y_axis = p[152] - p[10]                       # forehead -> chin
+        normal = np.cross(y_axis, x_axis)             # points from the face towards the camera (-z)
+        normal /= np.linalg.norm(normal) + 1e-9
+        yaw = math.degrees(math.atan2(normal[0], -normal[2]))
+        pitch = math.degrees(math.atan2(normal[1], -normal[2]))
+        eye_r, eye_l = p[RIGHT_IRIS, :2], p[LEFT_IRIS, :2]
+        roll = math.degrees(math.atan2(eye_l[1] - eye_r[1], eye_l[0] - eye_r[0]))
+        return yaw, pitch, roll
+
+
+_mesh = None
+_mesh_lock = threading.Lock()
+
+
+def _face_mesh():
+    global _mesh
+    if _mesh is None:
+        import mediapipe as mp
+        _mesh = mp.solutions.face_mesh.FaceMesh(static_image_mode=True, max_num_faces=4, refine_landmarks=True,
+                                                min_detection_confidence=0.5)
+    return _mesh
+
+
+def find_faces(rgb: np.ndarray) -> list[FaceLandmarks]:
+    """All faces mediapipe finds, largest first. The mesh runs on a copy at most 1024 px wide."""
+    h, w = rgb.shape[:2]
+    f = min(1.0, 1024 / max(h, w))
+    small = cv2.resize(rgb, (round(w * f), round(h * f)), interpolation=cv2.INTER_AREA) if f < 1 else rgb
+    with _mesh_lock:   # the graph is not re-entrant
+        result = _face_mesh().process(np.ascontiguousarray(small))
+    faces = []
+    for lm in result.multi_face_landmarks or []:
+        pts = np.array([(p.x * w, p.y * h, p.z * w) for p in lm.landmark], np.float32)
+        faces.append(FaceLandmarks(pts))
+    faces.sort(key=lambda fl: fl.area, reverse=True)
+    return faces
+
+
+@dataclass
+class AlignedFace:
+    crop: np.ndarray               # uint8 (S, S, 3)
+    points: np.ndarray             # landmarks in crop pixels (478, 2)
+    matrix: np.ndarray             # 2x3 affine, image -> crop
+    face_width_px: float           # face-outline width in the analysed image
+
+
+def align_and_crop(rgb: np.ndarray, face: FaceLandmarks, size: int) -> AlignedFace:
+    """Rotates so the eyes are level, crops a square of CROP_MARGIN x face width, resizes to ``size``."""
+    p = face.points[:, :2]
+    eye_r, eye_l = p[RIGHT_IRIS], p[LEFT_IRIS]
+    angle = math.degrees(math.atan2(eye_l[1] - eye_r[1], eye_l[0] - eye_r[0]))
+    oval = p[FACE_OVAL]
+    centre = (oval.min(0) + oval.max(0)) / 2
+    # Face width measured along the eye line, so a tilted head is not cropped larger.
+    rot = cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), angle, 1.0)
+    rotated = (oval @ rot[:, :2].T) + rot[:, 2]
+    width = float(max(rotated[:, 0].ptp(), rotated[:, 1].ptp() * 0.85))
+    side = width * CROP_MARGIN
+    scale = size / side
+    # Pre-shrink big photos with area averaging so the warp does not alias.
+    src, pre = rgb, 1.0
+    if scale < 0.5:
+        pre = min(1.0, 2 * scale)
+        src = cv2.resize(rgb, (round(rgb.shape[1] * pre), round(rgb.shape[0] * pre)), interpolation=cv2.INTER_AREA)
+    m = cv2.getRotationMatrix2D((float(centre[0] * pre), float(centre[1] * pre)), angle, scale / pre)
+    m[0, 2] += size / 2 - centre[0] * pre
+    m[1, 2] += size / 2 - centre[1] * pre
+    crop = cv2.warpAffine(src, m, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    full = m.copy()
+    full[:, :2] *= pre       # image -> crop, for the unshrunk image coordinates
+    pts = (p @ full[:, :2].T) + full[:, 2]
+    return AlignedFace(crop, pts.astype(np.float32), full, width)
+
+
+def _poly_mask(shape: tuple[int, int], pts: np.ndarray, hull: bool) -> np.ndarray:
+    m = np.zeros(shape, np.uint8)
+    poly = cv2.convexHull(np.round(pts).astype(np.int32)) if hull else np.round(pts).astype(np.int32)
+    cv2.fillPoly(m, [poly.reshape(-1, 2)], 1)
+    return m.astype(bool)
+
+
+def face_regions(points: np.ndarray, size: int) -> dict[str, np.ndarray]:
+    """Named region masks on the crop from landmarks (crop pixel coordinates)."""
+    shape = (size, size)
+    eyes = _poly_mask(shape, points[RIGHT_EYE], False) | _poly_mask(shape, points[LEFT_EYE], False)
+    regions = {
+        "forehead": _poly_mask(shape, points[FOREHEAD], False),
+        "right_cheek": _poly_mask(shape, points[RIGHT_CHEEK], True),
+        "left_cheek": _poly_mask(shape, points[LEFT_CHEEK], True),
+        "nose": _poly_mask(shape, points[NOSE], True),
+        "chin": _poly_mask(shape, points[CHIN], True),
+        "right_under_eye": _poly_mask(shape, points[RIGHT_UNDER_EYE], True) & ~eyes,
+        "left_under_eye": _poly_mask(shape, points[LEFT_UNDER_EYE], True) & ~eyes,
+        "eyes": eyes,
+    }
+    return regions
+
+
+def face_sharpness(rgb: np.ndarray, face: FaceLandmarks, width: int = 160) -> float:
+    """Detail inside the face outline at a fixed face width (never upsampled): Laplacian energy relative
+    to the grey-level variance, x100. Dimensionless, so neither photo size nor skin tone moves it."""
+    x0, y0, x1, y1 = (int(round(v)) for v in face.bbox)
+    h, w = rgb.shape[:2]
+    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
+    if x1 - x0 < 8 or y1 - y0 < 8:
+        return 0.0
+    grey = cv2.cvtColor(np.ascontiguousarray(rgb[y0:y1, x0:x1]), cv2.COLOR_RGB2GRAY)
+    pts = face.points[FACE_OVAL, :2] - [x0, y0]
+    f = min(1.0, width / (x1 - x0))
+    if f < 1:
+        grey = cv2.resize(grey, (max(1, round(grey.shape[1] * f)), max(1, round(grey.shape[0] * f))),
+                          interpolation=cv2.INTER_AREA)
+        pts = pts * f
+    mask = np.zeros(grey.shape, np.uint8)
+    cv2.fillPoly(mask, [np.round(pts).astype(np.int32)], 1)
+    mask = cv2.erode(mask, np.ones((5, 5), np.uint8)).astype(bool)   # not the face edge itself
+    g = grey.astype(np.float32)
+    if mask.sum() < 50:
+        return 0.0
+    lap = cv2.Laplacian(g, cv2.CV_32F)
+    return float(lap[mask].var() / (g[mask].var() + 1.0) * 100)
+
+
+def face_oval_mask(points: np.ndarray, size: int) -> np.ndarray:
+    return _poly_mask((size, size), points[FACE_OVAL], False)
+
+
+def assess_quality(faces: list[FaceLandmarks], rgb: np.ndarray, aligned: AlignedFace | None,
+                   pixels_per_original: float) -> QualityReport:
+    """The quality gate: every problem as an issue with advice; blocking ones stop the analysis."""
+    report = QualityReport()
+    add = report.issues.append
+    if not faces:
+        add(QualityIssue("no_face", "No face was found in this photo.",
+                         "Use a photo that shows your whole face, looking at the camera, in good light.", True))
+        return report
+    m = report.measurements
+    m["faces"] = float(len(faces))
+    if len(faces) > 1:
+        ratio = faces[1].area / faces[0].area
+        m["second_face_ratio"] = round(ratio, 3)
+        if ratio >= BLOCK_FACE_RATIO:
+            add(QualityIssue("several_faces", f"{len(faces)} faces of similar size are in this photo.",
+                             "Take a photo with only you in it (or crop the others out).", True))
+        else:
+            add(QualityIssue("several_faces", f"{len(faces)} faces were found; the largest one was analysed.",
+                             "If that is not you, crop the photo to your face.", False))
+    face = faces[0]
+    h, w = rgb.shape[:2]
+    oval = face.points[FACE_OVAL, :2]
+    outside = float(np.mean((oval[:, 0] < 0) | (oval[:, 0] >= w) | (oval[:, 1] < 0) | (oval[:, 1] >= h)))
+    m["cut_off_share"] = round(outside, 3)
+    if outside > BLOCK_CUT_OFF:
+        add(QualityIssue("cut_off", "Part of your face is outside the photo.",
+                         "Step back or centre your face so all of it, forehead to chin, is in the frame.", True))
+    yaw, pitch, roll = face.pose()
+    m.update(yaw=round(yaw, 1), pitch=round(pitch, 1), roll=round(roll, 1))
+    if abs(yaw) > BLOCK_YAW or abs(pitch) > BLOCK_PITCH or abs(roll) > BLOCK_ROLL:
+        add(QualityIssue("turned", "Your head is turned or tilted too far for a fair reading.",
+                         "Face the camera straight on, chin level, and keep the phone at eye height.", True))
+    elif abs(yaw) > WARN_YAW or abs(pitch) > WARN_PITCH:
+        add(QualityIssue("turned", "Your head is slightly turned; one side of the face counts less.",
+                         "For the most comparable scans, face the camera straight on.", False))
+    if aligned is None:
+        return report
+    face_px = aligned.face_width_px / max(pixels_per_original, 1e-6)
+    m["face_width_px"] = round(face_px, 1)
+    if face_px < BLOCK_MIN_FACE_PX:
+        add(QualityIssue("too_small", "Your face is too small in this photo to see skin detail.",
+                         "Move closer so your face fills most of the frame.", True))
+    elif face_px < WARN_MIN_FACE_PX:
+        add(QualityIssue("too_small", "Your face is quite small in this photo; fine detail may be missed.",
+                         "Move closer for a more detailed reading.", False))
+    oval_mask = face_oval_mask(aligned.points, aligned.crop.shape[0])
+    grey = cv2.cvtColor(aligned.crop, cv2.COLOR_RGB2GRAY)
+    lum = grey[oval_mask]
+    if lum.size < 100:
+        return report
+    p98 = float(np.percentile(lum, 98))
+    clipped = float(np.mean(np.all(aligned.crop[oval_mask] >= 250, axis=1)))
+    sharpness = face_sharpness(rgb, face)
+    m.update(p98_luminance=round(p98, 1), clipped_share=round(clipped, 4), sharpness=round(sharpness, 2))
+    if p98 < BLOCK_DARK_P98:
+        add(QualityIssue("too_dark", "The photo is too dark to see your skin.",
+                         "Face a window or a lamp (light in front of you, not behind) and try again.", True))
+    elif p98 < WARN_DARK_P98:
+        add(QualityIssue("too_dark", "The photo is a little dark; results may be less reliable.",
+                         "More even light on your face gives steadier scores.", False))
+    if clipped > BLOCK_CLIPPED:
+        add(QualityIssue("overexposed", "Much of your face is washed out by light.",
+                         "Turn off the flash or step out of direct sunlight.", True))
+    elif clipped > WARN_CLIPPED:
+        add(QualityIssue("overexposed", "Parts of your face are washed out by light.",
+                         "Softer, indirect light gives steadier scores.", False))
+    if sharpness < BLOCK_SHARPNESS:
+        add(QualityIssue("blurry", "The photo is too blurry to see skin detail.",
+                         "Hold the phone still, tap to focus on your face, and wipe the lens.", True))
+    elif sharpness < WARN_SHARPNESS:
+        add(QualityIssue("blurry", "The photo is slightly soft; small spots may be missed.",
+                         "Hold still and let the camera focus on your face.", False))
+    return report

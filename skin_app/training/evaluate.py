@@ -1,0 +1,173 @@
+"""Measures the shipped model on any folder laid out like ``../shared/data`` (absent datasets skipped).
+
+    python -m skin_app.training.evaluate --data ../shared/data --out metrics.json [--split val]
+
+Writes a JSON list of rows ``{"dataset", "target", "metric", "value", "n_images"}``. Each photo is
+letterboxed to the model's input size exactly as in training, and labels are brought to that size the
+same way (thin positives kept). Metrics, never pixel accuracy:
+
+* pixel targets: IoU and Dice over the dataset's labelled pixels (sum of intersections over sum of
+  unions; pixels marked "ignore" are left out), threshold 0.5;
+* lesions (acne, flek): lesion-level precision / recall / F1: a predicted blob (connected component)
+  matches a labelled lesion when their centres lie within ``LESION_MATCH_PX`` pixels (one-to-one,
+  nearest first). Freckles are only partly marked, so flek precision counts only blobs inside the
+  labelled area and is a lower bound;
+* box-labelled sets: ``box_hit_rate`` (share of boxes with at least ``BOX_HIT_FRACTION`` of their
+  pixels marked), ``pred_in_boxes`` (share of predicted pixels inside some box) and, for boxes that
+  mark the absence of a target, ``negative_box_false_rate``.
+
+``--split val`` restricts to our validation photos (held out by source photo, see datasets.split_of);
+the default evaluates everything in the folder (use it on independent sets only).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from skin_app.results import CHANNELS
+from skin_app.training.datasets import IGNORE, LOADERS, iter_samples
+from skin_app.training.pack import letterbox_with_transform
+
+LESION_MATCH_PX = 6.0          # at 384 px; acne04 lesions have a median radius of ~2.3 px at this size
+BOX_HIT_FRACTION = 0.02
+LESION_TARGETS = ("acne", "flek")
+
+
+def blobs(mask: np.ndarray, min_area: int = 1) -> np.ndarray:
+    """Centres (N, 2) x, y of the connected components of a boolean mask."""
+    n, _, stats, centroids = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    keep = [i for i in range(1, n) if stats[i, cv2.CC_STAT_AREA] >= min_area]
+    return centroids[keep].reshape(-1, 2)
+
+
+def match_points(pred: np.ndarray, truth: np.ndarray, radius: float) -> int:
+    """Greedy one-to-one matching, nearest pairs first; returns the number of matches."""
+    if len(pred) == 0 or len(truth) == 0:
+        return 0
+    d = np.linalg.norm(pred[:, None, :] - truth[None, :, :], axis=2)
+    pairs = np.argwhere(d <= radius)
+    order = np.argsort(d[pairs[:, 0], pairs[:, 1]])
+    used_p, used_t, matched = set(), set(), 0
+    for k in order:
+        i, j = pairs[k]
+        if i not in used_p and j not in used_t:
+            used_p.add(i)
+            used_t.add(j)
+            matched += 1
+    return matched
+
+
+class Accumulator:
+    def __init__(self) -> None:
+        self.sums: dict[tuple[str, str], dict[str, float]] = {}
+        self.images: dict[tuple[str, str], set] = {}
+
+    def add(self, dataset: str, target: str, name: str, **values: float) -> None:
+        s = self.sums.setdefault((dataset, target), {})
+        for k, v in values.items():
+            s[k] = s.get(k, 0.0) + float(v)
+        self.images.setdefault((dataset, target), set()).add(name)
+
+    def rows(self) -> list[dict]:
+        out = []
+        for (dataset, target), s in sorted(self.sums.items()):
+            n = len(self.images[(dataset, target)])
+
+            def row(metric: str, value: float) -> None:
+                out.append({"dataset": dataset, "target": target, "metric": metric,
+                            "value": round(float(value), 4), "n_images": n})
+            if "union" in s:
+                row("iou", s["inter"] / max(s["union"], 1.0))
+                row("dice", 2 * s["inter"] / max(s["pred"] + s["true"], 1.0))
+            if "lesions_true" in s:
+                p = s["matched"] / max(s["lesions_pred"], 1.0)
+                r = s["matched"] / max(s["lesions_true"], 1.0)
+                row("lesion_precision", p)
+                row("lesion_recall", r)
+                row("lesion_f1", 2 * p * r / max(p + r, 1e-9))
+            if "boxes" in s and s["boxes"]:
+                row("box_hit_rate", s["boxes_hit"] / s["boxes"])
+                row("pred_in_boxes", s["pred_in_box_px"] / max(s["pred_px"], 1.0))
+            if s.get("neg_boxes"):
+                row("negative_box_false_rate", s["neg_boxes_hit"] / s["neg_boxes"])
+        return out
+
+
+def evaluate(data_root: Path, split: str | None = None, model_file: Path | None = None,
+             datasets: list[str] | None = None, threshold: float = 0.5, limit: int = 0) -> list[dict]:
+    from skin_app.segmentation import INPUT_SIZE, load_segmenter
+    seg = load_segmenter(model_file)
+    acc = Accumulator()
+    counts: dict[str, int] = {}
+    for s in iter_samples(data_root, datasets, split):
+        if limit and counts.get(s.dataset, 0) >= limit:
+            continue
+        counts[s.dataset] = counts.get(s.dataset, 0) + 1
+        image, codes, (scale, left, top) = letterbox_with_transform(s.image, s.codes, INPUT_SIZE)
+        prob = seg.predict(image)
+        for ch, code in codes.items():
+            pred = prob[..., CHANNELS.index(ch)] > threshold
+            lab = (code == 0) | (code == 1)
+            truth = code == 1
+            if lab.any() and not s.boxes:
+                acc.add(s.dataset, ch, s.name, inter=(pred & truth & lab).sum(), union=((pred | truth) & lab).sum(),
+                        pred=(pred & lab).sum(), true=truth.sum())
+            if ch in LESION_TARGETS and truth.any():
+                truth_pts = (s.points * scale + [left, top]) if s.points is not None and len(s.points) else blobs(truth)
+                pred_pts = blobs(pred)
+                if ch == "flek":   # partial labels: only blobs inside the labelled area are judged
+                    inside = [lab[int(round(y)), int(round(x))] for x, y in pred_pts] if len(pred_pts) else []
+                    pred_pts = pred_pts[np.array(inside, bool)] if len(pred_pts) else pred_pts
+                acc.add(s.dataset, ch, s.name, lesions_true=len(truth_pts), lesions_pred=len(pred_pts),
+                        matched=match_points(pred_pts, truth_pts, LESION_MATCH_PX))
+        for ch, cls, box in s.boxes:
+            pred = prob[..., CHANNELS.index(ch)] > threshold
+            x0, y0, x1, y1 = np.round(box * scale + [left, top, left, top]).astype(int)
+            x0, y0 = max(x0, 0), max(y0, 0)
+            region = pred[y0:y1, x0:x1]
+            if region.size == 0:
+                continue
+            hit = region.mean() >= BOX_HIT_FRACTION
+            negative = ch == "panda_eye" and cls == 3
+            if negative:
+                acc.add(s.dataset, ch, s.name, neg_boxes=1, neg_boxes_hit=hit)
+            else:
+                acc.add(s.dataset, ch, s.name, boxes=1, boxes_hit=hit)
+        if s.boxes:
+            for ch in {b[0] for b in s.boxes}:
+                pred = prob[..., CHANNELS.index(ch)] > threshold
+                inbox = np.zeros_like(pred)
+                for c2, cls, box in s.boxes:
+                    if c2 == ch and not (ch == "panda_eye" and cls == 3):
+                        x0, y0, x1, y1 = np.round(box * scale + [left, top, left, top]).astype(int)
+                        inbox[max(y0, 0):y1, max(x0, 0):x1] = True
+                acc.add(s.dataset, ch, s.name, pred_px=pred.sum(), pred_in_box_px=(pred & inbox).sum())
+    return acc.rows()
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", type=Path, required=True)
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--split", choices=["train", "val"], help="default: every photo in the folder")
+    ap.add_argument("--model", type=Path, help="weights file (default: the shipped model)")
+    ap.add_argument("--datasets", nargs="*", choices=list(LOADERS))
+    ap.add_argument("--threshold", type=float, default=0.5)
+    ap.add_argument("--limit", type=int, default=0, help="at most this many photos per dataset (0: all)")
+    a = ap.parse_args(argv)
+    t0 = time.time()
+    rows = evaluate(a.data, a.split, a.model, a.datasets, a.threshold, a.limit)
+    a.out.parent.mkdir(parents=True, exist_ok=True)
+    a.out.write_text(json.dumps(rows, indent=1))
+    for r in rows:
+        print(f"{r['dataset']:26s} {r['target']:10s} {r['metric']:24s} {r['value']:.3f}  (n={r['n_images']})")
+    print(f"{len(rows)} rows in {time.time() - t0:.0f}s -> {a.out}")
+
+
+if __name__ == "__main__":
+    main()
