@@ -1,12 +1,19 @@
-"""Shared page plumbing: the cached database handle and the active profile.
+"""Shared page plumbing: the cached database and model, the active profile and its sidebar picker.
 
-Every page calls ``storage()`` and ``active_profile()``; nothing else about the session lives here.
+Every page calls ``storage()`` and ``active_profile()``; the scan page calls ``segmenter()``. The
+picker (``profile_sidebar``) is drawn by app.py; a page run on its own (``AppTest.from_file``) uses
+the first profile. Nothing else about the session lives here.
 """
 from __future__ import annotations
+
+import os
 
 import streamlit as st
 
 from skin_app.storage import DatabaseError, Profile, Storage
+
+PROFILE = "profile_id"            # session key of the active profile's id
+PICK = "profile_pick"             # the sidebar picker's widget key
 
 
 @st.cache_resource(show_spinner=False)
@@ -16,7 +23,6 @@ def _open_storage(path: str | None) -> Storage:
 
 def storage() -> Storage:
     """The database, opened once per process. Stops the page with a clear message if it is unusable."""
-    import os
     try:
         return _open_storage(os.environ.get("SKINGORITHM_DB"))
     except DatabaseError as exc:
@@ -24,15 +30,101 @@ def storage() -> Storage:
         st.stop()
 
 
+@st.cache_resource(show_spinner="Loading the skin model (once per start, about 10 seconds)…")
+def _load_segmenter(path: str | None):
+    from skin_app.segmentation import load_segmenter
+    return load_segmenter(path)
+
+
+def segmenter():
+    """The segmentation model, loaded once per process; None (with a message shown) if it cannot load."""
+    from skin_app.segmentation import ModelMissingError
+    try:
+        return _load_segmenter(os.environ.get("SKINGORITHM_MODEL"))
+    except ModelMissingError as exc:
+        st.error(f"The skin model cannot be loaded: {exc}")
+        return None
+
+
 def active_profile() -> Profile:
     """The profile picked in the sidebar; a first run creates one called "Me"."""
     db = storage()
     profiles = db.list_profiles()
     if not profiles:
-        profiles = [db.create_profile("Me")]
-    wanted = st.session_state.get("profile_id")
+        profiles = [db.get_or_create_profile("Me")]
+    wanted = st.session_state.get(PROFILE)
     for p in profiles:
         if p.id == wanted:
             return p
-    st.session_state["profile_id"] = profiles[0].id
+    st.session_state[PROFILE] = profiles[0].id
     return profiles[0]
+
+
+def _picked() -> None:
+    st.session_state[PROFILE] = st.session_state[PICK]
+
+
+def _add_profile() -> None:
+    name = st.session_state.get("profile_new_name", "")
+    try:
+        profile = storage().create_profile(name)
+    except (ValueError, DatabaseError) as exc:
+        st.session_state["profile_add_problem"] = str(exc)
+        return
+    st.session_state[PROFILE] = profile.id
+    st.session_state["profile_new_name"] = ""
+
+
+def profile_sidebar() -> Profile:
+    """Pick or add a profile in the sidebar. Every page then shows only that profile's data."""
+    current = active_profile()
+    profiles = storage().list_profiles()
+    names = {p.id: p.name for p in profiles}
+    st.session_state[PICK] = current.id
+    with st.sidebar:
+        st.selectbox("Profile", list(names), format_func=lambda pid: names.get(pid, "?"), key=PICK,
+                     on_change=_picked, help="Each person in the family keeps their own scans, shelf and routines.")
+        with st.expander("Add a profile"):
+            st.text_input("Name", key="profile_new_name", max_chars=60)
+            st.button("Add", key="profile_add", on_click=_add_profile)
+            problem = st.session_state.pop("profile_add_problem", None)
+            if problem:
+                st.warning(problem)
+        st.caption("Everything stays on this computer.")
+    return current
+
+
+def page_link(page: str, label: str, icon: str | None = None) -> None:
+    """A link to another page when running under app.py's navigation; plain text when a page runs alone."""
+    try:
+        st.page_link(page, label=label, icon=icon)
+    except Exception:  # noqa: BLE001 - no navigation (a page run on its own, or AppTest.from_file)
+        st.caption(f"→ {label}")
+
+
+_MD_SPECIAL = __import__("re").compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def plain(text: str) -> str:
+    """A person's own text (a profile name, a note) inside Markdown: shown literally, never as markup."""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
+def viewer_zone():
+    """The browser's time zone (``st.context.timezone``) when it tells us, else UTC."""
+    from zoneinfo import ZoneInfo
+    try:
+        return ZoneInfo(st.context.timezone or "UTC")
+    except Exception:  # noqa: BLE001 - no browser (tests), or a zone this system does not know
+        return ZoneInfo("UTC")
+
+
+def concern_picker(key: str, label: str = "Show on the photo"):
+    """Per-concern overlay toggles (all on at first); returns the chosen concern keys in display order."""
+    from skin_app.overlay import CONCERN_COLOURS
+    from skin_app.results import CONCERN_LABELS, CONCERNS
+    dots = {"acne": "🔴", "flek": "🟠", "wrinkle": "🔵", "panda_eye": "🟣"}
+    assert set(dots) == set(CONCERNS) and set(CONCERNS) <= set(CONCERN_COLOURS)
+    chosen = st.pills(label, list(CONCERNS), selection_mode="multi", default=list(CONCERNS), key=key,
+                      format_func=lambda c: f"{dots[c]} {CONCERN_LABELS[c]}")
+    return [c for c in CONCERNS if c in (chosen or [])]

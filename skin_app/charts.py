@@ -69,3 +69,72 @@ def _as_datetime(value: datetime | date | str, zone: tzinfo | None) -> datetime:
             return value
         return value.astimezone(zone or timezone.utc).replace(tzinfo=None)
     return datetime.combine(value, time(12))
+
+
+# -- progress and comparison (scan history) ------------------------------------------------------------
+_VERDICT_COLOURS = {"better": "#2a9d8f", "worse": "#d1495b", "within noise": "#9aa5ab"}
+
+
+def progress_figure(scans: Sequence[tuple[datetime | str, Mapping[str, float]]], key: str,
+                    band: float, zone: tzinfo | None = None, others: Sequence[str] = ()) -> go.Figure:
+    """One score over time, with the noise band drawn around the first scan's value: a point inside
+    the shaded band has not really moved from where the person started.
+
+    ``scans``: ``(taken_at, scores)`` pairs, any order; scans without ``key`` are left out.
+    ``band``: +/- score points of same-face, minutes-apart spread (skin_app.progress).
+    ``others``: further score keys drawn as thin lines, hidden until picked in the legend.
+    """
+    points = sorted((_as_datetime(t, zone), s) for t, s in scans if key in s)
+    label = CONCERN_LABELS.get(key, key)
+    fig = go.Figure()
+    if points:
+        xs = [t for t, _ in points]
+        ys = [round(float(s[key]), 2) for _, s in points]
+        base = ys[0]
+        pad = timedelta(days=1) if xs[0] == xs[-1] else (xs[-1] - xs[0]) * 0.03
+        x0, x1 = xs[0] - pad, xs[-1] + pad
+        fig.add_scatter(x=[x0, x1, x1, x0], y=[base - band, base - band, base + band, base + band],
+                        fill="toself", fillcolor="rgba(154,165,171,0.25)", line={"width": 0}, mode="lines",
+                        name=f"Noise band (±{band:.1f})", hoverinfo="skip")
+        verdicts = ["within noise" if abs(y - base) <= band else ("better" if y > base else "worse") for y in ys]
+        hover = [f"{t:%d %b %Y %H:%M}<br>{label}: {y:.1f}<br>{y - base:+.1f} since first scan ({v})"
+                 for t, y, v in zip(xs, ys, verdicts)]
+        fig.add_scatter(x=xs, y=ys, mode="lines+markers", name=f"{label} score", line={"width": 3, "color": "#3a8f85"},
+                        marker={"size": 10, "color": [_VERDICT_COLOURS[v] for v in verdicts],
+                                "line": {"width": 1, "color": "white"}},
+                        hovertext=hover, hoverinfo="text")
+        for other in others:
+            pts = [(t, float(s[other])) for t, s in points if other in s]
+            if other != key and pts:
+                fig.add_scatter(x=[t for t, _ in pts], y=[round(v, 2) for _, v in pts], mode="lines+markers",
+                                name=f"{CONCERN_LABELS.get(other, other)} score", visible="legendonly",
+                                line={"width": 1.5})
+        low = min([*ys, base - band])
+        fig.update_yaxes(range=[max(0.0, low - max(2.0, band)), 100.5])
+        fig.update_xaxes(range=[x0, x1])
+    fig.update_layout(
+        title=f"{label} score over time", yaxis={"title": "Score (0-100, higher is better)"},
+        xaxis={"title": "Date"}, legend={"orientation": "h", "y": -0.25},
+        margin={"t": 50, "l": 10, "r": 10, "b": 10}, hovermode="closest")
+    return fig
+
+
+def compare_figure(changes: Sequence[Any], title: str = "Change between the two scans") -> go.Figure:
+    """Horizontal bars of each score's change (after - before) over a grey bar for its noise band.
+
+    ``changes``: :class:`skin_app.progress.Change` values (``label``, ``delta``, ``band``, ``verdict``).
+    """
+    labels = [c.label for c in changes]
+    fig = go.Figure()
+    fig.add_bar(y=labels, x=[2 * c.band for c in changes], base=[-c.band for c in changes], orientation="h",
+                marker_color="rgba(154,165,171,0.35)", name="Noise band", hoverinfo="skip")
+    fig.add_bar(y=labels, x=[round(c.delta, 2) for c in changes], orientation="h", width=0.45,
+                marker_color=[_VERDICT_COLOURS[c.verdict] for c in changes], name="Change",
+                text=[f"{c.arrow} {c.delta:+.1f}" for c in changes], textposition="outside",
+                hovertext=[f"{c.label}: {c.before:.1f} → {c.after:.1f} ({c.verdict})" for c in changes],
+                hoverinfo="text")
+    reach = max([abs(c.delta) for c in changes] + [c.band for c in changes] + [1.0]) * 1.3
+    fig.update_layout(title=title, barmode="overlay", xaxis={"title": "Score points (+ is better)",
+                      "range": [-reach, reach], "zeroline": True}, yaxis={"autorange": "reversed"},
+                      showlegend=False, margin={"t": 50, "l": 10, "r": 10, "b": 10}, height=300)
+    return fig

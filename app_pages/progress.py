@@ -1,0 +1,174 @@
+"""Progress: each score over time with its noise band, comparing two scans, the history table,
+deleting a scan, and exporting or importing the profile's data. Runs inside app.py's navigation and
+on its own (AppTest)."""
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from pathlib import Path
+
+_ROOT = str(Path(__file__).resolve().parents[1])
+if _ROOT not in sys.path:                     # stand-alone run: make the project importable
+    sys.path.insert(0, _ROOT)
+
+import pandas as pd  # noqa: E402
+import streamlit as st  # noqa: E402
+
+from app_pages.common import active_profile, concern_picker, page_link, plain, storage, viewer_zone  # noqa: E402
+from skin_app.charts import compare_figure, progress_figure  # noqa: E402
+from skin_app.export import ExportFileError, export_csv_zip, export_json, import_bundle, read_bundle  # noqa: E402
+from skin_app.overlay import overlay_masks  # noqa: E402
+from skin_app.pictures import png_to_masks, png_to_rgb  # noqa: E402
+from skin_app.progress import SCORE_KEYS, compare_scores, load_noise_band  # noqa: E402
+from skin_app.results import CONCERN_LABELS, CONCERNS  # noqa: E402
+from skin_app.storage import DatabaseError, StoredScan  # noqa: E402
+
+
+def when(scan: StoredScan, zone) -> str:
+    return datetime.fromisoformat(scan.taken_at).astimezone(zone).strftime("%d %b %Y, %H:%M")
+
+
+def scan_label(scan: StoredScan, zone) -> str:
+    return f"{when(scan, zone)} · overall {scan.scores.get('overall', float('nan')):.1f}"
+
+
+def chart_section(scans: list[StoredScan], band, zone) -> None:
+    st.subheader("Over time")
+    key = st.selectbox("Score", list(SCORE_KEYS), format_func=CONCERN_LABELS.get, key="progress_key")
+    fig = progress_figure([(s.taken_at, s.scores) for s in scans], key, band[key], zone,
+                          others=[k for k in SCORE_KEYS if k != key])
+    st.plotly_chart(fig, width="stretch", key="progress_chart")
+    if len(scans) >= 2:
+        (change,) = compare_scores(scans[0].scores, scans[-1].scores, band, keys=(key,))
+        text = f"Since your first scan: {change.describe()}."
+        (st.success if change.verdict == "better" else st.warning if change.verdict == "worse" else st.info)(text)
+    st.caption(f"The grey band is ±{band[key]:.1f} points around your first scan: two photos of the same face "
+               f"taken minutes apart differ by about this much, so a change inside it is not progress. "
+               f"Noise band: {band.source}.")
+
+
+def picture(scan: StoredScan, concerns: list[str]):
+    if scan.crop_png is None:
+        return None
+    crop = png_to_rgb(scan.crop_png)
+    if scan.masks_png is None or not concerns:
+        return crop
+    return overlay_masks(crop, png_to_masks(scan.masks_png), concerns)
+
+
+def compare_section(scans: list[StoredScan], band, zone) -> None:
+    st.subheader("Compare two scans")
+    if len(scans) < 2:
+        st.info("Save a second scan to compare two of them.")
+        return
+    ids = [s.id for s in scans]
+    by_id = {s.id: s for s in scans}
+    left, right = st.columns(2)
+    a = left.selectbox("Before", ids, index=0, format_func=lambda i: scan_label(by_id[i], zone), key="cmp_a")
+    b = right.selectbox("After", ids, index=len(ids) - 1, format_func=lambda i: scan_label(by_id[i], zone), key="cmp_b")
+    before, after = by_id[a], by_id[b]
+    concerns = concern_picker("cmp_overlay")
+    for col, scan in ((left, before), (right, after)):
+        image = picture(scan, concerns)
+        if image is None:
+            col.info("No picture was stored with this scan.")
+        else:
+            col.image(image, caption=when(scan, zone), width="stretch")
+        if scan.note:
+            col.caption(f"Note: {plain(scan.note)}")
+    changes = compare_scores(before.scores, after.scores, band)
+    cols = st.columns(len(changes) or 1)
+    for col, c in zip(cols, changes):
+        col.metric(c.label, f"{c.after:.1f}", f"{c.delta:+.1f}" + ("" if c.real else " (noise)"),
+                   delta_color="normal" if c.real else "off",
+                   help=f"Before {c.before:.1f}. Changes within ±{c.band:.1f} are noise.")
+    st.plotly_chart(compare_figure(changes), width="stretch", key="compare_chart")
+    real = [c.describe() for c in changes if c.real]
+    if real:
+        st.markdown("\n".join(f"- {plain(t)}" for t in real))
+    else:
+        st.info("No score changed by more than its noise band between these two scans.")
+    if before.model_version != after.model_version:
+        st.caption("These scans were made by different model versions; part of the change may come from the model.")
+
+
+def history_section(scans: list[StoredScan], zone) -> None:
+    st.subheader("History")
+    rows = [{"Date": when(s, zone), **{CONCERN_LABELS[k]: round(s.scores[k], 1) for k in SCORE_KEYS if k in s.scores},
+             "Acne lesions": s.metrics.get("acne_lesion_count"), "Note": s.note,
+             "Picture": "yes" if s.has_picture else "no", "Model": s.model_version} for s in reversed(scans)]
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="history_table")
+    with st.expander("Delete a scan"):
+        by_id = {s.id: s for s in scans}
+        pick = st.selectbox("Scan", list(reversed(list(by_id))), format_func=lambda i: scan_label(by_id[i], zone),
+                            key="delete_pick")
+        sure = st.checkbox("Yes, delete this scan and its picture", key="delete_sure")
+        if st.button("Delete scan", key="delete_scan", disabled=not sure):
+            if storage().delete_scan(pick, profile_id=active_profile().id):
+                st.session_state["progress_done"] = f"Deleted the scan of {when(by_id[pick], zone)}."
+            st.session_state.pop("delete_sure", None)
+            st.rerun()
+
+
+def export_section(profile) -> None:
+    st.subheader("Export and import")
+    db = storage()
+    pictures = st.checkbox("Include the face pictures", value=True, key="export_pictures")
+    stem = "".join(ch if ch.isalnum() else "-" for ch in profile.name).strip("-").lower() or "profile"
+    left, right = st.columns(2)
+    left.download_button("Download as JSON", export_json(db, profile.id, pictures), f"skingorithm-{stem}.json",
+                         "application/json", key="export_json")
+    right.download_button("Download as CSV (ZIP)", export_csv_zip(db, profile.id, pictures),
+                          f"skingorithm-{stem}-csv.zip", "application/zip", key="export_csv")
+    st.caption("JSON and the CSV ZIP each hold all of this profile's data: scans, shelf and routines.")
+    upload = st.file_uploader("Import a SkinGorithm export (.json, .zip, or a scans .csv)",
+                              type=["json", "zip", "csv"], key="import_file")
+    target = st.radio("Import into", ["this profile", "a new profile"], horizontal=True, key="import_target",
+                      help="Into this profile: anything it already holds is skipped, so importing twice is safe.")
+    if st.button("Import", key="import_go", disabled=upload is None):
+        try:
+            bundle = read_bundle(upload.getvalue(), upload.name)
+            summary = import_bundle(db, bundle, into_profile_id=profile.id if target == "this profile" else None)
+        except ExportFileError as exc:
+            st.warning(exc.message)
+            st.info(exc.advice)
+            return
+        except (ValueError, DatabaseError) as exc:
+            st.warning(str(exc))
+            return
+        where = f"the new profile {summary.profile_name}" if summary.created_profile else summary.profile_name
+        skipped = summary.scans_skipped + summary.shelf_skipped + summary.routines_skipped
+        st.session_state["progress_done"] = (
+            f"Imported into {where}: {summary.scans_added} scan(s), {summary.shelf_added} product(s), "
+            f"{summary.routines_added} routine(s) with {summary.marks_added} mark(s)"
+            + (f"; {skipped} already there and skipped." if skipped else "."))
+        st.rerun()
+
+
+def main() -> None:
+    st.title("Progress")
+    done = st.session_state.pop("progress_done", None)
+    if done:
+        st.success(plain(done))
+    try:
+        profile = active_profile()
+        scans = storage().list_scans(profile.id)
+    except DatabaseError as exc:
+        st.error(str(exc))
+        return
+    zone = viewer_zone()
+    band = load_noise_band()
+    if not scans:
+        st.info(f"No saved scans for {plain(profile.name)} yet. Scan your face and save the result to start your history.")
+        page_link("app_pages/scan.py", "Go to Scan", ":material/photo_camera:")
+    else:
+        chart_section(scans, band, zone)
+        st.divider()
+        compare_section(scans, band, zone)
+        st.divider()
+        history_section(scans, zone)
+    st.divider()
+    export_section(profile)
+
+
+main()

@@ -1,0 +1,124 @@
+"""Settings & privacy: where the data lives, the picture choice, deleting a profile or everything,
+and the model card. Runs inside app.py's navigation and on its own (AppTest)."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+_ROOT = str(Path(__file__).resolve().parents[1])
+if _ROOT not in sys.path:                     # stand-alone run: make the project importable
+    sys.path.insert(0, _ROOT)
+
+import streamlit as st  # noqa: E402
+
+from app_pages.common import PROFILE, active_profile, plain, storage  # noqa: E402
+from skin_app.config import PROJECT_ROOT, model_path  # noqa: E402
+from skin_app.pictures import STORED_SIZE  # noqa: E402
+from skin_app.storage import DatabaseError  # noqa: E402
+
+MODEL_CARD = PROJECT_ROOT / "models" / "MODEL_CARD.md"
+CONFIRM_WORD = "DELETE"
+
+
+def _size(n: int) -> str:
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:,.0f} {unit}" if unit == "bytes" else f"{n:,.1f} {unit}"
+        n /= 1024
+    return f"{n} bytes"
+
+
+def offline_section() -> None:
+    st.subheader("Runs fully offline")
+    st.markdown(
+        "- Your photos are analysed on this computer by a model shipped with the app; nothing is uploaded.\n"
+        "- The app listens on this computer only (`localhost`), sends no usage statistics and "
+        "makes no outside connection.\n"
+        f"- The original photo is never stored. A scan keeps its scores, the measurements behind them and, "
+        f"if you allow it, a small {STORED_SIZE} px picture of your aligned face with the marks the model found.\n"
+        "- Results are estimates from a photo, not a medical diagnosis. See a dermatologist about "
+        "anything that worries you.")
+
+
+def data_section() -> None:
+    st.subheader("Where your data lives")
+    db = storage()
+    s = db.summary()
+    st.text("Database file")
+    st.code(str(s.path), language=None)
+    st.caption("Set the SKINGORITHM_DB environment variable to keep it elsewhere. Back it up by copying the "
+               "file while the app is closed, or export a profile on the Progress page.")
+    cols = st.columns(4)
+    cols[0].metric("Size", _size(s.file_bytes))
+    cols[1].metric("Profiles", s.profiles)
+    cols[2].metric("Scans", s.scans)
+    cols[3].metric("Stored face pictures", s.pictures)
+    st.text("Model weights")
+    st.code(str(model_path()), language=None)
+
+
+def pictures_section(profile) -> None:
+    st.subheader("Face pictures")
+    db = storage()
+    keep = st.toggle(f"Keep a small face picture with each new scan of {profile.name}",
+                     value=profile.store_pictures, key=f"store_pictures_{profile.id}",
+                     help="Needed to compare photos later. Scores are kept either way.")
+    if keep != profile.store_pictures:
+        db.set_store_pictures(profile.id, keep)
+        st.toast("Saved your choice.")
+    stored = sum(1 for s in db.list_scans(profile.id) if s.has_picture)
+    st.caption(f"{stored} stored picture(s) in this profile.")
+    if stored and st.button("Forget this profile's pictures (keep the scores)", key="forget_pictures"):
+        n = db.forget_pictures(profile.id)
+        st.success(f"Removed {n} picture(s); the scores stay.")
+
+
+def delete_section(profile) -> None:
+    st.subheader("Delete")
+    db = storage()
+    with st.container(border=True):
+        st.markdown(f"**Delete the profile {plain(profile.name)}** with all its scans, pictures, shelf and routines.")
+        sure = st.checkbox(f"Yes, delete {profile.name} for good", key=f"confirm_profile_{profile.id}")
+        if st.button("Delete this profile", key="delete_profile", disabled=not sure):
+            db.delete_profile(profile.id)
+            st.session_state.pop(PROFILE, None)
+            st.session_state["settings_done"] = f"Deleted the profile {profile.name}."
+            st.rerun()
+    with st.container(border=True):
+        st.markdown("**Delete everything**: every profile, scan, picture, product and routine in this installation. "
+                    "The file is rewritten so nothing can be recovered from it.")
+        typed = st.text_input(f"Type {CONFIRM_WORD} to confirm", key="confirm_everything", max_chars=20)
+        if st.button("Delete everything", key="delete_everything", type="primary",
+                     disabled=typed.strip() != CONFIRM_WORD):
+            db.delete_everything()
+            st.session_state.pop(PROFILE, None)
+            st.session_state["settings_done"] = "Deleted everything. The app starts afresh."
+            st.rerun()
+
+
+def model_card_section() -> None:
+    st.subheader("About the model")
+    if MODEL_CARD.exists():
+        with st.expander("Model card: what the model was trained on, how accurate it is, its limits", expanded=False):
+            st.markdown(MODEL_CARD.read_text(encoding="utf-8"))     # our own shipped file, not user text
+    else:
+        st.info("The model card (models/MODEL_CARD.md) is not installed.")
+
+
+def main() -> None:
+    st.title("Settings & privacy")
+    done = st.session_state.pop("settings_done", None)
+    if done:
+        st.success(done)
+    try:
+        profile = active_profile()
+        offline_section()
+        data_section()
+        pictures_section(profile)
+        delete_section(profile)
+    except DatabaseError as exc:
+        st.error(str(exc))
+    model_card_section()
+
+
+main()
