@@ -3,7 +3,7 @@
 Each feature registers its own subcommand here with ``add_parser(subparsers)``; the subcommand's
 ``run(args)`` returns the exit status.
 - ``ingredients``: analyse an ingredient label (skin_app/cli_ingredients.py).
-- ``analyze``: the photo scan CLI is added by the scan engine work (skin_app/analysis.py).
+- ``analyze``: scan face photos (skin_app/cli_analyze.py).
 """
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ import sys
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m skin_app", description="SkinGorithm command line")
     sub = parser.add_subparsers(dest="command", required=True)
-    from skin_app import cli_ingredients
+    from skin_app import cli_analyze, cli_ingredients
+    cli_analyze.add_parser(sub)
     cli_ingredients.add_parser(sub)
-    # The scan engine registers `analyze` here.
     return parser
 
 

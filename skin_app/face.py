@@ -95,30 +95,74 @@ class FaceLandmarks:
         return yaw, pitch, roll
 
 
-_mesh = None
-_mesh_lock = threading.Lock()
+_models: dict[str, object] = {}
+_models_lock = threading.Lock()
+DETECT_SIDE = 1024          # detection runs on a copy at most this wide
+MAX_FACES = 4
 
 
-def _face_mesh():
-    global _mesh
-    if _mesh is None:
+def _model(name: str):
+    if name not in _models:
         import mediapipe as mp
-        _mesh = mp.solutions.face_mesh.FaceMesh(static_image_mode=True, max_num_faces=4, refine_landmarks=True,
-                                                min_detection_confidence=0.5)
-    return _mesh
+        if name == "mesh":
+            _models[name] = mp.solutions.face_mesh.FaceMesh(
+                static_image_mode=True, max_num_faces=1, refine_landmarks=True, min_detection_confidence=0.5)
+        else:   # "full": faces up to ~5 m (small in the frame); "short": close-up selfies
+            _models[name] = mp.solutions.face_detection.FaceDetection(
+                model_selection=1 if name == "full" else 0, min_detection_confidence=0.5)
+    return _models[name]
+
+
+def _detect(small: np.ndarray) -> list[tuple[float, float, float, float]]:
+    """Face boxes (x0, y0, x1, y1) relative to the image, from the full-range detector, falling back
+    to the short-range one (which is better at faces that fill the frame)."""
+    for name in ("full", "short"):
+        result = _model(name).process(small)
+        boxes = []
+        for d in result.detections or []:
+            b = d.location_data.relative_bounding_box
+            boxes.append((b.xmin, b.ymin, b.xmin + b.width, b.ymin + b.height))
+        if boxes:
+            return boxes
+    return []
 
 
 def find_faces(rgb: np.ndarray) -> list[FaceLandmarks]:
-    """All faces mediapipe finds, largest first. The mesh runs on a copy at most 1024 px wide."""
+    """All faces found (at most MAX_FACES), largest first, each with its 478-point mesh.
+
+    The face mesh alone only finds faces that fill much of the frame, so faces are first detected
+    with mediapipe's full-range detector, then the mesh runs on a square crop around each face."""
     h, w = rgb.shape[:2]
-    f = min(1.0, 1024 / max(h, w))
+    f = min(1.0, DETECT_SIDE / max(h, w))
     small = cv2.resize(rgb, (round(w * f), round(h * f)), interpolation=cv2.INTER_AREA) if f < 1 else rgb
-    with _mesh_lock:   # the graph is not re-entrant
-        result = _face_mesh().process(np.ascontiguousarray(small))
+    small = np.ascontiguousarray(small)
+    sh, sw = small.shape[:2]
     faces = []
-    for lm in result.multi_face_landmarks or []:
-        pts = np.array([(p.x * w, p.y * h, p.z * w) for p in lm.landmark], np.float32)
-        faces.append(FaceLandmarks(pts))
+    with _models_lock:   # mediapipe graphs are not re-entrant
+        boxes = sorted(_detect(small), key=lambda b: (b[2] - b[0]) * (b[3] - b[1]), reverse=True)[:MAX_FACES]
+        for x0, y0, x1, y1 in boxes:
+            cx, cy = (x0 + x1) / 2 * sw, (y0 + y1) / 2 * sh
+            half = max((x1 - x0) * sw, (y1 - y0) * sh) * 1.1
+            ox, oy = int(round(cx - half)), int(round(cy - half))
+            size = int(round(2 * half))
+            crop = np.zeros((size, size, 3), np.uint8)
+            sx0, sy0, sx1, sy1 = max(ox, 0), max(oy, 0), min(ox + size, sw), min(oy + size, sh)
+            if sx1 <= sx0 or sy1 <= sy0:
+                continue
+            crop[sy0 - oy:sy1 - oy, sx0 - ox:sx1 - ox] = small[sy0:sy1, sx0:sx1]
+            if size < 256:   # the mesh wants a face of at least ~192 px
+                k = 256 / size
+                crop = cv2.resize(crop, (256, 256), interpolation=cv2.INTER_LINEAR)
+            else:
+                k = 1.0
+            result = _model("mesh").process(crop)
+            if not result.multi_face_landmarks:
+                continue
+            lm = result.multi_face_landmarks[0].landmark
+            cs = crop.shape[0]
+            pts = np.array([((p.x * cs / k + ox) / f, (p.y * cs / k + oy) / f, p.z * cs / k / f) for p in lm],
+                           np.float32)
+            faces.append(FaceLandmarks(pts))
     faces.sort(key=lambda fl: fl.area, reverse=True)
     return faces
 

@@ -29,8 +29,9 @@ try:  # HEIC/HEIF from phones
 except ImportError:  # pragma: no cover - pinned in requirements
     pillow_heif = None
 
-# Our own limit is checked before decoding; keep Pillow's bomb guard as a second line above it.
-Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+# Our own limit is checked from the header before decoding (with a message naming the limit);
+# Pillow's bomb guard stays as a second line, above it.
+Image.MAX_IMAGE_PIXELS = 2 * MAX_PIXELS
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ def load_image(data: bytes) -> LoadedImage:
         if isinstance(exc, UnidentifiedImageError):
             raise ImageError("This file is not an image we can read.",
                              "Choose a photo file (JPEG, PNG, WebP, BMP or HEIC).", "not_an_image") from exc
-        raise ImageError("The image is too large to open safely.",
+        raise ImageError(f"The image is far larger than the {MAX_PIXELS // 1_000_000} megapixel limit.",
                          "Resize it (a 12 MP phone photo is plenty) and try again.", "too_many_pixels") from exc
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise ImageError("The image file is damaged or incomplete (it may have been cut off while copying).",

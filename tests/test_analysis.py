@@ -1,0 +1,95 @@
+"""analyze() end to end on a real photo with the shipped model."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from skin_app import face
+from skin_app.analysis import analyze
+from skin_app.errors import FaceError, ImageError
+from skin_app.results import CHANNELS, CONCERNS
+from tests.photos import astronaut_jpeg, no_face_jpeg
+
+
+@pytest.fixture(scope="module")
+def result(segmenter):
+    return analyze(astronaut_jpeg(), segmenter)
+
+
+def test_returns_all_six_masks_on_the_aligned_crop(result):
+    assert set(result.masks) == set(CHANNELS)
+    for m in result.masks.values():
+        assert m.shape == result.crop.shape[:2] and m.dtype == bool
+
+
+def test_face_skin_mask_lies_mostly_inside_the_face_outline(result):
+    oval = face.face_oval_mask(_points(result), result.crop.shape[0])
+    skin = result.masks["face_skin"]
+    assert skin.sum() > 0.5 * oval.sum()                   # finds most of the face
+    assert (skin & oval).sum() / skin.sum() > 0.85          # and little outside it
+
+
+def test_eye_mask_is_on_the_eyes(result):
+    eyes = result.regions["eyes"]
+    eye = result.masks["eye"]
+    assert eye.sum() > 0.4 * eyes.sum()
+    assert (eye & _dilate(eyes, 4)).sum() / eye.sum() > 0.8
+
+
+def test_dark_circle_mask_if_any_is_below_the_eyes_not_on_the_forehead(result):
+    panda = result.masks["panda_eye"]
+    if panda.any():
+        assert (panda & result.regions["forehead"]).sum() < 0.05 * panda.sum()
+
+
+def test_scores_follow_the_definitions_and_range(result):
+    for c in CONCERNS:
+        assert 0 <= result.scores[c] <= 100
+        assert result.scores[c] == pytest.approx(100 - 100 * result.metrics["area_fraction"][c], abs=0.01)
+    assert result.scores["overall"] == pytest.approx(np.mean([result.scores[c] for c in CONCERNS]), abs=0.01)
+
+
+def test_metrics_are_json_and_carry_the_raw_measurements(result):
+    data = json.loads(json.dumps(result.metrics))
+    assert {"area_fraction", "acne_lesion_count", "per_region", "face_skin_pixels"} <= set(data)
+    assert set(data["per_region"]) >= {"forehead", "left_cheek", "right_cheek", "nose", "chin",
+                                        "left_under_eye", "right_under_eye"}
+
+
+def test_reports_model_version_and_timings(result):
+    assert result.model_version.startswith("unet-resnet34-6ch-")
+    assert result.timings_ms["segment_ms"] > 0 and result.timings_ms["total_ms"] >= result.timings_ms["segment_ms"]
+
+
+def test_the_same_photo_gives_the_same_scores(segmenter, result):
+    again = analyze(astronaut_jpeg(), segmenter)
+    assert again.scores == result.scores
+
+
+def test_a_photo_without_a_face_raises_face_error_with_advice(segmenter):
+    with pytest.raises(FaceError) as e:
+        analyze(no_face_jpeg(), segmenter)
+    assert e.value.code == "no_face" and e.value.advice
+    assert not e.value.quality.ok
+
+
+def test_a_non_image_raises_image_error(segmenter):
+    with pytest.raises(ImageError):
+        analyze(b"<html><script>alert(1)</script></html>", segmenter)
+
+
+def _points(result):
+    faces = face.find_faces(_decode(astronaut_jpeg()))
+    return face.align_and_crop(_decode(astronaut_jpeg()), faces[0], result.crop.shape[0]).points
+
+
+def _decode(b):
+    from skin_app.imaging import load_image
+    return load_image(b).rgb
+
+
+def _dilate(m, r):
+    import cv2
+    return cv2.dilate(m.astype(np.uint8), np.ones((2 * r + 1, 2 * r + 1), np.uint8)) > 0

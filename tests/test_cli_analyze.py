@@ -1,0 +1,36 @@
+"""The batch CLI: python -m skin_app analyze PHOTO... [--json] [--overlay OUT]."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from PIL import Image
+
+from tests.photos import astronaut_jpeg
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "skin_app", "analyze", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_json_for_a_good_photo_and_a_clear_reason_for_a_bad_one(tmp_path):
+    good = tmp_path / "me.jpg"
+    good.write_bytes(astronaut_jpeg())
+    bad = tmp_path / "notes.jpg"
+    bad.write_bytes(b"not a photo at all")
+    out = tmp_path / "overlays"
+    proc = run_cli(str(good), str(bad), "--json", "--overlay", str(out))
+    assert proc.returncode == 1                          # one photo failed
+    rows = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    assert len(rows) == 2
+    ok, failed = rows
+    assert set(ok["scores"]) == {"acne", "flek", "wrinkle", "panda_eye", "overall"}
+    assert ok["words"]["overall"] in {"good", "fair", "needs care"}
+    assert failed["code"] == "not_an_image" and failed["advice"]
+    with Image.open(out / "me_overlay.png") as im:
+        assert im.size[0] > im.size[1]                   # photo and overlay side by side

@@ -1,0 +1,123 @@
+"""Photo intake: every format a person may upload decodes upright to RGB; everything else is refused clearly."""
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from skin_app.errors import ImageError
+from skin_app.imaging import MAX_BYTES, WORKING_MAX_SIDE, load_image
+from tests.photos import astronaut_jpeg
+
+
+def astronaut() -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(astronaut_jpeg())).convert("RGB"))
+
+
+def encode(img: Image.Image, fmt: str, **kw) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, format=fmt, **kw)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP", "BMP", "TIFF", "HEIF"])
+def test_each_supported_format_decodes_to_the_same_picture(fmt):
+    src = Image.fromarray(astronaut())
+    kw = {"quality": 95} if fmt in ("JPEG", "WEBP", "HEIF") else {}
+    loaded = load_image(encode(src, fmt, **kw))
+    assert loaded.rgb.shape == (512, 512, 3) and loaded.rgb.dtype == np.uint8
+    # Lossy formats differ a little; the picture must be the same one.
+    assert np.abs(loaded.rgb.astype(int) - astronaut().astype(int)).mean() < 6
+
+
+def test_exif_orientation_is_applied():
+    src = Image.fromarray(astronaut()[:, :400])           # 400 wide, 512 high
+    exif = Image.Exif()
+    exif[0x0112] = 6                                        # "rotate 90 CW to display"
+    loaded = load_image(encode(src, "JPEG", exif=exif.tobytes(), quality=95))
+    assert loaded.rgb.shape[:2] == (400, 512)
+    assert loaded.original_size == (512, 400)
+    expected = np.asarray(src.transpose(Image.Transpose.ROTATE_270))
+    assert np.abs(loaded.rgb.astype(int) - expected.astype(int)).mean() < 6
+
+
+def test_transparent_png_becomes_white_where_transparent():
+    rgba = np.dstack([astronaut(), np.full((512, 512), 255, np.uint8)])
+    rgba[:100, :, 3] = 0
+    rgb = load_image(encode(Image.fromarray(rgba, "RGBA"), "PNG")).rgb
+    assert (rgb[:100] == 255).all()
+    assert np.array_equal(rgb[200:], astronaut()[200:])
+
+
+def test_grayscale_and_cmyk_become_rgb():
+    grey = load_image(encode(Image.fromarray(astronaut()).convert("L"), "PNG")).rgb
+    assert grey.shape == (512, 512, 3) and (grey[..., 0] == grey[..., 2]).all()
+    cmyk = load_image(encode(Image.fromarray(astronaut()).convert("CMYK"), "JPEG", quality=95)).rgb
+    assert cmyk.shape == (512, 512, 3)
+    assert np.abs(cmyk.astype(int) - astronaut().astype(int)).mean() < 12
+
+
+def test_sixteen_bit_png_is_scaled_not_clipped():
+    grey8 = np.asarray(Image.fromarray(astronaut()).convert("L")).astype(np.uint16)
+    img16 = Image.fromarray(grey8 * 257, mode="I;16")
+    rgb = load_image(encode(img16, "PNG")).rgb
+    assert np.abs(rgb[..., 0].astype(int) - grey8.astype(int)).max() <= 1
+
+
+def test_a_twelve_megapixel_phone_photo_is_decoded_at_working_size():
+    big = Image.fromarray(astronaut()).resize((4000, 3000))
+    loaded = load_image(encode(big, "JPEG", quality=90))
+    assert max(loaded.rgb.shape[:2]) == WORKING_MAX_SIDE
+    assert loaded.original_size == (4000, 3000)
+    assert loaded.scale == pytest.approx(WORKING_MAX_SIDE / 4000, rel=1e-3)
+
+
+def test_refuses_a_file_that_is_not_an_image():
+    with pytest.raises(ImageError) as e:
+        load_image(b"%PDF-1.4 this is a document, not a photo" * 10)
+    assert e.value.code == "not_an_image"
+
+
+def test_refuses_an_empty_file():
+    with pytest.raises(ImageError) as e:
+        load_image(b"")
+    assert e.value.code == "empty"
+
+
+def test_refuses_a_truncated_photo():
+    data = astronaut_jpeg()
+    with pytest.raises(ImageError) as e:
+        load_image(data[: len(data) // 2])
+    assert e.value.code == "corrupt"
+    assert "damaged or incomplete" in e.value.message
+
+
+def test_refuses_more_than_25_megabytes():
+    with pytest.raises(ImageError) as e:
+        load_image(astronaut_jpeg() + b"\0" * MAX_BYTES)
+    assert e.value.code == "too_large"
+
+
+def _png_header_only(width: int, height: int) -> bytes:
+    """A PNG that claims a huge size but holds almost no data: a decompression bomb in miniature."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+
+
+def test_refuses_more_than_40_megapixels_before_decoding():
+    with pytest.raises(ImageError) as e:
+        load_image(_png_header_only(8000, 6000))       # 48 MP claimed in a ~100-byte file
+    assert e.value.code == "too_many_pixels"
+    assert "40" in e.value.message
+
+
+def test_refuses_a_gigantic_claimed_size_without_allocating_it():
+    with pytest.raises(ImageError) as e:
+        load_image(_png_header_only(30000, 30000))     # 900 MP claimed
+    assert e.value.code == "too_many_pixels"
