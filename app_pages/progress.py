@@ -136,7 +136,8 @@ def export_section(profile) -> None:
         except (ValueError, DatabaseError) as exc:
             st.warning(str(exc))
             return
-        where = f"the new profile {summary.profile_name}" if summary.created_profile else summary.profile_name
+        name = plain(summary.profile_name)
+        where = f"the new profile {name}" if summary.created_profile else name
         skipped = summary.scans_skipped + summary.shelf_skipped + summary.routines_skipped
         st.session_state["progress_done"] = (
             f"Imported into {where}: {summary.scans_added} scan(s), {summary.shelf_added} product(s), "
@@ -149,7 +150,7 @@ def main() -> None:
     st.title("Progress")
     done = st.session_state.pop("progress_done", None)
     if done:
-        st.success(plain(done))
+        st.success(done)                      # built from the app's own words and escaped names
     try:
         profile = active_profile()
         scans = storage().list_scans(profile.id)

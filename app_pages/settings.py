@@ -12,11 +12,10 @@ if _ROOT not in sys.path:                     # stand-alone run: make the projec
 import streamlit as st  # noqa: E402
 
 from app_pages.common import PROFILE, active_profile, plain, storage  # noqa: E402
-from skin_app.config import PROJECT_ROOT, model_path  # noqa: E402
+from skin_app.config import model_card_path, model_path  # noqa: E402
 from skin_app.pictures import STORED_SIZE  # noqa: E402
 from skin_app.storage import DatabaseError  # noqa: E402
 
-MODEL_CARD = PROJECT_ROOT / "models" / "MODEL_CARD.md"
 CONFIRM_WORD = "DELETE"
 
 
@@ -82,7 +81,7 @@ def delete_section(profile) -> None:
         if st.button("Delete this profile", key="delete_profile", disabled=not sure):
             db.delete_profile(profile.id)
             st.session_state.pop(PROFILE, None)
-            st.session_state["settings_done"] = f"Deleted the profile {profile.name}."
+            st.session_state["settings_done"] = f"Deleted the profile {plain(profile.name)}."
             st.rerun()
     with st.container(border=True):
         st.markdown("**Delete everything**: every profile, scan, picture, product and routine in this installation. "
@@ -98,11 +97,12 @@ def delete_section(profile) -> None:
 
 def model_card_section() -> None:
     st.subheader("About the model")
-    if MODEL_CARD.exists():
+    card = model_card_path()
+    if card.exists():
         with st.expander("Model card: what the model was trained on, how accurate it is, its limits", expanded=False):
-            st.markdown(MODEL_CARD.read_text(encoding="utf-8"))     # our own shipped file, not user text
+            st.markdown(card.read_text(encoding="utf-8"))     # our own shipped file, not user text
     else:
-        st.info("The model card (models/MODEL_CARD.md) is not installed.")
+        st.info(f"The model card ({card}) is not installed.")
 
 
 def main() -> None:

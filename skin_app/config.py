@@ -26,6 +26,11 @@ def model_path() -> Path:
     return Path(env).expanduser() if env else PROJECT_ROOT / "models" / "skin_unet_resnet34.npz"
 
 
+def model_card_path() -> Path:
+    """The model card that describes the weights: ``MODEL_CARD.md`` beside the weights file."""
+    return model_path().with_name("MODEL_CARD.md")
+
+
 def ingredients_csv_path() -> Path:
     return PROJECT_ROOT / "data" / "ingredients.csv"
 

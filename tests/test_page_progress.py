@@ -1,0 +1,214 @@
+"""The Progress page driven as a person would: chart with the noise band, compare two scans, the
+history, deleting a scan, exporting and importing, and switching profile in the sidebar."""
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+import pytest
+
+from skin_app import progress
+from skin_app.pictures import masks_to_png
+from tests.app_helpers import SCORES, app, button, db, downloads, figure, overlay_calls, page, texts  # noqa: F401
+from tests.photos import small_png
+
+import numpy as np
+
+
+@pytest.fixture(autouse=True)
+def measured_band(tmp_path, monkeypatch):
+    """A measured noise band of 2 points for every score (the page reads models/noise_band.json)."""
+    path = tmp_path / "noise_band.json"
+    path.write_text(json.dumps({k: 2.0 for k in progress.SCORE_KEYS}))
+    monkeypatch.setattr(progress, "NOISE_BAND_PATH", path)
+
+
+def masks_png() -> bytes:
+    m = np.zeros((64, 64), bool)
+    m[10:20, 10:20] = True
+    return masks_to_png({"acne": m, "flek": m.T, "wrinkle": np.zeros_like(m), "panda_eye": m[::-1]}, size=64)
+
+
+@pytest.fixture()
+def ada(db):
+    """Three scans a week apart: overall 90 -> 91 (noise) -> 95 (real), acne 96 -> 90 (worse)."""
+    p = db.create_profile("Ada")
+    db.add_scan(p.id, taken_at="2025-03-01T08:00:00+00:00", scores={**SCORES, "overall": 90.0}, metrics={"acne_lesion_count": 4},
+                model_version="m1", note="start", crop_png=small_png(1), masks_png=masks_png())
+    db.add_scan(p.id, taken_at="2025-03-08T08:00:00+00:00", scores={**SCORES, "overall": 91.0}, metrics={},
+                model_version="m1", note="no picture")
+    db.add_scan(p.id, taken_at="2025-03-15T08:00:00+00:00", scores={**SCORES, "overall": 95.0, "acne": 90.0},
+                metrics={"acne_lesion_count": 9}, model_version="m1", note="latest", crop_png=small_png(3),
+                masks_png=masks_png())
+    return p
+
+
+def run(db_profile_id=None):
+    at = page("progress")
+    if db_profile_id is not None:
+        at.session_state["profile_id"] = db_profile_id
+    return at.run()
+
+
+def test_a_profile_without_scans_is_invited_to_scan_and_can_still_import(db):
+    db.create_profile("Ada")
+    at = run()
+    assert not at.exception
+    assert any("No saved scans for Ada yet" in t for t in texts(at.info))
+    assert not at.get("plotly_chart")
+    assert at.file_uploader and button(at, "Import")
+
+
+def test_the_chart_shows_every_scan_and_the_noise_band_around_the_first(db, ada):
+    at = run(ada.id)
+    assert not at.exception
+    fig = figure(at, "progress_chart")
+    band, line = fig["data"][0], fig["data"][1]
+    assert band["name"] == "Noise band (±2.0)" and band["fill"] == "toself"
+    assert sorted(band["y"]) == [88.0, 88.0, 92.0, 92.0]              # first scan's 90 ± 2
+    assert line["y"] == [90.0, 91.0, 95.0]
+    assert "within noise" in line["hovertext"][1] and "better" in line["hovertext"][2]
+
+
+def test_the_summary_calls_only_a_change_beyond_the_band_progress(db, ada):
+    at = run(ada.id)
+    assert any("Overall: 90 → 95 (+5.0) ▲ better, beyond the ±2.0 noise band" in t for t in texts(at.success))
+    at.selectbox(key="progress_key").set_value("flek").run()
+    assert any("within the ±2.0 noise band, so not a real change" in t for t in texts(at.info))
+    assert figure(at, "progress_chart")["data"][1]["name"] == "Dark spots score"
+
+
+def test_without_a_measurement_the_page_says_it_uses_the_default_band(db, ada, monkeypatch, tmp_path):
+    monkeypatch.setattr(progress, "NOISE_BAND_PATH", tmp_path / "absent.json")
+    at = run(ada.id)
+    assert any("Noise band: default" in c.value for c in at.caption)
+
+
+def test_comparing_the_first_and_latest_scan_shows_changes_with_arrows(db, ada):
+    at = run(ada.id)
+    metrics = {m.label: (m.value, m.delta) for m in at.metric}
+    assert metrics["Overall"] == ("95.0", "+5.0")
+    assert metrics["Acne"] == ("90.0", "-6.0")
+    assert metrics["Dark spots"] == ("92.0", "+0.0 (noise)")
+    bars = figure(at, "compare_chart")["data"][1]
+    assert bars["text"][0] == "▲ +5.0" and bars["text"][1] == "▼ -6.0"
+    assert len(at.image) == 2                                          # both scans kept a picture
+
+
+def test_a_scan_without_a_picture_is_compared_by_its_scores_only(db, ada, overlay_calls):
+    at = run(ada.id)
+    second = db.list_scans(ada.id)[1].id
+    at.selectbox(key="cmp_b").set_value(second).run()
+    assert len(at.image) == 1
+    assert any("No picture was stored with this scan" in t for t in texts(at.info))
+    assert {m.label: m.delta for m in at.metric}["Overall"] == "+1.0 (noise)"
+
+
+def test_overlay_toggles_choose_which_concerns_are_drawn_on_both_photos(db, ada, overlay_calls):
+    at = run(ada.id)
+    assert overlay_calls[-2:] == [["acne", "flek", "wrinkle", "panda_eye"]] * 2
+    overlay_calls.clear()
+    at.button_group(key="cmp_overlay").set_value(["acne"]).run()
+    assert overlay_calls == [["acne"], ["acne"]]
+    overlay_calls.clear()
+    at.button_group(key="cmp_overlay").set_value([]).run()
+    assert overlay_calls == [] and len(at.image) == 2                  # plain photos, no marks
+
+
+def test_the_history_table_lists_the_scans_newest_first(db, ada):
+    at = run(ada.id)
+    table = at.dataframe[0].value
+    assert list(table["Note"]) == ["latest", "no picture", "start"]
+    assert list(table["Overall"]) == [95.0, 91.0, 90.0]
+    assert list(table["Picture"]) == ["yes", "no", "yes"]
+    assert list(table["Acne lesions"])[0] == 9
+
+
+def test_deleting_a_scan_needs_confirmation_and_removes_it(db, ada):
+    at = run(ada.id)
+    first = db.list_scans(ada.id)[0]
+    at.selectbox(key="delete_pick").set_value(first.id).run()
+    assert button(at, "Delete scan").disabled
+    at.checkbox(key="delete_sure").check().run()
+    button(at, "Delete scan").click().run()
+    assert not at.exception
+    assert [s.note for s in db.list_scans(ada.id)] == ["no picture", "latest"]
+    assert any("Deleted the scan of 01 Mar 2025" in t.replace("\\", "") for t in texts(at.success))
+
+
+def test_export_holds_only_the_active_profiles_data_as_json_and_csv(db, ada, downloads):
+    bob = db.create_profile("Bob")
+    db.add_scan(bob.id, taken_at="2025-03-02T08:00:00+00:00", scores=SCORES, metrics={}, model_version="m1", note="bob's")
+    at = run(ada.id)
+    assert not at.exception
+    doc = json.loads(downloads["skingorithm-ada.json"])
+    assert doc["profile"]["name"] == "Ada"
+    assert [s["note"] for s in doc["scans"]] == ["start", "no picture", "latest"]
+    zf = zipfile.ZipFile(io.BytesIO(downloads["skingorithm-ada-csv.zip"]))
+    assert zf.read("scans.csv").decode().count("\n") == 4              # header + 3 scans
+    assert "pictures/scan-1.png" in zf.namelist()
+
+
+def test_export_can_leave_the_pictures_out(db, ada, downloads):
+    at = run(ada.id)
+    at.checkbox(key="export_pictures").uncheck().run()
+    doc = json.loads(downloads["skingorithm-ada.json"])
+    assert all(s["crop_png"] is None for s in doc["scans"])
+
+
+def test_an_export_imported_as_a_new_profile_brings_every_scan_back(db, ada, downloads):
+    at = run(ada.id)
+    data = downloads["skingorithm-ada.json"]
+    at.file_uploader(key="import_file").set_value(("ada.json", data, "application/json")).run()
+    at.radio(key="import_target").set_value("a new profile").run()
+    button(at, "Import").click().run()
+    assert not at.exception
+    assert any("Imported into the new profile Ada (2): 3 scan(s)" in t.replace("\\", "") for t in texts(at.success))
+    new = [p for p in db.list_profiles() if p.name == "Ada (2)"][0]
+    assert [s.note for s in db.list_scans(new.id)] == ["start", "no picture", "latest"]
+    assert db.list_scans(new.id)[0].crop_png == small_png(1)
+
+
+def test_importing_into_the_same_profile_skips_what_is_already_there(db, ada, downloads):
+    at = run(ada.id)
+    data = downloads["skingorithm-ada-csv.zip"]
+    at.file_uploader(key="import_file").set_value(("ada.zip", data, "application/zip")).run()
+    button(at, "Import").click().run()
+    assert any("0 scan(s)" in t and "3 already there and skipped" in t for t in texts(at.success))
+    assert len(db.list_scans(ada.id)) == 3
+
+
+def test_a_file_that_is_not_an_export_gets_advice_not_a_traceback(db, ada):
+    at = run(ada.id)
+    at.file_uploader(key="import_file").set_value(("x.json", b'{"hello": "world"}', "application/json")).run()
+    button(at, "Import").click().run()
+    assert not at.exception
+    assert any("not a SkinGorithm profile export" in t for t in texts(at.warning))
+    assert len(db.list_profiles()) == 1
+
+
+def test_switching_profile_in_the_sidebar_shows_only_that_profiles_scans(db, ada):
+    bob = db.create_profile("Bob")
+    db.add_scan(bob.id, taken_at="2025-03-02T08:00:00+00:00", scores=SCORES, metrics={}, model_version="m1", note="bob's")
+    at = app()
+    at.session_state["profile_id"] = ada.id
+    at.run()
+    at.switch_page("app_pages/progress.py").run()
+    assert not at.exception
+    assert list(at.dataframe[0].value["Note"]) == ["latest", "no picture", "start"]
+    at.sidebar.selectbox(key="profile_pick").set_value(bob.id).run()
+    assert list(at.dataframe[0].value["Note"]) == ["bob's"]
+    assert at.session_state["profile_id"] == bob.id
+
+
+def test_a_new_profile_can_be_added_from_the_sidebar_and_becomes_active(db, ada):
+    at = app()
+    at.run()
+    at.switch_page("app_pages/progress.py").run()
+    at.sidebar.text_input(key="profile_new_name").input("Grandma").run()
+    [b for b in at.sidebar.button if b.label == "Add"][0].click().run()
+    assert not at.exception
+    grandma = [p for p in db.list_profiles() if p.name == "Grandma"][0]
+    assert at.session_state["profile_id"] == grandma.id
+    assert any("No saved scans for Grandma yet" in t for t in texts(at.info))
