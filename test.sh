@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Runs the whole test suite (unit, AppTest pages, and the real-browser test when Chromium is installed).
+# Sets up .venv with the app and test requirements if needed. Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")"
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ] || [ requirements.txt -nt .venv/.installed ] || [ requirements-dev.txt -nt .venv/.installed-dev ]; then
+  "$PY" -m venv .venv
+  .venv/bin/python -m pip install --quiet --upgrade pip
+  .venv/bin/python -m pip install --quiet -r requirements.txt -r requirements-dev.txt
+  touch .venv/.installed .venv/.installed-dev
+fi
+export SM_FRAMEWORK=tf.keras TF_USE_LEGACY_KERAS=1 TF_CPP_MIN_LOG_LEVEL=2
+exec .venv/bin/python -m pytest -q "$@"
