@@ -1,0 +1,182 @@
+"""The Scan page driven as a person would, with the shipped model on a real face photo: upload,
+see the scores and the marks, toggle overlays, save (with or without the face picture), and get
+advice instead of a traceback when a photo cannot be used."""
+from __future__ import annotations
+
+import io
+from datetime import date, datetime, time, timedelta, timezone
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from skin_app.results import CONCERNS
+from tests.app_helpers import button, db, overlay_calls, page, texts  # noqa: F401
+from tests.photos import astronaut_jpeg, no_face_jpeg
+
+UPLOAD = ("astronaut.jpg", astronaut_jpeg(), "image/jpeg")
+SCORE_LABELS = ["Overall", "Acne", "Dark spots", "Wrinkles", "Dark circles"]
+
+
+@pytest.fixture()
+def me(db):
+    return db.create_profile("Me")
+
+
+def scanned(profile_id: int | None = None):
+    at = page("scan")
+    if profile_id is not None:
+        at.session_state["profile_id"] = profile_id
+    at.run()
+    at.file_uploader(key="scan_upload").set_value(UPLOAD).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_before_a_photo_the_page_invites_one_and_shows_no_scores(db, me):
+    at = page("scan").run()
+    assert not at.exception
+    assert any("Upload a photo or take one with the camera" in t for t in texts(at.info))
+    assert not at.metric
+    assert at.file_uploader(key="scan_upload").allowed_type == [".jpg", ".jpeg", ".png", ".webp", ".bmp", ".heic", ".heif"]
+
+
+def test_a_real_face_photo_gets_five_scores_with_words_and_the_marks(db, me):
+    at = scanned()
+    metrics = {m.label: m.value for m in at.metric}
+    assert [label for label in SCORE_LABELS if label in metrics] == SCORE_LABELS
+    overall = float(metrics["Overall"].split(" / ")[0])
+    parts = [float(metrics[label]) for label in SCORE_LABELS[1:]]
+    assert all(0 <= v <= 100 for v in parts)
+    assert overall == pytest.approx(np.mean(parts), abs=0.06)          # overall is the mean of the four
+    assert int(metrics["Acne lesions"]) >= 0
+    assert len(at.image) == 2                                          # plain photo and marked photo
+    assert at.status[0].label.startswith("Done in")
+    regions = at.dataframe[0].value
+    assert {"Forehead", "Left cheek", "Right cheek", "Nose", "Chin", "Left under-eye", "Right under-eye"} <= set(regions["Region"])
+    assert any("not a medical diagnosis" in " ".join(m.value.split()) for m in at.markdown)
+
+
+def test_each_score_is_labelled_good_fair_or_needs_care(db, me):
+    at = scanned()
+    from skin_app.scoring import score_words
+    badges = [m.value for m in at.markdown if "-badge[" in m.value]
+    metrics = {m.label: m.value for m in at.metric}
+    colours = {"good": "green", "fair": "orange", "needs care": "red"}
+    expected = [float(metrics["Overall"].split(" / ")[0])] + [float(metrics[label]) for label in SCORE_LABELS[1:]]
+    assert [b.split("]")[0] for b in badges] == [
+        f":{colours[score_words(v)]}-badge[{score_words(v)}" for v in expected]
+
+
+def test_overlay_toggles_choose_which_concerns_are_drawn(db, me, overlay_calls):
+    at = scanned()
+    assert overlay_calls[-1] == list(CONCERNS)
+    at.button_group(key="scan_overlay").set_value(["acne", "wrinkle"]).run()
+    assert overlay_calls[-1] == ["acne", "wrinkle"]
+    at.button_group(key="scan_overlay").set_value([]).run()
+    assert overlay_calls[-1] == []
+
+
+def test_the_blend_view_goes_from_the_plain_photo_to_full_marks(db, me, overlay_calls, monkeypatch):
+    from skin_app import overlay
+    alphas = []
+    original = overlay.overlay_masks
+    monkeypatch.setattr(overlay, "overlay_masks", lambda crop, masks, concerns, alpha=0.45, outline=True:
+                        alphas.append(alpha) or original(crop, masks, concerns, alpha, outline))
+    at = scanned()
+    at.button_group(key="scan_view").set_value("Blend").run()
+    assert len(at.image) == 1
+    at.slider(key="scan_blend").set_value(0).run()
+    assert alphas[-1] == 0
+    at.slider(key="scan_blend").set_value(100).run()
+    assert alphas[-1] == pytest.approx(0.75)
+
+
+def test_the_photo_is_analysed_once_not_on_every_click(db, me, monkeypatch):
+    from skin_app import analysis
+    calls = []
+    original = analysis.analyze
+    monkeypatch.setattr(analysis, "analyze", lambda data, segmenter=None: calls.append(1) or original(data, segmenter))
+    at = scanned()
+    at.button_group(key="scan_overlay").set_value(["acne"]).run()
+    at.text_input(key="save_note").input("typing a note").run()
+    assert len(calls) == 1
+
+
+def test_saving_keeps_the_scores_metrics_note_and_only_the_small_aligned_picture(db, me):
+    at = scanned()
+    at.text_input(key="save_note").input("first scan, new serum")
+    button(at, "Save to history").click().run()
+    assert not at.exception
+    assert "Saved to your history." in texts(at.success)
+    (scan,) = db.list_scans(me.id)
+    assert scan.note == "first scan, new serum"
+    metrics = {m.label: m.value for m in at.metric}
+    assert scan.scores["acne"] == pytest.approx(float(metrics["Acne"]), abs=0.051)
+    assert "acne_lesion_count" in scan.metrics and "per_region" in scan.metrics
+    assert scan.model_version.startswith("unet-resnet34")
+    taken = datetime.fromisoformat(scan.taken_at)
+    assert abs(taken - datetime.now(timezone.utc)) < timedelta(minutes=3)
+    picture = Image.open(io.BytesIO(scan.crop_png))
+    assert (picture.format, picture.size) == ("PNG", (256, 256))      # the aligned crop, never the upload
+    assert astronaut_jpeg()[1000:1064] not in db.path.read_bytes()
+    masks = Image.open(io.BytesIO(scan.masks_png))
+    assert (masks.mode, masks.size) == ("RGBA", (256, 256))
+
+
+def test_saving_without_a_picture_keeps_only_the_scores(db, me):
+    at = scanned()
+    at.radio(key="save_keep").set_value("Keep only the scores (no picture)")
+    button(at, "Save to history").click().run()
+    (scan,) = db.list_scans(me.id)
+    assert scan.crop_png is None and scan.masks_png is None and scan.scores
+
+
+def test_a_profile_that_chose_no_pictures_starts_with_no_picture_selected(db, me):
+    db.set_store_pictures(me.id, False)
+    at = scanned()
+    assert at.radio(key="save_keep").value == "Keep only the scores (no picture)"
+
+
+def test_the_date_and_time_of_a_scan_can_be_changed_before_saving(db, me):
+    at = scanned()
+    at.date_input(key="save_date").set_value(date(2025, 1, 15))
+    at.time_input(key="save_time").set_value(time(8, 30))
+    button(at, "Save to history").click().run()
+    assert db.list_scans(me.id)[0].taken_at == "2025-01-15T08:30:00+00:00"     # the test browser is in UTC
+
+
+def test_the_scan_is_saved_to_the_active_profile(db, me):
+    bob = db.create_profile("Bob")
+    at = scanned(bob.id)
+    button(at, "Save to history").click().run()
+    assert len(db.list_scans(bob.id)) == 1 and db.list_scans(me.id) == []
+
+
+def test_a_photo_without_a_face_gets_advice_not_an_error(db, me):
+    at = page("scan").run()
+    at.file_uploader(key="scan_upload").set_value(("cup.jpg", no_face_jpeg(), "image/jpeg")).run()
+    assert not at.exception and not at.error
+    assert any("No face was found" in t for t in texts(at.warning))
+    assert at.info and not at.metric
+    assert not [b for b in at.button if b.label == "Save to history"]
+
+
+def test_a_file_that_is_not_an_image_gets_advice_not_an_error(db, me):
+    at = page("scan").run()
+    at.file_uploader(key="scan_upload").set_value(("notes.jpg", b"this is not a photo" * 10, "image/jpeg")).run()
+    assert not at.exception and not at.error
+    assert at.warning and not at.metric
+
+
+def test_an_unexpected_failure_in_the_engine_is_shown_as_advice_without_a_traceback(db, me, monkeypatch):
+    from skin_app import analysis
+
+    def broken(data, segmenter=None):
+        raise RuntimeError("internal detail that must not reach the browser")
+    monkeypatch.setattr(analysis, "analyze", broken)
+    at = page("scan").run()
+    at.file_uploader(key="scan_upload").set_value(UPLOAD).run()
+    assert not at.exception and not at.error
+    assert "Something went wrong while analysing this photo." in texts(at.warning)
+    assert not any("internal detail" in t for t in texts(at.warning) + texts(at.info))
