@@ -17,7 +17,10 @@ import numpy as np
 from skin_app.config import model_path, setup_tensorflow_env
 from skin_app.results import CHANNELS
 
-INPUT_SIZE = 384   # measured: 155 ms per call at 384 px on 2 cores; acne lesions stay 2-3 px wide
+# Measured on the 2-core machine, one tf.function call: 256 px 84 ms, 320 px 117 ms, 384 px 155 ms.
+# At 384 px an ACNE04 lesion (median radius 3 px at 512) keeps a radius of ~2.3 px; at 256 px it
+# shrinks to 1-2 px. 384 leaves analyze() well inside its 400 ms budget.
+INPUT_SIZE = 384
 
 
 class ModelMissingError(RuntimeError):
