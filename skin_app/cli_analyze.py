@@ -61,13 +61,13 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps({
                 "photo": str(photo), "scores": result.scores,
-                "words": {k: score_words(v) for k, v in result.scores.items()},
+                "words": {k: score_words(v, k) for k, v in result.scores.items()},
                 "metrics": result.metrics, "model_version": result.model_version,
                 "advice": [{"code": i.code, "message": i.message, "advice": i.advice} for i in result.quality.issues],
                 "timings_ms": result.timings_ms,
             }, default=_json_default))
         else:
-            parts = [f"{CONCERN_LABELS[k]} {v:.1f} ({score_words(v)})" for k, v in result.scores.items()]
+            parts = [f"{CONCERN_LABELS[k]} {v:.1f} ({score_words(v, k)})" for k, v in result.scores.items()]
             print(f"{photo}: " + ", ".join(parts) + f"; acne lesions {result.metrics['acne_lesion_count']}")
             for issue in result.quality.issues:
                 print(f"  note: {issue.message} {issue.advice}")

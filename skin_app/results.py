@@ -56,4 +56,4 @@ class ScanResult:
 
     def words(self) -> dict[str, str]:
         from skin_app.scoring import score_words
-        return {k: score_words(v) for k, v in self.scores.items()}
+        return {k: score_words(v, k) for k, v in self.scores.items()}

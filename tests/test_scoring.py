@@ -93,6 +93,11 @@ def test_blob_counting_ignores_single_pixel_noise():
     assert count_blobs(m) == 1
 
 
-@pytest.mark.parametrize("score,word", [(100, "good"), (97, "good"), (96.9, "fair"), (90, "fair"), (89.9, "needs care")])
-def test_score_words(score, word):
-    assert score_words(score) == word
+@pytest.mark.parametrize("concern,score,word", [
+    ("acne", 99.0, "good"), ("acne", 97.0, "fair"), ("acne", 95.0, "needs care"),
+    ("wrinkle", 98.0, "good"), ("wrinkle", 94.9, "needs care"),
+    ("panda_eye", 80.0, "fair"), ("panda_eye", 52.8, "needs care"),
+    ("overall", 95.0, "good"), ("overall", 90.0, "fair"), ("overall", 87.9, "needs care"),
+])
+def test_score_words_follow_the_bands_of_each_concern(concern, score, word):
+    assert score_words(score, concern) == word
