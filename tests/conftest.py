@@ -12,3 +12,7 @@ setup_tensorflow_env()
 def segmenter():
     from skin_app.segmentation import load_segmenter
     return load_segmenter()
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "browser: drives a real browser (Debian's Chromium at /usr/bin/chromium)")
