@@ -123,7 +123,7 @@ def concern_picker(key: str, label: str = "Show on the photo"):
     """Per-concern overlay toggles (all on at first); returns the chosen concern keys in display order."""
     from skin_app.overlay import CONCERN_COLOURS
     from skin_app.results import CONCERN_LABELS, CONCERNS
-    dots = {"acne": "🔴", "flek": "🟠", "wrinkle": "🔵", "panda_eye": "🟣"}
+    dots = {"acne": ":red[●]", "flek": ":orange[●]", "wrinkle": ":blue[●]", "panda_eye": ":violet[●]"}   # overlay colours
     assert set(dots) == set(CONCERNS) and set(CONCERNS) <= set(CONCERN_COLOURS)
     chosen = st.pills(label, list(CONCERNS), selection_mode="multi", default=list(CONCERNS), key=key,
                       format_func=lambda c: f"{dots[c]} {CONCERN_LABELS[c]}")

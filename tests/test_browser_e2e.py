@@ -105,7 +105,7 @@ def test_scan_a_face_save_it_and_find_it_on_the_progress_page(server, tmp_path):
             expect(page.get_by_text("Saved to your history.")).to_be_visible(timeout=30_000)
 
             page.get_by_role("link", name="Progress").first.click()
-            page.wait_for_url(re.compile(r"/progress"), timeout=30_000)
+            expect(page).to_have_url(re.compile(r"/progress$"), timeout=30_000)   # client-side navigation
             expect(page.get_by_role("heading", name="History")).to_be_visible(timeout=30_000)
             expect(page.locator('[data-testid="stPlotlyChart"]').first).to_be_visible(timeout=30_000)
             # the saved scan is listed (the table is drawn on a canvas; the delete picker names it as text)
