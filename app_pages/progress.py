@@ -45,6 +45,9 @@ def chart_section(scans: list[StoredScan], band, zone) -> None:
     st.caption(f"The grey band is ±{band[key]:.1f} points around your first scan: two photos of the same face "
                f"taken minutes apart differ by about this much, so a change inside it is not progress. "
                f"Noise band: {band.source}.")
+    if band.method:
+        with st.expander("How the noise band was measured"):
+            st.text(band.method)
 
 
 def picture(scan: StoredScan, concerns: list[str]):

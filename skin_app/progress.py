@@ -29,6 +29,7 @@ class NoiseBand:
     points: dict[str, float]        # SCORE_KEYS -> +/- score points of same-face, minutes-apart spread
     measured: bool                  # False: DEFAULT_NOISE_BAND (no measurement shipped)
     source: str                     # where the numbers came from, for the page
+    method: str = ""                # how they were measured, as the measurement file says
 
     def __getitem__(self, key: str) -> float:
         return self.points.get(key, DEFAULT_NOISE_BAND.get(key, 5.0))
@@ -52,7 +53,8 @@ def load_noise_band(path: str | Path | None = None) -> NoiseBand:
             found += 1
     if not found:
         return NoiseBand(points, False, f"default ({path.name} holds no usable values)")
-    return NoiseBand(points, True, f"measured ({path.name})")
+    method = raw.get("method") if isinstance(raw.get("method"), str) else ""
+    return NoiseBand(points, True, f"measured ({path.name})", " ".join(method.split())[:2000])
 
 
 @dataclass(frozen=True)

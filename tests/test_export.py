@@ -10,7 +10,8 @@ import pytest
 
 from skin_app import export
 from skin_app.export import ExportFileError, export_csv_zip, export_json, import_bundle, read_bundle
-from skin_app.progress import NoiseBand, compare_scores, load_noise_band, DEFAULT_NOISE_BAND
+from skin_app import progress
+from skin_app.progress import DEFAULT_NOISE_BAND, NoiseBand, compare_scores, load_noise_band
 from skin_app.reminders import Routine, Schedule, Step
 from skin_app.storage import Storage
 from tests.photos import small_png
@@ -151,9 +152,17 @@ def test_a_picture_that_is_not_a_png_is_refused(db, ada):
 # -- noise band and changes (skin_app/progress.py) -----------------------------------------------------
 def test_the_noise_band_is_read_from_the_measurement_file(tmp_path):
     path = tmp_path / "noise_band.json"
-    path.write_text(json.dumps({"acne": 1.5, "flek": 2, "wrinkle": 0.5, "panda_eye": 3.25, "overall": 1.0}))
+    path.write_text(json.dumps({"acne": 1.5, "flek": 2, "wrinkle": 0.5, "panda_eye": 3.25, "overall": 1.0,
+                                "method": "pairs of re-shots"}))
     band = load_noise_band(path)
     assert band.measured and band["panda_eye"] == 3.25 and band["overall"] == 1.0
+    assert band.method == "pairs of re-shots"
+
+
+def test_the_shipped_noise_band_measurement_is_usable():
+    band = load_noise_band()
+    assert band.measured, band.source
+    assert all(0 < band[k] < 20 for k in progress.SCORE_KEYS)
 
 
 @pytest.mark.parametrize("content", [None, "not json", "[1, 2]", '{"acne": "wide"}', '{"acne": -1}'])
