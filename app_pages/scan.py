@@ -128,7 +128,7 @@ def scores(result: ScanResult) -> None:
     st.badge(word, color=WORD_COLOURS.get(word, "gray"))
     for concern in CONCERNS:
         value = result.scores[concern]
-        w = score_words(value)
+        w = score_words(value, concern)
         c1, c2 = st.columns([3, 2])
         c1.metric(CONCERN_LABELS[concern], f"{value:.1f}")
         c2.badge(w, color=WORD_COLOURS.get(w, "gray"))

@@ -63,9 +63,10 @@ def test_each_score_is_labelled_good_fair_or_needs_care(db, me):
     badges = [m.value for m in at.markdown if "-badge[" in m.value]
     metrics = {m.label: m.value for m in at.metric}
     colours = {"good": "green", "fair": "orange", "needs care": "red"}
-    expected = [float(metrics["Overall"].split(" / ")[0])] + [float(metrics[label]) for label in SCORE_LABELS[1:]]
-    assert [b.split("]")[0] for b in badges] == [
-        f":{colours[score_words(v)]}-badge[{score_words(v)}" for v in expected]
+    expected = [("overall", float(metrics["Overall"].split(" / ")[0]))] + [
+        (concern, float(metrics[label])) for concern, label in zip(CONCERNS, SCORE_LABELS[1:])]
+    words = [score_words(v, concern) for concern, v in expected]
+    assert [b.split("]")[0] for b in badges] == [f":{colours[w]}-badge[{w}" for w in words]
 
 
 def test_overlay_toggles_choose_which_concerns_are_drawn(db, me, overlay_calls):
