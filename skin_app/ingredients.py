@@ -18,10 +18,11 @@ from typing import Iterable, Mapping, Sequence
 
 from skin_app.ingredients_kb import Entry, KnowledgeBase, Match, default_kb, split_synonyms
 from skin_app.ingredients_parse import ParsedLabel, Token, parse_label, segment_words, split_blend
+from skin_app.scoring import score_words
 
 CONCERN_LABELS = {"acne": "acne", "flek": "dark spots", "wrinkle": "wrinkles", "panda_eye": "dark circles"}
-# A scan score (0-100, higher is better) below this makes the concern one of "yours".
-CONCERN_THRESHOLD = 75.0
+# A concern is one of "yours" when the latest scan's score for it is not "good" in that concern's
+# own bands (skin_app.scoring.SCORE_BANDS: acne "good" starts at 98.5, dark circles at 90).
 
 
 class IngredientInputError(ValueError):
@@ -195,7 +196,7 @@ class ConcernFit:
     concern: str                       # acne, flek, wrinkle, panda_eye
     label: str
     score: float | None                # the person's latest score, higher is better
-    yours: bool                        # below CONCERN_THRESHOLD on the latest scan
+    yours: bool                        # not "good" on the latest scan (scoring.score_words)
     helps: list[str]
     aggravates: list[str]
 
@@ -462,7 +463,7 @@ def concern_fit(lines: list[IngredientLine], scores: Mapping[str, float] | None)
         score = None if scores is None else scores.get(concern)
         helps = list(dict.fromkeys(l.text for l in lines if concern in l.helps))
         aggravates = list(dict.fromkeys(l.text for l in lines if concern in l.aggravates))
-        yours = score is not None and float(score) < CONCERN_THRESHOLD
+        yours = score is not None and score_words(float(score), concern) != "good"
         fits.append(ConcernFit(concern, label, None if score is None else float(score), yours, helps, aggravates))
     # The person's weakest concerns first; without a scan keep the fixed order.
     if scores:
