@@ -34,18 +34,26 @@ REGION_LABELS = {"forehead": "Forehead", "left_cheek": "Left cheek", "right_chee
 KEEP_PICTURE = f"Keep the small face picture ({STORED_SIZE} px) and the marks"
 KEEP_NOTHING = "Keep only the scores (no picture)"
 
-MEANING = f"""
+MEANING = """
 **How the scores work.** Each score is 0-100, higher is better. Acne, dark spots and wrinkles:
 100 minus the share of your face skin the model marked for that concern. Dark circles: 100 minus the
 share of the area around the eyes marked as dark circle. Overall is the mean of the four. Because even
-clear acne covers only a few percent of a face, most faces score in the 90s; the words are
-**good** (97 and above), **fair** (90 to 97) and **needs care** (below 90).
+clear acne covers only a few percent of a face, most faces score in the 90s, so each concern has its
+own bands, set from labelled photos (acne from dermatologists' severity grades):
+{BANDS}
 
 **Limits.** This is an estimate from one photo by a model trained on public research photos, not a
 medical diagnosis. Light, make-up, angle and camera change the result by a few points (the Progress
 page shows how much); compare scans taken the same way. See a dermatologist about anything that
 worries you. Your photo is analysed on this computer; the original is never stored.
 """
+
+
+def meaning() -> str:
+    from skin_app.scoring import SCORE_BANDS
+    bands = "\n".join(f"- {CONCERN_LABELS[c]}: **good** from {g:g}, **fair** from {f:g}, **needs care** below {f:g}"
+                      for c, (g, f) in SCORE_BANDS.items())
+    return MEANING.replace("{BANDS}", bands)
 
 
 def tips() -> None:
@@ -82,9 +90,9 @@ def analyse(data: bytes, digest: str) -> ScanResult | None:
         return None
     setup_tensorflow_env()
     from skin_app.analysis import analyze
-    with st.status("Finding your face, analysing the skin, scoring…", expanded=False) as status:
+    with st.status("Reading the photo…", expanded=False) as status:
         try:
-            result = analyze(data, segmenter=seg)
+            result = analyze(data, segmenter=seg, progress=lambda step: status.update(label=step))
         except UserFacingError as exc:
             status.update(label="This photo could not be analysed", state="complete")
             show_refusal(exc)
@@ -209,7 +217,7 @@ def main() -> None:
         scores(result)
     regions_table(result)
     with st.expander("What these scores mean, and their limits"):
-        st.markdown(MEANING)
+        st.markdown(meaning())
     save_form(result, digest)
 
 

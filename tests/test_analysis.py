@@ -93,3 +93,9 @@ def _decode(b):
 def _dilate(m, r):
     import cv2
     return cv2.dilate(m.astype(np.uint8), np.ones((2 * r + 1, 2 * r + 1), np.uint8)) > 0
+
+
+def test_progress_is_reported_step_by_step(segmenter):
+    steps = []
+    analyze(astronaut_jpeg(), segmenter, progress=steps.append)
+    assert steps == ["Reading the photo…", "Finding your face…", "Analysing your skin…", "Scoring…"]

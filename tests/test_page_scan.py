@@ -97,7 +97,7 @@ def test_the_photo_is_analysed_once_not_on_every_click(db, me, monkeypatch):
     from skin_app import analysis
     calls = []
     original = analysis.analyze
-    monkeypatch.setattr(analysis, "analyze", lambda data, segmenter=None: calls.append(1) or original(data, segmenter))
+    monkeypatch.setattr(analysis, "analyze", lambda data, segmenter=None, progress=None: calls.append(1) or original(data, segmenter, progress))
     at = scanned()
     at.button_group(key="scan_overlay").set_value(["acne"]).run()
     at.text_input(key="save_note").input("typing a note").run()
@@ -173,7 +173,7 @@ def test_a_file_that_is_not_an_image_gets_advice_not_an_error(db, me):
 def test_an_unexpected_failure_in_the_engine_is_shown_as_advice_without_a_traceback(db, me, monkeypatch):
     from skin_app import analysis
 
-    def broken(data, segmenter=None):
+    def broken(data, segmenter=None, progress=None):
         raise RuntimeError("internal detail that must not reach the browser")
     monkeypatch.setattr(analysis, "analyze", broken)
     at = page("scan").run()
