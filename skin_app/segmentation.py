@@ -23,6 +23,18 @@ from skin_app.results import CHANNELS
 INPUT_SIZE = 384
 
 
+DEFAULT_THRESHOLD = 0.5
+
+
+def load_thresholds(path: str | Path | None = None) -> dict[str, float]:
+    """Per-channel probability thresholds shipped beside the weights (``thresholds.json``, chosen on
+    the training split by ``training/tune_thresholds.py``); 0.5 for any channel it does not name."""
+    import json
+    path = Path(path) if path is not None else model_path().with_name("thresholds.json")
+    chosen = json.loads(path.read_text())["thresholds"] if path.exists() else {}
+    return {ch: float(chosen.get(ch, DEFAULT_THRESHOLD)) for ch in CHANNELS}
+
+
 class ModelMissingError(RuntimeError):
     """The weights file is missing or does not fit the model."""
 
@@ -63,11 +75,14 @@ class SkinSegmenter:
     """A loaded model plus its compiled call. Thread-safe for concurrent ``predict`` calls."""
     model: object
     version: str
+    thresholds: dict = None       # channel -> probability threshold (thresholds.json beside the weights)
     _fn: object = None
     _lock: threading.Lock = threading.Lock()
 
     def __post_init__(self) -> None:
         import tensorflow as tf
+        if self.thresholds is None:
+            self.thresholds = {ch: DEFAULT_THRESHOLD for ch in CHANNELS}
         self._fn = tf.function(lambda x: self.model(x, training=False), reduce_retracing=True)
 
     def predict(self, crop: np.ndarray) -> np.ndarray:
@@ -100,7 +115,7 @@ def load_segmenter(path: str | Path | None = None) -> SkinSegmenter:
             arrays = {k: z[k] for k in z.files}
         model = build_model()
         set_weights(model, arrays)
-        seg = SkinSegmenter(model, version)
+        seg = SkinSegmenter(model, version, load_thresholds(path.with_name("thresholds.json")))
         seg.predict(np.zeros((INPUT_SIZE, INPUT_SIZE, 3), np.uint8))   # trace once, so the first scan is fast
         _cache[key] = seg
         return seg

@@ -45,3 +45,21 @@ def test_shipped_weights_are_compact_float16_kernels():
         assert z["conv0/0"].dtype == np.float16
         assert z["final_conv/0"].shape == (3, 3, 16, len(CHANNELS))
     assert model_path().stat().st_size < 60 * 1024 * 1024
+
+
+def test_shipped_thresholds_are_used_and_missing_ones_default_to_half(segmenter, tmp_path):
+    from skin_app.segmentation import load_thresholds
+    assert segmenter.thresholds == load_thresholds()
+    assert set(segmenter.thresholds) == set(CHANNELS)
+    assert all(0.3 <= t <= 0.8 for t in segmenter.thresholds.values())
+    assert load_thresholds(tmp_path / "absent.json") == {ch: 0.5 for ch in CHANNELS}
+
+
+def test_a_higher_threshold_marks_fewer_pixels(segmenter):
+    from tests.photos import astronaut_jpeg
+    from skin_app.analysis import analyze
+    base = analyze(astronaut_jpeg(), segmenter)
+    strict = type(segmenter)(segmenter.model, segmenter.version, {ch: 0.95 for ch in CHANNELS})
+    high = analyze(astronaut_jpeg(), strict)
+    assert high.masks["flek"].sum() <= base.masks["flek"].sum()
+    assert high.metrics["thresholds"]["flek"] == 0.95

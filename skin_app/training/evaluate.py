@@ -7,7 +7,8 @@ letterboxed to the model's input size exactly as in training, and labels are bro
 same way (thin positives kept). Metrics, never pixel accuracy:
 
 * pixel targets: IoU and Dice over the dataset's labelled pixels (sum of intersections over sum of
-  unions; pixels marked "ignore" are left out), threshold 0.5;
+  unions; pixels marked "ignore" are left out), at the shipped per-channel thresholds
+  (``models/thresholds.json``, chosen on the training split by ``tune_thresholds.py``);
 * lesions (acne, flek): lesion-level precision / recall / F1: a predicted blob (connected component)
   matches a labelled lesion when their centres lie within ``LESION_MATCH_PX`` pixels (one-to-one,
   nearest first). Freckles are only partly marked, so flek precision counts only blobs inside the
@@ -98,55 +99,69 @@ class Accumulator:
         return out
 
 
-def evaluate(data_root: Path, split: str | None = None, model_file: Path | None = None,
-             datasets: list[str] | None = None, threshold: float = 0.5, limit: int = 0) -> list[dict]:
+def score_sample(acc: Accumulator, s, prob: np.ndarray, codes: dict[str, np.ndarray], transform,
+                 thresholds: dict[str, float]) -> None:
+    """Adds one photo's measurements for every target it labels."""
+    scale, left, top = transform
+    for ch, code in codes.items():
+        pred = prob[..., CHANNELS.index(ch)] > thresholds[ch]
+        lab = (code == 0) | (code == 1)
+        truth = code == 1
+        if lab.any() and not s.boxes:
+            acc.add(s.dataset, ch, s.name, inter=(pred & truth & lab).sum(), union=((pred | truth) & lab).sum(),
+                    pred=(pred & lab).sum(), true=truth.sum())
+        if ch in LESION_TARGETS and truth.any():
+            truth_pts = (s.points * scale + [left, top]) if s.points is not None and len(s.points) else blobs(truth)
+            pred_pts = blobs(pred)
+            if ch == "flek":   # partial labels: only blobs inside the labelled area are judged
+                inside = [lab[min(int(round(y)), lab.shape[0] - 1), min(int(round(x)), lab.shape[1] - 1)]
+                          for x, y in pred_pts]
+                pred_pts = pred_pts[np.array(inside, bool)] if len(pred_pts) else pred_pts
+            acc.add(s.dataset, ch, s.name, lesions_true=len(truth_pts), lesions_pred=len(pred_pts),
+                    matched=match_points(pred_pts, truth_pts, LESION_MATCH_PX))
+    inbox: dict[str, np.ndarray] = {}
+    for ch, cls, box in s.boxes:
+        pred = prob[..., CHANNELS.index(ch)] > thresholds[ch]
+        x0, y0, x1, y1 = np.round(box * scale + [left, top, left, top]).astype(int)
+        x0, y0 = max(x0, 0), max(y0, 0)
+        region = pred[y0:y1, x0:x1]
+        if region.size == 0:
+            continue
+        hit = region.mean() >= BOX_HIT_FRACTION
+        if ch == "panda_eye" and cls == 3:      # a box that marks the absence of dark circles
+            acc.add(s.dataset, ch, s.name, neg_boxes=1, neg_boxes_hit=hit)
+        else:
+            acc.add(s.dataset, ch, s.name, boxes=1, boxes_hit=hit)
+            inbox.setdefault(ch, np.zeros(pred.shape, bool))[y0:y1, x0:x1] = True
+    for ch in {b[0] for b in s.boxes}:
+        pred = prob[..., CHANNELS.index(ch)] > thresholds[ch]
+        inside = inbox.get(ch, np.zeros(pred.shape, bool))
+        acc.add(s.dataset, ch, s.name, pred_px=pred.sum(), pred_in_box_px=(pred & inside).sum())
+
+
+def predictions(data_root: Path, split: str | None, model_file: Path | None, datasets: list[str] | None,
+                limit: int):
+    """Yields (sample, probabilities, letterboxed codes, transform) for every photo evaluated."""
     from skin_app.segmentation import INPUT_SIZE, load_segmenter
     seg = load_segmenter(model_file)
-    acc = Accumulator()
     counts: dict[str, int] = {}
     for s in iter_samples(data_root, datasets, split):
         if limit and counts.get(s.dataset, 0) >= limit:
             continue
         counts[s.dataset] = counts.get(s.dataset, 0) + 1
-        image, codes, (scale, left, top) = letterbox_with_transform(s.image, s.codes, INPUT_SIZE)
-        prob = seg.predict(image)
-        for ch, code in codes.items():
-            pred = prob[..., CHANNELS.index(ch)] > threshold
-            lab = (code == 0) | (code == 1)
-            truth = code == 1
-            if lab.any() and not s.boxes:
-                acc.add(s.dataset, ch, s.name, inter=(pred & truth & lab).sum(), union=((pred | truth) & lab).sum(),
-                        pred=(pred & lab).sum(), true=truth.sum())
-            if ch in LESION_TARGETS and truth.any():
-                truth_pts = (s.points * scale + [left, top]) if s.points is not None and len(s.points) else blobs(truth)
-                pred_pts = blobs(pred)
-                if ch == "flek":   # partial labels: only blobs inside the labelled area are judged
-                    inside = [lab[int(round(y)), int(round(x))] for x, y in pred_pts] if len(pred_pts) else []
-                    pred_pts = pred_pts[np.array(inside, bool)] if len(pred_pts) else pred_pts
-                acc.add(s.dataset, ch, s.name, lesions_true=len(truth_pts), lesions_pred=len(pred_pts),
-                        matched=match_points(pred_pts, truth_pts, LESION_MATCH_PX))
-        for ch, cls, box in s.boxes:
-            pred = prob[..., CHANNELS.index(ch)] > threshold
-            x0, y0, x1, y1 = np.round(box * scale + [left, top, left, top]).astype(int)
-            x0, y0 = max(x0, 0), max(y0, 0)
-            region = pred[y0:y1, x0:x1]
-            if region.size == 0:
-                continue
-            hit = region.mean() >= BOX_HIT_FRACTION
-            negative = ch == "panda_eye" and cls == 3
-            if negative:
-                acc.add(s.dataset, ch, s.name, neg_boxes=1, neg_boxes_hit=hit)
-            else:
-                acc.add(s.dataset, ch, s.name, boxes=1, boxes_hit=hit)
-        if s.boxes:
-            for ch in {b[0] for b in s.boxes}:
-                pred = prob[..., CHANNELS.index(ch)] > threshold
-                inbox = np.zeros_like(pred)
-                for c2, cls, box in s.boxes:
-                    if c2 == ch and not (ch == "panda_eye" and cls == 3):
-                        x0, y0, x1, y1 = np.round(box * scale + [left, top, left, top]).astype(int)
-                        inbox[max(y0, 0):y1, max(x0, 0):x1] = True
-                acc.add(s.dataset, ch, s.name, pred_px=pred.sum(), pred_in_box_px=(pred & inbox).sum())
+        image, codes, transform = letterbox_with_transform(s.image, s.codes, INPUT_SIZE)
+        yield s, seg.predict(image), codes, transform
+
+
+def evaluate(data_root: Path, split: str | None = None, model_file: Path | None = None,
+             datasets: list[str] | None = None, thresholds: dict[str, float] | None = None,
+             limit: int = 0) -> list[dict]:
+    """Rows of metrics; ``thresholds`` per channel default to the shipped ones (segmentation.THRESHOLDS)."""
+    from skin_app.segmentation import load_thresholds
+    thr = thresholds or load_thresholds()
+    acc = Accumulator()
+    for s, prob, codes, transform in predictions(data_root, split, model_file, datasets, limit):
+        score_sample(acc, s, prob, codes, transform, thr)
     return acc.rows()
 
 
@@ -157,11 +172,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--split", choices=["train", "val"], help="default: every photo in the folder")
     ap.add_argument("--model", type=Path, help="weights file (default: the shipped model)")
     ap.add_argument("--datasets", nargs="*", choices=list(LOADERS))
-    ap.add_argument("--threshold", type=float, default=0.5)
+    ap.add_argument("--threshold", type=float, help="one threshold for every channel (default: the shipped ones)")
     ap.add_argument("--limit", type=int, default=0, help="at most this many photos per dataset (0: all)")
     a = ap.parse_args(argv)
     t0 = time.time()
-    rows = evaluate(a.data, a.split, a.model, a.datasets, a.threshold, a.limit)
+    thresholds = {ch: a.threshold for ch in CHANNELS} if a.threshold is not None else None
+    rows = evaluate(a.data, a.split, a.model, a.datasets, thresholds, a.limit)
     a.out.parent.mkdir(parents=True, exist_ok=True)
     a.out.write_text(json.dumps(rows, indent=1))
     for r in rows:
