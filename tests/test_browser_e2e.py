@@ -102,7 +102,8 @@ def test_scan_a_face_save_it_and_find_it_on_the_progress_page(server, tmp_path):
 
             page.get_by_label("Note (optional)").fill("e2e scan")
             page.get_by_role("button", name="Save to history").click()
-            expect(page.get_by_text("Saved to your history.")).to_be_visible(timeout=30_000)
+            # exact: the page caption also says "saved to your history" (a substring match passed before saving)
+            expect(page.get_by_text("Saved to your history.", exact=True)).to_be_visible(timeout=30_000)
 
             page.get_by_role("link", name="Progress").first.click()
             expect(page).to_have_url(re.compile(r"/progress$"), timeout=30_000)   # client-side navigation
