@@ -46,7 +46,9 @@ SKIN_SANITY_SHARE = 0.35   # if the model's skin covers less of the face outline
 
 
 def score_words(score: float, concern: str = "overall") -> str:
+    """Judged at the one decimal the app shows, so a score shown as 98.5 never reads below 98.5's band."""
     good, fair = SCORE_BANDS[concern]
+    score = round(float(score), 1)
     return "good" if score >= good else "fair" if score >= fair else "needs care"
 
 

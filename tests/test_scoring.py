@@ -101,3 +101,8 @@ def test_blob_counting_ignores_single_pixel_noise():
 ])
 def test_score_words_follow_the_bands_of_each_concern(concern, score, word):
     assert score_words(score, concern) == word
+
+
+def test_words_follow_the_shown_one_decimal_value():
+    assert score_words(98.47, "acne") == "good"        # shown as 98.5
+    assert score_words(98.44, "acne") == "fair"        # shown as 98.4
