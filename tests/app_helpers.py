@@ -9,7 +9,6 @@ import pytest
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
-from skin_app.storage import Storage
 
 ROOT = Path(__file__).resolve().parents[1]
 SCORES = {"acne": 96.0, "flek": 92.0, "wrinkle": 97.5, "panda_eye": 85.0, "overall": 92.62}
@@ -22,15 +21,6 @@ def page(name: str) -> AppTest:
 
 def app() -> AppTest:
     return AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-
-
-@pytest.fixture()
-def db(tmp_path, monkeypatch):
-    """A fresh database the pages open through SKINGORITHM_DB."""
-    monkeypatch.setenv("SKINGORITHM_DB", str(tmp_path / "app.sqlite3"))
-    s = Storage()
-    yield s
-    s.close()
 
 
 @pytest.fixture()

@@ -8,6 +8,16 @@ from skin_app.config import setup_tensorflow_env
 setup_tensorflow_env()
 
 
+@pytest.fixture()
+def db(tmp_path, monkeypatch):
+    """A fresh database in a temporary folder, also the one pages open (through SKINGORITHM_DB)."""
+    from skin_app.storage import Storage
+    monkeypatch.setenv("SKINGORITHM_DB", str(tmp_path / "test.sqlite3"))
+    s = Storage()
+    yield s
+    s.close()
+
+
 @pytest.fixture(scope="session")
 def segmenter():
     from skin_app.segmentation import load_segmenter

@@ -10,7 +10,7 @@ import pytest
 
 from skin_app import progress
 from skin_app.pictures import masks_to_png
-from tests.app_helpers import SCORES, app, button, db, downloads, figure, overlay_calls, page, texts  # noqa: F401
+from tests.app_helpers import SCORES, app, button, downloads, figure, overlay_calls, page, texts  # noqa: F401
 from tests.photos import small_png
 
 import numpy as np

@@ -13,7 +13,6 @@ from streamlit.testing.v1 import AppTest
 
 from skin_app import reminders
 from skin_app.reminders import Routine, Schedule, Step
-from skin_app.storage import Storage
 
 PAGE = str(Path(__file__).resolve().parents[1] / "app_pages" / "routine.py")
 TODAY = date(2025, 3, 10)                       # a Monday; the page sees UTC (no browser in tests)
@@ -26,14 +25,6 @@ def clock(monkeypatch):
         now = datetime(2025, 3, 10, 12, 0, tzinfo=timezone.utc)
     monkeypatch.setattr(reminders, "utc_now", lambda: Clock.now)
     return Clock
-
-
-@pytest.fixture()
-def db(tmp_path, monkeypatch):
-    monkeypatch.setenv("SKINGORITHM_DB", str(tmp_path / "page.sqlite3"))
-    s = Storage()
-    yield s
-    s.close()
 
 
 @pytest.fixture()

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from skin_app.results import CONCERNS
-from tests.app_helpers import button, db, overlay_calls, page, texts  # noqa: F401
+from tests.app_helpers import button, overlay_calls, page, texts  # noqa: F401
 from tests.photos import astronaut_jpeg, no_face_jpeg
 
 UPLOAD = ("astronaut.jpg", astronaut_jpeg(), "image/jpeg")

@@ -13,14 +13,6 @@ from skin_app.storage import Storage
 
 
 @pytest.fixture()
-def db(tmp_path, monkeypatch):
-    monkeypatch.setenv("SKINGORITHM_DB", str(tmp_path / "test.sqlite3"))
-    s = Storage()
-    yield s
-    s.close()
-
-
-@pytest.fixture()
 def profile(db):
     return db.create_profile("Ada")
 
