@@ -171,3 +171,18 @@ def test_evaluate_writes_rows_for_each_labelled_target(data_root):
         assert 0.0 <= r["value"] <= 1.0 and r["n_images"] >= 1
     skin = next(r for r in rows if r["target"] == "face_skin" and r["metric"] == "iou")
     assert skin["value"] > 0.6          # the mesh outline includes lips and brows, hence not ~0.9
+
+
+def test_seed_tiff_stacks_can_be_packed_for_training(tmp_path):
+    import tifffile
+    images = np.stack([astronaut()[:256, :256]] * 4)
+    masks = np.zeros((4, 256, 256), np.uint8)
+    masks[:, 50:60, 50:60] = 1
+    tifffile.imwrite(tmp_path / "imgs.tif", images, imagej=True)
+    tifffile.imwrite(tmp_path / "masks.tif", masks, imagej=True)
+    info = build_pack(None, tmp_path / "seed.npz", 128, seed_stacks=[(tmp_path / "imgs.tif", tmp_path / "masks.tif", "wrinkle")])
+    rows = list(read_pack(tmp_path / "seed.npz", workers=1))
+    assert info["samples"] == len(rows) == 4
+    dataset, _, _, _, codes, present = rows[0]
+    assert dataset == "seed_tiff" and present.tolist() == [False, False, False, False, True, False]
+    assert (codes[4] == 1).any()

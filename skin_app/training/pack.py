@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import itertools
 import zlib
 from pathlib import Path
 
@@ -20,7 +21,7 @@ import numpy as np
 from PIL import Image
 
 from skin_app.results import CHANNELS
-from skin_app.training.datasets import IGNORE, Sample, iter_samples
+from skin_app.training.datasets import IGNORE, Sample, iter_samples, load_seed_tiff_stack
 
 
 def letterbox(image: np.ndarray, codes: dict[str, np.ndarray], size: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
@@ -68,10 +69,16 @@ def encode_sample(s: Sample, size: int, quality: int, fmt: str = "WEBP") -> dict
     return {"image": buf.getvalue(), "present": present, "codes": b"".join(parts), "lengths": [len(p) for p in parts]}
 
 
-def build_pack(data_root: Path, out: Path, size: int, quality: int = 80, datasets: list[str] | None = None,
-               split: str | None = None, quality_for: dict[str, int] | None = None, fmt: str = "WEBP") -> dict:
+def build_pack(data_root: Path | None, out: Path, size: int, quality: int = 80, datasets: list[str] | None = None,
+               split: str | None = None, quality_for: dict[str, int] | None = None, fmt: str = "WEBP",
+               seed_stacks: list[tuple[Path, Path, str]] = ()) -> dict:
+    """Packs every sample under ``data_root`` (may be None) plus the seed project's TIFF stacks, given
+    as (images.tif, masks.tif, channel) triples."""
+    samples = iter_samples(data_root, datasets, split) if data_root is not None else iter(())
+    extra = (s for images, masks, channel in seed_stacks for s in load_seed_tiff_stack(images, masks, channel)
+             if split is None or s.split == split)
     rows = []
-    for s in iter_samples(data_root, datasets, split):
+    for s in itertools.chain(samples, extra):
         enc = encode_sample(s, size, (quality_for or {}).get(s.dataset, quality), fmt)
         rows.append((s.dataset, s.name, s.split, enc))
     image_lengths = np.array([len(r[3]["image"]) for r in rows], np.int64)
@@ -126,7 +133,10 @@ def read_pack(path: Path, split: str | None = None, workers: int | None = None):
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", type=Path, required=True, help="folder laid out like ../shared/data")
+    ap.add_argument("--data", type=Path, help="folder laid out like ../shared/data")
+    ap.add_argument("--seed-tiff", nargs=3, action="append", default=[], metavar=("IMAGES_TIF", "MASKS_TIF", "CHANNEL"),
+                    help="the seed project's ImageJ stacks: images (N,256,256,3), masks (N,256,256), and the channel "
+                         "the masks label (face_skin, eye, acne, flek, wrinkle, panda_eye); repeatable")
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--size", type=int, default=384)
     ap.add_argument("--quality", type=int, default=80)
@@ -136,7 +146,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--datasets", nargs="*")
     a = ap.parse_args(argv)
     qf = {k: int(v) for k, v in (item.split("=") for item in a.quality_for)}
-    print(build_pack(a.data, a.out, a.size, a.quality, a.datasets, a.split, qf, a.format))
+    if a.data is None and not a.seed_tiff:
+        ap.error("give --data and/or --seed-tiff")
+    stacks = [(Path(i), Path(m), ch) for i, m, ch in a.seed_tiff]
+    print(build_pack(a.data, a.out, a.size, a.quality, a.datasets, a.split, qf, a.format, stacks))
 
 
 if __name__ == "__main__":
