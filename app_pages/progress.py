@@ -20,7 +20,7 @@ from skin_app.export import ExportFileError, export_csv_zip, export_json, import
 from skin_app.overlay import overlay_masks  # noqa: E402
 from skin_app.pictures import png_to_masks, png_to_rgb  # noqa: E402
 from skin_app.progress import SCORE_KEYS, compare_scores, load_noise_band  # noqa: E402
-from skin_app.results import CONCERN_LABELS, CONCERNS  # noqa: E402
+from skin_app.results import CONCERN_LABELS  # noqa: E402
 from skin_app.storage import DatabaseError, StoredScan  # noqa: E402
 
 

@@ -18,7 +18,7 @@ import streamlit as st  # noqa: E402
 
 from app_pages.common import active_profile, concern_picker, page_link, plain, segmenter, storage, viewer_zone  # noqa: E402
 from skin_app.config import setup_tensorflow_env  # noqa: E402
-from skin_app.errors import FaceError, UserFacingError  # noqa: E402
+from skin_app.errors import UserFacingError  # noqa: E402
 from skin_app.pictures import STORED_SIZE, crop_to_png, masks_to_png  # noqa: E402
 from skin_app.results import CONCERN_LABELS, CONCERNS, ScanResult  # noqa: E402
 from skin_app.storage import DatabaseError  # noqa: E402

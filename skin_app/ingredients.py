@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Iterable, Mapping, Sequence
 
 from skin_app.ingredients_kb import Entry, KnowledgeBase, Match, default_kb, split_synonyms
-from skin_app.ingredients_parse import ParsedLabel, Token, parse_label, segment_words, split_blend
+from skin_app.ingredients_parse import Token, parse_label, segment_words, split_blend
 from skin_app.scoring import score_words
 
 CONCERN_LABELS = {"acne": "acne", "flek": "dark spots", "wrinkle": "wrinkles", "panda_eye": "dark circles"}

@@ -31,7 +31,7 @@ import cv2
 import numpy as np
 
 from skin_app.results import CHANNELS
-from skin_app.training.datasets import IGNORE, LOADERS, iter_samples
+from skin_app.training.datasets import LOADERS, iter_samples
 from skin_app.training.pack import letterbox_with_transform
 
 LESION_MATCH_PX = 6.0          # at 384 px; acne04 lesions have a median radius of ~2.3 px at this size
