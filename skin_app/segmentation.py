@@ -8,6 +8,7 @@ of per-call overhead on this kind of machine). Weights ship as one ``.npz`` (see
 from __future__ import annotations
 
 import hashlib
+import io
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,7 +112,7 @@ def load_segmenter(path: str | Path | None = None) -> SkinSegmenter:
                 f"Model weights not found at {path}. Reinstall SkinGorithm or set SKINGORITHM_MODEL to the weights file.")
         raw = path.read_bytes()
         version = f"unet-resnet34-6ch-{hashlib.sha256(raw).hexdigest()[:10]}"
-        with np.load(path) as z:
+        with np.load(io.BytesIO(raw)) as z:    # the bytes already read for the version hash
             arrays = {k: z[k] for k in z.files}
         model = build_model()
         set_weights(model, arrays)

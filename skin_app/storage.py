@@ -215,13 +215,7 @@ class Storage:
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             return conn
-        if self.path.exists() and self.path.stat().st_size > 0:
-            with open(self.path, "rb") as fh:
-                if fh.read(16) != b"SQLite format 3\x00":
-                    raise DatabaseError(
-                        f"The file {self.path} is not a SkinGorithm database (it is not SQLite). "
-                        "It was left untouched. Move or rename it, or set SKINGORITHM_DB to another path."
-                    )
+        self._refuse_if_not_sqlite()
         try:
             conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
             conn.row_factory = sqlite3.Row
@@ -266,16 +260,21 @@ class Storage:
             conn.close()
             self._local.conn = None
 
+    def _refuse_if_not_sqlite(self) -> None:
+        """A non-empty file without the SQLite header is someone else's: refuse it, never overwrite it."""
+        if self.path.exists() and self.path.stat().st_size > 0:
+            with open(self.path, "rb") as fh:
+                if fh.read(16) != b"SQLite format 3\x00":
+                    raise DatabaseError(
+                        f"The file {self.path} is not a SkinGorithm database (it is not SQLite). "
+                        "It was left untouched. Move or rename it, or set SKINGORITHM_DB to another path.")
+
     def _check_readable(self) -> None:
         """Reads an existing file read-only first: a damaged one is refused before anything writes to it
         (switching to WAL or migrating would otherwise touch its header)."""
         if not self.path.exists() or self.path.stat().st_size == 0:
             return
-        with open(self.path, "rb") as fh:
-            if fh.read(16) != b"SQLite format 3\x00":
-                raise DatabaseError(
-                    f"The file {self.path} is not a SkinGorithm database (it is not SQLite). "
-                    "It was left untouched. Move or rename it, or set SKINGORITHM_DB to another path.")
+        self._refuse_if_not_sqlite()
         try:
             conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=30.0)
             try:

@@ -263,47 +263,46 @@ def _source_stem(name: str) -> str:
     return re.split(r"\.rf\.", name)[0]
 
 
-def load_javad_wrinkles(root: Path) -> Iterator[Sample]:
-    """Boxes around wrinkle segments: inside a box = weak positive; outside every box = negative.
-    The photos show whole heads and backgrounds; only the area near the boxes is trusted as negative."""
-    for split_dir, split in (("train", "train"), ("valid", "val")):
+def _boxed_photos(root: Path, splits: tuple[tuple[str, str], ...]):
+    """(image path, our split, RGB image, [(class, box)]) for every photo of a YOLO export with boxes."""
+    for split_dir, split in splits:
         for img_path in sorted((root / split_dir / "images").glob("*")):
             image = read_rgb(img_path)
             h, w = image.shape[:2]
             boxes = _yolo_boxes(root / split_dir / "labels" / (img_path.stem + ".txt"), w, h)
-            if not boxes:
-                continue
-            code = np.full((h, w), IGNORE, np.uint8)
-            allb = np.array([b for _, b in boxes])
-            # Negatives: inside the hull of all boxes (the labelled face area) but outside each box.
-            x0, y0 = np.clip(allb[:, :2].min(0), 0, None).astype(int)
-            x1, y1 = allb[:, 2:].max(0).astype(int)
-            code[y0:y1, x0:x1] = NEG
-            for _, b in boxes:
-                bx0, by0, bx1, by1 = np.round(b).astype(int)
-                code[max(by0, 0):by1, max(bx0, 0):bx1] = WEAK
-            group = _source_stem(img_path.name)
-            yield Sample("javad71_wrinkle_boxes", img_path.stem, group, split, image, {"wrinkle": code},
-                         boxes=[("wrinkle", c, b) for c, b in boxes])
+            if boxes:
+                yield img_path, split, image, boxes
+
+
+def load_javad_wrinkles(root: Path) -> Iterator[Sample]:
+    """Boxes around wrinkle segments: inside a box = weak positive; outside every box = negative.
+    The photos show whole heads and backgrounds; only the area near the boxes is trusted as negative."""
+    for img_path, split, image, boxes in _boxed_photos(root, (("train", "train"), ("valid", "val"))):
+        code = np.full(image.shape[:2], IGNORE, np.uint8)
+        allb = np.array([b for _, b in boxes])
+        # Negatives: inside the hull of all boxes (the labelled face area) but outside each box.
+        x0, y0 = np.clip(allb[:, :2].min(0), 0, None).astype(int)
+        x1, y1 = allb[:, 2:].max(0).astype(int)
+        code[y0:y1, x0:x1] = NEG
+        for _, b in boxes:
+            bx0, by0, bx1, by1 = np.round(b).astype(int)
+            code[max(by0, 0):by1, max(bx0, 0):bx1] = WEAK
+        yield Sample("javad71_wrinkle_boxes", img_path.stem, _source_stem(img_path.name), split, image,
+                     {"wrinkle": code}, boxes=[("wrinkle", c, b) for c, b in boxes])
 
 
 def load_darkcircle_boxes(root: Path) -> Iterator[Sample]:
     """Classes 0-2 (high/low/moderate) are dark circles (weak positive boxes); 3 marks an under-eye
     without one (negative). Pixels outside every box are ignored: many photos are eye close-ups where
     an unboxed under-eye may still be dark."""
-    for split_dir, split in (("train", "train"), ("valid", "val"), ("test", "val")):
-        for img_path in sorted((root / split_dir / "images").glob("*")):
-            image = read_rgb(img_path)
-            h, w = image.shape[:2]
-            boxes = _yolo_boxes(root / split_dir / "labels" / (img_path.stem + ".txt"), w, h)
-            if not boxes:
-                continue
-            code = np.full((h, w), IGNORE, np.uint8)
-            for c, b in boxes:
-                bx0, by0, bx1, by1 = np.round(b).astype(int)
-                code[max(by0, 0):by1, max(bx0, 0):bx1] = NEG if c == 3 else WEAK
-            yield Sample("darkcircle_boxes", img_path.stem, _source_stem(img_path.name), split, image,
-                         {"panda_eye": code}, boxes=[("panda_eye", c, b) for c, b in boxes])
+    splits = (("train", "train"), ("valid", "val"), ("test", "val"))
+    for img_path, split, image, boxes in _boxed_photos(root, splits):
+        code = np.full(image.shape[:2], IGNORE, np.uint8)
+        for c, b in boxes:
+            bx0, by0, bx1, by1 = np.round(b).astype(int)
+            code[max(by0, 0):by1, max(bx0, 0):bx1] = NEG if c == 3 else WEAK
+        yield Sample("darkcircle_boxes", img_path.stem, _source_stem(img_path.name), split, image,
+                     {"panda_eye": code}, boxes=[("panda_eye", c, b) for c, b in boxes])
 
 
 LOADERS: dict[str, Callable[[Path], Iterator[Sample]]] = {
