@@ -18,7 +18,12 @@ PICK = "profile_pick"             # the sidebar picker's widget key
 
 @st.cache_resource(show_spinner=False)
 def _open_storage(path: str | None) -> Storage:
-    return Storage(path)
+    """Opens the database and brings every stored scan onto the current score calibration."""
+    from skin_app.calibration import load_calibration
+    db = Storage(path)
+    cal = load_calibration()
+    db.rescore_scans(cal.version, cal.rescore_legacy)
+    return db
 
 
 def storage() -> Storage:

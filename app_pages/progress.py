@@ -35,9 +35,24 @@ def scan_label(scan: StoredScan, zone) -> str:
 def chart_section(scans: list[StoredScan], band, zone) -> None:
     st.subheader("Over time")
     key = st.selectbox("Score", list(SCORE_KEYS), format_func=CONCERN_LABELS.get, key="progress_key")
+    unscored = [s for s in scans if s.rescore_failed]
+    scans = [s for s in scans if not s.rescore_failed]
+    if not scans:
+        st.info("None of your scans could be put on today's score scale; see the history below.")
+        return
     fig = progress_figure([(s.taken_at, s.scores) for s in scans], key, band[key], zone,
-                          others=[k for k in SCORE_KEYS if k != key])
+                          others=[k for k in SCORE_KEYS if k != key], versions=[s.model_version for s in scans])
     st.plotly_chart(fig, width="stretch", key="progress_chart")
+    current = scans[-1].model_version
+    earlier = [s for s in scans if s.model_version != current]
+    if earlier:
+        st.warning(f"{len(earlier)} scan(s) were measured by an earlier model version. Their scores were put on "
+                   "today's scale from their stored measurements, but they are not directly comparable, so they "
+                   "are drawn as separate grey circles, not joined to your current line.")
+    if unscored:
+        st.info(f"{len(unscored)} scan(s) could not be put on today's score scale (their stored measurements are "
+                "incomplete); they are left out of the chart and listed in the history below.")
+    scans = [s for s in scans if s.model_version == current]
     if len(scans) >= 2:
         (change,) = compare_scores(scans[0].scores, scans[-1].scores, band, keys=(key,))
         text = f"Since your first scan: {change.describe()}."
@@ -92,7 +107,8 @@ def compare_section(scans: list[StoredScan], band, zone) -> None:
     else:
         st.info("No score changed by more than its noise band between these two scans.")
     if before.model_version != after.model_version:
-        st.caption("These scans were made by different model versions; part of the change may come from the model.")
+        st.warning("These scans were measured by different model versions, so they are not directly comparable: "
+                   "part of the change may come from the model, not your skin.")
 
 
 def history_section(scans: list[StoredScan], zone) -> None:

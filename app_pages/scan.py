@@ -35,25 +35,32 @@ KEEP_PICTURE = f"Keep the small face picture ({STORED_SIZE} px) and the marks"
 KEEP_NOTHING = "Keep only the scores (no picture)"
 
 MEANING = """
-**How the scores work.** Each score is 0-100, higher is better. Acne, dark spots and wrinkles:
-100 minus the share of your face skin the model marked for that concern. Dark circles: 100 minus the
-share of the area around the eyes marked as dark circle. Overall is the mean of the four. Because even
-clear acne covers only a few percent of a face, most faces score in the 90s, so each concern has its
-own bands, set from labelled photos (acne from dermatologists' severity grades):
-{BANDS}
+**How the scores work.** Each score is 0-100, higher is better, and means the same on every concern:
+**90** is what a typical face without that concern reads, **70** is where a dermatologist's grade
+turns from mild to moderate (or the reference photos' equivalent), **50 or less** is clearly visible.
+Words: **good** from 70, **fair** from 50, **needs care** below 50. Overall is the mean of the four,
+so each concern weighs a quarter. The scores were fitted to graded reference photos:
+{CURVES}
+
+The number after ± is the noise band: how far the score moves when the same face is photographed
+again (light, distance, camera). A word only changes from your last scan's when the score moves past
+the edge by more than that.
 
 **Limits.** This is an estimate from one photo by a model trained on public research photos, not a
-medical diagnosis. Light, make-up, angle and camera change the result by a few points (the Progress
-page shows how much); compare scans taken the same way. See a dermatologist about anything that
-worries you. Your photo is analysed on this computer; the original is never stored.
+medical diagnosis. Compare scans taken the same way. See a dermatologist about anything that worries
+you. Your photo is analysed on this computer; the original is never stored.
 """
 
 
 def meaning() -> str:
-    from skin_app.scoring import SCORE_BANDS
-    bands = "\n".join(f"- {CONCERN_LABELS[c]}: **good** from {g:g}, **fair** from {f:g}, **needs care** below {f:g}"
-                      for c, (g, f) in SCORE_BANDS.items())
-    return MEANING.replace("{BANDS}", bands)
+    from skin_app.calibration import describe, load_calibration
+    lines = []
+    for row in describe(load_calibration()):
+        at = row["at"]
+        unit = row["unit"]
+        lines.append(f"- {CONCERN_LABELS[row['concern']]}: from the {row['measure']}; "
+                     f"{at['90']:.2f} {unit} reads 90, {at['70']:.2f} {unit} reads 70, {at['50']:.2f} {unit} reads 50.")
+    return MEANING.replace("{CURVES}", "\n".join(lines))
 
 
 def tips() -> None:
@@ -128,21 +135,34 @@ def pictures(result: ScanResult) -> None:
                     width="stretch")
 
 
+def previous_words(profile_id: int) -> dict[str, str]:
+    """The words of the profile's latest stored scan on the same calibration (for hysteresis)."""
+    from skin_app.calibration import word_for
+    latest = storage().latest_scan(profile_id)
+    if latest is None or latest.rescore_failed:
+        return {}
+    return {k: word_for(v) for k, v in latest.scores.items() if isinstance(v, (int, float))}
+
+
 def scores(result: ScanResult) -> None:
-    from skin_app.scoring import score_words
+    from skin_app.calibration import word_for
+    from skin_app.progress import load_noise_band
+    band = load_noise_band()
+    before = previous_words(active_profile().id)
     overall = result.scores["overall"]
-    word = score_words(overall)
-    st.metric("Overall", f"{overall:.1f} / 100")
+    word = word_for(overall, before.get("overall"), band["overall"])
+    st.metric("Overall", f"{overall:.0f} / 100", help=f"± {band['overall']:.1f} between re-shots of the same face")
     st.badge(word, color=WORD_COLOURS.get(word, "gray"))
     for concern in CONCERNS:
         value = result.scores[concern]
-        w = score_words(value, concern)
+        w = word_for(value, before.get(concern), band[concern])
         c1, c2 = st.columns([3, 2])
-        c1.metric(CONCERN_LABELS[concern], f"{value:.1f}")
+        c1.metric(CONCERN_LABELS[concern], f"{value:.0f} ± {band[concern]:.0f}")
         c2.badge(w, color=WORD_COLOURS.get(w, "gray"))
     m = result.metrics
     counts = st.columns(2)
-    counts[0].metric("Acne lesions", m.get("acne_lesion_count", "–"), help="Separate spots the model marked as acne.")
+    counts[0].metric("Acne lesions", m.get("acne_lesion_count", "–"),
+                     help="Separate spots the model marked as acne on your face skin (touching spots split).")
     counts[1].metric("Dark-spot count", m.get("flek_spot_count", "–"), help="Separate dark spots the model marked.")
 
 

@@ -1,33 +1,26 @@
-"""The day-to-day noise band: how far each score moves between two photos of the same face minutes apart.
+"""The re-shot noise band: how far each display score moves between photos of the same face.
 
-    python bench/noise_band.py --data ../shared/data [--faces 30] [--variants 6] [--seed 0]
+    python bench/noise_band.py --data ../shared/data [--faces 40] [--variants 6] [--seed 0]
 
-We have no repeated photos of the same face, so re-shots are simulated from real photos. For each
-face photo (drawn, seeded, from CelebAMask, FASSEG, HELEN, ACNE04 and gjain_wrinkle_darkcircle; a photo the
-quality gate refuses is replaced by the next one of the same dataset and counted),
-``--variants`` re-shots are made, each with all of these drawn at random:
+We have no repeated photos of the same face, so re-shots are simulated from real VALIDATION photos
+(never used to fit the model or the score calibration). For each face photo (drawn, seeded, round
+robin from CelebAMask, FASSEG, HELEN, ACNE04 and gjain_wrinkle_darkcircle; a photo the quality gate
+refuses is replaced by the next one of the same dataset and counted), these shots are analysed with
+``analyze()`` exactly as the app does (bytes in):
 
-* framing: shift up to +-5 % of the width/height, scale 0.95-1.05, rotation +-4 deg (edges reflected)
-* exposure: brightness x 0.88-1.12
-* white balance: colour-temperature shift, red x (1 + t) and blue x (1 - t), t in +-0.06
-* optics: Gaussian blur sigma 0-0.6 px
-* camera encoding: JPEG re-encode at quality 80-95
+* the original photo;
+* the same picture as a different file: a 512 px JPEG, a 12 MP JPEG (upscaled, as a phone would
+  deliver), a HEIC, and an EXIF-rotated JPEG (pixels turned, orientation tag turning them back);
+* ``--variants`` realistic re-shots, each with all of these drawn at random: zoom 1.00-1.08, shift
+  +-4 % of the width/height, rotation +-5 deg (edges reflected), exposure x0.85-1.15, white balance
+  red x(1 + t) blue x(1 - t) with |t| <= 0.10, JPEG quality 70.
 
-and ``analyze()`` runs on each (exactly as the app does, bytes in). The original photo itself is not
-one of the re-shots (it is the clean source they are made from).
+Noise band of a score = the 95th percentile, over all faces, of |score(shot i) - score(shot j)| for
+every pair of shots of the same face. Word changes: the share of shots whose word differs from the
+original's, without and with the hysteresis the app applies (``calibration.word_for`` with the band).
 
-Faces are drawn round-robin, one dataset at a time, trying that dataset's photos until one passes
-the gate, so every dataset (ACNE04's few frontal photos included) contributes equally.
-Re-shots the gate refuses (a photo near a threshold) are counted and left out of the pairs.
-
-Noise band of a score = the 95th percentile, over all faces, of |score(variant i) - score(variant j)|
-for every pair i < j of re-shots of the same face (15 pairs per face at 6 variants). A change between
-two real scans smaller than this is within what re-taking the photo alone produces 95 % of the time.
-This is a floor for real life: true re-shots also change expression, make-up, distance and lamp,
-and the source photos here are small (at most ~500-2000 px), so the band is likely an underestimate.
-
-Writes ``models/noise_band.json`` (the five numbers the Progress page reads, plus method and counts)
-and the detail (per face, per dataset, other percentiles) to ``bench/results/noise_band.json``.
+Writes ``noise_band.json`` beside the weights (the numbers the Progress and Scan pages read, plus the
+method) and the detail to ``bench/results/noise_band.json``.
 """
 from __future__ import annotations
 
@@ -57,24 +50,57 @@ KEYS = ("acne", "flek", "wrinkle", "panda_eye", "overall")
 
 
 def list_photos(data: Path) -> dict[str, list[Path]]:
-    def files(folder: Path) -> list[Path]:
-        return sorted(p for p in folder.iterdir() if p.suffix.lower() in (".jpg", ".png")) if folder.exists() else []
+    """Validation photos only (the split of skin_app.training.datasets; FASSEG's own Test folder)."""
+    from skin_app.training.datasets import split_of
+
+    def files(folder: Path, dataset: str) -> list[Path]:
+        if not folder.exists():
+            return []
+        return sorted(p for p in folder.iterdir() if p.suffix.lower() in (".jpg", ".png")
+                      and split_of(dataset, p.stem) == "val")
     return {
-        "celebamask": files(data / "celebamask_mini" / "images"),
-        "fasseg": sorted(p for d in sorted(data.glob("fasseg_frontal02/*_RGB")) for p in files(d)),
-        "helen": sorted(data.glob("helen_68lm/*/*.jpg")),
-        "acne04": files(data / "acne04v2_512" / "images"),
-        "gjain_wrinkle_darkcircle": files(data / "gjain_wrinkle_darkcircle" / "images"),
+        "celebamask": files(data / "celebamask_mini" / "images", "celebamask_mini"),
+        "fasseg": sorted(p for p in (data / "fasseg_frontal02" / "Test_RGB").glob("*") if p.suffix.lower() in (".jpg", ".png")),
+        "helen": sorted(p for p in data.glob("helen_68lm/*/*.jpg") if split_of("helen_68lm", p.stem) == "val"),
+        "acne04": files(data / "acne04v2_512" / "images", "acne04v2_512"),
+        "gjain_wrinkle_darkcircle": files(data / "gjain_wrinkle_darkcircle" / "images", "gjain_wrinkle_darkcircle"),
     }
 
 
-def reshoot(rgb: np.ndarray, rng: random.Random) -> tuple[bytes, dict]:
-    """One simulated re-shot of the same face: framing, exposure, white balance, blur, JPEG."""
+def same_picture_as_other_files(rgb: np.ndarray) -> list[tuple[bytes, dict]]:
+    """The same pixels delivered as other files: 512 px JPEG, 12 MP JPEG, HEIC, EXIF-rotated JPEG."""
+    out = []
     h, w = rgb.shape[:2]
-    p = {"scale": rng.uniform(0.95, 1.05), "angle": rng.uniform(-4, 4),
-         "dx": rng.uniform(-0.05, 0.05), "dy": rng.uniform(-0.05, 0.05),
-         "brightness": rng.uniform(0.88, 1.12), "temperature": rng.uniform(-0.06, 0.06),
-         "blur_sigma": rng.uniform(0.0, 0.6), "jpeg_quality": rng.randint(80, 95)}
+
+    def jpeg(a: np.ndarray, quality: int = 90, exif=None) -> bytes:
+        buf = io.BytesIO()
+        Image.fromarray(a).save(buf, format="JPEG", quality=quality, **({"exif": exif} if exif else {}))
+        return buf.getvalue()
+    f = 512 / max(h, w)
+    out.append((jpeg(cv2.resize(rgb, (round(w * f), round(h * f)), interpolation=cv2.INTER_AREA)), {"file": "jpeg_512"}))
+    f = (12e6 / (h * w)) ** 0.5
+    out.append((jpeg(cv2.resize(rgb, (round(w * f), round(h * f)), interpolation=cv2.INTER_CUBIC)), {"file": "jpeg_12mp"}))
+    try:
+        import pillow_heif
+        pillow_heif.register_heif_opener()
+        buf = io.BytesIO()
+        Image.fromarray(rgb).save(buf, format="HEIF", quality=90)
+        out.append((buf.getvalue(), {"file": "heic"}))
+    except Exception as exc:  # noqa: BLE001 - a HEIF encoder may be missing; say so in the detail
+        print(f"  (no HEIC variant: {exc})", file=sys.stderr)
+    exif = Image.Exif()
+    exif[0x0112] = 6          # orientation 6: the viewer turns the stored pixels 90 deg clockwise
+    out.append((jpeg(np.ascontiguousarray(np.rot90(rgb, 1)), exif=exif), {"file": "jpeg_exif_rotated"}))
+    return out
+
+
+def reshoot(rgb: np.ndarray, rng: random.Random) -> tuple[bytes, dict]:
+    """One simulated re-shot of the same face: framing, exposure, white balance, JPEG quality 70."""
+    h, w = rgb.shape[:2]
+    p = {"scale": rng.uniform(1.0, 1.08), "angle": rng.uniform(-5, 5),
+         "dx": rng.uniform(-0.04, 0.04), "dy": rng.uniform(-0.04, 0.04),
+         "brightness": rng.uniform(0.85, 1.15), "temperature": rng.uniform(-0.10, 0.10),
+         "jpeg_quality": 70}
     m = cv2.getRotationMatrix2D((w / 2, h / 2), p["angle"], p["scale"])
     m[0, 2] += p["dx"] * w
     m[1, 2] += p["dy"] * h
@@ -83,8 +109,6 @@ def reshoot(rgb: np.ndarray, rng: random.Random) -> tuple[bytes, dict]:
     x[..., 0] *= 1 + p["temperature"]
     x[..., 2] *= 1 - p["temperature"]
     x = np.clip(x, 0, 255).astype(np.uint8)
-    if p["blur_sigma"] > 0.05:
-        x = cv2.GaussianBlur(x, (0, 0), p["blur_sigma"])
     buf = io.BytesIO()
     Image.fromarray(x).save(buf, format="JPEG", quality=p["jpeg_quality"])
     return buf.getvalue(), {k: round(v, 3) if isinstance(v, float) else v for k, v in p.items()}
@@ -93,15 +117,17 @@ def reshoot(rgb: np.ndarray, rng: random.Random) -> tuple[bytes, dict]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", required=True, help="the shared data folder (e.g. ../shared/data)")
-    ap.add_argument("--faces", type=int, default=30)
+    ap.add_argument("--faces", type=int, default=40)
     ap.add_argument("--variants", type=int, default=6)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--percentile", type=float, default=95.0)
-    ap.add_argument("--out", default=str(ROOT / "models" / "noise_band.json"))
+    ap.add_argument("--out", help="default: noise_band.json beside the weights")
     ap.add_argument("--detail", default=str(ROOT / "bench" / "results" / "noise_band.json"))
     args = ap.parse_args(argv)
 
-    from skin_app.analysis import analyze
+    from skin_app.analysis import analyze, scan_version
+    from skin_app.calibration import load_calibration
+    from skin_app.config import model_path
     from skin_app.segmentation import load_segmenter
 
     data = Path(args.data).expanduser().resolve()
@@ -118,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
             for name in list(queues):
                 yield name, queues[name]
     seg = load_segmenter()
+    seg_version = scan_version(seg, load_calibration())
     t0 = time.perf_counter()
     faces, skipped_photos, skipped_variants = [], [], 0
     for name, queue in candidates():
@@ -142,8 +169,8 @@ def main(argv: list[str] | None = None) -> int:
         rgb = np.asarray(Image.open(io.BytesIO(raw)).convert("RGB"))
         frng = random.Random(f"{args.seed}:{path.name}")
         variants = []
-        for _ in range(args.variants):
-            jpeg, params = reshoot(rgb, frng)
+        shots = same_picture_as_other_files(rgb) + [reshoot(rgb, frng) for _ in range(args.variants)]
+        for jpeg, params in shots:
             try:
                 res = analyze(jpeg, seg)
             except (FaceError, ImageError) as exc:
@@ -160,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     diffs: dict[str, list[float]] = {k: [] for k in KEYS}
     by_dataset: dict[str, dict[str, list[float]]] = {}
     for f in faces:
-        ok = [v["scores"] for v in f["variants"] if "scores" in v]
+        ok = [f["original_scores"]] + [v["scores"] for v in f["variants"] if "scores" in v]
         for a, b in itertools.combinations(ok, 2):
             for k in KEYS:
                 d = abs(a[k] - b[k])
@@ -174,17 +201,37 @@ def main(argv: list[str] | None = None) -> int:
     q = args.percentile
     band = {k: round(float(np.percentile(diffs[k], q)), 2) for k in KEYS}
     n_variants = sum(f["n_ok"] for f in faces)
-    method = (f"Simulated re-shots: {args.variants} per real face photo (shift +-5 %, scale 0.95-1.05, rotation +-4 deg, "
-              f"brightness x0.88-1.12, colour temperature R x(1+t) B x(1-t) |t|<=0.06, Gaussian blur sigma 0-0.6 px, "
-              f"JPEG q80-95), each through analyze(); band = {q:g}th percentile over faces of |score difference| "
-              f"for every pair of re-shots of the same face ({n_pairs} pairs). bench/noise_band.py --seed {args.seed}; "
-              f"likely an underestimate of real re-shots (no expression, make-up, distance or lamp changes).")
-    out = {**band, "method": method, "n_faces": len(faces), "n_variants": n_variants}
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(out, indent=2) + "\n")
+    from skin_app.calibration import word_for
+    word_changes = {"plain": {}, "hysteresis": {}}
+    for k in KEYS:
+        plain = steady = total = 0
+        for f in faces:
+            first = word_for(f["original_scores"][k])
+            for v in f["variants"]:
+                if "scores" in v:
+                    total += 1
+                    plain += word_for(v["scores"][k]) != first
+                    steady += word_for(v["scores"][k], first, band[k]) != first
+        word_changes["plain"][k] = round(plain / max(total, 1), 4)
+        word_changes["hysteresis"][k] = round(steady / max(total, 1), 4)
+    from scipy.stats import spearmanr
+    originals = [f["original_scores"] for f in faces]
+    overall_spearman = {k: round(float(spearmanr([o["overall"] for o in originals], [o[k] for o in originals]).correlation), 3)
+                        for k in KEYS if k != "overall"}
+    method = (f"{len(faces)} validation face photos, each analysed as the original, as a 512 px JPEG, a 12 MP JPEG, a "
+              f"HEIC and an EXIF-rotated JPEG, and as {args.variants} simulated re-shots (zoom 1.00-1.08, shift +-4 %, "
+              f"rotation +-5 deg, exposure x0.85-1.15, white balance R x(1+t) B x(1-t) |t|<=0.10, JPEG quality 70); "
+              f"band = {q:g}th percentile of |display score difference| over every pair of shots of the same face "
+              f"({n_pairs} pairs). bench/noise_band.py --seed {args.seed}. Real re-shots also change expression, "
+              f"make-up and lamp, so treat it as a floor.")
+    out = {**band, "method": method, "n_faces": len(faces), "n_variants": n_variants, "scored_by": seg_version,
+           "word_changes": word_changes}
+    out_path = Path(args.out) if args.out else model_path().with_name("noise_band.json")
+    out_path.write_text(json.dumps(out, indent=2) + "\n")
 
     detail = {
-        "when": time.strftime("%Y-%m-%d %H:%M"), "model_version": seg.version, "band": band, "percentile": q,
+        "when": time.strftime("%Y-%m-%d %H:%M"), "model_version": seg_version, "band": band, "percentile": q,
+        "word_changes": word_changes, "overall_spearman_over_originals": overall_spearman,
         "n_faces": len(faces), "n_variants_analysed": n_variants, "n_pairs": n_pairs,
         "skipped_photos": len(skipped_photos), "skipped_photo_reasons": dict(
             sorted({r: sum(1 for s in skipped_photos if s["reason"] == r) for r in {s["reason"] for s in skipped_photos}}.items())),
@@ -210,7 +257,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(faces)} faces, {n_variants} re-shots analysed, {n_pairs} pairs; skipped photos {len(skipped_photos)} "
           f"{detail['skipped_photo_reasons']}, skipped re-shots {skipped_variants}")
     print(f"by dataset (p{q:g}): {json.dumps(detail['by_dataset_p95'])}")
-    print(f"wrote {args.out} and {args.detail} ({detail['seconds']} s)")
+    print(f"word changes vs the original: {json.dumps(word_changes)}")
+    print(f"Overall's Spearman with each concern over the originals: {json.dumps(overall_spearman)}")
+    print(f"wrote {out_path} and {args.detail} ({detail['seconds']} s)")
     return 0
 
 

@@ -1,25 +1,63 @@
 """The scan pipeline as one call: ``analyze(image_bytes) -> ScanResult``.
 
 photo bytes -> imaging (decode, EXIF, limits) -> face (find, quality gate, align, crop, regions)
--> segmentation (one UNet-ResNet34, six channels) -> scoring -> ScanResult.
+-> segmentation (one UNet-ResNet34, six channels, mirror-averaged) -> scoring (raw measurements)
+-> calibration (display scores) -> ScanResult.
 Raises ``ImageError`` for unusable files and ``FaceError`` (carrying the quality report) when the
 quality gate blocks; non-blocking advice travels in ``result.quality``.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from typing import Callable
 
+import numpy as np
+
 from skin_app import face as face_mod
+from skin_app.calibration import Calibration, load_calibration
 from skin_app.errors import FaceError
 from skin_app.imaging import load_image
 from skin_app.results import CHANNELS, ScanResult
-from skin_app.scoring import compute_scores
+from skin_app.scoring import Measurement, measure
 from skin_app.segmentation import INPUT_SIZE, SkinSegmenter, load_segmenter
+
+# Averaging the model's output over the crop and its mirror image halves the pixel-level noise that
+# makes area measurements jump between re-shots (bench/noise_band.py measures what it buys).
+FLIP_AVERAGE = True
+
+
+def probabilities_of(seg: SkinSegmenter, crop: np.ndarray, flip_average: bool = FLIP_AVERAGE) -> dict[str, np.ndarray]:
+    """Channel -> float32 probability map of an aligned square crop."""
+    prob = seg.predict(crop)
+    if flip_average:
+        mirrored = seg.predict(np.ascontiguousarray(crop[:, ::-1]))[:, ::-1]
+        prob = (prob + mirrored) * 0.5
+    return {ch: prob[..., i] for i, ch in enumerate(CHANNELS)}
+
+
+def measure_aligned(seg: SkinSegmenter, aligned: face_mod.AlignedFace,
+                    flip_average: bool = FLIP_AVERAGE) -> tuple[dict[str, np.ndarray], dict, Measurement]:
+    """(probabilities, regions, raw measurement) of an aligned face: the app's path, also used to
+    calibrate scores and measure the noise band, so all three see the same numbers."""
+    probabilities = probabilities_of(seg, aligned.crop, flip_average)
+    size = aligned.crop.shape[0]
+    regions = face_mod.face_regions(aligned.points, size)
+    oval = face_mod.face_oval_mask(aligned.points, size)
+    return probabilities, regions, measure(probabilities, seg.thresholds, aligned.crop, regions, oval)
+
+
+def scan_version(seg: SkinSegmenter, cal: Calibration) -> str:
+    """What a score depends on: the weights, the per-channel thresholds and the score calibration.
+    Two scans with different versions are not directly comparable (Progress says so)."""
+    thr = hashlib.sha256(json.dumps(seg.thresholds, sort_keys=True).encode()).hexdigest()[:6]
+    return f"{seg.version}-t{thr}-{cal.version}"
 
 
 def analyze(image_bytes: bytes, segmenter: SkinSegmenter | None = None,
-            progress: Callable[[str], None] | None = None) -> ScanResult:
+            progress: Callable[[str], None] | None = None,
+            calibration: Calibration | None = None) -> ScanResult:
     """``progress`` (optional) is told each step in plain words as it starts, for a live status line."""
     say = progress or (lambda _step: None)
     timings: dict[str, float] = {}
@@ -44,18 +82,17 @@ def analyze(image_bytes: bytes, segmenter: SkinSegmenter | None = None,
         raise FaceError(first.message, first.advice, first.code, quality)
     say("Analysing your skin…")
     seg = segmenter or load_segmenter()
-    prob = seg.predict(aligned.crop)
+    cal = calibration or load_calibration()
+    probabilities, regions, measured = measure_aligned(seg, aligned)
     lap("segment_ms")
     say("Scoring…")
-    probabilities = {ch: prob[..., i] for i, ch in enumerate(CHANNELS)}
-    masks = {ch: p > seg.thresholds[ch] for ch, p in probabilities.items()}
-    regions = face_mod.face_regions(aligned.points, INPUT_SIZE)
-    oval = face_mod.face_oval_mask(aligned.points, INPUT_SIZE)
-    scores, metrics = compute_scores(masks, regions, oval)
+    metrics = measured.metrics
+    scores = cal.display_scores(metrics)
+    metrics["scored_by"] = cal.version
     metrics["thresholds"] = dict(seg.thresholds)
     metrics["quality"] = quality.measurements
     lap("score_ms")
     timings["total_ms"] = round(sum(timings.values()), 1)
-    return ScanResult(scores=scores, metrics=metrics, masks=masks, probabilities=probabilities,
+    return ScanResult(scores=scores, metrics=metrics, masks=measured.masks, probabilities=probabilities,
                       crop=aligned.crop, regions=regions, quality=quality, faces_found=len(faces),
-                      model_version=seg.version, timings_ms=timings)
+                      model_version=scan_version(seg, cal), timings_ms=timings)

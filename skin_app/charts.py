@@ -76,14 +76,32 @@ _VERDICT_COLOURS = {"better": "#2a9d8f", "worse": "#d1495b", "within noise": "#9
 
 
 def progress_figure(scans: Sequence[tuple[datetime | str, Mapping[str, float]]], key: str,
-                    band: float, zone: tzinfo | None = None, others: Sequence[str] = ()) -> go.Figure:
+                    band: float, zone: tzinfo | None = None, others: Sequence[str] = (),
+                    versions: Sequence[str] | None = None) -> go.Figure:
     """One score over time, with the noise band drawn around the first scan's value: a point inside
     the shaded band has not really moved from where the person started.
 
     ``scans``: ``(taken_at, scores)`` pairs, any order; scans without ``key`` are left out.
     ``band``: +/- score points of same-face, minutes-apart spread (skin_app.progress).
     ``others``: further score keys drawn as thin lines, hidden until picked in the legend.
+    ``versions``: the model version of each scan (same order as ``scans``); scans of versions other
+    than the newest scan's are drawn as separate open grey circles, never joined to its line.
     """
+    if versions is not None:
+        current = max(zip(scans, versions), key=lambda sv: _as_datetime(sv[0][0], zone))[1] if scans else None
+        earlier = [sv[0] for sv in zip(scans, versions) if sv[1] != current]
+        fig = progress_figure([sv[0] for sv in zip(scans, versions) if sv[1] == current], key, band, zone, others)
+        pts = sorted((_as_datetime(t, zone), float(s[key])) for t, s in earlier if key in s)
+        if pts:
+            fig.add_scatter(x=[t for t, _ in pts], y=[round(v, 2) for _, v in pts], mode="markers",
+                            name="Earlier model version (not comparable)",
+                            marker={"size": 9, "symbol": "circle-open", "color": "#888"},
+                            hovertext=[f"{t:%d %b %Y %H:%M}<br>{v:.1f} (earlier model version)" for t, v in pts],
+                            hoverinfo="text")
+            y0 = fig.layout.yaxis.range[0] if fig.layout.yaxis.range else 100.0
+            fig.update_yaxes(range=[max(0.0, min(y0, min(v for _, v in pts) - 2)), 100.5])
+            fig.update_xaxes(autorange=True, range=None)
+        return fig
     points = sorted((_as_datetime(t, zone), s) for t, s in scans if key in s)
     label = CONCERN_LABELS.get(key, key)
     fig = go.Figure()

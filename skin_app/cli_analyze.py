@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     from skin_app.imaging import encode_png
     from skin_app.overlay import overlay_masks, side_by_side
     from skin_app.results import CONCERN_LABELS, CONCERNS
-    from skin_app.scoring import score_words
+    from skin_app.calibration import score_words
     from skin_app.segmentation import load_segmenter
 
     status = 0

@@ -18,11 +18,11 @@ from typing import Iterable, Mapping, Sequence
 
 from skin_app.ingredients_kb import Entry, KnowledgeBase, Match, default_kb, split_synonyms
 from skin_app.ingredients_parse import Token, parse_label, segment_words, split_blend
-from skin_app.scoring import score_words
+from skin_app.calibration import score_words
 
 CONCERN_LABELS = {"acne": "acne", "flek": "dark spots", "wrinkle": "wrinkles", "panda_eye": "dark circles"}
 # A concern is one of "yours" when the latest scan's score for it is not "good" in that concern's
-# own bands (skin_app.scoring.SCORE_BANDS: acne "good" starts at 98.5, dark circles at 90).
+# calibrated display score (skin_app.calibration.WORD_BANDS: "good" from 70).
 
 
 class IngredientInputError(ValueError):
@@ -196,7 +196,7 @@ class ConcernFit:
     concern: str                       # acne, flek, wrinkle, panda_eye
     label: str
     score: float | None                # the person's latest score, higher is better
-    yours: bool                        # not "good" on the latest scan (scoring.score_words)
+    yours: bool                        # not "good" on the latest scan (calibration.score_words)
     helps: list[str]
     aggravates: list[str]
 

@@ -43,7 +43,7 @@ class QualityReport:
 
 @dataclass
 class ScanResult:
-    scores: dict[str, float]                 # CONCERNS + "overall", 0-100, higher is better
+    scores: dict[str, float]                 # CONCERNS + "overall": calibrated display scores 0-100, higher is better
     metrics: dict[str, Any]                  # raw, JSON-serialisable measurements (see scoring.py)
     masks: dict[str, np.ndarray]             # CHANNELS -> bool (H, W) on the aligned crop
     probabilities: dict[str, np.ndarray]     # CHANNELS -> float32 (H, W) in [0, 1]
@@ -53,7 +53,3 @@ class ScanResult:
     faces_found: int
     model_version: str
     timings_ms: dict[str, float]
-
-    def words(self) -> dict[str, str]:
-        from skin_app.scoring import score_words
-        return {k: score_words(v, k) for k, v in self.scores.items()}

@@ -1,55 +1,72 @@
-"""Masks + regions -> raw measurements -> 0-100 scores (higher is better).
+"""Probabilities + regions -> raw measurements (what the model saw, in physical terms).
 
-The score definitions are the seed project's, kept so results stay comparable with it:
+Raw measurements are kept apart from the display scores a person reads (``calibration.py`` maps the
+one to the other), as Perfect Corp keeps ``raw_score`` apart from ``ui_score``: a better mapping can
+be re-applied to old scans because every scan stores these numbers.
 
-* acne, flek (dark spots), wrinkle: ``100 - concern pixels inside face skin / face-skin pixels x 100``
-* panda_eye (dark circles): ``100 - dark-circle pixels / eye-region pixels x 100``, where the eye
-  region is the landmark periorbital area (both eyes and both under-eye regions)
-* overall: the mean of the four.
+What is measured, all inside the *scored area*:
 
-Face skin is the model's face-skin mask kept inside the face-mesh outline (a sanity check: skin the
-model finds outside the face, e.g. on a neck or a hand, does not count). The raw measurements (area
-shares, lesion and spot counts, per-region shares) are stored beside the scores so a later, better
-mapping can be re-applied to old scans.
+* face skin: the model's face-skin mask kept inside the face-mesh outline, minus eyes (a sanity
+  check: skin the model finds outside the face, e.g. a neck, hair or background, does not count);
+  with no landmarks (a close-up or an evaluation photo), the model's own face skin;
+* eye region (dark circles): both eyes and both under-eye regions from the landmarks.
 
-Words for a score (``score_words``): the seed's definition puts most faces in the high 90s, because
-even visible acne covers only a few percent of the face, so the bands are set per concern from
-labelled photos (``SCORE_BANDS``: score >= first number "good", >= second "fair", else "needs care"):
+Marks (``Measurement.masks``) are restricted to the same areas, so an overlay never shows a spot on
+hair, background or padding that the numbers do not count.
 
-* acne: ACNE04 validation photos by the dermatologists' severity grade, median acne score (10th-90th
-  percentile): grade 0 mild 99.3 (98.3-99.6), grade 1 moderate 98.1 (96.4-99.0), grade 2 severe 95.0
-  (92.4-97.2), grade 3 very severe 91.1 -> good >= 98.5, fair >= 96;
-* wrinkle: gjain photos with many drawn wrinkle pixels 94.3 (90.3-97.0) vs few 99.6 (95.6-100)
-  -> good >= 98, fair >= 95;
-* panda_eye: gjain photos with labelled dark circles 52.8 (47.5-66.1) vs none 100 -> good >= 90,
-  fair >= 75;
-* flek: no graded photos exist; it shares acne's area scale and bands;
-* overall (mean of the four): good >= 95, fair >= 88.
-(The gjain figures include training photos, so they are optimistic; they set bands, not accuracy.)
+* ``area_fraction``: thresholded marked pixels / area (the seed project's measure);
+* ``soft_fraction``: a soft count of marked pixels / area: each pixel counts by how far its
+  probability lies across a ramp of +-``SOFT_RAMP`` around the channel's threshold (0 below, 1 above,
+  linear between), so a pixel near the threshold moves the number a little, not all-or-nothing
+  (steadier between re-shots), while the faint haze far below the threshold counts nothing;
+* ``seed_scores``: the seed project's scores, ``100 - area_fraction x 100``, overall = mean of four,
+  kept so results stay comparable with it;
+* lesion counts: touching lesions are split at local maxima of the probability map
+  (``acne_lesion_count``), so a cluster of ten papules is not one blob;
+* ``under_eye_contrast``: how much darker (CIELAB L*) the under-eye skin is than the upper cheek of
+  the same side, relative to the person's own skin, so neither skin tone nor exposure moves it much
+  (``under_eye_contrast_rel`` divides by the cheek's L*);
+* ``skin_ita``: the individual typology angle of the face skin (for fairness reports only).
 """
 from __future__ import annotations
+
+import math
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
 from skin_app.results import CONCERNS
 
-SCORE_BANDS: dict[str, tuple[float, float]] = {
-    "acne": (98.5, 96.0),
-    "flek": (98.5, 96.0),
-    "wrinkle": (98.0, 95.0),
-    "panda_eye": (90.0, 75.0),
-    "overall": (95.0, 88.0),
-}
 MIN_LESION_PX = 2          # connected components smaller than this are noise, not lesions
 SKIN_SANITY_SHARE = 0.35   # if the model's skin covers less of the face outline than this, it failed
+# Two acne peaks closer than this (pixels on the 384 px crop, ~2 lesion radii) are one lesion.
+LESION_PEAK_DISTANCE = 3
+SIDES = ("right", "left")
+SOFT_RAMP = 0.15
+# Bumped whenever a measurement's definition changes (score calibration caches are keyed by it).
+MEASURE_VERSION = 2
 
 
-def score_words(score: float, concern: str = "overall") -> str:
-    """Judged at the one decimal the app shows, so a score shown as 98.5 never reads below 98.5's band."""
-    good, fair = SCORE_BANDS[concern]
-    score = round(float(score), 1)
-    return "good" if score >= good else "fair" if score >= fair else "needs care"
+@dataclass
+class Measurement:
+    masks: dict[str, np.ndarray]        # channel -> bool, concern marks restricted to the scored areas
+    metrics: dict                       # JSON-serialisable raw measurements (see module docstring)
+    skin: np.ndarray                    # the scored face-skin area
+    eye_region: np.ndarray | None       # the scored eye region (None without landmarks)
+
+
+def face_skin_area(skin_mask: np.ndarray, eye_mask: np.ndarray, oval: np.ndarray | None,
+                   eyes: np.ndarray | None) -> tuple[np.ndarray, bool]:
+    """The face-skin mask used as the denominator, and whether the model's own mask was usable."""
+    skin = skin_mask & ~eye_mask
+    if oval is None:
+        return skin, True
+    skin = skin & oval & ~eyes
+    if skin.sum() >= SKIN_SANITY_SHARE * max(oval.sum(), 1):
+        return skin, True
+    # The model missed the skin (odd light, make-up, a mask): fall back to the outline minus the eyes.
+    return oval & ~eyes, False
 
 
 def count_blobs(mask: np.ndarray, min_px: int = MIN_LESION_PX) -> int:
@@ -57,44 +74,134 @@ def count_blobs(mask: np.ndarray, min_px: int = MIN_LESION_PX) -> int:
     return int(sum(1 for i in range(1, n) if stats[i, cv2.CC_STAT_AREA] >= min_px))
 
 
-def face_skin_area(masks: dict[str, np.ndarray], oval: np.ndarray, regions: dict[str, np.ndarray]) -> tuple[np.ndarray, bool]:
-    """The face-skin mask used as the denominator, and whether the model's own mask was usable."""
-    skin = masks["face_skin"] & oval & ~masks["eye"] & ~regions["eyes"]
-    if skin.sum() >= SKIN_SANITY_SHARE * max(oval.sum(), 1):
-        return skin, True
-    # The model missed the skin (odd light, make-up, a mask): fall back to the outline minus the eyes.
-    return oval & ~regions["eyes"], False
+def count_lesions(prob: np.ndarray, mask: np.ndarray, min_px: int = MIN_LESION_PX,
+                  min_distance: int = LESION_PEAK_DISTANCE) -> int:
+    """Lesions in a thresholded mask, touching ones split at the probability map's local maxima:
+    each blob counts its peaks (at least one)."""
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    if n <= 1:
+        return 0
+    from skimage.feature import peak_local_max
+    smooth = cv2.GaussianBlur(prob.astype(np.float32), (0, 0), 1.0)
+    # Peaks at least ``min_distance`` apart (ties on a plateau count once), searched inside each blob.
+    peaks = peak_local_max(smooth, min_distance=min_distance, labels=labels, exclude_border=False)
+    per_blob = np.bincount(labels[peaks[:, 0], peaks[:, 1]], minlength=n) if len(peaks) else np.zeros(n, int)
+    total = 0
+    for i in range(1, n):
+        if stats[i, cv2.CC_STAT_AREA] >= min_px:
+            total += max(1, int(per_blob[i]))
+    return total
 
 
-def compute_scores(masks: dict[str, np.ndarray], regions: dict[str, np.ndarray],
-                   oval: np.ndarray) -> tuple[dict[str, float], dict]:
-    """Returns (scores, metrics). ``masks``: bool arrays per channel; ``regions``: bool arrays per region."""
-    skin, model_skin_ok = face_skin_area(masks, oval, regions)
+def soft_marks(prob: np.ndarray, threshold: float, ramp: float = SOFT_RAMP) -> np.ndarray:
+    """Each pixel's soft mark in [0, 1]: 0 below ``threshold - ramp``, 1 above ``threshold + ramp``."""
+    return np.clip((prob - (threshold - ramp)) / (2 * ramp), 0.0, 1.0)
+
+
+def _lab(crop: np.ndarray) -> np.ndarray:
+    """CIELAB with L* in 0-100 and a*, b* centred on 0 (OpenCV's 8-bit encoding undone)."""
+    lab = cv2.cvtColor(crop, cv2.COLOR_RGB2LAB).astype(np.float32)
+    lab[..., 0] *= 100.0 / 255.0
+    lab[..., 1:] -= 128.0
+    return lab
+
+
+def skin_ita(lab: np.ndarray, skin: np.ndarray) -> float | None:
+    """Individual typology angle (degrees) from the median L* and b* of the skin; None if too little skin."""
+    if skin.sum() < 50:
+        return None
+    lum, b = float(np.median(lab[..., 0][skin])), float(np.median(lab[..., 2][skin]))
+    return round(math.degrees(math.atan2(lum - 50.0, b)), 2)
+
+
+def under_eye_contrast(lab: np.ndarray, skin: np.ndarray, regions: dict[str, np.ndarray],
+                       min_px: int = 30) -> tuple[float | None, float | None, dict]:
+    """(mean over visible sides of cheek L* - under-eye L*, the same relative to cheek L*, per side)."""
+    lum = lab[..., 0]
+    per_side: dict[str, float] = {}
+    rel: list[float] = []
+    for side in SIDES:
+        under = regions[f"{side}_under_eye"] & skin
+        cheek = regions[f"{side}_cheek"] & skin
+        if under.sum() < min_px or cheek.sum() < min_px:
+            continue
+        cheek_l = float(np.median(lum[cheek]))
+        delta = cheek_l - float(np.median(lum[under]))
+        per_side[side] = round(delta, 3)
+        rel.append(delta / max(cheek_l, 1.0))
+    if not per_side:
+        return None, None, per_side
+    return (round(float(np.mean(list(per_side.values()))), 3), round(float(np.mean(rel)), 5), per_side)
+
+
+def measure(probabilities: dict[str, np.ndarray], thresholds: dict[str, float], crop: np.ndarray,
+            regions: dict[str, np.ndarray] | None = None, oval: np.ndarray | None = None) -> Measurement:
+    """Raw measurements of one face. ``regions``/``oval`` come from the face mesh on the aligned crop;
+    without them (a close-up, an evaluation photo) face skin is the model's own and dark circles are
+    not measured."""
+    raw = {ch: p > thresholds[ch] for ch, p in probabilities.items()}
+    eyes = regions["eyes"] if regions is not None else None
+    skin, model_skin_ok = face_skin_area(raw["face_skin"], raw["eye"], oval, eyes)
     skin_px = int(skin.sum())
-    eye_region = regions["eyes"] | regions["left_under_eye"] | regions["right_under_eye"]
-    eye_px = int(eye_region.sum())
-    fractions = {}
+    eye_region = (regions["eyes"] | regions["left_under_eye"] | regions["right_under_eye"]) if regions else None
+    eye_px = int(eye_region.sum()) if eye_region is not None else 0
+    masks = dict(raw)
     for concern in ("acne", "flek", "wrinkle"):
-        fractions[concern] = float((masks[concern] & skin).sum()) / max(skin_px, 1)
-    fractions["panda_eye"] = float((masks["panda_eye"] & eye_region).sum()) / max(eye_px, 1)
-    scores = {c: round(100.0 - 100.0 * fractions[c], 2) for c in CONCERNS}
-    scores["overall"] = round(float(np.mean([scores[c] for c in CONCERNS])), 2)
-    per_region = {}
-    for name, region in regions.items():
-        area = region & skin if name != "eyes" else region
-        n = int(area.sum())
-        per_region[name] = {"pixels": n}
-        for concern in CONCERNS:
-            mask = masks[concern] & (area if concern != "panda_eye" else region)
-            per_region[name][concern] = round(float(mask.sum()) / max(int(region.sum()) if concern == "panda_eye" else n, 1), 5)
+        masks[concern] = raw[concern] & skin
+    masks["panda_eye"] = raw["panda_eye"] & eye_region if eye_region is not None else np.zeros_like(skin)
+
+    area: dict[str, float | None] = {}
+    soft: dict[str, float | None] = {}
+    for concern in ("acne", "flek", "wrinkle"):
+        area[concern] = float(masks[concern].sum()) / max(skin_px, 1)
+        soft[concern] = float(soft_marks(probabilities[concern][skin], thresholds[concern]).sum()) / max(skin_px, 1)
+    if eye_region is not None:
+        area["panda_eye"] = float(masks["panda_eye"].sum()) / max(eye_px, 1)
+        soft["panda_eye"] = (float(soft_marks(probabilities["panda_eye"][eye_region], thresholds["panda_eye"]).sum())
+                             / max(eye_px, 1))
+    else:
+        area["panda_eye"] = soft["panda_eye"] = None
+    seed = {c: round(100.0 - 100.0 * v, 2) for c, v in area.items() if v is not None}
+    if len(seed) == len(CONCERNS):
+        seed["overall"] = round(float(np.mean([seed[c] for c in CONCERNS])), 2)
+
+    lab = _lab(crop)
+    contrast = contrast_rel = None
+    sides: dict[str, float] = {}
+    if regions is not None:
+        contrast, contrast_rel, sides = under_eye_contrast(lab, skin, regions)
     metrics = {
-        "area_fraction": {c: round(v, 6) for c, v in fractions.items()},
-        "acne_lesion_count": count_blobs(masks["acne"] & skin),
-        "flek_spot_count": count_blobs(masks["flek"] & skin),
-        "wrinkle_segment_count": count_blobs(masks["wrinkle"] & skin, 4),
+        "area_fraction": {c: (round(v, 6) if v is not None else None) for c, v in area.items()},
+        "soft_fraction": {c: (round(v, 6) if v is not None else None) for c, v in soft.items()},
+        "seed_scores": seed,
+        "acne_lesion_count": count_lesions(probabilities["acne"], masks["acne"]),
+        "acne_blob_count": count_blobs(masks["acne"]),
+        "flek_spot_count": count_lesions(probabilities["flek"], masks["flek"]),
+        "wrinkle_segment_count": count_blobs(masks["wrinkle"], 4),
+        "under_eye_contrast": contrast,
+        "under_eye_contrast_rel": contrast_rel,
+        "under_eye_contrast_sides": sides,
+        "skin_ita": skin_ita(lab, skin),
         "face_skin_pixels": skin_px,
         "eye_region_pixels": eye_px,
         "face_skin_from_model": model_skin_ok,
-        "per_region": per_region,
+        "per_region": per_region_shares(masks, regions, skin) if regions is not None else {},
     }
-    return scores, metrics
+    return Measurement(masks=masks, metrics=metrics, skin=skin, eye_region=eye_region)
+
+
+def per_region_shares(masks: dict[str, np.ndarray], regions: dict[str, np.ndarray],
+                      skin: np.ndarray) -> dict[str, dict]:
+    """Share of each named region's skin marked per concern (dark circles: of the whole region)."""
+    out = {}
+    for name, region in regions.items():
+        area = region & skin if name != "eyes" else region
+        n = int(area.sum())
+        row: dict[str, float | int] = {"pixels": n}
+        for concern in CONCERNS:
+            if concern == "panda_eye":
+                row[concern] = round(float((masks[concern] & region).sum()) / max(int(region.sum()), 1), 5)
+            else:
+                row[concern] = round(float((masks[concern] & area).sum()) / max(n, 1), 5)
+        out[name] = row
+    return out

@@ -18,7 +18,7 @@ import threading
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from skin_app.config import database_path
 
@@ -119,7 +119,15 @@ MIGRATIONS: list[str] = [
     ALTER TABLE scans ADD COLUMN masks_png BLOB;
     ALTER TABLE profiles ADD COLUMN store_pictures INTEGER NOT NULL DEFAULT 1;
     """,
+    # 5: which score calibration produced each scan's scores. Scans stored before calibrated display
+    # scores existed hold the seed project's raw scores ('seed'); ``rescore_scans`` maps them onto the
+    # current calibration from their stored raw measurements (and keeps the seed scores in metrics).
+    """
+    ALTER TABLE scans ADD COLUMN scored_by TEXT NOT NULL DEFAULT 'seed';
+    """,
 ]
+# ``scored_by`` of a scan that could not be re-scored under a calibration (measurements missing).
+UNSCORABLE_PREFIX = "unscorable:"
 
 
 def _utc_now() -> str:
@@ -145,6 +153,11 @@ class StoredScan:
     model_version: str
     crop_png: bytes | None
     masks_png: bytes | None = None        # RGBA PNG, one concern mask per channel (pictures.py)
+    scored_by: str = "seed"               # the score calibration of ``scores`` (migration 5; '' = not recorded)
+
+    @property
+    def rescore_failed(self) -> bool:
+        return self.scored_by.startswith(UNSCORABLE_PREFIX)
 
     @property
     def has_picture(self) -> bool:
@@ -403,13 +416,47 @@ class Storage:
         note = (note or "").strip()
         if len(note) > self.NOTE_MAX:
             raise ValueError(f"A note can be at most {self.NOTE_MAX:,} characters.")
+        scored_by = str(metrics.get("scored_by") or "")      # '' = not said: left as stored, never re-scored
         row = (profile_id, normalise_timestamp(taken_at), note, json.dumps(_check_scores(scores)),
-               json.dumps(metrics), model_version, crop_png, masks_png)
+               json.dumps(metrics), model_version, crop_png, masks_png, scored_by)
         with self.transaction() as conn:
             cur = conn.execute(
                 "INSERT INTO scans(profile_id, taken_at, note, scores_json, metrics_json, model_version, crop_png, "
-                "masks_png) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row)
+                "masks_png, scored_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
             return int(cur.lastrowid)
+
+    def rescore_scans(self, calibration_version: str,
+                      rescore: Callable[[dict[str, Any]], dict[str, float] | None]) -> tuple[int, int]:
+        """Re-scores every scan whose scores came from another calibration, from its stored raw
+        measurements (``rescore(metrics) -> scores``, None when they do not allow it). Scans stored
+        with the seed's scores keep them as ``metrics["seed_scores"]``; a scan that cannot be re-scored
+        keeps its scores and is marked ``unscorable:<version>`` so pages show it apart. Returns
+        (re-scored, could not). One transaction: a failure leaves every scan as it was."""
+        done = failed = 0
+        mark = UNSCORABLE_PREFIX + calibration_version
+        with self.transaction() as conn:
+            rows = conn.execute("SELECT id, scores_json, metrics_json, scored_by FROM scans WHERE scored_by "
+                                "NOT IN ('', ?, ?)", (calibration_version, mark)).fetchall()
+            for r in rows:
+                try:
+                    metrics = json.loads(r["metrics_json"])
+                    old_scores = json.loads(r["scores_json"])
+                    new_scores = rescore(metrics) if isinstance(metrics, dict) else None
+                    new_scores = _check_scores(new_scores) if new_scores else None
+                except (ValueError, TypeError):
+                    new_scores = None
+                if new_scores is None:
+                    conn.execute("UPDATE scans SET scored_by = ? WHERE id = ?", (mark, r["id"]))
+                    failed += 1
+                    continue
+                if r["scored_by"] == "seed" and isinstance(old_scores, dict):
+                    metrics.setdefault("seed_scores", old_scores)
+                metrics["rescored_from"] = r["scored_by"]
+                metrics["scored_by"] = calibration_version
+                conn.execute("UPDATE scans SET scores_json = ?, metrics_json = ?, scored_by = ? WHERE id = ?",
+                             (json.dumps(new_scores), json.dumps(metrics), calibration_version, r["id"]))
+                done += 1
+        return done, failed
 
     def list_scans(self, profile_id: int) -> list[StoredScan]:
         rows = self._query("SELECT * FROM scans WHERE profile_id = ? ORDER BY taken_at, id", (profile_id,))
@@ -518,11 +565,14 @@ class Storage:
                 counts["scans_skipped"] += 1
                 continue
             have_scans.add(key)
+            metrics = s.get("metrics") or {}
+            scored_by = metrics.get("scored_by") if isinstance(metrics, dict) else None
             conn.execute(
                 "INSERT INTO scans(profile_id, taken_at, note, scores_json, metrics_json, model_version, crop_png, "
-                "masks_png) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "masks_png, scored_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (pid, taken_at, s.get("note") or "", json.dumps(_check_scores(s["scores"])),
-                 json.dumps(s.get("metrics") or {}), s["model_version"], s.get("crop_png"), s.get("masks_png")))
+                 json.dumps(metrics), s["model_version"], s.get("crop_png"), s.get("masks_png"),
+                 scored_by if isinstance(scored_by, str) and scored_by else "seed"))
             counts["scans_added"] += 1
 
         shelf_ids: dict[int, int] = {}
@@ -788,7 +838,8 @@ def _shelf_from_row(r: sqlite3.Row) -> ShelfProduct:
 
 def _scan_from_row(r: sqlite3.Row) -> StoredScan:
     return StoredScan(r["id"], r["profile_id"], r["taken_at"], r["note"], json.loads(r["scores_json"]),
-                      json.loads(r["metrics_json"]), r["model_version"], r["crop_png"], r["masks_png"])
+                      json.loads(r["metrics_json"]), r["model_version"], r["crop_png"], r["masks_png"],
+                      r["scored_by"])
 
 
 def _profile_from_row(r: sqlite3.Row) -> Profile:

@@ -44,22 +44,46 @@ def test_dark_circle_mask_if_any_is_below_the_eyes_not_on_the_forehead(result):
         assert (panda & result.regions["forehead"]).sum() < 0.05 * panda.sum()
 
 
-def test_scores_follow_the_definitions_and_range(result):
+def test_display_scores_come_from_the_shipped_calibration(result):
+    from skin_app.calibration import load_calibration
+    assert result.scores == load_calibration().display_scores(result.metrics)
+    assert set(result.scores) == {*CONCERNS, "overall"}
+    assert all(0 <= v <= 100 for v in result.scores.values())
+
+
+def test_seed_scores_keep_the_seed_definition(result):
+    seed = result.metrics["seed_scores"]
     for c in CONCERNS:
-        assert 0 <= result.scores[c] <= 100
-        assert result.scores[c] == pytest.approx(100 - 100 * result.metrics["area_fraction"][c], abs=0.01)
-    assert result.scores["overall"] == pytest.approx(np.mean([result.scores[c] for c in CONCERNS]), abs=0.01)
+        assert seed[c] == pytest.approx(100 - 100 * result.metrics["area_fraction"][c], abs=0.01)
+    assert seed["overall"] == pytest.approx(np.mean([seed[c] for c in CONCERNS]), abs=0.01)
+
+
+def test_concern_marks_lie_only_on_scored_skin_or_the_eye_region(result):
+    oval = face.face_oval_mask(_points(result), result.crop.shape[0])
+    for c in ("acne", "flek", "wrinkle"):
+        assert not (result.masks[c] & ~oval).any()
+        assert not (result.masks[c] & result.regions["eyes"]).any()
+    eye_region = result.regions["eyes"] | result.regions["left_under_eye"] | result.regions["right_under_eye"]
+    assert not (result.masks["panda_eye"] & ~eye_region).any()
+
+
+def test_shown_counts_agree_with_shown_marks(result):
+    from skin_app.scoring import count_blobs
+    assert (result.metrics["acne_lesion_count"] == 0) == (count_blobs(result.masks["acne"]) == 0)
+    assert result.metrics["acne_lesion_count"] >= count_blobs(result.masks["acne"])
 
 
 def test_metrics_are_json_and_carry_the_raw_measurements(result):
     data = json.loads(json.dumps(result.metrics))
-    assert {"area_fraction", "acne_lesion_count", "per_region", "face_skin_pixels"} <= set(data)
+    assert {"area_fraction", "soft_fraction", "seed_scores", "under_eye_contrast", "acne_lesion_count",
+            "per_region", "face_skin_pixels", "scored_by"} <= set(data)
     assert set(data["per_region"]) >= {"forehead", "left_cheek", "right_cheek", "nose", "chin",
                                         "left_under_eye", "right_under_eye"}
 
 
 def test_reports_model_version_and_timings(result):
     assert result.model_version.startswith("unet-resnet34-6ch-")
+    assert result.model_version.endswith(result.metrics["scored_by"])     # weights, thresholds and calibration
     assert result.timings_ms["segment_ms"] > 0 and result.timings_ms["total_ms"] >= result.timings_ms["segment_ms"]
 
 

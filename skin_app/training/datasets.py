@@ -277,7 +277,7 @@ def _boxed_photos(root: Path, splits: tuple[tuple[str, str], ...]):
 def load_javad_wrinkles(root: Path) -> Iterator[Sample]:
     """Boxes around wrinkle segments: inside a box = weak positive; outside every box = negative.
     The photos show whole heads and backgrounds; only the area near the boxes is trusted as negative."""
-    for img_path, split, image, boxes in _boxed_photos(root, (("train", "train"), ("valid", "val"))):
+    for img_path, split, image, boxes in _boxed_photos(root, (("train", "train"), ("valid", "val"), ("test", "val"))):
         code = np.full(image.shape[:2], IGNORE, np.uint8)
         allb = np.array([b for _, b in boxes])
         # Negatives: inside the hull of all boxes (the labelled face area) but outside each box.

@@ -17,6 +17,9 @@ same way (thin positives kept). Metrics, never pixel accuracy:
   pixels marked), ``pred_in_boxes`` (share of predicted pixels inside some box) and, for boxes that
   mark the absence of a target, ``negative_box_false_rate``.
 
+Display-score rows (``display_score_rows``): ACNE04 grade accuracy, grade Spearman and lesion-count
+MAE, and the dark-circle AUC on gjain, from the shipped calibration.
+
 ``--split val`` restricts to our validation photos (held out by source photo, see datasets.split_of);
 the default evaluates everything in the folder (use it on independent sets only).
 """
@@ -165,6 +168,47 @@ def evaluate(data_root: Path, split: str | None = None, model_file: Path | None 
     return acc.rows()
 
 
+DISPLAY_SETS = ("acne04v2_512", "gjain_wrinkle_darkcircle")
+
+
+def display_score_rows(data_root: Path, split: str | None = None, model_file: Path | None = None,
+                       limit: int = 0) -> list[dict]:
+    """Rows for the shipped display scores (``models/calibration.json``), measured as calibration does:
+
+    * ``acne04v2_512`` acne: ``grade_accuracy`` (display score -> grade by the 70/50/30 boundaries,
+      against the file's grade, four classes), ``grade_spearman`` (display score against grade, sign
+      turned so higher is better), ``count_mae`` (split lesion count against the expert's count);
+    * ``gjain_wrinkle_darkcircle`` panda_eye: ``auc`` (display score separating photos with and
+      without hand-marked dark circles)."""
+    from skin_app.calibration import load_calibration
+    from skin_app.segmentation import load_segmenter
+    from skin_app.training.calibrate import LETTERBOXED, labels_of, measure_photo, report
+    seg = load_segmenter(model_file)
+    cal = load_calibration(model_file.with_name("calibration.json") if model_file else None)
+    records, counts = [], {}
+    for s in iter_samples(data_root, list(DISPLAY_SETS), split):
+        if limit and counts.get(s.dataset, 0) >= limit:
+            continue
+        counts[s.dataset] = counts.get(s.dataset, 0) + 1
+        aligned, letterboxed = measure_photo(seg, s.image, s.dataset in LETTERBOXED)
+        records.append({"dataset": s.dataset, "name": s.name, "split": "eval", "labels": labels_of(s),
+                        "aligned": aligned, "letterboxed": letterboxed})
+    r = report(records, cal.info, split="eval")
+    rows = []
+
+    def row(dataset: str, target: str, metric: str, value: float, n: int) -> None:
+        rows.append({"dataset": dataset, "target": target, "metric": metric, "value": round(float(value), 4),
+                     "n_images": n})
+    if "acne_grade_accuracy" in r:
+        n = r["n_acne04"]
+        row("acne04v2_512", "acne", "grade_accuracy", r["acne_grade_accuracy"], n)
+        row("acne04v2_512", "acne", "grade_spearman", r["acne_grade_spearman"], n)
+        row("acne04v2_512", "acne", "count_mae", r["acne_count_mae"], n)
+    if "panda_eye_auc" in r:
+        row("gjain_wrinkle_darkcircle", "panda_eye", "auc", r["panda_eye_auc"], sum(r["n_gjain_dc"]))
+    return rows
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, required=True)
@@ -178,6 +222,8 @@ def main(argv: list[str] | None = None) -> None:
     t0 = time.time()
     thresholds = {ch: a.threshold for ch in CHANNELS} if a.threshold is not None else None
     rows = evaluate(a.data, a.split, a.model, a.datasets, thresholds, a.limit)
+    if not a.datasets or set(a.datasets) & set(DISPLAY_SETS):
+        rows += display_score_rows(a.data, a.split, a.model, a.limit)
     a.out.parent.mkdir(parents=True, exist_ok=True)
     a.out.write_text(json.dumps(rows, indent=1))
     for r in rows:

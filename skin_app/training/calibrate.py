@@ -1,0 +1,381 @@
+"""Fits the display-score calibration (``models/calibration.json``) on the TRAINING split.
+
+    python -m skin_app.training.calibrate --data ../shared/data --out models/calibration.json
+
+Step 1 measures every reference photo exactly as the app does (``analysis.measure_aligned`` on the
+face-mesh-aligned crop, mirror-averaged) and, for photos without a usable face mesh (close-ups,
+letterboxed clinical photos), on the letterboxed photo with the model's own face skin
+(``measure_photo``). Measurements are cached per model version under ``runs/calibration/`` so a
+re-fit is instant; a new model version measures again.
+
+Step 2 fits one monotone curve per concern (``fit``), each anchored on graded references:
+
+* acne (``soft_fraction.acne``): ACNE04's dermatologist grades. The grade boundaries mild|moderate,
+  moderate|severe and severe|very severe are placed where they classify the training photos best
+  (ordinal cut points), and map to 70, 50 and 30; 90 is the 90th percentile of ordinary faces
+  (CelebAMask, FASSEG), so a clear face reads 90 or better.
+* dark circles (an index: ``under_eye_contrast``, cheek L* - under-eye L*, plus the model's soft
+  dark-circle share of the eye area, weighted by the ratio of their spreads over ordinary faces):
+  gjain photos with and without hand-marked dark circles: 90 at the 75th percentile of photos
+  without, 70 at the index that best separates the two (Youden), 50 at the median of photos with.
+* wrinkles (``soft_fraction.wrinkle``): gjain photos by hand-drawn wrinkle share: 90 at the 90th
+  percentile of ordinary faces, 50 at the median of the quarter of gjain photos with the most drawn
+  wrinkle pixels, 70 half-way (in log units).
+* dark spots (``soft_fraction.flek``): no graded references exist, so the curve is relative to
+  ordinary faces: 90 at their median, 70 at their 90th percentile, 50 as far again beyond.
+
+Step 3 (``report``) prints what the fitted curves do on the VALIDATION split (grade accuracy,
+Spearman, medians per grade, dark-circle AUC, Overall's correlation with each concern).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from skin_app.results import CONCERNS
+from skin_app.training.datasets import POS, iter_samples
+
+CACHE_DIR = Path("runs") / "calibration"
+DEFAULT_LIMITS = {"celebamask_mini": 150, "javad71_wrinkle_boxes": 60}
+# Clinical close-ups and side views are measured letterboxed (the app's face mesh rarely aligns them);
+# the other sets are faces measured as the app does, letterboxed only when no face mesh is found.
+LETTERBOXED = ("acne04v2_512", "gjain_freckle_acne", "darkcircle_boxes")
+DATASETS = ("acne04v2_512", "gjain_wrinkle_darkcircle", "gjain_freckle_acne", "darkcircle_boxes",
+            "celebamask_mini", "fasseg_frontal02", "javad71_wrinkle_boxes")
+ORDINARY = ("celebamask_mini", "fasseg_frontal02")      # faces without labelled concerns
+GRADE_SCORES = (70.0, 50.0, 30.0)                        # the score at each ACNE04 grade boundary
+ACNE_GRADES = ("mild", "moderate", "severe", "very severe")
+LOG_OFFSET = 0.002     # log10(share + 0.2 % of the skin): below that, shares are within re-shot noise
+
+
+def acne_grade(name: str) -> int | None:
+    """ACNE04 file names start ``levleG_`` with G the severity grade 0-3."""
+    if name.startswith("levle") and name[5:6].isdigit():
+        return int(name[5])
+    return None
+
+
+def labels_of(sample) -> dict:
+    """What each reference photo's labels say, in the terms the fit needs."""
+    out: dict = {}
+    if sample.dataset == "acne04v2_512":
+        out["grade"] = acne_grade(sample.name)
+        out["lesions"] = int(len(sample.points)) if sample.points is not None else None
+    if sample.dataset == "gjain_wrinkle_darkcircle":
+        out["dark_circles"] = bool((sample.codes["panda_eye"] == POS).any())
+        known = sample.codes["wrinkle"] != 255
+        out["wrinkle_share"] = float((sample.codes["wrinkle"] == POS).sum()) / max(int(known.sum()), 1)
+    if sample.dataset == "gjain_freckle_acne" and "flek" in sample.codes:
+        out["freckle_px_share"] = float((sample.codes["flek"] == POS).sum()) / sample.codes["flek"].size
+    if sample.dataset in ("javad71_wrinkle_boxes", "darkcircle_boxes"):
+        out["box_classes"] = [int(c) for _, c, _ in sample.boxes]
+    return out
+
+
+def measure_photo(seg, image: np.ndarray, letterboxed_only: bool = False,
+                  flip_average: bool = False) -> tuple[dict | None, dict | None]:
+    """(metrics on the aligned crop or None when no face mesh is found or asked for, metrics on the
+    letterboxed photo with the model's own face skin, or None when the aligned crop was measured).
+
+    Without mirror averaging by default: the soft fractions the curves use are sums of probabilities,
+    so averaging with the mirror image changes one photo's value but not their distribution over a
+    reference set, and measuring once halves the cost of a fit."""
+    from skin_app import face as face_mod
+    from skin_app.analysis import measure_aligned, probabilities_of
+    from skin_app.scoring import measure
+    from skin_app.segmentation import INPUT_SIZE
+    from skin_app.training.pack import letterbox_with_transform
+    aligned_metrics = None
+    faces = [] if letterboxed_only else face_mod.find_faces(image)
+    if faces:
+        aligned = face_mod.align_and_crop(image, faces[0], INPUT_SIZE)
+        _, _, m = measure_aligned(seg, aligned, flip_average)
+        aligned_metrics = m.metrics
+        aligned_metrics["pose"] = [round(v, 1) for v in faces[0].pose()]
+        return aligned_metrics, None
+    boxed, _, _ = letterbox_with_transform(image, {}, INPUT_SIZE)
+    lb = measure(probabilities_of(seg, boxed, flip_average), seg.thresholds, boxed).metrics
+    return aligned_metrics, lb
+
+
+def collect(data: Path, seg, datasets=DATASETS, limits: dict | None = None, log=print) -> list[dict]:
+    """Measures every reference photo (both splits), appending to a per-model-version cache."""
+    limits = DEFAULT_LIMITS if limits is None else limits
+    from skin_app.scoring import MEASURE_VERSION
+    cache = CACHE_DIR / f"{seg.version}-m{MEASURE_VERSION}.jsonl"
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    records = {}
+    if cache.exists():
+        for line in cache.read_text().splitlines():
+            r = json.loads(line)
+            records[(r["dataset"], r["name"])] = r
+    counts: dict[tuple[str, str], int] = {}
+    with cache.open("a") as out:
+        for s in iter_samples(data, list(datasets)):
+            key = (s.dataset, s.split)
+            if limits.get(s.dataset) and counts.get(key, 0) >= limits[s.dataset] * (0.4 if s.split == "val" else 1):
+                continue
+            counts[key] = counts.get(key, 0) + 1
+            if (s.dataset, s.name) in records:
+                continue
+            aligned, letterboxed = measure_photo(seg, s.image, s.dataset in LETTERBOXED)
+            r = {"dataset": s.dataset, "name": s.name, "split": s.split, "labels": labels_of(s),
+                 "aligned": aligned, "letterboxed": letterboxed}
+            records[(s.dataset, s.name)] = r
+            out.write(json.dumps(r) + "\n")
+            out.flush()
+            if len(records) % 50 == 0:
+                log(f"measured {len(records)} photos")
+    return list(records.values())
+
+
+# -- fitting ----------------------------------------------------------------------------------------
+def metrics_of(r: dict) -> dict:
+    """The app's measurements where a face mesh was found, else the letterboxed photo's."""
+    return r["aligned"] or r["letterboxed"]
+
+
+def value(r: dict, dotted: str, prefer: str = "auto") -> float | None:
+    from skin_app.calibration import _lookup
+    m = r["letterboxed"] if prefer == "letterboxed" else metrics_of(r)
+    return _lookup(m, dotted) if m else None
+
+
+def log_x(v: float) -> float:
+    return math.log10(max(v, 0.0) + LOG_OFFSET)
+
+
+def ordinal_cuts(x: np.ndarray, grades: np.ndarray, n_grades: int = 4) -> list[float]:
+    """Cut points c1 < c2 < c3 on x (higher x = worse) that classify the most photos correctly."""
+    candidates = np.unique(np.quantile(x, np.linspace(0.01, 0.99, 99)))
+    best: tuple[float, list[float]] = (-1.0, [])
+
+    def acc(cuts):
+        pred = np.searchsorted(np.array(cuts), x, side="right")
+        return float(np.mean(pred == grades))
+    # Coordinate ascent from quantile starting points (an exhaustive 3-cut search is 10^6 evaluations).
+    shares = np.cumsum(np.bincount(grades, minlength=n_grades))[:-1] / len(grades)
+    cuts = [float(np.quantile(x, s)) for s in shares]
+    for _ in range(6):
+        for i in range(len(cuts)):
+            lo = cuts[i - 1] if i else -np.inf
+            hi = cuts[i + 1] if i + 1 < len(cuts) else np.inf
+            for c in candidates[(candidates > lo) & (candidates < hi)]:
+                trial = cuts.copy()
+                trial[i] = float(c)
+                a = acc(trial)
+                if a > best[0]:
+                    best = (a, trial)
+            cuts = best[1] or cuts
+    return best[1]
+
+
+def _knots(points: list[tuple[float, float]], slope_hint: float | None = None) -> list[list[float]]:
+    """Monotone knots (x ascending, score descending) through the anchor points, extended linearly at
+    both ends to 100 and 0 with the neighbouring segment's slope."""
+    pts = sorted(points)
+    xs = [p[0] for p in pts]
+    ys = [p[1] for p in pts]
+    for i in range(1, len(xs)):            # enforce strict monotonicity
+        if xs[i] <= xs[i - 1]:
+            xs[i] = xs[i - 1] + 1e-3
+        if ys[i] >= ys[i - 1]:
+            raise ValueError(f"anchors are not monotone: {pts}")
+    first = (ys[1] - ys[0]) / (xs[1] - xs[0])
+    last = (ys[-1] - ys[-2]) / (xs[-1] - xs[-2])
+    x100 = xs[0] + (100 - ys[0]) / first
+    x0 = xs[-1] + (0 - ys[-1]) / last
+    return [[round(x100, 5), 100.0]] + [[round(x, 5), y] for x, y in zip(xs, ys)] + [[round(x0, 5), 0.0]]
+
+
+def fit(records: list[dict]) -> dict:
+    train = [r for r in records if r["split"] == "train"]
+    ordinary = [r for r in train if r["dataset"] in ORDINARY and r["aligned"]]
+    why: dict[str, dict] = {}
+    concerns: dict[str, dict] = {}
+
+    def ordinary_p90(measure: str) -> float:
+        return float(np.quantile([log_x(value(r, measure)) for r in ordinary], 0.9))
+
+    # Acne: ACNE04 grades (letterboxed: most photos are clinical side views the mesh does not align).
+    acne = [r for r in train if r["dataset"] == "acne04v2_512" and r["labels"].get("grade") is not None]
+    xa = np.array([log_x(value(r, "soft_fraction.acne", "letterboxed")) for r in acne])
+    ga = np.array([r["labels"]["grade"] for r in acne])
+    cuts = ordinal_cuts(xa, ga)
+    x90 = ordinary_p90("soft_fraction.acne")
+    if x90 >= cuts[0]:
+        x90 = cuts[0] - 0.1
+    concerns["acne"] = {"measure": "soft_fraction.acne", "transform": "log10", "offset": LOG_OFFSET,
+                        "knots": _knots([(x90, 90.0)] + list(zip(cuts, GRADE_SCORES)))}
+    why["acne"] = {"90": f"90th percentile of {len(ordinary)} ordinary training faces",
+                   "70/50/30": f"ACNE04 grade boundaries mild|moderate|severe|very severe fitted on {len(acne)} "
+                               "training photos (ordinal cut points, most photos graded right)"}
+
+    # Dark circles: the under-eye-to-cheek contrast plus the model's dark-circle share of the eye
+    # area, each weighted by its spread over ordinary faces (so neither dominates; no labels used),
+    # anchored on gjain photos with / without hand-marked dark circles.
+    contrast = np.array([value(r, "under_eye_contrast") for r in ordinary if value(r, "under_eye_contrast") is not None])
+    share = np.array([value(r, "soft_fraction.panda_eye") for r in ordinary if value(r, "soft_fraction.panda_eye") is not None])
+    iqr = lambda v: float(np.subtract(*np.percentile(v, [75, 25])))  # noqa: E731
+    terms = {"under_eye_contrast": 1.0, "soft_fraction.panda_eye": round(iqr(contrast) / iqr(share), 4)}
+    from skin_app.calibration import ConcernCurve
+    index = ConcernCurve("dark_circle_index", "linear", ((0.0, 100.0), (1.0, 0.0)), terms=tuple(terms.items()))
+    dc = [r for r in train if r["dataset"] == "gjain_wrinkle_darkcircle" and r["aligned"]
+          and index.raw(r["aligned"]) is not None]
+    pos = np.array([index.raw(r["aligned"]) for r in dc if r["labels"]["dark_circles"]])
+    neg = np.array([index.raw(r["aligned"]) for r in dc if not r["labels"]["dark_circles"]])
+    both = np.sort(np.concatenate([pos, neg]))
+    youden = max(both, key=lambda t: np.mean(pos >= t) - np.mean(neg >= t))
+    x90, x50 = float(np.quantile(neg, 0.75)), float(np.median(pos))
+    x70 = float(np.clip(youden, x90 + 0.01, x50 - 0.01))
+    concerns["panda_eye"] = {"measure": "dark_circle_index", "terms": terms, "transform": "linear",
+                             "knots": _knots([(x90, 90.0), (x70, 70.0), (x50, 50.0)])}
+    why["panda_eye"] = {"index": f"contrast + {terms['soft_fraction.panda_eye']:g} x dark-circle share (the ratio of "
+                                 f"their interquartile ranges over {len(ordinary)} ordinary training faces)",
+                        "90": f"75th percentile of {len(neg)} gjain training photos without marked dark circles",
+                        "70": "the index value that best separates photos with and without (Youden)",
+                        "50": f"median of {len(pos)} gjain training photos with marked dark circles"}
+
+    # Wrinkles: gjain photos by drawn wrinkle share.
+    wr = [r for r in train if r["dataset"] == "gjain_wrinkle_darkcircle"]
+    shares = np.array([r["labels"]["wrinkle_share"] for r in wr])
+    top = [r for r, s in zip(wr, shares) if s >= np.quantile(shares, 0.75)]
+    x90 = ordinary_p90("soft_fraction.wrinkle")
+    x50 = float(np.median([log_x(value(r, "soft_fraction.wrinkle")) for r in top]))
+    concerns["wrinkle"] = {"measure": "soft_fraction.wrinkle", "transform": "log10", "offset": LOG_OFFSET,
+                           "knots": _knots([(x90, 90.0), ((x90 + x50) / 2, 70.0), (x50, 50.0)])}
+    why["wrinkle"] = {"90": f"90th percentile of {len(ordinary)} ordinary training faces",
+                      "50": f"median of the {len(top)} gjain training photos with the most drawn wrinkles",
+                      "70": "half-way (log units)"}
+
+    # Dark spots: no graded references exist, and the freckle close-ups (partly labelled) are not marked
+    # more than ordinary faces, so the curve is relative to ordinary faces: 90 at their median, 70 at
+    # their 90th percentile, 50 as far again beyond (the same slope).
+    flek = np.array([log_x(value(r, "soft_fraction.flek")) for r in ordinary])
+    x90, x70 = float(np.median(flek)), float(np.quantile(flek, 0.9))
+    concerns["flek"] = {"measure": "soft_fraction.flek", "transform": "log10", "offset": LOG_OFFSET,
+                        "knots": _knots([(x90, 90.0), (x70, 70.0), (2 * x70 - x90, 50.0)])}
+    why["flek"] = {"90": f"median of {len(ordinary)} ordinary training faces",
+                   "70": "their 90th percentile (more marked dark spots than 9 in 10 ordinary faces)",
+                   "50": "as far again beyond (no graded dark-spot references exist; the partly labelled "
+                         "freckle close-ups are not marked more than ordinary faces, so no anchor comes from them)"}
+
+    legacy = fit_legacy(train, concerns)
+    return {"fitted_on": "training split", "concerns": concerns, "legacy": legacy, "why": why,
+            "n_train_photos": len(train)}
+
+
+def fit_legacy(train: list[dict], concerns: dict) -> dict:
+    """Curves on the thresholded ``area_fraction`` that earlier versions stored, by quantile matching:
+    each knot moves to the area fraction at the same quantile of the training photos as the knot's
+    measure. Used only to re-score scans stored before the calibration existed."""
+    from skin_app.calibration import _curves
+    curves = _curves(concerns)
+    out = {}
+    for concern, curve in curves.items():
+        pairs = [(curve.raw(r["aligned"]), value(r, f"area_fraction.{concern}")) for r in train if r["aligned"]]
+        pairs = [(a, b) for a, b in pairs if a is not None and b is not None]
+        new = np.sort([curve.x(a) for a, _ in pairs])
+        old = np.sort([log_x(b) for _, b in pairs])
+        knots = []
+        for x, y in curve.knots:
+            q = np.searchsorted(new, x) / len(new)
+            knots.append([float(np.quantile(old, min(max(q, 0.0), 1.0))), y])
+        for i in range(1, len(knots)):
+            knots[i][0] = max(knots[i][0], knots[i - 1][0] + 1e-3)
+        out[concern] = {"measure": f"area_fraction.{concern}", "transform": "log10", "offset": LOG_OFFSET,
+                        "knots": [[round(x, 5), y] for x, y in knots]}
+    return out
+
+
+# -- validation report ------------------------------------------------------------------------------
+def auc(pos: np.ndarray, neg: np.ndarray) -> float:
+    """P(a positive scores worse than a negative), ties half (Mann-Whitney)."""
+    if len(pos) == 0 or len(neg) == 0:
+        return float("nan")
+    d = pos[:, None] - neg[None, :]
+    return float(np.mean(d > 0) + 0.5 * np.mean(d == 0))
+
+
+def spearman(a, b) -> float:
+    from scipy.stats import spearmanr
+    return float(spearmanr(a, b).correlation)
+
+
+def grade_from_score(score: float) -> int:
+    """Display score -> ACNE04 grade: the grade boundaries sit at 70, 50 and 30."""
+    return int(sum(score < g for g in GRADE_SCORES))
+
+
+def report(records: list[dict], spec: dict, split: str = "val") -> dict:
+    from skin_app.calibration import parse_calibration
+    cal = parse_calibration(json.dumps(spec).encode())
+    rows = [r for r in records if r["split"] == split]
+    out: dict = {}
+    acne = [r for r in rows if r["dataset"] == "acne04v2_512"]
+    if acne:
+        s = np.array([cal.curves["acne"].score(value(r, "soft_fraction.acne", "letterboxed")) for r in acne])
+        g = np.array([r["labels"]["grade"] for r in acne])
+        pred = np.array([grade_from_score(v) for v in s])
+        out["acne_grade_accuracy"] = round(float(np.mean(pred == g)), 4)
+        out["acne_grade_spearman"] = round(spearman(-s, g), 4)
+        out["acne_median_by_grade"] = {ACNE_GRADES[k]: round(float(np.median(s[g == k])), 1)
+                                       for k in range(4) if (g == k).any()}
+        counts = np.array([value(r, "acne_lesion_count", "letterboxed") for r in acne])
+        truth = np.array([r["labels"]["lesions"] for r in acne])
+        out["acne_count_mae"] = round(float(np.mean(np.abs(counts - truth))), 2)
+        out["acne_count_mae_by_grade"] = {ACNE_GRADES[k]: round(float(np.mean(np.abs(counts - truth)[g == k])), 2)
+                                          for k in range(4) if (g == k).any()}
+        out["n_acne04"] = len(acne)
+    curve = cal.curves["panda_eye"]
+    dc = [r for r in rows if r["dataset"] == "gjain_wrinkle_darkcircle" and r["aligned"]
+          and curve.raw(r["aligned"]) is not None]
+    if dc:
+        s = np.array([curve.score(curve.raw(r["aligned"])) for r in dc])
+        lab = np.array([r["labels"]["dark_circles"] for r in dc])
+        out["panda_eye_auc"] = round(auc(-s[lab], -s[~lab]), 4)
+        out["n_gjain_dc"] = [int(lab.sum()), int((~lab).sum())]
+    javad = [r for r in rows if r["dataset"] == "javad71_wrinkle_boxes" and r["aligned"]]
+    if len(javad) > 5:
+        boxes = [len(r["labels"].get("box_classes", [])) for r in javad]
+        wr = [cal.curves["wrinkle"].score(value(r, "soft_fraction.wrinkle")) for r in javad]
+        out["wrinkle_spearman_with_javad_box_count"] = round(spearman(wr, [-b for b in boxes]), 4)
+        out["n_javad"] = len(javad)
+    faces = [cal.display_scores(r["aligned"]) for r in rows if r["aligned"]]
+    faces = [f for f in faces if "overall" in f]
+    if len(faces) > 5:
+        overall = [f["overall"] for f in faces]
+        out["overall_spearman"] = {c: round(spearman(overall, [f[c] for f in faces]), 3) for c in CONCERNS}
+        out["sd"] = {c: round(float(np.std([f[c] for f in faces])), 2) for c in (*CONCERNS, "overall")}
+        out["n_faces"] = len(faces)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", type=Path, required=True)
+    ap.add_argument("--out", type=Path, default=Path("models/calibration.json"))
+    ap.add_argument("--model", type=Path, help="weights file (default: the shipped model)")
+    ap.add_argument("--report", type=Path, help="also write the validation report (JSON) here")
+    a = ap.parse_args(argv)
+    from skin_app.segmentation import load_segmenter
+    seg = load_segmenter(a.model)
+    records = collect(a.data, seg, log=lambda m: print(m, file=sys.stderr))
+    spec = fit(records)
+    spec["model_weights"] = seg.version
+    spec["thresholds"] = seg.thresholds
+    spec["validation"] = report(records, spec)
+    a.out.write_text(json.dumps(spec, indent=1) + "\n")
+    print(json.dumps(spec["validation"], indent=1))
+    if a.report:
+        a.report.write_text(json.dumps(spec["validation"], indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,118 @@
+"""Display scores: the shipped calibration's curves, words with hysteresis, Overall, legacy re-scoring."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from skin_app.calibration import (ConcernCurve, describe, load_calibration, parse_calibration, word_for)
+from skin_app.results import CONCERNS
+
+
+@pytest.fixture(scope="module")
+def cal():
+    return load_calibration()
+
+
+def metrics_with(**soft) -> dict:
+    base = {"soft_fraction": {"acne": 0.0, "flek": 0.0, "wrinkle": 0.0, "panda_eye": 0.1},
+            "under_eye_contrast": 0.0}
+    for k, v in soft.items():
+        if k == "under_eye_contrast":
+            base[k] = v
+        else:
+            base["soft_fraction"][k] = v
+    return base
+
+
+@pytest.mark.parametrize("concern", CONCERNS)
+def test_every_curve_is_monotone_decreasing_and_spans_0_to_100(cal, concern):
+    curve = cal.curves[concern]
+    xs = np.linspace(curve.knots[0][0] - 1, curve.knots[-1][0] + 1, 400)
+    raw = (10 ** xs - curve.offset) if curve.transform == "log10" else xs
+    scores = [curve.score(max(v, 0.0)) for v in raw]
+    assert all(a >= b for a, b in zip(scores, scores[1:]))
+    assert max(scores) == 100.0 and min(scores) == 0.0
+
+
+@pytest.mark.parametrize("concern", CONCERNS)
+def test_the_documented_anchor_values_map_back_to_90_70_50(cal, concern):
+    curve = cal.curves[concern]
+    for s in (90, 70, 50):
+        assert curve.score(curve.value_at(s)) == pytest.approx(s, abs=0.01)
+
+
+def test_a_clear_face_reads_good_and_heavy_acne_reads_needs_care(cal):
+    clear = cal.display_scores(metrics_with())
+    assert clear["acne"] >= 90 and word_for(clear["acne"]) == "good"
+    severe = cal.display_scores(metrics_with(acne=0.10))      # a tenth of the face skin marked
+    assert severe["acne"] < 50 and word_for(severe["acne"]) == "needs care"
+
+
+def test_a_darker_under_eye_lowers_the_dark_circle_score(cal):
+    light = cal.display_scores(metrics_with(under_eye_contrast=1.0))["panda_eye"]
+    dark = cal.display_scores(metrics_with(under_eye_contrast=25.0))["panda_eye"]
+    assert light > dark and dark < 70
+
+
+def test_overall_is_the_mean_of_the_four_display_scores(cal):
+    s = cal.display_scores(metrics_with(acne=0.02, wrinkle=0.01, under_eye_contrast=6.0))
+    assert s["overall"] == pytest.approx(np.mean([s[c] for c in CONCERNS]), abs=0.06)
+
+
+def test_no_overall_without_all_four_concerns(cal):
+    m = metrics_with(acne=0.01)
+    m["under_eye_contrast"] = None
+    s = cal.display_scores(m)
+    assert "panda_eye" not in s and "overall" not in s and "acne" in s
+
+
+@pytest.mark.parametrize("score,word", [(95, "good"), (70, "good"), (69.9, "fair"), (50, "fair"), (49.9, "needs care")])
+def test_words_follow_the_shared_bands(score, word):
+    assert word_for(score) == word
+
+
+def test_a_word_holds_until_the_score_leaves_the_noise_band_around_the_edge():
+    assert word_for(68.0, previous="good", band=3.0) == "good"       # 2 below the edge: noise
+    assert word_for(66.5, previous="good", band=3.0) == "fair"       # 3.5 below: a real change
+    assert word_for(71.0, previous="fair", band=3.0) == "fair"
+    assert word_for(74.0, previous="fair", band=3.0) == "good"
+    assert word_for(40.0, previous="good", band=3.0) == "needs care"  # far past both edges
+
+
+def test_legacy_scans_are_rescored_from_their_area_fractions(cal):
+    legacy = {"area_fraction": {"acne": 0.001, "flek": 0.002, "wrinkle": 0.001, "panda_eye": 0.05},
+              "acne_lesion_count": 3}
+    s = cal.rescore_legacy(legacy)
+    assert set(s) == {*CONCERNS, "overall"}
+    worse = cal.rescore_legacy({**legacy, "area_fraction": {**legacy["area_fraction"], "acne": 0.08}})
+    assert worse["acne"] < s["acne"]
+
+
+def test_a_scan_without_measurements_cannot_be_rescored(cal):
+    assert cal.rescore_legacy({"acne_lesion_count": 3}) is None
+
+
+def test_the_version_changes_with_the_calibration_content():
+    spec = {"concerns": {"acne": {"measure": "soft_fraction.acne", "transform": "linear",
+                                  "knots": [[0, 100], [1, 0]]}}}
+    a = parse_calibration(json.dumps(spec).encode())
+    spec["concerns"]["acne"]["knots"] = [[0, 100], [2, 0]]
+    b = parse_calibration(json.dumps(spec).encode())
+    assert a.version != b.version
+
+
+def test_non_numbers_in_metrics_are_ignored_not_scored():
+    curve = ConcernCurve("soft_fraction.acne", "linear", ((0.0, 100.0), (1.0, 0.0)))
+    cal = parse_calibration(json.dumps({"concerns": {"acne": {"measure": curve.measure, "transform": "linear",
+                                                              "knots": [[0, 100], [1, 0]]}}}).encode())
+    assert cal.display_scores({"soft_fraction": {"acne": "x"}}) == {}
+    assert cal.display_scores({"soft_fraction": {"acne": float("nan")}}) == {}
+    assert cal.display_scores({"soft_fraction": {"acne": True}}) == {}
+
+
+def test_describe_names_the_raw_value_at_each_anchor(cal):
+    rows = {r["concern"]: r for r in describe(cal)}
+    assert set(rows) == set(CONCERNS)
+    assert rows["acne"]["at"]["90"] < rows["acne"]["at"]["70"] < rows["acne"]["at"]["50"]
