@@ -18,6 +18,7 @@ from pathlib import Path
 from rapidfuzz import fuzz, process
 
 from skin_app.config import ingredients_csv_path
+from skin_app.ingredients_eu import ALL_TYPES, EuRule
 
 BOOL_FLAGS = ("fragrance", "allergen", "essential_oil", "drying_alcohol", "silicone", "sulfate", "paraben",
               "formaldehyde_releaser", "fungal_acne", "pregnancy")
@@ -46,6 +47,7 @@ class Entry:
     evidence: str
     evidence_source: str
     curated: bool
+    eu_rules: tuple[EuRule, ...] = ()     # every annex entry attached to the name (data/ingredients_eu.csv)
 
     @property
     def display_name(self) -> str:
@@ -149,6 +151,21 @@ def _int_or_none(v: str) -> int | None:
         return None
 
 
+def load_eu_rules(path: Path) -> dict[str, tuple[EuRule, ...]]:
+    out: dict[str, list[EuRule]] = {}
+    if not path.exists():
+        return {}
+    with open(path, encoding="utf-8", newline="") as fh:
+        for r in csv.DictReader(fh):
+            types = frozenset(t for t in r["types"].split() if t != "-")
+            if r["types"] == "all":
+                types = ALL_TYPES
+            out.setdefault(r["inci"], []).append(EuRule(
+                annex=r["annex"], ref=r["ref"], kind=r["kind"], types=types, nano=r["nano"] == "1",
+                max_conc=r["max_conc"], scope=r["scope"], conditions=r["conditions"], substance=r["substance"]))
+    return {k: tuple(v) for k, v in out.items()}
+
+
 def _split(v: str, sep: str) -> tuple[str, ...]:
     return tuple(x.strip() for x in (v or "").split(sep) if x.strip())
 
@@ -181,6 +198,8 @@ class KnowledgeBase:
 
     @classmethod
     def from_csv(cls, path: str | Path) -> "KnowledgeBase":
+        """Reads data/ingredients.csv and, beside it, the EU rules in ingredients_eu.csv."""
+        rules = load_eu_rules(Path(path).with_name("ingredients_eu.csv"))
         entries = []
         with open(path, encoding="utf-8", newline="") as fh:
             for r in csv.DictReader(fh):
@@ -192,7 +211,7 @@ class KnowledgeBase:
                     comedogenic=_int_or_none(r["comedogenic"]), irritancy=_int_or_none(r["irritancy"]),
                     rating_source=r["rating_source"], eu_status=r["eu_status"], eu_ref=r["eu_ref"],
                     eu_limit=r["eu_limit"], evidence=r["evidence"], evidence_source=r["evidence_source"],
-                    curated=r["curated"] == "1",
+                    curated=r["curated"] == "1", eu_rules=rules.get(r["inci"], ()),
                 ))
         return cls(entries)
 

@@ -26,6 +26,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 CURATED = ROOT / "data" / "ingredients_curated.csv"
 ALIASES = ROOT / "data" / "ingredients_aliases.csv"
 BOTANICAL = ROOT / "data" / "ingredients_botanical_synonyms.csv"
@@ -61,11 +63,36 @@ def load_cosing(ref: Path) -> dict[str, dict]:
 
 
 # ---------------------------------------------------------------------------------------------
-# EU annexes
+# EU annexes -> rules per INCI name and field of application (data/ingredients_eu.csv)
 # ---------------------------------------------------------------------------------------------
 ANNEX_STATUS = {"II": "prohibited", "II*": "conditional", "III": "restricted", "IV": "colourant", "V": "preservative", "VI": "uv_filter"}
-_NAME_COLUMNS = ("Identified INGREDIENTS or substances e.g.", "Name of Common Ingredients Glossary",
-                 "Colour index Number / Name of Common Ingredients Glossary")
+EU_COLUMNS = ["inci", "annex", "ref", "kind", "types", "nano", "max_conc", "scope", "conditions", "substance"]
+_SUBSTANCE_COLUMNS = ("Chemical name / INN", "Chemical name", "Name of Common Ingredients Glossary",
+                      "Colour index Number / Name of Common Ingredients Glossary", "Chemical/IUPAC Name")
+_IDENTIFIED = "Identified INGREDIENTS or substances e.g."
+_CAS = re.compile(r"\b\d{2,7}-\d{2}-\d\b")
+# Annex II wording that bans a use, a grade or an amount, not the ingredient as sold for cosmetics.
+_BAN_CONDITION = re.compile(r"when used as|hair (?:and eyelash )?dye|except for normal content|except if|\bunless\b|"
+                            r"\bif (?:it|they|the)\b|\bif\s+\w+\s+contain|provided that", re.I)
+# "X and its compounds, except those in Annex V": the ban stands unless another annex entry allows the name.
+_EXCEPT_ANNEX = re.compile(r"(?:except|exception)\b[^.]*?(?:annex|entry|reference number)", re.I)
+_EXCEPT_SPLIT = re.compile(r",?\s*\b(?:except(?:ion)?|with (?:the )?exception of)\b", re.I)
+# Names an Annex II entry lists as products that may contain the banned substance, not as the substance:
+# mixtures by their name (extracts, oils, media) or known to be one (checked by hand).
+ANNEX_II_MIXTURES = {"CYCLOMETHICONE"}      # D5/D6 with possible D4 (II/1388 bans D4 = cyclotetrasiloxane)
+_MIXTURE_NAME = re.compile(r"EXTRACT|\bOIL\b|JUICE|MEDIA|FERMENT|CULTURE|POWDER|WATER|/|LYSATE|FILTRATE", re.I)
+_COMBINATION = re.compile(r"\(AND\)|\bAND\b(?! ITS| THEIR)|\bmixture of\b", re.I)
+_NANO = re.compile(r"\(\s*nano\s*\)", re.I)
+_ALLERGEN_WORDING = re.compile(r"presence of the substances? (?:or substances )?(?:must|shall) be indicated.{0,80}"
+                               r"in the list of ingredients", re.I | re.S)
+_PURITY = re.compile(r"(?:maximum|minimum)?\s*(?:secondary amine content|nitrosamine content|purity|impurit\w*)[^;\n]*",
+                     re.I)
+_HAS_LIMIT = re.compile(r"\d\s*%|\bppm\b|mg/kg", re.I)
+_LETTER = re.compile(r"(?:^|(?<=\s)|(?<=\n))\(?([a-h])\)\s*")
+# Mercury and its compounds (Annex II/221): the annex names none of the compounds; these are the INCI names
+# that are mercury compounds (checked by hand). Thimerosal and the phenylmercuric salts keep their Annex V
+# entry for eye products ("except those special cases included in Annex V").
+ANNEX_GROUP_MEMBERS = {"II/221": re.compile(r"\bMERCUR(?:IC|OUS|Y)\b|^THIMEROSAL$")}
 
 
 def _annex_rows(path: Path) -> list[dict]:
@@ -76,98 +103,186 @@ def _annex_rows(path: Path) -> list[dict]:
     return [dict(zip(header, r)) for r in rows[header_at + 1:] if any(c.strip() for c in r)]
 
 
-def _names_in_cell(cell: str, inventory: set[str]) -> set[str]:
-    """INCI names listed in an annex cell, exact only. Names may contain commas ("2,4-DIAMINO..."),
-    so consecutive pieces are re-joined and kept only when the result is a CosIng name."""
+def _names_in_cell(cell: str, inventory: set[str], comma_list: bool = True) -> set[str]:
+    """INCI names listed in an annex cell, exact only. In a comma-separated list (``comma_list``) names may
+    contain commas ("2,4-DIAMINO..."), so consecutive pieces are re-joined and kept only when the result is
+    a CosIng name. A chemical name is never cut at its commas ("Benzoic acid, 4-ethoxy-, ... ester" is not
+    benzoic acid); from it come whole names and those given as "(INCI: X)", "X [INCI]" or "(Hydroquinone)"."""
+    text = _NANO.sub(" ", cell.replace("\xad", "")).upper()
+    lines = re.split(r"\n|;| / |/(?=\s*[A-Z]{2})", text)
+    lines += re.findall(r"INCI:\s*([^()\[\]]+)", text) + re.findall(r"([^\[\],;]+?)\s*\[INCI\]", text)
+    lines += re.findall(r"\(([^()]+)\)", text)
     found: set[str] = set()
-    for line in re.split(r"\n|;| / ", cell.upper()):
+    for line in lines:
+        if not comma_list:
+            cand = " ".join(line.split()).strip(" .,")
+            if cand in inventory:
+                found.add(cand)
+            continue
         pieces = [p.strip() for p in line.split(",")]
         for i in range(len(pieces)):
             for k in range(1, 5):
                 if i + k > len(pieces):
                     break
-                cand = ",".join(pieces[i:i + k]).strip()
-                cand = " ".join(cand.split())
+                cand = " ".join(",".join(pieces[i:i + k]).split()).strip(" .")
                 if cand in inventory:
                     found.add(cand)
     return found
 
 
 def _clean_limit(text: str) -> str:
-    text = re.sub(r"\s*\n\s*", "; ", (text or "").strip())
+    text = re.sub(r"\s*\n\s*", "; ", (text or "").replace("\xad", "").strip())
     text = re.sub(r"(;\s*)+", "; ", text).strip("; ")
     return text[:300]
 
 
-# Hand-checked Annex II hits on real labels where the annex names a mixture as an example ("e.g.") of a
-# banned component; the ingredient itself is not banned. Kept as a note, never as a prohibition.
-ANNEX_II_MIXTURES = {
-    "CYCLOMETHICONE": "a mixture of cyclic silicones; Annex II/1388 bans its D4 component "
-                      "(cyclotetrasiloxane), not cyclomethicone made of D5/D6",
-}
+def _lettered(text: str) -> dict[str, str]:
+    """'(a) Leave-on (b) Rinse-off' -> {'a': 'Leave-on', 'b': 'Rinse-off'}; unlettered text -> {'': text}."""
+    text = (text or "").replace("\xad", "")
+    marks = list(_LETTER.finditer(text))
+    if not marks or marks[0].group(1) != "a":
+        return {"": text.strip()}
+    out: dict[str, str] = {}
+    head = text[:marks[0].start()].strip()
+    for m, nxt in zip(marks, marks[1:] + [None]):
+        out.setdefault(m.group(1), (head + " " + text[m.end():nxt.start() if nxt else len(text)]).strip())
+    return out
 
 
-def load_annexes(ref: Path, inventory: set[str]) -> tuple[dict[str, list[dict]], set[str], set[str]]:
-    """INCI -> annex hits; plus the INCI names the annexes mark as declarable fragrance allergens
-    and as formaldehyde releasers (from their own wording)."""
-    hits: dict[str, list[dict]] = {}
+def _cas_index(cosing: dict[str, dict]) -> dict[str, list[str]]:
+    index: dict[str, list[str]] = {}
+    for name, row in cosing.items():
+        for cas in set(_CAS.findall(row.get("cas") or "")):
+            index.setdefault(cas, []).append(name)
+    return index
+
+
+def _functions_only_preserve(row: dict) -> bool:
+    funcs = {f.lower() for f in row.get("functions", [])}
+    return bool(funcs) and funcs <= {"preservative", "antimicrobial"}
+
+
+def annex_rules(ref: Path, cosing: dict[str, dict]) -> tuple[list[dict], set[str], set[str]]:
+    """Every annex entry as rules attached to INCI names: one rule per field of application.
+    Also the INCI names the annexes mark as declarable fragrance allergens and as formaldehyde releasers."""
+    from skin_app.ingredients_eu import scope_types          # the one place that reads fields of application
+
+    inventory = set(cosing)
+    by_cas = _cas_index(cosing)
+    rules: list[dict] = []
     allergens: set[str] = set()
     formaldehyde: set[str] = set()
     folder = ref / "cosing_annexes_on-the-list"
     for annex in ("II", "III", "IV", "V", "VI"):
         for row in _annex_rows(folder / f"annex_{annex}.csv"):
-            names: set[str] = set()
-            for col in _NAME_COLUMNS:
-                if row.get(col):
-                    names |= _names_in_cell(row[col], inventory)
-            if not names:
+            ref_no = f"{annex}/{row.get('Reference Number', '').strip()}"
+            wording = " ".join(row.get(c, "") for c in _SUBSTANCE_COLUMNS[:2])
+            main_wording = _EXCEPT_SPLIT.split(wording, maxsplit=1)[0]
+            substance: set[str] = set()
+            for col in _SUBSTANCE_COLUMNS:
+                cell = row.get(col, "")
+                if col in _SUBSTANCE_COLUMNS[:2]:
+                    cell = _EXCEPT_SPLIT.split(cell, maxsplit=1)[0]    # "..., with exception of sodium nitrite"
+                substance |= _names_in_cell(cell, inventory, comma_list="Glossary" in col)
+            cas_numbers = set(_CAS.findall(row.get("CAS Number", "")))
+            for cas in cas_numbers:
+                names = by_cas.get(cas, [])
+                if 0 < len(names) <= 3 and len(cas_numbers) <= 12:
+                    substance |= set(names)
+            identified = _names_in_cell(row.get(_IDENTIFIED, ""), inventory) - substance
+            group = ANNEX_GROUP_MEMBERS.get(ref_no)
+            if group is not None:
+                substance |= {n for n in inventory if group.search(n)}
+            combination = annex != "II" and bool(_COMBINATION.search(
+                row.get("Name of Common Ingredients Glossary", "") or row.get("Chemical name / INN", "")))
+            nano = bool(_NANO.search(wording + " " + row.get("Name of Common Ingredients Glossary", "")))
+            other = row.get("Other", "") + "\n" + row.get("Wording of conditions of use and warnings", "")
+            if _ALLERGEN_WORDING.search(other):
+                allergens |= substance | identified
+            if re.search(r"releas\w* formaldehyde|formaldehyde releas", other, re.I):
+                formaldehyde |= substance | identified
+            short_substance = " ".join(wording.split())[:200]
+            base = {"annex": annex, "ref": ref_no, "nano": "1" if nano else "", "substance": short_substance}
+
+            if annex == "II":
+                if _BAN_CONDITION.search(wording):
+                    kinds = {n: "conditional" for n in substance | identified}
+                else:
+                    kind = "ban_except" if _EXCEPT_ANNEX.search(wording) else "ban"
+                    kinds = {n: kind for n in substance}
+                    kinds.update({n: "conditional" if _MIXTURE_NAME.search(n) or n in ANNEX_II_MIXTURES else kind
+                                  for n in identified})
+                for name, kind in kinds.items():
+                    rules.append(dict(base, inci=name, kind=kind, types="all", max_conc="", scope="",
+                                      conditions=""))
                 continue
-            ref_no = row.get("Reference Number", "").strip()
-            limit = _clean_limit(row.get("Maximum concentration in ready for use preparation", ""))
-            product = _clean_limit(row.get("Product Type, body parts", ""))
-            other = row.get("Other", "") + " " + row.get("Wording of conditions of use and warnings", "")
-            is_allergen = bool(re.search(r"presence of the substances? (?:or substances )?(?:must|shall) be "
-                                         r"indicated.{0,80}in the list of ingredients", other, re.I | re.S))
-            releases_formaldehyde = bool(re.search(r"releas\w* formaldehyde|formaldehyde releas", other, re.I))
-            substance = " ".join(row.get("Chemical name / INN", row.get("Chemical name", "")).split())
-            # Annex II entries that ban a substance "except" in a form or amount (petrolatum unless fully
-            # refined; furocoumarins "except for normal content in natural essences"; only the "(nano)" form
-            # of styrene/acrylates copolymer; colourants banned only "when used as a substance in hair dye
-            # products"; sodium hydroxymethylglycinate only "if" it releases 0.1 % formaldehyde) do not ban the
-            # ingredient named on a label: they are kept as a note, never as a prohibition.
-            conditional = annex == "II" and bool(re.search(
-                r"\bexcept(?:ion)?\b|\bunless\b|\be\.g\.|\bnano\b|\bwhen used\b|\bif the\b|\bhair dye", substance, re.I))
-            substance = substance[:200]
-            for name in names:
-                mixture = annex == "II" and name in ANNEX_II_MIXTURES
-                hits.setdefault(name, []).append({
-                    "annex": "II*" if (conditional or mixture) else annex, "ref": f"{annex}/{ref_no}", "limit": limit, "product": product,
-                    "other": _clean_limit(other)[:200],
-                    "substance": ANNEX_II_MIXTURES[name] if mixture else substance,
-                })
-                if is_allergen:
-                    allergens.add(name)
-                if releases_formaldehyde:
-                    formaldehyde.add(name)
-    return hits, allergens, formaldehyde
+
+            names = substance | identified
+            if combination:
+                # "CITRIC ACID (AND) SILVER CITRATE": the limit is the mixture's. A plain part gets it only
+                # when it is itself nothing but a preservative (methylchloroisothiazolinone), never citric acid.
+                names = {n for n in names if _COMBINATION.search(n) or "/" in n or _functions_only_preserve(cosing[n])}
+            scope_col = row.get("Product Type, body parts", "")
+            max_col = row.get("Maximum concentration in ready for use preparation", "")
+            if annex == "IV" or not scope_col.strip():
+                # Annex IV and some Annex V rows word the field in the concentration column
+                # ("0,0015 % Rinse-off products", "Not to be used in eye products").
+                scope_col = (scope_col + " " + max_col).strip()
+            scopes = _lettered(scope_col)
+            maxima = _lettered(max_col)
+            others = _lettered(other)
+            allergen = bool(_ALLERGEN_WORDING.search(other))
+            conditions = _clean_limit(other)[:240]
+            for letter, scope in scopes.items():
+                max_conc = maxima.get(letter, maxima.get("", "")) if letter else max_col
+                max_conc = _clean_limit(max_conc)[:160]
+                part_other = others.get(letter, "") if letter else ""
+                if annex == "IV":
+                    kind = "colourant"
+                    max_conc = max_conc if _HAS_LIMIT.search(max_conc) else ""
+                elif _HAS_LIMIT.search(_PURITY.sub(" ", max_conc)):
+                    kind = "limit"
+                elif allergen:
+                    kind = "labelling"
+                else:
+                    kind = "spec"
+                types = scope_types(scope)
+                for name in names:
+                    rules.append(dict(base, inci=name, kind=kind, types=" ".join(sorted(types)) or "-",
+                                      max_conc=max_conc,
+                                      scope=_clean_limit(scope)[:160] if re.search(r"[A-Za-z]{4}", scope) else "",
+                                      conditions=_clean_limit(part_other)[:160] or conditions))
+    return rules, allergens, formaldehyde
 
 
-def annex_columns(hits: list[dict]) -> tuple[str, str, str]:
-    order = ["II", "III", "V", "VI", "IV", "II*"]
-    hits = sorted(hits, key=lambda h: order.index(h["annex"]))
-    status = ANNEX_STATUS[hits[0]["annex"]]
-    refs = " | ".join(h["ref"] for h in hits)
+def annex_columns(rules: list[dict]) -> tuple[str, str, str]:
+    """A product-type-free summary for the main CSV (status, refs, limits); the verdict per product type
+    comes from the rules themselves (skin_app.ingredients_eu.verdict)."""
+    rules = [r for r in rules if not r["nano"]] or rules
+    kinds = {r["kind"] for r in rules}
+    annexes = {r["annex"] for r in rules}
+    if "ban" in kinds or ("ban_except" in kinds and annexes == {"II"}):
+        status = "prohibited"
+    elif "III" in annexes:
+        status = "restricted"
+    elif "V" in annexes:
+        status = "preservative"
+    elif "VI" in annexes:
+        status = "uv_filter"
+    elif "IV" in annexes:
+        status = "colourant"
+    else:
+        status = "conditional"
+    refs = " | ".join(dict.fromkeys(r["ref"] for r in rules))
     limits = []
-    for h in hits:
-        if h["annex"] == "II":
-            limits.append(f"{h['ref']}: prohibited ({h['substance']})")
-            continue
-        if h["annex"] == "II*":
-            limits.append(f"{h['ref']}: Annex II bans only: {h['substance']}")
-            continue
-        parts = [p for p in (h["product"], h["limit"]) if p] or ([h["other"]] if h["other"] else [])
-        limits.append(f"{h['ref']}: " + ("; ".join(parts) if parts else "conditions apply"))
-    return status, refs, " | ".join(limits)[:700]
+    for r in rules:
+        if r["annex"] == "II":
+            word = "bans only" if r["kind"] == "conditional" else "prohibited"
+            limits.append(f"{r['ref']}: {word} ({r['substance'][:120]})")
+        else:
+            parts = [p for p in (r["scope"], r["max_conc"]) if p] or [r["conditions"][:120] or "conditions apply"]
+            limits.append(f"{r['ref']}: " + "; ".join(parts))
+    return status, refs, " | ".join(dict.fromkeys(limits))[:700]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -334,7 +449,7 @@ def botanical_aliases(inventory: set[str], synonyms: list[tuple[str, str]]) -> l
     return out
 
 
-def build(ref: Path) -> list[dict]:
+def build(ref: Path) -> tuple[list[dict], list[dict]]:
     cosing = load_cosing(ref / "reference")
     inventory = set(cosing)
     curated = load_curated()
@@ -344,7 +459,10 @@ def build(ref: Path) -> list[dict]:
         if r["inci"] not in cosing:
             cosing[r["inci"]] = {"inci": r["inci"], "cas": r.get("cas", ""), "functions": []}
     inventory = set(cosing)
-    annex, allergens, formaldehyde = load_annexes(ref / "reference", inventory)
+    eu_rules, allergens, formaldehyde = annex_rules(ref / "reference", cosing)
+    annex: dict[str, list[dict]] = {}
+    for r in eu_rules:
+        annex.setdefault(r["inci"], []).append(r)
     ratings = load_dermscan(ref / "reference", inventory)
     evidence = load_evidence(ref / "reference", inventory)
 
@@ -399,7 +517,8 @@ def build(ref: Path) -> list[dict]:
         raise SystemExit("aliases pointing to unknown INCI names:\n" + "\n".join(f"  {a} -> {i}" for a, i in missing))
     for inci, names in alias_map.items():
         rows[inci]["aliases"] = " | ".join(names)
-    return [rows[k] for k in sorted(rows)]
+    eu = sorted(eu_rules, key=lambda r: (r["inci"], r["annex"], r["ref"]))
+    return [rows[k] for k in sorted(rows)], eu
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -407,12 +526,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("shared", type=Path, help="path to the shared ingredients folder (../shared/ingredients)")
     ap.add_argument("--out", type=Path, default=ROOT / "data" / "ingredients.csv")
     args = ap.parse_args(argv)
-    rows = build(args.shared)
+    rows, eu = build(args.shared)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with open(args.out, "w", encoding="utf-8", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=COLUMNS, lineterminator="\n")
         w.writeheader()
         w.writerows(rows)
+    with open(args.out.with_name("ingredients_eu.csv"), "w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=EU_COLUMNS, lineterminator="\n")
+        w.writeheader()
+        w.writerows(eu)
     curated = sum(1 for r in rows if r["curated"])
     flagged = {k: sum(1 for r in rows if r[k]) for k in BOOL_FLAGS + ["eu_status"]}
     print(f"wrote {args.out}: {len(rows)} ingredients, {curated} curated; flags: {flagged}", file=sys.stderr)
