@@ -38,14 +38,15 @@ FLAG_LABELS: dict[str, str] = {
     "eu_restricted": "EU: maximum concentration for this kind of product",
     "formaldehyde_releaser": "Formaldehyde releaser",
     "allergen": "EU-declarable fragrance allergen",
+    "allergen_maybe": "Possibly an EU-declarable fragrance allergen (name not certain)",
     "fragrance": "Fragrance",
     "essential_oil": "Essential oil",
     "drying_alcohol": "Drying alcohol",
     "sulfate": "Sulfate surfactant",
     "paraben": "Paraben",
     "silicone": "Silicone",
-    "comedogenic": "Comedogenic rating 3 or more",
-    "irritant": "Irritancy rating 3 or more",
+    "comedogenic": "Comedogenic rating 3 or more (raw material, leave-on product)",
+    "irritant": "Irritancy rating 3 or more (raw material)",
     "fungal_acne": "May feed Malassezia (fungal acne, rule of thumb)",
     "pregnancy": "Pregnancy: ask your doctor",
 }
@@ -66,9 +67,14 @@ FLAG_NOTES: dict[str, str] = {
     "sulfate": "Strong cleansing surfactant; can strip oils from dry or sensitive skin.",
     "paraben": "Preservative family; well studied and allowed within EU limits. Listed for those who avoid it.",
     "silicone": "Smooth, non-greasy film former; not harmful, listed for those who prefer to avoid it.",
-    "comedogenic": "Rated 3-5 on a comedogenicity scale (rabbit-ear and human tests of the pure substance; "
-                   "the finished product may behave differently).",
-    "irritant": "Rated 3-5 on an irritancy scale for the pure substance.",
+    "comedogenic": "Rated 3-5 on a 0-5 comedogenicity scale in rabbit-ear and human back tests of the pure raw "
+                   "material (Fulton-style tables; source per ingredient). The test used undiluted material, the "
+                   "label gives no concentration, and finished products often test non-comedogenic: a reason to "
+                   "watch, not a verdict. Shown only for leave-on products (a rinse-off product is washed away).",
+    "irritant": "Rated 3-5 on a 0-5 irritancy scale for the pure raw material (source per ingredient); the "
+                "amount in a product is usually far lower.",
+    "allergen_maybe": "The printed name is close to, but not exactly, the name of a fragrance allergen the EU "
+                      "requires on labels; see 'did you mean' in the table. Relevant if you know you react to it.",
     "fungal_acne": "Fatty acids, their esters, most plant oils and ferments can feed Malassezia yeast. "
                    "Only relevant if you have fungal acne; a rule of thumb, not a test result.",
     "pregnancy": "Commonly avoided during pregnancy or breastfeeding; ask your doctor or pharmacist.",
@@ -76,11 +82,15 @@ FLAG_NOTES: dict[str, str] = {
 FLAG_ORDER = list(FLAG_LABELS)
 
 
-def entry_flags(entry: Entry, eu: EuVerdict | None = None) -> list[str]:
+# Product types where comedogenic ratings mean something: the product stays on the face.
+COMEDOGENIC_TYPES = frozenset({"leave_on_face", "eye_area", "lip"})
+
+
+def entry_flags(entry: Entry, eu: EuVerdict | None = None, product_type: str = "leave_on_face") -> list[str]:
     """The flags an ingredient raises by itself in a product of one type (never called for fuzzy
-    suggestions). ``eu``: its EU verdict for that type (default: a leave-on face product)."""
+    suggestions). ``eu``: its EU verdict for that type."""
     out: list[str] = []
-    eu = eu if eu is not None else verdict(entry.eu_rules, "leave_on_face")
+    eu = eu if eu is not None else verdict(entry.eu_rules, product_type)
     if eu.level == "not_permitted":
         out.append("eu_prohibited")
     elif eu.level == "restricted":
@@ -89,7 +99,7 @@ def entry_flags(entry: Entry, eu: EuVerdict | None = None) -> list[str]:
               "paraben", "silicone"):
         if f in entry.flags:
             out.append(f)
-    if entry.comedogenic is not None and entry.comedogenic >= 3:
+    if entry.comedogenic is not None and entry.comedogenic >= 3 and product_type in COMEDOGENIC_TYPES:
         out.append("comedogenic")
     if entry.irritancy is not None and entry.irritancy >= 3:
         out.append("irritant")
@@ -393,17 +403,21 @@ def _line(position: int, token: Token, m: Match, product_type: str) -> Ingredien
                           did_you_mean=m.suggestion.inci if m.suggestion is not None else None,
                           percent=token.percent, may_contain=token.may_contain)
     if e is None:
+        if m.suggestion is not None and "allergen" in m.suggestion.flags:
+            line.flags = ["allergen_maybe"]        # never a ban: only the allergen flag, marked uncertain
         return line
     line.functions = list(e.functions)
     line.what, line.pros, line.cons = e.what, e.pros, e.cons
     line.active = e.active or None
     line.helps, line.aggravates = list(e.helps), list(e.aggravates)
-    if e.comedogenic is not None and e.comedogenic >= 3 and "acne" not in line.aggravates:
+    if product_type not in COMEDOGENIC_TYPES:
+        line.aggravates = [c for c in line.aggravates if c != "acne"]     # washed off: pores are not at stake
+    elif e.comedogenic is not None and e.comedogenic >= 3 and "acne" not in line.aggravates:
         line.aggravates.append("acne")
     eu = verdict(e.eu_rules, product_type, nano="nano" in token.text.lower())
     line.eu_verdict, line.eu_text, line.eu_details = eu.level, eu.text, list(eu.details)
     line.eu_max_percent = eu.limit_percent
-    line.flags = entry_flags(e, eu)
+    line.flags = entry_flags(e, eu, product_type)
     line.comedogenic, line.irritancy, line.rating_source = e.comedogenic, e.irritancy, e.rating_source
     line.eu_status, line.eu_limit = e.eu_status, e.eu_limit
     line.eu_ref = " | ".join(eu.refs) if eu.refs else e.eu_ref

@@ -68,8 +68,11 @@ def guess_product_type(*texts: str | None) -> tuple[str, bool]:
 _SPECIAL = re.compile(
     r"hair d[yua]e|dyeing|colouring|oxidative|oxidising|eyelash|eyebrow|waving|straighten|depilator|oral|"
     r"tooth|mouth|denture|self-tanning|deodorant|anti-?perspirant|astringent|fragrance|eau de toilette|perfume|"
-    r"foot|callosity|denaturant|rust inhibitor|traces|solvent|stabili[sz]er|children|powder|spray|aerosol|"
-    r"propel|\bbath|shaving|\bbody\b|tanning|professional", re.I)
+    r"foot|callosity|solvent|stabili[sz]er|children|powder|spray|aerosol|propel|\bbath|shaving|\bbody\b|"
+    r"professional", re.I)
+# Fields that name a use, not a kind of product ("denaturant for ethanol", "pH adjuster"): every type.
+_USE_ONLY = re.compile(r"^\W*(?:denaturant|rust inhibitor|as traces|(?:other uses )?(?:as )?ph[- ]ad?juster(?! for)|"
+                       r"other uses|processing aid)", re.I)
 _FORM = re.compile(r"(?<!non-)(?<!non )\b(?:loose powder|powder|powdery|spray|aerosol|propellant)\b", re.I)
 _NEGATED = re.compile(r"not to be used (?:in|on|for) ([^.;]*)", re.I)
 _EXCEPT = re.compile(r"\b(?:except(?:ing)?|with the exception of|excluding|other than)\b", re.I)
@@ -85,6 +88,8 @@ def _mentioned(text: str) -> set[str]:
         out.add("nail")
     if re.search(r"\blip", t):
         out.add("lip")
+    if re.search(r"self-tanning products(?! for the body)", t):
+        out.add("leave_on_face")                 # a self-tanner for the face is a leave-on face product
     if "mucous membrane" in t:
         out |= {"lip", "eye_area"}
     if re.search(r"eye products|eye make-?up|eye ?shadow|mascara|eyeliner|around the eyes?|eye area|eye cream", t):
@@ -99,6 +104,8 @@ def _mentioned(text: str) -> set[str]:
             out |= {"eye_area", "lip", "rinse_off"}
         if re.search(r"face products|face make-?up", t):
             out |= {"eye_area", "lip"}
+        if re.search(r"face creams?|face and hand", t):
+            out.add("eye_area")                  # an eye cream is a face cream for the skin around the eyes
     if re.search(r"rinse-? ?off|shower gel|soaps?\b|\bwash", t):
         if not re.search(r"rinse-? ?off hair|hair rinse-? ?off|rinse-off \(?head", t) or "skin and hair" in t:
             out.add("rinse_off")
@@ -129,6 +136,8 @@ def scope_types(text: str) -> frozenset[str]:
     for e in exceptions:                     # "except face cream" does not take all face products away
         removed |= _mentioned(e) & {"eye_area", "lip", "nail", "hair"}
     if not re.search(r"[a-z]", main, re.I):
+        return frozenset(ALL_TYPES - removed)
+    if _USE_ONLY.search(main):
         return frozenset(ALL_TYPES - removed)
     if _FORM.search(main) and ";" not in main:
         return frozenset()                   # a powder, spray or aerosol form: none of the six types
@@ -169,6 +178,7 @@ class EuVerdict:
     details: tuple[str, ...] = ()           # specifications, conditional entries, other product types
 
 
+_HAIR_DYE = re.compile(r"hair d[yua][ey]|colouring agents? for hair|hair dyeing", re.I)
 LEVEL_ORDER = ("not_permitted", "restricted", "labelling", "allowed", "")
 _PERCENT = re.compile(r"(\d+(?:[.,]\d+)?)\s*%")
 
@@ -191,7 +201,14 @@ def verdict(rules: tuple[EuRule, ...] | list[EuRule], product_type: str, nano: b
         return EuVerdict("", "", ())
     details = [f"{r.ref}: bans only {_short(r.substance, 200)}" for r in rules if r.kind == "conditional"]
     bans = [r for r in rules if r.kind in KIND_BANS]
-    regulating = [r for r in rules if r.annex != "II"]
+    # A hair-dye entry says how much may colour hair; it is no verdict on other products (tartrazine is an
+    # Annex IV colourant, indigo leaf extract a skin-conditioning extract).
+    hair_dye = [r for r in rules if r.annex == "III" and not r.types and _HAIR_DYE.search(r.scope)]
+    details += [f"{r.ref}: limit for hair dye products only ({_short(r.scope, 80)}: {r.max_conc or 'conditions'})"
+                for r in hair_dye if product_type != "hair"]
+    regulating = [r for r in rules if r.annex != "II" and r not in hair_dye]
+    if hair_dye and not regulating and not bans:
+        return EuVerdict("allowed", "", tuple(dict.fromkeys(r.ref for r in hair_dye)), details=tuple(details))
     hard_bans = [r for r in bans if r.kind == "ban" or not regulating]
     if hard_bans:
         refs = tuple(dict.fromkeys(r.ref for r in hard_bans))

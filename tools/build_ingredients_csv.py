@@ -111,7 +111,7 @@ def _names_in_cell(cell: str, inventory: set[str], comma_list: bool = True) -> s
     text = _NANO.sub(" ", cell.replace("\xad", "")).upper()
     lines = re.split(r"\n|;| / |/(?=\s*[A-Z]{2})", text)
     lines += re.findall(r"INCI:\s*([^()\[\]]+)", text) + re.findall(r"([^\[\],;]+?)\s*\[INCI\]", text)
-    lines += re.findall(r"\(([^()]+)\)", text)
+    lines += re.findall(r"(?:^|\s)\(([^()]+)\)", text)       # "(Hydroquinone)", not "tetra(acetic acid)"
     found: set[str] = set()
     for line in lines:
         if not comma_list:
@@ -240,6 +240,8 @@ def annex_rules(ref: Path, cosing: dict[str, dict]) -> tuple[list[dict], set[str
                 if annex == "IV":
                     kind = "colourant"
                     max_conc = max_conc if _HAS_LIMIT.search(max_conc) else ""
+                elif re.search(r"\btraces\b", scope, re.I):
+                    kind = "spec"                 # "as traces in ingredients": a purity limit on raw materials
                 elif _HAS_LIMIT.search(_PURITY.sub(" ", max_conc)):
                     kind = "limit"
                 elif allergen:
@@ -312,6 +314,16 @@ DERMSCAN_TO_INCI = {
 }
 
 
+_LIPOPHILIC = re.compile(r"OIL$|BUTTER$|WAX$|LANOLIN|\bCERA\b|ATES?$|YL ALCOHOL$|(?:LAURIC|MYRISTIC|PALMITIC|"
+                         r"STEARIC|OLEIC|LINOLEIC|ISOSTEARIC|BEHENIC) ACID$|^CI \d|ESTERS?$|SQUAL|PETROLATUM|"
+                         r"PARAFFIN|GLYCERIDES?$|(?:LAURETH|OLETH|STEARETH|CETEARETH|STEARETH)-\d+$|MINERAL")
+_NOT_LIPOPHILIC = re.compile(r"SULFATE$|SULFONATE$|CHLORIDE$|PHOSPHATE$|CARBONATE$|SILICATE$|\bSODIUM\b|\bPOTASSIUM\b")
+
+
+# Salts and thickening gums: an irritancy number for the pure powder says nothing about a cream.
+_INERT_FOR_IRRITANCY = re.compile(r"CHLORIDE$|CARBONATE$|SILICATE$|\bGUM$|^ALGIN$|CARRAGEENAN|^AGAR$")
+
+
 def load_dermscan(ref: Path, inventory: set[str]) -> dict[str, tuple[str, str]]:
     out: dict[str, tuple[str, str]] = {}
     path = ref / "comedogenic_dermscan" / "comedogenicity_irritancy.csv"
@@ -354,7 +366,34 @@ _FORMALDEHYDE_RELEASERS = {
     "PARAFORMALDEHYDE", "METHYLENE GLYCOL",
 }
 _AROMATIC_PART = re.compile(r"\b(LEAF|LEAVES|FLOWER|PEEL|HERB|BARK|WOOD|ROOT|RHIZOME|RIND|NEEDLE|TWIG|RESIN|"
-                            r"BUD|GRASS|STEM|BERRY|CONE|BRANCH|HEARTWOOD|SEED BALSAM)\b[\w/ ]* OIL$")
+                            r"BUD|GRASS|STEM|CONE|BRANCH|HEARTWOOD|SEED BALSAM)\b[\w/ ]* OIL$")
+# Plant oils pressed from seeds, kernels or fruit flesh (fixed oils): never essential oils, whatever their
+# CosIng functions say (soybean, coconut and corn oil are listed as "perfuming").
+_FIXED_OIL_GENERA = {
+    "GLYCINE", "COCOS", "ZEA", "OLEA", "HELIANTHUS", "RICINUS", "PRUNUS", "SIMMONDSIA", "PERSEA", "BUTYROSPERMUM",
+    "ELAEIS", "SESAMUM", "ARACHIS", "BRASSICA", "CARTHAMUS", "GOSSYPIUM", "ORYZA", "TRITICUM", "VITIS", "MACADAMIA",
+    "ARGANIA", "LINUM", "CANNABIS", "LIMNANTHES", "THEOBROMA", "MANGIFERA", "OENOTHERA", "BORAGO", "HIPPOPHAE",
+    "MORINGA", "ADANSONIA", "SCLEROCARYA", "PASSIFLORA", "PUNICA", "RUBUS", "RIBES", "CUCURBITA", "CUCUMIS",
+    "CARYOCAR", "ORBIGNYA", "ASTROCARYUM", "BERTHOLLETIA", "JUGLANS", "CORYLUS", "CALOPHYLLUM", "AZADIRACHTA",
+    "CAMELINA", "PLUKENETIA", "SCHINZIOPHYTON", "CRAMBE", "SHOREA", "MAURITIA", "EUTERPE", "BACTRIS", "CITRULLUS",
+    "PISTACIA", "ANACARDIUM", "CARICA", "BIXA", "NIGELLA", "ALEURITES", "HORDEUM", "AVENA", "SOLANUM", "MALUS",
+    "PYRUS", "FRAGARIA", "VACCINIUM", "ACTINIDIA", "PHOENIX", "GARCINIA", "IRVINGIA", "PENTACLETHRA", "TAMANU",
+    "LUFFA", "LYCIUM", "OPUNTIA", "SILYBUM", "CAMELLIA", "LUPINUS", "PAPAVER", "CARYA", "PONGAMIA", "MADHUCA",
+}
+_FIXED_OIL_SPECIES = ("SALVIA HISPANICA", "ROSA CANINA FRUIT", "ROSA CANINA SEED", "ROSA RUBIGINOSA SEED",
+                      "ROSA MOSCHATA SEED", "CITRUS PARADISI SEED", "CITRUS AURANTIFOLIA SEED")
+# Plants whose fruit, seed or kernel oil is an aromatic, steam-distilled oil (star anise, nutmeg, litsea).
+_ESSENTIAL_OIL_GENERA = {
+    "ILLICIUM", "MYRISTICA", "LITSEA", "PIMENTA", "PIPER", "ELETTARIA", "CORIANDRUM", "ANETHUM", "FOENICULUM",
+    "CARUM", "CUMINUM", "JUNIPERUS", "EUGENIA", "SYZYGIUM", "CYMBOPOGON", "PELARGONIUM", "LAVANDULA", "ROSMARINUS",
+    "MENTHA", "EUCALYPTUS", "MELALEUCA", "THYMUS", "ORIGANUM", "CANANGA", "SANTALUM", "CEDRUS", "POGOSTEMON",
+    "VETIVERIA", "CHRYSOPOGON", "BOSWELLIA", "COMMIPHORA", "CINNAMOMUM", "LAURUS", "OCIMUM", "MATRICARIA",
+    "CHAMOMILLA", "ANTHEMIS", "CHAMAEMELUM", "JASMINUM", "ABIES", "PINUS", "CUPRESSUS", "DAUCUS", "APIUM",
+    "PETROSELINUM", "ANGELICA", "AMYRIS", "ANIBA", "CISTUS", "LEPTOSPERMUM", "MYRTUS", "NARDOSTACHYS", "PICEA",
+    "RAVENSARA", "ARTEMISIA", "TANACETUM", "HELICHRYSUM", "ACHILLEA", "LIPPIA", "SALVIA", "ZINGIBER", "CURCUMA",
+    "CITRUS", "MICHELIA", "POLIANTHES", "STYRAX", "MYROXYLON", "FERULA", "LEVISTICUM", "AGATHOSMA", "TAGETES",
+}
+_NOT_A_SCENT = re.compile(r"EXTRACT|JUICE|WATER|POWDER|FERMENT|FILTRATE|LYSATE|\bCELL|CALLUS|\bGUM\b|\bHULL\b")
 _FIXED_OIL_PART = re.compile(r"\b(SEED|KERNEL|NUT|GERM|BRAN|PULP)\b")
 _FA_TRIGGER = re.compile(r"(LAURATE|LAURIC ACID|MYRISTATE|MYRISTIC ACID|PALMITATE|PALMITIC ACID|STEARATE|"
                          r"STEARIC ACID|OLEATE|OLEIC ACID|LINOLEATE|LINOLEIC ACID|ISOSTEARATE|ISOSTEARIC ACID|"
@@ -378,15 +417,21 @@ def rule_flags(inci: str, functions: list[str]) -> dict[str, str]:
         f["drying_alcohol"] = "1"
     if inci in _FORMALDEHYDE_RELEASERS:
         f["formaldehyde_releaser"] = "1"
+    genus = inci.split(" ")[0]
+    fixed = genus in _FIXED_OIL_GENERA or any(inci.startswith(p) for p in _FIXED_OIL_SPECIES)
+    aromatic_part = bool(_AROMATIC_PART.search(inci))
     essential = botanical_oil and (
-        bool(_AROMATIC_PART.search(inci)) or
-        ({"perfuming", "masking", "tonic"} & funcs and not _FIXED_OIL_PART.search(inci) and "FRUIT OIL" not in inci)
-        or ("CITRUS" in inci and "SEED" not in inci)
-    )
+        aromatic_part or (not fixed and (
+            genus in _ESSENTIAL_OIL_GENERA or
+            ({"perfuming", "masking", "tonic"} & funcs and not _FIXED_OIL_PART.search(inci) and "FRUIT OIL" not in inci)
+            or ("CITRUS" in inci and "SEED" not in inci))))
     if essential:
         f["essential_oil"] = "1"
         f["fragrance"] = "1"
-    if inci in {"PARFUM", "AROMA", "FRAGRANCE"} or (funcs and funcs <= {"perfuming", "masking", "fragrance"}):
+    # A name whose only CosIng functions are perfuming or masking is a fragrance material, unless it is a
+    # plant extract, juice, water or powder (turmeric root extract is listed as "perfuming" too).
+    if inci in {"PARFUM", "AROMA", "FRAGRANCE"} or (funcs and funcs <= {"perfuming", "masking", "fragrance"} and
+                                                    not _NOT_A_SCENT.search(inci) and not botanical_oil):
         f["fragrance"] = "1"
     if inci not in _FA_SAFE and (_FA_TRIGGER.search(inci) or (botanical_oil and not essential)):
         f["fungal_acne"] = "1"
@@ -481,8 +526,13 @@ def build(ref: Path) -> tuple[list[dict], list[dict]]:
         if name in annex:
             row["eu_status"], row["eu_ref"], row["eu_limit"] = annex_columns(annex[name])
         if name in ratings:
-            row["comedogenic"], row["irritancy"] = ratings[name]
-            row["rating_source"] = "dermscan (Fulton-style table)"
+            comedogenic, irritancy = ratings[name]
+            row["irritancy"] = "" if _INERT_FOR_IRRITANCY.search(name) else irritancy
+            # Comedogenicity was tested on oily raw materials (rabbit ear); for salts, gums and surfactants the
+            # number says nothing about a product on the face (sodium chloride "5", carrageenan "5").
+            row["comedogenic"] = comedogenic if _LIPOPHILIC.search(name) and not _NOT_LIPOPHILIC.search(name) else ""
+            row["rating_source"] = ("dermscan table (Fulton-style rabbit-ear and human tests of the pure raw "
+                                    "material; says nothing about the concentration in a product)")
         if name in evidence:
             row["evidence"] = evidence[name]
             row["evidence_source"] = "Vallydia register"
@@ -498,7 +548,8 @@ def build(ref: Path) -> tuple[list[dict], list[dict]]:
                 row[key] = "1" if value == "1" else ""
             elif key in ("comedogenic", "irritancy"):
                 row[key] = value
-                row["rating_source"] = "SkinGorithm curation (consensus of published comedogenicity tables)"
+                row["rating_source"] = ("SkinGorithm curation from published comedogenicity tables and "
+                                        "patch-test literature (pure raw material, not the product)")
             elif key == "evidence":
                 row["evidence"] = value
                 row["evidence_source"] = "SkinGorithm curation"
