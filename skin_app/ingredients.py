@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Iterable, Mapping, Sequence
 
 from skin_app.ingredients_eu import PRODUCT_TYPES, EuVerdict, guess_product_type, verdict
-from skin_app.ingredients_kb import Entry, KnowledgeBase, Match, default_kb, split_synonyms
+from skin_app.ingredients_kb import Entry, FuzzyBudget, KnowledgeBase, Match, default_kb, split_synonyms
 from skin_app.ingredients_parse import Token, parse_label, segment_words, split_blend
 from skin_app.scoring import score_words
 
@@ -335,7 +335,11 @@ def _merge_flag_dicts(products: list[dict]) -> list[dict]:
 # ---------------------------------------------------------------------------------------------
 # Resolving tokens into ingredients
 # ---------------------------------------------------------------------------------------------
-def resolve(token_name: str, kb: KnowledgeBase) -> list[Match]:
+# Seconds one analysis may spend on fuzzy suggestions, so any paste is answered within about 2 s.
+FUZZY_BUDGET_S = 0.8
+
+
+def resolve(token_name: str, kb: KnowledgeBase, budget: FuzzyBudget | None = None) -> list[Match]:
     """One printed token -> one or more matches ("(and)" blends give several)."""
     out: list[Match] = []
     for part in split_blend(token_name):
@@ -363,11 +367,11 @@ def resolve(token_name: str, kb: KnowledgeBase) -> list[Match]:
             if all(h is not None for h in hits):
                 out.extend(Match(p, h[0], "normalised", score=100.0) for p, h in zip(pieces, hits))
                 continue
-        glued = _split_glued(part, kb)
+        glued = _split_glued(part, kb) if budget is None or not budget.spent() else []
         if glued:
             out.extend(glued)
             continue
-        out.append(kb.match(part, fuzzy=True))
+        out.append(kb.match(part, fuzzy=True, budget=budget))
     return out
 
 
@@ -541,10 +545,12 @@ def analyse(text: str, *, scores: Mapping[str, float] | None = None,
     if not text.strip():
         raise IngredientInputError("The ingredient list is empty. Paste the list from the box or the shop's page.")
     kb = kb or default_kb()
+    budget = FuzzyBudget(FUZZY_BUDGET_S)
     parsed = parse_label(text, kb.is_known)
-    shelf_reports = _shelf_reports(shelf, kb)
+    shelf_reports = _shelf_reports(shelf, kb, budget)
     products = [_product_report(p.name, p.tokens, p.skipped, kb, scores, shelf_reports,
-                                _product_type(product_type, p.name, name, p.skipped)) for p in parsed.products]
+                                _product_type(product_type, p.name, name, p.skipped), budget)
+                for p in parsed.products]
     if not any(p.lines for p in products):
         raise IngredientInputError(
             "No ingredient list was found in that text. Paste the list itself (names separated by commas), "
@@ -553,7 +559,7 @@ def analyse(text: str, *, scores: Mapping[str, float] | None = None,
                             has_scan=scores is not None, product_type_chosen=product_type is not None)
 
 
-def _shelf_reports(shelf, kb: KnowledgeBase) -> list[ProductReport]:
+def _shelf_reports(shelf, kb: KnowledgeBase, budget: FuzzyBudget | None = None) -> list[ProductReport]:
     out = []
     for item in shelf:
         if isinstance(item, ProductReport):
@@ -566,7 +572,7 @@ def _shelf_reports(shelf, kb: KnowledgeBase) -> list[ProductReport]:
             continue
         for p in parsed.products:
             rep = _product_report(p.name or name, p.tokens, p.skipped, kb, None, [],
-                                  _product_type(None, p.name, name, p.skipped))
+                                  _product_type(None, p.name, name, p.skipped), budget)
             rep.name = name if len(parsed.products) == 1 else f"{name}: {p.name or ''}".strip(": ")
             out.append(rep)
     return out
@@ -582,10 +588,10 @@ def _product_type(chosen: str | None, heading: str | None, name: str | None,
 
 def _product_report(name: str | None, tokens: list[Token], skipped: list[str], kb: KnowledgeBase,
                     scores: Mapping[str, float] | None, shelf: list[ProductReport],
-                    product_type: tuple[str, bool]) -> ProductReport:
+                    product_type: tuple[str, bool], budget: FuzzyBudget | None = None) -> ProductReport:
     lines: list[IngredientLine] = []
     for token in tokens:
-        matches = resolve(token.name, kb)
+        matches = resolve(token.name, kb, budget)
         for m in matches:
             line = _line(len(lines) + 1, token, m, product_type[0])
             if len(matches) > 1 and m.query != token.name:

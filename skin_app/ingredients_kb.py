@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import re
 import threading
+import time
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -193,7 +194,12 @@ class KnowledgeBase:
                 self._loose.setdefault(loose_key(a), e)
         self._fuzzy_keys = [k for k in self._loose if len(k) >= 4]
         self._fuzzy_entries = [self._loose[k] for k in self._fuzzy_keys]
+        # The fragrance allergens' names alone: a cheap check that still runs when the time budget is spent.
+        allergen = [i for i, e in enumerate(self._fuzzy_entries) if "allergen" in e.flags]
+        self._allergen_keys = [self._fuzzy_keys[i] for i in allergen]
+        self._allergen_entries = [self._fuzzy_entries[i] for i in allergen]
         self._cache: dict[str, Match] = {}
+        self._lookups: dict[str, tuple[Entry, str] | None] = {}
         self._lock = threading.Lock()
 
     @classmethod
@@ -233,12 +239,22 @@ class KnowledgeBase:
         return None
 
     def lookup(self, name: str) -> tuple[Entry, str] | None:
-        """Exact, alias or normalised match of any variant of the name; None if not recognised."""
+        """Exact, alias or normalised match of any variant of the name; None if not recognised.
+        Remembered: the parser and the matcher ask about the same names."""
+        try:
+            return self._lookups[name]
+        except KeyError:
+            pass
+        result = None
         for i, v in enumerate(name_variants(name)):
             hit = self._direct(v)
             if hit is not None:
-                return hit if i == 0 else (hit[0], "normalised")
-        return None
+                result = hit if i == 0 else (hit[0], "normalised")
+                break
+        if len(self._lookups) > 200_000:
+            self._lookups.clear()
+        self._lookups[name] = result
+        return result
 
     def is_known(self, name: str) -> bool:
         if self.lookup(name) is not None:
@@ -246,7 +262,8 @@ class KnowledgeBase:
         return any(self.lookup(p) is not None for p in split_synonyms(name) if len(p) > 2)
 
     # -- full match -----------------------------------------------------------------------------
-    def match(self, name: str, fuzzy: bool = True) -> Match:
+    def match(self, name: str, fuzzy: bool = True, budget: "FuzzyBudget | None" = None) -> Match:
+        """``budget``: once spent, a name gets only the cheap allergen "did you mean" (and is not cached)."""
         key = name if fuzzy else "\x00" + name
         cached = self._cache.get(key)
         if cached is not None:
@@ -254,6 +271,8 @@ class KnowledgeBase:
         hit = self.lookup(name)
         if hit is not None:
             result = Match(name, hit[0], hit[1], score=100.0)
+        elif fuzzy and budget is not None and budget.spent():
+            return self._fuzzy(name, self._allergen_keys, self._allergen_entries)
         elif fuzzy:
             result = self._fuzzy(name)
         else:
@@ -264,19 +283,32 @@ class KnowledgeBase:
             self._cache[key] = result
         return result
 
-    def _fuzzy(self, name: str) -> Match:
+    def _fuzzy(self, name: str, keys: list[str] | None = None, entries: list[Entry] | None = None) -> Match:
+        keys = self._fuzzy_keys if keys is None else keys
+        entries = self._fuzzy_entries if entries is None else entries
         best: tuple[Entry, float] | None = None
         for v in name_variants(name)[:4]:
             k = loose_key(v)
             if len(k) < 5 or len(k) > 120:
                 continue
             cutoff = 90.0 if len(k) < 12 else 87.0
-            found = process.extractOne(k, self._fuzzy_keys, scorer=fuzz.ratio, score_cutoff=cutoff)
+            found = process.extractOne(k, keys, scorer=fuzz.ratio, score_cutoff=cutoff)
             if found is not None and (best is None or found[1] > best[1]):
-                best = (self._fuzzy_entries[found[2]], found[1])
+                best = (entries[found[2]], found[1])
         if best is None:
             return Match(name, None, "unknown")
         return Match(name, None, "fuzzy", suggestion=best[0], score=round(best[1], 1))
+
+
+class FuzzyBudget:
+    """Wall-clock time one analysis may spend on fuzzy "did you mean" look-ups over all names (a paste of
+    10,000 unknown names would otherwise take about a minute); after it, only fragrance allergens are tried."""
+
+    def __init__(self, seconds: float) -> None:
+        self.deadline = time.perf_counter() + seconds
+
+    def spent(self) -> bool:
+        return time.perf_counter() > self.deadline
 
 
 def split_synonyms(name: str) -> list[str]:

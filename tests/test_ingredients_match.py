@@ -48,9 +48,9 @@ def test_fuzzy_is_only_a_suggestion(kb):
 
 
 def test_fuzzy_never_raises_a_ban_but_a_close_allergen_is_flagged_as_uncertain():
-    # "Butylphenyl Methylpropionol" is one letter from the banned Lilial (itself an allergen), "Linalol" from
-    # linalool: never "prohibited" on a guess, but the allergen flag says "did you mean".
-    lines = analyse("Water, Butylphenyl Methylpropionol, Linalol").ingredients
+    # "Butylphenyl Methylpropionol" is one letter from the banned Lilial, "Linallool" from linalool: never
+    # "prohibited" on a guess, but the allergen flag says "did you mean".
+    lines = analyse("Water, Butylphenyl Methylpropionol, Linallool").ingredients
     assert lines[1].inci is None and lines[1].did_you_mean == "BUTYLPHENYL METHYLPROPIONAL"
     assert "eu_prohibited" not in lines[1].flags
     assert lines[2].did_you_mean == "LINALOOL" and lines[2].flags == ["allergen_maybe"]

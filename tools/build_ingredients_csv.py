@@ -494,6 +494,158 @@ def botanical_aliases(inventory: set[str], synonyms: list[tuple[str, str]]) -> l
     return out
 
 
+# ---------------------------------------------------------------------------------------------
+# Label-language names (ours): German, French, Spanish and Italian forms of chemical INCI names
+# ---------------------------------------------------------------------------------------------
+LANGS = ("de", "fr", "es", "it")
+# First words that are metals (salts: "Sodium Benzoate" -> "Natriumbenzoat", "Benzoate de sodium").
+_CATIONS = {
+    "SODIUM": ("Natrium", "sodium", "sodio", "sodio"), "POTASSIUM": ("Kalium", "potassium", "potasio", "potassio"),
+    "CALCIUM": ("Calcium", "calcium", "calcio", "calcio"), "MAGNESIUM": ("Magnesium", "magnésium", "magnesio", "magnesio"),
+    "ZINC": ("Zink", "zinc", "zinc", "zinco"), "ALUMINUM": ("Aluminium", "aluminium", "aluminio", "alluminio"),
+    "AMMONIUM": ("Ammonium", "ammonium", "amonio", "ammonio"), "COPPER": ("Kupfer", "cuivre", "cobre", "rame"),
+    "SILVER": ("Silber", "argent", "plata", "argento"), "IRON": ("Eisen", "fer", "hierro", "ferro"),
+}
+# Words that do not follow the spelling rules below.
+_IRREGULAR_STEMS = {   # -IC ACID stems: German name of the acid, else the stem + "säure"
+    "CITRIC": "Zitronen", "LACTIC": "Milch", "BENZOIC": "Benzoe", "SORBIC": "Sorbin", "ASCORBIC": "Ascorbin",
+    "STEARIC": "Stearin", "PALMITIC": "Palmitin", "LAURIC": "Laurin", "MALIC": "Äpfel", "TARTARIC": "Wein",
+    "DEHYDROACETIC": "Dehydracet", "AZELAIC": "Azelain", "KOJIC": "Koji", "FERULIC": "Ferula", "TRANEXAMIC": "Tranexam",
+    "OLEIC": "Öl", "LINOLEIC": "Linol", "HYALURONIC": "Hyaluron", "MYRISTIC": "Myristin", "ACETIC": "Essig",
+    "FORMIC": "Ameisen", "SUCCINIC": "Bernstein", "GLUCONIC": "Glucon", "PHYTIC": "Phytin", "UNDECYLENIC": "Undecylen",
+}
+_IRREGULAR = {   # whole names (mostly EU fragrance allergens with their own common names)
+    "CINNAMAL": ("Zimtaldehyd", "Aldéhyde cinnamique", "Aldehído cinámico", "Aldeide cinnamica"),
+    "HEXYL CINNAMAL": ("Hexylzimtaldehyd", "Hexylcinnamaldéhyde", "Hexilcinamaldehído", "Aldeide esilcinnamica"),
+    "AMYL CINNAMAL": ("Amylzimtaldehyd", "Amylcinnamaldéhyde", "Amilcinamaldehído", "Aldeide amilcinnamica"),
+    "AMYLCINNAMYL ALCOHOL": ("Amylzimtalkohol", "Alcool amylcinnamique", "Alcohol amilcinamílico", "Alcol amilcinnamilico"),
+    "CINNAMYL ALCOHOL": ("Zimtalkohol", "Alcool cinnamique", "Alcohol cinamílico", "Alcol cinnamilico"),
+    "COUMARIN": ("Cumarin", "Coumarine", "Cumarina", "Cumarina"),
+    "EVERNIA PRUNASTRI EXTRACT": ("Eichenmoosextrakt", "Extrait de mousse de chêne", "Extracto de musgo de roble",
+                                  "Estratto di muschio di quercia"),
+    "EVERNIA FURFURACEA EXTRACT": ("Baummoosextrakt", "Extrait de mousse d'arbre", "Extracto de musgo de árbol",
+                                   "Estratto di muschio d'albero"),
+    "ANISE ALCOHOL": ("Anisalkohol", "Alcool anisique", "Alcohol anísico", "Alcol anisico"),
+    "GLYCERIN": ("Glycerin", "Glycérine", "Glicerina", "Glicerina"),
+    "ALCOHOL": ("Alkohol", "Alcool", "Alcohol", "Alcol"),
+    "AQUA": ("Wasser", "Eau", "Agua", "Acqua"),
+    "PARFUM": ("Parfüm", "Parfum", "Perfume", "Profumo"),
+    "UREA": ("Harnstoff", "Urée", "Urea", "Urea"),
+    "CAFFEINE": ("Koffein", "Caféine", "Cafeína", "Caffeina"),
+    "MENTHOL": ("Menthol", "Menthol", "Mentol", "Mentolo"),
+    "CAMPHOR": ("Kampfer", "Camphre", "Alcanfor", "Canfora"),
+    "XANTHAN GUM": ("Xanthan", "Gomme xanthane", "Goma xantana", "Gomma xantana"),
+    "TALC": ("Talkum", "Talc", "Talco", "Talco"),
+    "KAOLIN": ("Kaolin", "Kaolin", "Caolín", "Caolino"),
+    "SILICA": ("Kieselsäure", "Silice", "Sílice", "Silice"),
+    "PANTHENOL": ("Panthenol", "Panthénol", "Pantenol", "Pantenolo"),
+    "TOCOPHEROL": ("Tocopherol", "Tocophérol", "Tocoferol", "Tocoferolo"),
+    "RETINOL": ("Retinol", "Rétinol", "Retinol", "Retinolo"),
+    "HYDROGEN PEROXIDE": ("Wasserstoffperoxid", "Peroxyde d'hydrogène", "Peróxido de hidrógeno", "Perossido di idrogeno"),
+    "FORMALDEHYDE": ("Formaldehyd", "Formaldéhyde", "Formaldehído", "Formaldeide"),
+}
+
+
+def _romance(word: str, lang: str) -> str:
+    """An English chemical stem in Spanish or Italian spelling ("benzyl" -> "bencil" / "benzil")."""
+    w = word.lower().replace("ph", "f").replace("th", "t").replace("y", "i").replace("ch", "c").replace("oo", "o")
+    if lang == "es":
+        w = w.replace("zi", "ci").replace("ze", "ce").replace("ss", "s").replace("mm", "m").replace("nn", "n")
+        w = w.replace("ll", "l")
+        if re.match(r"s[tcp]", w):
+            w = "e" + w
+    if lang == "it":
+        w = w.replace("ct", "tt").replace("x", "ss")
+        w = re.sub(r"^hi", "i", w)
+    return w.replace("h", "") if lang == "it" and w.startswith("h") else w
+
+
+def _anion(word: str) -> tuple[str, str, str, str] | None:
+    """'BENZOATE' -> ('Benzoat', 'benzoate', 'benzoato', 'benzoato'); 'CHLORIDE' -> ('Chlorid', 'chlorure', ...)."""
+    w = word.lower()
+    if w.endswith("ate") and len(w) > 5:
+        return (w[:-1].capitalize(), w, _romance(w[:-1], "es") + "o", _romance(w[:-1], "it") + "o")
+    if w.endswith("ide") and len(w) > 4:
+        halide = re.search(r"(chlor|brom|fluor|iod)ide$", w)
+        fr = w[:-3] + "ure" if halide else w[:-3].replace("oxi", "oxy") + "yde"
+        es = _romance(w[:-3], "es") + ("uro" if halide else "ido")
+        it = _romance(w[:-3], "it") + ("uro" if halide else "ido")
+        return (w[:-1].capitalize(), fr, es, it)
+    return None
+
+
+def _alkyl(word: str) -> tuple[str, str, str, str, tuple[str, str, str]] | None:
+    """'BENZYL' -> German 'Benzyl', French 'benzyle', Spanish 'bencilo', Italian 'benzile', and the
+    adjectives for alcohols ('benzylique', 'bencílico', 'benzilico')."""
+    w = word.lower()
+    if not w.endswith("yl") or len(w) < 4:
+        return None
+    es, it = _romance(w, "es"), _romance(w, "it")
+    return (w.capitalize(), w + "e", es + "o", it + "e", (w + "ique", es + "ico", it + "ico"))
+
+
+def language_names(inci: str) -> list[tuple[str, str]]:
+    """(alias, language) pairs: the names a German, French, Spanish or Italian label may print for a
+    chemical INCI name, by spelling rules checked on real translations (see tests). [] when no rule fits."""
+    if inci in _IRREGULAR:
+        return list(zip(_IRREGULAR[inci], LANGS))
+    words = inci.split()
+    out: list[tuple[str, str]] = []
+    if len(words) == 2 and words[1] == "ACID" and words[0].endswith("IC"):
+        stem = words[0][:-2]
+        de = _IRREGULAR_STEMS.get(words[0], stem.capitalize())
+        fr = stem.lower() + ("ïque" if stem.endswith("O") else "ique")
+        out = [(de + "säure", "de"), ("Acide " + fr, "fr"),
+               ("Ácido " + _romance(stem, "es") + "ico", "es"), ("Acido " + _romance(stem, "it") + "ico", "it")]
+    elif len(words) == 2 and words[1] == "ALCOHOL" and _alkyl(words[0]):
+        de, _fr, _es, _it, (fr_adj, es_adj, it_adj) = _alkyl(words[0])
+        out = [(de + "alkohol", "de"), ("Alcool " + fr_adj, "fr"), ("Alcohol " + es_adj, "es"), ("Alcol " + it_adj, "it")]
+    elif len(words) == 2 and (_anion(words[1]) and (words[0] in _CATIONS or _alkyl(words[0]))):
+        an = _anion(words[1])
+        if words[0] in _CATIONS:
+            c = _CATIONS[words[0]]
+            out = [(c[0] + an[0].lower(), "de"), (f"{an[1].capitalize()} de {c[1]}", "fr"),
+                   (f"{an[2].capitalize()} de {c[2]}", "es"), (f"{an[3].capitalize()} di {c[3]}", "it")]
+        else:
+            a = _alkyl(words[0])
+            out = [(a[0] + an[0].lower(), "de"), (f"{an[1].capitalize()} de {a[1]}", "fr"),
+                   (f"{an[2].capitalize()} de {a[2]}", "es"), (f"{an[3].capitalize()} di {a[3]}", "it")]
+    elif len(words) == 1 and re.fullmatch(r"[A-Z]{4,}", inci):
+        w = inci.lower()
+        if w.endswith("ene"):
+            out = [(w[:-1].capitalize(), "de"), (w[:-3].capitalize() + "ène", "fr"),
+                   (_romance(w[:-1], "es").capitalize() + "o", "es"), (_romance(w, "it").capitalize(), "it")]
+        elif w.endswith("one") and len(w) > 6:
+            out = [(w[:-1].capitalize(), "de"), (_romance(w[:-1], "es").capitalize() + "a", "es")]
+        elif w.endswith("ol") and len(w) > 6:
+            out = [(_romance(w, "es").capitalize(), "es"), (_romance(w, "it").capitalize() + "o", "it")]
+        elif w.endswith("in") and len(w) > 5:
+            out = [(w.capitalize() + "e", "fr"), (_romance(w, "es").capitalize() + "a", "es"),
+                   (_romance(w, "it").capitalize() + "a", "it")]
+        elif w.endswith("ine") and len(w) > 6:
+            out = [(w[:-1].capitalize(), "de"), (_romance(w[:-1], "es").capitalize() + "a", "es"),
+                   (_romance(w[:-1], "it").capitalize() + "a", "it")]
+    out = [(re.sub(r" de ([aeiouéh])", r" d'\1", a) if lang == "fr" else a, lang) for a, lang in out]
+    return [(a, lang) for a, lang in out if a.upper() != inci]
+
+
+def frequent_names(ref: Path, inventory: set[str], top: int = 500) -> list[str]:
+    """The INCI names most often printed on the development lists (a plain comma split, exact names)."""
+    counts: dict[str, int] = {}
+    path = ref / "dev_product_lists.jsonl"
+    if not path.exists():
+        return []
+    import json
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            text = json.loads(line).get("ingredients") or ""
+            for token in re.split(r"[,;]", text):
+                name = " ".join(re.sub(r"\([^()]*\)|\*", " ", token).split()).strip(" .").upper()
+                if name in inventory:
+                    counts[name] = counts.get(name, 0) + 1
+    return [n for n, _ in sorted(counts.items(), key=lambda kv: -kv[1])[:top]]
+
+
 def build(ref: Path) -> tuple[list[dict], list[dict]]:
     cosing = load_cosing(ref / "reference")
     inventory = set(cosing)
@@ -555,6 +707,12 @@ def build(ref: Path) -> tuple[list[dict], list[dict]]:
                 row["evidence_source"] = "SkinGorithm curation"
 
     aliases += botanical_aliases(set(rows), load_botanical())
+    # Label-language names for every EU fragrance allergen, preservative and UV filter and the 500 names most
+    # frequent on real labels (and every curated row).
+    wanted = set(allergens) | {r["inci"] for r in eu_rules if r["annex"] in ("V", "VI")}
+    wanted |= set(frequent_names(ref, set(rows))) | {r["inci"] for r in curated}
+    for name in sorted(wanted):
+        aliases += [(alias, name) for alias, _lang in language_names(name)]
     alias_map: dict[str, list[str]] = {}
     missing = []
     for alias, inci in aliases:
