@@ -361,6 +361,14 @@ def resolve(token_name: str, kb: KnowledgeBase, budget: FuzzyBudget | None = Non
                 # "Adipic Acid/Diethylene Glycol/Glycerin") are usually one copolymer: never split.
                 out.append(Match(part, distinct[0], "normalised", score=100.0))
                 continue
+        # "Aqua - Water", "Tocopherol - Vitamin E", "Aqua/Watter", "Butyrospermum Parkii/Shea Buttter": one
+        # ingredient under two names, one of them misspelt or cut short.
+        pair = re.split(r"\s+[-–]\s+", part) if len(synonyms) == 1 else synonyms
+        if len(pair) == 2:
+            entry = kb.synonym_pair(pair[0], pair[1])
+            if entry is not None:
+                out.append(Match(part, entry, "normalised", score=100.0))
+                continue
         pieces = re.split(r"\s+(?:and|&|\+)\s+", part, flags=re.I)
         if len(pieces) > 1:
             hits = [kb.lookup(p) for p in pieces]

@@ -100,6 +100,8 @@ def loose_key(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "", s)
 
 
+_CI_IN_PARENS = re.compile(r"\(\s*C\.?\s*I\.?\s*(\d{5})\s*\)", re.I)
+_BOTANICAL_TAIL = re.compile(r"\b(?:EXTRACT|OIL|WATER|BUTTER|JUICE|POWDER|WAX|CERA)$")
 _PAREN = re.compile(r"\s*\(([^()]*)\)\s*")
 _PREFIXES = re.compile(
     r"^(?:(?:certified|usda|organic|org\.?|bio|natural|pure|raw|wild|fair\s*trade|cold[- ]pressed|virgin|"
@@ -192,6 +194,11 @@ class KnowledgeBase:
         for e in entries:
             for a in e.aliases:
                 self._loose.setdefault(loose_key(a), e)
+        self._by_genus: dict[str, list[Entry]] = {}
+        for e in entries:
+            if len(e.inci.split()) >= 3 and _BOTANICAL_TAIL.search(e.inci):
+                self._by_genus.setdefault(e.inci.split()[0], []).append(e)
+        self._genera = set(self._by_genus)
         self._fuzzy_keys = [k for k in self._loose if len(k) >= 4]
         self._fuzzy_entries = [self._loose[k] for k in self._fuzzy_keys]
         # The fragrance allergens' names alone: a cheap check that still runs when the time budget is spent.
@@ -246,15 +253,60 @@ class KnowledgeBase:
         except KeyError:
             pass
         result = None
-        for i, v in enumerate(name_variants(name)):
+        variants = name_variants(name)
+        genus = self._genus_of(name)
+        for i, v in enumerate(variants):
             hit = self._direct(v)
-            if hit is not None:
-                result = hit if i == 0 else (hit[0], "normalised")
-                break
+            if hit is None:
+                continue
+            if i and genus and not v.upper().startswith(genus) and hit[0].inci.split()[0] != genus:
+                continue        # "Anthemis Nobilis (Chamomile)": the common name must not pick another plant
+            result = hit if i == 0 else (hit[0], "normalised")
+            if i and hit[1] != "exact":
+                ci = _CI_IN_PARENS.search(name)  # "Violet 2 (CI 60730)": the colour index number decides
+                if ci is not None and self._direct(f"CI {ci.group(1)}") is not None:
+                    result = (self._direct(f"CI {ci.group(1)}")[0], "normalised")
+            break
         if len(self._lookups) > 200_000:
             self._lookups.clear()
         self._lookups[name] = result
         return result
+
+    def synonym_pair(self, first: str, second: str) -> Entry | None:
+        """One ingredient printed under two names ("Aqua - Water", "Aqua/Watter", "Butyrospermum Parkii/Shea
+        Buttter"): the entry when one name is known and the other is the same substance or close to one of
+        its names, or when the Latin half plus the other half's last word is close to a name of that plant.
+        None otherwise (two different ingredients, or nothing known)."""
+        hits = [self.lookup(first), self.lookup(second)]
+        known = [h[0] for h in hits if h is not None]
+        if len(known) == 2:
+            same = known[0].inci == known[1].inci or (known[0].cas and known[0].cas == known[1].cas)
+            return known[0] if same else None
+        if len(known) == 1:
+            entry = known[0]
+            other = second if hits[0] is not None else first
+            names = [loose_key(entry.inci)] + [loose_key(a) for a in entry.aliases]
+            k = loose_key(other)
+            return entry if len(k) >= 4 and max(fuzz.ratio(k, n) for n in names) >= 85 else None
+        latin = " ".join(first.split()).upper()
+        if len(latin.split()) < 2 or latin.split()[0] not in self._genera or not second.split():
+            return None
+        plant = [e for e in self._by_genus.get(latin.split()[0], ()) if e.inci.startswith(latin + " ")]
+        if not plant:
+            return None
+        k = loose_key(f"{latin} {second.split()[-1]}")
+        best = max(plant, key=lambda e: fuzz.ratio(k, loose_key(e.inci)))
+        return best if fuzz.ratio(k, loose_key(best.inci)) >= 90 else None
+
+    def _genus_of(self, name: str) -> str | None:
+        """'Anthemis Nobilis (Chamomile)' -> 'ANTHEMIS' when the name starts with a plant genus of the inventory."""
+        if "(" not in name:
+            return None
+        words = _PAREN.sub(" ", name).split()
+        if len(words) < 2:
+            return None
+        first = words[0].upper()
+        return first if first in self._genera else None
 
     def is_known(self, name: str) -> bool:
         if self.lookup(name) is not None:
