@@ -65,7 +65,7 @@ def ingredient_table(product: ProductReport) -> pd.DataFrame:
             "#": l.position,
             "As printed": l.text,
             "Matched (INCI)": matched,
-            "What it does": l.what or "; ".join(l.functions),
+            "What it does": (l.what or "; ".join(l.functions)) + (f" Evidence: {l.evidence}." if l.evidence else ""),
             "Pros": l.pros,
             "Cons": l.cons,
             "Flags": ", ".join(flags),

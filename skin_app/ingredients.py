@@ -409,6 +409,47 @@ def _split_glued(part: str, kb: KnowledgeBase) -> list[Match]:
     return [Match(p, kb.lookup(p)[0], "normalised", score=100.0) for p in pieces]
 
 
+# What a CosIng function means, in our words (for ingredients without a hand-written text).
+FUNCTION_WORDS: dict[str, str] = {
+    "skin conditioning": "keeps skin in good condition", "skin conditioning - emollient": "softens and smooths skin",
+    "skin conditioning - humectant": "holds water in the skin", "skin conditioning - occlusive": "seals moisture in",
+    "humectant": "draws water into the skin", "moisturising": "hydrates", "skin protecting": "protects the skin's surface",
+    "surfactant - cleansing": "helps water wash away oil and dirt", "cleansing": "cleans",
+    "surfactant - emulsifying": "keeps oil and water mixed", "emulsion stabilising": "keeps the cream from separating",
+    "surfactant - foam boosting": "boosts foam", "foaming": "makes foam", "viscosity controlling": "adjusts thickness",
+    "film forming": "leaves a thin film", "hair conditioning": "makes hair easier to comb", "antistatic": "reduces static",
+    "antioxidant": "slows oxidation of the product", "antimicrobial": "limits microbes", "preservative": "keeps microbes out",
+    "solvent": "dissolves other ingredients", "astringent": "gives a tightening feel", "binding": "holds powders together",
+    "abrasive": "scrubs", "buffering": "holds the pH steady", "chelating": "binds metal traces",
+    "opacifying": "makes the product opaque", "bulking": "adds bulk", "absorbent": "absorbs oil or water",
+    "anticaking": "keeps powders loose", "colorant": "gives colour", "uv absorber": "absorbs UV light",
+    "uv filter": "filters UV light", "light stabilizer": "protects the product from light", "soothing": "calms the skin",
+    "tonic": "gives a fresh feel", "deodorant": "reduces odour", "plasticiser": "keeps films flexible",
+    "perfuming": "adds scent", "masking": "covers other smells", "exfoliating": "loosens dead surface cells",
+    "keratolytic": "softens thick skin", "bleaching": "lightens", "refatting": "replaces lost lipids",
+    "smoothing": "smooths the surface", "gel forming": "forms a gel", "anti-sebum": "reduces oiliness",
+    "hair fixing": "holds hair in place", "nail conditioning": "conditions nails",
+}
+_KIND_BY_NAME = [
+    (re.compile(r"\bEXTRACT$|\bJUICE$|\bFLOWER$|\bLEAF$|\bPOWDER$"), "A plant or natural extract"),
+    (re.compile(r"\bOIL$"), "An oil"), (re.compile(r"FERMENT|LYSATE|FILTRATE"), "A ferment"),
+    (re.compile(r"ICONE|SILOXANE|SILSESQUIOXANE"), "A silicone"), (re.compile(r"PEPTIDE"), "A peptide"),
+    (re.compile(r"POLYMER|^POLY"), "A polymer"), (re.compile(r"^CI \d{5}$"), "A colourant"),
+    (re.compile(r"\bWATER$"), "A plant water"), (re.compile(r"ATE$"), "An ester or salt"),
+]
+
+
+def describe(entry: Entry) -> str:
+    """A plain sentence from the CosIng functions for ingredients we have written nothing about."""
+    words = [FUNCTION_WORDS[f.lower()] for f in entry.functions if f.lower() in FUNCTION_WORDS]
+    words = list(dict.fromkeys(words))[:3]
+    if not words:
+        return ""
+    kind = next((k for p, k in _KIND_BY_NAME if p.search(entry.inci)), "An ingredient")
+    said = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+    return f"{kind} that {said} (from its CosIng functions)."
+
+
 def _line(position: int, token: Token, m: Match, product_type: str) -> IngredientLine:
     e = m.entry
     line = IngredientLine(position=position, text=token.text, inci=e.inci if e else None, method=m.method,
@@ -419,7 +460,7 @@ def _line(position: int, token: Token, m: Match, product_type: str) -> Ingredien
             line.flags = ["allergen_maybe"]        # never a ban: only the allergen flag, marked uncertain
         return line
     line.functions = list(e.functions)
-    line.what, line.pros, line.cons = e.what, e.pros, e.cons
+    line.what, line.pros, line.cons = e.what or describe(e), e.pros, e.cons
     line.active = e.active or None
     line.helps, line.aggravates = list(e.helps), list(e.aggravates)
     if product_type not in COMEDOGENIC_TYPES:

@@ -324,7 +324,7 @@ class KnowledgeBase:
         if hit is not None:
             result = Match(name, hit[0], hit[1], score=100.0)
         elif fuzzy and budget is not None and budget.spent():
-            return self._fuzzy(name, self._allergen_keys, self._allergen_entries)
+            return self._fuzzy(name, self._allergen_keys, self._allergen_entries, variants=2)
         elif fuzzy:
             result = self._fuzzy(name)
         else:
@@ -335,11 +335,12 @@ class KnowledgeBase:
             self._cache[key] = result
         return result
 
-    def _fuzzy(self, name: str, keys: list[str] | None = None, entries: list[Entry] | None = None) -> Match:
+    def _fuzzy(self, name: str, keys: list[str] | None = None, entries: list[Entry] | None = None,
+               variants: int = 4) -> Match:
         keys = self._fuzzy_keys if keys is None else keys
         entries = self._fuzzy_entries if entries is None else entries
         best: tuple[Entry, float] | None = None
-        for v in name_variants(name)[:4]:
+        for v in name_variants(name)[:variants]:
             k = loose_key(v)
             if len(k) < 5 or len(k) > 120:
                 continue

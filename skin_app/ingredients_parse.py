@@ -532,8 +532,7 @@ def _parse_product(name: str | None, chunks: list[_Chunk], known: IsKnown) -> Pa
             seg_mc = may_contain
             if seg.strip().startswith("[") and "+/-" in seg:
                 seg_mc = may_contain = True
-            if _FOOTNOTE_DEFINITION.match(seg) and not _segment_known(seg, known) and \
-                    len(_FOOTNOTE_RE.sub("", seg).split()) > 1:
+            if _FOOTNOTE_DEFINITION.match(seg) and not _segment_known(seg, known) and not _asterisked_name(seg):
                 product.skipped.append(seg)     # "*Certified organic", "**From essential oils" (not "***Frgrance")
                 continue
             token = make_token(_MAY_CONTAIN_PREFIX.sub("", seg), seg_mc)
@@ -570,6 +569,17 @@ def rejoin_split_names(tokens: list[Token], known: IsKnown) -> list[Token]:
         out.append(t)
         i += 1
     return out
+
+
+_FOOTNOTE_WORDS = re.compile(r"^(?:organic|organics|natural|naturally|certified|biologique|bio|vegan|wildcrafted|"
+                             r"fair ?trade|ecocert|cosmos|derived|plant|vegetable|origin|natural origin)$", re.I)
+
+
+def _asterisked_name(segment: str) -> bool:
+    """'***Frgrance' is an ingredient with footnote marks; '*Organic', '*PiteraTM' or '*Hadasei-3' define one."""
+    word = _FOOTNOTE_RE.sub("", segment).strip(" .")
+    return (len(word.split()) == 1 and len(word) >= 5 and word.isalpha() and not word.endswith("TM")
+            and not _FOOTNOTE_WORDS.match(word))
 
 
 _NO_LIST = re.compile(r"^\s*(?:no info(?:rmation)?|n/?a|none|not available|see (?:packaging|box)|"

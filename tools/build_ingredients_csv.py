@@ -31,6 +31,7 @@ if str(ROOT) not in sys.path:
 CURATED = ROOT / "data" / "ingredients_curated.csv"
 ALIASES = ROOT / "data" / "ingredients_aliases.csv"
 BOTANICAL = ROOT / "data" / "ingredients_botanical_synonyms.csv"
+TEXTS = ROOT / "data" / "ingredients_texts.csv"
 
 COLUMNS = [
     "inci", "cas", "functions", "aliases", "what", "pros", "cons", "helps", "aggravates", "active",
@@ -342,9 +343,14 @@ def load_evidence(ref: Path, inventory: set[str]) -> dict[str, str]:
     with open(ref / "evidence_vallydia" / "compounds.csv", encoding="utf-8", newline="") as fh:
         for r in csv.DictReader(fh):
             grade = (r.get("overall_grade") or "").strip()
-            for name in re.split(r"\s*[;|]\s*", (r.get("inci_name") or "").upper()):
+            # The INCI column when filled, else the compound's own name (exact INCI names only).
+            names = re.split(r"\s*[;|]\s*", (r.get("inci_name") or "").upper())
+            if not any(n.strip() for n in names):
+                names = [r.get("name") or ""]          # synonyms name derivatives graded with the parent: not used
+                names = [re.sub(r"\([^()]*\)", " ", n).upper() for n in names]
+            for name in names:
                 name = " ".join(name.split())
-                if name in inventory and grade:
+                if name in inventory and grade and name not in out:
                     out[name] = grade
     return out
 
@@ -463,6 +469,13 @@ def parse_flags(text: str) -> dict[str, str]:
             raise ValueError(f"unknown flag {key!r}")
         out[key] = value
     return out
+
+
+def load_texts(path: Path = TEXTS) -> dict[str, str]:
+    """Our richer plain-language texts (what it is, what it does, who should care) by INCI name."""
+    with open(path, encoding="utf-8", newline="") as fh:
+        return {" ".join(r["inci"].split()).upper(): " ".join(r["about"].split())
+                for r in csv.DictReader(fh) if r.get("inci") and not r["inci"].startswith("#") and r.get("about")}
 
 
 def load_aliases(path: Path = ALIASES) -> list[tuple[str, str]]:
@@ -706,7 +719,12 @@ def build(ref: Path) -> tuple[list[dict], list[dict]]:
                 row["evidence"] = value
                 row["evidence_source"] = "SkinGorithm curation"
 
+    for inci, about in load_texts().items():
+        if inci not in rows:
+            raise SystemExit(f"ingredients_texts.csv: unknown INCI name {inci!r}")
+        rows[inci]["what"] = about
     aliases += botanical_aliases(set(rows), load_botanical())
+
     # Label-language names for every EU fragrance allergen, preservative and UV filter and the 500 names most
     # frequent on real labels (and every curated row).
     wanted = set(allergens) | {r["inci"] for r in eu_rules if r["annex"] in ("V", "VI")}
