@@ -351,7 +351,10 @@ def resolve(token_name: str, kb: KnowledgeBase, budget: FuzzyBudget | None = Non
         if len(synonyms) > 1:
             hits = [kb.lookup(s) for s in synonyms]
             found = [h[0] for h in hits if h is not None]
-            distinct = list({_same_substance(e): e for e in reversed(found)}.values())[::-1]
+            first_per_substance: dict[str, Entry] = {}
+            for e in found:                     # the first printed name of each substance stands for it
+                first_per_substance.setdefault(_same_substance(e), e)
+            distinct = list(first_per_substance.values())
             translated = any(_TRANSLATION.search(s) for s in synonyms)
             if distinct and ((len(distinct) == 1 and len(found) == len(synonyms)) or
                              (translated and len(found) * 2 >= len(synonyms))):

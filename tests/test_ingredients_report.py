@@ -6,7 +6,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
 from skin_app.ingredients import analyse, compare
 from tests.ingredient_fixtures import label
