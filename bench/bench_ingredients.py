@@ -46,11 +46,15 @@ _LANGUAGE_WORDS = {
 }
 
 
+_ENGLISH_WORDS = re.compile(r"\b(?:water|extract|oil|acid|butter|fragrance|seed|leaf|flower)\b", re.I)
+
+
 def label_language(text: str) -> str:
-    """The label's language by its words: 'en' unless at least three words of one other language appear."""
+    """The label's language by its words: another language only when its words outnumber the English ones
+    (an English list with French synonyms after slashes, "Water/Aqua/Eau", stays English)."""
     counts = {lang: len(p.findall(text)) for lang, p in _LANGUAGE_WORDS.items()}
     lang, n = max(counts.items(), key=lambda kv: kv[1])
-    return lang if n >= 3 else "en"
+    return lang if n >= 3 and n > len(_ENGLISH_WORDS.findall(text)) else "en"
 
 
 def naive_baseline(text: str, names: set[str]) -> tuple[int, int]:
@@ -135,6 +139,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  products: {len(rows)}, kits found: {kits}, analysed in {all_s:.1f} s")
     for lang, (hit, n) in sorted(by_lang.items()):
         print(f"  {lang}: {hit}/{n} = {hit / max(n, 1):.2%} ({lang_lists[lang]} lists)")
+    if len(by_lang) == 1:
+        print("  (no list printed in German, French, Spanish or Italian among these lists)")
+    # Our own labels written the way German, French, Spanish and Italian packs print them (tests/).
+    from tests.test_ingredients_languages import LABELS
+    for lang, text in LABELS.items():
+        lines = analyse(text, kb=kb).ingredients
+        print(f"  own {lang} label (tests/test_ingredients_languages.py): "
+              f"{sum(l.recognised for l in lines)}/{len(lines)} recognised")
     foreign = [v for k, v in by_lang.items() if k != "en"]
     hit, n = sum(v[0] for v in foreign), sum(v[1] for v in foreign)
     print(f"  non-English together: {hit}/{n} = {hit / max(n, 1):.2%}")

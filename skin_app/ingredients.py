@@ -635,7 +635,9 @@ def _product_type(chosen: str | None, heading: str | None, name: str | None,
     """(type, guessed): the chosen type, else one guessed from the product's words."""
     if chosen is not None:
         return chosen, False
-    return guess_product_type(heading, name, " ".join(skipped[:3])[:500])
+    # Only title-like lines before the list: directions ("after cleansing, apply ...") would mislead.
+    titles = [t for t in skipped[:3] if len(t.split()) <= 8 and not t.rstrip().endswith(".")]
+    return guess_product_type(heading, name, *titles)
 
 
 def _product_report(name: str | None, tokens: list[Token], skipped: list[str], kb: KnowledgeBase,

@@ -203,3 +203,31 @@ def test_a_kit_heading_sets_each_products_type():
 ])
 def test_fields_of_application_become_product_types(wording, types):
     assert scope_types(wording) == frozenset(types)
+
+
+def test_no_specification_is_a_warning_on_the_real_labels_as_face_products():
+    # Every EU flag on a leave-on face product names a ban or a maximum concentration, never only a purity,
+    # pH, powder or hair-dye entry (those stay under details).
+    from tests.ingredient_fixtures import label, labels
+    for key in labels():
+        try:
+            report = analyse(label(key), product_type="leave_on_face")
+        except ValueError:
+            continue
+        for l in report.ingredients:
+            if "eu_restricted" in l.flags:
+                assert l.eu_max_percent is not None or "mg/kg" in l.eu_text, (key, l.text, l.eu_text)
+                assert "powder" not in l.eu_text and "pH" not in l.eu_text, (key, l.text, l.eu_text)
+
+
+def test_directions_before_the_list_do_not_decide_the_product_type():
+    text = ("After cleansing, apply a thin layer morning and evening and wash your hands.\n"
+            "Ingredients: Aqua, Glycerin, Methylisothiazolinone")
+    report = analyse(text)
+    assert report.products[0].product_type == "leave_on_face"
+    assert [l.text for l in report.products[0].bans] == ["Methylisothiazolinone"]
+
+
+def test_a_title_line_before_the_list_guesses_the_type():
+    report = analyse("Gentle Foaming Cleanser\nIngredients: Aqua, Sodium Laureth Sulfate, Methylisothiazolinone")
+    assert (report.products[0].product_type, report.products[0].product_type_guessed) == ("rinse_off", True)
