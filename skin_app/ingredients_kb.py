@@ -280,14 +280,23 @@ class KnowledgeBase:
         hits = [self.lookup(first), self.lookup(second)]
         known = [h[0] for h in hits if h is not None]
         if len(known) == 2:
-            same = known[0].inci == known[1].inci or (known[0].cas and known[0].cas == known[1].cas)
-            return known[0] if same else None
+            return known[0] if same_substance(known[0], known[1]) else None
         if len(known) == 1:
             entry = known[0]
             other = second if hits[0] is not None else first
             names = [loose_key(entry.inci)] + [loose_key(a) for a in entry.aliases]
             k = loose_key(other)
-            return entry if len(k) >= 4 and max(fuzz.ratio(k, n) for n in names) >= 85 else None
+            if len(k) >= 4 and max(fuzz.ratio(k, n) for n in names) >= 85:
+                return entry
+            # "Limnanthes Alba Seed Oil / Meadowfoam Seed Oil": the Latin name and the plant's common name
+            # with the same part ("Seed Oil"); the Latin one is the INCI name.
+            latin, common = (first, second) if hits[0] is not None else (second, first)
+            tail = [w.lower() for w in latin.split()[-2:]]
+            if entry.inci.split()[0] in self._genera and len(common.split()) >= 2 and \
+                    [w.lower() for w in common.split()[-len(tail):]] == tail and \
+                    not common.split()[0].upper() in self._genera:
+                return entry
+            return None
         latin = " ".join(first.split()).upper()
         if len(latin.split()) < 2 or latin.split()[0] not in self._genera or not second.split():
             return None
@@ -351,6 +360,20 @@ class KnowledgeBase:
         if best is None:
             return Match(name, None, "unknown")
         return Match(name, None, "fuzzy", suggestion=best[0], score=round(best[1], 1))
+
+
+_CAS_NUMBER = re.compile(r"\b\d{2,7}-\d{2}-\d\b")
+
+
+def same_substance(a: Entry, b: Entry) -> bool:
+    """Two entries name one substance: the same INCI, a shared CAS number, or one lists the other's name
+    among its aliases ("Cera Alba" / "Beeswax", "Mica" / "CI 77019")."""
+    if a.inci == b.inci:
+        return True
+    if set(_CAS_NUMBER.findall(a.cas)) & set(_CAS_NUMBER.findall(b.cas)):
+        return True
+    return exact_key(b.inci) in {exact_key(x) for x in a.aliases} or \
+        exact_key(a.inci) in {exact_key(x) for x in b.aliases}
 
 
 class FuzzyBudget:

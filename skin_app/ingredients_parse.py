@@ -551,8 +551,8 @@ _INCOMPLETE = {"sodium", "potassium", "disodium", "trisodium", "tetrasodium", "c
 
 
 def rejoin_split_names(tokens: list[Token], known: IsKnown) -> list[Token]:
-    """Joins two neighbouring tokens when the first is no name on its own ("Butylene" at the end of a line,
-    "Sodium" before a stray comma) and the two together are a known name ("Butylene Glycol")."""
+    """Joins two neighbouring tokens when one of them is no name on its own ("Butylene" at the end of a line,
+    "Sodium" before a stray comma, "Copolymer" after one) and the two together are a known name."""
     out: list[Token] = []
     i = 0
     while i < len(tokens):
@@ -560,8 +560,8 @@ def rejoin_split_names(tokens: list[Token], known: IsKnown) -> list[Token]:
         if i + 1 < len(tokens) and not t.percent and t.may_contain == tokens[i + 1].may_contain:
             nxt = tokens[i + 1]
             joined = f"{t.name} {nxt.name}"
-            if (t.name.lower() in _INCOMPLETE or not known(t.name)) and len(joined) <= MAX_TOKEN_CHARS and \
-                    known(joined):
+            if (t.name.lower() in _INCOMPLETE or not known(t.name) or not known(nxt.name)) and \
+                    len(joined) <= MAX_TOKEN_CHARS and known(joined):
                 out.append(Token(text=f"{t.text} {nxt.text}", name=joined, percent=nxt.percent,
                                  may_contain=t.may_contain, footnote=t.footnote + nxt.footnote))
                 i += 2

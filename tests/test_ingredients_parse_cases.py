@@ -63,3 +63,18 @@ def test_roman_chamomile_is_not_german_chamomile():
 
 def test_the_colour_index_number_decides_the_colourant():
     assert names("Talc, Violet 2 (CI 60730)")[1] == "CI 60730"
+
+
+def test_slash_pairs_of_one_substance_are_one_ingredient():
+    assert names("Cera Alba/Beeswax, Mica/CI 77019, Limnanthes Alba Seed Oil / Meadowfoam Seed Oil") == [
+        "CERA ALBA", "MICA", "LIMNANTHES ALBA SEED OIL"]
+
+
+def test_a_copolymer_name_with_a_slash_is_never_split():
+    assert names("Styrene/Acrylates Copolymer, Glyceryl Behenate/Eicosadioate") == [
+        "STYRENE/ACRYLATES COPOLYMER", "GLYCERYL BEHENATE/EICOSADIOATE"]
+
+
+def test_a_name_cut_before_its_last_word_is_joined():
+    assert names("Water, Kigelia, Africana Fruit Extract, Glycerin") == [
+        "WATER", "KIGELIA AFRICANA FRUIT EXTRACT", "GLYCERIN"]
