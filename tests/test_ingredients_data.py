@@ -71,7 +71,7 @@ def test_our_plain_language_texts_reach_the_app(kb):
     assert len(texts) >= 250
     for inci, about in texts.items():
         assert kb.by_inci[inci].what == " ".join(about.split()), inci
-        assert 10 <= len(about.split()) <= 60, inci
+        assert 7 <= len(about.split()) <= 60 and about.count(". ") <= 2, inci
 
 
 def test_every_ingredient_with_cosing_functions_gets_a_sentence():
