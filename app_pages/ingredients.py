@@ -24,12 +24,17 @@ import streamlit as st  # noqa: E402
 from app_pages.common import active_profile, storage  # noqa: E402
 from skin_app.ingredients import (ACTIVE_LABELS, IngredientInputError, IngredientReport,  # noqa: E402
                                   ProductReport, analyse, compare)
+from skin_app.ingredients_eu import PRODUCT_TYPES  # noqa: E402
 from skin_app.ingredients_parse import MAX_INPUT_CHARS  # noqa: E402
 from skin_app.results import CONCERN_LABELS  # noqa: E402
 from skin_app.storage import DatabaseError  # noqa: E402
 
 TEXT = "ing_text"                 # session key of the text area
-REPORT = "ing_report"             # session key: (text, report) of the last analysis
+REPORT = "ing_report"             # session key: (text, product type choice, report) of the last analysis
+TYPE = "ing_type"                 # session key of the product type picker ("auto" = guess from the label)
+RUN = "ing_run"                   # session key: a number per analysis, so per-product widgets start afresh
+AUTO = "auto"
+TAB_LABEL_CHARS = 40
 LOGGED = "ing_logged"             # session key: texts whose unknown names were already logged
 EXAMPLE = ("Aqua (Water), Glycerin, Niacinamide, Butylene Glycol, Tranexamic Acid, Sodium Hyaluronate, "
            "Retinol, Phenoxyethanol, Parfum (Fragrance), Linalool, Ethylhexylglycerin")
@@ -54,21 +59,46 @@ def ingredient_table(product: ProductReport) -> pd.DataFrame:
         flags = [f.replace("_", " ") for f in l.flags]
         if l.comedogenic is not None:
             flags.append(f"comedogenic {l.comedogenic}/5")
-        eu = f"{l.eu_ref}: {l.eu_limit}" if l.eu_status and l.eu_status != "colourant" else ""
+        eu = {"not_permitted": "NOT PERMITTED: ", "restricted": "", "labelling": ""}.get(l.eu_verdict, "")
+        eu = (eu + l.eu_text) if l.eu_text else ""
         rows.append({
             "#": l.position,
             "As printed": l.text,
             "Matched (INCI)": matched,
-            "What it does": l.what or "; ".join(l.functions),
+            "What it does": (l.what or "; ".join(l.functions)) + (f" Evidence: {l.evidence}." if l.evidence else ""),
             "Pros": l.pros,
             "Cons": l.cons,
             "Flags": ", ".join(flags),
-            "EU annex": eu,
+            "EU (for this product type)": eu,
             "Position hint": "; ".join(l.hints),
             "%": l.percent or "",
             "May contain": "yes" if l.may_contain else "",
         })
     return pd.DataFrame(rows)
+
+
+def tab_label(name: str, limit: int = TAB_LABEL_CHARS) -> str:
+    """A kit product's name for its tab: cut at a word boundary, never mid-word."""
+    name = " ".join(name.split())
+    if len(name) <= limit:
+        return name
+    cut = name[:limit - 1].rsplit(" ", 1)[0].rstrip(" ,;:-(") if " " in name[:limit - 1] else name[:limit - 1]
+    return cut + "…"
+
+
+def eu_section(product: ProductReport) -> None:
+    """Bans first and unmistakable; specifications only under details."""
+    kind = PRODUCT_TYPES[product.product_type].split(" (")[0].lower()
+    how = "guessed from the label" if product.product_type_guessed else "as chosen above"
+    st.caption(f"EU verdicts are for a **{md_escape(kind)}** product ({how}); change the product type above "
+               "if that is wrong.")
+    for l in product.bans:
+        st.error(f"**Not permitted in the EU: {md_escape(l.text)}**: {md_escape(l.eu_text)}. "
+                 "Products sold outside the EU may still use it; check the product's origin.")
+    details = [(l.text, d) for l in product.lines for d in l.eu_details]
+    if details:
+        with st.expander("EU details (purity and pH specifications, other product types, conditional entries)"):
+            st.dataframe(pd.DataFrame([{"Ingredient": t, "Annex entry": d} for t, d in details]), hide_index=True)
 
 
 def product_section(product: ProductReport, report: IngredientReport, key: str) -> None:
@@ -78,6 +108,7 @@ def product_section(product: ProductReport, report: IngredientReport, key: str) 
     c2.metric("Recognised", f"{product.recognised_count}/{total}")
     c3.metric("Flags", len(product.flags))
 
+    eu_section(product)
     st.subheader("Summary")
     if product.actives:
         st.markdown("**Key actives:** " + "; ".join(
@@ -85,11 +116,13 @@ def product_section(product: ProductReport, report: IngredientReport, key: str) 
     else:
         st.markdown("**Key actives:** none of the actives we track.")
     for f in product.flags:
-        st.markdown(f"- **{f.label}**: {names(f.ingredients)}  \n  {f.note}")
+        if f.code != "eu_prohibited":      # shown above, as errors
+            st.markdown(f"- **{f.label}**: {names(f.ingredients)}  \n  {f.note}")
     for c in product.conflicts:
-        where = "in this product" if c.with_product is None else f"with {md_escape(c.with_product)} on your shelf"
-        text = f"**Conflict {where}:** {c.message} ({names(c.here)} / {names(c.other)})"
+        text = (f"**With {md_escape(c.with_product)} on your shelf:** {c.message} "
+                f"({names(c.here)} / {names(c.other)})")
         (st.error if c.severity == "avoid" else st.warning)(text)
+        st.caption(f"Source: {md_escape(c.source)}")
 
     st.subheader("Fit to your latest scan")
     if not report.has_scan:
@@ -131,8 +164,12 @@ def product_section(product: ProductReport, report: IngredientReport, key: str) 
 
 
 def save_form(product: ProductReport, key: str) -> None:
-    with st.form(f"save_{key}", clear_on_submit=False):
-        name = st.text_input("Save to my shelf as", value=product.name or "", max_chars=120, key=f"save_name_{key}")
+    # Keys carry the analysis number: a new analysis gets a fresh box with its own product's name,
+    # not the name typed for the previous product.
+    run = st.session_state.get(RUN, 0)
+    with st.form(f"save_{run}_{key}", clear_on_submit=False):
+        name = st.text_input("Save to my shelf as", value=product.name or "", max_chars=120,
+                             key=f"save_name_{run}_{key}")
         if st.form_submit_button("Save to shelf"):
             profile = active_profile()
             text = _product_text(product)
@@ -185,10 +222,12 @@ def shelf_section(profile_id: int) -> None:
     c1, c2 = st.columns(2)
     a = c1.selectbox("First", ids, format_func=labels.get, key="cmp_a")
     b = c2.selectbox("Second", ids, index=min(1, len(ids) - 1), format_func=labels.get, key="cmp_b")
-    if a is not None and b is not None and a != b:
-        comparison_view(next(s for s in shelf if s.id == a), next(s for s in shelf if s.id == b))
-    elif len(ids) < 2:
+    if len(ids) < 2:
         st.caption("Save a second product to compare.")
+    elif a == b:
+        st.info("Both pickers show the same product: choose a different one in one of them to compare.")
+    elif a is not None and b is not None:
+        comparison_view(next(s for s in shelf if s.id == a), next(s for s in shelf if s.id == b))
 
     with st.expander("Remove a product"):
         gone = st.selectbox("Product", ids, format_func=labels.get, key="shelf_remove")
@@ -219,6 +258,7 @@ def comparison_view(a, b) -> None:
     for c in cmp.conflicts:
         (st.error if c.severity == "avoid" else st.warning)(
             f"**Using both:** {c.message} ({names(c.here)} / {names(c.other)})")
+        st.caption(f"Source: {md_escape(c.source)}")
 
 
 def unknown_log_section() -> None:
@@ -246,6 +286,29 @@ def unknown_log_section() -> None:
 
 
 # ---------------------------------------------------------------------------------------------
+def _analyse(text: str, choice: str, profile_id: int) -> None:
+    """Runs the analysis with the latest scan and the shelf; keeps the report in the session."""
+    st.session_state.pop(REPORT, None)
+    st.session_state[RUN] = st.session_state.get(RUN, 0) + 1
+    try:
+        latest = storage().latest_scan(profile_id)
+    except DatabaseError as exc:
+        st.error(str(exc))
+        latest = None
+    try:
+        shelf = [(s.name, s.ingredients_text) for s in storage().list_shelf(profile_id)]
+    except DatabaseError:
+        shelf = []
+    try:
+        report = analyse(text or "", scores=latest.scores if latest else None, shelf=shelf,
+                         product_type=None if choice == AUTO else choice)
+    except IngredientInputError as exc:
+        st.error(str(exc))
+    else:
+        st.session_state[REPORT] = (text, choice, report)
+        _log_unknown(report, text or "")
+
+
 def main() -> None:
     st.title("Ingredient analyzer")
     st.caption("Paste an ingredient list exactly as printed on the box or copied from a shop's page. "
@@ -253,33 +316,21 @@ def main() -> None:
     profile = active_profile()
     text = st.text_area("Ingredient list", key=TEXT, height=180, placeholder=EXAMPLE,
                         max_chars=MAX_INPUT_CHARS)
+    choice = st.selectbox("Product type (sets the EU verdicts)", [AUTO] + list(PRODUCT_TYPES), key=TYPE,
+                          format_func=lambda k: "Guess from the label" if k == AUTO else PRODUCT_TYPES[k])
     if st.button("Analyse", type="primary", key="analyse"):
-        st.session_state.pop(REPORT, None)
-        try:
-            latest = storage().latest_scan(profile.id)
-        except DatabaseError as exc:
-            st.error(str(exc))
-            latest = None
-        try:
-            shelf = [(s.name, s.ingredients_text) for s in storage().list_shelf(profile.id)]
-        except DatabaseError:
-            shelf = []
-        try:
-            report = analyse(text or "", scores=latest.scores if latest else None, shelf=shelf)
-        except IngredientInputError as exc:
-            st.error(str(exc))
-        else:
-            st.session_state[REPORT] = (text, report)
-            _log_unknown(report, text or "")
-
+        _analyse(text, choice, profile.id)
     stored = st.session_state.get(REPORT)
+    if stored is not None and stored[1] != choice:
+        _analyse(stored[0], choice, profile.id)        # the type changed: same list, new verdicts
+        stored = st.session_state.get(REPORT)
     if stored is not None:
-        _, report = stored
+        _, _, report = stored
         if report.truncated:
             st.warning("The text was very long; only its beginning was analysed.")
         if report.is_kit:
             st.info(f"This looks like a kit of {len(report.products)} products; each is analysed on its own.")
-            tabs = st.tabs([md_escape((p.name or f"Product {i + 1}")[:40]) for i, p in enumerate(report.products)])
+            tabs = st.tabs([md_escape(tab_label(p.name or f"Product {i + 1}")) for i, p in enumerate(report.products)])
             for i, (tab, product) in enumerate(zip(tabs, report.products)):
                 with tab:
                     product_section(product, report, f"p{i}")

@@ -6,7 +6,10 @@ Prints
 - the share of ingredient tokens recognised (exact, alias or normalised; fuzzy "did you mean" counted apart),
 - the most frequent unrecognised tokens,
 - the products whose text broke into no tokens,
-- EU annex hits (prohibited / restricted) found on the lists, for checking by hand,
+- recognition on the non-English lists (German, French, Spanish, Italian: told apart by label words),
+- EU "not permitted" verdicts found on the lists (product type guessed from the product's name), for checking
+  by hand, and the commonest "restricted" ones,
+- with --sample N, N accepted matches drawn at random (seed 11) for a hand check of precision,
 - the warm time to analyse a 60-ingredient list, against a baseline in the same process: a naive comma
   split plus exact case-insensitive lookup in the CosIng names (what the data README measured at 75 %).
 """
@@ -15,6 +18,8 @@ from __future__ import annotations
 import argparse
 import collections
 import json
+import os
+import re
 import statistics
 import sys
 import time
@@ -29,6 +34,27 @@ from skin_app.ingredients_kb import default_kb  # noqa: E402
 def load_lists(path: Path) -> list[dict]:
     with open(path, encoding="utf-8") as fh:
         return [json.loads(line) for line in fh if line.strip()]
+
+
+_LANGUAGE_WORDS = {
+    "de": re.compile(r"\b(?:inhaltsstoffe|bestandteile|wasser|glyzerin|öl|extrakt|duftstoff|blütenwasser|"
+                     r"sonnenblumenöl|alkohol|zitronensäure|milchsäure|salicylsäure)\b", re.I),
+    "fr": re.compile(r"\b(?:ingrédients|huile|eau|beurre|extrait|parfum naturel|cire d'abeille|"
+                     r"acide citrique|glycérine végétale|fleur d'oranger)\b", re.I),
+    "es": re.compile(r"\b(?:ingredientes|agua|aceite|manteca|extracto|glicerina|ácido|fragancia)\b", re.I),
+    "it": re.compile(r"\b(?:ingredienti|acqua|olio|burro|estratto|glicerina vegetale|profumo)\b", re.I),
+}
+
+
+_ENGLISH_WORDS = re.compile(r"\b(?:water|extract|oil|acid|butter|fragrance|seed|leaf|flower)\b", re.I)
+
+
+def label_language(text: str) -> str:
+    """The label's language by its words: another language only when its words outnumber the English ones
+    (an English list with French synonyms after slashes, "Water/Aqua/Eau", stays English)."""
+    counts = {lang: len(p.findall(text)) for lang, p in _LANGUAGE_WORDS.items()}
+    lang, n = max(counts.items(), key=lambda kv: kv[1])
+    return lang if n >= 3 and n > len(_ENGLISH_WORDS.findall(text)) else "en"
 
 
 def naive_baseline(text: str, names: set[str]) -> tuple[int, int]:
@@ -51,6 +77,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--top", type=int, default=40, help="how many unrecognised tokens to print")
     ap.add_argument("--repeat", type=int, default=200, help="timing repetitions")
     ap.add_argument("--dump-unknown", type=Path, help="write every unrecognised token with its count (TSV)")
+    ap.add_argument("--sample", type=int, default=0, help="print this many accepted matches drawn at random")
+    ap.add_argument("--sample-nonexact", type=int, default=0,
+                    help="print this many accepted alias/normalised matches drawn at random (the harder ones)")
     args = ap.parse_args(argv)
 
     t0 = time.perf_counter()
@@ -64,6 +93,10 @@ def main(argv: list[str] | None = None) -> int:
     unknown: collections.Counter = collections.Counter()
     empty: list[str] = []
     annex_hits: collections.Counter = collections.Counter()
+    by_lang: dict[str, list[int]] = collections.defaultdict(lambda: [0, 0])
+    lang_lists = collections.Counter(label_language(r["ingredients"]) for r in rows)
+    unknown_foreign: collections.Counter = collections.Counter()
+    accepted: list[tuple[str, str, str]] = []
     kits = 0
     naive_hit = naive_total = 0
     cosing_names = {e.inci for e in kb.entries}
@@ -73,21 +106,28 @@ def main(argv: list[str] | None = None) -> int:
         naive_hit += h
         naive_total += n
         try:
-            report = analyse(r["ingredients"], kb=kb)
+            report = analyse(r["ingredients"], kb=kb, name=r.get("product"))
         except ValueError:
             empty.append(f"{r.get('brand', '')} | {r.get('product', '')} | {r['ingredients'][:100]!r}")
             continue
         kits += report.is_kit
-        for line in report.ingredients:
-            total += 1
-            methods[line.method] += 1
-            if line.recognised:
-                recognised += 1
-                if line.eu_status in ("prohibited", "restricted"):
-                    annex_hits[(line.eu_status, line.inci, line.eu_ref, line.text)] += 1
-            else:
-                fuzzy += line.method == "fuzzy"
-                unknown[line.text] += 1
+        lang = label_language(r["ingredients"])
+        for product in report.products:
+            for line in product.lines:
+                total += 1
+                methods[line.method] += 1
+                by_lang[lang][1] += 1
+                if line.recognised:
+                    recognised += 1
+                    by_lang[lang][0] += 1
+                    accepted.append((line.text, line.inci, line.method))
+                    if line.eu_verdict in ("not_permitted", "restricted"):
+                        annex_hits[(line.eu_verdict, line.inci, line.eu_ref, product.product_type)] += 1
+                else:
+                    fuzzy += line.method == "fuzzy"
+                    unknown[line.text] += 1
+                    if lang != "en":
+                        unknown_foreign[f"{lang}: {line.text}"] += 1
     all_s = time.perf_counter() - t0
 
     rate = recognised / total if total else 0.0
@@ -97,17 +137,43 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  baseline (comma split + exact CosIng lookup): {naive_hit}/{naive_total} = "
           f"{naive_hit / max(naive_total, 1):.2%}")
     print(f"  products: {len(rows)}, kits found: {kits}, analysed in {all_s:.1f} s")
+    for lang, (hit, n) in sorted(by_lang.items()):
+        print(f"  {lang}: {hit}/{n} = {hit / max(n, 1):.2%} ({lang_lists[lang]} lists)")
+    if len(by_lang) == 1:
+        print("  (no list printed in German, French, Spanish or Italian among these lists)")
+    # Our own labels written the way German, French, Spanish and Italian packs print them (tests/).
+    from tests.test_ingredients_languages import LABELS
+    for lang, text in LABELS.items():
+        lines = analyse(text, kb=kb).ingredients
+        print(f"  own {lang} label (tests/test_ingredients_languages.py): "
+              f"{sum(l.recognised for l in lines)}/{len(lines)} recognised")
+    foreign = [v for k, v in by_lang.items() if k != "en"]
+    hit, n = sum(v[0] for v in foreign), sum(v[1] for v in foreign)
+    print(f"  non-English together: {hit}/{n} = {hit / max(n, 1):.2%}")
+    for text, c in unknown_foreign.most_common(15):
+        print(f"    {c:4d}  {text[:90]}")
     print(f"\nTOP {args.top} UNRECOGNISED TOKENS ({len(unknown)} distinct, {sum(unknown.values())} in all):")
     for text, n in unknown.most_common(args.top):
         print(f"  {n:5d}  {text[:100]}")
     print(f"\nPRODUCTS THAT BROKE INTO NO TOKENS: {len(empty)}")
     for e in empty[:30]:
         print("  " + e)
-    print(f"\nEU ANNEX II/III HITS (exact INCI matches; check by hand): {len(annex_hits)} distinct")
-    ordered = sorted(annex_hits.items(), key=lambda x: (x[0][0] != "prohibited", -x[1]))
-    shown = [h for h in ordered if h[0][0] == "prohibited"] + [h for h in ordered if h[0][0] != "prohibited"][:40]
-    for (status, inci, ref, text), n in shown:       # every prohibited hit, the 40 commonest restricted ones
-        print(f"  {n:4d}  {status:10s} {ref:12s} {inci:40s} printed as {text!r}")
+    print(f"\nEU VERDICTS (exact INCI matches, product type guessed; check by hand): {len(annex_hits)} distinct")
+    ordered = sorted(annex_hits.items(), key=lambda x: (x[0][0] != "not_permitted", -x[1]))
+    shown = [h for h in ordered if h[0][0] == "not_permitted"] + [h for h in ordered if h[0][0] != "not_permitted"][:25]
+    for (status, inci, ref, ptype), n in shown:       # every "not permitted", the 25 commonest restricted ones
+        print(f"  {n:4d}  {status:13s} {ptype:13s} {ref:22s} {inci}")
+    if args.sample:
+        import random
+        print(f"\nSAMPLE OF {args.sample} ACCEPTED MATCHES (seed 11; check by hand):")
+        for text, inci, method in random.Random(11).sample(accepted, min(args.sample, len(accepted))):
+            print(f"  {method:10s} {text[:60]!r:64s} -> {inci}")
+    if args.sample_nonexact:
+        import random
+        harder = [a for a in accepted if a[2] != "exact"]
+        print(f"\nSAMPLE OF {args.sample_nonexact} ALIAS/NORMALISED MATCHES of {len(harder)} (seed 11; check by hand):")
+        for text, inci, method in random.Random(11).sample(harder, min(args.sample_nonexact, len(harder))):
+            print(f"  {method:10s} {text[:60]!r:64s} -> {inci}")
     if args.dump_unknown:
         with open(args.dump_unknown, "w", encoding="utf-8") as fh:
             for text, n in unknown.most_common():
@@ -128,6 +194,28 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  analyse() full report:              {statistics.median(ours):.3f} / "
           f"{sorted(ours)[int(len(ours) * 0.95) - 1]:.3f}   (goal: under 20 ms)")
     print(f"  analyse() with its match cache emptied each run: {statistics.median(cold_cache):.3f}")
+    # The worst pastes the page accepts (200,000 characters): 10,000 made-up names nobody knows (every one
+    # goes to fuzzy matching, which has a time budget), and the development lists pasted end to end.
+    import random
+    import string
+    rnd = random.Random(11)
+
+    def word() -> str:
+        return "".join(rnd.choice(string.ascii_lowercase) for _ in range(rnd.randint(5, 10))).title()
+    worst = {"10,000 unknown names": ", ".join(f"{word()} {word()} Extract" for _ in range(10_000))[:200_000],
+             "real lists end to end": ", ".join(r["ingredients"] for r in rows)[:200_000]}
+    print("\nWORST-CASE PASTES (200,000 characters, match caches emptied first; goal: under 2 s):")
+    for label, text in worst.items():
+        kb._cache.clear()
+        kb._lookups.clear()
+        t0, c0 = time.perf_counter(), time.process_time()
+        n = len(analyse(text, kb=kb).ingredients)
+        print(f"  {label}: {n} tokens in {time.perf_counter() - t0:.2f} s wall, "
+              f"{time.process_time() - c0:.2f} s CPU")
+    try:
+        print(f"  load average during the run: {os.getloadavg()}")
+    except OSError:
+        pass
     return 0
 
 

@@ -3,6 +3,7 @@
     python -m skin_app ingredients "Water, Glycerin, Niacinamide, Retinol"
     pbpaste | python -m skin_app ingredients - --json
     python -m skin_app ingredients - --scores acne=55,flek=62,wrinkle=80,panda_eye=70 < label.txt
+    python -m skin_app ingredients "Aqua, Methylisothiazolinone" --product-type rinse_off
 
 Exit status: 0 analysed, 2 nothing to analyse (empty text, no list found).
 """
@@ -13,6 +14,7 @@ import json
 import sys
 
 from skin_app.ingredients import ACTIVE_LABELS, IngredientInputError, IngredientReport, analyse
+from skin_app.ingredients_eu import PRODUCT_TYPES
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -22,6 +24,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument("--json", action="store_true", help="print the full report as JSON")
     p.add_argument("--scores", default=None,
                    help="fit to a scan: concern=score pairs, e.g. acne=55,flek=62 (0-100, higher is better)")
+    p.add_argument("--product-type", choices=list(PRODUCT_TYPES), default=None,
+                   help="what kind of product it is, for the EU verdicts: " + "; ".join(
+                       f"{k} = {v}" for k, v in PRODUCT_TYPES.items()) + " (default: guessed from --name and "
+                   "the label's words, else leave_on_face)")
+    p.add_argument("--name", default=None, help="the product's name, e.g. 'Gentle Foaming Cleanser' (helps the guess)")
     p.set_defaults(func=run)
     return p
 
@@ -48,7 +55,8 @@ def _parse_scores(spec: str | None) -> dict[str, float] | None:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        report = analyse(_read_text(args.text), scores=_parse_scores(args.scores))
+        report = analyse(_read_text(args.text), scores=_parse_scores(args.scores),
+                         product_type=args.product_type, name=args.name)
     except IngredientInputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -65,6 +73,11 @@ def render_text(report: IngredientReport) -> str:
     for product in report.products:
         if report.is_kit:
             out.append(f"== {product.name or 'Product'} ==")
+        how = "guessed from its name" if product.product_type_guessed else (
+            "as chosen" if report.product_type_chosen else "default; set it with --product-type")
+        out.append(f"Product type: {PRODUCT_TYPES[product.product_type]} ({how})")
+        for line in product.bans:
+            out.append(f"EU NOT PERMITTED - {line.text}: {line.eu_text}")
         out.append(f"{product.recognised_count}/{len(product.lines)} ingredients recognised")
         for line in product.lines:
             name = line.inci or (f"? did you mean {line.did_you_mean}" if line.did_you_mean else "? not recognised")
@@ -73,13 +86,16 @@ def render_text(report: IngredientReport) -> str:
             out.append(f"{line.position:3d}. {line.text}  ->  {name}" + (f"  [{', '.join(extra)}]" if extra else ""))
             if line.what:
                 out.append(f"      {line.what}")
+            if line.eu_text and line.eu_verdict != "not_permitted":
+                out.append(f"      EU: {line.eu_text}")
         if product.actives:
             out.append("Key actives: " + "; ".join(f"{ACTIVE_LABELS.get(k, k)}: {', '.join(v)}"
                                                   for k, v in product.actives.items()))
         for f in product.flags:
             out.append(f"Flag - {f.label}: {', '.join(f.ingredients)}")
         for c in product.conflicts:
-            out.append(f"Conflict ({c.severity}) - {c.message} [{', '.join(c.here)} / {', '.join(c.other)}]")
+            out.append(f"Conflict with {c.with_product} ({c.severity}) - {c.message} "
+                       f"[{', '.join(c.here)} / {', '.join(c.other)}] Source: {c.source}")
         for fit in product.fit:
             if fit.yours and fit.sentence:
                 out.append(f"Fit: {fit.sentence}")

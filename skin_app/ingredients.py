@@ -16,7 +16,8 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Iterable, Mapping, Sequence
 
-from skin_app.ingredients_kb import Entry, KnowledgeBase, Match, default_kb, split_synonyms
+from skin_app.ingredients_eu import PRODUCT_TYPES, EuVerdict, guess_product_type, verdict
+from skin_app.ingredients_kb import Entry, FuzzyBudget, KnowledgeBase, Match, default_kb, split_synonyms
 from skin_app.ingredients_parse import Token, parse_label, segment_words, split_blend
 from skin_app.calibration import score_words
 
@@ -33,25 +34,28 @@ class IngredientInputError(ValueError):
 # Flags
 # ---------------------------------------------------------------------------------------------
 FLAG_LABELS: dict[str, str] = {
-    "eu_prohibited": "EU: prohibited in cosmetics (Annex II)",
-    "eu_restricted": "EU: restricted (Annex III), limit applies",
+    "eu_prohibited": "EU: not permitted in this kind of product",
+    "eu_restricted": "EU: maximum concentration for this kind of product",
     "formaldehyde_releaser": "Formaldehyde releaser",
     "allergen": "EU-declarable fragrance allergen",
+    "allergen_maybe": "Possibly an EU-declarable fragrance allergen (name not certain)",
     "fragrance": "Fragrance",
     "essential_oil": "Essential oil",
     "drying_alcohol": "Drying alcohol",
     "sulfate": "Sulfate surfactant",
     "paraben": "Paraben",
     "silicone": "Silicone",
-    "comedogenic": "Comedogenic rating 3 or more",
-    "irritant": "Irritancy rating 3 or more",
+    "comedogenic": "Comedogenic rating 3 or more (raw material, leave-on product)",
+    "irritant": "Irritancy rating 3 or more (raw material)",
     "fungal_acne": "May feed Malassezia (fungal acne, rule of thumb)",
     "pregnancy": "Pregnancy: ask your doctor",
 }
 FLAG_NOTES: dict[str, str] = {
-    "eu_prohibited": "Listed in Annex II of Regulation (EC) 1223/2009 by its exact INCI name. Products sold outside "
+    "eu_prohibited": "Banned by Annex II of Regulation (EC) 1223/2009, or allowed by Annexes III-VI only in other "
+                     "kinds of product (e.g. artificial nail systems, rinse-off products). Products sold outside "
                      "the EU may still use it; check the product's origin.",
-    "eu_restricted": "Allowed in the EU only within the limits of Annex III (shown per ingredient).",
+    "eu_restricted": "Allowed in the EU up to the maximum concentration an annex sets for this kind of product "
+                     "(shown per ingredient). Labels give no concentrations, so this is information, not a warning.",
     "formaldehyde_releaser": "A preservative that slowly releases small amounts of formaldehyde; a known cause of "
                              "contact allergy for people already sensitised.",
     "allergen": "Must be named on EU labels above 0.001 % (leave-on) or 0.01 % (rinse-off); relevant if you "
@@ -63,9 +67,14 @@ FLAG_NOTES: dict[str, str] = {
     "sulfate": "Strong cleansing surfactant; can strip oils from dry or sensitive skin.",
     "paraben": "Preservative family; well studied and allowed within EU limits. Listed for those who avoid it.",
     "silicone": "Smooth, non-greasy film former; not harmful, listed for those who prefer to avoid it.",
-    "comedogenic": "Rated 3-5 on a comedogenicity scale (rabbit-ear and human tests of the pure substance; "
-                   "the finished product may behave differently).",
-    "irritant": "Rated 3-5 on an irritancy scale for the pure substance.",
+    "comedogenic": "Rated 3-5 on a 0-5 comedogenicity scale in rabbit-ear and human back tests of the pure raw "
+                   "material (Fulton-style tables; source per ingredient). The test used undiluted material, the "
+                   "label gives no concentration, and finished products often test non-comedogenic: a reason to "
+                   "watch, not a verdict. Shown only for leave-on products (a rinse-off product is washed away).",
+    "irritant": "Rated 3-5 on a 0-5 irritancy scale for the pure raw material (source per ingredient); the "
+                "amount in a product is usually far lower.",
+    "allergen_maybe": "The printed name is close to, but not exactly, the name of a fragrance allergen the EU "
+                      "requires on labels; see 'did you mean' in the table. Relevant if you know you react to it.",
     "fungal_acne": "Fatty acids, their esters, most plant oils and ferments can feed Malassezia yeast. "
                    "Only relevant if you have fungal acne; a rule of thumb, not a test result.",
     "pregnancy": "Commonly avoided during pregnancy or breastfeeding; ask your doctor or pharmacist.",
@@ -73,18 +82,24 @@ FLAG_NOTES: dict[str, str] = {
 FLAG_ORDER = list(FLAG_LABELS)
 
 
-def entry_flags(entry: Entry) -> list[str]:
-    """The flags an ingredient raises by itself (never called for fuzzy suggestions)."""
+# Product types where comedogenic ratings mean something: the product stays on the face.
+COMEDOGENIC_TYPES = frozenset({"leave_on_face", "eye_area", "lip"})
+
+
+def entry_flags(entry: Entry, eu: EuVerdict | None = None, product_type: str = "leave_on_face") -> list[str]:
+    """The flags an ingredient raises by itself in a product of one type (never called for fuzzy
+    suggestions). ``eu``: its EU verdict for that type."""
     out: list[str] = []
-    if entry.eu_status == "prohibited":
+    eu = eu if eu is not None else verdict(entry.eu_rules, product_type)
+    if eu.level == "not_permitted":
         out.append("eu_prohibited")
-    elif entry.eu_status == "restricted":
+    elif eu.level == "restricted":
         out.append("eu_restricted")
     for f in ("formaldehyde_releaser", "allergen", "fragrance", "essential_oil", "drying_alcohol", "sulfate",
               "paraben", "silicone"):
         if f in entry.flags:
             out.append(f)
-    if entry.comedogenic is not None and entry.comedogenic >= 3:
+    if entry.comedogenic is not None and entry.comedogenic >= 3 and product_type in COMEDOGENIC_TYPES:
         out.append("comedogenic")
     if entry.irritancy is not None and entry.irritancy >= 3:
         out.append("irritant")
@@ -111,36 +126,54 @@ ACTIVE_LABELS: dict[str, str] = {
     "vitamin_e": "Vitamin E", "panthenol": "Panthenol (provitamin B5)", "zinc": "Zinc salt",
     "urea": "Urea", "barrier_lipid": "Barrier lipid", "growth_factor": "Growth factor",
 }
-# Pairs that are hard on skin or cancel each other. (class_a, class_b, severity, advice)
-CONFLICT_RULES: list[tuple[str, str, str, str]] = [
-    ("retinoid", "aha", "caution",
-     "A retinoid and an AHA together raise the chance of irritation and peeling; many people use them on "
-     "alternate evenings."),
-    ("retinoid", "bha", "caution",
-     "A retinoid and salicylic acid together raise the chance of dryness and irritation; consider alternate "
-     "evenings."),
-    ("retinoid", "benzoyl_peroxide", "avoid",
-     "Benzoyl peroxide can break down some retinoids (notably tretinoin) and both irritate; use them at "
-     "different times of day unless a doctor prescribed the combination."),
-    ("benzoyl_peroxide", "vitamin_c", "avoid",
-     "Benzoyl peroxide oxidises ascorbic acid, so the vitamin C loses its effect; use them at different times."),
-    ("benzoyl_peroxide", "hydroquinone", "avoid",
-     "Benzoyl peroxide with hydroquinone can leave temporary dark stains on the skin."),
-    ("copper_peptide", "vitamin_c", "caution",
-     "Copper can oxidise ascorbic acid; applying them at different times keeps both effective."),
-    ("copper_peptide", "aha", "caution",
-     "A low pH from strong acids may break down copper peptides; apply them at different times."),
-    ("vitamin_c", "aha", "caution",
-     "Two acidic actives in one routine can sting or irritate sensitive skin."),
-    ("vitamin_c", "bha", "caution",
-     "Two acidic actives in one routine can sting or irritate sensitive skin."),
-    ("retinoid", "retinoid", "caution",
-     "Several retinoid products in one routine add up; more is not better and irritation is likely."),
-    ("aha", "bha", "caution",
-     "Layering separate AHA and BHA products can over-exfoliate; watch for redness and tightness."),
-    ("benzoyl_peroxide", "aha", "caution",
-     "Benzoyl peroxide with exfoliating acids is drying; use one in the morning and one at night."),
+# Pairs of products that are hard on skin together or where one undoes the other, each with its source.
+# Only between products: a single formula holding both (e.g. the fixed adapalene + benzoyl peroxide gel,
+# an approved acne medicine) was made and tested to be used as it is. Classes are ACTIVE_LABELS keys, plus
+# "tretinoin" (conventional retinoic acid, unstable next to benzoyl peroxide; adapalene is not).
+@dataclass(frozen=True)
+class ConflictRule:
+    a: str
+    b: str
+    severity: str              # "avoid" or "caution"
+    advice: str
+    source: str
+
+
+CONFLICT_RULES: list[ConflictRule] = [
+    ConflictRule("tretinoin", "benzoyl_peroxide", "avoid",
+                 "Benzoyl peroxide breaks down conventional tretinoin when both are on the skin at once; apply "
+                 "them at different times of day (adapalene, a newer retinoid, is stable with it).",
+                 "Martin B et al., Chemical stability of adapalene and tretinoin when combined with benzoyl "
+                 "peroxide, Br J Dermatol 1998;139 Suppl 52:8-11"),
+    ConflictRule("retinoid", "aha", "caution",
+                 "A retinoid and an exfoliating acid from two products add up to more dryness and peeling; "
+                 "many people use them on alternate evenings.",
+                 "Zaenglein AL et al., Guidelines of care for the management of acne vulgaris, J Am Acad "
+                 "Dermatol 2016;74:945-973 (irritation is the main side effect of topical retinoids)"),
+    ConflictRule("retinoid", "bha", "caution",
+                 "A retinoid and salicylic acid from two products add up to more dryness and irritation; "
+                 "consider alternate evenings.",
+                 "Zaenglein AL et al., Guidelines of care for the management of acne vulgaris, J Am Acad "
+                 "Dermatol 2016;74:945-973"),
+    ConflictRule("retinoid", "retinoid", "caution",
+                 "Two vitamin A products add up: irritation is more likely, and the EU caps the whole face "
+                 "product at 0.3 % retinol equivalent with exposure from all sources in mind.",
+                 "SCCS opinion on vitamin A (SCCS/1639/21); Regulation (EC) 1223/2009 Annex III/376"),
+    ConflictRule("benzoyl_peroxide", "vitamin_c", "caution",
+                 "Benzoyl peroxide is an oxidising agent and ascorbic acid is readily oxidised, so applied "
+                 "together the vitamin C loses its effect; use them at different times of day.",
+                 "PubChem: benzoyl peroxide (CID 7187, strong oxidiser) and ascorbic acid (CID 54670067, "
+                 "reducing agent)"),
+    ConflictRule("benzoyl_peroxide", "hydroquinone", "avoid",
+                 "Hydroquinone with a peroxide can leave temporary dark stains on the skin.",
+                 "US prescribing information for hydroquinone 4 % cream (DailyMed), Precautions"),
+    ConflictRule("copper_peptide", "vitamin_c", "caution",
+                 "Copper speeds the oxidation of ascorbic acid; applying them at different times keeps both "
+                 "effective.",
+                 "Buettner GR, Jurkiewicz BA, Catalytic metals, ascorbate and free radicals, Radiat Res "
+                 "1996;145:532-541"),
 ]
+_TRETINOIN = {"RETINOIC ACID", "TRETINOIN"}
 
 
 @dataclass
@@ -166,6 +199,10 @@ class IngredientLine:
     eu_status: str = ""
     eu_ref: str = ""
     eu_limit: str = ""
+    eu_verdict: str = ""               # for this product type: not_permitted, restricted, labelling, allowed, ""
+    eu_text: str = ""                  # the verdict in words, with the limit and the annex entry
+    eu_details: list[str] = field(default_factory=list)   # specifications, pH, other product types
+    eu_max_percent: float | None = None                     # the highest EU maximum for this product type
     evidence: str = ""
     hints: list[str] = field(default_factory=list)
 
@@ -187,8 +224,9 @@ class Conflict:
     severity: str                      # "avoid" or "caution"
     message: str
     here: list[str]                    # ingredients of this product
-    other: list[str]                   # ingredients of the other product (or of this product)
-    with_product: str | None           # None: inside this product; else the shelf product's name
+    other: list[str]                   # ingredients of the other product
+    with_product: str | None           # the other product's name
+    source: str = ""                   # where the rule comes from
 
 
 @dataclass
@@ -221,6 +259,13 @@ class ProductReport:
     unknown: list[str]
     skipped_text: list[str]
     one_percent_after: int | None      # position after which everything is at most 1 % (a hint)
+    product_type: str = "leave_on_face"   # a key of PRODUCT_TYPES: what the EU verdicts are for
+    product_type_guessed: bool = False    # True: guessed from the product's words; False: chosen or default
+
+    @property
+    def bans(self) -> list[IngredientLine]:
+        """Ingredients the EU does not permit in this kind of product: shown first."""
+        return [l for l in self.lines if l.eu_verdict == "not_permitted"]
 
     @property
     def recognised_count(self) -> int:
@@ -236,6 +281,7 @@ class IngredientReport:
     products: list[ProductReport]
     truncated: bool = False
     has_scan: bool = False
+    product_type_chosen: bool = False      # the caller named the product type (not guessed, not default)
 
     @property
     def is_kit(self) -> bool:
@@ -259,6 +305,8 @@ class IngredientReport:
                 "one_percent_after": p.one_percent_after,
                 "recognised": p.recognised_count,
                 "total": len(p.lines),
+                "product_type": p.product_type,
+                "product_type_guessed": p.product_type_guessed,
             }
         products = [product_dict(p) for p in self.products]
         out: dict = {"kit": self.is_kit, "truncated": self.truncated, "products": products}
@@ -287,7 +335,11 @@ def _merge_flag_dicts(products: list[dict]) -> list[dict]:
 # ---------------------------------------------------------------------------------------------
 # Resolving tokens into ingredients
 # ---------------------------------------------------------------------------------------------
-def resolve(token_name: str, kb: KnowledgeBase) -> list[Match]:
+# Seconds one analysis may spend on fuzzy suggestions, so any paste is answered within about 2 s.
+FUZZY_BUDGET_S = 0.8
+
+
+def resolve(token_name: str, kb: KnowledgeBase, budget: FuzzyBudget | None = None) -> list[Match]:
     """One printed token -> one or more matches ("(and)" blends give several)."""
     out: list[Match] = []
     for part in split_blend(token_name):
@@ -299,7 +351,10 @@ def resolve(token_name: str, kb: KnowledgeBase) -> list[Match]:
         if len(synonyms) > 1:
             hits = [kb.lookup(s) for s in synonyms]
             found = [h[0] for h in hits if h is not None]
-            distinct = list({_same_substance(e): e for e in reversed(found)}.values())[::-1]
+            first_per_substance: dict[str, Entry] = {}
+            for e in found:                     # the first printed name of each substance stands for it
+                first_per_substance.setdefault(_same_substance(e), e)
+            distinct = list(first_per_substance.values())
             translated = any(_TRANSLATION.search(s) for s in synonyms)
             if distinct and ((len(distinct) == 1 and len(found) == len(synonyms)) or
                              (translated and len(found) * 2 >= len(synonyms))):
@@ -309,17 +364,25 @@ def resolve(token_name: str, kb: KnowledgeBase) -> list[Match]:
                 # "Adipic Acid/Diethylene Glycol/Glycerin") are usually one copolymer: never split.
                 out.append(Match(part, distinct[0], "normalised", score=100.0))
                 continue
+        # "Aqua - Water", "Tocopherol - Vitamin E", "Aqua/Watter", "Butyrospermum Parkii/Shea Buttter": one
+        # ingredient under two names, one of them misspelt or cut short.
+        pair = re.split(r"\s+[-–]\s+", part) if len(synonyms) == 1 else synonyms
+        if len(pair) == 2:
+            entry = kb.synonym_pair(pair[0], pair[1])
+            if entry is not None:
+                out.append(Match(part, entry, "normalised", score=100.0))
+                continue
         pieces = re.split(r"\s+(?:and|&|\+)\s+", part, flags=re.I)
         if len(pieces) > 1:
             hits = [kb.lookup(p) for p in pieces]
             if all(h is not None for h in hits):
                 out.extend(Match(p, h[0], "normalised", score=100.0) for p, h in zip(pieces, hits))
                 continue
-        glued = _split_glued(part, kb)
+        glued = _split_glued(part, kb) if budget is None or not budget.spent() else []
         if glued:
             out.extend(glued)
             continue
-        out.append(kb.match(part, fuzzy=True))
+        out.append(kb.match(part, fuzzy=True, budget=budget))
     return out
 
 
@@ -349,38 +412,79 @@ def _split_glued(part: str, kb: KnowledgeBase) -> list[Match]:
     return [Match(p, kb.lookup(p)[0], "normalised", score=100.0) for p in pieces]
 
 
-def _line(position: int, token: Token, m: Match) -> IngredientLine:
+# What a CosIng function means, in our words (for ingredients without a hand-written text).
+FUNCTION_WORDS: dict[str, str] = {
+    "skin conditioning": "keeps skin in good condition", "skin conditioning - emollient": "softens and smooths skin",
+    "skin conditioning - humectant": "holds water in the skin", "skin conditioning - occlusive": "seals moisture in",
+    "humectant": "draws water into the skin", "moisturising": "hydrates", "skin protecting": "protects the skin's surface",
+    "surfactant - cleansing": "helps water wash away oil and dirt", "cleansing": "cleans",
+    "surfactant - emulsifying": "keeps oil and water mixed", "emulsion stabilising": "keeps the cream from separating",
+    "surfactant - foam boosting": "boosts foam", "foaming": "makes foam", "viscosity controlling": "adjusts thickness",
+    "film forming": "leaves a thin film", "hair conditioning": "makes hair easier to comb", "antistatic": "reduces static",
+    "antioxidant": "slows oxidation of the product", "antimicrobial": "limits microbes", "preservative": "keeps microbes out",
+    "solvent": "dissolves other ingredients", "astringent": "gives a tightening feel", "binding": "holds powders together",
+    "abrasive": "scrubs", "buffering": "holds the pH steady", "chelating": "binds metal traces",
+    "opacifying": "makes the product opaque", "bulking": "adds bulk", "absorbent": "absorbs oil or water",
+    "anticaking": "keeps powders loose", "colorant": "gives colour", "uv absorber": "absorbs UV light",
+    "uv filter": "filters UV light", "light stabilizer": "protects the product from light", "soothing": "calms the skin",
+    "tonic": "gives a fresh feel", "deodorant": "reduces odour", "plasticiser": "keeps films flexible",
+    "perfuming": "adds scent", "masking": "covers other smells", "exfoliating": "loosens dead surface cells",
+    "keratolytic": "softens thick skin", "bleaching": "lightens", "refatting": "replaces lost lipids",
+    "smoothing": "smooths the surface", "gel forming": "forms a gel", "anti-sebum": "reduces oiliness",
+    "hair fixing": "holds hair in place", "nail conditioning": "conditions nails",
+}
+_KIND_BY_NAME = [
+    (re.compile(r"\bEXTRACT$|\bJUICE$|\bFLOWER$|\bLEAF$|\bPOWDER$"), "A plant or natural extract"),
+    (re.compile(r"\bOIL$"), "An oil"), (re.compile(r"FERMENT|LYSATE|FILTRATE"), "A ferment"),
+    (re.compile(r"ICONE|SILOXANE|SILSESQUIOXANE"), "A silicone"), (re.compile(r"PEPTIDE"), "A peptide"),
+    (re.compile(r"POLYMER|^POLY"), "A polymer"), (re.compile(r"^CI \d{5}$"), "A colourant"),
+    (re.compile(r"\bWATER$"), "A plant water"), (re.compile(r"ATE$"), "An ester or salt"),
+]
+
+
+def describe(entry: Entry) -> str:
+    """A plain sentence from the CosIng functions for ingredients we have written nothing about."""
+    words = [FUNCTION_WORDS[f.lower()] for f in entry.functions if f.lower() in FUNCTION_WORDS]
+    words = list(dict.fromkeys(words))[:3]
+    if not words:
+        return ""
+    kind = next((k for p, k in _KIND_BY_NAME if p.search(entry.inci)), "An ingredient")
+    said = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+    return f"{kind} that {said} (from its CosIng functions)."
+
+
+def _line(position: int, token: Token, m: Match, product_type: str) -> IngredientLine:
     e = m.entry
     line = IngredientLine(position=position, text=token.text, inci=e.inci if e else None, method=m.method,
                           did_you_mean=m.suggestion.inci if m.suggestion is not None else None,
                           percent=token.percent, may_contain=token.may_contain)
     if e is None:
+        if m.suggestion is not None and "allergen" in m.suggestion.flags:
+            line.flags = ["allergen_maybe"]        # never a ban: only the allergen flag, marked uncertain
         return line
     line.functions = list(e.functions)
-    line.what, line.pros, line.cons = e.what, e.pros, e.cons
+    line.what, line.pros, line.cons = e.what or describe(e), e.pros, e.cons
     line.active = e.active or None
     line.helps, line.aggravates = list(e.helps), list(e.aggravates)
-    if e.comedogenic is not None and e.comedogenic >= 3 and "acne" not in line.aggravates:
+    if product_type not in COMEDOGENIC_TYPES:
+        line.aggravates = [c for c in line.aggravates if c != "acne"]     # washed off: pores are not at stake
+    elif e.comedogenic is not None and e.comedogenic >= 3 and "acne" not in line.aggravates:
         line.aggravates.append("acne")
-    line.flags = entry_flags(e)
+    eu = verdict(e.eu_rules, product_type, nano="nano" in token.text.lower())
+    line.eu_verdict, line.eu_text, line.eu_details = eu.level, eu.text, list(eu.details)
+    line.eu_max_percent = eu.limit_percent
+    line.flags = entry_flags(e, eu, product_type)
     line.comedogenic, line.irritancy, line.rating_source = e.comedogenic, e.irritancy, e.rating_source
-    line.eu_status, line.eu_ref, line.eu_limit = e.eu_status, e.eu_ref, e.eu_limit
+    line.eu_status, line.eu_limit = e.eu_status, e.eu_limit
+    line.eu_ref = " | ".join(eu.refs) if eu.refs else e.eu_ref
+    if eu.level == "not_permitted":
+        line.helps = []                    # a banned ingredient is no help, whatever it does
     line.evidence = f"{e.evidence} ({e.evidence_source})" if e.evidence else ""
     return line
 
 
-_PERCENT_NUM = re.compile(r"(\d+(?:[.,]\d+)?)\s*%")
-
-
-def max_legal_percent(entry: Entry) -> float | None:
-    """The highest maximum concentration an EU annex (III, V or VI) allows for the ingredient, if any."""
-    if entry.eu_status not in ("restricted", "preservative", "uv_filter") or not entry.eu_limit:
-        return None
-    values = [float(v.replace(",", ".")) for v in _PERCENT_NUM.findall(entry.eu_limit)]
-    return max(values) if values else None
-
-
-def _position_hints(lines: list[IngredientLine], kb: KnowledgeBase) -> int | None:
+def _position_hints(lines: list[IngredientLine]) -> int | None:
+    """Position remarks; the "1 % line" comes from an EU maximum concentration for this product type."""
     listed = [l for l in lines if not l.may_contain]
     for l in listed[:5]:
         l.hints.append("among the first five: likely a main part of the formula")
@@ -388,7 +492,7 @@ def _position_hints(lines: list[IngredientLine], kb: KnowledgeBase) -> int | Non
     for l in listed:
         if l.inci is None:
             continue
-        limit = max_legal_percent(kb.by_inci[l.inci])
+        limit = l.eu_max_percent
         if limit is not None and limit <= 1.0 and l.position > 5:
             one_percent_after = l.position
             break
@@ -430,30 +534,31 @@ def _actives(lines: list[IngredientLine]) -> dict[str, list[str]]:
     return out
 
 
-def find_conflicts(actives: Mapping[str, list[str]], other: Mapping[str, list[str]] | None = None,
-                   other_name: str | None = None) -> list[Conflict]:
-    """Conflicts inside one product (other=None) or between a product and another one."""
+def conflict_classes(product: "ProductReport") -> dict[str, list[str]]:
+    """A product's active classes (printed names per class), with conventional tretinoin apart."""
+    classes = {k: list(v) for k, v in product.actives.items()}
+    tretinoin = [l.text for l in product.lines if l.inci in _TRETINOIN and not l.may_contain]
+    if tretinoin:
+        classes["tretinoin"] = tretinoin
+    return classes
+
+
+def find_conflicts(product: "ProductReport", other: "ProductReport", other_name: str | None = None
+                   ) -> list[Conflict]:
+    """Conflicts between two products used in one routine (never inside one formula)."""
+    here_classes, there_classes = conflict_classes(product), conflict_classes(other)
     out: list[Conflict] = []
-    seen: set[tuple[str, str]] = set()
-    for a, b, severity, message in CONFLICT_RULES:
-        pairs = [(a, b), (b, a)] if a != b else [(a, a)]
-        for x, y in pairs:
-            if other is None:
-                if x == y or x not in actives or y not in actives:
-                    continue
-                key = tuple(sorted((x, y)))
-                here, there = actives[x], actives[y]
-            else:
-                if x not in actives or y not in other:
-                    continue
-                key = (x, y)
-                here, there = actives[x], other[y]
+    seen: set[frozenset[str]] = set()
+    for rule in CONFLICT_RULES:
+        for x, y in ((rule.a, rule.b), (rule.b, rule.a)):
+            if x not in here_classes or y not in there_classes:
+                continue
+            key = frozenset((rule.a, rule.b))
             if key in seen:
                 continue
             seen.add(key)
-            if other is None and a in ("aha",) and b == "bha":
-                continue        # one product with both acids is formulated for it
-            out.append(Conflict(severity, message, list(here), list(there), other_name))
+            out.append(Conflict(rule.severity, rule.advice, list(here_classes[x]), list(there_classes[y]),
+                                other_name or other.name or "another product", rule.source))
     return out
 
 
@@ -478,26 +583,35 @@ ShelfItem = tuple[str, str]            # (product name, ingredient text)
 
 
 def analyse(text: str, *, scores: Mapping[str, float] | None = None,
-            shelf: Sequence[ShelfItem] | Iterable["ProductReport"] = (), kb: KnowledgeBase | None = None
-            ) -> IngredientReport:
-    """Analyses a pasted label. Raises IngredientInputError when there is nothing to analyse."""
+            shelf: Sequence[ShelfItem] | Iterable["ProductReport"] = (), kb: KnowledgeBase | None = None,
+            product_type: str | None = None, name: str | None = None) -> IngredientReport:
+    """Analyses a pasted label. Raises IngredientInputError when there is nothing to analyse.
+
+    ``product_type`` (a key of PRODUCT_TYPES) sets the EU verdicts; without it the type is guessed per
+    product from ``name``, the kit heading and the text before the list, else a leave-on face product."""
+    if product_type is not None and product_type not in PRODUCT_TYPES:
+        raise IngredientInputError(f"Unknown product type {product_type!r}; choose one of: "
+                                   + ", ".join(PRODUCT_TYPES))
     if text is None or not isinstance(text, str):
         raise IngredientInputError("Paste the ingredient list as text.")
     if not text.strip():
         raise IngredientInputError("The ingredient list is empty. Paste the list from the box or the shop's page.")
     kb = kb or default_kb()
+    budget = FuzzyBudget(FUZZY_BUDGET_S)
     parsed = parse_label(text, kb.is_known)
-    shelf_reports = _shelf_reports(shelf, kb)
-    products = [_product_report(p.name, p.tokens, p.skipped, kb, scores, shelf_reports) for p in parsed.products]
+    shelf_reports = _shelf_reports(shelf, kb, budget)
+    products = [_product_report(p.name, p.tokens, p.skipped, kb, scores, shelf_reports,
+                                _product_type(product_type, p.name, name, p.skipped), budget)
+                for p in parsed.products]
     if not any(p.lines for p in products):
         raise IngredientInputError(
             "No ingredient list was found in that text. Paste the list itself (names separated by commas), "
             "for example: Water, Glycerin, Niacinamide.")
     return IngredientReport(products=[p for p in products if p.lines] or products, truncated=parsed.truncated,
-                            has_scan=scores is not None)
+                            has_scan=scores is not None, product_type_chosen=product_type is not None)
 
 
-def _shelf_reports(shelf, kb: KnowledgeBase) -> list[ProductReport]:
+def _shelf_reports(shelf, kb: KnowledgeBase, budget: FuzzyBudget | None = None) -> list[ProductReport]:
     out = []
     for item in shelf:
         if isinstance(item, ProductReport):
@@ -509,31 +623,43 @@ def _shelf_reports(shelf, kb: KnowledgeBase) -> list[ProductReport]:
         except Exception:       # a damaged shelf entry must not break the analysis of a new product
             continue
         for p in parsed.products:
-            rep = _product_report(p.name or name, p.tokens, p.skipped, kb, None, [])
+            rep = _product_report(p.name or name, p.tokens, p.skipped, kb, None, [],
+                                  _product_type(None, p.name, name, p.skipped), budget)
             rep.name = name if len(parsed.products) == 1 else f"{name}: {p.name or ''}".strip(": ")
             out.append(rep)
     return out
 
 
+def _product_type(chosen: str | None, heading: str | None, name: str | None,
+                  skipped: list[str]) -> tuple[str, bool]:
+    """(type, guessed): the chosen type, else one guessed from the product's words."""
+    if chosen is not None:
+        return chosen, False
+    # Only title-like lines before the list: directions ("after cleansing, apply ...") would mislead.
+    titles = [t for t in skipped[:3] if len(t.split()) <= 8 and not t.rstrip().endswith(".")]
+    return guess_product_type(heading, name, *titles)
+
+
 def _product_report(name: str | None, tokens: list[Token], skipped: list[str], kb: KnowledgeBase,
-                    scores: Mapping[str, float] | None, shelf: list[ProductReport]) -> ProductReport:
+                    scores: Mapping[str, float] | None, shelf: list[ProductReport],
+                    product_type: tuple[str, bool], budget: FuzzyBudget | None = None) -> ProductReport:
     lines: list[IngredientLine] = []
     for token in tokens:
-        matches = resolve(token.name, kb)
+        matches = resolve(token.name, kb, budget)
         for m in matches:
-            line = _line(len(lines) + 1, token, m)
+            line = _line(len(lines) + 1, token, m, product_type[0])
             if len(matches) > 1 and m.query != token.name:
                 line.text = m.query          # one part of an "(and)" blend or a run-together pair
             lines.append(line)
-    one_pct = _position_hints(lines, kb)
-    actives = _actives(lines)
-    conflicts = find_conflicts(actives)
-    for other in shelf:
-        conflicts.extend(find_conflicts(actives, other.actives, other.name or "a saved product"))
+    one_pct = _position_hints(lines)
     unknown = list(dict.fromkeys(l.text for l in lines if not l.recognised))
-    return ProductReport(name=name, lines=lines, actives=actives, flags=_flag_hits(lines), conflicts=conflicts,
-                         fit=concern_fit(lines, scores), unknown=unknown, skipped_text=skipped,
-                         one_percent_after=one_pct)
+    report = ProductReport(name=name, lines=lines, actives=_actives(lines), flags=_flag_hits(lines), conflicts=[],
+                           fit=concern_fit(lines, scores), unknown=unknown, skipped_text=skipped,
+                           one_percent_after=one_pct, product_type=product_type[0],
+                           product_type_guessed=product_type[1])
+    for other in shelf:                     # only between products: one formula is made to be used as it is
+        report.conflicts.extend(find_conflicts(report, other, other.name or "a saved product"))
+    return report
 
 
 @dataclass
@@ -561,5 +687,5 @@ def compare(a: ProductReport, b: ProductReport) -> Comparison:
         only_b=[x for x in dict.fromkeys(ib) if x not in sa],
         flags_a=[f.label for f in a.flags], flags_b=[f.label for f in b.flags],
         actives_a=[ACTIVE_LABELS.get(k, k) for k in a.actives], actives_b=[ACTIVE_LABELS.get(k, k) for k in b.actives],
-        conflicts=find_conflicts(a.actives, b.actives, b.name or "Product B"),
+        conflicts=find_conflicts(a, b, b.name or "Product B"),
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import re
 import threading
+import time
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -18,6 +19,7 @@ from pathlib import Path
 from rapidfuzz import fuzz, process
 
 from skin_app.config import ingredients_csv_path
+from skin_app.ingredients_eu import ALL_TYPES, EuRule
 
 BOOL_FLAGS = ("fragrance", "allergen", "essential_oil", "drying_alcohol", "silicone", "sulfate", "paraben",
               "formaldehyde_releaser", "fungal_acne", "pregnancy")
@@ -46,6 +48,7 @@ class Entry:
     evidence: str
     evidence_source: str
     curated: bool
+    eu_rules: tuple[EuRule, ...] = ()     # every annex entry attached to the name (data/ingredients_eu.csv)
 
     @property
     def display_name(self) -> str:
@@ -97,6 +100,8 @@ def loose_key(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "", s)
 
 
+_CI_IN_PARENS = re.compile(r"\(\s*C\.?\s*I\.?\s*(\d{5})\s*\)", re.I)
+_BOTANICAL_TAIL = re.compile(r"\b(?:EXTRACT|OIL|WATER|BUTTER|JUICE|POWDER|WAX|CERA)$")
 _PAREN = re.compile(r"\s*\(([^()]*)\)\s*")
 _PREFIXES = re.compile(
     r"^(?:(?:certified|usda|organic|org\.?|bio|natural|pure|raw|wild|fair\s*trade|cold[- ]pressed|virgin|"
@@ -149,6 +154,21 @@ def _int_or_none(v: str) -> int | None:
         return None
 
 
+def load_eu_rules(path: Path) -> dict[str, tuple[EuRule, ...]]:
+    out: dict[str, list[EuRule]] = {}
+    if not path.exists():
+        return {}
+    with open(path, encoding="utf-8", newline="") as fh:
+        for r in csv.DictReader(fh):
+            types = frozenset(t for t in r["types"].split() if t != "-")
+            if r["types"] == "all":
+                types = ALL_TYPES
+            out.setdefault(r["inci"], []).append(EuRule(
+                annex=r["annex"], ref=r["ref"], kind=r["kind"], types=types, nano=r["nano"] == "1",
+                max_conc=r["max_conc"], scope=r["scope"], conditions=r["conditions"], substance=r["substance"]))
+    return {k: tuple(v) for k, v in out.items()}
+
+
 def _split(v: str, sep: str) -> tuple[str, ...]:
     return tuple(x.strip() for x in (v or "").split(sep) if x.strip())
 
@@ -174,13 +194,25 @@ class KnowledgeBase:
         for e in entries:
             for a in e.aliases:
                 self._loose.setdefault(loose_key(a), e)
+        self._by_genus: dict[str, list[Entry]] = {}
+        for e in entries:
+            if len(e.inci.split()) >= 3 and _BOTANICAL_TAIL.search(e.inci):
+                self._by_genus.setdefault(e.inci.split()[0], []).append(e)
+        self._genera = set(self._by_genus)
         self._fuzzy_keys = [k for k in self._loose if len(k) >= 4]
         self._fuzzy_entries = [self._loose[k] for k in self._fuzzy_keys]
+        # The fragrance allergens' names alone: a cheap check that still runs when the time budget is spent.
+        allergen = [i for i, e in enumerate(self._fuzzy_entries) if "allergen" in e.flags]
+        self._allergen_keys = [self._fuzzy_keys[i] for i in allergen]
+        self._allergen_entries = [self._fuzzy_entries[i] for i in allergen]
         self._cache: dict[str, Match] = {}
+        self._lookups: dict[str, tuple[Entry, str] | None] = {}
         self._lock = threading.Lock()
 
     @classmethod
     def from_csv(cls, path: str | Path) -> "KnowledgeBase":
+        """Reads data/ingredients.csv and, beside it, the EU rules in ingredients_eu.csv."""
+        rules = load_eu_rules(Path(path).with_name("ingredients_eu.csv"))
         entries = []
         with open(path, encoding="utf-8", newline="") as fh:
             for r in csv.DictReader(fh):
@@ -192,7 +224,7 @@ class KnowledgeBase:
                     comedogenic=_int_or_none(r["comedogenic"]), irritancy=_int_or_none(r["irritancy"]),
                     rating_source=r["rating_source"], eu_status=r["eu_status"], eu_ref=r["eu_ref"],
                     eu_limit=r["eu_limit"], evidence=r["evidence"], evidence_source=r["evidence_source"],
-                    curated=r["curated"] == "1",
+                    curated=r["curated"] == "1", eu_rules=rules.get(r["inci"], ()),
                 ))
         return cls(entries)
 
@@ -214,12 +246,76 @@ class KnowledgeBase:
         return None
 
     def lookup(self, name: str) -> tuple[Entry, str] | None:
-        """Exact, alias or normalised match of any variant of the name; None if not recognised."""
-        for i, v in enumerate(name_variants(name)):
+        """Exact, alias or normalised match of any variant of the name; None if not recognised.
+        Remembered: the parser and the matcher ask about the same names."""
+        try:
+            return self._lookups[name]
+        except KeyError:
+            pass
+        result = None
+        variants = name_variants(name)
+        genus = self._genus_of(name)
+        for i, v in enumerate(variants):
             hit = self._direct(v)
-            if hit is not None:
-                return hit if i == 0 else (hit[0], "normalised")
-        return None
+            if hit is None:
+                continue
+            if i and genus and not v.upper().startswith(genus) and hit[0].inci.split()[0] != genus:
+                continue        # "Anthemis Nobilis (Chamomile)": the common name must not pick another plant
+            result = hit if i == 0 else (hit[0], "normalised")
+            if i and hit[1] != "exact":
+                ci = _CI_IN_PARENS.search(name)  # "Violet 2 (CI 60730)": the colour index number decides
+                if ci is not None and self._direct(f"CI {ci.group(1)}") is not None:
+                    result = (self._direct(f"CI {ci.group(1)}")[0], "normalised")
+            break
+        if len(self._lookups) > 200_000:
+            self._lookups.clear()
+        self._lookups[name] = result
+        return result
+
+    def synonym_pair(self, first: str, second: str) -> Entry | None:
+        """One ingredient printed under two names ("Aqua - Water", "Aqua/Watter", "Butyrospermum Parkii/Shea
+        Buttter"): the entry when one name is known and the other is the same substance or close to one of
+        its names, or when the Latin half plus the other half's last word is close to a name of that plant.
+        None otherwise (two different ingredients, or nothing known)."""
+        hits = [self.lookup(first), self.lookup(second)]
+        known = [h[0] for h in hits if h is not None]
+        if len(known) == 2:
+            return known[0] if same_substance(known[0], known[1]) else None
+        if len(known) == 1:
+            entry = known[0]
+            other = second if hits[0] is not None else first
+            names = [loose_key(entry.inci)] + [loose_key(a) for a in entry.aliases]
+            k = loose_key(other)
+            if len(k) >= 4 and max(fuzz.ratio(k, n) for n in names) >= 85:
+                return entry
+            # "Limnanthes Alba Seed Oil / Meadowfoam Seed Oil": the Latin name and the plant's common name
+            # with the same part ("Seed Oil"); the Latin one is the INCI name.
+            latin, common = (first, second) if hits[0] is not None else (second, first)
+            tail = [w.lower() for w in latin.split()[-2:]]
+            if entry.inci.split()[0] in self._genera and len(common.split()) >= 2 and \
+                    [w.lower() for w in common.split()[-len(tail):]] == tail and \
+                    not common.split()[0].upper() in self._genera:
+                return entry
+            return None
+        latin = " ".join(first.split()).upper()
+        if len(latin.split()) < 2 or latin.split()[0] not in self._genera or not second.split():
+            return None
+        plant = [e for e in self._by_genus.get(latin.split()[0], ()) if e.inci.startswith(latin + " ")]
+        if not plant:
+            return None
+        k = loose_key(f"{latin} {second.split()[-1]}")
+        best = max(plant, key=lambda e: fuzz.ratio(k, loose_key(e.inci)))
+        return best if fuzz.ratio(k, loose_key(best.inci)) >= 90 else None
+
+    def _genus_of(self, name: str) -> str | None:
+        """'Anthemis Nobilis (Chamomile)' -> 'ANTHEMIS' when the name starts with a plant genus of the inventory."""
+        if "(" not in name:
+            return None
+        words = _PAREN.sub(" ", name).split()
+        if len(words) < 2:
+            return None
+        first = words[0].upper()
+        return first if first in self._genera else None
 
     def is_known(self, name: str) -> bool:
         if self.lookup(name) is not None:
@@ -227,7 +323,8 @@ class KnowledgeBase:
         return any(self.lookup(p) is not None for p in split_synonyms(name) if len(p) > 2)
 
     # -- full match -----------------------------------------------------------------------------
-    def match(self, name: str, fuzzy: bool = True) -> Match:
+    def match(self, name: str, fuzzy: bool = True, budget: "FuzzyBudget | None" = None) -> Match:
+        """``budget``: once spent, a name gets only the cheap allergen "did you mean" (and is not cached)."""
         key = name if fuzzy else "\x00" + name
         cached = self._cache.get(key)
         if cached is not None:
@@ -235,6 +332,8 @@ class KnowledgeBase:
         hit = self.lookup(name)
         if hit is not None:
             result = Match(name, hit[0], hit[1], score=100.0)
+        elif fuzzy and budget is not None and budget.spent():
+            return self._fuzzy(name, self._allergen_keys, self._allergen_entries, variants=2)
         elif fuzzy:
             result = self._fuzzy(name)
         else:
@@ -245,19 +344,47 @@ class KnowledgeBase:
             self._cache[key] = result
         return result
 
-    def _fuzzy(self, name: str) -> Match:
+    def _fuzzy(self, name: str, keys: list[str] | None = None, entries: list[Entry] | None = None,
+               variants: int = 4) -> Match:
+        keys = self._fuzzy_keys if keys is None else keys
+        entries = self._fuzzy_entries if entries is None else entries
         best: tuple[Entry, float] | None = None
-        for v in name_variants(name)[:4]:
+        for v in name_variants(name)[:variants]:
             k = loose_key(v)
             if len(k) < 5 or len(k) > 120:
                 continue
             cutoff = 90.0 if len(k) < 12 else 87.0
-            found = process.extractOne(k, self._fuzzy_keys, scorer=fuzz.ratio, score_cutoff=cutoff)
+            found = process.extractOne(k, keys, scorer=fuzz.ratio, score_cutoff=cutoff)
             if found is not None and (best is None or found[1] > best[1]):
-                best = (self._fuzzy_entries[found[2]], found[1])
+                best = (entries[found[2]], found[1])
         if best is None:
             return Match(name, None, "unknown")
         return Match(name, None, "fuzzy", suggestion=best[0], score=round(best[1], 1))
+
+
+_CAS_NUMBER = re.compile(r"\b\d{2,7}-\d{2}-\d\b")
+
+
+def same_substance(a: Entry, b: Entry) -> bool:
+    """Two entries name one substance: the same INCI, a shared CAS number, or one lists the other's name
+    among its aliases ("Cera Alba" / "Beeswax", "Mica" / "CI 77019")."""
+    if a.inci == b.inci:
+        return True
+    if set(_CAS_NUMBER.findall(a.cas)) & set(_CAS_NUMBER.findall(b.cas)):
+        return True
+    return exact_key(b.inci) in {exact_key(x) for x in a.aliases} or \
+        exact_key(a.inci) in {exact_key(x) for x in b.aliases}
+
+
+class FuzzyBudget:
+    """Wall-clock time one analysis may spend on fuzzy "did you mean" look-ups over all names (a paste of
+    10,000 unknown names would otherwise take about a minute); after it, only fragrance allergens are tried."""
+
+    def __init__(self, seconds: float) -> None:
+        self.deadline = time.perf_counter() + seconds
+
+    def spent(self) -> bool:
+        return time.perf_counter() > self.deadline
 
 
 def split_synonyms(name: str) -> list[str]:

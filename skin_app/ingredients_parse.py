@@ -141,13 +141,21 @@ _HEADER_RE = re.compile(
 _MAY_CONTAIN_RE = re.compile(
     r"^[\s\[(]*(?:\+\s*/\s*-|\+-|±|may\s+contain|may\s+also\s+contain|peut\s+contenir|kann\s+enthalten|"
     r"puede\s+contener|pu[òo]\s+contenere|mag\s+bevatten|mo[żz]e\s+zawiera[ćc])"
-    r"(?:\s*(?:/|\(|\||-)\s*(?:\+\s*/\s*-|may\s+contain|peut\s+contenir|kann\s+enthalten|puede\s+contener)\)?)*[\s\])]*$",
+    r"(?:\s*(?:/|\(|\||-)?\s*(?:\+\s*/\s*-|may\s+contain|peut\s+contenir|kann\s+enthalten|puede\s+contener)\)?)*"
+    r"[\s\])]*$",
     re.I,
 )
 _MAY_CONTAIN_PREFIX = re.compile(
     r"^[\s\[(]*(?:\+\s*/\s*-|\+-|±|may\s+contain|peut\s+contenir|kann\s+enthalten|puede\s+contener)[\s\])]*", re.I)
 # Kaggle-style exports of kits: "... Product Name: Spf30 Face Cream Division: Cl (Clinique)Water , ..."
 _PRODUCT_NAME_RE = re.compile(r"\bProduct Name:\s*(?P<name>.+?)\s+Division:\s*\w+\s*(?:\([^()]{0,40}\))?", re.I)
+# "...before sun exposure.Active Ingredients: ..." - a drug-facts header glued to the sentence before it.
+_GLUED_HEADER = re.compile(r"(?<=[.!?;)\]])\s*(?=(?:active|inactive|other)\s+ingredients?\s*:)|"
+                           r"(?<=[a-z])(?=(?:Active|Inactive|Other)\s+Ingredients?\s*:)", re.I)
+# "First Bar: ... . Second Bar: ..." - kit headings inside one line: each gets a line of its own.
+_INLINE_HEADING = re.compile(
+    r"(?:^|(?<=[.;]\s)|(?<=[.;]))\s*((?:First|Second|Third|Fourth|Fifth|Sixth|\d(?:st|nd|rd|th))\s+[A-Z][\w'&-]*"
+    r"(?:\s+[A-Z][\w'&-]*){0,3}|(?:Step|Product|Part|Phase)\s*\d+(?:\s+[A-Z][\w'&-]*){0,3})\s*:\s*", re.M)
 _STEP_RE = re.compile(r"^\s*(?:step\s*\d+|product\s*\d+|\d+\.)\s*[:.\-]?\s*", re.I)
 
 
@@ -387,6 +395,8 @@ def parse_label(text: str, is_known: IsKnown | None = None) -> ParsedLabel:
     cleaned, truncated = clean_text(text)
     cleaned = unwrap_list_literal(cleaned)
     cleaned = _PRODUCT_NAME_RE.sub(lambda m: "\n" + m.group("name").strip() + ":\n", cleaned)
+    cleaned = _GLUED_HEADER.sub("\n", cleaned)
+    cleaned = _INLINE_HEADING.sub(lambda m: "\n" + m.group(1) + ":\n", cleaned)
     cleaned = _GLUED_PERCENT.sub(r"\1, ", cleaned)
     cleaned = _SPACED_LOCANT.sub(r"\1,\2-", cleaned)
     cleaned = _BRACKETED_MAY_CONTAIN.sub(lambda m: "\n" + m.group(1).strip() + ":\n" + m.group(2) + "\n", cleaned)
@@ -522,8 +532,8 @@ def _parse_product(name: str | None, chunks: list[_Chunk], known: IsKnown) -> Pa
             seg_mc = may_contain
             if seg.strip().startswith("[") and "+/-" in seg:
                 seg_mc = may_contain = True
-            if _FOOTNOTE_DEFINITION.match(seg) and not _segment_known(seg, known):
-                product.skipped.append(seg)     # "*Certified organic", "**From essential oils"
+            if _FOOTNOTE_DEFINITION.match(seg) and not _segment_known(seg, known) and not _asterisked_name(seg):
+                product.skipped.append(seg)     # "*Certified organic", "**From essential oils" (not "***Frgrance")
                 continue
             token = make_token(_MAY_CONTAIN_PREFIX.sub("", seg), seg_mc)
             if token is not None:
@@ -531,7 +541,45 @@ def _parse_product(name: str | None, chunks: list[_Chunk], known: IsKnown) -> Pa
     if not product.tokens:
         _fallback(product, [c for c in chunks if not any(c is e for e in excluded) and
                             not _EXCLUSION_RE.search(", ".join(c.segments))], known)
+    product.tokens = rejoin_split_names(product.tokens, known)
     return product
+
+
+# Words that never stand alone on a label: "Sodium, Polyacrylate" is one name cut by a stray comma.
+_INCOMPLETE = {"sodium", "potassium", "disodium", "trisodium", "tetrasodium", "calcium", "magnesium", "zinc",
+               "ammonium", "aluminum", "aluminium", "hydrogenated", "hydrolyzed", "peg", "ppg"}
+
+
+def rejoin_split_names(tokens: list[Token], known: IsKnown) -> list[Token]:
+    """Joins two neighbouring tokens when one of them is no name on its own ("Butylene" at the end of a line,
+    "Sodium" before a stray comma, "Copolymer" after one) and the two together are a known name."""
+    out: list[Token] = []
+    i = 0
+    while i < len(tokens):
+        t = tokens[i]
+        if i + 1 < len(tokens) and not t.percent and t.may_contain == tokens[i + 1].may_contain:
+            nxt = tokens[i + 1]
+            joined = f"{t.name} {nxt.name}"
+            if (t.name.lower() in _INCOMPLETE or not known(t.name) or not known(nxt.name)) and \
+                    len(joined) <= MAX_TOKEN_CHARS and known(joined):
+                out.append(Token(text=f"{t.text} {nxt.text}", name=joined, percent=nxt.percent,
+                                 may_contain=t.may_contain, footnote=t.footnote + nxt.footnote))
+                i += 2
+                continue
+        out.append(t)
+        i += 1
+    return out
+
+
+_FOOTNOTE_WORDS = re.compile(r"^(?:organic|organics|natural|naturally|certified|biologique|bio|vegan|wildcrafted|"
+                             r"fair ?trade|ecocert|cosmos|derived|plant|vegetable|origin|natural origin)$", re.I)
+
+
+def _asterisked_name(segment: str) -> bool:
+    """'***Frgrance' is an ingredient with footnote marks; '*Organic', '*PiteraTM' or '*Hadasei-3' define one."""
+    word = _FOOTNOTE_RE.sub("", segment).strip(" .")
+    return (len(word.split()) == 1 and len(word) >= 5 and word.isalpha() and not word.endswith("TM")
+            and not _FOOTNOTE_WORDS.match(word))
 
 
 _NO_LIST = re.compile(r"^\s*(?:no info(?:rmation)?|n/?a|none|not available|see (?:packaging|box)|"

@@ -63,3 +63,18 @@ def test_aliases_point_to_real_rows(kb):
 
 def test_the_csv_stays_small():
     assert (ROOT / "data" / "ingredients.csv").stat().st_size < 5_000_000
+
+
+def test_our_plain_language_texts_reach_the_app(kb):
+    with open(ROOT / "data" / "ingredients_texts.csv", encoding="utf-8", newline="") as fh:
+        texts = {r["inci"]: r["about"] for r in csv.DictReader(fh) if not r["inci"].startswith("#")}
+    assert len(texts) >= 250
+    for inci, about in texts.items():
+        assert kb.by_inci[inci].what == " ".join(about.split()), inci
+        assert 7 <= len(about.split()) <= 60 and about.count(". ") <= 2, inci
+
+
+def test_every_ingredient_with_cosing_functions_gets_a_sentence():
+    from skin_app.ingredients import analyse
+    line = analyse("Water, Sodium Cocoyl Apple Amino Acids").ingredients[1]
+    assert line.inci and "CosIng functions" in line.what

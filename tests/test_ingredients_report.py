@@ -6,7 +6,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
 from skin_app.ingredients import analyse, compare
 from tests.ingredient_fixtures import label
@@ -53,21 +52,38 @@ def test_key_actives_are_grouped_by_class():
     assert actives["retinoid"] == ["Retinol"] and actives["bha"] == ["Salicylic Acid"]
 
 
-def test_conflict_inside_one_product():
-    conflicts = analyse("Water, Retinol, Glycolic Acid").products[0].conflicts
-    assert len(conflicts) == 1 and conflicts[0].with_product is None
-    assert conflicts[0].here == ["Retinol"] and conflicts[0].other == ["Glycolic Acid"]
+def test_no_conflict_inside_one_formula():
+    # One product holding a retinoid and an acid (or benzoyl peroxide and adapalene) is made to be used as is.
+    assert analyse("Water, Retinol, Glycolic Acid").products[0].conflicts == []
+    assert analyse("Water, Adapalene, Benzoyl Peroxide").products[0].conflicts == []
 
 
-def test_benzoyl_peroxide_with_vitamin_c_is_an_avoid():
-    conflicts = analyse("Benzoyl Peroxide, Ascorbic Acid").products[0].conflicts
+def test_adapalene_on_the_shelf_with_benzoyl_peroxide_is_no_conflict():
+    report = analyse("Water, Benzoyl Peroxide", shelf=[("Acne gel", "Aqua, Adapalene, Carbomer")])
+    assert report.products[0].conflicts == []
+
+
+def test_tretinoin_on_the_shelf_with_benzoyl_peroxide_is_an_avoid_with_its_source():
+    report = analyse("Water, Benzoyl Peroxide", shelf=[("Tretinoin cream", "Aqua, Tretinoin, Glycerin")])
+    conflicts = report.products[0].conflicts
     assert [c.severity for c in conflicts] == ["avoid"]
+    assert "Br J Dermatol" in conflicts[0].source and conflicts[0].with_product == "Tretinoin cream"
+
+
+def test_every_conflict_rule_cites_a_source():
+    from skin_app.ingredients import CONFLICT_RULES
+    assert CONFLICT_RULES and all(len(r.source) > 20 for r in CONFLICT_RULES)
+
+
+def test_benzoyl_peroxide_with_vitamin_c_from_another_product_is_a_caution():
+    conflicts = analyse("Benzoyl Peroxide, Water", shelf=[("C serum", "Aqua, Ascorbic Acid")]).products[0].conflicts
+    assert [c.severity for c in conflicts] == ["caution"]
 
 
 def test_conflict_with_a_product_on_the_shelf():
-    report = analyse("Water, Benzoyl Peroxide", shelf=[("Night serum", "Aqua, Retinol, Squalane")])
+    report = analyse("Water, Salicylic Acid", shelf=[("Night serum", "Aqua, Retinol, Squalane")])
     shelf_conflicts = [c for c in report.products[0].conflicts if c.with_product == "Night serum"]
-    assert shelf_conflicts and shelf_conflicts[0].severity == "avoid"
+    assert shelf_conflicts and shelf_conflicts[0].severity == "caution"
     assert shelf_conflicts[0].other == ["Retinol"]
 
 
@@ -88,9 +104,9 @@ def test_kit_with_product_name_headings():
     assert report.is_kit and "Spf30 Face Cream" in [p.name for p in report.products]
 
 
-def test_kit_conflicts_stay_inside_each_product():
+def test_kit_products_raise_no_conflicts_of_their_own():
     report = analyse(label("retinol_and_aha_kit"))
-    assert report.is_kit and all(c.with_product is None for p in report.products for c in p.conflicts)
+    assert report.is_kit and all(p.conflicts == [] for p in report.products)
 
 
 def test_fit_to_the_latest_scan_names_helping_ingredients():
@@ -146,9 +162,21 @@ def test_cli_reads_standard_input_and_prints_json():
     assert [i["inci"] for i in data["ingredients"]] == ["WATER", "GLYCERIN", "RETINOL"]
 
 
-def test_cli_plain_text_report():
+def test_cli_plain_text_report_puts_bans_first():
     out = _cli("Water, Benzoyl Peroxide, Retinol")
-    assert out.returncode == 0 and "Conflict (avoid)" in out.stdout
+    assert out.returncode == 0
+    assert out.stdout.index("EU NOT PERMITTED - Benzoyl Peroxide") < out.stdout.index("1. Water")
+
+
+def test_cli_product_type_changes_the_verdict():
+    leave_on = _cli("Aqua, Methylisothiazolinone", "--product-type", "leave_on_face")
+    rinse_off = _cli("Aqua, Methylisothiazolinone", "--product-type", "rinse_off")
+    assert "EU NOT PERMITTED - Methylisothiazolinone" in leave_on.stdout
+    assert "EU NOT PERMITTED" not in rinse_off.stdout and "0.0015" in rinse_off.stdout
+
+
+def test_cli_refuses_an_unknown_product_type():
+    assert _cli("Aqua", "--product-type", "toothpaste").returncode == 2
 
 
 def test_cli_empty_input_is_an_error_with_a_message():

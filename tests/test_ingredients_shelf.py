@@ -71,4 +71,4 @@ def test_shelf_products_feed_conflict_checks(db):
     db.save_shelf_product(me.id, "Vitamin C serum", "Water, Ascorbic Acid, Ferulic Acid")
     shelf = [(s.name, s.ingredients_text) for s in db.list_shelf(me.id)]
     conflicts = analyse("Benzoyl Peroxide, Water", shelf=shelf).products[0].conflicts
-    assert any(c.with_product == "Vitamin C serum" and c.severity == "avoid" for c in conflicts)
+    assert any(c.with_product == "Vitamin C serum" and c.severity == "caution" for c in conflicts)

@@ -61,9 +61,53 @@ def test_pasted_html_is_shown_as_text_never_rendered(me):
     assert "[click](http://example.com)" in shown           # the unknown list, as plain text
 
 
-def test_conflicts_are_shown(me):
-    at = run_with("Water, Retinol, Benzoyl Peroxide")
-    assert any("Benzoyl peroxide" in e.value for e in at.error)
+def test_bans_come_first_as_errors(me):
+    at = run_with("Water, Glycerin, Hydroquinone")
+    assert at.error and "Not permitted in the EU: Hydroquinone" in at.error[0].value
+
+
+def test_changing_the_product_type_changes_the_verdicts(me):
+    at = run_with("Aqua, Sodium Laureth Sulfate, Methylisothiazolinone")
+    assert any("Methylisothiazolinone" in e.value for e in at.error)          # guessed: leave-on face
+    at.selectbox(key="ing_type").set_value("rinse_off").run()
+    assert not at.exception and not any("Methylisothiazolinone" in e.value for e in at.error)
+
+
+def test_shelf_conflicts_are_shown_with_their_source(db, me):
+    db.save_shelf_product(me.id, "Tretinoin cream", "Aqua, Tretinoin, Glycerin")
+    at = run_with("Water, Benzoyl Peroxide")
+    assert any("Tretinoin cream" in e.value for e in at.error)
+    assert any("Source:" in c.value for c in at.caption)
+
+
+def save_box(at: AppTest):
+    return next(t for t in at.text_input if t.label == "Save to my shelf as")
+
+
+def test_the_save_box_offers_each_new_products_own_name(me):
+    at = run_with(label("list_literal_kit"))
+    assert save_box(at).value == "Soulfood Nourishing Mask"
+    save_box(at).input("My mask")
+    at.text_area(key="ing_text").input("Water, Glycerin")
+    at.button(key="analyse").click().run()
+    assert save_box(at).value == ""                         # not "My mask" from the product before
+
+
+def test_comparing_a_product_with_itself_says_so(db, me):
+    db.save_shelf_product(me.id, "Night cream", "Water, Retinol")
+    db.save_shelf_product(me.id, "Toner", "Water, Glycolic Acid")
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    night = db.list_shelf(me.id)[0].id
+    at.selectbox(key="cmp_a").set_value(night)
+    at.selectbox(key="cmp_b").set_value(night).run()
+    assert any("same product" in i.value for i in at.info)
+
+
+def test_kit_tab_labels_end_at_a_word(me):
+    at = run_with("Hydrating Cleansing Gel For Sensitive Combination Skin:\nAqua, Glycerin, Coco-Glucoside\n"
+                  "Overnight Repair Cream With Ceramides:\nAqua, Squalane, Ceramide NP, Cetearyl Alcohol")
+    assert [t.label for t in at.tabs] == ["Hydrating Cleansing Gel For Sensitive…",
+                                          "Overnight Repair Cream With Ceramides"]
 
 
 def test_fit_uses_the_latest_scan(db, me):
@@ -80,12 +124,12 @@ def test_a_kit_gets_one_tab_per_product(me):
 
 def test_saving_to_the_shelf_and_comparing(db, me):
     at = run_with("Water, Glycerin, Retinol")
-    at.text_input(key="save_name_p0").input("Night cream")
+    save_box(at).input("Night cream")
     at.button[1].click().run()                               # the form's "Save to shelf"
     assert not at.exception and at.success
     at.text_area(key="ing_text").input("Water, Glycolic Acid")
     at.button(key="analyse").click().run()
-    at.text_input(key="save_name_p0").input("Toner")
+    save_box(at).input("Toner")
     at.button[1].click().run()
     assert [s.name for s in db.list_shelf(me.id)] == ["Night cream", "Toner"]
     night, toner = (s.id for s in db.list_shelf(me.id))

@@ -1,0 +1,246 @@
+"""EU Cosmetics Regulation verdicts by product type. One job: annex rules + product type -> a verdict.
+
+The annexes of Regulation (EC) No 1223/2009 do not say "restricted" in general: an Annex III, IV, V or VI
+entry allows a substance only in the fields of application it lists, each with its own maximum
+concentration and conditions, and an Annex II entry bans it (sometimes only in one form, or "except" where
+another annex allows it). So a verdict needs the product type. ``tools/build_ingredients_csv.py`` turns
+each annex entry into rules (one per lettered field of application) with the product types the field
+covers, using :func:`scope_types` below, and writes them to ``data/ingredients_eu.csv``; :func:`verdict`
+reads them for one product type.
+
+Verdicts, most serious first: ``not_permitted`` (Annex II ban, or no annex entry of the substance covers
+this product type), ``restricted`` (a maximum concentration applies), ``labelling`` (must be named on the
+label above a threshold: the fragrance allergens), ``allowed`` (listed, conditions are manufacturer
+specifications such as purity or pH, shown under details only), and ``""`` (not in the annexes).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+PRODUCT_TYPES: dict[str, str] = {
+    "leave_on_face": "Leave-on face (cream, serum, toner, sunscreen)",
+    "rinse_off": "Rinse-off (cleanser, face wash, shower gel, soap)",
+    "eye_area": "Eye area (eye cream, mascara, eyeliner)",
+    "lip": "Lip (lipstick, lip balm)",
+    "hair": "Hair (shampoo, conditioner, hair mask)",
+    "nail": "Nail (polish, remover, cuticle care)",
+}
+DEFAULT_PRODUCT_TYPE = "leave_on_face"
+LEAVE_ON = frozenset({"leave_on_face", "eye_area", "lip", "nail"})
+ALL_TYPES = frozenset(PRODUCT_TYPES)
+
+# Words in a product's name that tell its type; the first type whose words appear wins, so the more
+# specific types come first ("eye cream" is eye area, "lip scrub" is lip, "face wash" is rinse-off).
+_TYPE_WORDS: list[tuple[str, re.Pattern]] = [
+    ("nail", re.compile(r"\b(nail|nails|cuticle|nagellack|vernis|esmalte|smalto)\b", re.I)),
+    ("lip", re.compile(r"\b(lip|lips|lipstick|lipgloss|lip gloss|lip balm|lippen\w*|l[èe]vres?|labios?|labbra)\b", re.I)),
+    ("eye_area", re.compile(r"\b(eye|eyes|mascara|eyeliner|eye ?shadow|under[- ]eye|augen\w*|yeux|contour des yeux|"
+                            r"ojos|occhi)\b", re.I)),
+    ("hair", re.compile(r"\b(shampoo|shampooing|champ[uú]|conditioner|hair|haar\w*|cheveux|cabello|capelli|"
+                        r"scalp|co-wash|dry shampoo|sp[üu]lung)\b", re.I)),
+    ("rinse_off", re.compile(r"\b(cleanser|cleansing|wash|face wash|body wash|shower|soap|scrub|exfoliating gel|"
+                             r"micellar|foaming|rinse|peel-off|wash-off|reinigung\w*|waschgel|duschgel|nettoyant|"
+                             r"savon|limpiador|gel de ducha|detergente)\b", re.I)),
+    ("leave_on_face", re.compile(r"\b(cream|creme|crème|serum|sérum|lotion|moisturi[sz]er|toner|essence|"
+                                 r"spf|sunscreen|sun cream|fluid|gel cream|emulsion|oil|balm|foundation|"
+                                 r"concealer|primer|tagescreme|nachtcreme|gesichts\w*|visage|cara|viso)\b", re.I)),
+]
+
+
+def guess_product_type(*texts: str | None) -> tuple[str, bool]:
+    """(type, guessed): the type named by the words of a product's name or description, else the default.
+    ``guessed`` is False when no word gave it away (the page then asks the person to pick)."""
+    for text in texts:
+        if not text:
+            continue
+        for code, pattern in _TYPE_WORDS:
+            if pattern.search(text):
+                return code, True
+    return DEFAULT_PRODUCT_TYPE, False
+
+
+# ---------------------------------------------------------------------------------------------
+# Fields of application (annex wording) -> product types
+# ---------------------------------------------------------------------------------------------
+# Purposes that are none of our six types: a hair dye, a depilatory or a toothpaste is another product;
+# body products and powder or spray forms are not one of the six either.
+_SPECIAL = re.compile(
+    r"hair d[yua]e|dyeing|colouring|oxidative|oxidising|eyelash|eyebrow|waving|straighten|depilator|oral|"
+    r"tooth|mouth|denture|self-tanning|deodorant|anti-?perspirant|astringent|fragrance|eau de toilette|perfume|"
+    r"foot|callosity|solvent|stabili[sz]er|children|powder|spray|aerosol|propel|\bbath|shaving|\bbody\b|"
+    r"professional", re.I)
+# Fields that name a use, not a kind of product ("denaturant for ethanol", "pH adjuster"): every type.
+_USE_ONLY = re.compile(r"^\W*(?:denaturant|rust inhibitor|as traces|(?:other uses )?(?:as )?ph[- ]ad?juster(?! for)|"
+                       r"other uses|processing aid)", re.I)
+_FORM = re.compile(r"(?<!non-)(?<!non )\b(?:loose powder|powder|powdery|spray|aerosol|propellant)\b", re.I)
+_NEGATED = re.compile(r"not to be used (?:in|on|for) ([^.;]*)", re.I)
+_EXCEPT = re.compile(r"\b(?:except(?:ing)?|with the exception of|excluding|other than)\b", re.I)
+_EVERYTHING = re.compile(r"\bother(?:s)?\s+(?:products?|produts|uses?|leave-on and rinse-off|non-spray)|"
+                         r"\ball (?:cosmetic )?products|\bcosmetic products", re.I)
+
+
+def _mentioned(text: str) -> set[str]:
+    """Our product types a piece of annex wording names explicitly (not "other products")."""
+    t = " ".join(text.lower().replace("\xad", "").split())
+    out: set[str] = set()
+    if re.search(r"\bnail", t):
+        out.add("nail")
+    if re.search(r"\blip", t):
+        out.add("lip")
+    if re.search(r"self-tanning products(?! for the body)", t):
+        out.add("leave_on_face")                 # a self-tanner for the face is a leave-on face product
+    if "mucous membrane" in t:
+        out |= {"lip", "eye_area"}
+    if re.search(r"eye products|eye make-?up|eye ?shadow|mascara|eyeliner|around the eyes?|eye area|eye cream", t):
+        out.add("eye_area")
+    if re.search(r"\bhair\b(?! ?(?:d[yua][ey]|dyeing|straighten|waving|aerosol|spray|and eyelash))|shampoo", t):
+        out.add("hair")
+    face = re.sub(r"face powders? and blemish concealers|face powders?|loose powder|powder foundation|"
+                  r"self-tanning products? for the face|face rinse-? ?off|rinse-? ?off face", " ", t)
+    if re.search(r"\bface\b|\bfacial|make-?up|skin products|hand products", face):
+        out.add("leave_on_face")
+        if re.search(r"^\W*skin products", face):
+            out |= {"eye_area", "lip", "rinse_off"}
+        if re.search(r"face products|face make-?up", t):
+            out |= {"eye_area", "lip"}
+        if re.search(r"face creams?|face and hand", t):
+            out.add("eye_area")                  # an eye cream is a face cream for the skin around the eyes
+    if re.search(r"rinse-? ?off|shower gel|soaps?\b|\bwash", t):
+        if not re.search(r"rinse-? ?off hair|hair rinse-? ?off|rinse-off \(?head", t) or "skin and hair" in t:
+            out.add("rinse_off")
+        if not re.search(r"body|skin|hand|shower|soap|face", t) or re.search(r"hair", t):
+            out.add("hair")
+    if re.search(r"leave-? ?on|non-rinse|non rinse", t):
+        if re.search(r"leave-? ?on hair|hair leave-? ?on", t):
+            out.add("hair")
+        if not re.search(r"body leave-? ?on|leave-? ?on hair|hair leave-? ?on", t) or "skin" in t:
+            out |= LEAVE_ON | {"hair"}
+    return out
+
+
+def scope_types(text: str) -> frozenset[str]:
+    """The product types one field of application of an annex entry covers.
+
+    Empty wording and "other products" cover every type; a purpose that is none of ours (hair dye,
+    depilatory, oral care, body lotion, powder or spray forms) covers none; "except ..." and "not to be
+    used in ..." take types away. Wording we cannot read covers every type, so a limit is shown, not lost."""
+    t = " ".join((text or "").replace("\xad", "").split())
+    if not t:
+        return ALL_TYPES
+    removed: set[str] = set()
+    for m in _NEGATED.finditer(t):
+        removed |= _mentioned(m.group(1))
+    t = _NEGATED.sub(" ", t)
+    main, *exceptions = _EXCEPT.split(t)
+    for e in exceptions:                     # "except face cream" does not take all face products away
+        removed |= _mentioned(e) & {"eye_area", "lip", "nail", "hair"}
+    if not re.search(r"[a-z]", main, re.I):
+        return frozenset(ALL_TYPES - removed)
+    if _USE_ONLY.search(main):
+        return frozenset(ALL_TYPES - removed)
+    if _FORM.search(main) and ";" not in main:
+        return frozenset()                   # a powder, spray or aerosol form: none of the six types
+    named = _mentioned(main)
+    if _EVERYTHING.search(main):
+        named |= ALL_TYPES
+    elif not named and not _SPECIAL.search(main):
+        named = set(ALL_TYPES)               # wording we cannot read: keep the rule everywhere
+    return frozenset(named - removed)
+
+
+# ---------------------------------------------------------------------------------------------
+# Rules and verdicts
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class EuRule:
+    """One field of application of one annex entry, as attached to one INCI name."""
+    annex: str                 # II, III, IV, V, VI
+    ref: str                   # "III/98"
+    kind: str                  # ban, ban_except, conditional, limit, labelling, spec, colourant
+    types: frozenset[str]      # the product types this field covers (bans: all)
+    nano: bool                 # the entry is about the nano form only
+    max_conc: str              # "2.0%" etc.; "" when none
+    scope: str                 # the field of application as the annex words it
+    conditions: str            # other conditions and warnings, shortened
+    substance: str             # the annex's substance wording, shortened
+
+
+KIND_BANS = ("ban", "ban_except")
+
+
+@dataclass(frozen=True)
+class EuVerdict:
+    level: str                 # not_permitted, restricted, labelling, allowed, "" (not listed)
+    text: str                  # one line for people
+    refs: tuple[str, ...]      # the annex entries behind it
+    limit_percent: float | None = None      # the highest maximum concentration for this type, if any
+    details: tuple[str, ...] = ()           # specifications, conditional entries, other product types
+
+
+_HAIR_DYE = re.compile(r"hair d[yua][ey]|colouring agents? for hair|hair dyeing", re.I)
+LEVEL_ORDER = ("not_permitted", "restricted", "labelling", "allowed", "")
+_PERCENT = re.compile(r"(\d+(?:[.,]\d+)?)\s*%")
+
+
+def _percent(text: str) -> float | None:
+    values = [float(v.replace(",", ".")) for v in _PERCENT.findall(text or "")]
+    return max(values) if values else None
+
+
+def _short(text: str, n: int = 160) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= n else text[:n - 1].rstrip() + "…"
+
+
+def verdict(rules: tuple[EuRule, ...] | list[EuRule], product_type: str, nano: bool = False) -> EuVerdict:
+    """The EU verdict for one ingredient in one product type. ``nano``: the label says "(nano)"."""
+    label = PRODUCT_TYPES.get(product_type, product_type).split(" (")[0].lower()
+    rules = [r for r in rules if nano or not r.nano]
+    if not rules:
+        return EuVerdict("", "", ())
+    details = [f"{r.ref}: bans only {_short(r.substance, 200)}" for r in rules if r.kind == "conditional"]
+    bans = [r for r in rules if r.kind in KIND_BANS]
+    # A hair-dye entry says how much may colour hair; it is no verdict on other products (tartrazine is an
+    # Annex IV colourant, indigo leaf extract a skin-conditioning extract).
+    hair_dye = [r for r in rules if r.annex == "III" and not r.types and _HAIR_DYE.search(r.scope)]
+    details += [f"{r.ref}: limit for hair dye products only ({_short(r.scope, 80)}: {r.max_conc or 'conditions'})"
+                for r in hair_dye if product_type != "hair"]
+    regulating = [r for r in rules if r.annex != "II" and r not in hair_dye]
+    if hair_dye and not regulating and not bans:
+        return EuVerdict("allowed", "", tuple(dict.fromkeys(r.ref for r in hair_dye)), details=tuple(details))
+    hard_bans = [r for r in bans if r.kind == "ban" or not regulating]
+    if hard_bans:
+        refs = tuple(dict.fromkeys(r.ref for r in hard_bans))
+        return EuVerdict("not_permitted", f"prohibited in EU cosmetics (Annex {', '.join(refs)})", refs,
+                         details=tuple(details))
+    if not regulating:
+        return EuVerdict("allowed", "", tuple(r.ref for r in rules), details=tuple(details))
+    applies = [r for r in regulating if product_type in r.types]
+    if not applies:
+        elsewhere = list(dict.fromkeys(f"{r.ref} ({_short(r.scope, 80) or 'conditions apply'})" for r in regulating))
+        refs = tuple(dict.fromkeys(r.ref for r in regulating + bans))
+        why = "Annex II bans it except where another annex allows it; " if bans else ""
+        return EuVerdict("not_permitted", f"not permitted in a {label} product in the EU", refs,
+                         details=tuple(details + [why + "allowed only in: " + "; ".join(elsewhere)]))
+    refs = tuple(dict.fromkeys(r.ref for r in applies))
+    limits = [r for r in applies if r.kind == "limit" and r.max_conc]
+    for r in applies:
+        if r.kind in ("spec", "colourant") or (r.kind == "limit" and not r.max_conc):
+            what = "colourant" if r.kind == "colourant" else "specification"
+            text = "; ".join(p for p in (_short(r.scope, 80), r.max_conc, _short(r.conditions, 160)) if p)
+            details.append(f"{r.ref} ({what}): {text or 'allowed'}")
+    if limits:
+        parts = []
+        for r in limits:
+            scope = f" in {_short(r.scope, 90)}" if r.scope and r.types != ALL_TYPES else ""
+            parts.append(f"max {_short(r.max_conc, 90)}{scope} ({r.ref})")
+        pct = [p for p in (_percent(r.max_conc) for r in limits) if p is not None]
+        text = "restricted: " + "; ".join(dict.fromkeys(parts))
+        if any(r.kind == "labelling" for r in applies):
+            text += "; must be named on the label above 0.001 % (leave-on) or 0.01 % (rinse-off)"
+        return EuVerdict("restricted", text, refs, max(pct) if pct else None, tuple(details))
+    if any(r.kind == "labelling" for r in applies):
+        return EuVerdict("labelling", "must be named on the label above 0.001 % in leave-on or 0.01 % in "
+                         "rinse-off products (fragrance allergen)", refs, details=tuple(details))
+    return EuVerdict("allowed", "", refs, details=tuple(details))
