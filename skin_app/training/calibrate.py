@@ -346,6 +346,7 @@ def report(records: list[dict], spec: dict, split: str = "val") -> dict:
         wr = [cal.curves["wrinkle"].score(value(r, "soft_fraction.wrinkle")) for r in javad]
         out["wrinkle_spearman_with_javad_box_count"] = round(spearman(wr, [-b for b in boxes]), 4)
         out["n_javad"] = len(javad)
+    out["not_good_by_ita"] = words_by_ita([r for r in records if r["dataset"] in ORDINARY and r["aligned"]], cal)
     faces = [cal.display_scores(r["aligned"]) for r in rows if r["aligned"]]
     faces = [f for f in faces if "overall" in f]
     if len(faces) > 5:
@@ -353,6 +354,25 @@ def report(records: list[dict], spec: dict, split: str = "val") -> dict:
         out["overall_spearman"] = {c: round(spearman(overall, [f[c] for f in faces]), 3) for c in CONCERNS}
         out["sd"] = {c: round(float(np.std([f[c] for f in faces])), 2) for c in (*CONCERNS, "overall")}
         out["n_faces"] = len(faces)
+    return out
+
+
+ITA_BANDS = ((55, 99, "very light"), (41, 55, "light"), (28, 41, "intermediate"), (10, 28, "tan"),
+             (-30, 10, "brown"), (-99, -30, "dark"))
+
+
+def words_by_ita(faces: list[dict], cal) -> dict:
+    """Per ITA band of ordinary faces (both splits: no labels are involved): how many, and the share
+    whose word is not "good" per concern - a display scale must not flag one skin tone more."""
+    from skin_app.calibration import word_for
+    out = {}
+    for lo, hi, name in ITA_BANDS:
+        band = [cal.display_scores(r["aligned"]) for r in faces
+                if r["aligned"].get("skin_ita") is not None and lo < r["aligned"]["skin_ita"] <= hi]
+        band = [b for b in band if "overall" in b]
+        if band:
+            out[name] = {"n": len(band), **{c: round(float(np.mean([word_for(b[c]) != "good" for b in band])), 2)
+                                            for c in (*CONCERNS, "overall")}}
     return out
 
 
