@@ -8,8 +8,6 @@ Runs inside ``st.navigation`` (app.py) and on its own (``streamlit run app_pages
 """
 from __future__ import annotations
 
-import csv
-import io
 import re
 import sys
 from pathlib import Path
@@ -25,6 +23,7 @@ from app_pages.common import active_profile, storage  # noqa: E402
 from skin_app.ingredients import (ACTIVE_LABELS, IngredientInputError, IngredientReport,  # noqa: E402
                                   ProductReport, analyse, compare)
 from skin_app.ingredients_parse import MAX_INPUT_CHARS  # noqa: E402
+from skin_app.export import unknown_ingredients_csv  # noqa: E402
 from skin_app.results import CONCERN_LABELS  # noqa: E402
 from skin_app.storage import DatabaseError  # noqa: E402
 
@@ -233,12 +232,7 @@ def unknown_log_section() -> None:
         return
     st.dataframe(pd.DataFrame([{"Name as printed": r.text, "Seen": r.count, "Last seen": r.last_seen[:10]}
                                for r in rows]), hide_index=True)
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(["name_as_printed", "times_seen", "first_seen", "last_seen", "example_product"])
-    for r in rows:
-        w.writerow([r.text, r.count, r.first_seen, r.last_seen, r.example_product])
-    st.download_button("Export the list (CSV)", buf.getvalue().encode("utf-8"), file_name="unknown_ingredients.csv",
+    st.download_button("Export the list (CSV)", unknown_ingredients_csv(rows), file_name="unknown_ingredients.csv",
                        mime="text/csv", key="unknown_export")
     if st.button("Clear the list", key="unknown_clear"):
         storage().clear_unknown_ingredients()

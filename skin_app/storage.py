@@ -800,14 +800,17 @@ def normalise_timestamp(value: str | datetime) -> str:
     One format for every stored time, so text order is time order."""
     if isinstance(value, str):
         try:
-            value = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+            value = datetime.fromisoformat(value.strip()[:64].replace("Z", "+00:00"))
         except ValueError:
             raise ValueError(f"{value[:40]!r} is not a date and time (expected e.g. 2025-03-01T08:00:00+00:00).") from None
     if not isinstance(value, datetime):
         raise ValueError("A scan needs a date and time.")
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc).isoformat(timespec="seconds")
+    try:
+        return value.astimezone(timezone.utc).isoformat(timespec="seconds")
+    except OverflowError:                 # year 1 east of UTC, year 9999 west of it
+        raise ValueError(f"{value.isoformat()[:40]} is outside the range of dates this app stores.") from None
 
 
 def _check_scores(scores: dict[str, Any]) -> dict[str, float]:
