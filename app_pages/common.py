@@ -49,9 +49,11 @@ def segmenter():
 def active_profile() -> Profile:
     """The profile picked in the sidebar; a first run creates one called "Me"."""
     db = storage()
-    profiles = db.list_profiles()
-    if not profiles:
-        profiles = [db.get_or_create_profile("Me")]
+    try:
+        profiles = db.profiles_or_first("Me")
+    except DatabaseError as exc:
+        st.error(str(exc))
+        st.stop()
     wanted = st.session_state.get(PROFILE)
     for p in profiles:
         if p.id == wanted:
