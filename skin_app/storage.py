@@ -289,8 +289,10 @@ class Storage:
         return conn
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction: BEGIN IMMEDIATE takes the write lock up front (no upgrade deadlock)."""
+    def transaction(self, in_words: bool = True) -> Iterator[sqlite3.Connection]:
+        """One write transaction: BEGIN IMMEDIATE takes the write lock up front (no upgrade deadlock).
+        A SQLite error inside rolls back and becomes a :class:`DatabaseError` in words (``in_words``;
+        the schema migration keeps the raw error, which it reports as a damaged file)."""
         conn = self._connect()
         try:
             conn.execute("BEGIN IMMEDIATE")
@@ -301,6 +303,8 @@ class Storage:
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
             self._rollback(conn)
+            if not in_words:
+                raise
             raise write_error(exc, self.path) from exc
         except BaseException:
             self._rollback(conn)
@@ -374,7 +378,7 @@ class Storage:
 
     def _migrate(self) -> None:
         try:
-            with self._schema_transaction() as conn:
+            with self.transaction(in_words=False) as conn:
                 version = int(conn.execute("PRAGMA user_version").fetchone()[0])
                 if version > len(MIGRATIONS):
                     raise DatabaseError(
@@ -390,21 +394,6 @@ class Storage:
                 f"The database {self.path} is damaged ({exc}). It was left untouched. "
                 "Restore it from a backup, or set SKINGORITHM_DB to another path."
             ) from exc
-
-    @contextlib.contextmanager
-    def _schema_transaction(self) -> Iterator[sqlite3.Connection]:
-        """Like :meth:`transaction`, but a damaged file reads as damaged, not as a failed save."""
-        conn = self._connect()
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
-            raise write_error(exc, self.path) from exc
-        try:
-            yield conn
-            conn.execute("COMMIT")
-        except BaseException:
-            self._rollback(conn)
-            raise
 
     # -- profiles ------------------------------------------------------------------------------
     def create_profile(self, name: str) -> Profile:
