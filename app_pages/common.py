@@ -91,7 +91,7 @@ def profile_sidebar() -> Profile:
             st.button("Add", key="profile_add", on_click=_add_profile)
             problem = st.session_state.pop("profile_add_problem", None)
             if problem:
-                st.warning(problem)
+                st.warning(plain(problem))                # may quote the typed name
         st.caption("Everything stays on this computer.")
     return current
 

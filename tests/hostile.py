@@ -198,3 +198,72 @@ def max_rss_self_mb() -> float:
 
 __all__ = ["HOSTILE_TEXTS", "deep_json", "encoded", "json", "max_rss_self_mb", "mutate", "peak_rss_mb",
            "png_header_only", "png_of_zeros", "tiff_of_zeros", "zip_with_lying_header"]
+
+
+# -- a database holding what an older version's import let through -------------------------------
+EVIL = "![p](http://evil.example/p.png) [x](http://evil.example/) <img src=http://evil.example/i.png> :red[x] $x$"
+
+
+def seed_hostile_records(db) -> dict:
+    """Writes, with plain SQL as an older version's import did, records the current checks refuse: text
+    that is Markdown and HTML aimed at an outside host, a fake PNG, masks of the wrong size, scores
+    without ``overall``, routines the form would refuse. Returns the ids, for the tests."""
+    import datetime as dt
+    from PIL import Image
+    today = dt.datetime.now(dt.timezone.utc).date()
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 64), (200, 150, 120)).save(buf, format="PNG")
+    crop = buf.getvalue()
+    buf = io.BytesIO()
+    Image.new("RGBA", (20, 31), (255, 0, 0, 255)).save(buf, format="PNG")
+    masks_wrong_size = buf.getvalue()
+    scores = {"acne": 90.0, "flek": 91.0, "wrinkle": 92.0, "panda_eye": 93.0, "overall": 91.5}
+    ids: dict = {}
+    with db.transaction() as conn:
+        pid = conn.execute("INSERT INTO profiles(name, created_at) VALUES (?, ?)", (EVIL[:60], now)).lastrowid
+        ids["profile"] = pid
+        rows = [
+            ("2025-01-01T08:00:00+00:00", b"\x89PNG\r\n\x1a\n" + b"not really a picture" * 20, None, scores),
+            ("2025-01-08T08:00:00+00:00", None, None, {"acne": 90.0}),                       # no overall
+            ("2025-01-15T08:00:00+00:00", crop, masks_wrong_size, {**scores, "overall": 80.0}),
+        ]
+        ids["scans"] = []
+        for taken, pic, masks, sc in rows:
+            ids["scans"].append(conn.execute(
+                "INSERT INTO scans(profile_id, taken_at, note, scores_json, metrics_json, model_version, crop_png, "
+                "masks_png) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (pid, taken, EVIL, json.dumps(sc), json.dumps({"acne_lesion_count": {"x": EVIL}}), EVIL, pic,
+                 masks)).lastrowid)
+        for name in (EVIL, "=HYPERLINK(\"http://evil.example\") " + EVIL):
+            conn.execute("INSERT INTO shelf_products(profile_id, name, ingredients_text, inci_json, actives_json, "
+                         "created_at) VALUES (?, ?, ?, '[]', '{}', ?)",
+                         (pid, name, "Aqua, " + EVIL + ", Niacinamide, =cmd|' /C calc'!A0", now))
+        conn.execute("INSERT INTO unknown_ingredients(text, count, first_seen, last_seen, example_product) "
+                     "VALUES (?, 1, ?, ?, ?)", ("=HYPERLINK(\"http://evil.example\") " + EVIL, now, now, EVIL))
+        good = conn.execute(
+            "INSERT INTO routines(profile_id, name, kind, time_of_day, timezone, start_date, weekdays, interval_days, "
+            "alert_minutes, created_at, updated_at) VALUES (?, ?, 'daily', '23:59', 'UTC', ?, '', 1, 0, ?, ?)",
+            (pid, EVIL[:80], (today - dt.timedelta(days=3)).isoformat(), "2000-01-01T00:00:00+00:00", now)).lastrowid
+        for pos, text in enumerate((EVIL, "Cleanse")):
+            conn.execute("INSERT INTO routine_steps(routine_id, position, text, product_name) VALUES (?, ?, ?, ?)",
+                         (good, pos, text, EVIL))
+        ids["good_routine"] = good
+        ids["broken_routines"] = []
+        for name, kind, start, end, weekdays, interval in (
+                ("N" * 120 + EVIL, "daily", "2025-01-01", None, "", 1),
+                ("no weekdays " + EVIL, "weekdays", "2025-01-01", None, "", 1),
+                ("year 9999", "daily", "9999-12-31", None, "", 1),
+                ("year 1", "daily", "0001-01-01", None, "", 1),
+                ("ends first", "daily", "2025-05-01", "2025-01-01", "", 1),
+                ("every million", "every_n_days", "2025-01-01", None, "", 10**6),
+                ("bad weekday", "weekdays", "2025-01-01", None, "9", 1)):
+            rid = conn.execute(
+                "INSERT INTO routines(profile_id, name, kind, time_of_day, timezone, start_date, end_date, weekdays, "
+                "interval_days, alert_minutes, created_at, updated_at) VALUES (?, ?, ?, '08:00', 'UTC', ?, ?, ?, ?, 0, "
+                "?, ?)", (pid, name, kind, start, end, weekdays, interval, now, now)).lastrowid
+            ids["broken_routines"].append(rid)
+        for i in range(40):                                   # 40 steps on a routine that is otherwise fine
+            conn.execute("INSERT INTO routine_steps(routine_id, position, text) VALUES (?, ?, ?)",
+                         (ids["broken_routines"][0], i, f"step {i} {EVIL}"))
+    return ids
