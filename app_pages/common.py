@@ -112,6 +112,20 @@ def plain(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
 
 
+# Streamlit's camera widget, when the browser blocks the camera, links to docs.streamlit.io ("Learn how
+# to allow access"). The app makes no outside connection and sends no one away: that link is hidden
+# and the advice is given here instead.
+NO_OUTSIDE_LINKS_IN_CAMERA = "<style>[data-testid='stCameraInput'] a[href^='http'] {display: none !important;}</style>"
+CAMERA_ADVICE = ("If the picture stays dark, allow this page to use the camera: click the camera or lock icon in "
+                 "the browser's address bar, choose Allow, then reload the page.")
+
+
+def camera_input(label: str, key: str):
+    """``st.camera_input`` without Streamlit's outside help link, with our own advice instead."""
+    st.html(NO_OUTSIDE_LINKS_IN_CAMERA)
+    return st.camera_input(label, key=key, help=CAMERA_ADVICE)
+
+
 def viewer_zone():
     """The browser's time zone (``st.context.timezone``) when it tells us, else UTC."""
     from zoneinfo import ZoneInfo

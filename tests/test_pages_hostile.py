@@ -123,3 +123,24 @@ def test_routines_the_form_would_refuse_are_shown_with_a_delete_button_and_kept_
     at.button(key=f"really-delete-{victim}").click().run()
     assert_escaped(at)
     assert victim not in [r.id for r in db.list_routines(hostile["profile"])]
+
+
+def test_the_camera_widget_sends_no_one_to_an_outside_site(db):
+    at = page("scan").run()
+    at.segmented_control(key="scan_source").set_value("Camera").run()
+    assert not at.exception
+    styles = [e.proto.body for e in at.get("html")]
+    assert any("stCameraInput" in s and "a[href^='http']" in s and "display: none" in s for s in styles)
+    (camera,) = at.get("camera_input")
+    assert "allow this page to use the camera" in camera.proto.help
+
+
+def test_streamlits_camera_help_link_is_an_absolute_outside_address_that_the_rule_hides():
+    """Guards a Streamlit upgrade: the hidden link must still be an ``http`` link inside the camera widget."""
+    from pathlib import Path
+    import streamlit
+    js = Path(streamlit.__file__).parent / "static" / "static" / "js"
+    (camera_js,) = [p for p in js.glob("CameraInput.*.js")]
+    assert "Learn how to allow access." in camera_js.read_text(encoding="utf-8")
+    urls = " ".join(p.read_text(encoding="utf-8") for p in js.glob("urls.*.js"))
+    assert "https://docs.streamlit.io/knowledge-base/using-streamlit/enable-camera" in urls
