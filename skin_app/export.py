@@ -23,6 +23,7 @@ import csv
 import io
 import json
 import zipfile
+import zlib
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 from typing import Any, Callable
@@ -140,7 +141,9 @@ def export_csv_zip(db: Storage, profile_id: int, include_pictures: bool = True) 
 
 def _csv_text(columns: list[str], rows: list[dict]) -> str:
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+    # RFC 4180 line ends: with "\n" alone, a cell holding a bare "\r" would be written unquoted and
+    # could not be read back.
+    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\r\n")
     writer.writeheader()
     for row in rows:
         writer.writerow({k: ("" if v is None else spreadsheet_safe(v)) for k, v in row.items()})
@@ -167,7 +170,7 @@ def from_spreadsheet(value: str | None) -> str | None:
 def unknown_ingredients_csv(rows) -> bytes:
     """The unrecognised-ingredient log as CSV for a person to send on (pasted shop text is escaped)."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(["name_as_printed", "times_seen", "first_seen", "last_seen", "example_product"])
     for r in rows:
         writer.writerow([spreadsheet_safe(v) for v in (r.text, r.count, r.first_seen, r.last_seen, r.example_product)])
@@ -274,7 +277,7 @@ def _read_zip(data: bytes) -> Bundle:
                         raise too_big if cap == budget[0] else ExportFileError(
                             f"{name[:80]} inside the ZIP file is far larger than anything SkinGorithm stores.")
                     parts.append(piece)
-        except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError, ValueError):
+        except (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError, RuntimeError, ValueError):
             raise ExportFileError(f"{name[:80]} inside the ZIP file is damaged.") from None
         budget[0] -= got
         return b"".join(parts)

@@ -176,15 +176,20 @@ def peak_rss_mb(code: str, timeout: float = 120) -> dict:
 
 def zip_with_lying_header(name: str, payload_size: int, claimed_size: int) -> bytes:
     """A ZIP whose member header (local and central) claims ``claimed_size`` bytes but inflates to
-    ``payload_size`` (zeros)."""
+    ``payload_size`` (zeros, compressed as they are written: the payload is never held in memory)."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr(name, b"\0" * payload_size)
+        info = zipfile.ZipInfo(name)
+        info.compress_type = zipfile.ZIP_DEFLATED
+        with zf.open(info, "w", force_zip64=False) as member:
+            block = b"\0" * (1 << 20)
+            for _ in range(payload_size // len(block)):
+                member.write(block)
+            member.write(b"\0" * (payload_size % len(block)))
     data = bytearray(buf.getvalue())
-    # local header: uncompressed size at offset 22; central directory: at offset 24 of its entry
-    struct.pack_into("<I", data, 22, claimed_size)
     cd = data.rfind(b"PK\x01\x02")
-    struct.pack_into("<I", data, cd + 24, claimed_size)
+    struct.pack_into("<I", data, cd + 24, claimed_size)     # central directory: uncompressed size
+    struct.pack_into("<I", data, 22, claimed_size)          # local header: uncompressed size
     return bytes(data)
 
 

@@ -337,3 +337,11 @@ def test_the_unknown_ingredient_log_escapes_formulas():
     rows = [UnknownIngredient("=HYPERLINK(\"http://evil.example\")", 2, "2025-01-01", "2025-01-02", "@shop")]
     lines = unknown_ingredients_csv(rows).decode().splitlines()
     assert lines[1].startswith("\"'=HYPERLINK(") and lines[1].endswith(",'@shop")
+
+
+def test_a_note_with_a_bare_carriage_return_survives_the_csv_round_trip(db):
+    p = db.create_profile("CR")
+    db.add_scan(p.id, taken_at="2025-03-01T08:00:00+00:00", scores=SCORES, metrics={}, model_version="m1",
+                note="before\rafter")
+    summary = import_bundle(db, read_bundle(export_csv_zip(db, p.id), "x.zip"))
+    assert db.latest_scan(summary.profile_id).note == "before\rafter"
