@@ -192,7 +192,11 @@ def shelf_section(profile_id: int) -> None:
     with st.expander("Remove a product"):
         gone = st.selectbox("Product", ids, format_func=labels.get, key="shelf_remove")
         if st.button("Remove from shelf", key="shelf_remove_btn"):
-            storage().delete_shelf_product(gone)
+            try:
+                storage().delete_shelf_product(gone)
+            except DatabaseError as exc:
+                st.error(str(exc))
+                return
             st.rerun()
 
 
@@ -235,7 +239,11 @@ def unknown_log_section() -> None:
     st.download_button("Export the list (CSV)", unknown_ingredients_csv(rows), file_name="unknown_ingredients.csv",
                        mime="text/csv", key="unknown_export")
     if st.button("Clear the list", key="unknown_clear"):
-        storage().clear_unknown_ingredients()
+        try:
+            storage().clear_unknown_ingredients()
+        except DatabaseError as exc:
+            st.error(str(exc))
+            return
         st.rerun()
 
 

@@ -144,3 +144,27 @@ def test_streamlits_camera_help_link_is_an_absolute_outside_address_that_the_rul
     assert "Learn how to allow access." in camera_js.read_text(encoding="utf-8")
     urls = " ".join(p.read_text(encoding="utf-8") for p in js.glob("urls.*.js"))
     assert "https://docs.streamlit.io/knowledge-base/using-streamlit/enable-camera" in urls
+
+
+def _disk_full(*args, **kwargs):
+    import sqlite3
+    from skin_app.storage import write_error
+    raise write_error(sqlite3.OperationalError("database or disk is full"), __import__("pathlib").Path("db"))
+
+
+def test_a_full_disk_while_marking_a_routine_reads_as_advice(db, hostile, monkeypatch):
+    from skin_app.storage import Storage
+    monkeypatch.setattr(Storage, "mark_routine", _disk_full)
+    at = page("routine").run()
+    at.button(key=next(b.key for b in at.button if b.key and b.key.startswith("done-"))).click().run()
+    assert not at.exception
+    assert any("is full" in e.value and "saved before is kept" in e.value for e in at.error)
+
+
+def test_a_full_disk_while_removing_a_shelf_product_reads_as_advice(db, hostile, monkeypatch):
+    from skin_app.storage import Storage
+    monkeypatch.setattr(Storage, "delete_shelf_product", _disk_full)
+    at = page("ingredients").run()
+    at.button(key="shelf_remove_btn").click().run()
+    assert not at.exception
+    assert any("is full" in e.value for e in at.error)
