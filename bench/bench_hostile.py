@@ -25,7 +25,7 @@ from tests.hostile import peak_rss_mb  # noqa: E402
 REPRODUCERS = {
     "float TIFF 39.5 MP, one strip (227 KB)": "tiff_of_zeros(7000, 5650)",
     "16-bit RGBA PNG 39.5 MP": "png_of_zeros(7000, 5650, 16, 6)",
-    "16-bit RGB PNG 39.5 MP": "png_of_zeros(7000, 5650, 16, 2)",
+    "16-bit RGB PNG 39.5 MP (allowed)": "png_of_zeros(7000, 5650, 16, 2)",
     "8-bit RGBA PNG 39.5 MP (allowed)": "png_of_zeros(7000, 5650, 8, 6)",
     "float TIFF 39.5 MP in 16-row strips (allowed)": "tiff_of_zeros(7000, 5650, rows_per_strip=16)",
     "PNG 1 x 50,000": "png_of_zeros(50_000, 1)",

@@ -28,7 +28,7 @@ from skin_app.errors import ImageError
 
 MAX_BYTES = 25 * 1024 * 1024
 MAX_PIXELS = 40_000_000
-MAX_DECODE_BYTES = 4 * MAX_PIXELS          # a 40 MP 8-bit photo as Pillow holds it (4 bytes a pixel)
+MAX_DECODE_BYTES = 240_000_000             # a 24 MP phone HEIC needs 196 MB; a 40 MP 8-bit PNG 160 MB
 MIN_SIDE = 32                              # px: thinner than this cannot hold a face
 MAX_ASPECT = 10                            # longest side / shortest side; a panorama is about 8
 WORKING_MAX_SIDE = 1600
