@@ -284,14 +284,15 @@ def _read_zip(data: bytes) -> Bundle:
 
     tables = {t: (_read_csv(_text(read(f"{t}.csv"), f"{t}.csv"), t) if f"{t}.csv" in members else [])
               for t in TABLES}
-    used: dict[str, Any] = {}
+    used: set[str] = set()
     for row in tables["scans"]:
         for column, key in (("picture", "crop_png"), ("masks", "masks_png")):
             ref = row.pop(column, None)
-            if ref and ref in used:
+            if ref in used:
                 raise ExportFileError(f"{ref[:80]} is named by two scans; each picture in an export belongs "
                                       "to one scan.")
-            used[ref] = True
+            if ref:
+                used.add(ref)
             row[key] = read(ref, MAX_PNG_BYTES) if ref else None
     name, created, store = "Imported", None, True
     if "profile.csv" in members:

@@ -126,8 +126,8 @@ def _decode(data: bytes, fmt: str) -> LoadedImage:
             fmt = im.format or fmt
             w, h = im.size
             _check_geometry(w, h)
-            if decode_bytes_needed(im, data) > MAX_DECODE_BYTES:
-                need = decode_bytes_needed(im, data)
+            need = decode_bytes_needed(im, data)
+            if need > MAX_DECODE_BYTES:
                 raise ImageError(
                     f"Opening this photo would take {need / 1e6:,.0f} MB of memory ({w} x {h} pixels, "
                     f"{_depth_words(im, data)}); the limit is {MAX_DECODE_BYTES / 1e6:.0f} MB.",

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import json
-import resource
 import struct
 import subprocess
 import sys
@@ -195,14 +194,6 @@ def zip_with_lying_header(name: str, payload_size: int, claimed_size: int) -> by
 
 def deep_json(depth: int) -> bytes:
     return b'{"format": "skingorithm-profile", "format_version": 1, "scans": [' + b"[" * depth + b"]" * depth + b"]}"
-
-
-def max_rss_self_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-__all__ = ["HOSTILE_TEXTS", "deep_json", "encoded", "json", "max_rss_self_mb", "mutate", "peak_rss_mb",
-           "png_header_only", "png_of_zeros", "tiff_of_zeros", "zip_with_lying_header"]
 
 
 # -- a database holding what an older version's import let through -------------------------------

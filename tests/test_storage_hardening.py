@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from skin_app.storage import DatabaseError, Storage, write_error
+from skin_app.storage import Storage, write_error
 
 ROOT = Path(__file__).resolve().parents[1]
 SCORES = {"acne": 96.0, "flek": 92.0, "wrinkle": 97.5, "panda_eye": 85.0, "overall": 92.62}
