@@ -7,6 +7,7 @@ the first profile. Nothing else about the session lives here.
 from __future__ import annotations
 
 import os
+import re
 
 import streamlit as st
 
@@ -104,12 +105,17 @@ def page_link(page: str, label: str, icon: str | None = None) -> None:
         st.caption(f"→ {label}")
 
 
-_MD_SPECIAL = __import__("re").compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+# GitHub-flavoured Markdown turns bare addresses into links after escapes are read ("http\://x.y" still
+# becomes a link to http://x.y), so a zero-width space goes where the address would start.
+_AUTOLINK_START = re.compile(r"(?i)(?<=:)(?=//)|(?<=\bwww)(?=\\?\.)|(?<=@)")
 
 
 def plain(text: str) -> str:
-    """A person's own text (a profile name, a note) inside Markdown: shown literally, never as markup."""
-    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+    """A person's own text (a profile name, a note) inside Markdown: shown literally, never as markup,
+    and never as a link."""
+    flat = _AUTOLINK_START.sub("\u200b", " ".join(str(text).split()))
+    return _MD_SPECIAL.sub(r"\\\1", flat)
 
 
 # Streamlit's camera widget, when the browser blocks the camera, links to docs.streamlit.io ("Learn how

@@ -8,7 +8,6 @@ Runs inside ``st.navigation`` (app.py) and on its own (``streamlit run app_pages
 """
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 
@@ -19,7 +18,7 @@ if _ROOT not in sys.path:                     # stand-alone run: make the projec
 import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
-from app_pages.common import active_profile, storage  # noqa: E402
+from app_pages.common import active_profile, plain, storage  # noqa: E402
 from skin_app.ingredients import (ACTIVE_LABELS, IngredientInputError, IngredientReport,  # noqa: E402
                                   ProductReport, analyse, compare)
 from skin_app.ingredients_parse import MAX_INPUT_CHARS  # noqa: E402
@@ -33,12 +32,7 @@ LOGGED = "ing_logged"             # session key: texts whose unknown names were 
 EXAMPLE = ("Aqua (Water), Glycerin, Niacinamide, Butylene Glycol, Tranexamic Acid, Sodium Hyaluronate, "
            "Retinol, Phenoxyethanol, Parfum (Fragrance), Linalool, Ethylhexylglycerin")
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
-
-
-def md_escape(text: str) -> str:
-    """Pasted text inside Markdown: every special character escaped, so it shows literally."""
-    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+md_escape = plain                 # pasted text inside Markdown: shown literally, never as markup or a link
 
 
 def names(items: list[str]) -> str:

@@ -18,8 +18,10 @@ LITERAL_ELEMENTS = {"text", "code", "arrow_data_frame", "plotly_chart", "json", 
 LITERAL_FIELDS = {"value", "default", "rawValue", "placeholder", "data", "spec", "id", "formId", "url"}
 PLAIN_OPTION_ELEMENTS = {"selectbox", "multiselect"}
 # Hostile fragments as they look when they would take effect: a special character without the
-# backslash that makes Markdown show it literally.
-UNESCAPED = re.compile(r"(?<!\\)\]\(|(?<!\\)<(img|script|a )|http://evil|(?<!\\):red(?<!\\)\[x|(?<!\\)\$x(?<!\\)\$")
+# backslash that makes Markdown show it literally, or an address GitHub-flavoured Markdown would turn
+# into a link even when escaped (no zero-width space before its "//").
+UNESCAPED = re.compile(r"(?<!\\)\]\(|(?<!\\)<(img|script|a )|http://evil|(?<!\\):red(?<!\\)\[x|(?<!\\)\$x(?<!\\)\$"
+                       r"|(?<!\u200b)//evil")
 
 
 def _nodes(node):
