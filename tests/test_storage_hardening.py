@@ -196,12 +196,16 @@ def test_a_read_only_database_gives_a_clear_message_and_is_left_as_it_was(tmp_pa
     db.close()
 
 
-def _first_start(path: str, barrier, results) -> None:
+def _first_start(path: str, barrier, results, index: int) -> None:
     try:
         barrier.wait(timeout=60)
         db = Storage(path)
-        profiles = db.profiles_or_first("Me")
-        me = db.get_or_create_profile("Me")
+        if index % 2:                                      # the page's first start
+            profiles = db.profiles_or_first("Me")
+            me = db.get_or_create_profile("Me")
+        else:                                              # look-up-or-create racing it
+            me = db.get_or_create_profile("Me")
+            profiles = db.profiles_or_first("Me")
         results.put(("ok", [p.name for p in profiles], me.id))
     except Exception as exc:  # noqa: BLE001 - reported to the test
         results.put(("error", repr(exc), None))
@@ -212,7 +216,7 @@ def test_a_hundred_simultaneous_first_starts_make_one_profile_and_no_error(tmp_p
     ctx = multiprocessing.get_context("fork")
     n = 100
     barrier, results = ctx.Barrier(n), ctx.Queue()
-    procs = [ctx.Process(target=_first_start, args=(path, barrier, results)) for _ in range(n)]
+    procs = [ctx.Process(target=_first_start, args=(path, barrier, results, i)) for i in range(n)]
     for p in procs:
         p.start()
     outcomes = [results.get(timeout=120) for _ in range(n)]
