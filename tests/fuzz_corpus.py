@@ -180,7 +180,11 @@ def bundle_inputs(cls: str, seed: int, n: int) -> list[tuple[str, str, bytes]]:
                  + b"9" * 50_000 + b"}]}"),
                 ("many containers", "x.json", b'{"format": "skingorithm-profile", "format_version": 1, "scans": ['
                  + b"{}," * 2_000_000 + b"{}]}"),
-                ("not utf-8", "x.json", b"{\xff\xfe}")]
+                ("not utf-8", "x.json", b"{\xff\xfe}"),
+                ("120k records of two objects each, just under the container cap", "x.json",
+                 b'{"format": "skingorithm-profile", "format_version": 1, "scans": [' + b",".join(
+                     [b'{"id": 1, "taken_at": "2025-01-01", "note": "xxxxxxxxxxxxxxxxxxxx", "x": [1]}'] * 120_000)
+                 + b"]}")]
         while len(out) < n:
             if rng.random() < 0.7:
                 out.append((f"mutated document {len(out)}", "x.json", _dumps(_mutate_document(doc, rng))))
