@@ -72,7 +72,10 @@ def usable_routines(profile_id: int) -> tuple[list[rem.Routine], list[tuple[rem.
     good, broken = [], []
     for r in storage().list_routines(profile_id):
         found = rem.problems(r)
-        (broken.append((r, found)) if found else good.append(r))
+        if found:
+            broken.append((r, found))
+        else:
+            good.append(r)
     return good, broken
 
 
