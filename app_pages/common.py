@@ -7,6 +7,7 @@ the first profile. Nothing else about the session lives here.
 from __future__ import annotations
 
 import os
+import re
 
 import streamlit as st
 
@@ -54,9 +55,11 @@ def segmenter():
 def active_profile() -> Profile:
     """The profile picked in the sidebar; a first run creates one called "Me"."""
     db = storage()
-    profiles = db.list_profiles()
-    if not profiles:
-        profiles = [db.get_or_create_profile("Me")]
+    try:
+        profiles = db.profiles_or_first("Me")
+    except DatabaseError as exc:
+        st.error(str(exc))
+        st.stop()
     wanted = st.session_state.get(PROFILE)
     for p in profiles:
         if p.id == wanted:
@@ -94,7 +97,7 @@ def profile_sidebar() -> Profile:
             st.button("Add", key="profile_add", on_click=_add_profile)
             problem = st.session_state.pop("profile_add_problem", None)
             if problem:
-                st.warning(problem)
+                st.warning(plain(problem))                # may quote the typed name
         st.caption("Everything stays on this computer.")
     return current
 
@@ -107,12 +110,31 @@ def page_link(page: str, label: str, icon: str | None = None) -> None:
         st.caption(f"→ {label}")
 
 
-_MD_SPECIAL = __import__("re").compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+# GitHub-flavoured Markdown turns bare addresses into links after escapes are read ("http\://x.y" still
+# becomes a link to http://x.y), so a zero-width space goes where the address would start.
+_AUTOLINK_START = re.compile(r"(?i)(?<=:)(?=//)|(?<=\bwww)(?=\\?\.)|(?<=@)")
 
 
 def plain(text: str) -> str:
-    """A person's own text (a profile name, a note) inside Markdown: shown literally, never as markup."""
-    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+    """A person's own text (a profile name, a note) inside Markdown: shown literally, never as markup,
+    and never as a link."""
+    flat = _AUTOLINK_START.sub("\u200b", " ".join(str(text).split()))
+    return _MD_SPECIAL.sub(r"\\\1", flat)
+
+
+# Streamlit's camera widget, when the browser blocks the camera, links to docs.streamlit.io ("Learn how
+# to allow access"). The app makes no outside connection and sends no one away: that link is hidden
+# and the advice is given here instead.
+NO_OUTSIDE_LINKS_IN_CAMERA = "<style>[data-testid='stCameraInput'] a[href^='http'] {display: none !important;}</style>"
+CAMERA_ADVICE = ("If the picture stays dark, allow this page to use the camera: click the camera or lock icon in "
+                 "the browser's address bar, choose Allow, then reload the page.")
+
+
+def camera_input(label: str, key: str):
+    """``st.camera_input`` without Streamlit's outside help link, with our own advice instead."""
+    st.html(NO_OUTSIDE_LINKS_IN_CAMERA)
+    return st.camera_input(label, key=key, help=CAMERA_ADVICE)
 
 
 def viewer_zone():

@@ -8,9 +8,6 @@ Runs inside ``st.navigation`` (app.py) and on its own (``streamlit run app_pages
 """
 from __future__ import annotations
 
-import csv
-import io
-import re
 import sys
 from pathlib import Path
 
@@ -21,11 +18,12 @@ if _ROOT not in sys.path:                     # stand-alone run: make the projec
 import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
-from app_pages.common import active_profile, storage  # noqa: E402
+from app_pages.common import active_profile, plain, storage  # noqa: E402
 from skin_app.ingredients import (ACTIVE_LABELS, IngredientInputError, IngredientReport,  # noqa: E402
                                   ProductReport, analyse, compare)
 from skin_app.ingredients_eu import PRODUCT_TYPES  # noqa: E402
 from skin_app.ingredients_parse import MAX_INPUT_CHARS  # noqa: E402
+from skin_app.export import unknown_ingredients_csv  # noqa: E402
 from skin_app.results import CONCERN_LABELS  # noqa: E402
 from skin_app.storage import DatabaseError  # noqa: E402
 
@@ -39,12 +37,7 @@ LOGGED = "ing_logged"             # session key: texts whose unknown names were 
 EXAMPLE = ("Aqua (Water), Glycerin, Niacinamide, Butylene Glycol, Tranexamic Acid, Sodium Hyaluronate, "
            "Retinol, Phenoxyethanol, Parfum (Fragrance), Linalool, Ethylhexylglycerin")
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
-
-
-def md_escape(text: str) -> str:
-    """Pasted text inside Markdown: every special character escaped, so it shows literally."""
-    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+md_escape = plain                 # pasted text inside Markdown: shown literally, never as markup or a link
 
 
 def names(items: list[str]) -> str:
@@ -232,7 +225,11 @@ def shelf_section(profile_id: int) -> None:
     with st.expander("Remove a product"):
         gone = st.selectbox("Product", ids, format_func=labels.get, key="shelf_remove")
         if st.button("Remove from shelf", key="shelf_remove_btn"):
-            storage().delete_shelf_product(gone)
+            try:
+                storage().delete_shelf_product(gone)
+            except DatabaseError as exc:
+                st.error(str(exc))
+                return
             st.rerun()
 
 
@@ -273,15 +270,14 @@ def unknown_log_section() -> None:
         return
     st.dataframe(pd.DataFrame([{"Name as printed": r.text, "Seen": r.count, "Last seen": r.last_seen[:10]}
                                for r in rows]), hide_index=True)
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(["name_as_printed", "times_seen", "first_seen", "last_seen", "example_product"])
-    for r in rows:
-        w.writerow([r.text, r.count, r.first_seen, r.last_seen, r.example_product])
-    st.download_button("Export the list (CSV)", buf.getvalue().encode("utf-8"), file_name="unknown_ingredients.csv",
+    st.download_button("Export the list (CSV)", unknown_ingredients_csv(rows), file_name="unknown_ingredients.csv",
                        mime="text/csv", key="unknown_export")
     if st.button("Clear the list", key="unknown_clear"):
-        storage().clear_unknown_ingredients()
+        try:
+            storage().clear_unknown_ingredients()
+        except DatabaseError as exc:
+            st.error(str(exc))
+            return
         st.rerun()
 
 

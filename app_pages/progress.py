@@ -53,8 +53,8 @@ def chart_section(scans: list[StoredScan], band, zone) -> None:
         st.info(f"{len(unscored)} scan(s) could not be put on today's score scale (their stored measurements are "
                 "incomplete); they are left out of the chart and listed in the history below.")
     scans = [s for s in scans if s.model_version == current]
-    if len(scans) >= 2:
-        (change,) = compare_scores(scans[0].scores, scans[-1].scores, band, keys=(key,))
+    changes = compare_scores(scans[0].scores, scans[-1].scores, band, keys=(key,)) if len(scans) >= 2 else []
+    for change in changes:                  # none when an imported scan lacks this score
         text = f"Since your first scan: {change.describe()}."
         (st.success if change.verdict == "better" else st.warning if change.verdict == "worse" else st.info)(text)
     st.caption(f"The grey band is ±{band[key]:.1f} points around your first scan: two photos of the same face "
@@ -66,12 +66,14 @@ def chart_section(scans: list[StoredScan], band, zone) -> None:
 
 
 def picture(scan: StoredScan, concerns: list[str]):
+    """The stored crop with the chosen marks; None without a picture. A damaged picture (an import that
+    slipped through an older version) raises ValueError or OSError, shown by the caller as a note."""
     if scan.crop_png is None:
         return None
     crop = png_to_rgb(scan.crop_png)
     if scan.masks_png is None or not concerns:
         return crop
-    return overlay_masks(crop, png_to_masks(scan.masks_png), concerns)
+    return overlay_masks(crop, png_to_masks(scan.masks_png, size=crop.shape[:2]), concerns)
 
 
 def compare_section(scans: list[StoredScan], band, zone) -> None:
@@ -87,7 +89,12 @@ def compare_section(scans: list[StoredScan], band, zone) -> None:
     before, after = by_id[a], by_id[b]
     concerns = concern_picker("cmp_overlay")
     for col, scan in ((left, before), (right, after)):
-        image = picture(scan, concerns)
+        try:
+            image = picture(scan, concerns)
+        except (ValueError, OSError):
+            col.warning("The picture stored with this scan is damaged; its scores are still shown. "
+                        "Delete the scan below if you do not want to keep it.")
+            continue
         if image is None:
             col.info("No picture was stored with this scan.")
         else:
@@ -114,7 +121,7 @@ def compare_section(scans: list[StoredScan], band, zone) -> None:
 def history_section(scans: list[StoredScan], zone) -> None:
     st.subheader("History")
     rows = [{"Date": when(s, zone), **{CONCERN_LABELS[k]: round(s.scores[k], 1) for k in SCORE_KEYS if k in s.scores},
-             "Acne lesions": s.metrics.get("acne_lesion_count"), "Note": s.note,
+             "Acne lesions": _count(s.metrics.get("acne_lesion_count")), "Note": s.note,
              "Picture": "yes" if s.has_picture else "no", "Model": s.model_version} for s in reversed(scans)]
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="history_table")
     with st.expander("Delete a scan"):
@@ -123,10 +130,19 @@ def history_section(scans: list[StoredScan], zone) -> None:
                             key="delete_pick")
         sure = st.checkbox("Yes, delete this scan and its picture", key="delete_sure")
         if st.button("Delete scan", key="delete_scan", disabled=not sure):
-            if storage().delete_scan(pick, profile_id=active_profile().id):
-                st.session_state["progress_done"] = f"Deleted the scan of {when(by_id[pick], zone)}."
+            try:
+                if storage().delete_scan(pick, profile_id=active_profile().id):
+                    st.session_state["progress_done"] = f"Deleted the scan of {when(by_id[pick], zone)}."
+            except DatabaseError as exc:
+                st.error(str(exc))
+                return
             st.session_state.pop("delete_sure", None)
             st.rerun()
+
+
+def _count(value) -> int | None:
+    """A lesion count for the table; anything else an old import stored shows as blank."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def export_section(profile) -> None:
@@ -149,11 +165,11 @@ def export_section(profile) -> None:
             bundle = read_bundle(upload.getvalue(), upload.name)
             summary = import_bundle(db, bundle, into_profile_id=profile.id if target == "this profile" else None)
         except ExportFileError as exc:
-            st.warning(exc.message)
+            st.warning(plain(exc.message))            # may quote the file's own text
             st.info(exc.advice)
             return
         except (ValueError, DatabaseError) as exc:
-            st.warning(str(exc))
+            st.warning(plain(str(exc)))
             return
         name = plain(summary.profile_name)
         where = f"the new profile {name}" if summary.created_profile else name

@@ -19,7 +19,7 @@ if _ROOT not in sys.path:                     # stand-alone run: make the projec
 import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
-from app_pages.common import active_profile, storage  # noqa: E402
+from app_pages.common import active_profile, plain, storage  # noqa: E402
 from skin_app import reminders as rem  # noqa: E402
 from skin_app.charts import adherence_with_scores_figure  # noqa: E402
 from skin_app.storage import DatabaseError  # noqa: E402
@@ -58,10 +58,25 @@ def _guard(action, *args, **kwargs):
     try:
         return action(*args, **kwargs)
     except rem.RoutineError as exc:
+        # the form's own words: names only by length, zones and kinds from the form's lists
         st.error("This routine can't be saved yet:\n\n" + "\n".join(f"- {p}" for p in exc.problems))
     except (ValueError, DatabaseError) as exc:
-        st.error(str(exc))
+        st.error(plain(str(exc)))
     return FAILED
+
+
+def usable_routines(profile_id: int) -> tuple[list[rem.Routine], list[tuple[rem.Routine, list[str]]]]:
+    """The profile's routines that follow the form's rules, and those that do not, with why: a file an
+    older version imported may hold a routine the form would refuse (no weekdays, year 9999, ...). Those
+    are kept out of today's list, the history and the calendar file, and shown only with a delete button."""
+    good, broken = [], []
+    for r in storage().list_routines(profile_id):
+        found = rem.problems(r)
+        if found:
+            broken.append((r, found))
+        else:
+            good.append(r)
+    return good, broken
 
 
 # -- today ---------------------------------------------------------------------------------------
@@ -70,7 +85,7 @@ def today_section(profile_id: int, zone: str) -> None:
     """Re-runs every minute on its own, so "due now" and "missed" change without a page reload."""
     db = storage()
     now = rem.utc_now()
-    routines = db.list_routines(profile_id)
+    routines, _ = usable_routines(profile_id)
     local_now = now.astimezone(rem.ZoneInfo(zone))
     log = db.routine_log(profile_id, since=local_now.date() - timedelta(days=2))
     today = rem.agenda(routines, log, now, zone)
@@ -79,7 +94,7 @@ def today_section(profile_id: int, zone: str) -> None:
     for o in rem.newly_alerting(today, announced):
         occ = o.occurrence
         when = "now" if o.status == "due" else f"at {occ.start.astimezone(local_now.tzinfo):%H:%M}"
-        st.toast(f"{occ.routine_name} is due {when}", icon="⏰", duration="long")
+        st.toast(f"{plain(occ.routine_name)} is due {when}", icon="⏰", duration="long")
         announced.add(occ.key)
 
     st.subheader(f"Today, {local_now:%A %d %B}")
@@ -87,7 +102,7 @@ def today_section(profile_id: int, zone: str) -> None:
     if not today:
         nxt = sorted((occ for r in routines for occ in rem.next_occurrences(r, now, 1)), key=lambda o: o.start)
         st.info("Nothing scheduled today." + (
-            f" Next: {nxt[0].routine_name} on {nxt[0].start.astimezone(local_now.tzinfo):%A %d %B at %H:%M}."
+            f" Next: {plain(nxt[0].routine_name)} on {nxt[0].start.astimezone(local_now.tzinfo):%A %d %B at %H:%M}."
             if nxt else ""))
         return
     by_id = {r.id: r for r in routines}
@@ -100,7 +115,7 @@ def _today_row(routine: rem.Routine, o: rem.Outcome, local_now: datetime) -> Non
     key = f"{occ.routine_id}-{occ.local_date.isoformat()}"
     cols = st.columns([1.1, 3, 2, 1, 1])
     cols[0].markdown(f"**{occ.start.astimezone(local_now.tzinfo):%H:%M}**")
-    cols[1].markdown(occ.routine_name)
+    cols[1].markdown(plain(occ.routine_name))
     steps_note = f" ({o.steps_done}/{o.steps_total} steps)" if o.steps_total and o.status not in ("done", "skipped") \
         and o.step_marks else ""
     cols[2].markdown(STATUS_WORDS[o.status] + steps_note)
@@ -114,17 +129,21 @@ def _today_row(routine: rem.Routine, o: rem.Outcome, local_now: datetime) -> Non
         if cols[4].button("Skip", key=f"skip-{key}"):
             _mark(routine.id, occ.local_date, "skipped")
     if routine.steps:
-        with st.expander(f"Steps of {occ.routine_name}", expanded=False):
+        with st.expander(f"Steps of {plain(occ.routine_name)}", expanded=False):
             for number, step in enumerate(routine.steps, start=1):
                 c = st.columns([4, 1, 1])
                 mark = o.step_marks.get(step.id)
-                product = f" — {step.product_name}" if step.product_name else ""
-                c[0].markdown(f"{number}. {step.text}{product}" + (f"  *({mark})*" if mark else ""))
+                c[0].markdown(f"{number}\\. {step_words(step)}" + (f"  *({mark})*" if mark else ""))
                 skey = f"{key}-{step.id}"
                 if c[1].button("Done", key=f"sdone-{skey}", disabled=mark == "done"):
                     _mark(routine.id, occ.local_date, "done", step.id)
                 if c[2].button("Skip", key=f"sskip-{skey}", disabled=mark == "skipped"):
                     _mark(routine.id, occ.local_date, "skipped", step.id)
+
+
+def step_words(step: rem.Step) -> str:
+    """A step and its product as Markdown, the person's words escaped."""
+    return plain(step.text) + (f" — {plain(step.product_name)}" if step.product_name else "")
 
 
 def _mark(routine_id: int, day: date, status: str, step_id: int | None = None) -> None:
@@ -143,7 +162,7 @@ def _clear_marks(routine: rem.Routine, day: date) -> None:
 # -- adherence -------------------------------------------------------------------------------------
 def adherence_section(profile_id: int, zone: str) -> None:
     db = storage()
-    routines = db.list_routines(profile_id)
+    routines, _ = usable_routines(profile_id)
     st.subheader("How it's going")
     if not routines:
         st.caption("Add a routine below; its history will show here.")
@@ -180,7 +199,7 @@ def adherence_section(profile_id: int, zone: str) -> None:
 # -- routines: list, edit, delete, export ----------------------------------------------------------
 def routines_section(profile_id: int, zone: str) -> None:
     db = storage()
-    routines = db.list_routines(profile_id)
+    routines, broken = usable_routines(profile_id)
     st.subheader("Your routines")
     editing = st.session_state.get(EDIT)
     if editing == "new":
@@ -194,11 +213,10 @@ def routines_section(profile_id: int, zone: str) -> None:
         if editing == r.id:
             editor(profile_id, r, zone)
             continue
-        with st.expander(f"{r.name} — {r.schedule.time_of_day:%H:%M}", expanded=False):
-            st.markdown(rem.describe_schedule(r.schedule))
+        with st.expander(f"{plain(r.name)} — {r.schedule.time_of_day:%H:%M}", expanded=False):
+            st.markdown(rem.describe_schedule(r.schedule))     # our words; the zone is from the known list
             if r.steps:
-                st.markdown("\n".join(f"{i}. {s.text}" + (f" — {s.product_name}" if s.product_name else "")
-                                      for i, s in enumerate(r.steps, start=1)))
+                st.markdown("\n".join(f"{i}. {step_words(s)}" for i, s in enumerate(r.steps, start=1)))
             upcoming = rem.next_occurrences(r, now, 3)
             st.caption("Next: " + (", ".join(f"{o.start:%a %d %b %H:%M}" for o in upcoming) or "no more times"))
             for note in rem.dst_notes(r, now.astimezone(r.schedule.zone).date(), days=366):
@@ -207,22 +225,17 @@ def routines_section(profile_id: int, zone: str) -> None:
             if c[0].button("Edit", key=f"edit-{r.id}"):
                 _open_editor(r, zone)
                 st.rerun()
-            if st.session_state.get("routine_confirm_delete") == r.id:
-                st.warning(f"Delete {r.name!r} and its history?")
-                y, n = st.columns(2)
-                if y.button("Yes, delete", key=f"really-delete-{r.id}", type="primary"):
-                    if _guard(db.delete_routine, r.id) is not FAILED:
-                        st.session_state.pop("routine_confirm_delete", None)
-                        st.rerun()
-                if n.button("Keep it", key=f"keep-{r.id}"):
-                    st.session_state.pop("routine_confirm_delete", None)
-                    st.rerun()
-            elif c[1].button("Delete", key=f"delete-{r.id}"):
-                st.session_state["routine_confirm_delete"] = r.id
-                st.rerun()
+            delete_control(r, c[1])
             c[2].download_button("Calendar file (.ics)", data=rem.to_ics([r], now=now),
                                  file_name=rem.ics_filename([r]), mime="text/calendar", key=f"ics-{r.id}",
                                  on_click="ignore")
+
+    for r, found in broken:
+        with st.expander(f"⚠️ {plain(r.name[:80])} — cannot be shown", expanded=True):
+            st.warning("This routine came from an imported file and breaks the rules a routine must follow, "
+                       "so it is left out of today's list, the history and the calendar file: "
+                       + " ".join(plain(p) for p in found))
+            delete_control(r, st.container())
 
     if routines:
         st.download_button("Download all routines for your phone's calendar (.ics)", data=rem.to_ics(routines, now=now),
@@ -230,6 +243,23 @@ def routines_section(profile_id: int, zone: str) -> None:
                            on_click="ignore", icon="📅")
         st.caption("Open the file on your phone, or import it in Google Calendar (Settings → Import), Apple "
                    "Calendar (File → Import) or Outlook: each routine becomes a repeating event with its alarm.")
+
+
+def delete_control(r: rem.Routine, where) -> None:
+    """Delete, after a confirmation, for a routine and its history."""
+    if st.session_state.get("routine_confirm_delete") == r.id:
+        st.warning(f"Delete '{plain(r.name[:80])}' and its history?")
+        y, n = st.columns(2)
+        if y.button("Yes, delete", key=f"really-delete-{r.id}", type="primary"):
+            if _guard(storage().delete_routine, r.id) is not FAILED:
+                st.session_state.pop("routine_confirm_delete", None)
+                st.rerun()
+        if n.button("Keep it", key=f"keep-{r.id}"):
+            st.session_state.pop("routine_confirm_delete", None)
+            st.rerun()
+    elif where.button("Delete", key=f"delete-{r.id}"):
+        st.session_state["routine_confirm_delete"] = r.id
+        st.rerun()
 
 
 def _open_editor(r: rem.Routine | None, zone: str) -> None:
@@ -254,7 +284,7 @@ def _open_editor(r: rem.Routine | None, zone: str) -> None:
 
 def editor(profile_id: int, r: rem.Routine | None, zone: str) -> None:
     with st.container(border=True):
-        st.markdown("**New routine**" if r is None else f"**Edit {r.name}**")
+        st.markdown("**New routine**" if r is None else f"**Edit {plain(r.name)}**")
         st.text_input("Name", key=FORM + "name", placeholder="Morning, Night retinol, ...", max_chars=None)
         st.text_area("Steps, one per line (optional: a product after a bar, e.g. \"Serum | Niacinamide 10%\")",
                      key=FORM + "steps", height=120)
@@ -324,7 +354,7 @@ def main() -> None:
     zone = viewer_zone()
     saved = st.session_state.pop("routine_saved", None)
     if saved:
-        st.success(f"Saved {saved!r}.")
+        st.success(f"Saved '{plain(saved)}'.")
     today_section(profile.id, zone)
     st.divider()
     adherence_section(profile.id, zone)

@@ -16,7 +16,8 @@ if _ROOT not in sys.path:                     # stand-alone run: make the projec
 import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
-from app_pages.common import active_profile, concern_picker, page_link, plain, segmenter, storage, viewer_zone  # noqa: E402
+from app_pages.common import (active_profile, camera_input, concern_picker, page_link, plain, segmenter,  # noqa: E402
+                              storage, viewer_zone)
 from skin_app.config import setup_tensorflow_env  # noqa: E402
 from skin_app.errors import UserFacingError  # noqa: E402
 from skin_app.pictures import STORED_SIZE, crop_to_png, masks_to_png  # noqa: E402
@@ -75,7 +76,7 @@ def photo_input():
     source = st.segmented_control("Photo from", ["Upload", "Camera"], default="Upload", key="scan_source",
                                   required=True)
     if source == "Camera":
-        return st.camera_input("Take a selfie", key="scan_camera")
+        return camera_input("Take a selfie", key="scan_camera")
     return st.file_uploader("Choose a photo of your face (JPEG, PNG, WebP, BMP or HEIC, up to 25 MB)",
                             type=PHOTO_TYPES, key="scan_upload")
 

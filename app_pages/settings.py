@@ -59,7 +59,7 @@ def data_section() -> None:
 def pictures_section(profile) -> None:
     st.subheader("Face pictures")
     db = storage()
-    keep = st.toggle(f"Keep a small face picture with each new scan of {profile.name}",
+    keep = st.toggle(f"Keep a small face picture with each new scan of {plain(profile.name)}",
                      value=profile.store_pictures, key=f"store_pictures_{profile.id}",
                      help="Needed to compare photos later. Scores are kept either way.")
     if keep != profile.store_pictures:
@@ -77,7 +77,7 @@ def delete_section(profile) -> None:
     db = storage()
     with st.container(border=True):
         st.markdown(f"**Delete the profile {plain(profile.name)}** with all its scans, pictures, shelf and routines.")
-        sure = st.checkbox(f"Yes, delete {profile.name} for good", key=f"confirm_profile_{profile.id}")
+        sure = st.checkbox(f"Yes, delete {plain(profile.name)} for good", key=f"confirm_profile_{profile.id}")
         if st.button("Delete this profile", key="delete_profile", disabled=not sure):
             db.delete_profile(profile.id)
             st.session_state.pop(PROFILE, None)

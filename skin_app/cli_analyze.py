@@ -1,12 +1,16 @@
 """``python -m skin_app analyze PHOTO... [--json] [--overlay OUT.png]``: batch scans from the shell.
 
-One line of scores per photo (or one JSON object per photo with ``--json``); a photo the quality gate
-refuses prints its reason and advice and makes the exit status 1, the other photos still run.
+One line of scores per photo (or one JSON object per photo with ``--json``); a photo that cannot be
+analysed (unreadable, refused by the quality gate, or anything else going wrong with it) prints its
+reason and makes the exit status 1, and the other photos still run. With ``--json`` stdout holds only
+JSON lines (library banners go to stderr), so the output can be piped to ``jq``.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import logging
 import sys
 from pathlib import Path
 
@@ -21,43 +25,54 @@ def add_parser(sub) -> None:
     p.set_defaults(func=run)
 
 
-def _overlay_path(target: Path, photo: Path, many: bool) -> Path:
-    if many:
-        target.mkdir(parents=True, exist_ok=True)
-        return target / f"{photo.stem}_overlay.png"
-    return target
+def _overlay_path(target: Path, photo: Path, many: bool, taken: set[Path]) -> Path:
+    """Where a photo's overlay goes: ``target`` itself for one photo (inside it, when it is a folder);
+    for several, ``target/<name>_overlay.png``, numbered when two photos share a name."""
+    if not many and not target.is_dir():
+        return target
+    target.mkdir(parents=True, exist_ok=True)
+    path, n = target / f"{photo.stem}_overlay.png", 2
+    while path in taken:
+        path, n = target / f"{photo.stem}_{n}_overlay.png", n + 1
+    taken.add(path)
+    return path
 
 
 def run(args: argparse.Namespace) -> int:
     from skin_app.config import setup_tensorflow_env
     setup_tensorflow_env()
-    from skin_app.analysis import analyze
+    with contextlib.redirect_stdout(sys.stderr):         # segmentation-models prints a banner on import
+        from skin_app.analysis import analyze
+        from skin_app.segmentation import load_segmenter
+        seg = load_segmenter()
     from skin_app.errors import UserFacingError
-    from skin_app.imaging import encode_png
+    from skin_app.imaging import encode_png, read_photo_file
     from skin_app.overlay import overlay_masks, side_by_side
     from skin_app.results import CONCERN_LABELS, CONCERNS
     from skin_app.calibration import score_words
-    from skin_app.segmentation import load_segmenter
 
     status = 0
-    seg = load_segmenter()
     many = len(args.photos) > 1
+    taken: set[Path] = set()
     for photo in args.photos:
         try:
-            result = analyze(photo.read_bytes(), seg)
-        except (UserFacingError, OSError) as exc:
+            result = analyze(read_photo_file(photo), seg)
+            if args.overlay:
+                pic = side_by_side(result.crop, overlay_masks(result.crop, result.masks, CONCERNS))
+                _overlay_path(args.overlay, photo, many, taken).write_bytes(encode_png(pic))
+        except Exception as exc:  # noqa: BLE001 - one photo's failure never stops the batch
             status = 1
-            reason = getattr(exc, "message", str(exc))
+            if not isinstance(exc, (UserFacingError, OSError)):
+                logging.getLogger("skingorithm.cli").debug("analysis failed", exc_info=True)
+            reason = getattr(exc, "message", None) or (f"{exc.strerror}" if isinstance(exc, OSError) and exc.strerror
+                                                       else f"could not be analysed ({type(exc).__name__})")
             advice = getattr(exc, "advice", "")
             if args.json:
                 print(json.dumps({"photo": str(photo), "error": reason, "advice": advice,
-                                  "code": getattr(exc, "code", "unreadable")}))
+                                  "code": getattr(exc, "code", "unreadable" if isinstance(exc, OSError) else "failed")}))
             else:
                 print(f"{photo}: not analysed: {reason} {advice}".rstrip(), file=sys.stderr)
             continue
-        if args.overlay:
-            pic = side_by_side(result.crop, overlay_masks(result.crop, result.masks, CONCERNS))
-            _overlay_path(args.overlay, photo, many).write_bytes(encode_png(pic))
         if args.json:
             print(json.dumps({
                 "photo": str(photo), "scores": result.scores,

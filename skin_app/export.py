@@ -8,6 +8,13 @@ hold, or creates a new profile, in one transaction (all of a file or nothing).
 
 A lone ``scans.csv`` (e.g. edited in a spreadsheet) can be imported too: it adds scans only.
 SQL stays in storage.py; this module only converts and validates.
+
+A file to import is hostile until checked: ZIP members are read in small pieces and counted by the
+bytes they really inflate to (a header can lie), a picture file serves one scan, JSON is refused when
+it holds more containers or deeper nesting than any export, every number and date is range-checked
+(SQLite integers, years 1-9999 in every time zone), and routines pass the same rules as the Routine
+form (``reminders.problems``). Cells that a spreadsheet would run as a formula (``=``, ``+``, ``-``,
+``@``, tab, carriage return) are written with a leading apostrophe and read back without it.
 """
 from __future__ import annotations
 
@@ -16,20 +23,27 @@ import csv
 import io
 import json
 import zipfile
+import zlib
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 from typing import Any, Callable
 
 from skin_app.errors import UserFacingError
-from skin_app.pictures import looks_like_png
+from skin_app.pictures import MAX_PNG_BYTES, looks_like_png
 from skin_app.progress import SCORE_KEYS
 from skin_app.storage import ImportSummary, Storage, normalise_timestamp
 
 FORMAT = "skingorithm-profile"
 FORMAT_VERSION = 1
 MAX_FILE_BYTES = 25 * 1024 * 1024          # same as the upload limit
-MAX_UNPACKED_BYTES = 200 * 1024 * 1024     # a ZIP may not unpack to more than this (zip bombs)
+MAX_UNPACKED_BYTES = 64 * 1024 * 1024      # a ZIP may not unpack to more than this (zip bombs), counted as read
 MAX_ROWS = 100_000                         # per table
+MAX_TOTAL_ROWS = 200_000                   # all tables together (bounds the memory an import takes)
+MAX_JSON_CONTAINERS = 250_000              # objects and lists in one JSON file (parsed: about 170 MB at most)
+MAX_NESTING = 24                           # depth of a JSON value inside a record (metrics, actives)
+MAX_CSV_FIELD = 1_000_000                  # characters in one CSV cell (our own exports stay far below)
+_READ_CHUNK = 64 * 1024
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 TABLES = ("scans", "shelf_products", "routines", "routine_steps", "routine_log", "routine_step_log")
 
 
@@ -127,11 +141,40 @@ def export_csv_zip(db: Storage, profile_id: int, include_pictures: bool = True) 
 
 def _csv_text(columns: list[str], rows: list[dict]) -> str:
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+    # RFC 4180 line ends: with "\n" alone, a cell holding a bare "\r" would be written unquoted and
+    # could not be read back.
+    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\r\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
+        writer.writerow({k: ("" if v is None else spreadsheet_safe(v)) for k, v in row.items()})
     return out.getvalue()
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A text cell a spreadsheet would run as a formula gets a leading apostrophe (OWASP's advice for
+    CSV injection); so does text that already starts with an apostrophe before such a character, so
+    :func:`from_spreadsheet` restores every value exactly. Numbers stay numbers."""
+    if not isinstance(value, str):
+        return value
+    if value[:1] in _FORMULA_START or (value[:1] == "'" and value[1:2] in (*_FORMULA_START, "'")):
+        return "'" + value
+    return value
+
+
+def from_spreadsheet(value: str | None) -> str | None:
+    if value is not None and value[:1] == "'" and value[1:2] in (*_FORMULA_START, "'"):
+        return value[1:]
+    return value
+
+
+def unknown_ingredients_csv(rows) -> bytes:
+    """The unrecognised-ingredient log as CSV for a person to send on (pasted shop text is escaped)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["name_as_printed", "times_seen", "first_seen", "last_seen", "example_product"])
+    for r in rows:
+        writer.writerow([spreadsheet_safe(v) for v in (r.text, r.count, r.first_seen, r.last_seen, r.example_product)])
+    return out.getvalue().encode("utf-8")
 
 
 def _b64(data: bytes) -> str:
@@ -173,10 +216,14 @@ def _text(data: bytes, what: str) -> str:
 
 
 def _read_json(data: bytes) -> Bundle:
+    if data.count(b"{") + data.count(b"[") > MAX_JSON_CONTAINERS:
+        raise ExportFileError("The JSON file holds far more records than any SkinGorithm export.")
     try:
         doc = json.loads(_text(data, "The JSON file"))
-    except ValueError as exc:
-        raise ExportFileError(f"The JSON file cannot be read ({exc}).") from None
+    except RecursionError:
+        raise ExportFileError("The JSON file is nested far deeper than any SkinGorithm export.") from None
+    except ValueError as exc:                  # also numbers with thousands of digits
+        raise ExportFileError(f"The JSON file cannot be read ({str(exc)[:200]}).") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise ExportFileError("This JSON file is not a SkinGorithm profile export.")
     if not isinstance(doc.get("format_version"), int) or doc["format_version"] > FORMAT_VERSION:
@@ -204,24 +251,49 @@ def _read_zip(data: bytes) -> Bundle:
         infos = zf.infolist()
     except zipfile.BadZipFile:
         raise ExportFileError("The ZIP file is damaged.") from None
+    too_big = ExportFileError("The ZIP file unpacks to far more than any SkinGorithm export.")
     if sum(i.file_size for i in infos) > MAX_UNPACKED_BYTES or len(infos) > 3 * MAX_ROWS:
-        raise ExportFileError("The ZIP file unpacks to far more than any SkinGorithm export.")
+        raise too_big
     members = {i.filename: i for i in infos}
     if "scans.csv" not in members:
         raise ExportFileError("This ZIP file is not a SkinGorithm export (it has no scans.csv).")
+    budget = [MAX_UNPACKED_BYTES]
 
-    def read(name: str) -> bytes:
+    def read(name: str, limit: int = MAX_UNPACKED_BYTES) -> bytes:
+        """The member's real content, inflated piece by piece: a header that under-states the size
+        cannot make us inflate more than ``limit`` (or what is left of the whole file's budget)."""
+        if name not in members:
+            raise ExportFileError(f"{name[:80]} is named in the file but missing from the ZIP.")
+        cap = min(limit, budget[0])
+        parts, got = [], 0
         try:
-            return zf.read(members[name])
-        except (zipfile.BadZipFile, KeyError, OSError, EOFError):
-            raise ExportFileError(f"{name} inside the ZIP file is damaged or missing.") from None
+            with zf.open(members[name]) as fh:
+                while True:
+                    piece = fh.read(_READ_CHUNK)
+                    if not piece:
+                        break
+                    got += len(piece)
+                    if got > cap:
+                        raise too_big if cap == budget[0] else ExportFileError(
+                            f"{name[:80]} inside the ZIP file is far larger than anything SkinGorithm stores.")
+                    parts.append(piece)
+        except (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError, RuntimeError, ValueError):
+            raise ExportFileError(f"{name[:80]} inside the ZIP file is damaged.") from None
+        budget[0] -= got
+        return b"".join(parts)
 
     tables = {t: (_read_csv(_text(read(f"{t}.csv"), f"{t}.csv"), t) if f"{t}.csv" in members else [])
               for t in TABLES}
+    used: set[str] = set()
     for row in tables["scans"]:
         for column, key in (("picture", "crop_png"), ("masks", "masks_png")):
             ref = row.pop(column, None)
-            row[key] = read(ref) if ref else None
+            if ref in used:
+                raise ExportFileError(f"{ref[:80]} is named by two scans; each picture in an export belongs "
+                                      "to one scan.")
+            if ref:
+                used.add(ref)
+            row[key] = read(ref, MAX_PNG_BYTES) if ref else None
     name, created, store = "Imported", None, True
     if "profile.csv" in members:
         rows = _read_csv(_text(read("profile.csv"), "profile.csv"), "profile")
@@ -232,29 +304,43 @@ def _read_zip(data: bytes) -> Bundle:
 
 
 def _read_csv(text: str, table: str) -> list[dict]:
+    if csv.field_size_limit() < MAX_CSV_FIELD:       # the default (131,072) is below what an export may hold
+        csv.field_size_limit(MAX_CSV_FIELD)
     reader = csv.DictReader(io.StringIO(text))
     rows = []
-    for n, row in enumerate(reader, start=2):
-        if n > MAX_ROWS + 1:
-            raise ExportFileError(f"{table}.csv has more than {MAX_ROWS:,} rows.")
-        clean = {k.strip(): (v if v != "" else None) for k, v in row.items() if k is not None}
-        for key in list(clean):
-            if key.endswith("_json") and key[:-5] in _JSON_FIELDS:
-                raw = clean.pop(key)
-                try:
-                    clean[key[:-5]] = json.loads(raw) if raw is not None else None
-                except ValueError:
-                    raise ExportFileError(f"{table}.csv line {n}: the {key} column is not valid JSON.") from None
-        if table == "scans" and clean.get("scores") is None:       # a spreadsheet with score columns only
-            clean["scores"] = {k: clean[k] for k in SCORE_KEYS if clean.get(k) is not None}
-        rows.append(clean)
+    try:
+        for n, row in enumerate(reader, start=2):
+            if n > MAX_ROWS + 1:
+                raise ExportFileError(f"{table}.csv has more than {MAX_ROWS:,} rows.")
+            rows.append(_csv_row(row, table, n))
+    except csv.Error as exc:
+        raise ExportFileError(f"{table}.csv line {reader.line_num} cannot be read ({str(exc)[:120]}).") from None
     return rows
+
+
+def _csv_row(row: dict, table: str, n: int) -> dict:
+    clean = {str(k).strip(): (from_spreadsheet(v) if v != "" else None) for k, v in row.items()
+             if k is not None and isinstance(v, str)}
+    for key in list(clean):
+        if key.endswith("_json") and key[:-5] in _JSON_FIELDS:
+            raw = clean.pop(key)
+            if raw is not None and raw.count("{") + raw.count("[") > MAX_JSON_CONTAINERS // 40:
+                raise ExportFileError(f"{table}.csv line {n}: the {key} column holds far more than any export.")
+            try:
+                clean[key[:-5]] = json.loads(raw) if raw is not None else None
+            except (ValueError, RecursionError):
+                raise ExportFileError(f"{table}.csv line {n}: the {key} column is not valid JSON.") from None
+    if table == "scans" and clean.get("scores") is None:       # a spreadsheet with score columns only
+        clean["scores"] = {k: clean[k] for k in SCORE_KEYS if clean.get(k) is not None}
+    return clean
 
 
 # -- validation: every row typed and checked before anything is written ------------------------------
 def _bundle(name: Any, created: Any, store: Any, tables: dict[str, list[dict]], from_csv: bool = False) -> Bundle:
     name = " ".join(str(name or "Imported").split())[:50] or "Imported"
     typed = {t: [] for t in TABLES}
+    if sum(len(tables.get(t, [])) for t in TABLES) > MAX_TOTAL_ROWS:
+        raise ExportFileError(f"The file has more than {MAX_TOTAL_ROWS:,} records, more than any export.")
     for table in TABLES:
         rows = tables.get(table, [])
         if len(rows) > MAX_ROWS:
@@ -262,9 +348,17 @@ def _bundle(name: Any, created: Any, store: Any, tables: dict[str, list[dict]], 
         for n, row in enumerate(rows, start=1):
             try:
                 typed[table].append(_ROW_CHECKS[table](row, n))
-            except (KeyError, TypeError, ValueError) as exc:
-                what = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
+            except (KeyError, TypeError, ValueError, OverflowError, RecursionError) as exc:
+                what = f"missing {str(exc)[:40]}" if isinstance(exc, KeyError) else str(exc)[:200]
                 raise ExportFileError(f"Record {n} of {table.replace('_', ' ')} is damaged: {what}.") from None
+        if "id" in _CSV_COLUMNS[table] and table != "scans":
+            seen: set[int] = set()
+            for row in typed[table]:
+                if row["id"] in seen:
+                    raise ExportFileError(f"Two records of {table.replace('_', ' ')} share the id {row['id']}; "
+                                          "ids in an export are unique.")
+                seen.add(row["id"])
+    _check_routines_as_the_form_does(typed)
     routine_ids = {r["id"] for r in typed["routines"]}
     step_ids = {s["id"] for s in typed["routine_steps"]}
     for table, key, known in (("routine_steps", "routine_id", routine_ids), ("routine_log", "routine_id", routine_ids),
@@ -277,9 +371,29 @@ def _bundle(name: Any, created: Any, store: Any, tables: dict[str, list[dict]], 
     if created:
         try:
             created_at = normalise_timestamp(str(created))
-        except ValueError:
+        except (ValueError, OverflowError):
             created_at = None
     return Bundle(name, created_at, bool(store), typed)
+
+
+def _check_routines_as_the_form_does(typed: dict[str, list[dict]]) -> None:
+    """Every routine, with its steps, must pass the rules the Routine form applies (name length, weekdays,
+    dates in order and in range, interval, number of steps): a routine the form would refuse could not
+    be shown, edited or exported as a calendar file later."""
+    from skin_app.reminders import Routine, Schedule, Step, problems
+    steps: dict[int, list[dict]] = {}
+    for st in sorted(typed["routine_steps"], key=lambda s: (s["routine_id"], s["position"], s["id"])):
+        steps.setdefault(st["routine_id"], []).append(st)
+    for r in typed["routines"]:
+        routine = Routine(r["name"], Schedule(
+            r["kind"], time.fromisoformat(r["time_of_day"]), r["timezone"], date.fromisoformat(r["start_date"]),
+            date.fromisoformat(r["end_date"]) if r["end_date"] else None,
+            tuple(int(d) for d in r["weekdays"].split(",") if d), r["interval_days"], r["alert_minutes"]),
+            tuple(Step(st["text"], st["product_name"]) for st in steps.get(r["id"], [])))
+        found = problems(routine)
+        if found:
+            raise ExportFileError(f"The routine {r['name'][:60]!r} in the file cannot be used: {found[0]}",
+                                  "Fix it in the file, or remove it, and import again.")
 
 
 def _int(v: Any, name: str) -> int:
@@ -287,7 +401,25 @@ def _int(v: Any, name: str) -> int:
         raise ValueError(f"{name} must be a whole number")
     if isinstance(v, float) and not v.is_integer():
         raise ValueError(f"{name} must be a whole number")
-    return int(str(v).strip()) if isinstance(v, str) else int(v)
+    if isinstance(v, str) and len(v.strip()) > 20:
+        raise ValueError(f"{name} is far too large")
+    number = int(str(v).strip()) if isinstance(v, str) else int(v)
+    if not -2**63 <= number < 2**63:                  # what SQLite stores
+        raise ValueError(f"{name} is far too large")
+    return number
+
+
+def _nesting(value: Any, name: str) -> Any:
+    """``value`` unchanged if no list or object in it is nested deeper than ``MAX_NESTING`` (checked
+    without recursion, so a hostile file cannot exhaust the stack)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            if depth > MAX_NESTING:
+                raise ValueError(f"{name} is nested deeper than {MAX_NESTING} levels")
+            stack.extend((v, depth + 1) for v in (item.values() if isinstance(item, dict) else item))
+    return value
 
 
 def _str(v: Any, name: str, limit: int, required: bool = True) -> str | None:
@@ -306,25 +438,35 @@ def _str(v: Any, name: str, limit: int, required: bool = True) -> str | None:
 def _day(v: Any, name: str, required: bool = True) -> str | None:
     if v is None and not required:
         return None
-    return date.fromisoformat(str(v).strip()).isoformat()
+    return date.fromisoformat(str(v).strip()[:40]).isoformat()
 
 
 def _check_scan(r: dict, n: int) -> dict:
     scores = r["scores"]
     if not isinstance(scores, dict) or not scores:
         raise ValueError("scores are missing")
+    if len(scores) > 4 * len(SCORE_KEYS):
+        raise ValueError("it has far more scores than a scan")
     for key, value in scores.items():
+        if not isinstance(value, (int, float, str)) or isinstance(value, bool):
+            raise ValueError(f"score {str(key)[:40]} is not a number")
         f = float(value)
         if not 0 <= f <= 100:
-            raise ValueError(f"score {key} is {value}, outside 0-100")
-    metrics = r.get("metrics") or {}
+            raise ValueError(f"score {str(key)[:40]} is {str(value)[:20]}, outside 0-100")
+    missing = [k for k in SCORE_KEYS if k not in scores]
+    if missing:
+        raise ValueError(f"scores are missing: {', '.join(missing)}")
+    metrics = _nesting(r.get("metrics") or {}, "metrics")
     if not isinstance(metrics, dict):
         raise ValueError("metrics must be an object")
+    lesions = metrics.get("acne_lesion_count")
+    if lesions is not None and (isinstance(lesions, bool) or not isinstance(lesions, int) or not 0 <= lesions < 10**6):
+        raise ValueError("acne_lesion_count must be a whole number from 0")
     pictures = {}
     for key in ("crop_png", "masks_png"):
         value = r.get(key)
         if value is not None and not looks_like_png(value):
-            raise ValueError(f"{key.replace('_png', '')} picture is not a PNG")
+            raise ValueError(f"{key.replace('_png', '')} picture is not a PNG of a size this app stores")
         pictures[key] = bytes(value) if value is not None else None
     return {"id": _int(r.get("id", n), "id"), "taken_at": normalise_timestamp(str(r["taken_at"])),
             "note": _str(r.get("note"), "note", Storage.NOTE_MAX, required=False) or "",
@@ -333,7 +475,7 @@ def _check_scan(r: dict, n: int) -> dict:
 
 
 def _check_shelf(r: dict, n: int) -> dict:
-    inci, actives = r.get("inci") or [], r.get("actives") or {}
+    inci, actives = _nesting(r.get("inci") or [], "inci"), _nesting(r.get("actives") or {}, "actives")
     if not isinstance(inci, list) or not isinstance(actives, dict):
         raise ValueError("inci must be a list and actives an object")
     return {"id": _int(r["id"], "id"), "name": _str(r["name"], "name", Storage.SHELF_NAME_MAX),

@@ -1,27 +1,40 @@
 """Photo bytes -> RGB array: formats, EXIF orientation, colour modes, size limits, clear refusals.
 
-Accepts JPEG, PNG, WebP, BMP, TIFF and HEIC/HEIF (phone photos, via pillow-heif). The pixel count is
-checked from the header before any decoding, so a decompression bomb is refused without being
-expanded. Large photos are decoded at reduced scale where the format allows (JPEG DCT scaling via
-``Image.draft``) and then resized to at most ``WORKING_MAX_SIDE``: the face crop the model sees is
-384 px, so more pixels only cost time (a 12 MP JPEG decodes in a fraction of the full-size time).
+Accepts JPEG, PNG, WebP, BMP, TIFF and HEIC/HEIF (phone photos, via pillow-heif). The format is read
+from the file's first bytes (never its name) and only that decoder is asked to open it. Before any
+pixel is decoded, the header's size and sample layout give the memory the decode needs
+(:func:`decode_bytes_needed`); a file over ``MAX_DECODE_BYTES`` is refused unopened, so a 200 KB
+float TIFF cannot cost a gigabyte. At most ``DECODES_AT_ONCE`` photos decode at the same time.
+
+Large photos are decoded at reduced scale where the format allows (JPEG DCT scaling via
+``Image.draft``), shrunk in their own mode right after decoding (before any colour conversion
+multiplies their size) and then resized to at most ``WORKING_MAX_SIDE``: the face crop the model sees
+is 384 px, so more pixels only cost time.
 """
 from __future__ import annotations
 
 import io
+import threading
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
+from struct import error as struct_error
 
 from skin_app.errors import ImageError
 
 MAX_BYTES = 25 * 1024 * 1024
 MAX_PIXELS = 40_000_000
+MAX_DECODE_BYTES = 240_000_000             # a 24 MP phone HEIC needs 196 MB; a 40 MP 8-bit PNG 160 MB
+MIN_SIDE = 32                              # px: thinner than this cannot hold a face
+MAX_ASPECT = 10                            # longest side / shortest side; a panorama is about 8
 WORKING_MAX_SIDE = 1600
+DECODES_AT_ONCE = 2
 ALLOWED_FORMATS = {"JPEG", "PNG", "WEBP", "BMP", "TIFF", "HEIF", "MPO"}
+FORMATS_IN_WORDS = "JPEG, PNG, WebP, BMP or HEIC"
 
 try:  # HEIC/HEIF from phones
     import pillow_heif
@@ -30,9 +43,17 @@ try:  # HEIC/HEIF from phones
 except ImportError:  # pragma: no cover - pinned in requirements
     pillow_heif = None
 
-# Our own limit is checked from the header before decoding (with a message naming the limit);
-# Pillow's bomb guard stays as a second line, above it.
+# Our own limits are checked from the header before decoding (with a message naming the limit);
+# Pillow's bomb guard stays as a second line, above them.
 Image.MAX_IMAGE_PIXELS = 2 * MAX_PIXELS
+_decode_slots = threading.BoundedSemaphore(DECODES_AT_ONCE)
+
+# Bytes a pixel takes in Pillow's memory, per mode (RGB is stored as 32-bit pixels).
+_PILLOW_BYTES = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16B": 2, "I;16L": 2, "I;16N": 2}
+_HEIF_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1")
+# Formats named so a person hears what they chose, though we do not read them.
+_OTHER_SIGNATURES = ((b"GIF8", "GIF"), (b"8BPS", "Photoshop"), (b"\0\0\1\0", "ICO"),
+                     (b"II\x2a\x00\x10\x00\x00\x00CR", "Canon RAW"))
 
 
 @dataclass(frozen=True)
@@ -43,55 +64,187 @@ class LoadedImage:
     scale: float               # rgb pixels per original pixel
 
 
+def sniff_format(data: bytes) -> str | None:
+    """The image format the bytes begin with (Pillow's name for it), whatever the file is called."""
+    head = data[:32]
+    if head[:3] == b"\xff\xd8\xff":
+        return "JPEG"
+    if head[:8] == b"\x89PNG\r\n\x1a\n":
+        return "PNG"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WEBP"
+    if head[:2] == b"BM":
+        return "BMP"
+    for signature, name in _OTHER_SIGNATURES:
+        if head.startswith(signature):
+            return name
+    if head[:4] in (b"II*\x00", b"MM\x00*"):
+        return "TIFF"
+    if head[4:8] == b"ftyp" and (head[8:12] in _HEIF_BRANDS or any(b in data[16:64] for b in _HEIF_BRANDS)):
+        return "HEIF"
+    if head[4:8] == b"ftyp" and head[8:12] in (b"avif", b"avis"):
+        return "AVIF"
+    return None
+
+
+def read_photo_file(path: str | Path) -> bytes:
+    """A photo file's bytes, reading at most ``MAX_BYTES`` + 1: an endless source (``/dev/zero``, a pipe)
+    or a huge file is refused without being read in full."""
+    with open(path, "rb") as fh:
+        data = fh.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        raise _too_large()
+    return data
+
+
+def _too_large() -> ImageError:
+    return ImageError(f"The file is larger than the {MAX_BYTES // (1024 * 1024)} MB limit.",
+                      "Export the photo at a smaller size or lower quality and try again.", "too_large")
+
+
 def load_image(data: bytes) -> LoadedImage:
     """Decodes an uploaded photo or raises ImageError with a message a person can act on."""
     if not data:
-        raise ImageError("The file is empty.", "Choose a photo file (JPEG, PNG, WebP, BMP or HEIC).", "empty")
+        raise ImageError("The file is empty.", f"Choose a photo file ({FORMATS_IN_WORDS}).", "empty")
     if len(data) > MAX_BYTES:
-        raise ImageError(f"The file is {len(data) / 1e6:.0f} MB; the limit is {MAX_BYTES // (1024 * 1024)} MB.",
-                         "Export the photo at a smaller size or lower quality and try again.", "too_large")
+        raise _too_large()
+    fmt = sniff_format(data)
+    if fmt is None:
+        raise ImageError("This file is not an image we can read.", f"Choose a photo file ({FORMATS_IN_WORDS}).",
+                         "not_an_image")
+    if fmt not in ALLOWED_FORMATS:
+        raise ImageError(f"{fmt} files are not supported.", f"Use a {FORMATS_IN_WORDS} photo.", "unsupported_format")
+    with _decode_slots:
+        return _decode(data, fmt)
+
+
+def _decode(data: bytes, fmt: str) -> LoadedImage:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            im = Image.open(io.BytesIO(data))
-            fmt = im.format or "unknown"
+            im = Image.open(io.BytesIO(data), formats=[fmt])
+            fmt = im.format or fmt
             w, h = im.size
-            if w * h > MAX_PIXELS:
-                raise ImageError(f"The photo has {w * h / 1e6:.0f} megapixels; the limit is {MAX_PIXELS // 1_000_000}.",
-                                 "Resize it (a 12 MP phone photo is plenty) and try again.", "too_many_pixels")
-            if fmt not in ALLOWED_FORMATS:
-                raise ImageError(f"{fmt} files are not supported.",
-                                 "Use a JPEG, PNG, WebP, BMP or HEIC photo.", "unsupported_format")
+            _check_geometry(w, h)
+            need = decode_bytes_needed(im, data)
+            if need > MAX_DECODE_BYTES:
+                raise ImageError(
+                    f"Opening this photo would take {need / 1e6:,.0f} MB of memory ({w} x {h} pixels, "
+                    f"{_depth_words(im, data)}); the limit is {MAX_DECODE_BYTES / 1e6:.0f} MB.",
+                    "Save it as an ordinary 8-bit JPEG or PNG (a 12 MP phone photo is plenty) and try again.",
+                    "too_much_memory")
             orientation = im.getexif().get(0x0112, 1)
-            if fmt == "JPEG" and max(w, h) > WORKING_MAX_SIDE:
+            if fmt in ("JPEG", "MPO") and max(w, h) > WORKING_MAX_SIDE:
                 # Decode at 1/2, 1/4 or 1/8 scale when that still leaves at least WORKING_MAX_SIDE.
                 f = WORKING_MAX_SIDE / max(w, h)
                 im.draft("RGB", (int(w * f), int(h * f)))
             im.load()
             decoded_w = im.size[0]
-            im = ImageOps.exif_transpose(im)
+            im = _shrink(im)
+            shrunk = im.size[0] / decoded_w
+            im = _orient(im, orientation)
             rgb = _to_rgb(im)
     except ImageError:
         raise
     except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         if isinstance(exc, UnidentifiedImageError):
-            raise ImageError("This file is not an image we can read.",
-                             "Choose a photo file (JPEG, PNG, WebP, BMP or HEIC).", "not_an_image") from exc
+            raise ImageError("This file is not an image we can read (its content does not match its kind).",
+                             f"Choose a photo file ({FORMATS_IN_WORDS}).", "not_an_image") from exc
         raise ImageError(f"The image is far larger than the {MAX_PIXELS // 1_000_000} megapixel limit.",
                          "Resize it (a 12 MP phone photo is plenty) and try again.", "too_many_pixels") from exc
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+    except (OSError, SyntaxError, ValueError, EOFError, TypeError, KeyError, IndexError, ZeroDivisionError,
+            OverflowError, MemoryError, struct_error, RuntimeError) as exc:
+        # Pillow's decoders report damage with any of these (struct.error for cut-off EXIF, KeyError for
+        # odd TIFF tags, RuntimeError from pillow-heif); all mean the same to the person.
         raise ImageError("The image file is damaged or incomplete (it may have been cut off while copying).",
                          "Export or copy the photo again and retry.", "corrupt") from exc
 
-    scale = decoded_w / float(w)
+    scale = decoded_w / float(w) * shrunk
     ow, oh = (h, w) if orientation in (5, 6, 7, 8) else (w, h)
     longest = max(rgb.shape[:2])
     if longest > WORKING_MAX_SIDE:
         f = WORKING_MAX_SIDE / longest
         # Area averaging: alias-free for shrinking and ~2x faster than Lanczos here (measured 57 -> ~25 ms).
-        rgb = cv2.resize(rgb, (round(rgb.shape[1] * f), round(rgb.shape[0] * f)), interpolation=cv2.INTER_AREA)
+        rgb = cv2.resize(rgb, (max(1, round(rgb.shape[1] * f)), max(1, round(rgb.shape[0] * f))),
+                         interpolation=cv2.INTER_AREA)
         scale *= f
     return LoadedImage(np.ascontiguousarray(rgb), (ow, oh), fmt, scale)
+
+
+def _check_geometry(w: int, h: int) -> None:
+    if w * h > MAX_PIXELS:
+        raise ImageError(f"The photo has {w * h / 1e6:.0f} megapixels; the limit is {MAX_PIXELS // 1_000_000}.",
+                         "Resize it (a 12 MP phone photo is plenty) and try again.", "too_many_pixels")
+    if min(w, h) < MIN_SIDE or max(w, h) > MAX_ASPECT * min(w, h):
+        raise ImageError(f"The picture is {w} x {h} pixels: too {'small' if max(w, h) < MIN_SIDE * MAX_ASPECT else 'narrow'} "
+                         "to hold a face.", "Use an ordinary photo of your face, at least a few hundred pixels "
+                         "on each side.", "bad_shape")
+
+
+def _source_bytes_per_pixel(im: Image.Image, data: bytes) -> float:
+    """Bytes a pixel takes as the file stores it (samples x bits), from the header."""
+    if im.format == "PNG" and data[12:16] == b"IHDR":
+        depth, colour = data[24], data[25]
+        return {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}.get(colour, 4) * depth / 8
+    if im.format == "TIFF":
+        tags = getattr(im, "tag_v2", {})
+        bits = tags.get(258, (8,))
+        bits = bits if isinstance(bits, tuple) else (bits,)
+        samples = int(tags.get(277, len(bits)) or 1)
+        return max(1, samples) * max(int(b) for b in bits) / 8
+    return len(im.getbands()) * {"I": 4, "F": 4}.get(im.mode, 2 if im.mode.startswith("I;16") else 1)
+
+
+def decode_bytes_needed(im: Image.Image, data: bytes) -> int:
+    """Memory one decode of the opened (not yet loaded) image takes, from its header alone: its pixels as
+    Pillow holds them, or as the file stores them when that is more, plus the decoder's own buffer (a
+    TIFF strip or tile; the whole picture again for WebP and HEIF, which decode into a buffer first)."""
+    w, h = im.size
+    per_pixel = max(_PILLOW_BYTES.get(im.mode, 4), _source_bytes_per_pixel(im, data))
+    need = w * h * per_pixel
+    if im.format == "TIFF":
+        tags = getattr(im, "tag_v2", {})
+        if 322 in tags and 323 in tags:                       # tiled
+            block = int(tags[322]) * int(tags[323])
+        else:
+            block = w * min(h, int(tags.get(278, h) or h))
+        need += block * _source_bytes_per_pixel(im, data)
+    elif im.format in ("WEBP", "HEIF"):
+        need += w * h * 4
+    return int(need)
+
+
+def _depth_words(im: Image.Image, data: bytes) -> str:
+    if im.mode == "F":
+        return "stored as 32-bit floating point"
+    return f"{_source_bytes_per_pixel(im, data):g} bytes per pixel as stored"
+
+
+def _shrink(im: Image.Image) -> Image.Image:
+    """Integer downscale in the image's own mode, so later conversions (to float, RGBA over white)
+    work on a working-size picture instead of the full one."""
+    factor = max(im.size) // WORKING_MAX_SIDE
+    if factor < 2:
+        return im
+    if im.mode in ("1", "P", "PA") or im.mode.startswith("I;16"):
+        w, h = im.size
+        return im.resize((max(1, w // factor), max(1, h // factor)), Image.Resampling.NEAREST)
+    if im.mode in ("RGBA", "LA"):
+        # Image.reduce would first copy the whole picture to premultiplied alpha; averaging straight
+        # alpha costs nothing extra (transparent pixels only tint their edge before the white backdrop).
+        return im._new(im.im.reduce((factor, factor), (0, 0) + im.size))
+    return im.reduce(factor)
+
+
+_TRANSPOSE = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
+              5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+              8: Image.Transpose.ROTATE_90}
+
+
+def _orient(im: Image.Image, orientation) -> Image.Image:
+    """EXIF orientation applied (as ``ImageOps.exif_transpose`` does; the shrunk copy has lost its EXIF)."""
+    method = _TRANSPOSE.get(orientation) if isinstance(orientation, int) else None
+    return im.transpose(method) if method is not None else im
 
 
 def _to_rgb(im: Image.Image) -> np.ndarray:

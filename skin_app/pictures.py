@@ -15,7 +15,8 @@ from skin_app.results import CONCERNS
 
 STORED_SIZE = 256                 # px, the side of a stored crop
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-MAX_PNG_BYTES = 5_000_000         # a stored picture is ~100 KB; anything far larger is not ours
+MAX_PNG_BYTES = 1_000_000         # a stored picture is ~100 KB; anything far larger is not ours
+MAX_PNG_SIDE = 1024               # px; stored pictures are STORED_SIZE, older or imported ones no larger
 
 
 def crop_to_png(crop: np.ndarray, size: int = STORED_SIZE) -> bytes:
@@ -44,16 +45,39 @@ def masks_to_png(masks: dict[str, np.ndarray], size: int = STORED_SIZE) -> bytes
     return buf.getvalue()
 
 
+def _open_stored(data: bytes) -> Image.Image:
+    """A stored picture, opened only if its header says it is a PNG of at most ``MAX_PNG_SIDE`` px
+    (a record from an older version or an import may hold anything); ValueError otherwise."""
+    if not looks_like_png(data):
+        raise ValueError("The stored picture is not a picture this app made.")
+    return Image.open(io.BytesIO(data), formats=["PNG"])
+
+
 def png_to_rgb(data: bytes) -> np.ndarray:
-    with Image.open(io.BytesIO(data)) as image:
+    """Stored crop -> RGB array; ValueError or OSError for a damaged one."""
+    with _open_stored(data) as image:
         return np.asarray(image.convert("RGB"))
 
 
-def png_to_masks(data: bytes) -> dict[str, np.ndarray]:
-    with Image.open(io.BytesIO(data)) as image:
-        planes = np.asarray(image.convert("RGBA"))
+def png_to_masks(data: bytes, size: tuple[int, int] | None = None) -> dict[str, np.ndarray]:
+    """Stored masks -> bool mask per concern, resized to ``size`` (h, w) when given (a crop and its masks
+    from an import need not agree); ValueError or OSError for a damaged picture."""
+    with _open_stored(data) as image:
+        image = image.convert("RGBA")
+        if size is not None and image.size != (size[1], size[0]):
+            image = image.resize((size[1], size[0]), Image.Resampling.NEAREST)
+        planes = np.asarray(image)
     return {concern: planes[..., i] > 127 for i, concern in enumerate(CONCERNS)}
 
 
+def png_size(data: bytes | None) -> tuple[int, int] | None:
+    """(width, height) from a PNG's header, without decoding; None when it is no PNG."""
+    if not isinstance(data, (bytes, bytearray)) or data[:8] != PNG_SIGNATURE or data[12:16] != b"IHDR":
+        return None
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
 def looks_like_png(data: bytes | None) -> bool:
-    return isinstance(data, (bytes, bytearray)) and data[:8] == PNG_SIGNATURE and len(data) <= MAX_PNG_BYTES
+    """A PNG of a size a stored picture can have: at most ``MAX_PNG_BYTES`` and ``MAX_PNG_SIDE`` px a side."""
+    size = png_size(data)
+    return size is not None and len(data) <= MAX_PNG_BYTES and 0 < min(size) and max(size) <= MAX_PNG_SIDE

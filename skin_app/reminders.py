@@ -64,6 +64,8 @@ MAX_NAME_LENGTH = 80
 MAX_STEP_LENGTH = 200
 MAX_STEPS = 30
 MAX_INTERVAL_DAYS = 365
+FIRST_DATE = date(1970, 1, 1)          # dates a routine may use: wide enough for any real routine, and
+LAST_DATE = date(2199, 12, 31)         # far from the ends of Python's calendar (year 1, year 9999)
 GRACE = timedelta(minutes=60)          # how long after its time a routine still counts as "due"
 EVENT_DURATION = timedelta(minutes=10)  # length of the calendar event in the .ics export
 
@@ -190,9 +192,13 @@ class AdherenceSummary:
 # --------------------------------------------------------------------------------------------
 # validation
 # --------------------------------------------------------------------------------------------
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
 def clean_name(name: str) -> str:
-    """Collapses runs of whitespace and trims: what a routine name is stored as."""
-    return " ".join((name or "").split())
+    """Collapses runs of whitespace, drops control characters (NUL, BEL, ESC ... have no place in a
+    name or in a calendar file) and trims: what a routine name or step is stored as."""
+    return " ".join(_CONTROL.sub(" ", name or "").split())
 
 
 def is_known_timezone(name: str) -> bool:
@@ -239,6 +245,9 @@ def problems(routine: Routine) -> list[str]:
         out.append(f"The alert can be 0, 15 or 30 minutes before, not {s.alert_minutes}.")
     if not isinstance(s.time_of_day, time) or s.time_of_day.tzinfo is not None:
         out.append("The time of day must be a plain clock time such as 07:30.")
+    for what, day in (("start", s.start_date), ("end", s.end_date)):
+        if day is not None and not (isinstance(day, date) and FIRST_DATE <= day <= LAST_DATE):
+            out.append(f"The {what} date must fall between {FIRST_DATE.year} and {LAST_DATE.year}.")
     if s.kind == "once" and s.end_date is not None:
         out.append("A one-off routine has no end date; leave it empty.")
     if s.end_date is not None and s.end_date < s.start_date:

@@ -4,6 +4,11 @@ One database file per installation (path from ``SKINGORITHM_DB``), several profi
 WAL mode, foreign keys, a busy timeout and one transaction per write let two browser tabs (or two
 processes) save at the same time without losing anything. A file that is not a readable SQLite
 database raises :class:`DatabaseError` with a message a person can act on; it is never overwritten.
+So does every SQLite error while writing (disk full, read-only file, locked, I/O): the transaction is
+rolled back, what was stored before stays, and the message says what to do.
+
+The database holds face pictures: the file (and SQLite's ``-wal`` and ``-shm`` beside it, which
+SQLite creates with the file's own mode) is made 0600, and a folder this module creates 0700.
 
 Migrations are an ordered list of SQL scripts; ``PRAGMA user_version`` records how many have been
 applied, so an older file is upgraded in place when it is opened.
@@ -12,9 +17,11 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import sqlite3
 import threading
+import time as clock
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 from pathlib import Path
@@ -28,6 +35,34 @@ if TYPE_CHECKING:  # the reminders core imports nothing from here; storage only 
 
 class DatabaseError(RuntimeError):
     """The database file cannot be used; the message says what to do."""
+
+
+log = logging.getLogger("skingorithm.storage")
+FILE_MODE = 0o600
+FOLDER_MODE = 0o700
+
+
+def write_error(exc: sqlite3.Error, path: Path) -> DatabaseError:
+    """A SQLite error during a write, as a :class:`DatabaseError` a person can act on."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    text = str(exc).lower()
+    kept = "Nothing was changed; everything saved before is kept."
+    if name.startswith("SQLITE_FULL") or "disk is full" in text:
+        message = f"The disk holding {path} is full, so this was not saved. {kept} Free some space and try again."
+    elif name.startswith("SQLITE_READONLY") or "readonly" in text or "read-only" in text:
+        message = (f"The database {path} is read-only (file permissions, or a read-only disk), so this was not "
+                   f"saved. {kept} Make the file and its folder writable, or set SKINGORITHM_DB to another path.")
+    elif name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in text:
+        message = (f"The database is busy: another window or program is writing to it. {kept} "
+                   "Try again in a moment.")
+    elif name.startswith("SQLITE_IOERR") or "i/o error" in text or name.startswith("SQLITE_CANTOPEN"):
+        message = (f"The disk reported an error while saving to {path} (it may be full, removed or failing). "
+                   f"{kept} Check the disk and try again.")
+    elif isinstance(exc, sqlite3.IntegrityError):
+        message = f"The database refused this change ({str(exc)[:120]}). {kept}"
+    else:
+        message = f"The database {path} could not save this ({str(exc)[:160]}). {kept}"
+    return DatabaseError(message)
 
 
 # Each entry upgrades the schema by one version. Never edit an applied entry; append a new one.
@@ -219,9 +254,30 @@ class Storage:
     def __init__(self, path: str | os.PathLike | None = None) -> None:
         self.path = Path(path) if path is not None else database_path()
         self._local = threading.local()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._prepare_private_file()
         self._check_readable()
         self._migrate()
+
+    def _prepare_private_file(self) -> None:
+        """Folder 0700 when we create it; the file created 0600 before SQLite opens it (SQLite gives its
+        ``-wal`` and ``-shm`` the same mode), and tightened to 0600 if an older version left it 0644."""
+        folder = self.path.parent
+        try:
+            if not folder.exists():
+                folder.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
+                os.chmod(folder, FOLDER_MODE)              # mkdir's mode is filtered by the umask
+            try:
+                os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
+            except FileExistsError:
+                pass
+            for p in (self.path, Path(f"{self.path}-wal"), Path(f"{self.path}-shm")):
+                if p.exists() and p.stat().st_mode & 0o077 and p.stat().st_uid == os.getuid():
+                    os.chmod(p, FILE_MODE)
+        except PermissionError:
+            pass              # a read-only place: opening it below says so in words
+        except OSError as exc:
+            raise DatabaseError(f"The database {self.path} cannot be created there ({exc.strerror}). "
+                                "Set SKINGORITHM_DB to a file in a folder you can write to.") from exc
 
     # -- connection and transactions ---------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
@@ -235,7 +291,7 @@ class Storage:
             conn.execute("PRAGMA busy_timeout = 30000")
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute("PRAGMA secure_delete = ON")      # deleted photos are zeroed, not left in free pages
-            conn.execute("PRAGMA journal_mode = WAL")
+            _switch_to_wal(conn)
             conn.execute("PRAGMA synchronous = NORMAL")
         except sqlite3.DatabaseError as exc:
             raise DatabaseError(
@@ -246,20 +302,36 @@ class Storage:
         return conn
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction: BEGIN IMMEDIATE takes the write lock up front (no upgrade deadlock)."""
+    def transaction(self, in_words: bool = True) -> Iterator[sqlite3.Connection]:
+        """One write transaction: BEGIN IMMEDIATE takes the write lock up front (no upgrade deadlock).
+        A SQLite error inside rolls back and becomes a :class:`DatabaseError` in words (``in_words``;
+        the schema migration keeps the raw error, which it reports as a damaged file)."""
         conn = self._connect()
         try:
             conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.DatabaseError as exc:
-            raise DatabaseError(f"The database {self.path} is damaged or locked: {exc}") from exc
+        except sqlite3.Error as exc:
+            raise write_error(exc, self.path) from exc
         try:
             yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        else:
             conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self._rollback(conn)
+            if not in_words:
+                raise
+            raise write_error(exc, self.path) from exc
+        except BaseException:
+            self._rollback(conn)
+            raise
+
+    @staticmethod
+    def _rollback(conn: sqlite3.Connection) -> None:
+        """ROLLBACK only while a transaction is open (SQLite ends it itself after some errors, e.g. a
+        full disk); a failing ROLLBACK must not hide the error that caused it."""
+        if conn.in_transaction:
+            try:
+                conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                log.warning("ROLLBACK failed", exc_info=True)
 
     def _query(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
         try:
@@ -298,6 +370,11 @@ class Storage:
                 conn.close()
         except sqlite3.DatabaseError as exc:
             verdict = [str(exc)]
+        if verdict != ["ok"] and not (os.access(self.path, os.W_OK) and os.access(self.path.parent, os.W_OK)):
+            raise DatabaseError(
+                f"The database {self.path} is read-only (file permissions, or a read-only disk), and SkinGorithm "
+                "needs to write beside it. Nothing was changed; everything saved before is kept. Make the file "
+                "and its folder writable, or set SKINGORITHM_DB to another path.")
         if verdict != ["ok"]:
             raise DatabaseError(
                 f"The database {self.path} is damaged ({'; '.join(verdict)[:300]}). It was left untouched. "
@@ -314,7 +391,7 @@ class Storage:
 
     def _migrate(self) -> None:
         try:
-            with self.transaction() as conn:
+            with self.transaction(in_words=False) as conn:
                 version = int(conn.execute("PRAGMA user_version").fetchone()[0])
                 if version > len(MIGRATIONS):
                     raise DatabaseError(
@@ -347,10 +424,28 @@ class Storage:
             return Profile(int(cur.lastrowid), name, created)
 
     def get_or_create_profile(self, name: str) -> Profile:
-        for profile in self.list_profiles():
-            if profile.name.lower() == " ".join(name.split()).lower():
-                return profile
-        return self.create_profile(name)
+        """The profile called ``name`` (any case), created if missing: looked up and created inside one
+        write transaction, so two first starts at once make one profile, not two or an error."""
+        name = " ".join(name.split())
+        if not name or len(name) > 60:
+            raise ValueError("A profile name needs 1 to 60 characters.")
+        with self.transaction() as conn:
+            conn.execute("INSERT INTO profiles(name, created_at) VALUES (?, ?) ON CONFLICT(name) DO NOTHING",
+                         (name, _utc_now()))
+            row = conn.execute("SELECT id, name, created_at, store_pictures FROM profiles WHERE name = ?",
+                               (name,)).fetchone()
+        return _profile_from_row(row)
+
+    def profiles_or_first(self, name: str) -> list[Profile]:
+        """Every profile; on a first start (none yet) one called ``name`` is made, once, even when many
+        sessions or processes start at the same moment."""
+        profiles = self.list_profiles()
+        if profiles:
+            return profiles
+        with self.transaction() as conn:
+            if conn.execute("SELECT COUNT(*) FROM profiles").fetchone()[0] == 0:
+                conn.execute("INSERT INTO profiles(name, created_at) VALUES (?, ?)", (" ".join(name.split()), _utc_now()))
+        return self.list_profiles()
 
     def list_profiles(self) -> list[Profile]:
         return [_profile_from_row(r) for r in self._query(
@@ -400,10 +495,15 @@ class Storage:
         self._vacuum()
 
     def _vacuum(self) -> None:
+        """Rewrites the file after a delete. The delete itself is already committed (and, with
+        secure_delete, its bytes zeroed), so a full disk here is logged, not shown as a failed delete."""
         conn = self._connect()
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        conn.execute("VACUUM")
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        try:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            conn.execute("VACUUM")
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error:
+            log.warning("VACUUM after a delete failed; the file keeps its free pages", exc_info=True)
 
     # -- scans ---------------------------------------------------------------------------------
     NOTE_MAX = 2_000
@@ -529,11 +629,12 @@ class Storage:
         model and scores; a shelf product with the same name and list; a routine with the same name and
         creation time), else into a new profile called ``profile_name`` (made unique). Ids in the rows
         are local to the file and only link rows to each other; new ids are assigned."""
-        try:
-            with self.transaction() as conn:
+        with self.transaction() as conn:
+            try:
                 return self._import_rows(conn, tables, profile_name, into_profile_id, profile_created_at)
-        except sqlite3.IntegrityError as exc:
-            raise ValueError(f"The file holds a record the database refuses ({exc}); nothing was imported.") from exc
+            except (sqlite3.IntegrityError, OverflowError) as exc:
+                raise ValueError(f"The file holds a record the database refuses ({str(exc)[:120]}); "
+                                 "nothing was imported.") from exc
 
     def _import_rows(self, conn: sqlite3.Connection, tables: dict[str, list[dict]], profile_name: str,
                      into_profile_id: int | None, profile_created_at: str | None) -> ImportSummary:
@@ -851,14 +952,17 @@ def normalise_timestamp(value: str | datetime) -> str:
     One format for every stored time, so text order is time order."""
     if isinstance(value, str):
         try:
-            value = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+            value = datetime.fromisoformat(value.strip()[:64].replace("Z", "+00:00"))
         except ValueError:
             raise ValueError(f"{value[:40]!r} is not a date and time (expected e.g. 2025-03-01T08:00:00+00:00).") from None
     if not isinstance(value, datetime):
         raise ValueError("A scan needs a date and time.")
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc).isoformat(timespec="seconds")
+    try:
+        return value.astimezone(timezone.utc).isoformat(timespec="seconds")
+    except OverflowError:                 # year 1 east of UTC, year 9999 west of it
+        raise ValueError(f"{value.isoformat()[:40]} is outside the range of dates this app stores.") from None
 
 
 def _check_scores(scores: dict[str, Any]) -> dict[str, float]:
@@ -898,6 +1002,21 @@ def _routine_from_row(r: sqlite3.Row, step_rows: list[sqlite3.Row]) -> "Routine"
     steps = tuple(Step(s["text"], s["product_name"], s["product_id"], int(s["id"])) for s in step_rows)
     return Routine(r["name"], schedule, steps, int(r["id"]), int(r["profile_id"]),
                    datetime.fromisoformat(r["created_at"]))
+
+
+def _switch_to_wal(conn: sqlite3.Connection, tries: int = 50) -> None:
+    """WAL mode (it persists in the file). Switching needs a moment alone with the file; when many
+    processes start at once SQLite may answer "locked" without waiting, so try again briefly."""
+    for attempt in range(tries):
+        try:
+            if str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
+                return
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc).lower() and "busy" not in str(exc).lower() or attempt == tries - 1:
+                raise
+            clock.sleep(0.02 * (1 + attempt % 5))
 
 
 def _split_sql(script: str) -> list[str]:

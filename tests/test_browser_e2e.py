@@ -123,3 +123,41 @@ def test_scan_a_face_save_it_and_find_it_on_the_progress_page(server, tmp_path):
     (scan,) = Storage(db_path).list_scans(profile.id)
     assert scan.note == "e2e scan" and round(scan.scores["overall"], 1) == overall
     assert scan.crop_png is not None
+
+
+def test_hostile_records_make_no_outside_request_and_the_camera_links_nowhere(server):
+    """With Markdown images and links aimed at an outside host in the database, the pages a person opens
+    request nothing from anywhere but this computer (any such request is recorded and aborted, never
+    sent), and the camera widget's help link to docs.streamlit.io is not shown."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from skin_app.storage import Storage
+    from tests.hostile import seed_hostile_records
+
+    url, db_path = server
+    db = Storage(db_path)
+    seed_hostile_records(db)
+    db.close()
+    outside: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1800})
+            page.route(re.compile(r"^(?!https?://(localhost|127\.0\.0\.1)[:/])[a-z]+://"),
+                       lambda route: (outside.append(route.request.url), route.abort()))
+            for path, heading in (("/routine", "Routine"), ("/progress", "Progress"), ("/ingredients", "Ingredient analyzer"),
+                                  ("/settings", "Settings & privacy")):
+                page.goto(url + path)
+                expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible(timeout=60_000)
+                page.wait_for_timeout(1500)
+                assert not page.locator('img[src*="evil.example"]').count()
+                assert not page.locator('a[href*="evil.example"]').count()
+            page.goto(url)
+            expect(page.get_by_role("heading", name="Scan")).to_be_visible(timeout=60_000)
+            page.get_by_text("Camera", exact=True).click()
+            expect(page.get_by_text("This app would like to use your camera.")).to_be_visible(timeout=30_000)
+            expect(page.get_by_role("link", name="Learn how to allow access.")).to_be_hidden()
+            page.screenshot(path=str(ARTIFACTS / "e2e_camera_denied.png"), full_page=True)
+        finally:
+            browser.close()
+    assert outside == []

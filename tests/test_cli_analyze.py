@@ -34,3 +34,31 @@ def test_json_for_a_good_photo_and_a_clear_reason_for_a_bad_one(tmp_path):
     assert failed["code"] == "not_an_image" and failed["advice"]
     with Image.open(out / "me_overlay.png") as im:
         assert im.size[0] > im.size[1]                   # photo and overlay side by side
+
+
+def test_a_batch_with_hostile_inputs_analyses_every_good_photo_and_prints_only_json(tmp_path):
+    from tests.hostile import png_of_zeros
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first, second = tmp_path / "a" / "me.jpg", tmp_path / "b" / "me.jpg"     # two photos, one name
+    first.write_bytes(astronaut_jpeg())
+    second.write_bytes(astronaut_jpeg(80))
+    sliver = tmp_path / "sliver.png"
+    sliver.write_bytes(png_of_zeros(50_000, 1))
+    out = tmp_path / "overlays"
+    proc = run_cli(str(first), str(sliver), "/dev/zero", str(second), "--json", "--overlay", str(out))
+    assert proc.returncode == 1
+    rows = [json.loads(line) for line in proc.stdout.splitlines()]           # every stdout line is JSON
+    assert [r.get("code") for r in rows] == [None, "bad_shape", "too_large", None]
+    assert "scores" in rows[0] and "scores" in rows[3]
+    assert sorted(p.name for p in out.iterdir()) == ["me_2_overlay.png", "me_overlay.png"]
+
+
+def test_one_photo_with_overlay_into_an_existing_folder(tmp_path):
+    photo = tmp_path / "me.jpg"
+    photo.write_bytes(astronaut_jpeg())
+    folder = tmp_path / "out"
+    folder.mkdir()
+    proc = run_cli(str(photo), "--overlay", str(folder))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert (folder / "me_overlay.png").exists()

@@ -185,3 +185,163 @@ def test_a_change_inside_the_noise_band_is_not_called_progress():
     assert changes["wrinkle"].verdict == "within noise"                  # exactly the band: not beyond it
     assert "panda_eye" not in changes                                    # missing in both: not compared
     assert "not a real change" in changes["overall"].describe()
+
+
+# -- hostile files: every one refused with a clear message, nothing half-imported ----------------------
+from tests.hostile import deep_json, peak_rss_mb, zip_with_lying_header  # noqa: E402
+
+
+def _zip(members: dict[str, bytes | str]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, content in members.items():
+            zf.writestr(name, content)
+    return buf.getvalue()
+
+
+def test_a_zip_member_that_understates_its_size_is_refused_without_inflating_it():
+    bomb = zip_with_lying_header("scans.csv", payload_size=400 * 1024 * 1024, claimed_size=100)
+    assert len(bomb) < 1_000_000
+    run = peak_rss_mb(f"""from skin_app.export import read_bundle, ExportFileError
+from tests.hostile import zip_with_lying_header
+data = zip_with_lying_header("scans.csv", {400 * 1024 * 1024}, 100)
+---
+try:
+    read_bundle(data, "bomb.zip")
+except ExportFileError as exc:
+    result = exc.message""")
+    assert "unpacks to far more" in run["result"] or "damaged" in run["result"]
+    assert run["delta_mb"] < 100, run
+
+
+def test_one_picture_named_by_many_scans_is_refused(db):
+    rows = "".join(f"2025-01-{d:02d}T08:00:00Z,90,90,90,90,90,pictures/a.png\n" for d in range(1, 29))
+    data = _zip({"scans.csv": "taken_at,overall,acne,flek,wrinkle,panda_eye,picture\n" + rows,
+                 "pictures/a.png": small_png(1)})
+    with pytest.raises(ExportFileError, match="named by two scans"):
+        read_bundle(data, "x.zip")
+
+
+def test_a_picture_far_larger_than_a_stored_one_is_refused():
+    from tests.hostile import png_of_zeros
+    data = _zip({"scans.csv": "taken_at,overall,acne,flek,wrinkle,panda_eye,picture\n"
+                              "2025-01-01T08:00:00Z,90,90,90,90,90,pictures/a.png\n",
+                 "pictures/a.png": png_of_zeros(4000, 4000)})
+    with pytest.raises(ExportFileError, match="not a PNG of a size this app stores"):
+        read_bundle(data, "x.zip")
+
+
+def test_deeply_nested_json_is_refused_clearly():
+    with pytest.raises(ExportFileError, match="nested far deeper|damaged"):
+        read_bundle(deep_json(100_000), "x.json")
+
+
+def test_nesting_inside_metrics_is_bounded(db, ada):
+    doc = json.loads(export_json(db, ada.id))
+    deep: dict = {}
+    for _ in range(200):
+        deep = {"x": deep}
+    doc["scans"][0]["metrics"] = deep
+    with pytest.raises(ExportFileError, match="nested deeper"):
+        read_bundle(json.dumps(doc).encode(), "x.json")
+
+
+@pytest.mark.parametrize("field,value,words", [
+    ("id", 10**30, "far too large"),
+    ("id", "9" * 5000, "far too large"),
+    ("taken_at", "0001-01-01T00:00:00+05:00", "outside the range"),
+    ("taken_at", "9999-12-31T23:59:59-05:00", "outside the range"),
+])
+def test_huge_numbers_and_dates_at_the_ends_of_the_calendar_are_refused(db, ada, field, value, words):
+    doc = json.loads(export_json(db, ada.id))
+    doc["scans"][0][field] = value
+    with pytest.raises(ExportFileError, match=words):
+        read_bundle(json.dumps(doc).encode(), "x.json")
+
+
+def test_a_number_with_thousands_of_digits_is_refused_clearly():
+    data = b'{"format": "skingorithm-profile", "format_version": 1, "scans": [{"id": ' + b"9" * 10_000 + b"}]}"
+    with pytest.raises(ExportFileError, match="cannot be read"):
+        read_bundle(data, "x.json")
+
+
+def test_an_export_with_a_cell_over_the_csv_default_field_size_can_be_restored(db):
+    import csv
+    csv.field_size_limit(131_072)                                          # Python's default
+    p = db.create_profile("Long")
+    names = [f"Extract Number {i} Of A Very Long Botanical Name" for i in range(1900)]
+    text = ", ".join(names)
+    assert len(text) < Storage.SHELF_TEXT_MAX
+    db.save_shelf_product(p.id, "Everything", text, inci=[n.upper() + " (AND) LEAF EXTRACT" * 2 for n in names])
+    data = export_csv_zip(db, p.id)
+    table = zipfile.ZipFile(io.BytesIO(data)).read("shelf_products.csv").decode()
+    with pytest.raises(csv.Error, match="field larger than field limit"):   # what the landed reader hit
+        list(csv.reader(io.StringIO(table)))
+    summary = import_bundle(db, read_bundle(data, "x.zip"))
+    assert summary.shelf_added == 1
+
+
+def test_two_routines_with_the_same_id_are_refused(db, ada):
+    doc = json.loads(export_json(db, ada.id))
+    doc["routines"].append({**doc["routines"][0], "name": "Other"})
+    with pytest.raises(ExportFileError, match="share the id"):
+        read_bundle(json.dumps(doc).encode(), "x.json")
+
+
+@pytest.mark.parametrize("change,words", [
+    ({"name": "N" * 81}, "keep it to 80"),
+    ({"kind": "weekdays", "weekdays": ""}, "at least one weekday"),
+    ({"end_date": "2025-01-01"}, "before the start date"),
+    ({"kind": "every_n_days", "interval_days": 10**6}, "N between 1 and"),
+    ({"start_date": "0001-01-01"}, "between 1970 and 2199"),
+    ({"start_date": "9999-12-31"}, "between 1970 and 2199"),
+])
+def test_routines_the_form_would_refuse_are_refused_on_import(db, ada, change, words):
+    doc = json.loads(export_json(db, ada.id))
+    doc["routines"][0].update(change)
+    with pytest.raises(ExportFileError, match=words):
+        read_bundle(json.dumps(doc).encode(), "x.json")
+
+
+def test_a_routine_with_forty_steps_is_refused_on_import(db, ada):
+    doc = json.loads(export_json(db, ada.id))
+    rid = doc["routines"][0]["id"]
+    doc["routine_steps"] += [{"id": 1000 + i, "routine_id": rid, "position": 10 + i, "text": f"s{i}"} for i in range(40)]
+    with pytest.raises(ExportFileError, match="at most 30 steps"):
+        read_bundle(json.dumps(doc).encode(), "x.json")
+
+
+def test_a_scan_without_an_overall_score_is_refused(db, ada):
+    doc = json.loads(export_json(db, ada.id))
+    del doc["scans"][0]["scores"]["overall"]
+    with pytest.raises(ExportFileError, match="missing: overall"):
+        read_bundle(json.dumps(doc).encode(), "x.json")
+
+
+@pytest.mark.parametrize("text", ["=HYPERLINK(\"http://evil.example\",\"x\")", "+1", "-1+2", "@SUM(A1)", "\tx", "\rx",
+                                  "'=already quoted", "''", "'plain", "plain"])
+def test_formula_cells_are_escaped_in_the_csv_and_restored_on_import(db, text):
+    p = db.create_profile("Formulas")
+    db.add_scan(p.id, taken_at="2025-03-01T08:00:00+00:00", scores=SCORES, metrics={}, model_version="m1", note=text)
+    data = export_csv_zip(db, p.id)
+    cells = list(__import__("csv").reader(io.StringIO(zipfile.ZipFile(io.BytesIO(data)).read("scans.csv").decode())))
+    note = cells[1][cells[0].index("note")]
+    assert note[:1] not in ("=", "+", "-", "@", "\t", "\r")
+    summary = import_bundle(db, read_bundle(data, "x.zip"))
+    assert db.latest_scan(summary.profile_id).note == text.strip()
+
+
+def test_the_unknown_ingredient_log_escapes_formulas():
+    from skin_app.export import unknown_ingredients_csv
+    from skin_app.storage import UnknownIngredient
+    rows = [UnknownIngredient("=HYPERLINK(\"http://evil.example\")", 2, "2025-01-01", "2025-01-02", "@shop")]
+    lines = unknown_ingredients_csv(rows).decode().splitlines()
+    assert lines[1].startswith("\"'=HYPERLINK(") and lines[1].endswith(",'@shop")
+
+
+def test_a_note_with_a_bare_carriage_return_survives_the_csv_round_trip(db):
+    p = db.create_profile("CR")
+    db.add_scan(p.id, taken_at="2025-03-01T08:00:00+00:00", scores=SCORES, metrics={}, model_version="m1",
+                note="before\rafter")
+    summary = import_bundle(db, read_bundle(export_csv_zip(db, p.id), "x.zip"))
+    assert db.latest_scan(summary.profile_id).note == "before\rafter"

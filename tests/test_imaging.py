@@ -121,3 +121,80 @@ def test_refuses_a_gigantic_claimed_size_without_allocating_it():
     with pytest.raises(ImageError) as e:
         load_image(_png_header_only(30000, 30000))     # 900 MP claimed
     assert e.value.code == "too_many_pixels"
+
+
+# -- hostile files: memory is bounded before decoding, odd shapes and names are refused clearly -------
+from tests.hostile import peak_rss_mb, png_of_zeros, tiff_of_zeros  # noqa: E402
+
+
+def _load_in_fresh_process(expr: str) -> dict:
+    return peak_rss_mb(f"""from tests.hostile import png_of_zeros, tiff_of_zeros
+from skin_app.imaging import load_image
+data = {expr}
+---
+try:
+    loaded = load_image(data)
+    result = {{"shape": list(loaded.rgb.shape)}}
+except Exception as exc:
+    result = {{"error": type(exc).__name__, "code": getattr(exc, "code", None), "message": str(exc)}}""")
+
+
+def test_a_small_float_tiff_claiming_forty_megapixels_is_refused_before_decoding():
+    data = tiff_of_zeros(7000, 5650)                       # 39.5 MP of 32-bit floats in one strip
+    assert len(data) < 400_000
+    run = _load_in_fresh_process("tiff_of_zeros(7000, 5650)")
+    assert run["result"]["code"] == "too_much_memory"
+    assert "MB of memory" in run["result"]["message"] and "8-bit JPEG or PNG" in run["result"]["message"]
+    assert run["delta_mb"] < 50
+
+
+def test_a_sixteen_bit_rgba_forty_megapixel_png_is_refused_by_its_bytes_per_pixel():
+    with pytest.raises(ImageError) as e:
+        load_image(png_of_zeros(7000, 5650, 16, 6))       # 8 bytes a pixel: 316 MB
+    assert e.value.code == "too_much_memory"
+    assert "8 bytes per pixel" in e.value.message and "the limit is 240 MB" in e.value.message
+
+
+@pytest.mark.parametrize("bit_depth,colour_type", [(8, 6), (16, 2)])
+def test_forty_megapixel_pngs_under_the_decode_limit_decode_within_a_memory_budget(bit_depth, colour_type):
+    run = _load_in_fresh_process(f"png_of_zeros(7000, 5650, {bit_depth}, {colour_type})")
+    assert run["result"]["shape"][2] == 3 and max(run["result"]["shape"][:2]) == WORKING_MAX_SIDE
+    assert run["delta_mb"] < 300, run
+
+
+def test_a_float_tiff_in_ordinary_strips_decodes_within_a_memory_budget():
+    run = _load_in_fresh_process("tiff_of_zeros(7000, 5650, rows_per_strip=16)")
+    assert "shape" in run["result"], run
+    assert run["delta_mb"] < 300, run
+
+
+@pytest.mark.parametrize("size", [(50_000, 1), (1, 50_000), (12, 12), (4000, 200)])
+def test_slivers_and_specks_are_refused_as_too_narrow_or_small(size):
+    with pytest.raises(ImageError) as e:
+        load_image(png_of_zeros(*size))
+    assert e.value.code == "bad_shape"
+    assert f"{size[0]} x {size[1]} pixels" in e.value.message
+
+
+def test_the_format_is_read_from_the_bytes_not_the_name(tmp_path):
+    from skin_app.imaging import read_photo_file, sniff_format
+    path = tmp_path / "holiday.png"                        # a TIFF in disguise
+    path.write_bytes(tiff_of_zeros(7000, 5650))
+    data = read_photo_file(path)
+    assert sniff_format(data) == "TIFF"
+    with pytest.raises(ImageError) as e:
+        load_image(data)
+    assert e.value.code == "too_much_memory"
+
+
+def test_a_gif_is_named_and_refused():
+    with pytest.raises(ImageError) as e:
+        load_image(encode(Image.fromarray(astronaut()), "GIF"))
+    assert e.value.code == "unsupported_format" and "GIF" in e.value.message
+
+
+def test_an_endless_file_is_read_only_up_to_the_limit():
+    from skin_app.imaging import read_photo_file
+    with pytest.raises(ImageError) as e:
+        read_photo_file("/dev/zero")
+    assert e.value.code == "too_large"

@@ -188,3 +188,13 @@ def test_filenames():
     assert ics_filename([routine(name="Night retinol!")]) == "skingorithm-night-retinol.ics"
     assert ics_filename([routine(name="🌙")]) == "skingorithm-routine.ics"
     assert ics_filename([routine(), routine(rid=2)]) == "skingorithm-routines.ics"
+
+
+def test_control_characters_never_reach_the_calendar_file():
+    r = Routine("Night\x00\x07\x1b[31m", Schedule("daily", time(21, 30), "Europe/Berlin", date(2025, 1, 6)),
+                (Step("Cleanse\x1b[2J", "Serum\x00"),), id=1, profile_id=1)
+    data = to_ics([r], now=datetime(2025, 1, 1, tzinfo=timezone.utc))
+    assert not any(b in data for b in (b"\x00", b"\x07", b"\x1b"))
+    (event,) = events(parse(data))
+    assert str(event["summary"]) == "Night [31m"
+    assert str(event["description"]) == "1. Cleanse [2J (Serum)"

@@ -1,0 +1,110 @@
+"""Hostile inputs: how many of each class were tried, accepted, refused (by reason), and the peak memory
+one process needed for them, plus the issue-10 reproducers one by one.
+
+    python bench/bench_hostile.py --n 200 --seeds 1 2 3
+
+Every class runs in a fresh process per seed (tests/fuzz_corpus.py, the same corpora and runner as
+tests/test_fuzz_*.py, larger). Peak memory is Linux ``ru_maxrss`` over the baseline taken after the
+imports and the corpus are in memory. Writes ``bench/results/hostile.json`` and prints a Markdown table
+for bench/README.md.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.fuzz_corpus import CLASSES, run_class  # noqa: E402
+from tests.hostile import peak_rss_mb  # noqa: E402
+
+REPRODUCERS = {
+    "float TIFF 39.5 MP, one strip (227 KB)": "tiff_of_zeros(7000, 5650)",
+    "16-bit RGBA PNG 39.5 MP": "png_of_zeros(7000, 5650, 16, 6)",
+    "16-bit RGB PNG 39.5 MP (allowed)": "png_of_zeros(7000, 5650, 16, 2)",
+    "8-bit RGBA PNG 39.5 MP (allowed)": "png_of_zeros(7000, 5650, 8, 6)",
+    "float TIFF 39.5 MP in 16-row strips (allowed)": "tiff_of_zeros(7000, 5650, rows_per_strip=16)",
+    "PNG 1 x 50,000": "png_of_zeros(50_000, 1)",
+}
+FOUR_AT_ONCE = """from tests.hostile import png_of_zeros
+from concurrent.futures import ThreadPoolExecutor
+from skin_app.imaging import load_image
+data = png_of_zeros(7000, 5650, 8, 6)
+---
+with ThreadPoolExecutor(4) as pool:
+    result = [list(r.rgb.shape) for r in pool.map(load_image, [data] * 4)]"""
+
+
+def reproducers() -> list[dict]:
+    rows = []
+    for label, expr in REPRODUCERS.items():
+        run = peak_rss_mb(f"""from tests.hostile import png_of_zeros, tiff_of_zeros
+from skin_app.imaging import load_image
+data = {expr}
+---
+try:
+    result = "decoded " + "x".join(map(str, load_image(data).rgb.shape))
+except Exception as exc:
+    result = "refused: " + getattr(exc, "code", type(exc).__name__)""")
+        rows.append({"input": label, "outcome": run["result"], "peak_over_baseline_mb": round(run["delta_mb"], 1)})
+    run = peak_rss_mb(FOUR_AT_ONCE)
+    rows.append({"input": "four 8-bit RGBA PNGs of 39.5 MP at once (threads)", "outcome": f"decoded {len(run['result'])}",
+                 "peak_over_baseline_mb": round(run["delta_mb"], 1)})
+    zip_run = peak_rss_mb("""from tests.hostile import zip_with_lying_header
+from skin_app.export import read_bundle
+data = zip_with_lying_header("scans.csv", 1024 * 1024 * 1024, 100)
+---
+try:
+    read_bundle(data, "bomb.zip"); result = "imported"
+except Exception as exc:
+    result = "refused: " + str(exc)[:60]""")
+    rows.append({"input": "ZIP member of 1 GiB whose header claims 100 bytes", "outcome": zip_run["result"],
+                 "peak_over_baseline_mb": round(zip_run["delta_mb"], 1)})
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=200, help="inputs per mutation class and seed")
+    ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
+    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "hostile.json")
+    args = ap.parse_args()
+    started = time.time()
+    classes = []
+    for cls in CLASSES:
+        total = {"class": cls, "tried": 0, "accepted": 0, "refused": {}, "crashes": [], "peak_over_baseline_mb": 0.0,
+                 "slowest_s": 0.0}
+        for seed in args.seeds:
+            s = run_class(cls, seed=seed, n=args.n, timeout=900)
+            total["tried"] += s["tried"]
+            total["accepted"] += s["accepted"]
+            for code, k in s["refused"].items():
+                total["refused"][code] = total["refused"].get(code, 0) + k
+            total["crashes"] += s["crashes"]
+            total["peak_over_baseline_mb"] = max(total["peak_over_baseline_mb"], s["peak_over_baseline_mb"])
+            total["slowest_s"] = max(total["slowest_s"], s["slowest_s"])
+            if cls in ("crafted_headers", "big_but_allowed"):
+                break                                   # fixed inputs: one run is all of them
+        classes.append(total)
+        print(json.dumps(total), flush=True)
+    repro = reproducers()
+    result = {"when": time.strftime("%Y-%m-%d %H:%M", time.gmtime()), "n": args.n, "seeds": args.seeds,
+              "seconds": round(time.time() - started), "classes": classes, "reproducers": repro}
+    args.out.write_text(json.dumps(result, indent=1))
+    print("\n| class | tried | accepted | refused (by reason) | crashes | peak over baseline MB | slowest s |")
+    print("|---|---:|---:|---|---:|---:|---:|")
+    for c in classes:
+        reasons = ", ".join(f"{k} {v}" for k, v in sorted(c["refused"].items(), key=lambda kv: -kv[1]))
+        print(f"| {c['class']} | {c['tried']} | {c['accepted']} | {sum(c['refused'].values())} ({reasons}) | "
+              f"{len(c['crashes'])} | {c['peak_over_baseline_mb']:.0f} | {c['slowest_s']:.2f} |")
+    print("\n| reproducer | outcome | peak over baseline MB |\n|---|---|---:|")
+    for r in repro:
+        print(f"| {r['input']} | {r['outcome']} | {r['peak_over_baseline_mb']:.0f} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,229 @@
+"""The database under stress: private file modes, full and read-only disks, many first starts at once,
+and errors that must reach the page as words, never as a raw SQLite traceback."""
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import shutil
+import sqlite3
+import stat
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from skin_app.storage import Storage, write_error
+
+ROOT = Path(__file__).resolve().parents[1]
+SCORES = {"acne": 96.0, "flek": 92.0, "wrinkle": 97.5, "panda_eye": 85.0, "overall": 92.62}
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_a_new_database_its_wal_and_shm_and_its_folder_are_private(tmp_path):
+    db = Storage(tmp_path / "new" / "folder" / "skin.sqlite3")
+    db.add_scan(db.profiles_or_first("Me")[0].id, taken_at="2025-01-01T08:00:00Z", scores=SCORES, metrics={},
+                model_version="m")
+    files = [db.path, Path(f"{db.path}-wal"), Path(f"{db.path}-shm")]
+    assert all(p.exists() for p in files)                  # the connection is open: WAL files present
+    assert [mode(p) for p in files] == [0o600] * 3
+    assert mode(db.path.parent) == 0o700
+    db.close()
+
+
+def test_an_existing_world_readable_database_is_made_private(tmp_path):
+    path = tmp_path / "old.sqlite3"
+    Storage(path).close()
+    os.chmod(path, 0o644)
+    Storage(path).close()
+    assert mode(path) == 0o600
+
+
+def test_an_error_inside_a_transaction_that_sqlite_already_ended_is_not_hidden(db):
+    with pytest.raises(ValueError, match="the real problem"):
+        with db.transaction() as conn:
+            conn.execute("ROLLBACK")                       # as SQLite does itself after some errors
+            raise ValueError("the real problem")
+    assert db.list_profiles() == []                        # the handle still works
+
+
+@pytest.mark.parametrize("error,words", [
+    (sqlite3.OperationalError("database or disk is full"), "is full"),
+    (sqlite3.OperationalError("attempt to write a readonly database"), "read-only"),
+    (sqlite3.OperationalError("database is locked"), "busy"),
+    (sqlite3.OperationalError("disk I/O error"), "disk reported an error"),
+])
+def test_each_kind_of_write_failure_reads_as_advice(error, words, tmp_path):
+    message = str(write_error(error, tmp_path / "x.sqlite3"))
+    assert words in message and "everything saved before is kept" in message
+
+
+def _run(code: str, preexec=None, wrap: list[str] | None = None) -> dict:
+    script = "import json, sys\nsys.path.insert(0, %r)\n" % str(ROOT) + textwrap.dedent(code)
+    proc = subprocess.run([*(wrap or []), sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120, preexec_fn=preexec)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _seed(path: Path, scans: int = 5) -> None:
+    db = Storage(path)
+    pid = db.profiles_or_first("Me")[0].id
+    for day in range(1, scans + 1):
+        db.add_scan(pid, taken_at=f"2025-01-{day:02d}T08:00:00Z", scores=SCORES, metrics={"n": day},
+                    model_version="m", crop_png=os.urandom(50_000))
+    db.close()
+
+
+def test_a_full_disk_gives_a_clear_message_and_keeps_every_earlier_scan(tmp_path):
+    """``ulimit -f``: no file may grow past its size when the limit is set, so the next big write fails
+    the way a full disk does."""
+    path = tmp_path / "full.sqlite3"
+    _seed(path)
+    result = _run(f"""
+        import os, resource, signal
+        from pathlib import Path
+        from skin_app.storage import Storage, DatabaseError
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)      # a write past the limit fails instead of killing us
+        db = Storage({str(path)!r})
+        pid = db.list_profiles()[0].id
+        biggest = max(p.stat().st_size for p in Path({str(tmp_path)!r}).iterdir())
+        resource.setrlimit(resource.RLIMIT_FSIZE, (biggest + 4096, resource.RLIM_INFINITY))
+        out = {{}}
+        try:
+            db.add_scan(pid, taken_at="2025-02-01T08:00:00Z", scores={SCORES!r}, metrics={{}}, model_version="m",
+                        crop_png=os.urandom(3_000_000))
+            out["error"] = None
+        except DatabaseError as exc:
+            out["error"] = str(exc)
+        out["scans_after"] = len(db.list_scans(pid))
+        print(json.dumps(out))
+    """)
+    assert result["error"] and ("is full" in result["error"] or "disk reported an error" in result["error"])
+    assert "everything saved before is kept" in result["error"]
+    assert result["scans_after"] == 5
+    db = Storage(path)                                     # reopened without the limit: intact and writable
+    scans = db.list_scans(db.list_profiles()[0].id)
+    assert [s.metrics["n"] for s in scans] == [1, 2, 3, 4, 5]
+    assert db._query("PRAGMA integrity_check")[0][0] == "ok"
+    db.add_scan(scans[0].profile_id, taken_at="2025-03-01T08:00:00Z", scores=SCORES, metrics={}, model_version="m")
+    db.close()
+
+
+def _namespace_prefix() -> list[str] | None:
+    """``unshare`` into a private mount namespace (root, or an unprivileged user namespace), if allowed."""
+    if not shutil.which("unshare"):
+        return None
+    prefix = [] if os.geteuid() == 0 else ["--user", "--map-root-user"]
+    ok = subprocess.run(["unshare", *prefix, "--mount", "true"], capture_output=True).returncode == 0
+    return ["unshare", *prefix, "--mount"] if ok else None
+
+
+def test_a_database_on_a_small_file_system_that_fills_up(tmp_path):
+    unshare = _namespace_prefix()
+    if unshare is None:
+        pytest.skip("no mount namespace here; the ulimit -f test covers a full disk")
+    mnt = tmp_path / "small"
+    mnt.mkdir()
+    code = f"""
+        import os, json
+        from skin_app.storage import Storage, DatabaseError
+        db = Storage({str(mnt / 'db.sqlite3')!r})
+        pid = db.profiles_or_first("Me")[0].id
+        saved, error = 0, None
+        for day in range(1, 200):
+            try:
+                db.add_scan(pid, taken_at=f"2025-01-01T08:{{day % 60:02d}}:{{day // 60:02d}}Z", scores={SCORES!r},
+                            metrics={{"n": day}}, model_version="m", crop_png=os.urandom(200_000))
+                saved += 1
+            except DatabaseError as exc:
+                error = str(exc)
+                break
+        print(json.dumps({{"saved": saved, "error": error, "after": len(db.list_scans(pid)),
+                          "check": db._query("PRAGMA integrity_check")[0][0]}}))
+    """
+    script = "import json, sys\nsys.path.insert(0, %r)\n" % str(ROOT) + textwrap.dedent(code)
+    sh = f'mount -t tmpfs -o size=2m tmpfs {mnt} && exec "$0" -c "$1"'
+    proc = subprocess.run([*unshare, "sh", "-c", sh, sys.executable, script], capture_output=True, text=True,
+                          timeout=120)
+    if proc.returncode != 0 and "mount" in proc.stderr:
+        pytest.skip(f"cannot mount a tmpfs here: {proc.stderr[-200:]}")
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result["error"] and ("is full" in result["error"] or "disk reported an error" in result["error"])
+    assert 0 < result["saved"] == result["after"]           # every scan saved before the disk filled is there
+    assert result["check"] == "ok"
+
+
+def test_a_read_only_database_gives_a_clear_message_and_is_left_as_it_was(tmp_path):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    path = folder / "db.sqlite3"
+    _seed(path)
+    before = path.read_bytes()
+    code = f"""
+        from skin_app.storage import Storage, DatabaseError
+        try:
+            db = Storage({str(path)!r})
+            db.add_scan(db.list_profiles()[0].id, taken_at="2025-02-01T08:00:00Z", scores={SCORES!r},
+                        metrics={{}}, model_version="m")
+            print(json.dumps({{"error": None}}))
+        except DatabaseError as exc:
+            print(json.dumps({{"error": str(exc)}}))
+    """
+    if os.geteuid() != 0:                                  # permissions stop an ordinary user
+        os.chmod(path, 0o400)
+        os.chmod(folder, 0o500)
+        try:
+            result = _run(code)
+        finally:
+            os.chmod(folder, 0o700)
+            os.chmod(path, 0o600)
+    else:                                                  # root ignores permissions: a read-only mount
+        unshare = _namespace_prefix()
+        if unshare is None:
+            pytest.skip("root without a mount namespace cannot make a file read-only")
+        result = _run(code, wrap=[*unshare, "sh", "-c",
+                                  f'mount --bind {folder} {folder} && mount -o remount,ro,bind {folder} && exec "$0" "$@"'])
+    assert result["error"] and "read-only" in result["error"] and "everything saved before is kept" in result["error"]
+    assert path.read_bytes() == before
+    db = Storage(path)
+    assert len(db.list_scans(db.list_profiles()[0].id)) == 5
+    db.close()
+
+
+def _first_start(path: str, barrier, results, index: int) -> None:
+    try:
+        barrier.wait(timeout=60)
+        db = Storage(path)
+        if index % 2:                                      # the page's first start
+            profiles = db.profiles_or_first("Me")
+            me = db.get_or_create_profile("Me")
+        else:                                              # look-up-or-create racing it
+            me = db.get_or_create_profile("Me")
+            profiles = db.profiles_or_first("Me")
+        results.put(("ok", [p.name for p in profiles], me.id))
+    except Exception as exc:  # noqa: BLE001 - reported to the test
+        results.put(("error", repr(exc), None))
+
+
+def test_a_hundred_simultaneous_first_starts_make_one_profile_and_no_error(tmp_path):
+    path = str(tmp_path / "first.sqlite3")
+    ctx = multiprocessing.get_context("fork")
+    n = 100
+    barrier, results = ctx.Barrier(n), ctx.Queue()
+    procs = [ctx.Process(target=_first_start, args=(path, barrier, results, i)) for i in range(n)]
+    for p in procs:
+        p.start()
+    outcomes = [results.get(timeout=120) for _ in range(n)]
+    for p in procs:
+        p.join(timeout=60)
+    errors = [o for o in outcomes if o[0] != "ok"]
+    assert not errors, errors[:3]
+    assert {tuple(o[1]) for o in outcomes} == {("Me",)}
+    assert len({o[2] for o in outcomes}) == 1
+    assert [p.name for p in Storage(path).list_profiles()] == ["Me"]
