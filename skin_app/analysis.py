@@ -18,22 +18,19 @@ import numpy as np
 from skin_app import face as face_mod
 from skin_app.calibration import Calibration, load_calibration
 from skin_app.errors import FaceError
-from skin_app.imaging import load_image
+from skin_app.imaging import LoadedImage, load_image
 from skin_app.results import CHANNELS, ScanResult
 from skin_app.scoring import Measurement, measure
 from skin_app.segmentation import INPUT_SIZE, SkinSegmenter, load_segmenter
 
-# Averaging the model's output over the crop and its mirror image halves the pixel-level noise that
-# makes area measurements jump between re-shots (bench/noise_band.py measures what it buys).
+# Averaging the model's output over the crop and its mirror image (one batch of two) steadies the
+# area measurements between re-shots (bench/noise_band.py and bench/bench_analyze.py measure it).
 FLIP_AVERAGE = True
 
 
 def probabilities_of(seg: SkinSegmenter, crop: np.ndarray, flip_average: bool = FLIP_AVERAGE) -> dict[str, np.ndarray]:
     """Channel -> float32 probability map of an aligned square crop."""
-    prob = seg.predict(crop)
-    if flip_average:
-        mirrored = seg.predict(np.ascontiguousarray(crop[:, ::-1]))[:, ::-1]
-        prob = (prob + mirrored) * 0.5
+    prob = seg.predict(crop, flip_average=flip_average)
     return {ch: prob[..., i] for i, ch in enumerate(CHANNELS)}
 
 
@@ -74,6 +71,8 @@ def analyze(image_bytes: bytes, segmenter: SkinSegmenter | None = None,
     lap("decode_ms")
     say("Finding your face…")
     faces = face_mod.find_faces(loaded.rgb)
+    if faces:
+        loaded, faces = _aim_at_face(image_bytes, loaded, faces)
     aligned = face_mod.align_and_crop(loaded.rgb, faces[0], INPUT_SIZE) if faces else None
     quality = face_mod.assess_quality(faces, loaded.rgb, aligned, loaded.scale)
     lap("face_ms")
@@ -96,3 +95,25 @@ def analyze(image_bytes: bytes, segmenter: SkinSegmenter | None = None,
     return ScanResult(scores=scores, metrics=metrics, masks=measured.masks, probabilities=probabilities,
                       crop=aligned.crop, regions=regions, quality=quality, faces_found=len(faces),
                       model_version=scan_version(seg, cal), timings_ms=timings)
+
+
+# The crop shows the face INPUT_SIZE / CROP_MARGIN px wide. A face up to this factor narrower in the
+# decoded photo is upsampled into the crop (the training photos, 400-512 px letterboxed to 384, were
+# softer than that); a narrower one is decoded again at the scale that gives it full width.
+MAX_FACE_UPSAMPLE = 1.25
+
+
+def _aim_at_face(image_bytes: bytes, loaded: LoadedImage, faces: list) -> tuple[LoadedImage, list]:
+    """JPEGs are decoded at reduced scale (imaging.JPEG_DECODE_SIDE); when the largest face came out
+    too small for the crop and the file holds more detail, decode again at the scale aimed at it and
+    carry the landmarks over (they scale with the image)."""
+    wanted = INPUT_SIZE / face_mod.CROP_MARGIN / MAX_FACE_UPSAMPLE
+    x0, y0, x1, y1 = faces[0].bbox
+    width = max(x1 - x0, (y1 - y0) * 0.85)
+    if width >= wanted or loaded.scale >= 1.0 or loaded.format != "JPEG":
+        return loaded, faces
+    finer = load_image(image_bytes, min_scale=loaded.scale * wanted * MAX_FACE_UPSAMPLE / max(width, 1.0))
+    k = finer.scale / loaded.scale
+    if k <= 1.0:
+        return loaded, faces
+    return finer, [face_mod.FaceLandmarks(f.points * np.float32(k)) for f in faces]

@@ -97,7 +97,8 @@ class FaceLandmarks:
 
 _models: dict[str, object] = {}
 _models_lock = threading.Lock()
-DETECT_SIDE = 1024          # detection runs on a copy at most this wide
+DETECT_SIDE = 512           # detection runs on a copy at most this wide (the full-range detector sees 192 px)
+MESH_SIDE = 256             # the mesh runs on a square of this side around each face (it looks at 192 px)
 MAX_FACES = 4
 
 
@@ -131,40 +132,49 @@ def find_faces(rgb: np.ndarray) -> list[FaceLandmarks]:
     """All faces found (at most MAX_FACES), largest first, each with its 478-point mesh.
 
     The face mesh alone only finds faces that fill much of the frame, so faces are first detected
-    with mediapipe's full-range detector, then the mesh runs on a square crop around each face."""
+    with mediapipe's full-range detector on a small copy (it looks at 192 px anyway), then the mesh
+    runs on a MESH_SIDE square cut around each face from the full working image."""
     h, w = rgb.shape[:2]
     f = min(1.0, DETECT_SIDE / max(h, w))
     small = cv2.resize(rgb, (round(w * f), round(h * f)), interpolation=cv2.INTER_AREA) if f < 1 else rgb
-    small = np.ascontiguousarray(small)
-    sh, sw = small.shape[:2]
     faces = []
     with _models_lock:   # mediapipe graphs are not re-entrant
-        boxes = sorted(_detect(small), key=lambda b: (b[2] - b[0]) * (b[3] - b[1]), reverse=True)[:MAX_FACES]
+        boxes = sorted(_detect(np.ascontiguousarray(small)), key=lambda b: (b[2] - b[0]) * (b[3] - b[1]),
+                       reverse=True)[:MAX_FACES]
         for x0, y0, x1, y1 in boxes:
-            cx, cy = (x0 + x1) / 2 * sw, (y0 + y1) / 2 * sh
-            half = max((x1 - x0) * sw, (y1 - y0) * sh) * 1.1
-            ox, oy = int(round(cx - half)), int(round(cy - half))
-            size = int(round(2 * half))
-            crop = np.zeros((size, size, 3), np.uint8)
-            sx0, sy0, sx1, sy1 = max(ox, 0), max(oy, 0), min(ox + size, sw), min(oy + size, sh)
-            if sx1 <= sx0 or sy1 <= sy0:
+            cut = _square_cut(rgb, (x0 + x1) / 2 * w, (y0 + y1) / 2 * h, max((x1 - x0) * w, (y1 - y0) * h) * 1.1)
+            if cut is None:
                 continue
-            crop[sy0 - oy:sy1 - oy, sx0 - ox:sx1 - ox] = small[sy0:sy1, sx0:sx1]
-            if size < 256:   # the mesh wants a face of at least ~192 px
-                k = 256 / size
-                crop = cv2.resize(crop, (256, 256), interpolation=cv2.INTER_LINEAR)
-            else:
-                k = 1.0
+            crop, ox, oy, k = cut
             result = _model("mesh").process(crop)
             if not result.multi_face_landmarks:
                 continue
             lm = result.multi_face_landmarks[0].landmark
-            cs = crop.shape[0]
-            pts = np.array([((p.x * cs / k + ox) / f, (p.y * cs / k + oy) / f, p.z * cs / k / f) for p in lm],
-                           np.float32)
-            faces.append(FaceLandmarks(pts))
+            raw = np.array([(p.x, p.y, p.z) for p in lm], np.float32) * (MESH_SIDE / k)
+            raw[:, 0] += ox
+            raw[:, 1] += oy
+            faces.append(FaceLandmarks(raw))
     faces.sort(key=lambda fl: fl.area, reverse=True)
     return faces
+
+
+def _square_cut(rgb: np.ndarray, cx: float, cy: float, half: float):
+    """The square of side 2 x half around (cx, cy), black outside the image, resized to MESH_SIDE
+    (area averaging when shrinking). Returns (crop, left, top, crop pixels per image pixel), or None
+    when the square misses the image."""
+    h, w = rgb.shape[:2]
+    size = max(int(round(2 * half)), 1)
+    ox, oy = int(round(cx - half)), int(round(cy - half))
+    sx0, sy0, sx1, sy1 = max(ox, 0), max(oy, 0), min(ox + size, w), min(oy + size, h)
+    if sx1 <= sx0 or sy1 <= sy0:
+        return None
+    k = MESH_SIDE / size
+    square = rgb[sy0:sy1, sx0:sx1]
+    if (sx0, sy0, sx1, sy1) != (ox, oy, ox + size, oy + size):     # part of the square is outside the photo
+        square = cv2.copyMakeBorder(square, sy0 - oy, oy + size - sy1, sx0 - ox, ox + size - sx1,
+                                    cv2.BORDER_CONSTANT, value=0)
+    crop = cv2.resize(square, (MESH_SIDE, MESH_SIDE), interpolation=cv2.INTER_AREA if k < 1 else cv2.INTER_LINEAR)
+    return crop, ox, oy, k
 
 
 @dataclass

@@ -1,30 +1,57 @@
 """The one segmentation model: ``segmentation_models.Unet('resnet34', classes=6, activation='sigmoid')``.
 
 Channels (``results.CHANNELS``): face_skin, eye, acne, flek, wrinkle, panda_eye. Input: an aligned
-square face crop, RGB 0-255 floats (the network's first layer, ``bn_data``, normalises). The model
-is built once per process and called through a ``tf.function`` (``model.predict`` adds 100-350 ms
-of per-call overhead on this kind of machine). Weights ship as one ``.npz`` (see training/export.py).
+square face crop, RGB 0-255 (the network's first layer, ``bn_data``, normalises). Weights ship as one
+``.npz`` (see training/export.py).
+
+Two engines run the same weights:
+
+* the **reference**: the Keras model called through a ``tf.function`` (what training exports to and
+  what every accuracy figure in the model card was first measured with);
+* the **fast path** the app uses: the same graph converted to TensorFlow Lite (the interpreter inside
+  the pinned TensorFlow, XNNPACK kernels) with dynamic-range int8 weights. It is built from the
+  reference on first start (about 15 s) and cached under the app's home folder, keyed by the SHA-256
+  of the weights file and the TensorFlow version, so retrained weights rebuild it and nothing ships
+  or downloads. Why this kind (measured on validation photos and the 2-core machine; tables in
+  ``models/MODEL_CARD.md`` "Fast path parity" and ``bench/README.md``): float32 and float16 TFLite
+  were no faster than the ``tf.function``, full-integer int8 needs a calibration set from the training
+  photos (so it could not be rebuilt on a user's machine after retraining) and was less accurate;
+  dynamic-range int8 was about 2-3x faster than the reference and agrees with it within the
+  tolerances (IoU/Dice 0.01, lesion F1 0.02). ``python -m skin_app.training.parity`` re-measures it.
 """
 from __future__ import annotations
 
 import hashlib
 import io
+import logging
+import os
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from skin_app.config import model_path, setup_tensorflow_env
+from skin_app.config import data_dir, model_path, setup_tensorflow_env
 from skin_app.results import CHANNELS
+
+log = logging.getLogger(__name__)
 
 # Measured on the 2-core machine, one tf.function call: 256 px 84 ms, 320 px 117 ms, 384 px 155 ms.
 # At 384 px an ACNE04 lesion (median radius 3 px at 512) keeps a radius of ~2.3 px; at 256 px it
-# shrinks to 1-2 px. 384 leaves analyze() well inside its 400 ms budget.
+# shrinks to 1-2 px.
 INPUT_SIZE = 384
 
-
 DEFAULT_THRESHOLD = 0.5
+
+FAST_KINDS = ("float32", "float16", "dynamic_int8", "full_int8")
+FAST_KIND = "dynamic_int8"      # chosen by measurement (see the module docstring)
+# Interpreter threads. On 2 cores, 2 threads beat 1 on a quiet machine and lose little when another
+# process holds a core (bench/README.md, "Threads"); SKINGORITHM_THREADS overrides.
+DEFAULT_THREADS = 2
+
+
+def interpreter_threads() -> int:
+    env = os.environ.get("SKINGORITHM_THREADS", "")
+    return max(1, int(env)) if env.isdigit() else min(DEFAULT_THREADS, os.cpu_count() or 1)
 
 
 def load_thresholds(path: str | Path | None = None) -> dict[str, float]:
@@ -71,52 +98,209 @@ def set_weights(model, arrays: dict[str, np.ndarray]) -> None:
         raise ModelMissingError(f"The weights file has {len(extra)} arrays the model does not use, e.g. {sorted(extra)[:3]}.")
 
 
-@dataclass
+# -- engines: (N, S, S, 3) float32 0-255 -> (N, S, S, 6) float32 probabilities ---------------------
+class KerasEngine:
+    """The reference: the Keras model through a ``tf.function`` (``model.predict`` adds 100-350 ms of
+    per-call overhead on this kind of machine). Any crop side that is a multiple of 32."""
+    name = "keras-reference"
+
+    def __init__(self, model) -> None:
+        import tensorflow as tf
+        self.model = model
+        self._fn = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
+
+    def sizes(self) -> None:
+        return None                     # any multiple of 32
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        return self._fn(batch).numpy()
+
+
+class TFLiteEngine:
+    """A converted model in TensorFlow Lite's interpreter (XNNPACK). The graph has a fixed input side
+    (INPUT_SIZE); one interpreter per batch size (1: plain, 2: with the mirror), made on first use."""
+
+    def __init__(self, flatbuffer: bytes, kind: str, threads: int | None = None) -> None:
+        self.flatbuffer, self.kind = flatbuffer, kind
+        self.threads = threads or interpreter_threads()
+        self.name = f"tflite-{kind}"
+        self._interpreters: dict[int, object] = {}
+        first = self._interpreter(1)
+        self.side = int(first.get_input_details()[0]["shape"][1])
+
+    def sizes(self) -> tuple[int]:
+        return (self.side,)
+
+    def _interpreter(self, n: int):
+        it = self._interpreters.get(n)
+        if it is None:
+            import tensorflow as tf
+            import warnings
+            with warnings.catch_warnings():   # "tf.lite.Interpreter is deprecated ... in TF 2.20": pinned 2.19
+                warnings.simplefilter("ignore", UserWarning)
+                it = tf.lite.Interpreter(model_content=self.flatbuffer, num_threads=self.threads)
+            if n != 1:
+                it.resize_tensor_input(it.get_input_details()[0]["index"], [n, *it.get_input_details()[0]["shape"][1:]])
+            it.allocate_tensors()
+            self._interpreters[n] = it
+        return it
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        it = self._interpreter(batch.shape[0])
+        it.set_tensor(it.get_input_details()[0]["index"], batch)
+        it.invoke()
+        return it.get_tensor(it.get_output_details()[0]["index"])
+
+
+def convert_to_tflite(model, kind: str, representative=None, side: int = INPUT_SIZE) -> bytes:
+    """The Keras model as a TensorFlow Lite flatbuffer of one of FAST_KINDS, input (1, side, side, 3)
+    float32. ``full_int8`` needs ``representative``: a callable yielding ``[x]`` batches of training
+    photos for the activation ranges (see training/parity.py)."""
+    import tensorflow as tf
+    if kind not in FAST_KINDS:
+        raise ValueError(f"kind must be one of {FAST_KINDS}, got {kind!r}")
+    fn = tf.function(lambda x: model(x, training=False),
+                     input_signature=[tf.TensorSpec([1, side, side, 3], tf.float32)])
+    conv = tf.lite.TFLiteConverter.from_concrete_functions([fn.get_concrete_function()], model)
+    if kind != "float32":
+        conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    if kind == "float16":
+        conv.target_spec.supported_types = [tf.float16]
+    if kind == "full_int8":
+        if representative is None:
+            raise ValueError("full_int8 needs a representative data set (training photos)")
+        conv.representative_dataset = representative
+        conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    return conv.convert()
+
+
+def fast_cache_path(weights_sha256: str, kind: str = FAST_KIND) -> Path:
+    """Where the converted model is cached: keyed by the weights' hash, the kind and TensorFlow's version."""
+    import tensorflow as tf
+    return data_dir() / "model_cache" / f"skin-{weights_sha256[:16]}-{kind}-tf{tf.__version__}.tflite"
+
+
+def cached_fast_model(model_factory, weights_sha256: str, kind: str = FAST_KIND, representative=None) -> bytes:
+    """The fast flatbuffer from the cache, or converted now from ``model_factory()`` and cached
+    (written atomically; a read-only home folder only costs the conversion on every start)."""
+    path = fast_cache_path(weights_sha256, kind)
+    try:
+        data = path.read_bytes()
+        if data[4:8] == b"TFL3":              # the flatbuffer identifier; anything else is rebuilt
+            return data
+    except OSError:
+        pass
+    data = convert_to_tflite(model_factory(), kind, representative)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".tmp{os.getpid()}")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except OSError as exc:
+        log.warning("Could not cache the fast model at %s (%s); it will be rebuilt next start.", path, exc)
+    return data
+
+
 class SkinSegmenter:
-    """A loaded model plus its compiled call. Thread-safe for concurrent ``predict`` calls."""
-    model: object
-    version: str
-    thresholds: dict = None       # channel -> probability threshold (thresholds.json beside the weights)
-    _fn: object = None
-    _lock: threading.Lock = threading.Lock()
+    """A loaded model behind one engine. Thread-safe for concurrent ``predict`` calls.
 
-    def __post_init__(self) -> None:
-        import tensorflow as tf
-        if self.thresholds is None:
-            self.thresholds = {ch: DEFAULT_THRESHOLD for ch in CHANNELS}
-        self._fn = tf.function(lambda x: self.model(x, training=False), reduce_retracing=True)
+    ``engine`` is a :class:`KerasEngine` / :class:`TFLiteEngine`, or a Keras model (wrapped as the
+    reference). ``reference`` (optional): a function returning the Keras model, for crop sides the
+    fast engine's fixed graph does not take."""
 
-    def predict(self, crop: np.ndarray) -> np.ndarray:
-        """crop: uint8 (S, S, 3) RGB, S a multiple of 32 -> float32 (S, S, 6) probabilities."""
-        if crop.ndim != 3 or crop.shape[0] % 32 or crop.shape[1] % 32:
+    def __init__(self, engine, version: str, thresholds: dict | None = None, reference=None) -> None:
+        if not isinstance(engine, (KerasEngine, TFLiteEngine)):
+            engine = KerasEngine(engine)
+        self.engine, self.version = engine, version
+        self.thresholds = dict(thresholds) if thresholds is not None else {ch: DEFAULT_THRESHOLD for ch in CHANNELS}
+        self._reference = reference
+        self._lock = threading.Lock()
+
+    @property
+    def model(self):
+        """What this segmenter runs: pass it to ``SkinSegmenter(...)`` to get the same engine again."""
+        return self.engine
+
+    def reference(self) -> KerasEngine:
+        """The Keras reference engine for these weights (built on first call when not given)."""
+        if isinstance(self.engine, KerasEngine):
+            return self.engine
+        if self._reference is None:
+            raise RuntimeError("This segmenter was made without its reference model.")
+        if not isinstance(self._reference, KerasEngine):
+            self._reference = KerasEngine(self._reference())
+        return self._reference
+
+    def predict(self, crop: np.ndarray, flip_average: bool = False) -> np.ndarray:
+        """crop: uint8 (S, S, 3) RGB, S a multiple of 32 -> float32 (S, S, 6) probabilities.
+
+        ``flip_average``: the crop and its horizontal mirror go through the network in ONE batch of
+        two and the mirrored probabilities, flipped back, are averaged with the plain ones. No channel
+        swap is needed: none of the six channels is specific to the left or right side."""
+        if crop.ndim != 3 or crop.shape[2] != 3 or crop.shape[0] % 32 or crop.shape[1] % 32:
             raise ValueError(f"Crop must be (H, W, 3) with H and W multiples of 32, got {crop.shape}")
-        import tensorflow as tf
-        x = tf.convert_to_tensor(crop[None].astype(np.float32))
+        if flip_average:
+            batch = np.empty((2, *crop.shape), np.float32)
+            batch[0] = crop
+            batch[1] = crop[:, ::-1]
+        else:
+            batch = crop[None].astype(np.float32)
+        sizes = self.engine.sizes()
+        engine = self.engine if sizes is None or (crop.shape[0] in sizes and crop.shape[1] in sizes) \
+            else self.reference()
         with self._lock:
-            return self._fn(x)[0].numpy()
+            out = engine(batch)
+        if flip_average:
+            return (out[0] + out[1][:, ::-1]) * np.float32(0.5)
+        return out[0]
 
 
-_cache: dict[str, SkinSegmenter] = {}
+_cache: dict[tuple[str, str], SkinSegmenter] = {}
 _cache_lock = threading.Lock()
 
 
-def load_segmenter(path: str | Path | None = None) -> SkinSegmenter:
-    """Builds the model and loads the shipped weights once per process (later calls reuse it)."""
+def _read_weights(path: Path) -> tuple[dict[str, np.ndarray], str]:
+    if not path.exists():
+        raise ModelMissingError(
+            f"Model weights not found at {path}. Reinstall SkinGorithm or set SKINGORITHM_MODEL to the weights file.")
+    raw = path.read_bytes()
+    with np.load(io.BytesIO(raw)) as z:    # the bytes already read for the version hash
+        arrays = {k: z[k] for k in z.files}
+    return arrays, hashlib.sha256(raw).hexdigest()
+
+
+def load_segmenter(path: str | Path | None = None, engine: str = "fast") -> SkinSegmenter:
+    """The model for the weights at ``path`` (default: the shipped ones), once per process.
+
+    ``engine="fast"`` (the app): the cached TensorFlow Lite model (converted on first start, see the
+    module docstring), with the Keras reference built only if a crop of another size comes;
+    ``engine="reference"``: the Keras model itself (parity checks, training tools)."""
+    if engine not in ("fast", "reference"):
+        raise ValueError(f"engine must be 'fast' or 'reference', got {engine!r}")
     path = Path(path) if path is not None else model_path()
-    key = str(path.resolve())
+    key = (str(path.resolve()), engine)
     with _cache_lock:
         if key in _cache:
             return _cache[key]
-        if not path.exists():
-            raise ModelMissingError(
-                f"Model weights not found at {path}. Reinstall SkinGorithm or set SKINGORITHM_MODEL to the weights file.")
-        raw = path.read_bytes()
-        version = f"unet-resnet34-6ch-{hashlib.sha256(raw).hexdigest()[:10]}"
-        with np.load(io.BytesIO(raw)) as z:    # the bytes already read for the version hash
-            arrays = {k: z[k] for k in z.files}
-        model = build_model()
-        set_weights(model, arrays)
-        seg = SkinSegmenter(model, version, load_thresholds(path.with_name("thresholds.json")))
-        seg.predict(np.zeros((INPUT_SIZE, INPUT_SIZE, 3), np.uint8))   # trace once, so the first scan is fast
+        arrays, digest = _read_weights(path)
+        version = f"unet-resnet34-6ch-{digest[:10]}"
+        thresholds = load_thresholds(path.with_name("thresholds.json"))
+        built = {}
+
+        def keras_model():
+            if "model" not in built:
+                model = build_model()
+                set_weights(model, arrays)
+                built["model"] = model
+            return built["model"]
+
+        if engine == "reference":
+            seg = SkinSegmenter(KerasEngine(keras_model()), version, thresholds)
+        else:
+            # A cache hit means these exact bytes were converted (so fitted the model) before; on a
+            # miss, building the Keras model checks the weights (ModelMissingError) before converting.
+            flat = cached_fast_model(keras_model, digest)
+            seg = SkinSegmenter(TFLiteEngine(flat, FAST_KIND), version, thresholds, reference=keras_model)
+        seg.predict(np.zeros((INPUT_SIZE, INPUT_SIZE, 3), np.uint8))   # first call warms up, so the first scan is fast
         _cache[key] = seg
         return seg

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from skin_app.errors import ImageError
-from skin_app.imaging import MAX_BYTES, WORKING_MAX_SIDE, load_image
+from skin_app.imaging import JPEG_DECODE_SIDE, MAX_BYTES, WORKING_MAX_SIDE, load_image
 from tests.photos import astronaut_jpeg
 
 
@@ -68,12 +68,19 @@ def test_sixteen_bit_png_is_scaled_not_clipped():
     assert np.abs(rgb[..., 0].astype(int) - grey8.astype(int)).max() <= 1
 
 
-def test_a_twelve_megapixel_phone_photo_is_decoded_at_working_size():
+def test_a_twelve_megapixel_phone_photo_is_decoded_at_reduced_dct_scale():
     big = Image.fromarray(astronaut()).resize((4000, 3000))
     loaded = load_image(encode(big, "JPEG", quality=90))
-    assert max(loaded.rgb.shape[:2]) == WORKING_MAX_SIDE
+    assert loaded.rgb.shape[:2] == (750, 1000)          # 1/4: the smallest scale keeping JPEG_DECODE_SIDE
+    assert max(loaded.rgb.shape[:2]) >= JPEG_DECODE_SIDE
     assert loaded.original_size == (4000, 3000)
-    assert loaded.scale == pytest.approx(WORKING_MAX_SIDE / 4000, rel=1e-3)
+    assert loaded.scale == pytest.approx(0.25)
+
+
+def test_a_jpeg_is_decoded_finer_when_asked_and_never_above_working_size():
+    big = encode(Image.fromarray(astronaut()).resize((4000, 3000)), "JPEG", quality=90)
+    assert load_image(big, min_scale=0.3).rgb.shape[:2] == (1200, 1600)   # 1/2 decode, then down to the cap
+    assert max(load_image(big, min_scale=1.0).rgb.shape[:2]) == WORKING_MAX_SIDE
 
 
 def test_refuses_a_file_that_is_not_an_image():
