@@ -1,6 +1,7 @@
 """Shared page plumbing: the cached database and model, the active profile and its sidebar picker.
 
-Every page calls ``storage()`` and ``active_profile()``; the scan page calls ``segmenter()``. The
+Every page calls ``storage()`` and ``active_profile()``; the scan page calls ``segmenter()``
+(the model, loading in the background since app.py called ``start_model_loading()``). The
 picker (``profile_sidebar``) is drawn by app.py; a page run on its own (``AppTest.from_file``) uses
 the first profile. Nothing else about the session lives here.
 """
@@ -30,20 +31,30 @@ def storage() -> Storage:
         st.stop()
 
 
-@st.cache_resource(show_spinner="Loading the skin model (once per start, about 10 seconds)…")
-def _load_segmenter(path: str | None):
-    from skin_app.segmentation import load_segmenter
-    return load_segmenter(path)
+@st.cache_resource(show_spinner=False)
+def _preloader(path: str | None):
+    from skin_app.preload import Preloader
+    return Preloader(path).start()
+
+
+def start_model_loading() -> None:
+    """Starts loading the skin model in the background (once per process); app.py calls it at start."""
+    _preloader(os.environ.get("SKINGORITHM_MODEL"))
 
 
 def segmenter():
-    """The segmentation model, loaded once per process; None (with a message shown) if it cannot load."""
+    """(the segmentation model, seconds this call waited for it to finish loading); (None, 0) with a
+    message shown if it cannot load."""
     from skin_app.segmentation import ModelMissingError
+    loader = _preloader(os.environ.get("SKINGORITHM_MODEL"))
     try:
-        return _load_segmenter(os.environ.get("SKINGORITHM_MODEL"))
+        if loader.ready:
+            return loader.get()
+        with st.spinner("Finishing loading the skin model (once per start)…"):
+            return loader.get()
     except ModelMissingError as exc:
         st.error(f"The skin model cannot be loaded: {exc}")
-        return None
+        return None, 0.0
 
 
 def active_profile() -> Profile:
