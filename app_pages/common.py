@@ -15,6 +15,7 @@ from skin_app.storage import DatabaseError, Profile, Storage
 
 PROFILE = "profile_id"            # session key of the active profile's id
 PICK = "profile_pick"             # the sidebar picker's widget key
+PROFILE_PARAM = "profile"         # the active profile's id in the page address, so a reload keeps it
 
 
 @st.cache_resource(show_spinner=False)
@@ -64,11 +65,21 @@ def active_profile() -> Profile:
     if not profiles:
         profiles = [db.get_or_create_profile("Me")]
     wanted = st.session_state.get(PROFILE)
+    if wanted is None:                         # a new session (a reload): the profile named in the address
+        wanted = _profile_in_address()
     for p in profiles:
         if p.id == wanted:
+            st.session_state[PROFILE] = p.id
             return p
     st.session_state[PROFILE] = profiles[0].id
     return profiles[0]
+
+
+def _profile_in_address() -> int | None:
+    try:
+        return int(st.query_params.get(PROFILE_PARAM, ""))
+    except ValueError:
+        return None
 
 
 def _picked() -> None:
@@ -92,6 +103,8 @@ def profile_sidebar() -> Profile:
     profiles = storage().list_profiles()
     names = {p.id: p.name for p in profiles}
     st.session_state[PICK] = current.id
+    if st.query_params.get(PROFILE_PARAM) != str(current.id):
+        st.query_params[PROFILE_PARAM] = str(current.id)
     with st.sidebar:
         st.selectbox("Profile", list(names), format_func=lambda pid: names.get(pid, "?"), key=PICK,
                      on_change=_picked, help="Each person in the family keeps their own scans, shelf and routines.")

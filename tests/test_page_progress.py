@@ -228,3 +228,15 @@ def test_each_view_has_its_own_line_never_mixed_with_front_scans(db, ada):
     at.selectbox(key="progress_key").set_value("acne").run()
     ys = [y for t in figure(at, "progress_chart")["data"] if t.get("name") == "Acne score" for y in t["y"]]
     assert ys == [80.0]
+
+
+def test_the_active_profile_is_named_in_the_address_and_a_new_session_starts_with_it(db, ada):
+    bob = db.create_profile("Bob")
+    at = app()
+    at.run()
+    at.sidebar.selectbox(key="profile_pick").set_value(bob.id).run()
+    assert at.query_params["profile"] == [str(bob.id)]
+    reloaded = app()                           # a reload: a new session with the same address
+    reloaded.query_params["profile"] = str(bob.id)
+    reloaded.run()
+    assert reloaded.session_state["profile_id"] == bob.id and reloaded.sidebar.selectbox(key="profile_pick").value == bob.id
