@@ -137,6 +137,15 @@ def _model(name: str):
     return _models[name]
 
 
+def warm_up() -> None:
+    """Builds mediapipe's detectors and face mesh and runs each once (the first call of a graph is the
+    slow one), so the first photo does not pay for it. Called from a background thread at app start."""
+    blank = np.zeros((256, 256, 3), np.uint8)
+    with _models_lock:
+        for name in ("full", "short", "mesh"):
+            _model(name).process(blank)
+
+
 def _detect(small: np.ndarray) -> list[tuple[float, float, float, float]]:
     """Face boxes (x0, y0, x1, y1) relative to the image, from the full-range detector, falling back
     to the short-range one (which is better at faces that fill the frame)."""

@@ -9,8 +9,6 @@ from __future__ import annotations
 import threading
 import time
 
-import numpy as np
-
 from skin_app.segmentation import SkinSegmenter, load_segmenter
 
 
@@ -36,8 +34,8 @@ class Preloader:
     def _load(self) -> None:
         t = time.perf_counter()
         try:
-            from skin_app.face import find_faces
-            find_faces(np.zeros((64, 64, 3), np.uint8))      # sets up mediapipe's detectors
+            from skin_app.face import warm_up
+            warm_up()                                          # mediapipe's detectors and face mesh
             self._segmenter = load_segmenter(self._path)      # builds, loads and traces once
         except BaseException as exc:  # noqa: BLE001 - handed to whoever asks for the model
             self._error = exc
