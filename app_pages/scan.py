@@ -72,13 +72,13 @@ VIEW_TIPS = {
 }
 # The camera's framing guide: an oval drawn over the live picture (our own fixed CSS, no user text).
 FRAME_CSS = """<style>
-[data-testid="stCameraInput"] { position: relative; }
-[data-testid="stCameraInput"]::after {
-  content: ""; position: absolute; left: 50%; top: 6%; width: 40%; height: 62%; transform: translateX(-50%);
+[data-testid="stCameraInputWebcamStyledBox"] { position: relative; }
+[data-testid="stCameraInputWebcamStyledBox"]::after {
+  content: ""; position: absolute; left: 50%; top: 8%; height: 84%; aspect-ratio: 3 / 4; transform: translateX(-50%);
   border: 3px dashed rgba(255, 255, 255, 0.9); border-radius: 50%; box-shadow: 0 0 0 2px rgba(0, 0, 0, 0.35);
   pointer-events: none; }
-[data-testid="stCameraInput"].closeup::after, .st-key-scan_frame_closeup [data-testid="stCameraInput"]::after {
-  width: 70%; height: 70%; border-radius: 12px; }
+[class*="st-key-scan_frame_closeup"] [data-testid="stCameraInputWebcamStyledBox"]::after {
+  top: 10%; height: 80%; aspect-ratio: 1; border-radius: 12px; }
 </style>"""
 FRAME_WORDS = {
     "front": "Fit your face inside the oval, forehead to chin, about an arm's length (40-50 cm) away, light in front of you.",
