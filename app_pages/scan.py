@@ -152,17 +152,18 @@ def checklist(quality, view: str) -> None:
     lines = []
     for code in (CLOSEUP_CHECKS if view == "closeup" else CHECK_LABELS):
         issue = found.get(code)
-        if issue is not None:
-            icon = ":red[:material/cancel:]" if issue.blocking else ":orange[:material/error:]"
-            lines.append(f"{icon} {CHECK_LABELS[code]}: {issue.message}")
+        if issue is not None and issue.blocking:
+            lines.append(f":red[:material/cancel:] {CHECK_LABELS[code]}: {issue.message}")
+        elif issue is not None:
+            lines.append(f":orange[:material/error:] {CHECK_LABELS[code]}: {issue.message} {issue.advice}")
         elif _ran(code, quality.measurements):
             lines.append(f":green[:material/check_circle:] {CHECK_LABELS[code]}")
     st.markdown("**Photo check**  \n" + "  \n".join(lines))
 
 
 def precheck(data: bytes, view: str):
-    """Decode and check the photo for its view before the model runs; shows the check list, and the
-    refusal (with what to fix) on top if the photo cannot be used. Returns the CheckedPhoto or None."""
+    """Decode and check the photo for its view before the model runs. A photo that cannot be used gets
+    the refusal (what to fix) on top and the check list under it; returns the CheckedPhoto or None."""
     from skin_app.analysis import check_photo
     try:
         checked = check_photo(data, view)
@@ -174,14 +175,15 @@ def precheck(data: bytes, view: str):
         show_refusal("Something went wrong while reading this photo.",
                      "Try another photo. If it keeps happening, the terminal running the app shows the details.")
         return None
-    if not checked.quality.ok:
-        blocking = [i for i in checked.quality.issues if i.blocking]
-        show_refusal(blocking[0].message, blocking[0].advice, blocking[1:])
+    if checked.quality.ok:
+        return checked
+    blocking = [i for i in checked.quality.issues if i.blocking]
+    show_refusal(blocking[0].message, blocking[0].advice, blocking[1:])
     checklist(checked.quality, view)
-    return checked if checked.quality.ok else None
+    return None
 
 
-def analyse(data: bytes, key: str, checked, started: float) -> ScanResult | None:
+def analyse(data: bytes, checked, started: float) -> ScanResult | None:
     """The model's part, with a live status line; ``started``: when the person handed the photo over,
     so the time shown is what they waited (including any wait for the model to finish loading)."""
     seg, waited = segmenter()
@@ -216,7 +218,6 @@ def analyse(data: bytes, key: str, checked, started: float) -> ScanResult | None
         status.empty()                  # the refusal stands alone at the top level, not in a finished box
         show_refusal(*problem)
         return None
-    st.session_state[RESULT] = (key, result)
     return result
 
 
@@ -307,9 +308,7 @@ def save_form(results: ScanResult | dict[str, ScanResult], key: str) -> None:
 
 
 def show_result(result: ScanResult, key: str) -> None:
-    for issue in result.quality.issues:
-        if not issue.blocking:
-            st.info(f"{issue.message} {issue.advice}")
+    checklist(result.quality, result.view)
     left, right = st.columns([3, 2])
     with left:
         pictures(result)
@@ -336,8 +335,8 @@ def scan_one(view: str, suffix: str = "") -> ScanResult | None:
     checked = precheck(data, view)
     if checked is None:
         return None
-    result = analyse(data, key, checked, started)
-    if result is not None and suffix:
+    result = analyse(data, checked, started)
+    if result is not None:
         st.session_state[RESULT + suffix] = (key, result)
     return result
 
