@@ -34,6 +34,8 @@ def announce(mode: access.PhoneMode) -> None:
 
 @asynccontextmanager
 async def lifespan(_app):
+    from skin_app.preload import shared
+    shared(os.environ.get("SKINGORITHM_MODEL"))       # the model loads while the browser opens
     access.attach(app, asyncio.get_running_loop())
     if os.environ.get("SKINGORITHM_PHONE") == "1":
         from streamlit import config

@@ -32,10 +32,9 @@ def storage() -> Storage:
         st.stop()
 
 
-@st.cache_resource(show_spinner=False)
 def _preloader(path: str | None):
-    from skin_app.preload import Preloader
-    return Preloader(path).start()
+    from skin_app.preload import shared
+    return shared(path)
 
 
 def start_model_loading() -> None:

@@ -80,6 +80,10 @@ FRAME_CSS = """<style>
 [class*="st-key-scan_frame_closeup"] [data-testid="stCameraInputWebcamStyledBox"]::after {
   top: 10%; height: 80%; aspect-ratio: 1; border-radius: 12px; }
 </style>"""
+# Score boxes three to a line on a 390 px phone: a smaller number than Streamlit's default (fixed CSS).
+SCORES_CSS = """<style>
+.st-key-scan_scores [data-testid="stMetricValue"] { font-size: 1.75rem; }
+</style>"""
 FRAME_WORDS = {
     "front": "Fit your face inside the oval, forehead to chin, about an arm's length (40-50 cm) away, light in front of you.",
     "left": "Turn your head so your left cheek fills the oval; keep about an arm's length away.",
@@ -145,19 +149,20 @@ def _ran(code: str, measured: dict) -> bool:
 
 
 def checklist(quality, view: str) -> None:
-    """The pre-check: every check the photo went through, ticked or with what is wrong, one line each."""
+    """The pre-check: what passed on one line, then each problem with what to do, one line each."""
     found = {}
     for issue in quality.issues:
         found.setdefault(issue.code, issue)
-    lines = []
+    passed, problems = [], []
     for code in (CLOSEUP_CHECKS if view == "closeup" else CHECK_LABELS):
         issue = found.get(code)
         if issue is not None and issue.blocking:
-            lines.append(f":red[:material/cancel:] {CHECK_LABELS[code]}: {issue.message}")
+            problems.append(f":red[:material/cancel:] {CHECK_LABELS[code]}: {issue.message}")
         elif issue is not None:
-            lines.append(f":orange[:material/error:] {CHECK_LABELS[code]}: {issue.message} {issue.advice}")
+            problems.append(f":orange[:material/error:] {CHECK_LABELS[code]}: {issue.message} {issue.advice}")
         elif _ran(code, quality.measurements):
-            lines.append(f":green[:material/check_circle:] {CHECK_LABELS[code]}")
+            passed.append(CHECK_LABELS[code])
+    lines = ([f":green[:material/check_circle:] {' · '.join(passed)}"] if passed else []) + problems
     st.markdown("**Photo check**  \n" + "  \n".join(lines))
 
 
@@ -233,28 +238,28 @@ def pictures(result: ScanResult) -> None:
                  caption=f"Your face with the model's marks at {strength} %" if strength else "Your face, no marks",
                  width="stretch")
     else:
-        marked, plain_col = st.columns(2)       # marked first: on a phone the columns stack, marked on top
-        marked.image(overlay_masks(result.crop, result.masks, concerns), caption="What the model marked",
+        # a row that does not stack on a phone, marked face first
+        with st.container(horizontal=True, gap="small"):
+            st.image(overlay_masks(result.crop, result.masks, concerns), caption="What the model marked",
                      width="stretch")
-        plain_col.image(result.crop, caption="Your photo as the model saw it", width="stretch")
+            st.image(result.crop, caption="Your photo as the model saw it", width="stretch")
 
 
 def scores(result: ScanResult) -> None:
-    """The view's scores in one compact row (it wraps on a phone), each with its word."""
+    """The view's scores in one compact row (three to a line on a phone), each with its word."""
     from skin_app.scoring import score_words
+    st.html(SCORES_CSS)
     with st.container(horizontal=True, gap="small", key="scan_scores"):
         for key in ("overall", *VIEW_CONCERNS[result.view]):
             value = result.scores[key]
             word = score_words(value, key)
-            with st.container(border=True, width=150, gap=None):
-                st.metric(CONCERN_LABELS[key], f"{value:.1f} / 100" if key == "overall" else f"{value:.1f}")
+            with st.container(border=True, width=108, gap=None):
+                st.metric(CONCERN_LABELS[key], f"{value:.1f}", help="Out of 100; higher is better."
+                          if key == "overall" else None)
                 st.badge(word, color=WORD_COLOURS.get(word, "gray"))
     m = result.metrics
-    with st.container(horizontal=True, gap="small"):
-        st.metric("Acne lesions", m.get("acne_lesion_count", "–"), help="Separate spots the model marked as acne.",
-                  width=150)
-        st.metric("Dark-spot count", m.get("flek_spot_count", "–"), help="Separate dark spots the model marked.",
-                  width=150)
+    st.caption(f"Acne lesions: {m.get('acne_lesion_count', '–')} · Dark spots: {m.get('flek_spot_count', '–')} "
+               "(separate spots the model marked)")
 
 
 def regions_table(result: ScanResult) -> None:
@@ -264,8 +269,8 @@ def regions_table(result: ScanResult) -> None:
         rows.append({"Region": REGION_LABELS.get(name, name),
                      **{CONCERN_LABELS[c]: round(100 * float(values.get(c, 0.0)), 2) for c in VIEW_CONCERNS[result.view]}})
     if rows:
-        st.markdown("**Where on the face** (% of each region the model marked)")
-        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="scan_regions")
+        with st.expander("Where on the face (% of each region the model marked)"):
+            st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="scan_regions")
 
 
 def save_form(results: ScanResult | dict[str, ScanResult], key: str) -> None:

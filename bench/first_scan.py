@@ -2,8 +2,8 @@
 
     python bench/first_scan.py [--delays 0 3 5 8] [--warm 5] [--out bench/results/first_scan.json]
 
-Each measurement runs in a fresh Python process, as the app does after ``bash run.sh``: at t = 0 the
-app starts loading the model in the background (``skin_app.preload.Preloader``, what app.py starts);
+Each measurement runs in a fresh Python process, as the app does after ``bash run.sh``: at t = 0 (the
+test photo already made) the app starts loading the model in the background (``skin_app.preload.Preloader``, what app.py starts);
 ``delay`` seconds later the person hands over a photo (the time to open the page and pick a file).
 Measured: upload -> scores, i.e. waiting for the model if it is not ready yet, then ``check_photo``
 and ``analyze`` (what the Scan page runs), on the same photo as ``bench_analyze.py`` (the astronaut,
@@ -27,20 +27,20 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def one_process(delay: float, warm: int, mode: str) -> dict:
     """Runs inside the fresh process."""
-    t0 = time.perf_counter()
     sys.path.insert(0, str(ROOT))
+    sys.path.insert(0, str(ROOT / "bench"))
+    from bench_analyze import make_photo      # the test photo first: making it is not part of the app start
+    photo, _ = make_photo(None)
+    t0 = time.perf_counter()                  # the app starts: app.py starts the background load
     from skin_app.config import setup_tensorflow_env
     setup_tensorflow_env()
     from skin_app.preload import Preloader
     loader = Preloader()
     if mode == "background":
         loader.start()
-    sys.path.insert(0, str(ROOT / "bench"))
-    from bench_analyze import make_photo
-    photo, _ = make_photo(None)
+    from skin_app.analysis import analyze, check_photo      # the page's own imports
     import_s = time.perf_counter() - t0
     time.sleep(max(0.0, delay - (time.perf_counter() - t0)))
-    from skin_app.analysis import analyze, check_photo
 
     def scan() -> float:
         t = time.perf_counter()

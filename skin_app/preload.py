@@ -1,6 +1,7 @@
 """Loading the skin model in the background, so the first scan after start does not wait for it.
 
-The app starts a ``Preloader`` as soon as it starts (app.py); by the time a person has picked a photo
+The server starts the process's ``shared()`` loader as soon as it starts (serve.py, and app.py on
+its first run when started some other way); by the time a person has picked a photo
 the model is usually built, loaded and traced, and mediapipe's face finder is set up. ``get()`` waits
 for whatever is left and says how long it waited, so the page can time what the person waited for.
 """
@@ -34,6 +35,8 @@ class Preloader:
     def _load(self) -> None:
         t = time.perf_counter()
         try:
+            from skin_app.config import setup_tensorflow_env
+            setup_tensorflow_env()                             # before TensorFlow's first import
             from skin_app.face import warm_up
             warm_up()                                          # mediapipe's detectors and face mesh
             self._segmenter = load_segmenter(self._path)      # builds, loads and traces once
@@ -56,3 +59,15 @@ class Preloader:
         if self._error is not None:
             raise self._error
         return self._segmenter, waited
+
+
+_shared: dict[str | None, Preloader] = {}
+_shared_lock = threading.Lock()
+
+
+def shared(model_path: str | None = None) -> Preloader:
+    """The process's one loader for ``model_path`` (started), shared by the server and every page."""
+    with _shared_lock:
+        if model_path not in _shared:
+            _shared[model_path] = Preloader(model_path).start()
+        return _shared[model_path]

@@ -90,7 +90,8 @@ def server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+    expect.set_options(timeout=60_000)       # a shared 2-core machine under load draws a result slowly
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as pw:
         b = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
@@ -135,10 +136,11 @@ def test_scan_a_face_save_it_and_find_it_on_the_progress_page(server, browser, t
     expect(page.get_by_text(re.compile(r"^Done in \d"))).to_be_visible(timeout=180_000)
     metrics = page.locator('[data-testid="stMetric"]')
     expect(metrics.filter(has_text="Dark circles")).to_be_visible()
-    overall = float(metrics.filter(has_text="Overall").locator('[data-testid="stMetricValue"]').inner_text().split("/")[0])
+    overall = float(metrics.filter(has_text="Overall").locator('[data-testid="stMetricValue"]').inner_text())
     assert 0 <= overall <= 100
-    for label in ("Acne", "Wrinkles", "Dark circles", "Acne lesions"):
+    for label in ("Acne", "Wrinkles", "Dark circles"):
         expect(metrics.filter(has_text=label).first).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^Acne lesions: \d+"))).to_be_visible()
     expect(page.get_by_text("Photo check")).to_be_visible()
     # both pictures (the marked face and the plain one) arrive and decode in the browser
     images = page.locator('[data-testid="stImage"] img')
@@ -207,6 +209,23 @@ def test_a_side_view_and_a_close_up_are_accepted_and_saved_to_their_own_lines(se
     page.screenshot(path=str(ARTIFACTS / "e2e_progress_close_up.png"), full_page=True)
 
 
+# How far the page, or Streamlit's own scrolling main area, reaches past the screen's right edge.
+SIDEWAYS = """() => Math.max(document.documentElement.scrollWidth - window.innerWidth,
+    ...[...document.querySelectorAll('[data-testid="stMain"], [data-testid="stAppViewContainer"]')]
+        .map(e => e.scrollWidth - e.clientWidth))"""
+
+
+def phone_screenshot(page, name: str) -> float:
+    """The whole page at phone width (Streamlit scrolls inside its main area, so the viewport is made
+    as tall as the content for the picture); returns its length in phone screens."""
+    height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+    page.set_viewport_size({"width": PHONE_VIEWPORT["width"], "height": min(int(height), 8000)})
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(ARTIFACTS / f"e2e_phone_{name}.png"))
+    page.set_viewport_size(PHONE_VIEWPORT)
+    return height / PHONE_VIEWPORT["height"]
+
+
 def test_every_page_fits_a_phone_screen_without_sideways_scrolling(server, browser, tmp_path):
     from playwright.sync_api import expect
     page = open_page(browser, server["url"], viewport=PHONE_VIEWPORT, is_mobile=True, has_touch=True)
@@ -223,9 +242,11 @@ def test_every_page_fits_a_phone_screen_without_sideways_scrolling(server, brows
             page.goto(f"{server['url']}/{path}")
             expect(page.get_by_role("heading").first).to_be_visible(timeout=60_000)
             page.wait_for_timeout(1500)
-        wide = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
-        page.screenshot(path=str(ARTIFACTS / f"e2e_phone_{name}.png"), full_page=True)
+        wide = page.evaluate(SIDEWAYS)
+        screens = phone_screenshot(page, name)
         assert wide <= 0, f"{name} scrolls sideways by {wide} px at 390 px wide"
+        if name == "scan":
+            assert screens < 4.2, f"the scan result is {screens:.1f} phone screens long"      # 4.2 before
 
 
 def test_the_profile_survives_a_reload(server, browser):
