@@ -244,7 +244,7 @@ async def _start(mode: PhoneMode) -> None:
     import uvicorn
     config = uvicorn.Config(PhoneGate(STATE.app), host=mode.bind, port=mode.port, lifespan="off",
                             ssl_certfile=mode.certfile, ssl_keyfile=mode.keyfile, ws="websockets-sansio",
-                            access_log=False, log_level="warning", use_colors=False)
+                            access_log=False, log_level="warning", use_colors=False, timeout_graceful_shutdown=3)
     server = uvicorn.Server(config)
     config.load()
     server.lifespan = config.lifespan_class(config)

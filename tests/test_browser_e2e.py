@@ -305,3 +305,24 @@ def test_phone_mode_refuses_a_request_without_the_code_and_serves_one_with_it(se
     expect(page.get_by_text("No face was found in this photo.").first).to_be_visible(timeout=120_000)
     page.screenshot(path=str(ARTIFACTS / "e2e_phone_camera_refused.png"), full_page=True)
     phone.close()
+
+
+def test_the_settings_switch_closes_phone_mode_and_reopens_it_with_a_new_code(server, browser):
+    from playwright.sync_api import expect
+    old_token = server["phone_link"].split("access=")[1]
+    page = open_page(browser, f"{server['url']}/settings")
+    switch = page.get_by_role("checkbox", name="Open on my phone")
+    expect(switch).to_be_checked()
+    expect(page.get_by_text(server["phone_link"])).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "e2e_settings_phone_on.png"), full_page=True)
+    switch.click(force=True)
+    expect(page.get_by_text("Phone mode is off: phones can no longer open the app.")).to_be_visible()
+    with pytest.raises(OSError):                           # the phone listener is closed
+        phone_request(server, "/", cookie=f"skingorithm_access={old_token}")
+    page.get_by_role("checkbox", name="Open on my phone").click(force=True)
+    code = page.locator('[data-testid="stCode"]').filter(has_text="access=")
+    expect(code).to_be_visible()
+    new_token = code.inner_text().strip().split("access=")[1]
+    assert new_token != old_token
+    assert phone_request(server, "/", cookie=f"skingorithm_access={old_token}")[0] == 403
+    assert phone_request(server, "/", cookie=f"skingorithm_access={new_token}")[0] == 200
