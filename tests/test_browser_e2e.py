@@ -311,7 +311,7 @@ def test_the_settings_switch_closes_phone_mode_and_reopens_it_with_a_new_code(se
     from playwright.sync_api import expect
     old_token = server["phone_link"].split("access=")[1]
     page = open_page(browser, f"{server['url']}/settings")
-    switch = page.get_by_role("checkbox", name="Open on my phone")
+    switch = page.get_by_role("switch", name="Open on my phone")
     expect(switch).to_be_checked()
     expect(page.get_by_text(server["phone_link"])).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "e2e_settings_phone_on.png"), full_page=True)
@@ -319,7 +319,7 @@ def test_the_settings_switch_closes_phone_mode_and_reopens_it_with_a_new_code(se
     expect(page.get_by_text("Phone mode is off: phones can no longer open the app.")).to_be_visible()
     with pytest.raises(OSError):                           # the phone listener is closed
         phone_request(server, "/", cookie=f"skingorithm_access={old_token}")
-    page.get_by_role("checkbox", name="Open on my phone").click(force=True)
+    page.get_by_role("switch", name="Open on my phone").click(force=True)
     code = page.locator('[data-testid="stCode"]').filter(has_text="access=")
     expect(code).to_be_visible()
     new_token = code.inner_text().strip().split("access=")[1]
