@@ -1,6 +1,7 @@
 """Shared page plumbing: the cached database and model, the active profile and its sidebar picker.
 
-Every page calls ``storage()`` and ``active_profile()``; the scan page calls ``segmenter()``. The
+Every page calls ``storage()`` and ``active_profile()``; the scan page calls ``segmenter()``
+(the model, loading in the background since app.py called ``start_model_loading()``). The
 picker (``profile_sidebar``) is drawn by app.py; a page run on its own (``AppTest.from_file``) uses
 the first profile. Nothing else about the session lives here.
 """
@@ -15,6 +16,7 @@ from skin_app.storage import DatabaseError, Profile, Storage
 
 PROFILE = "profile_id"            # session key of the active profile's id
 PICK = "profile_pick"             # the sidebar picker's widget key
+PROFILE_PARAM = "profile"         # the active profile's id in the page address, so a reload keeps it
 
 
 @st.cache_resource(show_spinner=False)
@@ -36,20 +38,29 @@ def storage() -> Storage:
         st.stop()
 
 
-@st.cache_resource(show_spinner="Loading the skin model (once per start, about 10 seconds)…")
-def _load_segmenter(path: str | None):
-    from skin_app.segmentation import load_segmenter
-    return load_segmenter(path)
+def _preloader(path: str | None):
+    from skin_app.preload import shared
+    return shared(path)
+
+
+def start_model_loading() -> None:
+    """Starts loading the skin model in the background (once per process); app.py calls it at start."""
+    _preloader(os.environ.get("SKINGORITHM_MODEL"))
 
 
 def segmenter():
-    """The segmentation model, loaded once per process; None (with a message shown) if it cannot load."""
+    """(the segmentation model, seconds this call waited for it to finish loading); (None, 0) with a
+    message shown if it cannot load."""
     from skin_app.segmentation import ModelMissingError
+    loader = _preloader(os.environ.get("SKINGORITHM_MODEL"))
     try:
-        return _load_segmenter(os.environ.get("SKINGORITHM_MODEL"))
+        if loader.ready:
+            return loader.get()
+        with st.spinner("Finishing loading the skin model (once per start)…"):
+            return loader.get()
     except ModelMissingError as exc:
         st.error(f"The skin model cannot be loaded: {exc}")
-        return None
+        return None, 0.0
 
 
 def active_profile() -> Profile:
@@ -61,11 +72,21 @@ def active_profile() -> Profile:
         st.error(str(exc))
         st.stop()
     wanted = st.session_state.get(PROFILE)
+    if wanted is None:                         # a new session (a reload): the profile named in the address
+        wanted = _profile_in_address()
     for p in profiles:
         if p.id == wanted:
+            st.session_state[PROFILE] = p.id
             return p
     st.session_state[PROFILE] = profiles[0].id
     return profiles[0]
+
+
+def _profile_in_address() -> int | None:
+    try:
+        return int(st.query_params.get(PROFILE_PARAM, ""))
+    except ValueError:
+        return None
 
 
 def _picked() -> None:
@@ -89,6 +110,8 @@ def profile_sidebar() -> Profile:
     profiles = storage().list_profiles()
     names = {p.id: p.name for p in profiles}
     st.session_state[PICK] = current.id
+    if st.query_params.get(PROFILE_PARAM) != str(current.id):
+        st.query_params[PROFILE_PARAM] = str(current.id)
     with st.sidebar:
         st.selectbox("Profile", list(names), format_func=lambda pid: names.get(pid, "?"), key=PICK,
                      on_change=_picked, help="Each person in the family keeps their own scans, shelf and routines.")

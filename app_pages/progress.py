@@ -20,7 +20,7 @@ from skin_app.export import ExportFileError, export_csv_zip, export_json, import
 from skin_app.overlay import overlay_masks  # noqa: E402
 from skin_app.pictures import png_to_masks, png_to_rgb  # noqa: E402
 from skin_app.progress import SCORE_KEYS, compare_scores, load_noise_band  # noqa: E402
-from skin_app.results import CONCERN_LABELS  # noqa: E402
+from skin_app.results import CONCERN_LABELS, VIEW_LABELS, VIEWS  # noqa: E402
 from skin_app.storage import DatabaseError, StoredScan  # noqa: E402
 
 
@@ -32,16 +32,28 @@ def scan_label(scan: StoredScan, zone) -> str:
     return f"{when(scan, zone)} · overall {scan.scores.get('overall', float('nan')):.1f}"
 
 
+def view_picker(profile) -> str:
+    """Which view's history to show: each view is its own line, never mixed with another in a chart."""
+    counts = storage().scan_views(profile.id)
+    views = [v for v in VIEWS if counts.get(v)]
+    if len(views) <= 1:
+        return views[0] if views else "front"
+    return st.segmented_control("View", views, default=views[0], key="progress_view", required=True,
+                                format_func=lambda v: f"{VIEW_LABELS[v]} ({counts[v]})",
+                                help="Scans of each view are charted and compared only with the same view.")
+
+
 def chart_section(scans: list[StoredScan], band, zone) -> None:
     st.subheader("Over time")
-    key = st.selectbox("Score", list(SCORE_KEYS), format_func=CONCERN_LABELS.get, key="progress_key")
+    keys = [k for k in SCORE_KEYS if any(k in s.scores for s in scans)]
+    key = st.selectbox("Score", keys, format_func=CONCERN_LABELS.get, key="progress_key")
     unscored = [s for s in scans if s.rescore_failed]
     scans = [s for s in scans if not s.rescore_failed]
     if not scans:
         st.info("None of your scans could be put on today's score scale; see the history below.")
         return
     fig = progress_figure([(s.taken_at, s.scores) for s in scans], key, band[key], zone,
-                          others=[k for k in SCORE_KEYS if k != key], versions=[s.model_version for s in scans])
+                          others=[k for k in keys if k != key], versions=[s.model_version for s in scans])
     st.plotly_chart(fig, width="stretch", key="progress_chart")
     current = scans[-1].model_version
     earlier = [s for s in scans if s.model_version != current]
@@ -188,7 +200,8 @@ def main() -> None:
         st.success(done)                      # built from the app's own words and escaped names
     try:
         profile = active_profile()
-        scans = storage().list_scans(profile.id)
+        view = view_picker(profile)
+        scans = storage().list_scans(profile.id, view=view)
     except DatabaseError as exc:
         st.error(str(exc))
         return

@@ -175,8 +175,10 @@ def adherence_section(profile_id: int, zone: str) -> None:
     weeks = rem.weekly_adherence(history, today, weeks=HISTORY_WEEKS)
     c = st.columns(3)
     streak = rem.current_streak(history, today)
-    c[0].metric("Current streak", f"{streak} day" if streak == 1 else f"{streak} days",
-                help="Days in a row on which every routine was done; days without one don't break it.")
+    unbroken = streak == 0 and last30.rate == 1.0          # all done so far, but no whole day finished yet
+    c[0].metric("Current streak", "starts today" if unbroken else f"{streak} day" if streak == 1 else f"{streak} days",
+                help="Whole days in a row on which every routine was done; days without one don't break it. "
+                     "Today counts once all of today's routines are done.")
     c[1].metric("Kept, last 30 days", "—" if last30.rate is None else f"{last30.rate:.0%}",
                 help=f"{last30.done} done, {last30.partial} partly, {last30.skipped} skipped, "
                      f"{last30.missed} missed")
@@ -209,6 +211,8 @@ def routines_section(profile_id: int, zone: str) -> None:
         st.rerun()
 
     now = rem.utc_now()
+    marked = {(e.routine_id, e.occurrence_date) for e in db.routine_log(profile_id, since=now.date() - timedelta(days=1))
+              if e.step_id is None}              # done or skipped already: not "next"
     for r in routines:
         if editing == r.id:
             editor(profile_id, r, zone)
@@ -217,7 +221,7 @@ def routines_section(profile_id: int, zone: str) -> None:
             st.markdown(rem.describe_schedule(r.schedule))     # our words; the zone is from the known list
             if r.steps:
                 st.markdown("\n".join(f"{i}. {step_words(s)}" for i, s in enumerate(r.steps, start=1)))
-            upcoming = rem.next_occurrences(r, now, 3)
+            upcoming = [o for o in rem.next_occurrences(r, now, 5) if o.key not in marked][:3]
             st.caption("Next: " + (", ".join(f"{o.start:%a %d %b %H:%M}" for o in upcoming) or "no more times"))
             for note in rem.dst_notes(r, now.astimezone(r.schedule.zone).date(), days=366):
                 st.caption("🕑 " + note)

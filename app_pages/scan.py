@@ -6,6 +6,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import sys
+import time
+import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -20,8 +22,10 @@ from app_pages.common import (active_profile, camera_input, concern_picker, page
                               storage, viewer_zone)
 from skin_app.config import setup_tensorflow_env  # noqa: E402
 from skin_app.errors import UserFacingError  # noqa: E402
+from skin_app.face import CHECK_LABELS, CLOSEUP_CHECKS  # noqa: E402
 from skin_app.pictures import STORED_SIZE, crop_to_png, masks_to_png  # noqa: E402
-from skin_app.results import CONCERN_LABELS, CONCERNS, ScanResult  # noqa: E402
+from skin_app.results import (CONCERN_LABELS, CONCERNS, FULL_CHECK, VIEW_CONCERNS, VIEW_HELP, VIEW_LABELS,  # noqa: E402
+                              VIEWS, ScanResult)
 from skin_app.storage import DatabaseError  # noqa: E402
 
 log = logging.getLogger("skingorithm.scan")
@@ -31,7 +35,7 @@ PHOTO_TYPES = ["jpg", "jpeg", "png", "webp", "bmp", "heic", "heif"]
 WORD_COLOURS = {"good": "green", "fair": "orange", "needs care": "red"}
 REGION_LABELS = {"forehead": "Forehead", "left_cheek": "Left cheek", "right_cheek": "Right cheek", "nose": "Nose",
                  "chin": "Chin", "left_under_eye": "Left under-eye", "right_under_eye": "Right under-eye",
-                 "eyes": "Eyes"}
+                 "eyes": "Eyes", "left_half": "Left side of the face", "right_half": "Right side of the face"}
 KEEP_PICTURE = f"Keep the small face picture ({STORED_SIZE} px) and the marks"
 KEEP_NOTHING = "Keep only the scores (no picture)"
 
@@ -64,107 +68,221 @@ def meaning() -> str:
     return MEANING.replace("{CURVES}", "\n".join(lines))
 
 
-def tips() -> None:
+FULL_CHECK_OPTION = "Full check"
+VIEW_TIPS = {
+    "front": "- Face the camera straight on, head level, whole face in the picture, about an arm's length away.\n",
+    "left": "- Turn your head about 40 degrees to your right so your **left** cheek faces the camera; both eyes "
+            "still visible.\n",
+    "right": "- Turn your head about 40 degrees to your left so your **right** cheek faces the camera; both eyes "
+             "still visible.\n",
+    "closeup": "- Fill the frame with the skin you want checked, about 10-15 cm away (closer, phones cannot "
+               "focus).\n",
+}
+# The camera's framing guide: an oval drawn over the live picture (our own fixed CSS, no user text).
+FRAME_CSS = """<style>
+[data-testid="stCameraInputWebcamStyledBox"] { position: relative; }
+[data-testid="stCameraInputWebcamStyledBox"]::after {
+  content: ""; position: absolute; left: 50%; top: 8%; height: 84%; aspect-ratio: 3 / 4; transform: translateX(-50%);
+  border: 3px dashed rgba(255, 255, 255, 0.9); border-radius: 50%; box-shadow: 0 0 0 2px rgba(0, 0, 0, 0.35);
+  pointer-events: none; }
+[class*="st-key-scan_frame_closeup"] [data-testid="stCameraInputWebcamStyledBox"]::after {
+  top: 10%; height: 80%; aspect-ratio: 1; border-radius: 12px; }
+</style>"""
+# Score boxes three to a line on a 390 px phone: a smaller number than Streamlit's default (fixed CSS).
+SCORES_CSS = """<style>
+.st-key-scan_scores [data-testid="stMetricValue"] { font-size: 1.75rem; }
+</style>"""
+FRAME_WORDS = {
+    "front": "Fit your face inside the oval, forehead to chin, about an arm's length (40-50 cm) away, light in front of you.",
+    "left": "Turn your head so your left cheek fills the oval; keep about an arm's length away.",
+    "right": "Turn your head so your right cheek fills the oval; keep about an arm's length away.",
+    "closeup": "Fill the frame with skin, 10-15 cm away; tap the picture to focus before taking it.",
+}
+
+
+def tips(view: str) -> None:
     with st.expander("How to take a good photo"):
-        st.markdown("- Face the camera straight on, head level, whole face in the picture.\n"
+        st.markdown(VIEW_TIPS[view] +
                     "- Even daylight from the front; no strong shadows, no backlight.\n"
-                    "- No make-up, glasses or hair over the face; hold still so the photo is sharp.\n"
-                    "- For tracking progress, use the same place, light and distance each time.")
+                    "- No make-up, glasses or hair over the skin; hold still so the photo is sharp.\n"
+                    "- For tracking progress, use the same place, light and distance each time.\n"
+                    "- Phones may mirror selfies: if the app names the other cheek, pick that side.")
 
 
-def photo_input():
-    source = st.segmented_control("Photo from", ["Upload", "Camera"], default="Upload", key="scan_source",
-                                  required=True)
+def view_picker() -> str:
+    """The view the photo shows (results.VIEWS), or the full check (front + left + right)."""
+    options = [*VIEWS, FULL_CHECK_OPTION]
+    chosen = st.segmented_control("What does the photo show?", options, default="front", key="scan_view_kind",
+                                  required=True, format_func=lambda v: VIEW_LABELS.get(v, v),
+                                  help="Each view keeps its own history line. A full check saves a front and "
+                                       "both side views as one visit, as clinics photograph a face.")
+    if chosen in VIEW_HELP:
+        st.caption(VIEW_HELP[chosen])
+    return chosen
+
+
+def photo_input(view: str, key_suffix: str = ""):
+    source = st.segmented_control("Photo from", ["Upload", "Camera"], default="Upload",
+                                  key=f"scan_source{key_suffix}", required=True)
     if source == "Camera":
-        return camera_input("Take a selfie", key="scan_camera")
-    return st.file_uploader("Choose a photo of your face (JPEG, PNG, WebP, BMP or HEIC, up to 25 MB)",
-                            type=PHOTO_TYPES, key="scan_upload")
+        st.html(FRAME_CSS)
+        st.caption(FRAME_WORDS[view])
+        with st.container(key=f"scan_frame_{view}{key_suffix}"):
+            return camera_input("Take a photo", key=f"scan_camera{key_suffix}")
+    return st.file_uploader(f"Choose a photo ({VIEW_LABELS[view].lower()}; JPEG, PNG, WebP, BMP or HEIC, up to 25 MB)",
+                            type=PHOTO_TYPES, key=f"scan_upload{key_suffix}")
 
 
-def show_refusal(exc: UserFacingError) -> None:
-    """A photo the engine could not use: what is wrong and what to do, as advice (never a traceback)."""
-    st.warning(exc.message)
-    if exc.advice:
-        st.info(exc.advice)
-    quality = getattr(exc, "quality", None)
-    others = [i for i in (quality.issues if quality else []) if i.message != exc.message]
-    for issue in others:
-        st.info(f"{issue.message} {issue.advice}")
+def show_refusal(message: str, advice: str, others=()) -> None:
+    """A photo the engine could not use: what is wrong and what to do, in one box at the top level,
+    open (never folded into a status box); other problems found follow as a list."""
+    text = f"**{message}**  \n{advice}"
+    if others:
+        text += "\n\nAlso:\n" + "\n".join(f"- {i.message} {i.advice}" for i in others)
+    st.warning(text, icon=":material/no_photography:")
 
 
-def analyse(data: bytes, digest: str) -> ScanResult | None:
-    seg = segmenter()
+# The measurement each check leaves behind, so a check that ran and passed can be ticked (a blocking
+# problem found early stops the later checks, which are then not listed).
+_CHECK_MEASURES = {"no_face": None, "several_faces": "faces", "cut_off": "cut_off_share", "turned": "yaw",
+                   "too_small": ("face_width_px", "short_side_px"), "too_dark": "p98_luminance",
+                   "overexposed": "clipped_share", "blurry": "sharpness"}
+
+
+def _ran(code: str, measured: dict) -> bool:
+    names = _CHECK_MEASURES[code]
+    if names is None:
+        return True
+    return any(n in measured for n in ((names,) if isinstance(names, str) else names))
+
+
+def checklist(quality, view: str) -> None:
+    """The pre-check: what passed on one line, then each problem with what to do, one line each."""
+    found = {}
+    for issue in quality.issues:
+        found.setdefault(issue.code, issue)
+    passed, problems = [], []
+    for code in (CLOSEUP_CHECKS if view == "closeup" else CHECK_LABELS):
+        issue = found.get(code)
+        if issue is not None and issue.blocking:
+            problems.append(f":red[:material/cancel:] {CHECK_LABELS[code]}: {issue.message}")
+        elif issue is not None:
+            problems.append(f":orange[:material/error:] {CHECK_LABELS[code]}: {issue.message} {issue.advice}")
+        elif _ran(code, quality.measurements):
+            passed.append(CHECK_LABELS[code])
+    lines = ([f":green[:material/check_circle:] {' · '.join(passed)}"] if passed else []) + problems
+    st.markdown("**Photo check**  \n" + "  \n".join(lines))
+
+
+def precheck(data: bytes, view: str):
+    """Decode and check the photo for its view before the model runs. A photo that cannot be used gets
+    the refusal (what to fix) on top and the check list under it; returns the CheckedPhoto or None."""
+    from skin_app.analysis import check_photo
+    try:
+        checked = check_photo(data, view)
+    except UserFacingError as exc:
+        show_refusal(exc.message, exc.advice)
+        return None
+    except Exception:  # noqa: BLE001 - shown as advice; the details go to the terminal's log
+        log.exception("photo check failed")
+        show_refusal("Something went wrong while reading this photo.",
+                     "Try another photo. If it keeps happening, the terminal running the app shows the details.")
+        return None
+    if checked.quality.ok:
+        return checked
+    blocking = [i for i in checked.quality.issues if i.blocking]
+    show_refusal(blocking[0].message, blocking[0].advice, blocking[1:])
+    checklist(checked.quality, view)
+    return None
+
+
+def analyse(data: bytes, checked, started: float) -> ScanResult | None:
+    """The model's part, with a live status line; ``started``: when the person handed the photo over,
+    so the time shown is what they waited (including any wait for the model to finish loading)."""
+    seg, waited = segmenter()
     if seg is None:
         return None
     setup_tensorflow_env()
     from skin_app.analysis import analyze
-    with st.status("Reading the photo…", expanded=False) as status:
+    status = st.empty()
+    problem = None
+    with status.status("Analysing…", expanded=False) as box:
         try:
-            result = analyze(data, segmenter=seg, progress=lambda step: status.update(label=step))
+            result = analyze(data, segmenter=seg, progress=lambda step: box.update(label=step), view=checked.view,
+                             checked=checked)
         except UserFacingError as exc:
-            status.update(label="This photo could not be analysed", state="complete")
-            show_refusal(exc)
-            return None
+            problem = (exc.message, exc.advice)
         except Exception:  # noqa: BLE001 - shown as advice; the details go to the terminal's log
             log.exception("analysis failed")
-            status.update(label="This photo could not be analysed", state="complete")
-            st.warning("Something went wrong while analysing this photo.")
-            st.info("Try another photo. If it keeps happening, the terminal running the app shows the details.")
-            return None
-        t = result.timings_ms
-        st.write(f"Face found and checked: {t.get('decode_ms', 0) + t.get('face_ms', 0):.0f} ms")
-        st.write(f"Skin analysed by the model: {t.get('segment_ms', 0):.0f} ms")
-        st.write(f"Scored: {t.get('score_ms', 0):.0f} ms")
-        status.update(label=f"Done in {t.get('total_ms', 0) / 1000:.1f} s", state="complete")
-    st.session_state[RESULT] = (digest, result)
+            problem = ("Something went wrong while analysing this photo.",
+                       "Try another photo. If it keeps happening, the terminal running the app shows the details.")
+        if problem is None:
+            t = result.timings_ms
+            total = time.perf_counter() - started
+            st.write(f"Photo read and checked: {t.get('decode_ms', 0) + t.get('face_ms', 0):.0f} ms")
+            if waited >= 0.05:
+                st.write(f"Waiting for the skin model to finish loading: {waited:.1f} s")
+            st.write(f"Skin analysed by the model: {t.get('segment_ms', 0):.0f} ms")
+            st.write(f"Scored: {t.get('score_ms', 0):.0f} ms")
+            result.timings_ms["waited_ms"] = round(total * 1000, 1)
+            box.update(label=f"Done in {total:.1f} s" + (f" (of which {waited:.1f} s waiting for the model to load)"
+                                                          if waited >= 0.05 else ""), state="complete")
+    if problem is not None:
+        status.empty()                  # the refusal stands alone at the top level, not in a finished box
+        show_refusal(*problem)
+        return None
     return result
 
 
 def pictures(result: ScanResult) -> None:
     from skin_app.overlay import overlay_masks
-    concerns = concern_picker("scan_overlay")
-    view = st.segmented_control("View", ["Side by side", "Blend"], default="Side by side", key="scan_view",
+    concerns = [c for c in concern_picker("scan_overlay") if c in VIEW_CONCERNS[result.view]]
+    view = st.segmented_control("Picture", ["Side by side", "Blend"], default="Side by side", key="scan_view",
                                 required=True)
     if view == "Blend":
         strength = st.slider("Marks: 0 = plain photo, 100 = full marks", 0, 100, 60, key="scan_blend")
         st.image(overlay_masks(result.crop, result.masks, concerns, alpha=0.75 * strength / 100,
-                               outline=strength > 0), caption="Your aligned face", width="stretch")
+                               outline=strength > 0),
+                 caption=f"Your face with the model's marks at {strength} %" if strength else "Your face, no marks",
+                 width="stretch")
     else:
-        left, right = st.columns(2)
-        left.image(result.crop, caption="Your aligned face", width="stretch")
-        right.image(overlay_masks(result.crop, result.masks, concerns), caption="What the model marked",
-                    width="stretch")
+        # a row that does not stack on a phone, marked face first
+        with st.container(horizontal=True, gap="small"):
+            st.image(overlay_masks(result.crop, result.masks, concerns), caption="What the model marked",
+                     width="stretch")
+            st.image(result.crop, caption="Your photo as the model saw it", width="stretch")
 
 
-def previous_words(profile_id: int) -> dict[str, str]:
-    """The words of the profile's latest stored scan on the same calibration (for hysteresis)."""
+def previous_words(profile_id: int, view: str) -> dict[str, str]:
+    """The words of the profile's latest stored scan of this view (for hysteresis)."""
     from skin_app.calibration import word_for
-    latest = storage().latest_scan(profile_id)
-    if latest is None or latest.rescore_failed:
+    scans = [s for s in storage().list_scans(profile_id, view) if not s.rescore_failed]
+    if not scans:
         return {}
-    return {k: word_for(v) for k, v in latest.scores.items() if isinstance(v, (int, float))}
+    return {k: word_for(v) for k, v in scans[-1].scores.items() if isinstance(v, (int, float))}
 
 
 def scores(result: ScanResult) -> None:
+    """The view's scores in one compact row (three to a line on a phone), each with its word and, after
+    the ±, its noise band: how far it moves between re-shots of the same face. A word only changes
+    from the last saved scan's of this view when the score leaves that band around the edge."""
     from skin_app.calibration import word_for
     from skin_app.progress import load_noise_band
     band = load_noise_band()
-    before = previous_words(active_profile().id)
-    overall = result.scores["overall"]
-    word = word_for(overall, before.get("overall"), band["overall"])
-    st.metric("Overall", f"{overall:.0f} / 100", help=f"± {band['overall']:.1f} between re-shots of the same face")
-    st.badge(word, color=WORD_COLOURS.get(word, "gray"))
-    for concern in CONCERNS:
-        value = result.scores[concern]
-        w = word_for(value, before.get(concern), band[concern])
-        c1, c2 = st.columns([3, 2])
-        c1.metric(CONCERN_LABELS[concern], f"{value:.0f} ± {band[concern]:.0f}")
-        c2.badge(w, color=WORD_COLOURS.get(w, "gray"))
+    before = previous_words(active_profile().id, result.view)
+    st.html(SCORES_CSS)
+    with st.container(horizontal=True, gap="small", key="scan_scores"):
+        for key in ("overall", *VIEW_CONCERNS[result.view]):
+            value = result.scores[key]
+            word = word_for(value, before.get(key), band[key])
+            with st.container(border=True, width=108, gap=None):
+                st.metric(CONCERN_LABELS[key], f"{value:.0f} ±{band[key]:.0f}",
+                          help=f"Out of 100; higher is better. ±{band[key]:.1f}: how far this score moves "
+                               "between re-shots of the same face.")
+                st.badge(word, color=WORD_COLOURS.get(word, "gray"))
     m = result.metrics
-    counts = st.columns(2)
-    counts[0].metric("Acne lesions", m.get("acne_lesion_count", "–"),
-                     help="Separate spots the model marked as acne on your face skin (touching spots split).")
-    counts[1].metric("Dark-spot count", m.get("flek_spot_count", "–"), help="Separate dark spots the model marked.")
+    st.caption(f"Acne lesions: {m.get('acne_lesion_count', '–')} · Dark spots: {m.get('flek_spot_count', '–')} "
+               "(separate spots the model marked on your skin; touching spots counted apart)")
 
 
 def regions_table(result: ScanResult) -> None:
@@ -172,23 +290,26 @@ def regions_table(result: ScanResult) -> None:
     rows = []
     for name, values in per_region.items():
         rows.append({"Region": REGION_LABELS.get(name, name),
-                     **{CONCERN_LABELS[c]: round(100 * float(values.get(c, 0.0)), 2) for c in CONCERNS}})
+                     **{CONCERN_LABELS[c]: round(100 * float(values.get(c, 0.0)), 2) for c in VIEW_CONCERNS[result.view]}})
     if rows:
-        st.markdown("**Where on the face** (% of each region the model marked)")
-        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="scan_regions")
+        with st.expander("Where on the face (% of each region the model marked)"):
+            st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="scan_regions")
 
 
-def save_form(result: ScanResult, digest: str) -> None:
+def save_form(results: ScanResult | dict[str, ScanResult], key: str) -> None:
+    """Saves one scan, or a full check's scans (a dict view -> result) as one visit."""
     saved = st.session_state.get(SAVED)
-    if saved and saved[0] == digest:
+    if saved and saved[0] == key:
         st.success("Saved to your history.")
         page_link("app_pages/progress.py", "See your progress", ":material/monitoring:")
         return
+    batch = results if isinstance(results, dict) else {results.view: results}
     profile = active_profile()
     zone = viewer_zone()
     now = datetime.now(zone)
     with st.form("save_scan"):
-        st.markdown(f"**Save to {plain(profile.name)}'s history**")
+        what = "full check" if len(batch) > 1 else f"{VIEW_LABELS[next(iter(batch))].lower()} scan"
+        st.markdown(f"**Save this {what} to {plain(profile.name)}'s history**")
         c1, c2 = st.columns(2)
         day = c1.date_input("Date", value=now.date(), key="save_date", max_value=now.date() + timedelta(days=1))
         clock = c2.time_input("Time", value=now.time().replace(second=0, microsecond=0), key="save_time")
@@ -200,37 +321,22 @@ def save_form(result: ScanResult, digest: str) -> None:
         if st.form_submit_button("Save to history", type="primary"):
             taken = datetime.combine(day, clock, tzinfo=zone)
             store = keep == KEEP_PICTURE
+            visit = uuid.uuid4().hex if len(batch) > 1 else None
             try:
-                scan_id = storage().add_scan(
-                    profile.id, taken_at=taken, scores=result.scores, metrics=result.metrics,
-                    model_version=result.model_version, note=note,
-                    crop_png=crop_to_png(result.crop) if store else None,
-                    masks_png=masks_to_png({c: result.masks[c] for c in CONCERNS}) if store else None)
+                ids = storage().add_scans(profile.id, [dict(
+                    taken_at=taken, scores=r.scores, metrics=r.metrics, model_version=r.model_version, note=note,
+                    crop_png=crop_to_png(r.crop) if store else None,
+                    masks_png=masks_to_png({c: r.masks[c] for c in CONCERNS}) if store else None,
+                    view=view, visit=visit) for view, r in batch.items()])
             except (ValueError, DatabaseError) as exc:
                 st.warning(str(exc))
                 return
-            st.session_state[SAVED] = (digest, scan_id)
+            st.session_state[SAVED] = (key, ids)
             st.rerun()
 
 
-def main() -> None:
-    st.title("Scan")
-    st.caption("A photo of your face → what the model sees (acne, dark spots, wrinkles, dark circles) → "
-               "saved to your history. Everything happens on this computer.")
-    tips()
-    photo = photo_input()
-    if photo is None:
-        st.info("Upload a photo or take one with the camera to start.")
-        return
-    data = photo.getvalue()
-    digest = hashlib.sha256(data).hexdigest()
-    stored = st.session_state.get(RESULT)
-    result = stored[1] if stored and stored[0] == digest else analyse(data, digest)
-    if result is None:
-        return
-    for issue in result.quality.issues:
-        if not issue.blocking:
-            st.info(f"{issue.message} {issue.advice}")
+def show_result(result: ScanResult, key: str) -> None:
+    checklist(result.quality, result.view)
     left, right = st.columns([3, 2])
     with left:
         pictures(result)
@@ -239,7 +345,66 @@ def main() -> None:
     regions_table(result)
     with st.expander("What these scores mean, and their limits"):
         st.markdown(meaning())
-    save_form(result, digest)
+    save_form(result, key)
+
+
+def scan_one(view: str, suffix: str = "") -> ScanResult | None:
+    """One photo of one view: input, pre-check, analysis (once per photo). The result or None."""
+    photo = photo_input(view, suffix)
+    if photo is None:
+        st.info("Upload a photo or take one with the camera to start.")
+        return None
+    started = time.perf_counter()
+    data = photo.getvalue()
+    key = f"{view}:{hashlib.sha256(data).hexdigest()}"
+    stored = st.session_state.get(RESULT + suffix)
+    if stored and stored[0] == key:
+        return stored[1]
+    checked = precheck(data, view)
+    if checked is None:
+        return None
+    result = analyse(data, checked, started)
+    if result is not None:
+        st.session_state[RESULT + suffix] = (key, result)
+    return result
+
+
+def full_check() -> None:
+    """Front, left and right photos of one visit, each checked and scored on its own view's line,
+    saved together."""
+    st.markdown("A **full check** is three photos taken together: front, left side and right side. Each keeps "
+                "its own history line; they are saved as one visit.")
+    results = {}
+    for view in FULL_CHECK:
+        with st.container(border=True):
+            st.markdown(f"**{VIEW_LABELS[view]}**: {VIEW_HELP[view]}")
+            result = scan_one(view, suffix=f"_{view}")
+            if result is not None:
+                results[view] = result
+                with st.container(horizontal=True, gap="small"):
+                    for key in ("overall", *VIEW_CONCERNS[view]):
+                        st.metric(CONCERN_LABELS[key], f"{result.scores[key]:.1f}", width=120)
+    if len(results) == len(FULL_CHECK):
+        save_form(results, "full:" + "|".join(f"{v}" for v in FULL_CHECK) +
+                  hashlib.sha256("".join(str(r.scores) for r in results.values()).encode()).hexdigest()[:16])
+    else:
+        missing = [VIEW_LABELS[v].lower() for v in FULL_CHECK if v not in results]
+        st.caption(f"Still needed before saving: {', '.join(missing)}.")
+
+
+def main() -> None:
+    st.title("Scan")
+    st.caption("A photo of your face → what the model sees (acne, dark spots, wrinkles, dark circles) → "
+               "saved to your history. Everything happens on this computer.")
+    view = view_picker()
+    if view == FULL_CHECK_OPTION:
+        tips("front")
+        full_check()
+        return
+    tips(view)
+    result = scan_one(view)
+    if result is not None:
+        show_result(result, st.session_state[RESULT][0])
 
 
 main()

@@ -1,16 +1,25 @@
-"""The scan pipeline as one call: ``analyze(image_bytes) -> ScanResult``.
+"""The scan pipeline as one call: ``analyze(image_bytes, view="front") -> ScanResult``.
 
-photo bytes -> imaging (decode, EXIF, limits) -> face (find, quality gate, align, crop, regions)
--> segmentation (one UNet-ResNet34, six channels, mirror-averaged) -> scoring (raw measurements)
--> calibration (display scores) -> ScanResult.
-Raises ``ImageError`` for unusable files and ``FaceError`` (carrying the quality report) when the
-quality gate blocks; non-blocking advice travels in ``result.quality``.
+photo bytes -> imaging (decode, EXIF, limits) -> face (find, quality gate for the view, align, crop,
+regions) -> segmentation (one UNet-ResNet34, six channels, mirror-averaged) -> scoring (raw
+measurements) -> calibration (display scores) -> ScanResult.
+
+``check_photo`` is the first half alone (no model, a fraction of a second): the page shows its
+checks as a pre-check, and hands it to ``analyze`` so nothing is done twice. Raises ``ImageError`` for
+unusable files; ``analyze`` raises ``FaceError`` (carrying the quality report) when the gate blocks;
+non-blocking advice travels in ``result.quality``.
+
+Views (``results.VIEWS``): "front" scores the whole face; "left"/"right" want the head turned on
+purpose and score the visible half of the face (that cheek, from the midline out); "closeup" needs
+no face: the centre square of the photo is the model's input, scored for acne and dark spots over
+the skin the model finds.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import time
+from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
@@ -19,9 +28,10 @@ from skin_app import face as face_mod
 from skin_app.calibration import Calibration, load_calibration
 from skin_app.errors import FaceError
 from skin_app.imaging import LoadedImage, load_image
-from skin_app.results import CHANNELS, ScanResult
+from skin_app.results import CHANNELS, VIEW_CONCERNS, VIEWS, QualityReport, ScanResult
 from skin_app.scoring import Measurement, measure
 from skin_app.segmentation import INPUT_SIZE, SkinSegmenter, load_segmenter
+
 
 # Averaging the model's output over the crop and its mirror image (one batch of two) steadies the
 # area measurements between re-shots (bench/noise_band.py and bench/bench_analyze.py measure it).
@@ -36,8 +46,8 @@ def probabilities_of(seg: SkinSegmenter, crop: np.ndarray, flip_average: bool = 
 
 def measure_aligned(seg: SkinSegmenter, aligned: face_mod.AlignedFace,
                     flip_average: bool = FLIP_AVERAGE) -> tuple[dict[str, np.ndarray], dict, Measurement]:
-    """(probabilities, regions, raw measurement) of an aligned face: the app's path, also used to
-    calibrate scores and measure the noise band, so all three see the same numbers."""
+    """(probabilities, regions, raw measurement) of an aligned frontal face: the app's front path, also
+    used to calibrate scores and measure the noise band, so all three see the same numbers."""
     probabilities = probabilities_of(seg, aligned.crop, flip_average)
     size = aligned.crop.shape[0]
     regions = face_mod.face_regions(aligned.points, size)
@@ -52,49 +62,117 @@ def scan_version(seg: SkinSegmenter, cal: Calibration) -> str:
     return f"{seg.version}-t{thr}-{cal.version}"
 
 
-def analyze(image_bytes: bytes, segmenter: SkinSegmenter | None = None,
-            progress: Callable[[str], None] | None = None,
-            calibration: Calibration | None = None) -> ScanResult:
-    """``progress`` (optional) is told each step in plain words as it starts, for a live status line."""
-    say = progress or (lambda _step: None)
-    timings: dict[str, float] = {}
-    t = time.perf_counter()
+@dataclass
+class CheckedPhoto:
+    """A decoded photo that went through the quality gate for its view (the model has not run yet)."""
+    view: str
+    loaded: LoadedImage
+    faces: list
+    aligned: face_mod.AlignedFace | None       # None for close-ups
+    quality: QualityReport
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def crop(self) -> np.ndarray:
+        """What the model sees: the aligned face crop, or the close-up's centre square."""
+        if self.aligned is not None:
+            return self.aligned.crop
+        return face_mod.closeup_square(self.loaded.rgb, INPUT_SIZE)
+
+
+def _clock(timings: dict[str, float]) -> Callable[[str], None]:
+    t = [time.perf_counter()]
 
     def lap(name: str) -> None:
-        nonlocal t
         now = time.perf_counter()
-        timings[name] = round((now - t) * 1000, 1)
-        t = now
+        timings[name] = round((now - t[0]) * 1000, 1)
+        t[0] = now
+    return lap
 
+
+def check_photo(image_bytes: bytes, view: str = "front",
+                progress: Callable[[str], None] | None = None) -> CheckedPhoto:
+    """Decode and check a photo for ``view``; the quality report says what (if anything) to fix."""
+    if view not in VIEWS:
+        raise ValueError(f"unknown view {view!r}; one of {VIEWS}")
+    say = progress or (lambda _step: None)
+    timings: dict[str, float] = {}
+    lap = _clock(timings)
     say("Reading the photo…")
     loaded = load_image(image_bytes)
     lap("decode_ms")
+    if view == "closeup":
+        say("Checking the close-up…")
+        quality = face_mod.assess_closeup(loaded.rgb, loaded.scale)
+        lap("face_ms")
+        return CheckedPhoto(view, loaded, [], None, quality, timings)
     say("Finding your face…")
     faces = face_mod.find_faces(loaded.rgb)
     if faces:
         loaded, faces = _aim_at_face(image_bytes, loaded, faces)
     aligned = face_mod.align_and_crop(loaded.rgb, faces[0], INPUT_SIZE) if faces else None
-    quality = face_mod.assess_quality(faces, loaded.rgb, aligned, loaded.scale)
+    quality = face_mod.assess_quality(faces, loaded.rgb, aligned, loaded.scale, view=view)
     lap("face_ms")
+    return CheckedPhoto(view, loaded, faces, aligned, quality, timings)
+
+
+def _view_geometry(checked: CheckedPhoto) -> tuple[dict[str, np.ndarray] | None, np.ndarray | None]:
+    """(regions, scored outline) for the view: the whole face, its visible half, or (a close-up, no
+    landmarks) None: the skin the model finds."""
+    if checked.view == "closeup":
+        return None, None
+    size = INPUT_SIZE
+    points = checked.aligned.points
+    if checked.view == "front":
+        return face_mod.face_regions(points, size), face_mod.face_oval_mask(points, size)
+    regions = face_mod.side_regions(points, size, checked.view)
+    return regions, face_mod.face_oval_mask(points, size) & regions[f"{checked.view}_half"]
+
+
+def view_scores(scores: dict[str, float], view: str) -> dict[str, float]:
+    """Only the concerns the view can see, and their mean as the view's overall."""
+    kept = {c: scores[c] for c in VIEW_CONCERNS[view]}
+    kept["overall"] = round(float(np.mean(list(kept.values()))), 1)
+    return kept
+
+
+def analyze(image_bytes: bytes, segmenter: SkinSegmenter | None = None,
+            progress: Callable[[str], None] | None = None, view: str = "front",
+            checked: CheckedPhoto | None = None, calibration: Calibration | None = None) -> ScanResult:
+    """``progress`` (optional) is told each step in plain words as it starts, for a live status line.
+    ``checked``: the result of ``check_photo`` for these bytes, when the caller already has it."""
+    say = progress or (lambda _step: None)
+    checked = checked or check_photo(image_bytes, view, progress)
+    view = checked.view
+    quality = checked.quality
     if not quality.ok:
         first = next(i for i in quality.issues if i.blocking)
         raise FaceError(first.message, first.advice, first.code, quality)
+    timings = dict(checked.timings_ms)
+    lap = _clock(timings)
     say("Analysing your skin…")
     seg = segmenter or load_segmenter()
     cal = calibration or load_calibration()
-    probabilities, regions, measured = measure_aligned(seg, aligned)
+    crop = checked.crop
+    probabilities = probabilities_of(seg, crop)
     lap("segment_ms")
     say("Scoring…")
+    regions, outline = _view_geometry(checked)
+    measured = measure(probabilities, seg.thresholds, crop, regions, outline)
     metrics = measured.metrics
     scores = cal.display_scores(metrics)
+    if view != "front":
+        scores = view_scores(scores, view)
+        metrics["per_region"] = {k: v for k, v in metrics.get("per_region", {}).items() if k.startswith(view)}
+    metrics["view"] = view
     metrics["scored_by"] = cal.version
     metrics["thresholds"] = dict(seg.thresholds)
     metrics["quality"] = quality.measurements
     lap("score_ms")
     timings["total_ms"] = round(sum(timings.values()), 1)
     return ScanResult(scores=scores, metrics=metrics, masks=measured.masks, probabilities=probabilities,
-                      crop=aligned.crop, regions=regions, quality=quality, faces_found=len(faces),
-                      model_version=scan_version(seg, cal), timings_ms=timings)
+                      crop=crop, regions=regions or {}, quality=quality, faces_found=len(checked.faces),
+                      model_version=scan_version(seg, cal), timings_ms=timings, view=view)
 
 
 # The crop shows the face INPUT_SIZE / CROP_MARGIN px wide. A face up to this factor narrower in the

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from skin_app.config import model_path
-from skin_app.results import CONCERNS
+from skin_app.results import CONCERNS, VIEW_CONCERNS
 
 WORDS: tuple[str, ...] = ("good", "fair", "needs care")
 WORD_BANDS: tuple[float, float] = (70.0, 50.0)     # good from 70, fair from 50, needs care below 50
@@ -127,14 +127,18 @@ class Calibration:
 
     def rescore_legacy(self, metrics: dict) -> dict[str, float] | None:
         """Display scores for a scan stored by an earlier version, from its stored raw measurements:
-        the current measures where it has them, else the legacy curves. None if any concern is missing."""
+        the current measures where it has them, else the legacy curves; only the concerns its view
+        scores (``results.VIEW_CONCERNS``) and their mean. None if any of those is missing."""
         scores = self.concern_scores(metrics)
         for concern, value in self.concern_scores(metrics, self.legacy).items():
             scores.setdefault(concern, value)
-        if any(c not in scores for c in CONCERNS):
+        view = metrics.get("view", "front")
+        needed = VIEW_CONCERNS.get(view, CONCERNS) if isinstance(view, str) else CONCERNS
+        if any(c not in scores for c in needed):
             return None
-        return with_overall(scores)
-
+        kept = {c: scores[c] for c in needed}
+        kept[OVERALL] = round(float(np.mean(list(kept.values()))), 1)
+        return kept
 
 MEASURE_WORDS: dict[str, str] = {
     "soft_fraction.acne": "share of your face skin marked as acne",

@@ -90,7 +90,7 @@ def export_json(db: Storage, profile_id: int, include_pictures: bool = True) -> 
 # Column order of each CSV; JSON-valued fields get a "_json" column, pictures go in files beside.
 _CSV_COLUMNS: dict[str, list[str]] = {
     "scans": ["id", "taken_at", *SCORE_KEYS, "acne_lesion_count", "note", "model_version", "picture", "masks",
-              "scores_json", "metrics_json"],
+              "scores_json", "metrics_json", "view", "visit"],
     "shelf_products": ["id", "name", "ingredients_text", "inci_json", "actives_json", "created_at"],
     "routines": ["id", "name", "kind", "time_of_day", "timezone", "start_date", "end_date", "weekdays",
                  "interval_days", "alert_minutes", "created_at", "updated_at"],
@@ -471,7 +471,9 @@ def _check_scan(r: dict, n: int) -> dict:
     return {"id": _int(r.get("id", n), "id"), "taken_at": normalise_timestamp(str(r["taken_at"])),
             "note": _str(r.get("note"), "note", Storage.NOTE_MAX, required=False) or "",
             "scores": {str(k): float(v) for k, v in scores.items()}, "metrics": metrics,
-            "model_version": _str(r.get("model_version") or "unknown", "model_version", 200), **pictures}
+            "model_version": _str(r.get("model_version") or "unknown", "model_version", 200),
+            "view": _str(r.get("view") or "front", "view", 20), "visit": _str(r.get("visit"), "visit", 64, required=False) or None,
+            **pictures}
 
 
 def _check_shelf(r: dict, n: int) -> dict:

@@ -42,9 +42,9 @@ def load_noise_band(path: str | Path | None = None) -> NoiseBand:
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return NoiseBand(dict(DEFAULT_NOISE_BAND), False, "default (no measurement found)")
+        return NoiseBand(dict(DEFAULT_NOISE_BAND), False, "a default estimate (no measurement is installed)")
     if not isinstance(raw, dict):
-        return NoiseBand(dict(DEFAULT_NOISE_BAND), False, f"default ({path.name} is not a JSON object)")
+        return NoiseBand(dict(DEFAULT_NOISE_BAND), False, "a default estimate (the installed measurement is unreadable)")
     points, found = dict(DEFAULT_NOISE_BAND), 0
     for key in SCORE_KEYS:
         value = raw.get(key)
@@ -52,9 +52,9 @@ def load_noise_band(path: str | Path | None = None) -> NoiseBand:
             points[key] = float(value)
             found += 1
     if not found:
-        return NoiseBand(points, False, f"default ({path.name} holds no usable values)")
+        return NoiseBand(points, False, "a default estimate (the installed measurement holds no usable values)")
     method = raw.get("method") if isinstance(raw.get("method"), str) else ""
-    return NoiseBand(points, True, f"measured ({path.name})", " ".join(method.split())[:2000])
+    return NoiseBand(points, True, "measured on photos re-taken minutes apart", " ".join(method.split())[:2000])
 
 
 @dataclass(frozen=True)

@@ -121,6 +121,8 @@ def under_eye_contrast(lab: np.ndarray, skin: np.ndarray, regions: dict[str, np.
     per_side: dict[str, float] = {}
     rel: list[float] = []
     for side in SIDES:
+        if f"{side}_cheek" not in regions:          # a side view shows one cheek only
+            continue
         under = regions[f"{side}_under_eye"] & skin
         cheek = regions[f"{side}_cheek"] & skin
         if under.sum() < min_px or cheek.sum() < min_px:

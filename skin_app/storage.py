@@ -27,6 +27,8 @@ from datetime import date, datetime, time, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
+from skin_app.results import VIEWS
+
 from skin_app.config import database_path
 
 if TYPE_CHECKING:  # the reminders core imports nothing from here; storage only converts its values
@@ -160,6 +162,13 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE scans ADD COLUMN scored_by TEXT NOT NULL DEFAULT 'seed';
     """,
+    # 6: each scan's view (front, left, right, closeup; results.VIEWS) so every view keeps its own
+    # history line, and the visit that a "full check" (front + left + right saved together) groups
+    """
+    ALTER TABLE scans ADD COLUMN view TEXT NOT NULL DEFAULT 'front';
+    ALTER TABLE scans ADD COLUMN visit TEXT;
+    CREATE INDEX scans_by_view ON scans(profile_id, view, taken_at);
+    """,
 ]
 # ``scored_by`` of a scan that could not be re-scored under a calibration (measurements missing).
 UNSCORABLE_PREFIX = "unscorable:"
@@ -189,6 +198,8 @@ class StoredScan:
     crop_png: bytes | None
     masks_png: bytes | None = None        # RGBA PNG, one concern mask per channel (pictures.py)
     scored_by: str = "seed"               # the score calibration of ``scores`` (migration 5; '' = not recorded)
+    view: str = "front"                   # results.VIEWS: each view is its own history line
+    visit: str | None = None              # shared by the scans of one "full check"
 
     @property
     def rescore_failed(self) -> bool:
@@ -510,20 +521,25 @@ class Storage:
 
     def add_scan(self, profile_id: int, *, taken_at: str | datetime, scores: dict[str, float],
                  metrics: dict[str, Any], model_version: str, note: str = "", crop_png: bytes | None = None,
-                 masks_png: bytes | None = None) -> int:
+                 masks_png: bytes | None = None, view: str = "front", visit: str | None = None) -> int:
         """Stores one scan. ``taken_at`` is kept as UTC ISO text (naive values are taken as UTC) so
-        scans sort by time; pictures are stored only when given (the page honours the profile's choice)."""
-        note = (note or "").strip()
-        if len(note) > self.NOTE_MAX:
-            raise ValueError(f"A note can be at most {self.NOTE_MAX:,} characters.")
-        scored_by = str(metrics.get("scored_by") or "")      # '' = not said: left as stored, never re-scored
-        row = (profile_id, normalise_timestamp(taken_at), note, json.dumps(_check_scores(scores)),
-               json.dumps(metrics), model_version, crop_png, masks_png, scored_by)
+        scans sort by time; pictures are stored only when given (the page honours the profile's choice).
+        ``view``: which view the photo was (results.VIEWS); ``visit``: the full check it belongs to."""
+        row = (profile_id, *_scan_columns(taken_at, note, scores, metrics, model_version, crop_png, masks_png,
+                                          view, visit, _scored_by(metrics, "")))
         with self.transaction() as conn:
-            cur = conn.execute(
-                "INSERT INTO scans(profile_id, taken_at, note, scores_json, metrics_json, model_version, crop_png, "
-                "masks_png, scored_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
+            cur = conn.execute(_INSERT_SCAN, row)
             return int(cur.lastrowid)
+
+    def add_scans(self, profile_id: int, scans: list[dict[str, Any]]) -> list[int]:
+        """Stores several scans (e.g. a full check's three views) in one transaction: all or none.
+        Each dict holds ``add_scan``'s keyword arguments."""
+        rows = [(profile_id, *_scan_columns(s["taken_at"], s.get("note"), s["scores"], s["metrics"],
+                                            s["model_version"], s.get("crop_png"), s.get("masks_png"),
+                                            s.get("view", "front"), s.get("visit"), _scored_by(s["metrics"], "")))
+                for s in scans]
+        with self.transaction() as conn:
+            return [int(conn.execute(_INSERT_SCAN, row).lastrowid) for row in rows]
 
     def rescore_scans(self, calibration_version: str,
                       rescore: Callable[[dict[str, Any]], dict[str, float] | None]) -> tuple[int, int]:
@@ -558,9 +574,19 @@ class Storage:
                 done += 1
         return done, failed
 
-    def list_scans(self, profile_id: int) -> list[StoredScan]:
-        rows = self._query("SELECT * FROM scans WHERE profile_id = ? ORDER BY taken_at, id", (profile_id,))
+    def list_scans(self, profile_id: int, view: str | None = None) -> list[StoredScan]:
+        """The profile's scans in time order; with ``view``, only that view's (one history line)."""
+        if view is None:
+            rows = self._query("SELECT * FROM scans WHERE profile_id = ? ORDER BY taken_at, id", (profile_id,))
+        else:
+            rows = self._query("SELECT * FROM scans WHERE profile_id = ? AND view = ? ORDER BY taken_at, id",
+                               (profile_id, view))
         return [_scan_from_row(r) for r in rows]
+
+    def scan_views(self, profile_id: int) -> dict[str, int]:
+        """How many scans the profile has of each view."""
+        return {r[0]: int(r[1]) for r in self._query(
+            "SELECT view, COUNT(*) FROM scans WHERE profile_id = ? GROUP BY view", (profile_id,))}
 
     def get_scan(self, scan_id: int, profile_id: int | None = None) -> StoredScan | None:
         """One scan; with ``profile_id``, only if it belongs to that profile."""
@@ -594,7 +620,7 @@ class Storage:
         tables["scans"] = [
             {"id": s.id, "taken_at": s.taken_at, "note": s.note, "scores": s.scores, "metrics": s.metrics,
              "model_version": s.model_version, "crop_png": s.crop_png if include_pictures else None,
-             "masks_png": s.masks_png if include_pictures else None}
+             "masks_png": s.masks_png if include_pictures else None, "view": s.view, "visit": s.visit}
             for s in self.list_scans(profile_id)]
         tables["shelf_products"] = [
             {"id": p.id, "name": p.name, "ingredients_text": p.ingredients_text, "inci": p.inci,
@@ -666,14 +692,9 @@ class Storage:
                 counts["scans_skipped"] += 1
                 continue
             have_scans.add(key)
-            metrics = s.get("metrics") or {}
-            scored_by = metrics.get("scored_by") if isinstance(metrics, dict) else None
-            conn.execute(
-                "INSERT INTO scans(profile_id, taken_at, note, scores_json, metrics_json, model_version, crop_png, "
-                "masks_png, scored_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (pid, taken_at, s.get("note") or "", json.dumps(_check_scores(s["scores"])),
-                 json.dumps(metrics), s["model_version"], s.get("crop_png"), s.get("masks_png"),
-                 scored_by if isinstance(scored_by, str) and scored_by else "seed"))
+            conn.execute(_INSERT_SCAN, (pid, *_scan_columns(
+                taken_at, s.get("note"), s["scores"], s.get("metrics") or {}, s["model_version"], s.get("crop_png"),
+                s.get("masks_png"), s.get("view") or "front", s.get("visit"), _scored_by(s.get("metrics"), "seed"))))
             counts["scans_added"] += 1
 
         shelf_ids: dict[int, int] = {}
@@ -940,7 +961,33 @@ def _shelf_from_row(r: sqlite3.Row) -> ShelfProduct:
 def _scan_from_row(r: sqlite3.Row) -> StoredScan:
     return StoredScan(r["id"], r["profile_id"], r["taken_at"], r["note"], json.loads(r["scores_json"]),
                       json.loads(r["metrics_json"]), r["model_version"], r["crop_png"], r["masks_png"],
-                      r["scored_by"])
+                      r["scored_by"], r["view"], r["visit"])
+
+
+_INSERT_SCAN = ("INSERT INTO scans(profile_id, taken_at, note, scores_json, metrics_json, model_version, crop_png, "
+                "masks_png, view, visit, scored_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+
+
+def _scan_columns(taken_at: str | datetime, note: str | None, scores: dict[str, Any], metrics: dict[str, Any],
+                  model_version: str, crop_png: bytes | None, masks_png: bytes | None, view: str,
+                  visit: str | None, scored_by: str = "") -> tuple:
+    """One scan's column values after the profile id, checked (the same for a new scan and an import)."""
+    note = (note or "").strip()
+    if len(note) > Storage.NOTE_MAX:
+        raise ValueError(f"A note can be at most {Storage.NOTE_MAX:,} characters.")
+    if view not in VIEWS:
+        raise ValueError(f"{str(view)[:20]!r} is not a view (one of {', '.join(VIEWS)}).")
+    if visit is not None and (not isinstance(visit, str) or not 0 < len(visit) <= 64):
+        raise ValueError("A visit id must be short text.")
+    return (normalise_timestamp(taken_at), note, json.dumps(_check_scores(scores)), json.dumps(metrics),
+            model_version, crop_png, masks_png, view, visit, scored_by)
+
+
+def _scored_by(metrics: Any, default: str) -> str:
+    """The calibration a scan's scores came from, as its metrics say; ``default`` when they do not
+    ('' for a new scan: left as stored; 'seed' for an import: exports before migration 5 held seed scores)."""
+    value = metrics.get("scored_by") if isinstance(metrics, dict) else None
+    return value if isinstance(value, str) and value else default
 
 
 def _profile_from_row(r: sqlite3.Row) -> Profile:

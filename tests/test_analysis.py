@@ -123,3 +123,43 @@ def test_progress_is_reported_step_by_step(segmenter):
     steps = []
     analyze(astronaut_jpeg(), segmenter, progress=steps.append)
     assert steps == ["Reading the photo…", "Finding your face…", "Analysing your skin…", "Scoring…"]
+
+
+# -- views -------------------------------------------------------------------------------------------
+def test_a_side_view_scores_only_the_visible_half_and_what_it_can_see(segmenter):
+    from tests.photos import side_view_jpeg
+    r = analyze(side_view_jpeg("left"), segmenter, view="left")
+    assert r.view == "left" and set(r.scores) == {"acne", "flek", "wrinkle", "overall"}
+    assert r.scores["overall"] == pytest.approx(np.mean([r.scores[c] for c in ("acne", "flek", "wrinkle")]), abs=0.01)
+    from skin_app.analysis import check_photo
+    half = r.regions["left_half"]
+    oval = face.face_oval_mask(check_photo(side_view_jpeg("left"), "left").aligned.points, r.crop.shape[0])
+    assert 0.3 * oval.sum() < (half & oval).sum() < 0.9 * oval.sum()     # one side of the face, not all of it
+    assert r.metrics["face_skin_pixels"] <= (half & oval).sum()
+
+
+def test_a_front_photo_is_refused_as_a_side_view_and_a_side_view_of_the_other_cheek_too(segmenter):
+    from tests.photos import side_view_jpeg
+    with pytest.raises(FaceError, match="not a side view"):
+        analyze(astronaut_jpeg(), segmenter, view="right")
+    with pytest.raises(FaceError, match="shows your left cheek"):
+        analyze(side_view_jpeg("left"), segmenter, view="right")
+
+
+def test_a_close_up_needs_no_face_and_scores_acne_and_dark_spots(segmenter):
+    from tests.photos import closeup_jpeg
+    with pytest.raises(FaceError, match="No face"):
+        analyze(closeup_jpeg(), segmenter)                     # as a front photo it has no face
+    r = analyze(closeup_jpeg(), segmenter, view="closeup")
+    assert set(r.scores) == {"acne", "flek", "overall"} and r.metrics["per_region"] == {}
+    assert r.crop.shape == (384, 384, 3) and r.faces_found == 0
+
+
+def test_a_blurred_close_up_is_refused_as_blurry():
+    import cv2
+    from skin_app.analysis import check_photo
+    from tests.photos import closeup_jpeg
+    rgb = cv2.imdecode(np.frombuffer(closeup_jpeg(), np.uint8), cv2.IMREAD_COLOR)
+    blurred = cv2.imencode(".png", cv2.GaussianBlur(rgb, (0, 0), 3))[1].tobytes()
+    checked = check_photo(blurred, "closeup")
+    assert [i.code for i in checked.quality.issues if i.blocking] == ["blurry"]

@@ -1,11 +1,17 @@
-"""One end-to-end test in a real browser: ``streamlit run app.py`` on a free port with a temporary
-database, Debian's Chromium driven by Playwright: upload a real face photo, see the scores, save,
-and find the scan on the Progress page. Screenshots are kept in ``test-artifacts/``."""
+"""End-to-end tests in a real browser: the app started as ``run.sh`` starts it (``streamlit run
+serve.py``) on a free port with a temporary database and phone mode on, Debian's Chromium driven by
+Playwright. Screenshots are kept in ``test-artifacts/``.
+
+Phone mode is tested on loopback only: its listener binds 127.0.0.2 while phones are told the made-up
+local-network address 192.168.77.10; Chromium maps that name to 127.0.0.2 (``--host-resolver-rules``),
+so the browser sends the Host a phone would send and no packet leaves this computer."""
 from __future__ import annotations
 
+import http.client
 import os
 import re
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -14,13 +20,19 @@ from pathlib import Path
 
 import pytest
 
-from tests.photos import write_astronaut
+from tests.photos import closeup_jpeg, no_face_jpeg, side_view_jpeg, write_astronaut
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"
+PHONE_ADDRESS, PHONE_BIND = "192.168.77.10", "127.0.0.2"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 f"--host-resolver-rules=MAP {PHONE_ADDRESS} {PHONE_BIND}",
+                 "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
+PHONE_VIEWPORT = {"width": 390, "height": 844}
+PAGES = {"scan": "", "progress": "progress", "ingredients": "ingredients", "routine": "routine",
+         "settings": "settings"}
 
 pytestmark = [
     pytest.mark.browser,
@@ -35,16 +47,21 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture()
-def server(tmp_path):
-    """The app as a person starts it, on its own database; yields (url, database path)."""
-    port = free_port()
-    db = tmp_path / "e2e.sqlite3"
-    env = {**os.environ, "SKINGORITHM_DB": str(db), "SKINGORITHM_HOME": str(tmp_path),
-           "SM_FRAMEWORK": "tf.keras", "TF_USE_LEGACY_KERAS": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
-    log = open(tmp_path / "streamlit.log", "w")
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The app as ``bash run.sh --phone`` starts it, on its own database; yields a dict with the
+    app's url, the database path, the phone link and the phone port."""
+    tmp = tmp_path_factory.mktemp("e2e")
+    port, phone_port = free_port(), free_port()
+    db = tmp / "e2e.sqlite3"
+    env = {**os.environ, "SKINGORITHM_DB": str(db), "SKINGORITHM_HOME": str(tmp),
+           "SM_FRAMEWORK": "tf.keras", "TF_USE_LEGACY_KERAS": "1", "TF_CPP_MIN_LOG_LEVEL": "2",
+           "SKINGORITHM_PHONE": "1", "SKINGORITHM_PHONE_ADDRESS": PHONE_ADDRESS, "SKINGORITHM_PHONE_BIND": PHONE_BIND,
+           "SKINGORITHM_PHONE_PORT": str(phone_port)}
+    log_path = tmp / "streamlit.log"
+    log = open(log_path, "w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+        [sys.executable, "-m", "streamlit", "run", "serve.py", "--server.port", str(port),
          "--server.headless", "true", "--browser.gatherUsageStats", "false"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://localhost:{port}"
@@ -57,9 +74,11 @@ def server(tmp_path):
             except OSError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("streamlit did not start:\n" + (tmp_path / "streamlit.log").read_text()[-3000:])
+                pytest.fail("streamlit did not start:\n" + log_path.read_text()[-3000:])
             time.sleep(0.5)
-        yield url, db
+        link = re.search(r"Link: (\S+)", log_path.read_text())
+        assert link, log_path.read_text()[-3000:]
+        yield {"url": url, "db": db, "phone_link": link.group(1), "phone_port": phone_port, "port": port}
     finally:
         proc.terminate()
         try:
@@ -69,95 +88,277 @@ def server(tmp_path):
         log.close()
 
 
-def test_scan_a_face_save_it_and_find_it_on_the_progress_page(server, tmp_path):
+@pytest.fixture(scope="module")
+def browser():
     from playwright.sync_api import expect, sync_playwright
-
-    url, db_path = server
-    photo = write_astronaut(tmp_path)
+    expect.set_options(timeout=60_000)       # a shared 2-core machine under load draws a result slowly
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1800})
-            page.goto(url)
-            expect(page.get_by_role("heading", name="Scan")).to_be_visible(timeout=60_000)
-
-            page.locator('input[type="file"]').first.set_input_files(str(photo))
-            # first scan: the model loads (about 10 s on 2 cores), then the photo is analysed
-            expect(page.get_by_text(re.compile(r"^Done in \d"))).to_be_visible(timeout=180_000)
-            metrics = page.locator('[data-testid="stMetric"]')
-            expect(metrics.filter(has_text="Dark circles")).to_be_visible()
-            overall_text = metrics.filter(has_text="Overall").locator('[data-testid="stMetricValue"]').inner_text()
-            overall = float(overall_text.split("/")[0])
-            assert 0 <= overall <= 100
-            for label in ("Acne", "Wrinkles", "Dark circles", "Acne lesions"):
-                expect(metrics.filter(has_text=label).first).to_be_visible()
-            # both pictures (the aligned face and the marked one) arrive and decode in the browser
-            images = page.locator('[data-testid="stImage"] img')
-            expect(images).to_have_count(2, timeout=30_000)
-            page.wait_for_function("""() => [...document.querySelectorAll('[data-testid="stImage"] img')]
-                                        .every(i => i.complete && i.naturalWidth > 0)""", timeout=30_000)
-            assert images.first.evaluate("i => i.naturalWidth") >= 256
-            page.screenshot(path=str(ARTIFACTS / "e2e_scan_result.png"), full_page=True)
-
-            page.get_by_label("Note (optional)").fill("e2e scan")
-            page.get_by_role("button", name="Save to history").click()
-            # exact: the page caption also says "saved to your history" (a substring match passed before saving)
-            expect(page.get_by_text("Saved to your history.", exact=True)).to_be_visible(timeout=30_000)
-
-            page.get_by_role("link", name="Progress").first.click()
-            expect(page).to_have_url(re.compile(r"/progress$"), timeout=30_000)   # client-side navigation
-            expect(page.get_by_role("heading", name="History")).to_be_visible(timeout=30_000)
-            expect(page.locator('[data-testid="stPlotlyChart"]').first).to_be_visible(timeout=30_000)
-            # the saved scan is listed (the table is drawn on a canvas; the delete picker names it as text)
-            page.get_by_text("Delete a scan").click()
-            picker = page.get_by_role("combobox", name="Scan")
-            expect(picker).to_be_visible(timeout=30_000)
-            assert picker.aria_snapshot().endswith(f"· overall {overall:.1f}")
-            page.screenshot(path=str(ARTIFACTS / "e2e_progress.png"), full_page=True)
+            yield b
         finally:
-            browser.close()
+            b.close()
+
+
+def open_page(browser, url: str, viewport=None, **context):
+    from playwright.sync_api import expect
+    ctx = browser.new_context(viewport=viewport or {"width": 1400, "height": 1800}, **context)
+    page = ctx.new_page()
+    page.goto(url)
+    expect(page.get_by_role("heading", name=re.compile("Scan|Progress|Ingredients|Routine|Settings")).first
+           ).to_be_visible(timeout=60_000)
+    return page
+
+
+def upload(page, data: bytes, name: str, tmp_path: Path) -> None:
+    path = tmp_path / name
+    path.write_bytes(data)
+    page.locator('input[type="file"]').first.set_input_files(str(path))
+
+
+def pick(page, label: str) -> None:
+    """A choice of a segmented control (Streamlit draws each as a radio button)."""
+    page.get_by_role("radio", name=label, exact=True).click()
+
+
+def save(page) -> None:
+    from playwright.sync_api import expect
+    page.get_by_role("button", name="Save to history").click()
+    # exact: the page caption also says "saved to your history"
+    expect(page.get_by_text("Saved to your history.", exact=True)).to_be_visible(timeout=30_000)
+
+
+def test_scan_a_face_save_it_and_find_it_on_the_progress_page(server, browser, tmp_path):
+    from playwright.sync_api import expect
+    page = open_page(browser, server["url"])
+    page.locator('input[type="file"]').first.set_input_files(str(write_astronaut(tmp_path)))
+    expect(page.get_by_text(re.compile(r"^Done in \d"))).to_be_visible(timeout=180_000)
+    metrics = page.locator('[data-testid="stMetric"]')
+    expect(metrics.filter(has_text="Dark circles")).to_be_visible()
+    overall_text = metrics.filter(has_text="Overall").locator('[data-testid="stMetricValue"]').inner_text()
+    overall = float(overall_text.split("±")[0])                         # "72 ±2": the score and its noise band
+    assert 0 <= overall <= 100 and "±" in overall_text
+    for label in ("Acne", "Wrinkles", "Dark circles"):
+        expect(metrics.filter(has_text=label).first).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^Acne lesions: \d+"))).to_be_visible()
+    expect(page.get_by_text("Photo check")).to_be_visible()
+    # both pictures (the marked face and the plain one) arrive and decode in the browser
+    images = page.locator('[data-testid="stImage"] img')
+    expect(images).to_have_count(2, timeout=30_000)
+    page.wait_for_function("""() => [...document.querySelectorAll('[data-testid="stImage"] img')]
+                                .every(i => i.complete && i.naturalWidth > 0)""", timeout=30_000)
+    assert images.first.evaluate("i => i.naturalWidth") >= 256
+    page.screenshot(path=str(ARTIFACTS / "e2e_scan_result.png"), full_page=True)
+
+    page.get_by_label("Note (optional)").fill("e2e scan")
+    save(page)
+    page.get_by_role("link", name="Progress").first.click()
+    expect(page).to_have_url(re.compile(r"/progress(\?|$)"), timeout=30_000)   # client-side navigation
+    expect(page.get_by_role("heading", name="History")).to_be_visible(timeout=30_000)
+    expect(page.locator('[data-testid="stPlotlyChart"]').first).to_be_visible(timeout=30_000)
+    # the saved scan is listed (the table is drawn on a canvas; the delete picker names it as text)
+    page.get_by_text("Delete a scan").click()
+    picker = page.get_by_role("combobox", name="Scan")
+    expect(picker).to_be_visible(timeout=30_000)
+    page.screenshot(path=str(ARTIFACTS / "e2e_progress.png"), full_page=True)
 
     from skin_app.storage import Storage
-    (profile,) = Storage(db_path).list_profiles()
-    (scan,) = Storage(db_path).list_scans(profile.id)
-    assert scan.note == "e2e scan" and round(scan.scores["overall"], 1) == overall
-    assert scan.crop_png is not None
+    (profile,) = Storage(server["db"]).list_profiles()
+    (scan,) = [s for s in Storage(server["db"]).list_scans(profile.id) if s.note == "e2e scan"]
+    assert round(scan.scores["overall"]) == overall and scan.crop_png is not None and scan.view == "front"
+    assert picker.aria_snapshot().endswith(f"· overall {scan.scores['overall']:.1f}")
 
 
-def test_hostile_records_make_no_outside_request_and_the_camera_links_nowhere(server):
+def test_a_refused_photo_shows_its_reason_and_advice_without_a_click(server, browser, tmp_path):
+    from playwright.sync_api import expect
+    page = open_page(browser, server["url"])
+    upload(page, no_face_jpeg(), "cup.jpg", tmp_path)
+    reason = page.get_by_text("No face was found in this photo.").first
+    expect(reason).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("Use a photo that shows your whole face").first).to_be_visible()
+    assert not page.locator('[data-testid="stExpander"]').filter(has=reason).count()   # not folded away
+    page.screenshot(path=str(ARTIFACTS / "e2e_refused.png"), full_page=True)
+
+
+def test_a_side_view_and_a_close_up_are_accepted_and_saved_to_their_own_lines(server, browser, tmp_path):
+    from playwright.sync_api import expect
+    page = open_page(browser, server["url"])
+    pick(page, "Right side")
+    upload(page, side_view_jpeg("right"), "right.jpg", tmp_path)
+    expect(page.get_by_text(re.compile(r"^Done in \d"))).to_be_visible(timeout=180_000)
+    metrics = page.locator('[data-testid="stMetric"]')
+    expect(metrics.filter(has_text="Wrinkles")).to_be_visible()
+    assert metrics.filter(has_text="Dark circles").count() == 0        # a side view cannot see both eyes
+    page.screenshot(path=str(ARTIFACTS / "e2e_side_view.png"), full_page=True)
+    save(page)
+    page.goto(server["url"])
+    expect(page.get_by_role("heading", name="Scan")).to_be_visible(timeout=60_000)
+    pick(page, "Close-up")
+    upload(page, closeup_jpeg(), "cheek.jpg", tmp_path)
+    expect(page.get_by_text(re.compile(r"^Done in \d"))).to_be_visible(timeout=180_000)
+    page.screenshot(path=str(ARTIFACTS / "e2e_close_up.png"), full_page=True)
+    save(page)
+    from skin_app.storage import Storage
+    db = Storage(server["db"])
+    (profile,) = db.list_profiles()
+    assert len(db.list_scans(profile.id, view="right")) == 1 and len(db.list_scans(profile.id, view="closeup")) == 1
+    page.get_by_role("link", name="Progress").first.click()
+    expect(page.get_by_role("radio", name="Right side (1)", exact=True)).to_be_visible(timeout=30_000)
+    pick(page, "Close-up (1)")
+    expect(page.locator('[data-testid="stPlotlyChart"]').first).to_be_visible(timeout=30_000)
+    page.screenshot(path=str(ARTIFACTS / "e2e_progress_close_up.png"), full_page=True)
+
+
+# How far the page, or Streamlit's own scrolling main area, reaches past the screen's right edge.
+SIDEWAYS = """() => Math.max(document.documentElement.scrollWidth - window.innerWidth,
+    ...[...document.querySelectorAll('[data-testid="stMain"], [data-testid="stAppViewContainer"]')]
+        .map(e => e.scrollWidth - e.clientWidth))"""
+
+
+def phone_screenshot(page, name: str) -> float:
+    """The whole page at phone width (Streamlit scrolls inside its main area, so the viewport is made
+    as tall as the content for the picture); returns its length in phone screens."""
+    height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+    page.set_viewport_size({"width": PHONE_VIEWPORT["width"], "height": min(int(height), 8000)})
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(ARTIFACTS / f"e2e_phone_{name}.png"))
+    page.set_viewport_size(PHONE_VIEWPORT)
+    return height / PHONE_VIEWPORT["height"]
+
+
+def test_every_page_fits_a_phone_screen_without_sideways_scrolling(server, browser, tmp_path):
+    from playwright.sync_api import expect
+    page = open_page(browser, server["url"], viewport=PHONE_VIEWPORT, is_mobile=True, has_touch=True)
+    upload(page, write_astronaut(tmp_path).read_bytes(), "face.jpg", tmp_path)
+    expect(page.get_by_text(re.compile(r"^Done in \d"))).to_be_visible(timeout=180_000)
+    marked = page.get_by_text("What the model marked").bounding_box()
+    plain = page.get_by_text("Your photo as the model saw it").bounding_box()
+    assert marked["y"] < plain["y"]                                  # the marked face comes first on a phone
+    overall = page.locator('[data-testid="stMetric"]').filter(has_text="Overall").bounding_box()
+    acne = page.locator('[data-testid="stMetric"]').filter(has_text="Acne").first.bounding_box()
+    assert abs(overall["y"] - acne["y"]) < 5                          # scores side by side, not one per line
+    for name, path in PAGES.items():
+        if name != "scan":
+            page.goto(f"{server['url']}/{path}")
+            expect(page.get_by_role("heading").first).to_be_visible(timeout=60_000)
+            page.wait_for_timeout(1500)
+        wide = page.evaluate(SIDEWAYS)
+        screens = phone_screenshot(page, name)
+        assert wide <= 0, f"{name} scrolls sideways by {wide} px at 390 px wide"
+        if name == "scan":
+            assert screens < 4.2, f"the scan result is {screens:.1f} phone screens long"      # 4.2 before
+
+
+def test_the_profile_survives_a_reload(server, browser):
+    from playwright.sync_api import expect
+    page = open_page(browser, server["url"])
+    page.get_by_text("Add a profile").click()
+    page.get_by_label("Name").fill("Grandma")
+    page.get_by_role("button", name="Add", exact=True).click()
+    expect(page.get_by_role("combobox", name="Profile")).to_have_value("Grandma", timeout=30_000)
+    expect(page).to_have_url(re.compile(r"profile=\d+"), timeout=30_000)
+    page.reload()
+    expect(page.get_by_role("heading", name="Scan")).to_be_visible(timeout=60_000)
+    expect(page.get_by_role("combobox", name="Profile")).to_have_value("Grandma", timeout=30_000)
+
+
+def phone_request(server, path: str, cookie: str | None = None) -> tuple[int, str]:
+    """One HTTPS request to the phone listener on 127.0.0.2 with the Host a phone would send."""
+    conn = http.client.HTTPSConnection(PHONE_BIND, server["phone_port"], timeout=10,
+                                       context=ssl._create_unverified_context())
+    headers = {"Host": f"{PHONE_ADDRESS}:{server['phone_port']}"} | ({"Cookie": cookie} if cookie else {})
+    conn.request("GET", path, headers=headers)
+    response = conn.getresponse()
+    return response.status, response.read().decode(errors="replace")
+
+
+def test_phone_mode_refuses_a_request_without_the_code_and_serves_one_with_it(server, browser, tmp_path):
+    from playwright.sync_api import expect
+    link = server["phone_link"]
+    assert link.startswith(f"https://{PHONE_ADDRESS}:{server['phone_port']}/?access=")
+    token = link.split("access=")[1]
+    status, body = phone_request(server, "/")
+    assert status == 403 and "access code" in body
+    assert phone_request(server, "/?access=wrong")[0] == 403
+    assert phone_request(server, "/_stcore/health")[0] == 403
+    assert phone_request(server, "/", cookie=f"skingorithm_access={token}")[0] == 200
+    # the app's own listener answers only to this computer's names (DNS rebinding)
+    conn = http.client.HTTPConnection("127.0.0.1", server["port"], timeout=10)
+    conn.request("GET", "/", headers={"Host": f"rebind.example:{server['port']}"})
+    assert conn.getresponse().status == 403
+
+    phone = browser.new_context(viewport=PHONE_VIEWPORT, is_mobile=True, has_touch=True, ignore_https_errors=True)
+    page = phone.new_page()
+    refused = page.goto(f"https://{PHONE_ADDRESS}:{server['phone_port']}/")
+    assert refused.status == 403
+    page.goto(link)                                     # what scanning the QR code opens
+    expect(page.get_by_role("heading", name="Scan")).to_be_visible(timeout=60_000)
+    assert "access=" not in page.url                    # the code is swapped for a cookie at once
+    assert page.evaluate("() => window.isSecureContext && !!navigator.mediaDevices")   # HTTPS: camera allowed
+    pick(page, "Camera")
+    shutter = page.get_by_role("button", name="Take Photo")
+    expect(shutter).to_be_enabled(timeout=30_000)
+    shutter.scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "e2e_phone_camera.png"))
+    shutter.click()
+    # Chromium's fake camera shows a test pattern, not a face: the photo arrives and is refused with advice
+    expect(page.get_by_text("No face was found in this photo.").first).to_be_visible(timeout=120_000)
+    page.screenshot(path=str(ARTIFACTS / "e2e_phone_camera_refused.png"), full_page=True)
+    phone.close()
+
+
+def test_the_settings_switch_closes_phone_mode_and_reopens_it_with_a_new_code(server, browser):
+    from playwright.sync_api import expect
+    old_token = server["phone_link"].split("access=")[1]
+    page = open_page(browser, f"{server['url']}/settings")
+    switch = page.get_by_role("switch", name="Open on my phone")
+    expect(switch).to_be_checked()
+    expect(page.get_by_text(server["phone_link"])).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "e2e_settings_phone_on.png"), full_page=True)
+    switch.click(force=True)
+    expect(page.get_by_text("Phone mode is off: phones can no longer open the app.")).to_be_visible()
+    with pytest.raises(OSError):                           # the phone listener is closed
+        phone_request(server, "/", cookie=f"skingorithm_access={old_token}")
+    page.get_by_role("switch", name="Open on my phone").click(force=True)
+    code = page.locator('[data-testid="stCode"]').filter(has_text="access=")
+    expect(code).to_be_visible()
+    new_token = code.inner_text().strip().split("access=")[1]
+    assert new_token != old_token
+    assert phone_request(server, "/", cookie=f"skingorithm_access={old_token}")[0] == 403
+    assert phone_request(server, "/", cookie=f"skingorithm_access={new_token}")[0] == 200
+
+
+def test_hostile_records_make_no_outside_request_and_the_camera_links_nowhere(server, browser):
     """With Markdown images and links aimed at an outside host in the database, the pages a person opens
     request nothing from anywhere but this computer (any such request is recorded and aborted, never
     sent), and the camera widget's help link to docs.streamlit.io is not shown."""
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     from skin_app.storage import Storage
     from tests.hostile import seed_hostile_records
 
-    url, db_path = server
-    db = Storage(db_path)
+    db = Storage(server["db"])
     seed_hostile_records(db)
     db.close()
     outside: list[str] = []
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1800})
-            page.route(re.compile(r"^(?!https?://(localhost|127\.0\.0\.1)[:/])[a-z]+://"),
-                       lambda route: (outside.append(route.request.url), route.abort()))
-            for path, heading in (("/routine", "Routine"), ("/progress", "Progress"), ("/ingredients", "Ingredient analyzer"),
-                                  ("/settings", "Settings & privacy")):
-                page.goto(url + path)
-                expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible(timeout=60_000)
-                page.wait_for_timeout(1500)
-                assert not page.locator('img[src*="evil.example"]').count()
-                assert not page.locator('a[href*="evil.example"]').count()
-            page.goto(url)
-            expect(page.get_by_role("heading", name="Scan")).to_be_visible(timeout=60_000)
-            page.get_by_text("Camera", exact=True).click()
-            expect(page.get_by_text("This app would like to use your camera.")).to_be_visible(timeout=30_000)
-            expect(page.get_by_role("link", name="Learn how to allow access.")).to_be_hidden()
-            page.screenshot(path=str(ARTIFACTS / "e2e_camera_denied.png"), full_page=True)
-        finally:
-            browser.close()
+    page = browser.new_page(viewport={"width": 1400, "height": 1800})
+    try:
+        page.route(re.compile(r"^(?!https?://(localhost|127\.0\.0\.1)[:/])[a-z]+://"),
+                   lambda route: (outside.append(route.request.url), route.abort()))
+        for path, heading in (("/routine", "Routine"), ("/progress", "Progress"), ("/ingredients", "Ingredient analyzer"),
+                              ("/settings", "Settings & privacy")):
+            page.goto(server["url"] + path)
+            expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible(timeout=60_000)
+            page.wait_for_timeout(1500)
+            assert not page.locator('img[src*="evil.example"]').count()
+            assert not page.locator('a[href*="evil.example"]').count()
+        page.goto(server["url"])
+        expect(page.get_by_role("heading", name="Scan")).to_be_visible(timeout=60_000)
+        page.get_by_text("Camera", exact=True).first.click()
+        expect(page.get_by_text("This app would like to use your camera.")).to_be_visible(timeout=30_000)
+        expect(page.get_by_role("link", name="Learn how to allow access.")).to_be_hidden()
+        page.screenshot(path=str(ARTIFACTS / "e2e_camera_denied.png"), full_page=True)
+    finally:
+        page.close()
     assert outside == []

@@ -212,3 +212,31 @@ def test_a_new_profile_can_be_added_from_the_sidebar_and_becomes_active(db, ada)
     grandma = [p for p in db.list_profiles() if p.name == "Grandma"][0]
     assert at.session_state["profile_id"] == grandma.id
     assert any("No saved scans for Grandma yet" in t for t in texts(at.info))
+
+
+def test_each_view_has_its_own_line_never_mixed_with_front_scans(db, ada):
+    db.add_scan(ada.id, taken_at="2025-03-10T08:00:00+00:00", scores={"acne": 80.0, "flek": 99.0, "wrinkle": 99.0,
+                "overall": 92.67}, metrics={}, model_version="m1", view="left")
+    at = run()
+    assert not at.exception
+    assert at.button_group(key="progress_view").value == "front"
+    at.selectbox(key="progress_key").set_value("acne").run()
+    ys = [y for t in figure(at, "progress_chart")["data"] if t.get("name") == "Acne score" for y in t["y"]]
+    assert ys == [96.0, 96.0, 90.0]                                 # the front scans only
+    at.button_group(key="progress_view").set_value("left").run()
+    assert "panda_eye" not in at.selectbox(key="progress_key").options and "Dark circles" not in at.selectbox(key="progress_key").options
+    at.selectbox(key="progress_key").set_value("acne").run()
+    ys = [y for t in figure(at, "progress_chart")["data"] if t.get("name") == "Acne score" for y in t["y"]]
+    assert ys == [80.0]
+
+
+def test_the_active_profile_is_named_in_the_address_and_a_new_session_starts_with_it(db, ada):
+    bob = db.create_profile("Bob")
+    at = app()
+    at.run()
+    at.sidebar.selectbox(key="profile_pick").set_value(bob.id).run()
+    assert at.query_params["profile"] == [str(bob.id)]
+    reloaded = app()                           # a reload: a new session with the same address
+    reloaded.query_params["profile"] = str(bob.id)
+    reloaded.run()
+    assert reloaded.session_state["profile_id"] == bob.id and reloaded.sidebar.selectbox(key="profile_pick").value == bob.id

@@ -290,3 +290,22 @@ def test_download_one_routine_and_all_as_ics(db, me, clock, downloads):
     assert event["RRULE"]["FREQ"] == ["DAILY"]
     (alarm,) = event.walk("VALARM")
     assert alarm["TRIGGER"].to_ical() == b"-PT15M"
+
+
+def test_a_streak_not_yet_finished_today_does_not_read_zero_beside_everything_kept(db, me, clock):
+    morning = db.create_routine(me.id, Routine("Morning", Schedule("daily", time(7, 30), "UTC", date(2025, 3, 10)),
+                                               created_at=datetime(2025, 3, 10, tzinfo=timezone.utc)))
+    db.create_routine(me.id, Routine("Night", Schedule("daily", time(21, 0), "UTC", date(2025, 3, 10)),
+                                     created_at=datetime(2025, 3, 10, tzinfo=timezone.utc)))
+    db.mark_routine(morning.id, TODAY, "done")
+    clock.now = datetime(2025, 3, 10, 12, 0, tzinfo=timezone.utc)
+    metrics = {m.label: m.value for m in open_page().metric}
+    assert metrics["Kept, last 30 days"] == "100%" and metrics["Current streak"] == "starts today"
+
+
+def test_next_times_leave_out_one_already_done_today(db, me, clock):
+    r = db.create_routine(me.id, night())
+    clock.now = datetime(2025, 3, 10, 20, 0, tzinfo=timezone.utc)        # before 21:00, marked done early
+    db.mark_routine(r.id, TODAY, "done")
+    captions = [c.value for c in open_page().caption if c.value.startswith("Next: ")]
+    assert captions == ["Next: Tue 11 Mar 21:00, Wed 12 Mar 21:00, Thu 13 Mar 21:00"]

@@ -45,12 +45,14 @@ def test_a_real_face_photo_gets_five_scores_with_words_and_the_marks(db, me):
     at = scanned()
     metrics = {m.label: m.value for m in at.metric}
     assert [label for label in SCORE_LABELS if label in metrics] == SCORE_LABELS
-    overall = float(metrics["Overall"].split(" / ")[0])
-    parts = [float(metrics[label].split(" ± ")[0]) for label in SCORE_LABELS[1:]]
+    shown = {label: metrics[label].split(" ±") for label in SCORE_LABELS}
+    assert all(len(v) == 2 for v in shown.values())                    # the noise band beside each score
+    overall = float(shown["Overall"][0])
+    parts = [float(shown[label][0]) for label in SCORE_LABELS[1:]]
     assert all(0 <= v <= 100 for v in parts)
-    assert all(" ± " in metrics[label] for label in SCORE_LABELS[1:])   # the noise band beside each score
     assert overall == pytest.approx(np.mean(parts), abs=1.0)           # overall is the mean of the four (shown rounded)
-    assert int(metrics["Acne lesions"]) >= 0
+    (counts,) = [c.value for c in at.caption if c.value.startswith("Acne lesions: ")]
+    assert int(counts.split(":")[1].split("·")[0]) >= 0
     assert len(at.image) == 2                                          # plain photo and marked photo
     assert at.status[0].label.startswith("Done in")
     regions = at.dataframe[0].value
@@ -96,7 +98,7 @@ def test_the_photo_is_analysed_once_not_on_every_click(db, me, monkeypatch):
     from skin_app import analysis
     calls = []
     original = analysis.analyze
-    monkeypatch.setattr(analysis, "analyze", lambda data, segmenter=None, progress=None: calls.append(1) or original(data, segmenter, progress))
+    monkeypatch.setattr(analysis, "analyze", lambda data, *args, **kwargs: calls.append(1) or original(data, *args, **kwargs))
     at = scanned()
     at.button_group(key="scan_overlay").set_value(["acne"]).run()
     at.text_input(key="save_note").input("typing a note").run()
@@ -157,8 +159,10 @@ def test_a_photo_without_a_face_gets_advice_not_an_error(db, me):
     at = page("scan").run()
     at.file_uploader(key="scan_upload").set_value(("cup.jpg", no_face_jpeg(), "image/jpeg")).run()
     assert not at.exception and not at.error
-    assert any("No face was found" in t for t in texts(at.warning))
-    assert at.info and not at.metric
+    (refusal,) = texts(at.warning)
+    assert "No face was found" in refusal and "Use a photo that shows your whole face" in refusal   # advice, no click
+    assert not at.status                  # never folded inside a finished status box
+    assert not at.metric
     assert not [b for b in at.button if b.label == "Save to history"]
 
 
@@ -172,11 +176,83 @@ def test_a_file_that_is_not_an_image_gets_advice_not_an_error(db, me):
 def test_an_unexpected_failure_in_the_engine_is_shown_as_advice_without_a_traceback(db, me, monkeypatch):
     from skin_app import analysis
 
-    def broken(data, segmenter=None, progress=None):
+    def broken(data, *args, **kwargs):
         raise RuntimeError("internal detail that must not reach the browser")
     monkeypatch.setattr(analysis, "analyze", broken)
     at = page("scan").run()
     at.file_uploader(key="scan_upload").set_value(UPLOAD).run()
     assert not at.exception and not at.error
-    assert "Something went wrong while analysing this photo." in texts(at.warning)
+    (refusal,) = texts(at.warning)
+    assert refusal.startswith("**Something went wrong while analysing this photo.**") and "Try another photo" in refusal
+    assert not at.status                  # the finished status box is removed; the refusal stands alone
     assert not any("internal detail" in t for t in texts(at.warning) + texts(at.info))
+
+
+def test_the_photo_check_lists_each_check_before_the_scores(db, me):
+    at = scanned()
+    (check,) = [m.value for m in at.markdown if m.value.startswith("**Photo check**")]
+    (passed,) = [line for line in check.split("\n") if ":material/check_circle:]" in line]
+    for label in ("Face found", "Whole face in the frame", "Enough light", "Sharp"):
+        assert label in passed
+
+
+def test_a_side_view_is_scored_on_the_visible_cheek_and_saved_to_its_own_line(db, me):
+    from tests.photos import side_view_jpeg
+    at = page("scan").run()
+    at.button_group(key="scan_view_kind").set_value("right").run()
+    at.file_uploader(key="scan_upload").set_value(("side.jpg", side_view_jpeg("right"), "image/jpeg")).run()
+    assert not at.exception and not at.warning
+    labels = [m.label for m in at.metric]
+    assert {"Overall", "Acne", "Dark spots", "Wrinkles"} <= set(labels) and "Dark circles" not in labels
+    assert set(at.dataframe[0].value["Region"]) == {"Right side of the face", "Right cheek", "Right under-eye"}
+    button(at, "Save to history").click().run()
+    (scan,) = db.list_scans(me.id)
+    assert scan.view == "right" and db.list_scans(me.id, view="front") == []
+
+
+def test_a_side_view_of_the_other_cheek_is_refused_with_what_to_pick(db, me):
+    from tests.photos import side_view_jpeg
+    at = page("scan").run()
+    at.button_group(key="scan_view_kind").set_value("left").run()
+    at.file_uploader(key="scan_upload").set_value(("side.jpg", side_view_jpeg("right"), "image/jpeg")).run()
+    (refusal,) = texts(at.warning)
+    assert "shows your right cheek" in refusal and "Choose Right side" in refusal
+    assert not at.metric
+
+
+def test_a_close_up_is_scored_for_acne_and_dark_spots_without_face_regions(db, me):
+    from tests.photos import closeup_jpeg
+    at = page("scan").run()
+    at.button_group(key="scan_view_kind").set_value("closeup").run()
+    at.file_uploader(key="scan_upload").set_value(("cheek.jpg", closeup_jpeg(), "image/jpeg")).run()
+    assert not at.exception
+    labels = [m.label for m in at.metric]
+    assert {"Overall", "Acne", "Dark spots"} <= set(labels) and "Wrinkles" not in labels
+    assert not at.dataframe                                  # no face regions in a close-up
+    button(at, "Save to history").click().run()
+    (scan,) = db.list_scans(me.id)
+    assert scan.view == "closeup" and set(scan.scores) == {"acne", "flek", "overall"}
+
+
+def test_a_full_check_saves_front_left_and_right_as_one_visit(db, me):
+    from tests.photos import side_view_jpeg
+    at = page("scan").run()
+    at.button_group(key="scan_view_kind").set_value("Full check").run()
+    photos = {"front": astronaut_jpeg(), "left": side_view_jpeg("left"), "right": side_view_jpeg("right")}
+    for view, data in photos.items():
+        assert not [b for b in at.button if b.label == "Save to history"]      # not before all three
+        at.file_uploader(key=f"scan_upload_{view}").set_value((f"{view}.jpg", data, "image/jpeg")).run()
+        assert not at.exception and not at.warning
+    button(at, "Save to history").click().run()
+    scans = db.list_scans(me.id)
+    assert sorted(s.view for s in scans) == ["front", "left", "right"]
+    assert len({s.visit for s in scans}) == 1 and scans[0].visit
+
+
+def test_the_status_line_times_what_the_person_waited(db, me):
+    at = scanned()
+    result = at.session_state["scan_result"][1]
+    (status,) = at.status
+    shown = float(status.label.split()[2])
+    assert shown >= result.timings_ms["segment_ms"] / 1000 - 0.05      # at least the model's own time
+    assert shown == pytest.approx(result.timings_ms["waited_ms"] / 1000, abs=0.051)

@@ -111,3 +111,21 @@ def test_a_damaged_database_gets_a_clear_message_not_a_traceback(tmp_path, monke
     assert not at.exception
     assert any("not a SkinGorithm database" in e.value and "left untouched" in e.value for e in at.error)
     assert bad.read_bytes() == b"not a database at all" * 50
+
+
+def test_the_model_is_summarised_in_plain_words_with_the_full_card_one_click_away(db):
+    from tests.app_helpers import page
+    at = page("settings").run()
+    (summary,) = [m.value for m in at.markdown if "What it learned from" in m.value]
+    text = " ".join(summary.split())
+    assert "less accurate on other skin tones" in text and "East Asian" in text
+    for jargon in ("IoU", "BCE", "AdamW", "Dice", "F1", "threshold", ".json", "flek", "panda"):
+        assert jargon not in summary
+    assert any(e.label.startswith("The full model card") for e in at.expander)
+
+
+def test_phone_mode_is_off_and_says_how_to_start_it_when_not_served_by_run_sh(db):
+    from tests.app_helpers import page
+    at = page("settings").run()
+    assert any("bash run.sh" in i.value for i in at.info)
+    assert not [t for t in at.toggle if t.label == "Open on my phone"]

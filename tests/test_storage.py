@@ -91,6 +91,7 @@ def test_a_schema_v1_file_is_upgraded_in_place_and_keeps_its_scans(tmp_path):
     (scan,) = db.list_scans(ada.id)
     assert (scan.note, scan.scores, scan.metrics, scan.model_version) == ("first", SCORES, {"acne_lesion_count": 4}, "seed-v1")
     assert scan.crop_png == picture and scan.masks_png is None
+    assert (scan.view, scan.visit) == ("front", None)         # scans from before views were front photos
     # the tables later versions added work on the upgraded file
     db.save_shelf_product(ada.id, "Serum", "Aqua, Niacinamide")
     db.create_routine(ada.id, routine())
@@ -369,3 +370,31 @@ def test_summary_counts_what_the_file_holds(db):
     s = db.summary()
     assert (s.profiles, s.scans, s.pictures, s.shelf_products, s.routines) == (1, 2, 1, 0, 0)
     assert s.file_bytes > 0 and s.path == db.path
+
+
+# -- views -------------------------------------------------------------------------------------------
+def test_each_view_is_its_own_history_line(db):
+    p = db.create_profile("Ada")
+    front = add(db, p.id)
+    side = db.add_scan(p.id, taken_at="2025-03-02T08:00:00+00:00", scores={"acne": 97.0, "overall": 97.0},
+                       metrics={}, model_version="m", view="left")
+    assert [s.id for s in db.list_scans(p.id, view="front")] == [front]
+    assert [s.id for s in db.list_scans(p.id, view="left")] == [side]
+    assert db.scan_views(p.id) == {"front": 1, "left": 1}
+
+
+def test_a_scan_of_an_unknown_view_is_refused(db):
+    p = db.create_profile("Ada")
+    with pytest.raises(ValueError, match="is not a view"):
+        db.add_scan(p.id, taken_at="2025-03-02T08:00:00+00:00", scores=SCORES, metrics={}, model_version="m",
+                    view="profile'); DROP TABLE scans;--")
+
+
+def test_a_full_check_is_saved_all_or_nothing(db):
+    p = db.create_profile("Ada")
+    good = dict(taken_at="2025-03-02T08:00:00+00:00", scores=SCORES, metrics={}, model_version="m", visit="v1")
+    with pytest.raises(ValueError):
+        db.add_scans(p.id, [{**good, "view": "front"}, {**good, "view": "left", "scores": {"acne": 140.0}}])
+    assert db.list_scans(p.id) == []
+    ids = db.add_scans(p.id, [{**good, "view": v} for v in ("front", "left", "right")])
+    assert len(ids) == 3 and {s.visit for s in db.list_scans(p.id)} == {"v1"}

@@ -1,0 +1,124 @@
+"""How many ACNE04 photos each view's path accepts, and how well its acne score follows the grade.
+
+    python bench/views_acne04.py --data ../shared/data [--out bench/results/views_acne04.json]
+
+ACNE04 (``acne04v2_512``) holds clinical photos taken as VISIA does: mostly side views, the head
+turned 33-62 degrees. For every photo the quality gate runs as ``check_photo`` runs it, once as a
+front photo and once as a side view of the cheek the face mesh says is shown (a person picks that
+side on the Scan page). Share accepted, and the blocking reasons, are counted over all photos here.
+
+Grade agreement, on the validation split only (``split_of``, the photos the model never trained on):
+the side path's acne score (visible half of the face) against the front path's acne score on the
+same photo (the whole face outline, the front path's scoring run with its head-turn gate lifted, so
+the two geometries are compared on the same photos). Reported per path, no fitting: Spearman's rho
+of acne score vs the dermatologists' grade (0-3; higher grade should mean lower score), and the
+share whose word under the shipped bands (``scoring.SCORE_BANDS``: good / fair / needs care) matches
+the grade (0 -> good, 1 -> fair, 2-3 -> needs care). The scores are those of this branch; calibrated
+scores would change the second figure, not the first.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from skin_app.config import setup_tensorflow_env  # noqa: E402
+
+setup_tensorflow_env()
+
+import numpy as np  # noqa: E402
+from scipy.stats import spearmanr  # noqa: E402
+
+from skin_app import face as F  # noqa: E402
+from skin_app.analysis import analyze, check_photo  # noqa: E402
+from skin_app.errors import ImageError  # noqa: E402
+from skin_app.results import QualityReport  # noqa: E402
+from skin_app.scoring import score_words  # noqa: E402
+from skin_app.training.datasets import split_of  # noqa: E402
+
+GRADE_WORD = {0: "good", 1: "fair", 2: "needs care", 3: "needs care"}
+
+
+def grade_of(stem: str) -> int:
+    return int(stem.split("_")[0].replace("levle", ""))
+
+
+def summarise(rows: list[dict], key: str) -> dict:
+    got = [(r["grade"], r[key]) for r in rows if r.get(key) is not None]
+    if len(got) < 3:
+        return {"n": len(got)}
+    grades, scores = np.array([g for g, _ in got]), np.array([s for _, s in got])
+    rho = spearmanr(grades, scores).statistic
+    agree = np.mean([score_words(s, "acne") == GRADE_WORD[g] for g, s in got])
+    medians = {int(g): round(float(np.median(scores[grades == g])), 2) for g in sorted(set(grades.tolist()))}
+    return {"n": len(got), "spearman_rho": round(float(rho), 3), "band_agreement": round(float(agree), 3),
+            "median_acne_score_by_grade": medians}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data", required=True, type=Path, help="the shared data folder (holds acne04v2_512/)")
+    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "views_acne04.json")
+    ap.add_argument("--limit", type=int, default=0, help="only the first N photos (quick look)")
+    args = ap.parse_args()
+    photos = sorted((args.data / "acne04v2_512" / "images").glob("*.jpg"))
+    if args.limit:
+        photos = photos[:args.limit]
+    from skin_app.segmentation import load_segmenter
+    seg = load_segmenter()
+    t0 = time.perf_counter()
+    accepted = Counter()
+    reasons = {"front": Counter(), "side": Counter()}
+    rows = []
+    for path in photos:
+        data = path.read_bytes()
+        try:
+            front = check_photo(data, "front")
+        except ImageError:
+            accepted["unreadable"] += 1
+            continue
+        side_view = F.visible_side(front.aligned.points, front.aligned.crop.shape[0]) if front.aligned else "left"
+        side = check_photo(data, side_view)
+        for name, checked in (("front", front), ("side", side)):
+            if checked.quality.ok:
+                accepted[name] += 1
+            for issue in checked.quality.issues:
+                if issue.blocking:
+                    reasons[name][issue.code] += 1
+        if split_of("acne04v2_512", path.stem) != "val" or front.aligned is None:
+            continue
+        row = {"photo": path.name, "grade": grade_of(path.stem), "side": side_view,
+               "yaw": front.quality.measurements.get("yaw"), "front_ok": front.quality.ok, "side_ok": side.quality.ok}
+        lifted = check_photo(data, "front")
+        lifted.quality = QualityReport(measurements=lifted.quality.measurements)     # head-turn gate lifted
+        row["front_acne"] = analyze(data, seg, checked=lifted).scores["acne"]
+        row["side_acne"] = analyze(data, seg, checked=side).scores["acne"] if side.quality.ok else None
+        rows.append(row)
+    n = len(photos)
+    report = {
+        "photos": n, "seconds": round(time.perf_counter() - t0, 1),
+        "accepted": {"front": accepted["front"], "side": accepted["side"],
+                     "front_share": round(accepted["front"] / n, 3), "side_share": round(accepted["side"] / n, 3)},
+        "blocking_reasons": {k: dict(v.most_common()) for k, v in reasons.items()},
+        "val_photos": len(rows),
+        "grade_agreement_val": {
+            "side_path_on_photos_it_accepts": summarise(rows, "side_acne"),
+            "front_path_gate_lifted_same_photos": summarise([r for r in rows if r["side_acne"] is not None], "front_acne"),
+            "front_path_gate_lifted_all_val": summarise(rows, "front_acne"),
+            "front_path_as_gated": summarise([r for r in rows if r["front_ok"]], "front_acne"),
+        },
+        "rows": rows,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=1))
+    print(json.dumps({k: v for k, v in report.items() if k != "rows"}, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,131 @@
+"""Who may open the app (skin_app/access.py), driven through the ASGI interface the server uses:
+the Host allow-list on HTTP requests and WebSocket handshakes, and the phone gate's access code."""
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from skin_app import access
+
+PHONE = access.PhoneMode(address="192.168.77.10", bind="127.0.0.2", port=8612, token="s3cret-code-for-tests",
+                         certfile="cert.pem", keyfile="key.pem")
+
+
+async def _ok_app(scope, receive, send):
+    if scope["type"] == "websocket":
+        await receive()
+        await send({"type": "websocket.accept"})
+        return
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"the app"})
+
+
+def call(app, host: str, kind: str = "http", path: str = "/", query: str = "", cookie: str | None = None) -> list[dict]:
+    headers = [(b"host", host.encode())] + ([(b"cookie", cookie.encode())] if cookie else [])
+    scope = {"type": kind, "path": path, "query_string": query.encode(), "headers": headers,
+             "server": ("127.0.0.1", 8611)}
+    sent: list[dict] = []
+    inbox = [{"type": "websocket.connect"} if kind == "websocket" else {"type": "http.request", "body": b""}]
+
+    async def receive():
+        return inbox.pop(0) if inbox else {"type": "http.disconnect"}
+
+    async def send(message):
+        sent.append(message)
+    asyncio.run(app(scope, receive, send))
+    return sent
+
+
+def status(sent: list[dict]) -> int | str:
+    first = sent[0]
+    return first.get("status") or first["type"]
+
+
+@pytest.fixture()
+def phone_on(monkeypatch):
+    monkeypatch.setattr(access.STATE, "phone", PHONE)
+    return PHONE
+
+
+@pytest.mark.parametrize("host", ["localhost:8611", "127.0.0.1:8611", "[::1]:8611", "LOCALHOST", "localhost"])
+def test_this_computers_own_names_are_served(host):
+    assert status(call(access.HostAllowList(_ok_app), host)) == 200
+
+
+@pytest.mark.parametrize("host", ["evil.example:8611", "evil.example", "127.0.0.1.evil.example", "", "localhost.evil:8611",
+                                  "192.168.77.10:8611"])
+def test_any_other_host_is_refused_for_http_and_websocket(host):
+    app = access.HostAllowList(_ok_app)
+    sent = call(app, host)
+    assert status(sent) == 403 and b"answers only to this computer" in sent[1]["body"]
+    assert call(app, host, kind="websocket") == [{"type": "websocket.close", "code": 1008}]   # handshake refused
+
+
+def test_the_phone_address_is_allowed_only_while_phone_mode_is_on(phone_on):
+    assert status(call(access.HostAllowList(_ok_app), "192.168.77.10:8612")) == 200
+
+
+def test_the_phone_listener_refuses_everything_while_phone_mode_is_off():
+    sent = call(access.PhoneGate(_ok_app), "192.168.77.10:8612", query=f"access={PHONE.token}")
+    assert status(sent) == 403
+
+
+def test_the_phone_listener_refuses_a_request_without_the_code(phone_on):
+    gate = access.PhoneGate(_ok_app)
+    for query in ("", "access=", "access=wrong", f"access={PHONE.token[:-1]}"):
+        sent = call(gate, "192.168.77.10:8612", query=query)
+        assert status(sent) == 403 and b"access code" in sent[1]["body"]
+    assert status(call(gate, "192.168.77.10:8612", kind="websocket")) == "websocket.close"
+    assert status(call(gate, "192.168.77.10:8612", cookie="skingorithm_access=wrong")) == 403
+
+
+def test_the_code_in_the_link_becomes_a_strict_cookie_and_leaves_the_address(phone_on):
+    sent = call(access.PhoneGate(_ok_app), "192.168.77.10:8612", path="/progress", query=f"x=1&access={PHONE.token}")
+    headers = dict(sent[0]["headers"])
+    assert sent[0]["status"] == 303 and headers[b"location"] == b"/progress?x=1"
+    assert headers[b"set-cookie"].decode() == f"skingorithm_access={PHONE.token}; Path=/; HttpOnly; SameSite=Strict; Secure"
+
+
+def test_with_the_cookie_the_phone_gets_the_app_and_its_websocket(phone_on):
+    gate = access.PhoneGate(_ok_app)
+    cookie = f"other=1; skingorithm_access={PHONE.token}"
+    assert status(call(gate, "192.168.77.10:8612", cookie=cookie)) == 200
+    assert status(call(gate, "192.168.77.10:8612", kind="websocket", cookie=cookie)) == "websocket.accept"
+
+
+def test_the_phone_listener_answers_only_to_the_phone_address_even_with_the_code(phone_on):
+    """A LAN neighbour cannot reach the app through the phone port by claiming to be localhost."""
+    cookie = f"skingorithm_access={PHONE.token}"
+    for host in ("localhost:8612", "127.0.0.1", "evil.example"):
+        assert status(call(access.PhoneGate(_ok_app), host, cookie=cookie)) == 403
+
+
+def test_the_link_carries_the_code_once_over_https():
+    assert PHONE.url == f"https://192.168.77.10:8612/?access={PHONE.token}"
+    assert access.PhoneMode("192.168.1.5", "192.168.1.5", 8502, "t").url == "http://192.168.1.5:8502/?access=t"
+
+
+@pytest.mark.parametrize("address", ["8.8.8.8", "127.0.0.1", "not an address"])
+def test_phone_mode_refuses_addresses_outside_a_local_network(monkeypatch, address):
+    monkeypatch.setenv("SKINGORITHM_PHONE_ADDRESS", address)
+    with pytest.raises(access.PhoneModeError):
+        access.local_network_address()
+
+
+def test_a_certificate_is_made_for_the_phone_address(tmp_path):
+    import shutil
+    import subprocess
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed: phone mode falls back to plain HTTP and the file picker")
+    cert, key = access.ensure_certificate(tmp_path, "192.168.77.10")
+    text = subprocess.run(["openssl", "x509", "-in", cert, "-noout", "-text"], capture_output=True, text=True).stdout
+    assert "IP Address:192.168.77.10" in text
+    assert (tmp_path / "phone-key.pem").stat().st_mode & 0o077 == 0          # the key is private to the user
+    assert access.ensure_certificate(tmp_path, "192.168.77.10") == (cert, key)   # kept, not remade
+
+
+def test_turning_phone_mode_on_needs_the_server():
+    assert not access.available()
+    with pytest.raises(access.PhoneModeError, match="run.sh"):
+        access.turn_on(8501, __import__("pathlib").Path("/nonexistent"))
