@@ -79,10 +79,11 @@ def tab_label(name: str, limit: int = TAB_LABEL_CHARS) -> str:
     return cut + "…"
 
 
-def eu_section(product: ProductReport) -> None:
+def eu_section(product: ProductReport, report: IngredientReport) -> None:
     """Bans first and unmistakable; specifications only under details."""
     kind = PRODUCT_TYPES[product.product_type].split(" (")[0].lower()
-    how = "guessed from the label" if product.product_type_guessed else "as chosen above"
+    how = ("as chosen above" if report.product_type_chosen else
+           "guessed from the label" if product.product_type_guessed else "the default")
     st.caption(f"EU verdicts are for a **{md_escape(kind)}** product ({how}); change the product type above "
                "if that is wrong.")
     for l in product.bans:
@@ -101,7 +102,7 @@ def product_section(product: ProductReport, report: IngredientReport, key: str) 
     c2.metric("Recognised", f"{product.recognised_count}/{total}")
     c3.metric("Flags", len(product.flags))
 
-    eu_section(product)
+    eu_section(product, report)
     st.subheader("Summary")
     if product.actives:
         st.markdown("**Key actives:** " + "; ".join(

@@ -85,7 +85,7 @@ def render_text(report: IngredientReport) -> str:
             extra += [f for f in line.flags]
             out.append(f"{line.position:3d}. {line.text}  ->  {name}" + (f"  [{', '.join(extra)}]" if extra else ""))
             if line.what:
-                out.append(f"      {line.what}")
+                out.append(f"      {line.what}" + (f" Evidence: {line.evidence}." if line.evidence else ""))
             if line.eu_text and line.eu_verdict != "not_permitted":
                 out.append(f"      EU: {line.eu_text}")
         if product.actives:

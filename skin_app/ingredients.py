@@ -3,10 +3,11 @@
     report = analyse(text)                           # IngredientReport (one ProductReport per product)
     report = analyse(text, scores=latest.scores,     # + fit to the person's latest scan
                      shelf=[("Night cream", other_text)])   # + conflicts with saved products
+    report = analyse(text, product_type="rinse_off") # EU verdicts for that kind of product
     report.to_dict()                                  # JSON-ready (the CLI's --json)
 
-Parsing lives in ``ingredients_parse``, the knowledge and name matching in ``ingredients_kb``; this module
-turns matches into a report. It never imports streamlit. Concentrations are never known (labels do not
+Parsing lives in ``ingredients_parse``, the knowledge and name matching in ``ingredients_kb``, EU verdicts
+by product type in ``ingredients_eu``; this module turns matches into a report. It never imports streamlit. Concentrations are never known (labels do not
 give them, except the rare stated percentage), so position remarks are hints, and flags say what an
 ingredient *is*, not how much harm it does.
 """

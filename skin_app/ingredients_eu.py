@@ -91,8 +91,8 @@ def _mentioned(text: str) -> set[str]:
     if re.search(r"self-tanning products(?! for the body)", t):
         out.add("leave_on_face")                 # a self-tanner for the face is a leave-on face product
     if "mucous membrane" in t:
-        out |= {"lip", "eye_area"}
-    if re.search(r"eye products|eye make-?up|eye ?shadow|mascara|eyeliner|around the eyes?|eye area|eye cream", t):
+        out.add("lip")          # Annex IV keeps "vicinity of the eyes" apart from "mucous membranes"
+    if re.search(r"eye products|eye make-?up|eye ?shadow|mascara|eyeliner|around the eyes?|vicinity of the eyes?|eye area|eye cream", t):
         out.add("eye_area")
     if re.search(r"\bhair\b(?! ?(?:d[yua][ey]|dyeing|straighten|waving|aerosol|spray|and eyelash))|shampoo", t):
         out.add("hair")

@@ -3,7 +3,9 @@
 Matching goes exact (the INCI name itself), then alias (common, old and translated names), then
 normalised (case, punctuation, spacing, British spellings, the common name in parentheses, synonyms
 separated by slashes), then fuzzy. A fuzzy match is only a suggestion ("did you mean"): it is never
-treated as the ingredient, so it can never raise a ban or allergen flag.
+treated as the ingredient, so it can never raise a ban; a suggestion that is a fragrance allergen raises
+only an "uncertain allergen" flag. Fuzzy matching runs within a time budget (``FuzzyBudget``); the
+EU rules of each entry come from data/ingredients_eu.csv (see ``ingredients_eu``).
 """
 from __future__ import annotations
 

@@ -106,6 +106,8 @@ KNOWN_VERDICTS = [
     # listed only as a colourant, a purity/pH specification or a conditional entry: no warning
     ("CI 19140", "leave_on_face", OK, None),                         # IV/44; the III/189 hair-dye entry does not apply
     ("CI 77491", "leave_on_face", OK, None),                         # IV iron oxide
+    ("CI 60730", "lip", NP, None),                                   # IV/90: not on mucous membranes
+    ("CI 60730", "leave_on_face", OK, None),                         # IV/90
     ("Sodium Hydroxide", "leave_on_face", OK, None),                 # III/15a (d): pH adjuster, pH up to 11
     ("Sodium Hydroxide", "nail", R, 5.0),                            # III/15a (a) nail cuticle solvent
     ("Potassium Hydroxide", "leave_on_face", OK, None),              # III/15a (d)
@@ -198,7 +200,10 @@ def test_a_kit_heading_sets_each_products_type():
     ("face  products in  loose powder form", set()),
     ("Other products except body lotion, eye shadow, mascara, eyeliner, lipstick, roll-on deodorant",
      {"leave_on_face", "rinse_off", "hair", "nail"}),
-    ("Not to be used in products applied on mucous membranes", {"leave_on_face", "rinse_off", "hair", "nail"}),
+    ("Not to be used in products applied on mucous membranes", {"leave_on_face", "rinse_off", "hair", "nail",
+                                                                 "eye_area"}),
+    ("Not to be used in products applied in the vicinity of the eyes", {"leave_on_face", "rinse_off", "hair", "nail",
+                                                                        "lip"}),
     ("Body lotion", set()),
 ])
 def test_fields_of_application_become_product_types(wording, types):

@@ -142,3 +142,10 @@ def test_unknown_names_are_logged_and_exportable(db, me):
     at = run_with("Water, Vegetable Collagen")
     assert [r.text for r in db.unknown_ingredients()] == ["Vegetable Collagen"]
     assert any(b.label == "Export the list (CSV)" for b in at.get("download_button"))
+
+
+def test_the_page_says_how_the_product_type_was_set(me):
+    at = run_with("Aqua, Glycerin")
+    assert any("the default" in c.value for c in at.caption)
+    at.selectbox(key="ing_type").set_value("lip").run()
+    assert any("lip" in c.value and "as chosen above" in c.value for c in at.caption)
