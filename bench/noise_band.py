@@ -94,6 +94,12 @@ def same_picture_as_other_files(rgb: np.ndarray) -> list[tuple[bytes, dict]]:
     return out
 
 
+def raw_of(metrics: dict) -> dict:
+    """The raw measurements the display curves read, kept per shot so other curves can be tried offline."""
+    keys = ("soft_fraction", "area_fraction", "under_eye_contrast", "acne_lesion_count", "skin_ita")
+    return {k: metrics.get(k) for k in keys}
+
+
 def reshoot(rgb: np.ndarray, rng: random.Random) -> tuple[bytes, dict]:
     """One simulated re-shot of the same face: framing, exposure, white balance, JPEG quality 70."""
     h, w = rgb.shape[:2]
@@ -121,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--variants", type=int, default=6)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--percentile", type=float, default=95.0)
+    ap.add_argument("--no-flip", action="store_true", help="measure without mirror averaging (what it buys)")
     ap.add_argument("--out", help="default: noise_band.json beside the weights")
     ap.add_argument("--detail", default=str(ROOT / "bench" / "results" / "noise_band.json"))
     args = ap.parse_args(argv)
@@ -143,6 +150,9 @@ def main(argv: list[str] | None = None) -> int:
         while queues:
             for name in list(queues):
                 yield name, queues[name]
+    if args.no_flip:
+        import skin_app.analysis
+        skin_app.analysis.FLIP_AVERAGE = False
     seg = load_segmenter()
     seg_version = scan_version(seg, load_calibration())
     t0 = time.perf_counter()
@@ -177,9 +187,10 @@ def main(argv: list[str] | None = None) -> int:
                 skipped_variants += 1
                 variants.append({"params": params, "error": getattr(exc, "code", type(exc).__name__)})
                 continue
-            variants.append({"params": params, "scores": res.scores})
+            variants.append({"params": params, "scores": res.scores, "metrics": raw_of(res.metrics)})
         ok = [v["scores"] for v in variants if "scores" in v]
         faces.append({"dataset": name, "file": str(path.relative_to(data)), "original_scores": base.scores,
+                      "original_metrics": raw_of(base.metrics),
                       "variants": variants, "n_ok": len(ok)})
         print(f"  face {len(faces)}/{args.faces} {name}: {len(ok)} re-shots analysed, "
               f"{time.perf_counter() - t0:.0f} s", file=sys.stderr)
@@ -226,7 +237,8 @@ def main(argv: list[str] | None = None) -> int:
               f"make-up and lamp, so treat it as a floor.")
     out = {**band, "method": method, "n_faces": len(faces), "n_variants": n_variants, "scored_by": seg_version,
            "word_changes": word_changes}
-    out_path = Path(args.out) if args.out else model_path().with_name("noise_band.json")
+    default = ROOT / "bench" / "results" / "noise_band_noflip_summary.json" if args.no_flip else model_path().with_name("noise_band.json")
+    out_path = Path(args.out) if args.out else default
     out_path.write_text(json.dumps(out, indent=2) + "\n")
 
     detail = {
@@ -247,8 +259,11 @@ def main(argv: list[str] | None = None) -> int:
         "method": method, "faces": faces, "skipped": skipped_photos,
         "seconds": round(time.perf_counter() - t0, 1),
     }
-    Path(args.detail).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.detail).write_text(json.dumps(detail, indent=1) + "\n")
+    detail_path = Path(args.detail)
+    if args.no_flip and args.detail == ap.get_default("detail"):
+        detail_path = detail_path.with_name("noise_band_noflip.json")
+    detail_path.parent.mkdir(parents=True, exist_ok=True)
+    detail_path.write_text(json.dumps(detail, indent=1) + "\n")
 
     print(f"{'score':<10}{'band (p' + format(q, 'g') + ')':>12}{'p50':>8}{'p90':>8}{'max':>8}")
     for k in KEYS:
@@ -259,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"by dataset (p{q:g}): {json.dumps(detail['by_dataset_p95'])}")
     print(f"word changes vs the original: {json.dumps(word_changes)}")
     print(f"Overall's Spearman with each concern over the originals: {json.dumps(overall_spearman)}")
-    print(f"wrote {out_path} and {args.detail} ({detail['seconds']} s)")
+    print(f"wrote {out_path} and {detail_path} ({detail['seconds']} s)")
     return 0
 
 

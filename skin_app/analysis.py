@@ -38,14 +38,14 @@ from skin_app.segmentation import INPUT_SIZE, SkinSegmenter, load_segmenter
 FLIP_AVERAGE = True
 
 
-def probabilities_of(seg: SkinSegmenter, crop: np.ndarray, flip_average: bool = FLIP_AVERAGE) -> dict[str, np.ndarray]:
-    """Channel -> float32 probability map of an aligned square crop."""
-    prob = seg.predict(crop, flip_average=flip_average)
+def probabilities_of(seg: SkinSegmenter, crop: np.ndarray, flip_average: bool | None = None) -> dict[str, np.ndarray]:
+    """Channel -> float32 probability map of an aligned square crop (``flip_average`` None: FLIP_AVERAGE)."""
+    prob = seg.predict(crop, flip_average=FLIP_AVERAGE if flip_average is None else flip_average)
     return {ch: prob[..., i] for i, ch in enumerate(CHANNELS)}
 
 
 def measure_aligned(seg: SkinSegmenter, aligned: face_mod.AlignedFace,
-                    flip_average: bool = FLIP_AVERAGE) -> tuple[dict[str, np.ndarray], dict, Measurement]:
+                    flip_average: bool | None = None) -> tuple[dict[str, np.ndarray], dict, Measurement]:
     """(probabilities, regions, raw measurement) of an aligned frontal face: the app's front path, also
     used to calibrate scores and measure the noise band, so all three see the same numbers."""
     probabilities = probabilities_of(seg, aligned.crop, flip_average)

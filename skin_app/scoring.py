@@ -45,7 +45,10 @@ LESION_PEAK_DISTANCE = 3
 SIDES = ("right", "left")
 SOFT_RAMP = 0.15
 # Bumped whenever a measurement's definition changes (score calibration caches are keyed by it).
-MEASURE_VERSION = 2
+MEASURE_VERSION = 3
+# The under-eye area starts this far below the eye (pixels on the 384 px crop): lashes and the lid
+# crease are dark whatever the skin does, and a landmark that moves a pixel would move them in or out.
+UNDER_EYE_GAP_PX = 4
 
 
 @dataclass
@@ -118,12 +121,14 @@ def under_eye_contrast(lab: np.ndarray, skin: np.ndarray, regions: dict[str, np.
                        min_px: int = 30) -> tuple[float | None, float | None, dict]:
     """(mean over visible sides of cheek L* - under-eye L*, the same relative to cheek L*, per side)."""
     lum = lab[..., 0]
+    gap = 2 * UNDER_EYE_GAP_PX + 1
+    near_eye = cv2.dilate(regions["eyes"].astype(np.uint8), np.ones((gap, gap), np.uint8)).astype(bool)
     per_side: dict[str, float] = {}
     rel: list[float] = []
     for side in SIDES:
         if f"{side}_cheek" not in regions:          # a side view shows one cheek only
             continue
-        under = regions[f"{side}_under_eye"] & skin
+        under = regions[f"{side}_under_eye"] & skin & ~near_eye
         cheek = regions[f"{side}_cheek"] & skin
         if under.sum() < min_px or cheek.sum() < min_px:
             continue

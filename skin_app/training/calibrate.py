@@ -175,9 +175,11 @@ def ordinal_cuts(x: np.ndarray, grades: np.ndarray, n_grades: int = 4) -> list[f
     return best[1]
 
 
-def _knots(points: list[tuple[float, float]], slope_hint: float | None = None) -> list[list[float]]:
+def _knots(points: list[tuple[float, float]], x100: float | None = None) -> list[list[float]]:
     """Monotone knots (x ascending, score descending) through the anchor points, extended linearly at
-    both ends to 100 and 0 with the neighbouring segment's slope."""
+    both ends to 100 and 0 with the neighbouring segment's slope; ``x100``: where 100 is instead (for
+    shares: nothing marked at all, so the clear faces between there and the 90 anchor, whose tiny
+    marks come and go between re-shots, spread over a gentle slope)."""
     pts = sorted(points)
     xs = [p[0] for p in pts]
     ys = [p[1] for p in pts]
@@ -188,7 +190,8 @@ def _knots(points: list[tuple[float, float]], slope_hint: float | None = None) -
             raise ValueError(f"anchors are not monotone: {pts}")
     first = (ys[1] - ys[0]) / (xs[1] - xs[0])
     last = (ys[-1] - ys[-2]) / (xs[-1] - xs[-2])
-    x100 = xs[0] + (100 - ys[0]) / first
+    if x100 is None or x100 >= xs[0]:
+        x100 = xs[0] + (100 - ys[0]) / first
     x0 = xs[-1] + (0 - ys[-1]) / last
     return [[round(x100, 5), 100.0]] + [[round(x, 5), y] for x, y in zip(xs, ys)] + [[round(x0, 5), 0.0]]
 
@@ -211,7 +214,7 @@ def fit(records: list[dict]) -> dict:
     if x90 >= cuts[0]:
         x90 = cuts[0] - 0.1
     concerns["acne"] = {"measure": "soft_fraction.acne", "transform": "log10", "offset": LOG_OFFSET,
-                        "knots": _knots([(x90, 90.0)] + list(zip(cuts, GRADE_SCORES)))}
+                        "knots": _knots([(x90, 90.0)] + list(zip(cuts, GRADE_SCORES)), log_x(0.0))}
     why["acne"] = {"90": f"90th percentile of {len(ordinary)} ordinary training faces",
                    "70/50/30": f"ACNE04 grade boundaries mild|moderate|severe|very severe fitted on {len(acne)} "
                                "training photos (ordinal cut points, most photos graded right)"}
@@ -248,7 +251,7 @@ def fit(records: list[dict]) -> dict:
     x90 = ordinary_p90("soft_fraction.wrinkle")
     x50 = float(np.median([log_x(value(r, "soft_fraction.wrinkle")) for r in top]))
     concerns["wrinkle"] = {"measure": "soft_fraction.wrinkle", "transform": "log10", "offset": LOG_OFFSET,
-                           "knots": _knots([(x90, 90.0), ((x90 + x50) / 2, 70.0), (x50, 50.0)])}
+                           "knots": _knots([(x90, 90.0), ((x90 + x50) / 2, 70.0), (x50, 50.0)], log_x(0.0))}
     why["wrinkle"] = {"90": f"90th percentile of {len(ordinary)} ordinary training faces",
                       "50": f"median of the {len(top)} gjain training photos with the most drawn wrinkles",
                       "70": "half-way (log units)"}
@@ -259,7 +262,7 @@ def fit(records: list[dict]) -> dict:
     flek = np.array([log_x(value(r, "soft_fraction.flek")) for r in ordinary])
     x90, x70 = float(np.median(flek)), float(np.quantile(flek, 0.9))
     concerns["flek"] = {"measure": "soft_fraction.flek", "transform": "log10", "offset": LOG_OFFSET,
-                        "knots": _knots([(x90, 90.0), (x70, 70.0), (2 * x70 - x90, 50.0)])}
+                        "knots": _knots([(x90, 90.0), (x70, 70.0), (2 * x70 - x90, 50.0)], log_x(0.0))}
     why["flek"] = {"90": f"median of {len(ordinary)} ordinary training faces",
                    "70": "their 90th percentile (more marked dark spots than 9 in 10 ordinary faces)",
                    "50": "as far again beyond (no graded dark-spot references exist; the partly labelled "
