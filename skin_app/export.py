@@ -351,13 +351,16 @@ def _bundle(name: Any, created: Any, store: Any, tables: dict[str, list[dict]], 
             except (KeyError, TypeError, ValueError, OverflowError, RecursionError) as exc:
                 what = f"missing {str(exc)[:40]}" if isinstance(exc, KeyError) else str(exc)[:200]
                 raise ExportFileError(f"Record {n} of {table.replace('_', ' ')} is damaged: {what}.") from None
-        if "id" in _CSV_COLUMNS[table] and table != "scans":
-            seen: set[int] = set()
+        key = ("id",) if "id" in _CSV_COLUMNS[table] else (_CSV_COLUMNS[table][0], "occurrence_date")
+        if table != "scans":
+            seen: set[tuple] = set()
             for row in typed[table]:
-                if row["id"] in seen:
-                    raise ExportFileError(f"Two records of {table.replace('_', ' ')} share the id {row['id']}; "
-                                          "ids in an export are unique.")
-                seen.add(row["id"])
+                k = tuple(row[c] for c in key)
+                if k in seen:
+                    raise ExportFileError(f"Two records of {table.replace('_', ' ')} share the "
+                                          f"{' and '.join(key).replace('_', ' ')} {', '.join(map(str, k))}; "
+                                          "an export holds each only once.")
+                seen.add(k)
     _check_routines_as_the_form_does(typed)
     routine_ids = {r["id"] for r in typed["routines"]}
     step_ids = {s["id"] for s in typed["routine_steps"]}

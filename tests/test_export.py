@@ -345,3 +345,10 @@ def test_a_note_with_a_bare_carriage_return_survives_the_csv_round_trip(db):
                 note="before\rafter")
     summary = import_bundle(db, read_bundle(export_csv_zip(db, p.id), "x.zip"))
     assert db.latest_scan(summary.profile_id).note == "before\rafter"
+
+
+def test_two_marks_for_the_same_routine_and_day_are_refused_in_words(db, ada):
+    doc = json.loads(export_json(db, ada.id))
+    doc["routine_log"].append(dict(doc["routine_log"][0]))
+    with pytest.raises(ExportFileError, match="share the routine id and occurrence date"):
+        read_bundle(json.dumps(doc).encode(), "x.json")
