@@ -1,6 +1,7 @@
 """How many ACNE04 photos each view's path accepts, and how well its acne score follows the grade.
 
     python bench/views_acne04.py --data ../shared/data [--out bench/results/views_acne04.json]
+    python bench/views_acne04.py --data ../shared/data --closeups    # gjain close-ups through both gates
 
 ACNE04 (``acne04v2_512``) holds clinical photos taken as VISIA does: mostly side views, the head
 turned 33-62 degrees. For every photo the quality gate runs as ``check_photo`` runs it, once as a
@@ -61,12 +62,29 @@ def summarise(rows: list[dict], key: str) -> dict:
             "median_acne_score_by_grade": medians}
 
 
+def closeups(data: Path) -> None:
+    """The close-up path's gate on gjain's 163 close-up web photos (acne, freckles; 294 x 222 px)."""
+    photos = sorted((data / "gjain_freckle_acne" / "images").glob("*"))
+    counts = {"front": Counter(), "closeup": Counter()}
+    for path in photos:
+        for view in counts:
+            quality = check_photo(path.read_bytes(), view).quality
+            blocking = [i.code for i in quality.issues if i.blocking]
+            counts[view]["accepted" if not blocking else blocking[0]] += 1
+    print(json.dumps({"photos": len(photos), **{k: dict(v) for k, v in counts.items()}}, indent=1))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", required=True, type=Path, help="the shared data folder (holds acne04v2_512/)")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "views_acne04.json")
     ap.add_argument("--limit", type=int, default=0, help="only the first N photos (quick look)")
+    ap.add_argument("--closeups", action="store_true",
+                    help="instead: how many gjain_freckle_acne close-ups the front and close-up gates accept")
     args = ap.parse_args()
+    if args.closeups:
+        closeups(args.data)
+        return
     photos = sorted((args.data / "acne04v2_512" / "images").glob("*.jpg"))
     if args.limit:
         photos = photos[:args.limit]
