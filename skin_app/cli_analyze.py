@@ -12,11 +12,15 @@ from pathlib import Path
 
 import numpy as np
 
+from skin_app.results import VIEWS
+
 
 def add_parser(sub) -> None:
     p = sub.add_parser("analyze", help="scan face photos and print their scores")
     p.add_argument("photos", nargs="+", type=Path)
     p.add_argument("--json", action="store_true", help="print one JSON object per photo")
+    p.add_argument("--view", choices=VIEWS, default="front",
+                   help="what the photos show: front, left or right side (head turned), closeup (a patch of skin)")
     p.add_argument("--overlay", type=Path, help="write the mask overlay PNG here (with several photos: a folder)")
     p.set_defaults(func=run)
 
@@ -44,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     many = len(args.photos) > 1
     for photo in args.photos:
         try:
-            result = analyze(photo.read_bytes(), seg)
+            result = analyze(photo.read_bytes(), seg, view=args.view)
         except (UserFacingError, OSError) as exc:
             status = 1
             reason = getattr(exc, "message", str(exc))

@@ -1,4 +1,4 @@
-"""The batch CLI: python -m skin_app analyze PHOTO... [--json] [--overlay OUT]."""
+"""The batch CLI: python -m skin_app analyze PHOTO... [--json] [--view VIEW] [--overlay OUT]."""
 from __future__ import annotations
 
 import json
@@ -34,3 +34,13 @@ def test_json_for_a_good_photo_and_a_clear_reason_for_a_bad_one(tmp_path):
     assert failed["code"] == "not_an_image" and failed["advice"]
     with Image.open(out / "me_overlay.png") as im:
         assert im.size[0] > im.size[1]                   # photo and overlay side by side
+
+
+def test_a_close_up_is_scored_as_a_close_up_when_asked(tmp_path):
+    from tests.photos import closeup_jpeg
+    photo = tmp_path / "cheek.jpg"
+    photo.write_bytes(closeup_jpeg())
+    refused = json.loads(run_cli(str(photo), "--json").stdout.splitlines()[-1])
+    assert refused["code"] == "no_face"
+    scored = json.loads(run_cli(str(photo), "--json", "--view", "closeup").stdout.splitlines()[-1])
+    assert set(scored["scores"]) == {"acne", "flek", "overall"} and scored["metrics"]["view"] == "closeup"
