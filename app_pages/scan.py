@@ -162,6 +162,8 @@ def checklist(quality, view: str) -> None:
             problems.append(f":orange[:material/error:] {CHECK_LABELS[code]}: {issue.message} {issue.advice}")
         elif _ran(code, quality.measurements):
             passed.append(CHECK_LABELS[code])
+    if not passed and len(problems) <= 1:
+        return                         # only the refusal itself, already said above
     lines = ([f":green[:material/check_circle:] {' · '.join(passed)}"] if passed else []) + problems
     st.markdown("**Photo check**  \n" + "  \n".join(lines))
 
