@@ -71,7 +71,24 @@ def closeups(data: Path) -> None:
             quality = check_photo(path.read_bytes(), view).quality
             blocking = [i.code for i in quality.issues if i.blocking]
             counts[view]["accepted" if not blocking else blocking[0]] += 1
-    print(json.dumps({"photos": len(photos), **{k: dict(v) for k, v in counts.items()}}, indent=1))
+    # Does the close-up's acne measure follow the labelled acne? Validation photos only: the model's
+    # acne share of the skin against the labelled acne share of the same centre square (Spearman).
+    import cv2
+    from skin_app.segmentation import INPUT_SIZE, load_segmenter
+    from skin_app.training.datasets import load_gjain_freckle_acne
+    seg = load_segmenter()
+    pairs = []
+    for sample in load_gjain_freckle_acne(data / "gjain_freckle_acne"):
+        if sample.split != "val" or "acne" not in sample.codes:
+            continue
+        png = cv2.imencode(".png", cv2.cvtColor(sample.image, cv2.COLOR_RGB2BGR))[1].tobytes()
+        label = F.closeup_square(((sample.codes["acne"] == 1) * 255).astype(np.uint8)[..., None].repeat(3, 2),
+                                 INPUT_SIZE)[..., 0] > 127
+        r = analyze(png, seg, view="closeup")
+        pairs.append((float(label.mean()), r.metrics["area_fraction"]["acne"]))
+    rho = spearmanr([a for a, _ in pairs], [b for _, b in pairs]).statistic if len(pairs) > 2 else float("nan")
+    print(json.dumps({"photos": len(photos), **{k: dict(v) for k, v in counts.items()},
+                      "val_acne_share_spearman": {"n": len(pairs), "rho": round(float(rho), 3)}}, indent=1))
 
 
 def main() -> None:
