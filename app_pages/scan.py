@@ -230,7 +230,7 @@ def analyse(data: bytes, checked, started: float) -> ScanResult | None:
 
 def pictures(result: ScanResult) -> None:
     from skin_app.overlay import overlay_masks
-    concerns = [c for c in concern_picker("scan_overlay") if c in VIEW_CONCERNS[result.view]]
+    concerns = concern_picker("scan_overlay", concerns=VIEW_CONCERNS[result.view])
     view = st.segmented_control("Picture", ["Side by side", "Blend"], default="Side by side", key="scan_view",
                                 required=True)
     if view == "Blend":
@@ -242,9 +242,10 @@ def pictures(result: ScanResult) -> None:
     else:
         # a row that does not stack on a phone, marked face first
         with st.container(horizontal=True, gap="small"):
-            st.image(overlay_masks(result.crop, result.masks, concerns), caption="What the model marked",
-                     width="stretch")
-            st.image(result.crop, caption="Your photo as the model saw it", width="stretch")
+            for picture, caption in ((overlay_masks(result.crop, result.masks, concerns), "What the model marked"),
+                                     (result.crop, "Your photo as the model saw it")):
+                with st.container(width="stretch"):          # two equal halves
+                    st.image(picture, caption=caption, width="stretch")
 
 
 def scores(result: ScanResult) -> None:

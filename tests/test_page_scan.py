@@ -270,3 +270,12 @@ def test_a_refused_side_view_lists_what_passed_under_the_reason(db, me):
     assert "not a side view" in refusal
     (check,) = [m.value for m in at.markdown if m.value.startswith("**Photo check**")]
     assert "Face found" in check and ":red[:material/cancel:] Head position" in check
+
+
+def test_a_side_view_offers_only_the_marks_it_scores(db, me):
+    from tests.photos import side_view_jpeg
+    at = page("scan").run()
+    at.button_group(key="scan_view_kind").set_value("left").run()
+    at.file_uploader(key="scan_upload").set_value(("side.jpg", side_view_jpeg("left"), "image/jpeg")).run()
+    assert at.button_group(key="scan_overlay").options and len(at.button_group(key="scan_overlay").value) == 3
+    assert "panda_eye" not in at.button_group(key="scan_overlay").value
