@@ -234,7 +234,8 @@ def test_every_page_fits_a_phone_screen_without_sideways_scrolling(server, brows
     expect(page.get_by_text(re.compile(r"^Done in \d"))).to_be_visible(timeout=180_000)
     marked = page.get_by_text("What the model marked").bounding_box()
     plain = page.get_by_text("Your photo as the model saw it").bounding_box()
-    assert marked["y"] < plain["y"]                                  # the marked face comes first on a phone
+    assert (marked["y"], marked["x"]) < (plain["y"], plain["x"])      # the marked face comes first on a phone
+    assert marked["width"] < PHONE_VIEWPORT["width"] / 2               # and both share one row
     overall = page.locator('[data-testid="stMetric"]').filter(has_text="Overall").bounding_box()
     acne = page.locator('[data-testid="stMetric"]').filter(has_text="Acne").first.bounding_box()
     assert abs(overall["y"] - acne["y"]) < 5                          # scores side by side, not one per line
