@@ -74,7 +74,8 @@ VIEW_TIPS = {
 FRAME_CSS = """<style>
 [data-testid="stCameraInputWebcamStyledBox"] { position: relative; }
 [data-testid="stCameraInputWebcamStyledBox"]::after {
-  content: ""; position: absolute; left: 50%; top: 8%; height: 84%; aspect-ratio: 3 / 4; transform: translateX(-50%);
+  content: ""; position: absolute; left: 50%; top: 8%; height: 84%; aspect-ratio: 3 / 4; max-width: 80%;
+  transform: translateX(-50%);
   border: 3px dashed rgba(255, 255, 255, 0.9); border-radius: 50%; box-shadow: 0 0 0 2px rgba(0, 0, 0, 0.35);
   pointer-events: none; }
 [class*="st-key-scan_frame_closeup"] [data-testid="stCameraInputWebcamStyledBox"]::after {
