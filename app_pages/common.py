@@ -169,12 +169,14 @@ def viewer_zone():
         return ZoneInfo("UTC")
 
 
-def concern_picker(key: str, label: str = "Show on the photo"):
-    """Per-concern overlay toggles (all on at first); returns the chosen concern keys in display order."""
+def concern_picker(key: str, label: str = "Show on the photo", concerns=None):
+    """Per-concern overlay toggles (all on at first) over ``concerns`` (default: all; a view offers only
+    what it scores); returns the chosen concern keys in display order."""
     from skin_app.overlay import CONCERN_COLOURS
     from skin_app.results import CONCERN_LABELS, CONCERNS
     dots = {"acne": ":red[●]", "flek": ":orange[●]", "wrinkle": ":blue[●]", "panda_eye": ":violet[●]"}   # overlay colours
     assert set(dots) == set(CONCERNS) and set(CONCERNS) <= set(CONCERN_COLOURS)
-    chosen = st.pills(label, list(CONCERNS), selection_mode="multi", default=list(CONCERNS), key=key,
+    offered = [c for c in CONCERNS if concerns is None or c in concerns]
+    chosen = st.pills(label, offered, selection_mode="multi", default=offered, key=key,
                       format_func=lambda c: f"{dots[c]} {CONCERN_LABELS[c]}")
-    return [c for c in CONCERNS if c in (chosen or [])]
+    return [c for c in offered if c in (chosen or [])]

@@ -183,7 +183,7 @@ def adherence_section(profile_id: int, zone: str) -> None:
                 help=f"{last30.done} done, {last30.partial} partly, {last30.skipped} skipped, "
                      f"{last30.missed} missed")
     c[2].metric("Kept, this week", "—" if weeks[-1].rate is None else f"{weeks[-1].rate:.0%}")
-    scans = [(s.taken_at, s.scores) for s in db.list_scans(profile_id)]
+    scans = [(s.taken_at, s.scores) for s in db.list_scans(profile_id, view="front")]   # one view, never mixed
     st.plotly_chart(adherence_with_scores_figure(weeks, scans, zone=rem.ZoneInfo(zone)))
     if not scans:
         st.caption("No skin scans yet: scan your face on the Scan page to see your scores beside your routine.")

@@ -82,7 +82,8 @@ VIEW_TIPS = {
 FRAME_CSS = """<style>
 [data-testid="stCameraInputWebcamStyledBox"] { position: relative; }
 [data-testid="stCameraInputWebcamStyledBox"]::after {
-  content: ""; position: absolute; left: 50%; top: 8%; height: 84%; aspect-ratio: 3 / 4; transform: translateX(-50%);
+  content: ""; position: absolute; left: 50%; top: 8%; height: 84%; aspect-ratio: 3 / 4; max-width: 80%;
+  transform: translateX(-50%);
   border: 3px dashed rgba(255, 255, 255, 0.9); border-radius: 50%; box-shadow: 0 0 0 2px rgba(0, 0, 0, 0.35);
   pointer-events: none; }
 [class*="st-key-scan_frame_closeup"] [data-testid="stCameraInputWebcamStyledBox"]::after {
@@ -170,6 +171,8 @@ def checklist(quality, view: str) -> None:
             problems.append(f":orange[:material/error:] {CHECK_LABELS[code]}: {issue.message} {issue.advice}")
         elif _ran(code, quality.measurements):
             passed.append(CHECK_LABELS[code])
+    if not passed and len(problems) <= 1:
+        return                         # only the refusal itself, already said above
     lines = ([f":green[:material/check_circle:] {' · '.join(passed)}"] if passed else []) + problems
     st.markdown("**Photo check**  \n" + "  \n".join(lines))
 
@@ -236,7 +239,7 @@ def analyse(data: bytes, checked, started: float) -> ScanResult | None:
 
 def pictures(result: ScanResult) -> None:
     from skin_app.overlay import overlay_masks
-    concerns = [c for c in concern_picker("scan_overlay") if c in VIEW_CONCERNS[result.view]]
+    concerns = concern_picker("scan_overlay", concerns=VIEW_CONCERNS[result.view])
     view = st.segmented_control("Picture", ["Side by side", "Blend"], default="Side by side", key="scan_view",
                                 required=True)
     if view == "Blend":
@@ -248,9 +251,10 @@ def pictures(result: ScanResult) -> None:
     else:
         # a row that does not stack on a phone, marked face first
         with st.container(horizontal=True, gap="small"):
-            st.image(overlay_masks(result.crop, result.masks, concerns), caption="What the model marked",
-                     width="stretch")
-            st.image(result.crop, caption="Your photo as the model saw it", width="stretch")
+            for picture, caption in ((overlay_masks(result.crop, result.masks, concerns), "What the model marked"),
+                                     (result.crop, "Your photo as the model saw it")):
+                with st.container(width="stretch"):          # two equal halves
+                    st.image(picture, caption=caption, width="stretch")
 
 
 def previous_words(profile_id: int, view: str) -> dict[str, str]:

@@ -134,7 +134,8 @@ def phone_section() -> None:
         "Turning this on lets a phone **on the same Wi-Fi** open SkinGorithm: take a selfie there, see the "
         "scores and your routine. It opens **the whole app, every profile**, to anyone on your network who "
         "has the code below (a new code each time you turn this on). Photos still go only to this "
-        "computer. Turn it off when you are done; it is also off the next time the app starts.")
+        "computer. Turn it off when you are done; it is off again at the next start (unless started with "
+        "`bash run.sh --phone`).")
     mode = access.phone_mode()
     if not access.available():
         st.info("Phone mode needs the app started with `bash run.sh` (add `--phone` to start with it on).")
@@ -178,12 +179,12 @@ def main() -> None:
     try:
         profile = active_profile()
         offline_section()
+        phone_section()
         data_section()
         pictures_section(profile)
         delete_section(profile)
     except DatabaseError as exc:
         st.error(str(exc))
-    phone_section()
     model_card_section()
 
 

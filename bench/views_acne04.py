@@ -1,6 +1,7 @@
 """How many ACNE04 photos each view's path accepts, and how well its acne score follows the grade.
 
     python bench/views_acne04.py --data ../shared/data [--out bench/results/views_acne04.json]
+    python bench/views_acne04.py --data ../shared/data --closeups    # gjain close-ups through both gates
 
 ACNE04 (``acne04v2_512``) holds clinical photos taken as VISIA does: mostly side views, the head
 turned 33-62 degrees. For every photo the quality gate runs as ``check_photo`` runs it, once as a
@@ -61,12 +62,46 @@ def summarise(rows: list[dict], key: str) -> dict:
             "median_acne_score_by_grade": medians}
 
 
+def closeups(data: Path) -> None:
+    """The close-up path's gate on gjain's 163 close-up web photos (acne, freckles; 294 x 222 px)."""
+    photos = sorted((data / "gjain_freckle_acne" / "images").glob("*"))
+    counts = {"front": Counter(), "closeup": Counter()}
+    for path in photos:
+        for view in counts:
+            quality = check_photo(path.read_bytes(), view).quality
+            blocking = [i.code for i in quality.issues if i.blocking]
+            counts[view]["accepted" if not blocking else blocking[0]] += 1
+    # Does the close-up's acne measure follow the labelled acne? Validation photos only: the model's
+    # acne share of the skin against the labelled acne share of the same centre square (Spearman).
+    import cv2
+    from skin_app.segmentation import INPUT_SIZE, load_segmenter
+    from skin_app.training.datasets import load_gjain_freckle_acne
+    seg = load_segmenter()
+    pairs = []
+    for sample in load_gjain_freckle_acne(data / "gjain_freckle_acne"):
+        if sample.split != "val" or "acne" not in sample.codes:
+            continue
+        png = cv2.imencode(".png", cv2.cvtColor(sample.image, cv2.COLOR_RGB2BGR))[1].tobytes()
+        label = F.closeup_square(((sample.codes["acne"] == 1) * 255).astype(np.uint8)[..., None].repeat(3, 2),
+                                 INPUT_SIZE)[..., 0] > 127
+        r = analyze(png, seg, view="closeup")
+        pairs.append((float(label.mean()), r.metrics["area_fraction"]["acne"]))
+    rho = spearmanr([a for a, _ in pairs], [b for _, b in pairs]).statistic if len(pairs) > 2 else float("nan")
+    print(json.dumps({"photos": len(photos), **{k: dict(v) for k, v in counts.items()},
+                      "val_acne_share_spearman": {"n": len(pairs), "rho": round(float(rho), 3)}}, indent=1))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", required=True, type=Path, help="the shared data folder (holds acne04v2_512/)")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "views_acne04.json")
     ap.add_argument("--limit", type=int, default=0, help="only the first N photos (quick look)")
+    ap.add_argument("--closeups", action="store_true",
+                    help="instead: how many gjain_freckle_acne close-ups the front and close-up gates accept")
     args = ap.parse_args()
+    if args.closeups:
+        closeups(args.data)
+        return
     photos = sorted((args.data / "acne04v2_512" / "images").glob("*.jpg"))
     if args.limit:
         photos = photos[:args.limit]

@@ -16,11 +16,15 @@ from pathlib import Path
 
 import numpy as np
 
+from skin_app.results import VIEWS
+
 
 def add_parser(sub) -> None:
     p = sub.add_parser("analyze", help="scan face photos and print their scores")
     p.add_argument("photos", nargs="+", type=Path)
     p.add_argument("--json", action="store_true", help="print one JSON object per photo")
+    p.add_argument("--view", choices=VIEWS, default="front",
+                   help="what the photos show: front, left or right side (head turned), closeup (a patch of skin)")
     p.add_argument("--overlay", type=Path, help="write the mask overlay PNG here (with several photos: a folder)")
     p.set_defaults(func=run)
 
@@ -56,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     taken: set[Path] = set()
     for photo in args.photos:
         try:
-            result = analyze(read_photo_file(photo), seg)
+            result = analyze(read_photo_file(photo), seg, view=args.view)
             if args.overlay:
                 pic = side_by_side(result.crop, overlay_masks(result.crop, result.masks, CONCERNS))
                 _overlay_path(args.overlay, photo, many, taken).write_bytes(encode_png(pic))

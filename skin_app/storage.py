@@ -595,9 +595,10 @@ class Storage:
             return None
         return _scan_from_row(rows[0])
 
-    def latest_scan(self, profile_id: int) -> StoredScan | None:
-        rows = self._query(
-            "SELECT * FROM scans WHERE profile_id = ? ORDER BY taken_at DESC, id DESC LIMIT 1", (profile_id,))
+    def latest_scan(self, profile_id: int, view: str = "front") -> StoredScan | None:
+        """The profile's latest scan of ``view``: front by default, the one view that scores every concern."""
+        rows = self._query("SELECT * FROM scans WHERE profile_id = ? AND view = ? ORDER BY taken_at DESC, id DESC "
+                           "LIMIT 1", (profile_id, view))
         return _scan_from_row(rows[0]) if rows else None
 
     def delete_scan(self, scan_id: int, profile_id: int | None = None) -> bool:

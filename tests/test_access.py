@@ -129,3 +129,12 @@ def test_turning_phone_mode_on_needs_the_server():
     assert not access.available()
     with pytest.raises(access.PhoneModeError, match="run.sh"):
         access.turn_on(8501, __import__("pathlib").Path("/nonexistent"))
+
+
+def test_without_openssl_phone_mode_falls_back_to_plain_http(monkeypatch, tmp_path):
+    """Then the phone's browser allows no live camera: the page says to use Upload (the phone's camera)."""
+    monkeypatch.setenv("SKINGORITHM_PHONE_ADDRESS", "192.168.77.10")
+    monkeypatch.setattr(access.shutil, "which", lambda name: None)
+    mode = access._new_mode(8501, tmp_path)
+    assert not mode.https and mode.url.startswith("http://192.168.77.10:8502/?access=")
+    assert mode.token != access._new_mode(8501, tmp_path).token           # a new code every time

@@ -1,4 +1,4 @@
-"""The batch CLI: python -m skin_app analyze PHOTO... [--json] [--overlay OUT]."""
+"""The batch CLI: python -m skin_app analyze PHOTO... [--json] [--view VIEW] [--overlay OUT]."""
 from __future__ import annotations
 
 import json
@@ -62,3 +62,13 @@ def test_one_photo_with_overlay_into_an_existing_folder(tmp_path):
     proc = run_cli(str(photo), "--overlay", str(folder))
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert (folder / "me_overlay.png").exists()
+
+
+def test_a_close_up_is_scored_as_a_close_up_when_asked(tmp_path):
+    from tests.photos import closeup_jpeg
+    photo = tmp_path / "cheek.jpg"
+    photo.write_bytes(closeup_jpeg())
+    refused = json.loads(run_cli(str(photo), "--json").stdout.splitlines()[-1])
+    assert refused["code"] == "no_face"
+    scored = json.loads(run_cli(str(photo), "--json", "--view", "closeup").stdout.splitlines()[-1])
+    assert set(scored["scores"]) == {"acne", "flek", "overall"} and scored["metrics"]["view"] == "closeup"

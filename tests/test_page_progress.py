@@ -82,7 +82,7 @@ def test_the_summary_calls_only_a_change_beyond_the_band_progress(db, ada):
 def test_without_a_measurement_the_page_says_it_uses_the_default_band(db, ada, monkeypatch, tmp_path):
     monkeypatch.setattr(progress, "NOISE_BAND_PATH", tmp_path / "absent.json")
     at = run(ada.id)
-    assert any("Noise band: default" in c.value for c in at.caption)
+    assert any("Noise band: a default estimate" in c.value for c in at.caption)
 
 
 def test_comparing_the_first_and_latest_scan_shows_changes_with_arrows(db, ada):

@@ -260,6 +260,8 @@ def test_the_chart_shows_adherence_with_the_skin_scores(db, me, clock):
     db.mark_routine(r.id, date(2025, 3, 3), "done")
     db.add_scan(me.id, taken_at="2025-03-04T08:00:00+00:00", model_version="test",
                 scores={"acne": 80, "flek": 70, "wrinkle": 90, "panda_eye": 60, "overall": 75}, metrics={})
+    db.add_scan(me.id, taken_at="2025-03-05T08:00:00+00:00", model_version="test", view="closeup",
+                scores={"acne": 99, "flek": 99, "overall": 99}, metrics={})     # another view: not on this line
     at = open_page()
     (chart,) = at.get("plotly_chart")
     spec = json.loads(chart.proto.spec)

@@ -256,3 +256,28 @@ def test_the_status_line_times_what_the_person_waited(db, me):
     shown = float(status.label.split()[2])
     assert shown >= result.timings_ms["segment_ms"] / 1000 - 0.05      # at least the model's own time
     assert shown == pytest.approx(result.timings_ms["waited_ms"] / 1000, abs=0.051)
+
+
+def test_a_photo_refused_for_one_reason_says_it_once(db, me):
+    at = page("scan").run()
+    at.file_uploader(key="scan_upload").set_value(("cup.jpg", no_face_jpeg(), "image/jpeg")).run()
+    assert not [m for m in at.markdown if m.value.startswith("**Photo check**")]
+
+
+def test_a_refused_side_view_lists_what_passed_under_the_reason(db, me):
+    at = page("scan").run()
+    at.button_group(key="scan_view_kind").set_value("left").run()
+    at.file_uploader(key="scan_upload").set_value(UPLOAD).run()       # a front photo
+    (refusal,) = texts(at.warning)
+    assert "not a side view" in refusal
+    (check,) = [m.value for m in at.markdown if m.value.startswith("**Photo check**")]
+    assert "Face found" in check and ":red[:material/cancel:] Head position" in check
+
+
+def test_a_side_view_offers_only_the_marks_it_scores(db, me):
+    from tests.photos import side_view_jpeg
+    at = page("scan").run()
+    at.button_group(key="scan_view_kind").set_value("left").run()
+    at.file_uploader(key="scan_upload").set_value(("side.jpg", side_view_jpeg("left"), "image/jpeg")).run()
+    assert at.button_group(key="scan_overlay").options and len(at.button_group(key="scan_overlay").value) == 3
+    assert "panda_eye" not in at.button_group(key="scan_overlay").value

@@ -381,6 +381,7 @@ def test_each_view_is_its_own_history_line(db):
     assert [s.id for s in db.list_scans(p.id, view="front")] == [front]
     assert [s.id for s in db.list_scans(p.id, view="left")] == [side]
     assert db.scan_views(p.id) == {"front": 1, "left": 1}
+    assert db.latest_scan(p.id).id == front and db.latest_scan(p.id, view="left").id == side   # front: every concern
 
 
 def test_a_scan_of_an_unknown_view_is_refused(db):
