@@ -85,6 +85,7 @@ def run(args: argparse.Namespace) -> int:
         from skin_app.segmentation import load_segmenter
         seg = load_segmenter()
     from skin_app.calibration import score_words
+    from skin_app.cli_history import shown
     from skin_app.errors import UserFacingError
     from skin_app.imaging import encode_png, read_photo_file
     from skin_app.overlay import overlay_masks, side_by_side
@@ -136,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
             for issue in result.quality.issues:
                 print(f"  note: {issue.message} {issue.advice}")
             if scan_id is not None:
-                print(f"  saved to {target[1].name}'s history as scan #{scan_id}")
+                print(f"  saved to {shown(target[1].name)}'s history as scan #{scan_id}")
     return status
 
 

@@ -48,6 +48,12 @@ def refusals() -> Iterator[None]:
         raise CommandError(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": ")) from exc
 
 
+def shown(text: str) -> str:
+    """Stored text (a note, a name: possibly from an imported file) made safe for a terminal: control
+    characters, which could move the cursor or recolour the screen, print as U+FFFD."""
+    return "".join(ch if ch.isprintable() else "\ufffd" for ch in text)
+
+
 def find_profile(db: Storage, name: str) -> Profile | None:
     """The profile called ``name`` (any case, spaces as the app keeps them), or None."""
     wanted = " ".join(name.split()).casefold()
@@ -57,7 +63,7 @@ def find_profile(db: Storage, name: str) -> Profile | None:
 def existing_profile(db: Storage, name: str) -> Profile:
     profile = find_profile(db, name)
     if profile is None:
-        names = ", ".join(p.name for p in db.list_profiles()) or "none yet"
+        names = ", ".join(shown(p.name) for p in db.list_profiles()) or "none yet"
         raise CommandError(f"There is no profile called {name!r} (profiles: {names}).")
     return profile
 
@@ -136,7 +142,7 @@ def list_scans(args: argparse.Namespace) -> int:
     def line(s: StoredScan) -> str:
         when = datetime.fromisoformat(s.taken_at).astimezone().strftime("%Y-%m-%d %H:%M")
         scores = ", ".join(f"{CONCERN_LABELS.get(k, k)} {v:.1f}" for k, v in s.scores.items())
-        return f"#{s.id} {when} {s.view}: {scores}" + (f"; note: {s.note}" if s.note else "")
+        return f"#{s.id} {when} {s.view}: {scores}" + (f"; note: {shown(s.note)}" if s.note else "")
     return print_rows(scans, args.json, scan_summary, line, "No saved scans.")
 
 
@@ -158,22 +164,24 @@ def export_profile(args: argparse.Namespace) -> int:
     profile = existing_profile(db, args.profile)
     build = export_json if args.format == "json" else export_csv_zip
     write_file(args.out, build(db, profile.id, not args.no_pictures), args.force)
-    print(f"Exported {profile.name} to {args.out}.", file=sys.stderr)
+    print(f"Exported {shown(profile.name)} to {args.out}.", file=sys.stderr)
     return 0
 
 
 def import_file(args: argparse.Namespace) -> int:
     """Into the named profile when it exists (skipping what it already holds), else into a new
     profile of that name, in one transaction."""
-    from skin_app.export import import_bundle, read_bundle
-    bundle = read_bundle(args.file.read_bytes(), args.file.name)
+    from skin_app.export import MAX_FILE_BYTES, import_bundle, read_bundle
+    with args.file.open("rb") as f:                     # never more than the limit into memory
+        bundle = read_bundle(f.read(MAX_FILE_BYTES + 1), args.file.name)
     db = Storage()
     target = find_profile(db, args.profile)
     if target is None:
         bundle = dataclasses.replace(bundle, profile_name=" ".join(args.profile.split()))
     s = import_bundle(db, bundle, into_profile_id=target.id if target else None)
     skipped = s.scans_skipped + s.shelf_skipped + s.routines_skipped
-    print(f"Imported into {'the new profile ' if s.created_profile else ''}{s.profile_name}: {s.scans_added} scan(s), "
+    where = ("the new profile " if s.created_profile else "") + shown(s.profile_name)
+    print(f"Imported into {where}: {s.scans_added} scan(s), "
           f"{s.shelf_added} product(s), {s.routines_added} routine(s) with {s.marks_added} mark(s)"
           + (f"; {skipped} already there and skipped." if skipped else "."))
     return 0
@@ -184,16 +192,16 @@ def delete(args: argparse.Namespace) -> int:
     profile = existing_profile(db, args.profile)
     if args.whole_profile:
         if not args.yes:
-            raise CommandError(f"This deletes {profile.name} with all its scans, pictures, shelf and routines "
+            raise CommandError(f"This deletes {shown(profile.name)} with all its scans, pictures, shelf and routines "
                                "for good; add --yes to confirm.")
         db.delete_profile(profile.id)
-        print(f"Deleted the profile {profile.name}.")
+        print(f"Deleted the profile {shown(profile.name)}.")
         return 0
     missing = [i for i in args.scan if db.get_scan(i, profile_id=profile.id) is None]
     if missing:
-        raise CommandError(f"{profile.name} has no scan with id {', '.join(map(str, missing))}; nothing was deleted "
+        raise CommandError(f"{shown(profile.name)} has no scan with id {', '.join(map(str, missing))}; nothing was deleted "
                            "(see: history list).")
     for scan_id in args.scan:
         db.delete_scan(scan_id, profile_id=profile.id)
-    print(f"Deleted {len(args.scan)} scan(s) of {profile.name}.")
+    print(f"Deleted {len(args.scan)} scan(s) of {shown(profile.name)}.")
     return 0

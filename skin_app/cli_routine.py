@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from skin_app import reminders as rem
-from skin_app.cli_history import existing_profile, print_rows, run_guarded, write_file
+from skin_app.cli_history import existing_profile, print_rows, run_guarded, shown, write_file
 from skin_app.storage import Storage
 
 
@@ -44,7 +44,8 @@ def list_routines(args: argparse.Namespace) -> int:
 
     def text(r: rem.Routine) -> str:
         row = data(r)
-        lines = [f"#{r.id} {r.name}: {row['schedule']}", *(f"  {n}. {t}" for n, t in enumerate(row["steps"], 1))]
+        lines = [f"#{r.id} {shown(r.name)}: {row['schedule']}",
+                 *(f"  {n}. {shown(t)}" for n, t in enumerate(row["steps"], 1))]
         return "\n".join(lines + (["  next: " + ", ".join(row["next"])] if row["next"] else []))
     return print_rows(routines, args.json, data, text, "No routines.")
 
@@ -59,5 +60,5 @@ def write_ics(args: argparse.Namespace) -> int:
         sys.stdout.flush()
     else:
         write_file(args.out, data, args.force)
-        print(f"Wrote {len(routines)} routine(s) of {profile.name} to {args.out}.", file=sys.stderr)
+        print(f"Wrote {len(routines)} routine(s) of {shown(profile.name)} to {args.out}.", file=sys.stderr)
     return 0

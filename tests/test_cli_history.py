@@ -121,6 +121,19 @@ def test_delete_removes_only_the_profiles_own_scan_and_a_profile_only_with_yes(d
     assert [p.name for p in db.list_profiles()] == ["Me"]
 
 
+def test_text_from_an_imported_file_cannot_drive_the_terminal(db, capsys):
+    me = db.create_profile("Me")
+    db.add_scan(me.id, taken_at="2025-03-01T08:00:00+00:00", scores=SCORES, metrics={}, model_version="v1",
+                note="fine\x1b[2J\x1b]0;owned\x07")
+    status, out, _ = cli(capsys, "history", "list", "--profile", "Me")
+    assert status == 0 and "\x1b" not in out and "\x07" not in out and "fine\ufffd[2J" in out
+
+
+def test_an_endless_file_is_refused_without_reading_it_all(db, capsys):
+    status, out, err = cli(capsys, "history", "import", "/dev/zero", "--profile", "B")
+    assert status == 1 and "larger than 25 MB" in err and db.list_profiles() == []
+
+
 def _routine(name: str = "Evening") -> Routine:
     return Routine(name, Schedule("daily", time(21, 30), "Europe/Berlin", date(2025, 1, 2)),
                    steps=(Step("Cleanse"), Step("Moisturise")))
