@@ -163,9 +163,12 @@ def export_section(profile) -> None:
     pictures = st.checkbox("Include the face pictures", value=True, key="export_pictures")
     stem = "".join(ch if ch.isalnum() else "-" for ch in profile.name).strip("-").lower() or "profile"
     left, right = st.columns(2)
-    left.download_button("Download as JSON", export_json(db, profile.id, pictures), f"skingorithm-{stem}.json",
+    # Built when clicked, not on every rerun: a year of daily scans with pictures is tens of MB
+    # (bench/bench_progress.py). Streamlit runs the callable on its own thread; Storage keeps one
+    # connection per thread.
+    left.download_button("Download as JSON", lambda: export_json(db, profile.id, pictures), f"skingorithm-{stem}.json",
                          "application/json", key="export_json")
-    right.download_button("Download as CSV (ZIP)", export_csv_zip(db, profile.id, pictures),
+    right.download_button("Download as CSV (ZIP)", lambda: export_csv_zip(db, profile.id, pictures),
                           f"skingorithm-{stem}-csv.zip", "application/zip", key="export_csv")
     st.caption("JSON and the CSV ZIP each hold all of this profile's data: scans, shelf and routines.")
     upload = st.file_uploader("Import a SkinGorithm export (.json, .zip, or a scans .csv)",

@@ -7,7 +7,6 @@ import hashlib
 import logging
 import sys
 import time
-import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -23,9 +22,10 @@ from app_pages.common import (active_profile, camera_input, concern_picker, page
 from skin_app.config import setup_tensorflow_env  # noqa: E402
 from skin_app.errors import UserFacingError  # noqa: E402
 from skin_app.face import CHECK_LABELS, CLOSEUP_CHECKS  # noqa: E402
-from skin_app.pictures import STORED_SIZE, crop_to_png, masks_to_png  # noqa: E402
-from skin_app.results import (CONCERN_LABELS, CONCERNS, FULL_CHECK, VIEW_CONCERNS, VIEW_HELP, VIEW_LABELS,  # noqa: E402
+from skin_app.pictures import STORED_SIZE  # noqa: E402
+from skin_app.results import (CONCERN_LABELS, FULL_CHECK, VIEW_CONCERNS, VIEW_HELP, VIEW_LABELS,  # noqa: E402
                               VIEWS, ScanResult)
+from skin_app.scans import save_scans  # noqa: E402
 from skin_app.storage import DatabaseError  # noqa: E402
 
 log = logging.getLogger("skingorithm.scan")
@@ -324,14 +324,9 @@ def save_form(results: ScanResult | dict[str, ScanResult], key: str) -> None:
                         help="The original photo is never stored. The small picture lets you compare scans later.")
         if st.form_submit_button("Save to history", type="primary"):
             taken = datetime.combine(day, clock, tzinfo=zone)
-            store = keep == KEEP_PICTURE
-            visit = uuid.uuid4().hex if len(batch) > 1 else None
             try:
-                ids = storage().add_scans(profile.id, [dict(
-                    taken_at=taken, scores=r.scores, metrics=r.metrics, model_version=r.model_version, note=note,
-                    crop_png=crop_to_png(r.crop) if store else None,
-                    masks_png=masks_to_png({c: r.masks[c] for c in CONCERNS}) if store else None,
-                    view=view, visit=visit) for view, r in batch.items()])
+                ids = save_scans(storage(), profile.id, list(batch.values()), taken, note,
+                                 keep_picture=keep == KEEP_PICTURE)
             except (ValueError, DatabaseError) as exc:
                 st.warning(str(exc))
                 return

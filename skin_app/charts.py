@@ -5,8 +5,9 @@ Each function returns a ``plotly.graph_objects.Figure`` and does no I/O, so a pa
 """
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import plotly.graph_objects as go
 

@@ -1,9 +1,14 @@
-"""``python -m skin_app analyze PHOTO... [--json] [--overlay OUT.png]``: batch scans from the shell.
+"""``python -m skin_app analyze PHOTO... [--json] [--view VIEW] [--overlay OUT.png] [--save --profile NAME
+[--note TEXT] [--no-picture]]``: batch scans from the shell.
 
 One line of scores per photo (or one JSON object per photo with ``--json``); a photo that cannot be
 analysed (unreadable, refused by the quality gate, or anything else going wrong with it) prints its
 reason and makes the exit status 1, and the other photos still run. With ``--json`` stdout holds only
 JSON lines (library banners go to stderr), so the output can be piped to ``jq``.
+
+``--save`` keeps each analysed photo as a scan of the profile (made if missing), as the Scan page's
+save form does (``skin_app.scans``): now, with the note, and the small face picture unless
+``--no-picture`` or the profile chose to keep none. ``--json`` then adds its ``scan_id``.
 """
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ import contextlib
 import json
 import logging
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +32,30 @@ def add_parser(sub) -> None:
     p.add_argument("--view", choices=VIEWS, default="front",
                    help="what the photos show: front, left or right side (head turned), closeup (a patch of skin)")
     p.add_argument("--overlay", type=Path, help="write the mask overlay PNG here (with several photos: a folder)")
+    add_save_arguments(p)
     p.set_defaults(func=run)
+
+
+def add_save_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--save", action="store_true", help="save each analysed photo to --profile's history")
+    p.add_argument("--profile", help="with --save: the profile (made if missing)")
+    p.add_argument("--note", default="", help="with --save: a note kept with each scan")
+    p.add_argument("--no-picture", action="store_true", help="with --save: keep only the scores, no face picture")
+
+
+def _save_target(args: argparse.Namespace):
+    """(storage, profile) for --save, or None; refuses a missing or invalid profile before any analysis."""
+    from skin_app.cli_history import CommandError, refusals
+    from skin_app.storage import Storage
+    if not args.save:
+        if args.profile or args.note or args.no_picture:
+            raise CommandError("--profile, --note and --no-picture only go with --save.")
+        return None
+    if not args.profile:
+        raise CommandError("--save needs --profile NAME.")
+    with refusals():
+        db = Storage()
+        return db, db.get_or_create_profile(args.profile)
 
 
 def _overlay_path(target: Path, photo: Path, many: bool, taken: set[Path]) -> Path:
@@ -43,17 +72,26 @@ def _overlay_path(target: Path, photo: Path, many: bool, taken: set[Path]) -> Pa
 
 
 def run(args: argparse.Namespace) -> int:
+    from skin_app.cli_history import CommandError
+    try:
+        target = _save_target(args)
+    except CommandError as exc:
+        print(f"skin_app analyze: {exc}", file=sys.stderr)
+        return 1
     from skin_app.config import setup_tensorflow_env
     setup_tensorflow_env()
     with contextlib.redirect_stdout(sys.stderr):         # segmentation-models prints a banner on import
         from skin_app.analysis import analyze
         from skin_app.segmentation import load_segmenter
         seg = load_segmenter()
+    from skin_app.calibration import score_words
+    from skin_app.cli_history import shown
     from skin_app.errors import UserFacingError
     from skin_app.imaging import encode_png, read_photo_file
     from skin_app.overlay import overlay_masks, side_by_side
     from skin_app.results import CONCERN_LABELS, CONCERNS
-    from skin_app.calibration import score_words
+    from skin_app.scans import save_scans
+    from skin_app.storage import DatabaseError
 
     status = 0
     many = len(args.photos) > 1
@@ -64,7 +102,15 @@ def run(args: argparse.Namespace) -> int:
             if args.overlay:
                 pic = side_by_side(result.crop, overlay_masks(result.crop, result.masks, CONCERNS))
                 _overlay_path(args.overlay, photo, many, taken).write_bytes(encode_png(pic))
-        except Exception as exc:  # noqa: BLE001 - one photo's failure never stops the batch
+            scan_id = None
+            if target is not None:
+                db, profile = target
+                try:
+                    (scan_id,) = save_scans(db, profile.id, [result], datetime.now(timezone.utc), args.note,
+                                            keep_picture=profile.store_pictures and not args.no_picture)
+                except (ValueError, DatabaseError) as exc:      # the Scan page's save refusals
+                    raise UserFacingError(f"Not saved: {exc}", code="not_saved") from exc
+        except Exception as exc:  # one photo's failure never stops the batch (logged below)
             status = 1
             if not isinstance(exc, (UserFacingError, OSError)):
                 logging.getLogger("skingorithm.cli").debug("analysis failed", exc_info=True)
@@ -83,13 +129,15 @@ def run(args: argparse.Namespace) -> int:
                 "words": {k: score_words(v, k) for k, v in result.scores.items()},
                 "metrics": result.metrics, "model_version": result.model_version,
                 "advice": [{"code": i.code, "message": i.message, "advice": i.advice} for i in result.quality.issues],
-                "timings_ms": result.timings_ms,
+                "timings_ms": result.timings_ms, **({"scan_id": scan_id} if scan_id is not None else {}),
             }, default=_json_default))
         else:
             parts = [f"{CONCERN_LABELS[k]} {v:.1f} ({score_words(v, k)})" for k, v in result.scores.items()]
             print(f"{photo}: " + ", ".join(parts) + f"; acne lesions {result.metrics['acne_lesion_count']}")
             for issue in result.quality.issues:
                 print(f"  note: {issue.message} {issue.advice}")
+            if scan_id is not None:
+                print(f"  saved to {shown(target[1].name)}'s history as scan #{scan_id}")
     return status
 
 

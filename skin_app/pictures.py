@@ -80,4 +80,4 @@ def png_size(data: bytes | None) -> tuple[int, int] | None:
 def looks_like_png(data: bytes | None) -> bool:
     """A PNG of a size a stored picture can have: at most ``MAX_PNG_BYTES`` and ``MAX_PNG_SIDE`` px a side."""
     size = png_size(data)
-    return size is not None and len(data) <= MAX_PNG_BYTES and 0 < min(size) and max(size) <= MAX_PNG_SIDE
+    return size is not None and data is not None and len(data) <= MAX_PNG_BYTES and 0 < min(size) and max(size) <= MAX_PNG_SIDE

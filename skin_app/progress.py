@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
 
 from skin_app.config import PROJECT_ROOT
 from skin_app.results import CONCERN_LABELS, CONCERNS
@@ -53,7 +53,8 @@ def load_noise_band(path: str | Path | None = None) -> NoiseBand:
             found += 1
     if not found:
         return NoiseBand(points, False, "a default estimate (the installed measurement holds no usable values)")
-    method = raw.get("method") if isinstance(raw.get("method"), str) else ""
+    method = raw.get("method")
+    method = method if isinstance(method, str) else ""
     return NoiseBand(points, True, "measured on photos re-taken minutes apart", " ".join(method.split())[:2000])
 
 

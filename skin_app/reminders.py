@@ -39,9 +39,10 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Iterable, Iterator, Literal, Sequence
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from dateutil import rrule
@@ -561,7 +562,8 @@ def _before_creation(r: Routine, occ: Occurrence) -> bool:
 def summarize(items: Iterable[Outcome]) -> AdherenceSummary:
     settled = [o for o in items if o.settled]
     counts = {k: sum(1 for o in settled if o.status == k) for k in ("done", "partial", "skipped", "missed")}
-    rate = sum(o.score for o in settled) / len(settled) if settled else None
+    scores = [o.score for o in settled if o.score is not None]          # every settled outcome has one
+    rate = sum(scores) / len(scores) if scores else None
     return AdherenceSummary(len(settled), counts["done"], counts["partial"], counts["skipped"],
                             counts["missed"], rate)
 

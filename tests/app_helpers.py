@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any, Callable
 
 import pytest
+from streamlit.runtime.download_data_util import convert_data_to_bytes_and_infer_mime
+from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
@@ -23,18 +26,40 @@ def app() -> AppTest:
     return AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
 
 
+class Downloads(dict):
+    """File name -> bytes of every download button. A button whose data is a callable (built only when
+    clicked) is clicked on first lookup: its file is made then, as the browser's click would."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.deferred: dict[str, Callable[[], Any]] = {}
+
+    def __missing__(self, filename: str) -> bytes:
+        data, _mime = convert_data_to_bytes_and_infer_mime(self.deferred[filename](), unsupported_error=TypeError())
+        self[filename] = data
+        return data
+
+
 @pytest.fixture()
 def downloads(monkeypatch):
     """Every file handed to a download button, by file name, as the browser would receive it."""
-    files: dict[str, bytes] = {}
+    files = Downloads()
     original = MemoryMediaFileStorage.load_and_get_id
+    original_deferred = MediaFileManager.add_deferred
 
     def spy(self, path_or_data, mimetype, kind, filename=None):
         if filename:
             files[filename] = path_or_data
         return original(self, path_or_data, mimetype, kind, filename)
 
+    def spy_deferred(self, data_callable, mimetype, coordinates, file_name=None):
+        if file_name:
+            files.pop(file_name, None)
+            files.deferred[file_name] = data_callable
+        return original_deferred(self, data_callable, mimetype, coordinates, file_name)
+
     monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", spy)
+    monkeypatch.setattr(MediaFileManager, "add_deferred", spy_deferred)
     return files
 
 

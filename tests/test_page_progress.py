@@ -150,6 +150,17 @@ def test_export_holds_only_the_active_profiles_data_as_json_and_csv(db, ada, dow
     assert "pictures/scan-1.png" in zf.namelist()
 
 
+def test_the_exports_are_built_only_when_their_button_is_clicked(db, ada, downloads, monkeypatch):
+    from skin_app import export
+    built = []
+    for name in ("export_json", "export_csv_zip"):
+        monkeypatch.setattr(export, name, lambda *a, _real=getattr(export, name), **k: built.append(1) or _real(*a, **k))
+    at = run(ada.id)
+    at.selectbox(key="progress_key").set_value("flek").run()
+    assert not at.exception and built == []                          # a year of scans is tens of MB
+    assert json.loads(downloads["skingorithm-ada.json"])["profile"]["name"] == "Ada" and built == [1]
+
+
 def test_export_can_leave_the_pictures_out(db, ada, downloads):
     at = run(ada.id)
     at.checkbox(key="export_pictures").uncheck().run()

@@ -146,6 +146,14 @@ def value(r: dict, dotted: str, prefer: str = "auto") -> float | None:
     return _lookup(m, dotted) if m else None
 
 
+def measured(r: dict, dotted: str, prefer: str = "auto") -> float:
+    """``value`` of a measure every record of its kind holds; a record without it is a bug upstream."""
+    v = value(r, dotted, prefer)
+    if v is None:
+        raise KeyError(f"{r.get('dataset')} record has no {dotted} ({prefer})")
+    return v
+
+
 def log_x(v: float) -> float:
     return math.log10(max(v, 0.0) + LOG_OFFSET)
 
@@ -203,11 +211,11 @@ def fit(records: list[dict]) -> dict:
     concerns: dict[str, dict] = {}
 
     def ordinary_p90(measure: str) -> float:
-        return float(np.quantile([log_x(value(r, measure)) for r in ordinary], 0.9))
+        return float(np.quantile([log_x(measured(r, measure)) for r in ordinary], 0.9))
 
     # Acne: ACNE04 grades (letterboxed: most photos are clinical side views the mesh does not align).
     acne = [r for r in train if r["dataset"] == "acne04v2_512" and r["labels"].get("grade") is not None]
-    xa = np.array([log_x(value(r, "soft_fraction.acne", "letterboxed")) for r in acne])
+    xa = np.array([log_x(measured(r, "soft_fraction.acne", "letterboxed")) for r in acne])
     ga = np.array([r["labels"]["grade"] for r in acne])
     cuts = ordinal_cuts(xa, ga)
     x90 = ordinary_p90("soft_fraction.acne")
@@ -249,7 +257,7 @@ def fit(records: list[dict]) -> dict:
     shares = np.array([r["labels"]["wrinkle_share"] for r in wr])
     top = [r for r, s in zip(wr, shares) if s >= np.quantile(shares, 0.75)]
     x90 = ordinary_p90("soft_fraction.wrinkle")
-    x50 = float(np.median([log_x(value(r, "soft_fraction.wrinkle")) for r in top]))
+    x50 = float(np.median([log_x(measured(r, "soft_fraction.wrinkle")) for r in top]))
     concerns["wrinkle"] = {"measure": "soft_fraction.wrinkle", "transform": "log10", "offset": LOG_OFFSET,
                            "knots": _knots([(x90, 90.0), ((x90 + x50) / 2, 70.0), (x50, 50.0)], log_x(0.0))}
     why["wrinkle"] = {"90": f"90th percentile of {len(ordinary)} ordinary training faces",
@@ -259,7 +267,7 @@ def fit(records: list[dict]) -> dict:
     # Dark spots: no graded references exist, and the freckle close-ups (partly labelled) are not marked
     # more than ordinary faces, so the curve is relative to ordinary faces: 90 at their median, 70 at
     # their 90th percentile, 50 as far again beyond (the same slope).
-    flek = np.array([log_x(value(r, "soft_fraction.flek")) for r in ordinary])
+    flek = np.array([log_x(measured(r, "soft_fraction.flek")) for r in ordinary])
     x90, x70 = float(np.median(flek)), float(np.quantile(flek, 0.9))
     concerns["flek"] = {"measure": "soft_fraction.flek", "transform": "log10", "offset": LOG_OFFSET,
                         "knots": _knots([(x90, 90.0), (x70, 70.0), (2 * x70 - x90, 50.0)], log_x(0.0))}
@@ -281,13 +289,17 @@ def fit_legacy(train: list[dict], concerns: dict) -> dict:
     curves = _curves(concerns)
     out = {}
     for concern, curve in curves.items():
-        pairs = [(curve.raw(r["aligned"]), value(r, f"area_fraction.{concern}")) for r in train if r["aligned"]]
-        pairs = [(a, b) for a, b in pairs if a is not None and b is not None]
+        pairs: list[tuple[float, float]] = []
+        for r in train:
+            a = curve.raw(r["aligned"]) if r["aligned"] else None
+            b = value(r, f"area_fraction.{concern}") if r["aligned"] else None
+            if a is not None and b is not None:
+                pairs.append((a, b))
         new = np.sort([curve.x(a) for a, _ in pairs])
         old = np.sort([log_x(b) for _, b in pairs])
         knots = []
         for x, y in curve.knots:
-            q = np.searchsorted(new, x) / len(new)
+            q = float(np.searchsorted(new, x) / len(new))
             knots.append([float(np.quantile(old, min(max(q, 0.0), 1.0))), y])
         for i in range(1, len(knots)):
             knots[i][0] = max(knots[i][0], knots[i - 1][0] + 1e-3)
@@ -322,7 +334,7 @@ def report(records: list[dict], spec: dict, split: str = "val") -> dict:
     out: dict = {}
     acne = [r for r in rows if r["dataset"] == "acne04v2_512"]
     if acne:
-        s = np.array([cal.curves["acne"].score(value(r, "soft_fraction.acne", "letterboxed")) for r in acne])
+        s = np.array([cal.curves["acne"].score(measured(r, "soft_fraction.acne", "letterboxed")) for r in acne])
         g = np.array([r["labels"]["grade"] for r in acne])
         pred = np.array([grade_from_score(v) for v in s])
         out["acne_grade_accuracy"] = round(float(np.mean(pred == g)), 4)
@@ -336,17 +348,17 @@ def report(records: list[dict], spec: dict, split: str = "val") -> dict:
                                           for k in range(4) if (g == k).any()}
         out["n_acne04"] = len(acne)
     curve = cal.curves["panda_eye"]
-    dc = [r for r in rows if r["dataset"] == "gjain_wrinkle_darkcircle" and r["aligned"]
-          and curve.raw(r["aligned"]) is not None]
+    raw = {id(r): curve.raw(r["aligned"]) for r in rows if r["dataset"] == "gjain_wrinkle_darkcircle" and r["aligned"]}
+    dc = [r for r in rows if raw.get(id(r)) is not None]
     if dc:
-        s = np.array([curve.score(curve.raw(r["aligned"])) for r in dc])
+        s = np.array([curve.score(x) for x in (raw[id(r)] for r in dc) if x is not None])
         lab = np.array([r["labels"]["dark_circles"] for r in dc])
         out["panda_eye_auc"] = round(auc(-s[lab], -s[~lab]), 4)
         out["n_gjain_dc"] = [int(lab.sum()), int((~lab).sum())]
     javad = [r for r in rows if r["dataset"] == "javad71_wrinkle_boxes" and r["aligned"]]
     if len(javad) > 5:
         boxes = [len(r["labels"].get("box_classes", [])) for r in javad]
-        wr = [cal.curves["wrinkle"].score(value(r, "soft_fraction.wrinkle")) for r in javad]
+        wr = [cal.curves["wrinkle"].score(measured(r, "soft_fraction.wrinkle")) for r in javad]
         out["wrinkle_spearman_with_javad_box_count"] = round(spearman(wr, [-b for b in boxes]), 4)
         out["n_javad"] = len(javad)
     out["not_good_by_ita"] = words_by_ita([r for r in records if r["dataset"] in ORDINARY and r["aligned"]], cal)

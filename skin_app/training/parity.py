@@ -27,6 +27,7 @@ import json
 import os
 import time
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
@@ -35,9 +36,9 @@ from skin_app.config import setup_tensorflow_env
 setup_tensorflow_env()
 
 from skin_app.results import CHANNELS  # noqa: E402
+from skin_app.segmentation import INPUT_SIZE, SkinSegmenter  # noqa: E402
 from skin_app.training.datasets import LOADERS, iter_samples  # noqa: E402
 from skin_app.training.evaluate import Accumulator, score_sample  # noqa: E402
-from skin_app.segmentation import INPUT_SIZE  # noqa: E402
 from skin_app.training.pack import letterbox_with_transform  # noqa: E402
 
 IOU_TOL, F1_TOL, AREA_TOL, SCORE_TOL = 0.01, 0.02, 0.01, 1.0
@@ -87,7 +88,7 @@ def build_engines(kinds: list[str], data_root: Path, calibration: int, threads: 
 def speed(ref, engines: dict, crop: np.ndarray, rounds: int = 10) -> dict:
     runners = {"keras-reference": ref, **engines}
     times: dict[str, dict[str, list[float]]] = {k: {"plain": [], "flip": []} for k in runners}
-    for name, s in runners.items():       # warm-up: first calls allocate and pack weights
+    for s in runners.values():       # warm-up: first calls allocate and pack weights
         s.predict(crop), s.predict(crop, flip_average=True)
     for _ in range(rounds):
         for name, s in runners.items():
@@ -101,8 +102,8 @@ def speed(ref, engines: dict, crop: np.ndarray, rounds: int = 10) -> dict:
 
 def parity(data_root: Path, ref, engines: dict, limit: int, flip: bool) -> dict:
     accs = {"reference": Accumulator(), **{k: Accumulator() for k in engines}}
-    soft = {k: [] for k in engines}
-    hard = {k: [] for k in engines}
+    soft: dict[str, list[np.ndarray]] = {k: [] for k in engines}
+    hard: dict[str, list[np.ndarray]] = {k: [] for k in engines}
     counts: dict[str, int] = {}
     for s in iter_samples(data_root, None, "val"):
         if limit and counts.get(s.dataset, 0) >= limit:
@@ -118,7 +119,7 @@ def parity(data_root: Path, ref, engines: dict, limit: int, flip: bool) -> dict:
             soft[k].append(np.abs(p.mean((0, 1)) - p_ref.mean((0, 1))))
             hard[k].append(np.abs((p > thr).mean((0, 1)) - (p_ref > thr).mean((0, 1))))
     ref_rows = {(r["dataset"], r["target"], r["metric"]): r for r in accs["reference"].rows()}
-    out = {"photos": counts, "kinds": {}}
+    kinds: dict[str, dict] = {}
     for k in engines:
         rows = []
         for r in accs[k].rows():
@@ -129,8 +130,8 @@ def parity(data_root: Path, ref, engines: dict, limit: int, flip: bool) -> dict:
         areas = {ch: {"soft_p95": round(float(np.percentile(sa[:, i], 95)), 5), "soft_max": round(float(sa[:, i].max()), 5),
                       "thresholded_p95": round(float(np.percentile(ha[:, i], 95)), 5),
                       "thresholded_max": round(float(ha[:, i].max()), 5)} for i, ch in enumerate(CHANNELS)}
-        out["kinds"][k] = {"metrics": rows, "areas": areas}
-    return out
+        kinds[k] = {"metrics": rows, "areas": areas}
+    return {"photos": counts, "kinds": kinds}
 
 
 def score_parity(data_root: Path, ref, engines: dict, limit: int, flip: bool) -> dict:
@@ -139,7 +140,7 @@ def score_parity(data_root: Path, ref, engines: dict, limit: int, flip: bool) ->
 
     from skin_app.analysis import analyze
     from skin_app.errors import FaceError
-    diffs = {k: [] for k in engines}
+    diffs: dict[str, list[list[float]]] = {k: [] for k in engines}
     counts: dict[str, int] = {}
     refused = 0
     for s in iter_samples(data_root, list(FACE_SETS), "val"):
@@ -149,22 +150,22 @@ def score_parity(data_root: Path, ref, engines: dict, limit: int, flip: bool) ->
         buf = io.BytesIO()
         Image.fromarray(s.image).save(buf, format="JPEG", quality=95)
         try:
-            base = analyze(buf.getvalue(), _Flip(ref, flip))
+            base = analyze(buf.getvalue(), _Flip.around(ref, flip))
         except FaceError:
             refused += 1
             continue
         for k, e in engines.items():
-            r = analyze(buf.getvalue(), _Flip(e, flip))
+            r = analyze(buf.getvalue(), _Flip.around(e, flip))
             diffs[k].append([abs(r.scores[c] - base.scores[c]) for c in sorted(base.scores)])
     names = sorted(base.scores) if counts else []
-    out = {"photos": counts, "refused_by_gate": refused, "kinds": {}}
+    kinds: dict[str, dict] = {}
     for k, d in diffs.items():
         a = np.array(d) if d else np.zeros((0, len(names)))
-        out["kinds"][k] = {c: {"p95": round(float(np.percentile(a[:, i], 95)), 3) if len(a) else None,
+        kinds[k] = {c: {"p95": round(float(np.percentile(a[:, i], 95)), 3) if len(a) else None,
                                "max": round(float(a[:, i].max()), 3) if len(a) else None}
                            for i, c in enumerate(names)}
-        out["kinds"][k]["n"] = len(a)
-    return out
+        kinds[k]["n"] = len(a)
+    return {"photos": counts, "refused_by_gate": refused, "kinds": kinds}
 
 
 class _Flip:
@@ -176,6 +177,11 @@ class _Flip:
 
     def predict(self, crop: np.ndarray, flip_average: bool = False) -> np.ndarray:
         return self.seg.predict(crop, flip_average=self.flip)
+
+    @classmethod
+    def around(cls, seg, flip: bool) -> SkinSegmenter:
+        """Wrapped, and typed as what analyze() takes (it only calls predict, thresholds and version)."""
+        return cast("SkinSegmenter", cls(seg, flip))
 
 
 def verdict(kind_parity: dict, kind_scores: dict | None) -> list[str]:
