@@ -21,10 +21,14 @@ PROFILE_PARAM = "profile"         # the active profile's id in the page address,
 
 @st.cache_resource(show_spinner=False)
 def _open_storage(path: str | None) -> Storage:
-    """Opens the database and brings every stored scan onto the current score calibration."""
-    from skin_app.calibration import load_calibration
+    """Opens the database and brings every stored scan onto the current score calibration (without a
+    calibration file, scans stay as stored: the Scan page says what is missing)."""
+    from skin_app.calibration import CalibrationMissingError, load_calibration
     db = Storage(path)
-    cal = load_calibration()
+    try:
+        cal = load_calibration()
+    except CalibrationMissingError:
+        return db
     db.rescore_scans(cal.version, cal.rescore_legacy)
     return db
 

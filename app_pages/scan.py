@@ -207,6 +207,7 @@ def analyse(data: bytes, checked, started: float) -> ScanResult | None:
         return None
     setup_tensorflow_env()
     from skin_app.analysis import analyze
+    from skin_app.calibration import CalibrationMissingError
     status = st.empty()
     problem = None
     with status.status("Analysing…", expanded=False) as box:
@@ -215,6 +216,8 @@ def analyse(data: bytes, checked, started: float) -> ScanResult | None:
                              checked=checked)
         except UserFacingError as exc:
             problem = (exc.message, exc.advice)
+        except CalibrationMissingError as exc:
+            problem = (str(exc), "Reinstall SkinGorithm (the model files are incomplete).")
         except Exception:  # noqa: BLE001 - shown as advice; the details go to the terminal's log
             log.exception("analysis failed")
             problem = ("Something went wrong while analysing this photo.",
