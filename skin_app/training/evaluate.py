@@ -165,6 +165,18 @@ def evaluate(data_root: Path, split: str | None = None, model_file: Path | None 
     return acc.rows()
 
 
+def tone_band_rows(data_root: Path, split: str | None, model_file: Path | None, limit: int,
+                   records_out: Path | None) -> list[dict]:
+    """The ITA-band table rows (see tone_eval.py), plus how many photos had no face found."""
+    from skin_app.segmentation import load_segmenter
+    from skin_app.training.tone_eval import band_rows, survey
+    result = survey(data_root, split, load_segmenter(model_file), limit, records_out)
+    rows = band_rows(result.records)
+    for dataset, n in sorted(result.no_face.items()):
+        rows.append({"dataset": dataset, "target": "face", "metric": "no_face_found", "value": n, "n_images": n})
+    return rows
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, required=True)
@@ -174,10 +186,22 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--datasets", nargs="*", choices=list(LOADERS))
     ap.add_argument("--threshold", type=float, help="one threshold for every channel (default: the shipped ones)")
     ap.add_argument("--limit", type=int, default=0, help="at most this many photos per dataset (0: all)")
+    ap.add_argument("--tone", action="store_true",
+                    help="also the marked area by ITA band on the face sets without lesion labels (tone_eval.py)")
+    ap.add_argument("--tone-records", type=Path, help="with --tone: write each face's measurements here (JSON lines)")
+    ap.add_argument("--tone-only", action="store_true", help="only the ITA-band table")
+    ap.add_argument("--reference-lightness", action="store_true",
+                    help="print the training faces' skin L* percentiles (the tone normalisation's reference) and stop")
     a = ap.parse_args(argv)
     t0 = time.time()
+    if a.reference_lightness:
+        from skin_app.training.tone_eval import reference_lightness
+        print(json.dumps(reference_lightness(a.data)))
+        return
     thresholds = {ch: a.threshold for ch in CHANNELS} if a.threshold is not None else None
-    rows = evaluate(a.data, a.split, a.model, a.datasets, thresholds, a.limit)
+    rows = [] if a.tone_only else evaluate(a.data, a.split, a.model, a.datasets, thresholds, a.limit)
+    if a.tone or a.tone_only:
+        rows += tone_band_rows(a.data, a.split, a.model, a.limit, a.tone_records)
     a.out.parent.mkdir(parents=True, exist_ok=True)
     a.out.write_text(json.dumps(rows, indent=1))
     for r in rows:
