@@ -39,7 +39,7 @@ from skin_app import tone  # noqa: E402
 from skin_app.results import CONCERNS  # noqa: E402
 from skin_app.training.datasets import iter_samples  # noqa: E402
 from skin_app.training.tone_aug import recolour_skin  # noqa: E402
-from skin_app.training.tone_eval import ViewScan, scan_view  # noqa: E402
+from skin_app.training.tone_eval import ViewScan, scan_view, view_scan  # noqa: E402
 
 PROBE_SETS = ["celebamask_mini", "fasseg_frontal02"]
 TARGET_ITAS = (7.0, -27.0)
@@ -49,7 +49,7 @@ LIGHT_BANDS = ("very_light", "light")
 
 def aligned_view(image: np.ndarray, landmarks: face_mod.FaceLandmarks, size: int) -> ViewScan:
     a = face_mod.align_and_crop(image, landmarks, size)
-    return ViewScan(a.crop, face_mod.face_regions(a.points, size), face_mod.face_oval_mask(a.points, size))
+    return view_scan(a.crop, a.points, size)
 
 
 def probe_faces(data_root: Path, limit: int):
@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, required=True)
     ap.add_argument("--model", type=Path, help="weights file (default: the shipped model)")
-    ap.add_argument("--limit", type=int, default=0, help="at most this many faces (0: every light validation face)")
+    ap.add_argument("--limit", type=int, default=30, help="at most this many faces, in file order (0: every light validation face)")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "tone_probe.json")
     a = ap.parse_args(argv)
     from skin_app.segmentation import INPUT_SIZE, load_segmenter
@@ -104,7 +104,8 @@ def main(argv: list[str] | None = None) -> None:
         for name, image in variants.items():
             view = aligned_view(image, landmarks, INPUT_SIZE)
             achieved = tone.skin_tone(image, skin)
-            rec[name] = {"ita": achieved.ita, "raw": scan_view(seg, view, False), "normalised": scan_view(seg, view, True)}
+            raw, normalised = scan_view(seg, view)
+            rec[name] = {"ita": achieved.ita, "raw": raw, "normalised": normalised}
         records.append(rec)
         print(f"{len(records):3d} {s.dataset}/{s.name} ITA {t.ita:.0f}: flek % " +
               " ".join(f"{k} {rec[k]['raw']['area_pct']['flek']:.3f}" for k in variants), flush=True)

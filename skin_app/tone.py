@@ -5,13 +5,13 @@ ITA (Chardon et al. 1991) = atan((L* - 50) / b*) in degrees, from the median CIE
 face skin. Bands as used in dermatology: very light > 55, light 41-55, intermediate 28-41, tan 10-28,
 brown -30-10, dark < -30.
 
-Why normalise: the model was trained on mostly light faces and marks more acne and dark spots the
-darker the skin (measured in ``models/MODEL_CARD.md``). Before the model sees a crop whose skin is
-darker than ``REFERENCE_SKIN_L``, the crop's L* is multiplied so the skin's median L* reaches the
-reference. A gain on L* is an exposure change (L* ~ Y^(1/3)), so every lesion keeps its contrast
-*relative* to the skin around it; a*, b* and hue are left alone. Faces at or above the reference are
-not touched. The gain is capped (``MAX_GAIN``) so sensor noise on very dark or badly lit photos is
-not blown up.
+The lightness normalisation (``prepare_crop``) is a measured candidate, not part of the scan: the
+model was trained on mostly light faces and marks more acne and dark spots when only the skin's L*
+is lowered. ``prepare_crop`` lifts the skin of a crop darker than ``REFERENCE_SKIN_L`` back to the
+reference by adding to L* inside the face outline (each lesion keeps its L* difference to the skin
+around it). A first version multiplied L* instead (an exposure change); on real photos it made the
+dark band's acne and dark-spot area larger, so it was dropped. Whether the shift ships is decided by
+the tables in ``models/MODEL_CARD.md`` (evaluate --tone, bench/tone_probe.py).
 """
 from __future__ import annotations
 
@@ -31,9 +31,13 @@ BAND_NAMES: tuple[str, ...] = tuple(name for name, _ in ITA_BANDS)
 # 10th-90th percentile 48.4-75.3),
 # measured by ``python -m skin_app.training.evaluate --reference-lightness`` (see the model card).
 REFERENCE_SKIN_L = 63.75
-MAX_GAIN = 1.8
+MAX_SHIFT = 30.0
+FEATHER_PX = 3.0
 SKIN_REGIONS = ("forehead", "left_cheek", "right_cheek", "nose", "chin")
 MIN_SKIN_PX = 200
+# ITA divides by b*: on a black-and-white photo (median skin chroma C*ab below this, as in
+# bench/quality_gate_bias.py) it swings to +-90 deg whatever the skin, so such skin gets no ITA.
+GREY_CHROMA = 4.0
 
 
 @dataclass(frozen=True)
@@ -63,12 +67,15 @@ def ita_band(ita: float) -> str:
 
 
 def skin_tone(rgb: np.ndarray, skin: np.ndarray, lab: np.ndarray | None = None) -> SkinTone | None:
-    """The tone of the skin pixels ``skin`` (bool mask) of ``rgb``; None when too few pixels are given."""
+    """The tone of the skin pixels ``skin`` (bool mask) of ``rgb``; None when too few pixels are given
+    or the photo has next to no colour (``GREY_CHROMA``)."""
     if int(skin.sum()) < MIN_SKIN_PX:
         return None
     lab = to_lab(rgb) if lab is None else lab
     lightness = float(np.median(lab[..., 0][skin]))
     b_star = float(np.median(lab[..., 2][skin]))
+    if float(np.median(np.hypot(lab[..., 1][skin], lab[..., 2][skin]))) < GREY_CHROMA:
+        return None
     ita = ita_degrees(lightness, b_star)
     return SkinTone(round(lightness, 2), round(b_star, 2), round(ita, 2), ita_band(ita))
 
@@ -82,25 +89,29 @@ def landmark_skin(regions: dict[str, np.ndarray]) -> np.ndarray:
     return skin & ~regions["eyes"]
 
 
-def lightness_gain(tone: SkinTone | None, reference: float = REFERENCE_SKIN_L, max_gain: float = MAX_GAIN) -> float:
-    """The L* gain that brings darker-than-reference skin to the reference (1.0: leave the crop alone)."""
+def lightness_shift(tone: SkinTone | None, reference: float = REFERENCE_SKIN_L, max_shift: float = MAX_SHIFT) -> float:
+    """How many L* units darker-than-reference skin is lifted (0.0: leave the crop alone)."""
     if tone is None or tone.lightness >= reference:
-        return 1.0
-    return float(min(max_gain, reference / max(tone.lightness, 1.0)))
+        return 0.0
+    return float(min(max_shift, reference - tone.lightness))
 
 
-def normalise_lightness(rgb: np.ndarray, gain: float, lab: np.ndarray | None = None) -> np.ndarray:
-    """Multiplies L* of the whole crop by ``gain`` (clipped at 100); a* and b* unchanged."""
-    if gain == 1.0:
-        return rgb
-    lab = to_lab(rgb) if lab is None else lab.copy()
-    lab[..., 0] = np.minimum(lab[..., 0] * gain, 100.0)
-    return from_lab(lab)
+def soft_mask(mask: np.ndarray, feather_px: float = 1.5) -> np.ndarray:
+    """float32 0-1 weights: the mask eroded by a pixel and blurred, so edges blend without a seam."""
+    m = cv2.erode(mask.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(np.float32)
+    return cv2.GaussianBlur(m, (0, 0), feather_px) if feather_px > 0 else m
 
 
-def prepare_crop(crop: np.ndarray, regions: dict[str, np.ndarray]) -> tuple[np.ndarray, SkinTone | None, float]:
-    """What the model sees for an aligned face crop: (normalised crop, measured tone, gain applied)."""
+def prepare_crop(crop: np.ndarray, regions: dict[str, np.ndarray], oval: np.ndarray) -> tuple[np.ndarray, SkinTone | None, float]:
+    """What the model sees for an aligned face crop: (crop, measured tone, L* shift applied). The shift
+    is added inside the face outline (eyes left alone, edge feathered), so lesions keep their L*
+    difference to the skin around them; a* and b* are unchanged."""
     lab = to_lab(crop)
     tone = skin_tone(crop, landmark_skin(regions), lab)
-    gain = lightness_gain(tone)
-    return normalise_lightness(crop, gain, lab), tone, gain
+    shift = lightness_shift(tone)
+    if shift == 0.0:
+        return crop, tone, 0.0
+    eyes = cv2.dilate(regions["eyes"].astype(np.uint8), np.ones((7, 7), np.uint8)) > 0   # room for the feather
+    weight = soft_mask(oval & ~eyes, FEATHER_PX)
+    lab[..., 0] = np.minimum(lab[..., 0] + shift * weight, 100.0)
+    return from_lab(lab), tone, shift

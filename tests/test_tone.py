@@ -18,7 +18,7 @@ from tests.photos import astronaut_jpeg
 def aligned():
     img = np.asarray(Image.open(io.BytesIO(astronaut_jpeg())).convert("RGB"))
     a = face.align_and_crop(img, face.find_faces(img)[0], 384)
-    return a.crop, face.face_regions(a.points, 384)
+    return a.crop, face.face_regions(a.points, 384), face.face_oval_mask(a.points, 384)
 
 
 @pytest.mark.parametrize("ita, band", [(60, "very_light"), (55.1, "very_light"), (55, "light"), (41.5, "light"),
@@ -35,7 +35,7 @@ def test_ita_of_known_lightness_and_yellowness():
 
 
 def test_skin_tone_needs_enough_skin(aligned):
-    crop, _ = aligned
+    crop, *_ = aligned
     few = np.zeros(crop.shape[:2], bool)
     few[:5, :5] = True
     assert tone.skin_tone(crop, few) is None
@@ -44,7 +44,7 @@ def test_skin_tone_needs_enough_skin(aligned):
 @pytest.mark.parametrize("target", [7.0, -27.0])
 @pytest.mark.parametrize("mode", tone_aug.MODES)
 def test_recolour_reaches_the_target_ita_inside_the_skin_only(aligned, target, mode):
-    crop, regions = aligned
+    crop, regions, oval = aligned
     skin = tone.landmark_skin(regions)
     out = tone_aug.recolour_skin(crop, skin, target, mode)
     after = tone.skin_tone(out, skin)
@@ -54,7 +54,7 @@ def test_recolour_reaches_the_target_ita_inside_the_skin_only(aligned, target, m
 
 
 def test_shift_keeps_local_lightness_differences(aligned):
-    crop, regions = aligned
+    crop, regions, oval = aligned
     skin = tone.landmark_skin(regions)
     inner = np.asarray(cv2.erode(skin.astype(np.uint8), np.ones((9, 9), np.uint8)), bool)
     before = tone.to_lab(crop)[..., 0][inner]
@@ -67,26 +67,36 @@ def test_shift_keeps_local_lightness_differences(aligned):
 
 
 def test_light_skin_is_not_normalised(aligned):
-    crop, regions = aligned
-    out, t, gain = tone.prepare_crop(crop, regions)
-    assert t.lightness >= tone.REFERENCE_SKIN_L and gain == 1.0
+    crop, regions, oval = aligned
+    out, t, shift = tone.prepare_crop(crop, regions, oval)
+    assert t.lightness >= tone.REFERENCE_SKIN_L and shift == 0.0
     assert out is crop
 
 
-def test_dark_skin_is_lifted_toward_the_reference(aligned):
-    crop, regions = aligned
+def test_dark_skin_is_lifted_back_inside_the_face_outline_only(aligned):
+    crop, regions, oval = aligned
     skin = tone.landmark_skin(regions)
-    dark = tone_aug.recolour_skin(crop, skin, -27.0, "scale")
-    out, t, gain = tone.prepare_crop(dark, regions)
-    assert t.band == "brown" and 1.0 < gain <= tone.MAX_GAIN
+    dark = tone_aug.recolour_skin(crop, skin, -27.0, "shift")
+    out, t, shift = tone.prepare_crop(dark, regions, oval)
+    assert t.band == "brown" and 0.0 < shift <= tone.MAX_SHIFT
     lifted = tone.skin_tone(out, skin)
-    assert lifted.lightness == pytest.approx(min(tone.REFERENCE_SKIN_L, t.lightness * gain), abs=1.5)
+    assert lifted.lightness == pytest.approx(tone.REFERENCE_SKIN_L, abs=2.0)
     assert lifted.b_star == pytest.approx(t.b_star, abs=1.5)
+    outside = ~np.asarray(cv2.dilate(oval.astype(np.uint8), np.ones((15, 15), np.uint8)), bool)
+    assert np.array_equal(out[outside], dark[outside])                # hair, background
+    assert np.abs(out[regions["eyes"]].astype(int) - dark[regions["eyes"]].astype(int)).mean() < 3
 
 
 def test_random_tone_changes_lightness_without_a_skin_mask(aligned):
-    crop, _ = aligned
+    crop, *_ = aligned
     rng = np.random.default_rng(3)
     outs = [tone_aug.random_tone(crop, None, rng) for _ in range(4)]
     assert any(abs(float(tone.to_lab(o)[..., 0].mean() - tone.to_lab(crop)[..., 0].mean())) > 3 for o in outs)
     assert all(o.shape == crop.shape and o.dtype == np.uint8 for o in outs)
+
+
+def test_black_and_white_photos_get_no_ita(aligned):
+    crop, regions, oval = aligned
+    grey = np.repeat(cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)[..., None], 3, axis=2)
+    assert tone.skin_tone(grey, tone.landmark_skin(regions)) is None
+    assert tone.prepare_crop(grey, regions, oval)[2] == 0.0

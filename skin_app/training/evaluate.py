@@ -172,8 +172,9 @@ def tone_band_rows(data_root: Path, split: str | None, model_file: Path | None, 
     from skin_app.training.tone_eval import band_rows, survey
     result = survey(data_root, split, load_segmenter(model_file), limit, records_out)
     rows = band_rows(result.records)
-    for dataset, n in sorted(result.no_face.items()):
-        rows.append({"dataset": dataset, "target": "face", "metric": "no_face_found", "value": n, "n_images": n})
+    for metric, counts in (("no_face_found", result.no_face), ("no_ita_black_and_white", result.no_ita)):
+        for dataset, n in sorted(counts.items()):
+            rows.append({"dataset": dataset, "target": "face", "metric": metric, "value": n, "n_images": n})
     return rows
 
 

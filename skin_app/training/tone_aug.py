@@ -16,18 +16,11 @@ from __future__ import annotations
 
 import math
 
-import cv2
 import numpy as np
 
 from skin_app import tone
 
 MODES = ("shift", "scale")
-
-
-def soft_mask(skin: np.ndarray, feather_px: float = 1.5) -> np.ndarray:
-    """float32 0-1 weights: the skin mask eroded by a pixel and blurred, so edges blend."""
-    m = cv2.erode(skin.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(np.float32)
-    return cv2.GaussianBlur(m, (0, 0), feather_px) if feather_px > 0 else m
 
 
 def target_lightness(b_star: float, ita: float) -> float:
@@ -44,7 +37,7 @@ def recolour_skin(rgb: np.ndarray, skin: np.ndarray, ita: float, mode: str = "sh
     if t is None:
         return rgb
     goal = float(np.clip(target_lightness(t.b_star, ita), 3.0, 97.0))
-    w = soft_mask(skin, feather_px)
+    w = tone.soft_mask(skin, feather_px)
     lightness = lab[..., 0]
     if mode == "shift":
         new = lightness + (goal - t.lightness)

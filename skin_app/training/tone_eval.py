@@ -10,7 +10,8 @@ face-mesh outline; dark circles over the landmark eye region) in two views:
 
 and each view with and without the inference-time lightness normalisation (``skin_app.tone``).
 ITA comes from the labelled face skin where the set has it (CelebAMask, FASSEG) and from the
-face-mesh skin regions otherwise (HELEN). Photos where no face is found are counted and left out.
+face-mesh skin regions otherwise (HELEN). Photos where no face is found, and black-and-white photos
+(no ITA), are counted and left out.
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ import numpy as np
 from skin_app import face as face_mod
 from skin_app import tone
 from skin_app.results import CHANNELS, CONCERNS
-from skin_app.scoring import compute_scores, score_words
+from skin_app.scoring import compute_scores, count_blobs, face_skin_area, score_words
 from skin_app.training.datasets import iter_samples
 from skin_app.training.pack import letterbox_with_transform
 
@@ -38,6 +39,15 @@ class ViewScan:
     crop: np.ndarray
     regions: dict[str, np.ndarray]
     oval: np.ndarray
+    nose_tip_y: float
+
+
+NOSE_TIP = 1          # face-mesh landmark
+
+
+def view_scan(crop: np.ndarray, points: np.ndarray, size: int) -> ViewScan:
+    return ViewScan(crop, face_mod.face_regions(points, size), face_mod.face_oval_mask(points, size),
+                    float(points[NOSE_TIP, 1]))
 
 
 def views_of(image: np.ndarray, landmarks: face_mod.FaceLandmarks, size: int) -> dict[str, ViewScan]:
@@ -47,26 +57,43 @@ def views_of(image: np.ndarray, landmarks: face_mod.FaceLandmarks, size: int) ->
     aligned = face_mod.align_and_crop(image, landmarks, size)
     out = {}
     for name, crop, p in (("letterbox", boxed, pts), ("aligned", aligned.crop, aligned.points)):
-        out[name] = ViewScan(crop, face_mod.face_regions(p, size), face_mod.face_oval_mask(p, size))
+        out[name] = view_scan(crop, p, size)
     return out
 
 
-def scan_view(seg, view: ViewScan, normalise: bool) -> dict:
-    """Area fractions (per cent of face skin / eye region), words and counts for one view."""
-    crop, t, gain = tone.prepare_crop(view.crop, view.regions)
-    prob = seg.predict(crop if normalise else view.crop)
+def scan_view(seg, view: ViewScan) -> tuple[dict, dict]:
+    """(raw, normalised) area fractions (per cent of face skin / eye region), words and counts for one
+    view; the model runs twice only when the normalisation changes the crop."""
+    crop, t, shift = tone.prepare_crop(view.crop, view.regions, view.oval)
+    raw = _scan(seg, view, view.crop, 0.0, t)
+    return raw, (raw if shift == 0.0 else _scan(seg, view, crop, shift, t))
+
+
+def _scan(seg, view: ViewScan, crop: np.ndarray, shift: float, t: tone.SkinTone | None) -> dict:
+    prob = seg.predict(crop)
     masks = {ch: prob[..., i] > seg.thresholds[ch] for i, ch in enumerate(CHANNELS)}
     scores, metrics = compute_scores(masks, view.regions, view.oval)
+    skin, _ = face_skin_area(masks, view.oval, view.regions)
     return {"area_pct": {c: round(100 * metrics["area_fraction"][c], 4) for c in CONCERNS},
             "words": {c: score_words(scores[c], c) for c in CONCERNS},
             "acne_count": metrics["acne_lesion_count"], "flek_count": metrics["flek_spot_count"],
-            "gain": round(gain if normalise else 1.0, 3), "crop_lightness": t.lightness if t else None}
+            "lower_face_acne_count": count_blobs(masks["acne"] & skin & lower_face(view)),
+            "shift": round(shift, 2), "crop_lightness": t.lightness if t else None}
+
+
+def lower_face(view: ViewScan) -> np.ndarray:
+    """The beard and stubble zone: the face outline below the nose tip (upper lip, chin, jaw)."""
+    tip_row = int(round(view.nose_tip_y))
+    zone = view.oval.copy()
+    zone[:max(tip_row, 0)] = False
+    return zone
 
 
 @dataclass
 class ToneSurvey:
     records: list[dict] = field(default_factory=list)
     no_face: dict[str, int] = field(default_factory=dict)
+    no_ita: dict[str, int] = field(default_factory=dict)
 
 
 def photo_tone(s, image: np.ndarray, view: ViewScan) -> tone.SkinTone | None:
@@ -93,16 +120,12 @@ def survey(data_root: Path, split: str | None, seg, limit: int = 0, records_out:
             continue
         views = views_of(s.image, faces[0], INPUT_SIZE)
         t = photo_tone(s, s.image, views["aligned"])
-        if t is None:
-            result.no_face[s.dataset] = result.no_face.get(s.dataset, 0) + 1
+        if t is None:       # black-and-white photo: no ITA
+            result.no_ita[s.dataset] = result.no_ita.get(s.dataset, 0) + 1
             continue
         rec = {"dataset": s.dataset, "name": s.name, "ita": t.ita, "band": t.band, "lightness": t.lightness}
         for vname, view in views.items():
-            raw = scan_view(seg, view, normalise=False)
-            rec[vname] = raw
-            crop_tone = tone.skin_tone(view.crop, tone.landmark_skin(view.regions))
-            # The normalisation leaves crops at or above the reference alone: reuse the raw scan then.
-            rec[vname + "+norm"] = raw if tone.lightness_gain(crop_tone) == 1.0 else scan_view(seg, view, True)
+            rec[vname], rec[vname + "+norm"] = scan_view(seg, view)
         result.records.append(rec)
         if sink:
             sink.write(json.dumps(rec) + "\n")
