@@ -100,3 +100,28 @@ def test_black_and_white_photos_get_no_ita(aligned):
     grey = np.repeat(cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)[..., None], 3, axis=2)
     assert tone.skin_tone(grey, tone.landmark_skin(regions)) is None
     assert tone.prepare_crop(grey, regions, oval)[2] == 0.0
+
+
+def _record(dataset, name, band, acne_pct, lower_acne):
+    scan = {"area_pct": {"acne": acne_pct, "flek": 1.0, "wrinkle": 0.5, "panda_eye": 10.0},
+            "lower_face_acne_count": lower_acne}
+    return {"dataset": dataset, "name": name, "band": band, "letterbox": scan, "aligned": scan}
+
+
+def test_band_rows_give_means_and_ratios_to_the_very_light_band():
+    from skin_app.training.tone_eval import band_rows
+    records = [_record("helen_68lm", "a", "very_light", 0.1, 0), _record("helen_68lm", "b", "very_light", 0.3, 0),
+               _record("helen_68lm", "c", "dark", 0.6, 2)]
+    rows = {(r["metric"], r["target"]): r for r in band_rows(records, views=("aligned",))}
+    assert rows[("aligned/very_light/mean_area_pct", "acne")]["value"] == pytest.approx(0.2)
+    assert rows[("aligned/dark/ratio_to_very_light", "acne")]["value"] == pytest.approx(3.0)
+    assert rows[("aligned/dark/ratio_to_very_light", "acne")]["n_images"] == 1
+    assert ("aligned/light/mean_area_pct", "acne") not in rows          # no face in that band
+
+
+def test_beard_rows_count_lower_face_acne_on_the_listed_faces_only():
+    from skin_app.training.tone_eval import beard_rows
+    records = [_record("helen_68lm", "beard", "tan", 0.2, 5), _record("helen_68lm", "clean", "tan", 0.2, 7)]
+    rows = beard_rows(records, [{"dataset": "helen_68lm", "name": "beard"}], views=("aligned",))
+    by = {r["metric"]: r["value"] for r in rows}
+    assert by == {"aligned/lower_face_acne_marks_total": 5, "aligned/faces_with_lower_face_acne": 1}

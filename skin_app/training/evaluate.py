@@ -166,12 +166,15 @@ def evaluate(data_root: Path, split: str | None = None, model_file: Path | None 
 
 
 def tone_band_rows(data_root: Path, split: str | None, model_file: Path | None, limit: int,
-                   records_out: Path | None) -> list[dict]:
-    """The ITA-band table rows (see tone_eval.py), plus how many photos had no face found."""
+                   records_out: Path | None, beard_list: Path | None = None) -> list[dict]:
+    """The ITA-band table rows (see tone_eval.py), acne marks on the lower face of the listed bearded
+    faces, and how many photos had no face found or no ITA."""
     from skin_app.segmentation import load_segmenter
-    from skin_app.training.tone_eval import band_rows, survey
+    from skin_app.training.tone_eval import band_rows, beard_rows, survey
     result = survey(data_root, split, load_segmenter(model_file), limit, records_out)
     rows = band_rows(result.records)
+    if beard_list:
+        rows += beard_rows(result.records, json.loads(Path(beard_list).read_text())["faces"])
     for metric, counts in (("no_face_found", result.no_face), ("no_ita_black_and_white", result.no_ita)):
         for dataset, n in sorted(counts.items()):
             rows.append({"dataset": dataset, "target": "face", "metric": metric, "value": n, "n_images": n})
@@ -191,6 +194,7 @@ def main(argv: list[str] | None = None) -> None:
                     help="also the marked area by ITA band on the face sets without lesion labels (tone_eval.py)")
     ap.add_argument("--tone-records", type=Path, help="with --tone: write each face's measurements here (JSON lines)")
     ap.add_argument("--tone-only", action="store_true", help="only the ITA-band table")
+    ap.add_argument("--beard-list", type=Path, help="with --tone: faces with a beard or stubble (bench/beard_stubble_val.json)")
     ap.add_argument("--reference-lightness", action="store_true",
                     help="print the training faces' skin L* percentiles (the tone normalisation's reference) and stop")
     a = ap.parse_args(argv)
@@ -202,7 +206,7 @@ def main(argv: list[str] | None = None) -> None:
     thresholds = {ch: a.threshold for ch in CHANNELS} if a.threshold is not None else None
     rows = [] if a.tone_only else evaluate(a.data, a.split, a.model, a.datasets, thresholds, a.limit)
     if a.tone or a.tone_only:
-        rows += tone_band_rows(a.data, a.split, a.model, a.limit, a.tone_records)
+        rows += tone_band_rows(a.data, a.split, a.model, a.limit, a.tone_records, a.beard_list)
     a.out.parent.mkdir(parents=True, exist_ok=True)
     a.out.write_text(json.dumps(rows, indent=1))
     for r in rows:

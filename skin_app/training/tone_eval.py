@@ -184,3 +184,19 @@ def reference_lightness(data_root: Path) -> dict:
             values.append(t.lightness)
     q = np.percentile(values, [10, 25, 50, 75, 90])
     return {"n": len(values), "percentiles_10_25_50_75_90": [round(float(v), 2) for v in q]}
+
+
+def beard_rows(records: list[dict], faces: list[dict], views: tuple[str, ...] = ("letterbox", "aligned", "aligned+norm")) -> list[dict]:
+    """Acne marks (connected blobs inside the model's face skin) below the nose tip, per face, on the
+    listed faces with a beard or stubble (``bench/beard_stubble_val.json``): a clear face has ~0 there."""
+    wanted = {(f["dataset"], f["name"]) for f in faces}
+    chosen = [r for r in records if (r["dataset"], r["name"]) in wanted]
+    rows = []
+    for view in views:
+        counts = [r[view]["lower_face_acne_count"] for r in chosen if view in r]
+        if counts:
+            rows.append({"dataset": "beard_stubble_val", "target": "acne", "metric": f"{view}/lower_face_acne_marks_total",
+                         "value": int(sum(counts)), "n_images": len(counts)})
+            rows.append({"dataset": "beard_stubble_val", "target": "acne", "metric": f"{view}/faces_with_lower_face_acne",
+                         "value": int(sum(c > 0 for c in counts)), "n_images": len(counts)})
+    return rows
