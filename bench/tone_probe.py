@@ -92,6 +92,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--model", type=Path, help="weights file (default: the shipped model)")
     ap.add_argument("--limit", type=int, default=30, help="at most this many faces, in file order (0: every light validation face)")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "tone_probe.json")
+    ap.add_argument("--reference", type=float, default=tone.REFERENCE_SKIN_L,
+                    help="skin L* the normalisation lifts darker skin to (default: tone.REFERENCE_SKIN_L)")
     a = ap.parse_args(argv)
     from skin_app.segmentation import INPUT_SIZE, load_segmenter
     seg = load_segmenter(a.model)
@@ -104,12 +106,12 @@ def main(argv: list[str] | None = None) -> None:
         for name, image in variants.items():
             view = aligned_view(image, landmarks, INPUT_SIZE)
             achieved = tone.skin_tone(image, skin)
-            raw, normalised = scan_view(seg, view)
+            raw, normalised = scan_view(seg, view, a.reference)
             rec[name] = {"ita": achieved.ita, "raw": raw, "normalised": normalised}
         records.append(rec)
         print(f"{len(records):3d} {s.dataset}/{s.name} ITA {t.ita:.0f}: flek % " +
               " ".join(f"{k} {rec[k]['raw']['area_pct']['flek']:.3f}" for k in variants), flush=True)
-    summary = {"faces": len(records), "model": seg.version, "seconds": round(time.time() - t0, 1),
+    summary = {"faces": len(records), "model": seg.version, "reference_skin_l": a.reference, "seconds": round(time.time() - t0, 1),
                "load_average": os.getloadavg()}
     for v in TARGET_ITAS:
         key = f"ita_{int(v)}"

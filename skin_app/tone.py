@@ -102,13 +102,14 @@ def soft_mask(mask: np.ndarray, feather_px: float = 1.5) -> np.ndarray:
     return cv2.GaussianBlur(m, (0, 0), feather_px) if feather_px > 0 else m
 
 
-def prepare_crop(crop: np.ndarray, regions: dict[str, np.ndarray], oval: np.ndarray) -> tuple[np.ndarray, SkinTone | None, float]:
+def prepare_crop(crop: np.ndarray, regions: dict[str, np.ndarray], oval: np.ndarray,
+                 reference: float = REFERENCE_SKIN_L) -> tuple[np.ndarray, SkinTone | None, float]:
     """What the model sees for an aligned face crop: (crop, measured tone, L* shift applied). The shift
     is added inside the face outline (eyes left alone, edge feathered), so lesions keep their L*
     difference to the skin around them; a* and b* are unchanged."""
     lab = to_lab(crop)
     tone = skin_tone(crop, landmark_skin(regions), lab)
-    shift = lightness_shift(tone)
+    shift = lightness_shift(tone, reference)
     if shift == 0.0:
         return crop, tone, 0.0
     eyes = cv2.dilate(regions["eyes"].astype(np.uint8), np.ones((7, 7), np.uint8)) > 0   # room for the feather

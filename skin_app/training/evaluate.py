@@ -166,12 +166,13 @@ def evaluate(data_root: Path, split: str | None = None, model_file: Path | None 
 
 
 def tone_band_rows(data_root: Path, split: str | None, model_file: Path | None, limit: int,
-                   records_out: Path | None, beard_list: Path | None = None) -> list[dict]:
+                   records_out: Path | None, beard_list: Path | None = None, reference: float | None = None) -> list[dict]:
     """The ITA-band table rows (see tone_eval.py), acne marks on the lower face of the listed bearded
     faces, and how many photos had no face found or no ITA."""
     from skin_app.segmentation import load_segmenter
+    from skin_app.tone import REFERENCE_SKIN_L
     from skin_app.training.tone_eval import band_rows, beard_rows, survey
-    result = survey(data_root, split, load_segmenter(model_file), limit, records_out)
+    result = survey(data_root, split, load_segmenter(model_file), limit, records_out, reference or REFERENCE_SKIN_L)
     rows = band_rows(result.records)
     if beard_list:
         rows += beard_rows(result.records, json.loads(Path(beard_list).read_text())["faces"])
@@ -194,6 +195,8 @@ def main(argv: list[str] | None = None) -> None:
                     help="also the marked area by ITA band on the face sets without lesion labels (tone_eval.py)")
     ap.add_argument("--tone-records", type=Path, help="with --tone: write each face's measurements here (JSON lines)")
     ap.add_argument("--tone-only", action="store_true", help="only the ITA-band table")
+    ap.add_argument("--tone-reference", type=float, help="with --tone: skin L* the normalisation lifts darker skin to "
+                    "(default: tone.REFERENCE_SKIN_L)")
     ap.add_argument("--beard-list", type=Path, help="with --tone: faces with a beard or stubble (bench/beard_stubble_val.json)")
     ap.add_argument("--reference-lightness", action="store_true",
                     help="print the training faces' skin L* percentiles (the tone normalisation's reference) and stop")
@@ -206,7 +209,7 @@ def main(argv: list[str] | None = None) -> None:
     thresholds = {ch: a.threshold for ch in CHANNELS} if a.threshold is not None else None
     rows = [] if a.tone_only else evaluate(a.data, a.split, a.model, a.datasets, thresholds, a.limit)
     if a.tone or a.tone_only:
-        rows += tone_band_rows(a.data, a.split, a.model, a.limit, a.tone_records, a.beard_list)
+        rows += tone_band_rows(a.data, a.split, a.model, a.limit, a.tone_records, a.beard_list, a.tone_reference)
     a.out.parent.mkdir(parents=True, exist_ok=True)
     a.out.write_text(json.dumps(rows, indent=1))
     for r in rows:

@@ -61,10 +61,10 @@ def views_of(image: np.ndarray, landmarks: face_mod.FaceLandmarks, size: int) ->
     return out
 
 
-def scan_view(seg, view: ViewScan) -> tuple[dict, dict]:
+def scan_view(seg, view: ViewScan, reference: float = tone.REFERENCE_SKIN_L) -> tuple[dict, dict]:
     """(raw, normalised) area fractions (per cent of face skin / eye region), words and counts for one
-    view; the model runs twice only when the normalisation changes the crop."""
-    crop, t, shift = tone.prepare_crop(view.crop, view.regions, view.oval)
+    view; the model runs twice only when the normalisation (to skin L* ``reference``) changes the crop."""
+    crop, t, shift = tone.prepare_crop(view.crop, view.regions, view.oval, reference)
     raw = _scan(seg, view, view.crop, 0.0, t)
     return raw, (raw if shift == 0.0 else _scan(seg, view, crop, shift, t))
 
@@ -104,7 +104,8 @@ def photo_tone(s, image: np.ndarray, view: ViewScan) -> tone.SkinTone | None:
     return tone.skin_tone(view.crop, tone.landmark_skin(view.regions))
 
 
-def survey(data_root: Path, split: str | None, seg, limit: int = 0, records_out: Path | None = None) -> ToneSurvey:
+def survey(data_root: Path, split: str | None, seg, limit: int = 0, records_out: Path | None = None,
+           reference: float = tone.REFERENCE_SKIN_L) -> ToneSurvey:
     """Scans every face photo of ``FACE_SETS`` in both views, raw and normalised."""
     from skin_app.segmentation import INPUT_SIZE
     result = ToneSurvey()
@@ -125,7 +126,7 @@ def survey(data_root: Path, split: str | None, seg, limit: int = 0, records_out:
             continue
         rec = {"dataset": s.dataset, "name": s.name, "ita": t.ita, "band": t.band, "lightness": t.lightness}
         for vname, view in views.items():
-            rec[vname], rec[vname + "+norm"] = scan_view(seg, view)
+            rec[vname], rec[vname + "+norm"] = scan_view(seg, view, reference)
         result.records.append(rec)
         if sink:
             sink.write(json.dumps(rec) + "\n")
