@@ -211,3 +211,15 @@ def test_evaluate_tone_rows_give_marked_area_by_ita_band(data_root):
     band = area[0]["metric"].split("/")[1]
     assert band in ("very_light", "light")                          # the astronaut's skin
     assert all(r["n_images"] == 1 and 0.0 <= r["value"] <= 100.0 for r in area)
+
+
+def test_evaluate_can_measure_segmentation_with_the_tone_normalisation(data_root):
+    from skin_app.training.evaluate import normalised_for_model
+    (s,) = ds.load_celebamask(data_root / "celebamask_mini")
+    boxed = letterbox(s.image, {}, 384)[0]
+    lifted = normalised_for_model(boxed, 90.0)                       # far above the astronaut's skin
+    assert lifted[192, 192].sum() > boxed[192, 192].sum()            # the face is lifted
+    assert np.array_equal(lifted[:8, :8], boxed[:8, :8])             # the background is not
+    rows = evaluate(data_root, datasets=["celebamask_mini"], tone_reference=90.0)
+    skin = next(r for r in rows if r["target"] == "face_skin" and r["metric"] == "iou")
+    assert skin["value"] > 0.6

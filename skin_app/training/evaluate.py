@@ -139,9 +139,22 @@ def score_sample(acc: Accumulator, s, prob: np.ndarray, codes: dict[str, np.ndar
         acc.add(s.dataset, ch, s.name, pred_px=pred.sum(), pred_in_box_px=(pred & inside).sum())
 
 
+def normalised_for_model(image: np.ndarray, reference: float) -> np.ndarray:
+    """The letterboxed photo after the candidate tone normalisation (``tone.prepare_crop``), using
+    the face mesh found on it; unchanged where no face is found (close-ups, boxes of eyes)."""
+    from skin_app import face as face_mod
+    from skin_app.tone import prepare_crop
+    faces = face_mod.find_faces(image)
+    if not faces:
+        return image
+    pts, size = faces[0].points[:, :2], image.shape[0]
+    return prepare_crop(image, face_mod.face_regions(pts, size), face_mod.face_oval_mask(pts, size), reference)[0]
+
+
 def predictions(data_root: Path, split: str | None, model_file: Path | None, datasets: list[str] | None,
-                limit: int):
-    """Yields (sample, probabilities, letterboxed codes, transform) for every photo evaluated."""
+                limit: int, tone_reference: float | None = None):
+    """Yields (sample, probabilities, letterboxed codes, transform) for every photo evaluated; with
+    ``tone_reference`` the model sees each photo after the candidate tone normalisation."""
     from skin_app.segmentation import INPUT_SIZE, load_segmenter
     seg = load_segmenter(model_file)
     counts: dict[str, int] = {}
@@ -150,17 +163,19 @@ def predictions(data_root: Path, split: str | None, model_file: Path | None, dat
             continue
         counts[s.dataset] = counts.get(s.dataset, 0) + 1
         image, codes, transform = letterbox_with_transform(s.image, s.codes, INPUT_SIZE)
+        if tone_reference is not None:
+            image = normalised_for_model(image, tone_reference)
         yield s, seg.predict(image), codes, transform
 
 
 def evaluate(data_root: Path, split: str | None = None, model_file: Path | None = None,
              datasets: list[str] | None = None, thresholds: dict[str, float] | None = None,
-             limit: int = 0) -> list[dict]:
+             limit: int = 0, tone_reference: float | None = None) -> list[dict]:
     """Rows of metrics; ``thresholds`` per channel default to the shipped ones (segmentation.THRESHOLDS)."""
     from skin_app.segmentation import load_thresholds
     thr = thresholds or load_thresholds()
     acc = Accumulator()
-    for s, prob, codes, transform in predictions(data_root, split, model_file, datasets, limit):
+    for s, prob, codes, transform in predictions(data_root, split, model_file, datasets, limit, tone_reference):
         score_sample(acc, s, prob, codes, transform, thr)
     return acc.rows()
 
@@ -198,6 +213,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--tone-reference", type=float, help="with --tone: skin L* the normalisation lifts darker skin to "
                     "(default: tone.REFERENCE_SKIN_L)")
     ap.add_argument("--beard-list", type=Path, help="with --tone: faces with a beard or stubble (bench/beard_stubble_val.json)")
+    ap.add_argument("--tone-normalise", type=float, metavar="REFERENCE_L",
+                    help="segmentation metrics with the candidate tone normalisation to this skin L* (tone.py)")
     ap.add_argument("--reference-lightness", action="store_true",
                     help="print the training faces' skin L* percentiles (the tone normalisation's reference) and stop")
     a = ap.parse_args(argv)
@@ -207,7 +224,7 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(reference_lightness(a.data)))
         return
     thresholds = {ch: a.threshold for ch in CHANNELS} if a.threshold is not None else None
-    rows = [] if a.tone_only else evaluate(a.data, a.split, a.model, a.datasets, thresholds, a.limit)
+    rows = [] if a.tone_only else evaluate(a.data, a.split, a.model, a.datasets, thresholds, a.limit, a.tone_normalise)
     if a.tone or a.tone_only:
         rows += tone_band_rows(a.data, a.split, a.model, a.limit, a.tone_records, a.beard_list, a.tone_reference)
     a.out.parent.mkdir(parents=True, exist_ok=True)
