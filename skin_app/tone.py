@@ -1,5 +1,5 @@
-"""Skin tone: the Individual Typology Angle (ITA) of a face, its band, and the lightness normalisation
-applied to a face crop before the segmentation model.
+"""Skin tone: the Individual Typology Angle (ITA) of a face, its band, and a candidate lightness
+normalisation of a face crop for the segmentation model (measured; the scan does not use it).
 
 ITA (Chardon et al. 1991) = atan((L* - 50) / b*) in degrees, from the median CIELAB L* and b* of the
 face skin. Bands as used in dermatology: very light > 55, light 41-55, intermediate 28-41, tan 10-28,
@@ -7,11 +7,11 @@ brown -30-10, dark < -30.
 
 The lightness normalisation (``prepare_crop``) is a measured candidate, not part of the scan: the
 model was trained on mostly light faces and marks more acne and dark spots when only the skin's L*
-is lowered. ``prepare_crop`` lifts the skin of a crop darker than ``REFERENCE_SKIN_L`` back to the
-reference by adding to L* inside the face outline (each lesion keeps its L* difference to the skin
-around it). A first version multiplied L* instead (an exposure change); on real photos it made the
-dark band's acne and dark-spot area larger, so it was dropped. Whether the shift ships is decided by
-the tables in ``models/MODEL_CARD.md`` (evaluate --tone, bench/tone_probe.py).
+is lowered. ``prepare_crop`` lifts the skin of a crop darker than a reference L* back to it by adding
+to L* inside the face outline (each lesion keeps its L* difference to the skin around it). Measured
+(``models/MODEL_CARD.md``): it narrows the gap on real photos but leaves tan and dark acne above
+1.5x the very-light band, raises dark circles and wrinkles in some bands and lowers FASSEG eye and
+skin IoU, so it does not ship. Multiplying L* instead (an exposure change) made the dark band worse.
 """
 from __future__ import annotations
 
