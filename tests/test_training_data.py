@@ -186,3 +186,40 @@ def test_seed_tiff_stacks_can_be_packed_for_training(tmp_path):
     dataset, _, _, _, codes, present = rows[0]
     assert dataset == "seed_tiff" and present.tolist() == [False, False, False, False, True, False]
     assert (codes[4] == 1).any()
+
+
+def test_hard_negatives_mark_hair_and_background_as_no_lesion_only_when_asked(data_root, tmp_path):
+    build_pack(data_root, tmp_path / "plain.npz", 128, datasets=["celebamask_mini"])
+    build_pack(data_root, tmp_path / "hn.npz", 128, datasets=["celebamask_mini"], hard_negatives=True)
+    (*_, plain, _), = read_pack(tmp_path / "plain.npz", workers=1)
+    (*_, codes, present), = read_pack(tmp_path / "hn.npz", workers=1)
+    assert (plain[2] == ds.IGNORE).all()
+    acne, flek = codes[2], codes[3]
+    assert present.tolist() == [True, True, True, True, False, False]
+    assert acne[2, 64] == ds.NEG and flek[2, 64] == ds.NEG         # background above the head
+    assert acne[68, 64] == ds.IGNORE                                # the nose: skin may hold lesions
+    assert not (acne == ds.POS).any()
+
+
+def test_evaluate_tone_rows_give_marked_area_by_ita_band(data_root):
+    from skin_app.training.evaluate import tone_band_rows
+    rows = tone_band_rows(data_root, None, None, 0, None)
+    area = [r for r in rows if r["metric"].endswith("/mean_area_pct")]
+    views = {r["metric"].split("/")[0] for r in area}
+    assert views == {"letterbox", "aligned", "letterbox+norm", "aligned+norm"}
+    assert {r["target"] for r in area} == {"acne", "flek", "wrinkle", "panda_eye"}
+    band = area[0]["metric"].split("/")[1]
+    assert band in ("very_light", "light")                          # the astronaut's skin
+    assert all(r["n_images"] == 1 and 0.0 <= r["value"] <= 100.0 for r in area)
+
+
+def test_evaluate_can_measure_segmentation_with_the_tone_normalisation(data_root):
+    from skin_app.training.evaluate import normalised_for_model
+    (s,) = ds.load_celebamask(data_root / "celebamask_mini")
+    boxed = letterbox(s.image, {}, 384)[0]
+    lifted = normalised_for_model(boxed, 90.0)                       # far above the astronaut's skin
+    assert lifted[192, 192].sum() > boxed[192, 192].sum()            # the face is lifted
+    assert np.array_equal(lifted[:8, :8], boxed[:8, :8])             # the background is not
+    rows = evaluate(data_root, datasets=["celebamask_mini"], tone_reference=90.0)
+    skin = next(r for r in rows if r["target"] == "face_skin" and r["metric"] == "iou")
+    assert skin["value"] > 0.6

@@ -45,6 +45,9 @@ class Sample:
     codes: dict[str, np.ndarray] = field(default_factory=dict)   # channel -> uint8 (H, W) code map
     points: np.ndarray | None = None   # optional lesion centres (N, 2) x, y (acne04)
     boxes: list[tuple[str, int, np.ndarray]] = field(default_factory=list)  # (channel, class, x0 y0 x1 y1)
+    # Pixels known to hold no lesion (hair, eyebrows, background): hard negatives for acne and dark
+    # spots, used only when packing for training (``pack --hard-negatives``), never in evaluation.
+    not_lesion: np.ndarray | None = None
 
 
 def split_of(dataset: str, group: str) -> str:
@@ -67,6 +70,10 @@ def _file_digest(path: Path) -> str:
     return hashlib.md5(path.read_bytes()).hexdigest()
 
 
+# CelebAMask classes that can hold no acne or dark spot: background, brows, hair, hat, cloth.
+CELEBAMASK_NOT_LESION = (0, 6, 7, 13, 14, 18)
+
+
 # -- CelebAMask-HQ mini: palette PNG, 19 classes ------------------------------------------------
 def load_celebamask(root: Path) -> Iterator[Sample]:
     for img_path in sorted((root / "images").glob("*.jpg")):
@@ -81,7 +88,7 @@ def load_celebamask(root: Path) -> Iterator[Sample]:
         eye[m == 3] = IGNORE
         yield Sample("celebamask_mini", img_path.stem, img_path.stem,
                      split_of("celebamask_mini", img_path.stem), read_rgb(img_path),
-                     {"face_skin": skin, "eye": eye})
+                     {"face_skin": skin, "eye": eye}, not_lesion=np.isin(m, CELEBAMASK_NOT_LESION))
 
 
 # -- FASSEG frontal02: RGB colour maps ---------------------------------------------------------
@@ -100,12 +107,13 @@ def load_fasseg(root: Path) -> Iterator[Sample]:
             cls = d.argmin(-1)
             skin = np.isin(cls, (0, 2)).astype(np.uint8)
             eye = (cls == 1).astype(np.uint8)
+            hair_bg = np.isin(cls, (4, 5)).astype(np.uint8)       # hair + brows, background
             image = read_rgb(candidates[0])
             if image.shape[:2] != skin.shape:
-                skin = cv2.resize(skin, image.shape[1::-1], interpolation=cv2.INTER_NEAREST)
-                eye = cv2.resize(eye, image.shape[1::-1], interpolation=cv2.INTER_NEAREST)
+                skin, eye, hair_bg = (cv2.resize(m, image.shape[1::-1], interpolation=cv2.INTER_NEAREST)
+                                      for m in (skin, eye, hair_bg))
             yield Sample("fasseg_frontal02", f"{split}_{lab_path.stem}", f"{split}_{lab_path.stem}", split,
-                         image, {"face_skin": skin, "eye": eye})
+                         image, {"face_skin": skin, "eye": eye}, not_lesion=hair_bg > 0)
 
 
 # -- HELEN with 68 landmarks: exact eye contours -----------------------------------------------

@@ -142,9 +142,22 @@ def score_sample(acc: Accumulator, s, prob: np.ndarray, codes: dict[str, np.ndar
         acc.add(s.dataset, ch, s.name, pred_px=pred.sum(), pred_in_box_px=(pred & inside).sum())
 
 
+def normalised_for_model(image: np.ndarray, reference: float) -> np.ndarray:
+    """The letterboxed photo after the candidate tone normalisation (``tone.prepare_crop``), using
+    the face mesh found on it; unchanged where no face is found (close-ups, boxes of eyes)."""
+    from skin_app import face as face_mod
+    from skin_app.tone import prepare_crop
+    faces = face_mod.find_faces(image)
+    if not faces:
+        return image
+    pts, size = faces[0].points[:, :2], image.shape[0]
+    return prepare_crop(image, face_mod.face_regions(pts, size), face_mod.face_oval_mask(pts, size), reference)[0]
+
+
 def predictions(data_root: Path, split: str | None, model_file: Path | None, datasets: list[str] | None,
-                limit: int):
-    """Yields (sample, probabilities, letterboxed codes, transform) for every photo evaluated."""
+                limit: int, tone_reference: float | None = None):
+    """Yields (sample, probabilities, letterboxed codes, transform) for every photo evaluated; with
+    ``tone_reference`` the model sees each photo after the candidate tone normalisation."""
     from skin_app.segmentation import INPUT_SIZE, load_segmenter
     seg = load_segmenter(model_file)
     counts: dict[str, int] = {}
@@ -153,17 +166,19 @@ def predictions(data_root: Path, split: str | None, model_file: Path | None, dat
             continue
         counts[s.dataset] = counts.get(s.dataset, 0) + 1
         image, codes, transform = letterbox_with_transform(s.image, s.codes, INPUT_SIZE)
+        if tone_reference is not None:
+            image = normalised_for_model(image, tone_reference)
         yield s, seg.predict(image), codes, transform
 
 
 def evaluate(data_root: Path, split: str | None = None, model_file: Path | None = None,
              datasets: list[str] | None = None, thresholds: dict[str, float] | None = None,
-             limit: int = 0) -> list[dict]:
+             limit: int = 0, tone_reference: float | None = None) -> list[dict]:
     """Rows of metrics; ``thresholds`` per channel default to the shipped ones (segmentation.THRESHOLDS)."""
     from skin_app.segmentation import load_thresholds
     thr = thresholds or load_thresholds()
     acc = Accumulator()
-    for s, prob, codes, transform in predictions(data_root, split, model_file, datasets, limit):
+    for s, prob, codes, transform in predictions(data_root, split, model_file, datasets, limit, tone_reference):
         score_sample(acc, s, prob, codes, transform, thr)
     return acc.rows()
 
@@ -209,6 +224,23 @@ def display_score_rows(data_root: Path, split: str | None = None, model_file: Pa
     return rows
 
 
+def tone_band_rows(data_root: Path, split: str | None, model_file: Path | None, limit: int,
+                   records_out: Path | None, beard_list: Path | None = None, reference: float | None = None) -> list[dict]:
+    """The ITA-band table rows (see tone_eval.py), acne marks on the lower face of the listed bearded
+    faces, and how many photos had no face found or no ITA."""
+    from skin_app.segmentation import load_segmenter
+    from skin_app.tone import REFERENCE_SKIN_L
+    from skin_app.training.tone_eval import band_rows, beard_rows, survey
+    result = survey(data_root, split, load_segmenter(model_file), limit, records_out, reference or REFERENCE_SKIN_L)
+    rows = band_rows(result.records)
+    if beard_list:
+        rows += beard_rows(result.records, json.loads(Path(beard_list).read_text())["faces"])
+    for metric, counts in (("no_face_found", result.no_face), ("no_ita_black_and_white", result.no_ita)):
+        for dataset, n in sorted(counts.items()):
+            rows.append({"dataset": dataset, "target": "face", "metric": metric, "value": n, "n_images": n})
+    return rows
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, required=True)
@@ -218,12 +250,29 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--datasets", nargs="*", choices=list(LOADERS))
     ap.add_argument("--threshold", type=float, help="one threshold for every channel (default: the shipped ones)")
     ap.add_argument("--limit", type=int, default=0, help="at most this many photos per dataset (0: all)")
+    ap.add_argument("--tone", action="store_true",
+                    help="also the marked area by ITA band on the face sets without lesion labels (tone_eval.py)")
+    ap.add_argument("--tone-records", type=Path, help="with --tone: write each face's measurements here (JSON lines)")
+    ap.add_argument("--tone-only", action="store_true", help="only the ITA-band table")
+    ap.add_argument("--tone-reference", type=float, help="with --tone: skin L* the normalisation lifts darker skin to "
+                    "(default: tone.REFERENCE_SKIN_L)")
+    ap.add_argument("--beard-list", type=Path, help="with --tone: faces with a beard or stubble (bench/beard_stubble_val.json)")
+    ap.add_argument("--tone-normalise", type=float, metavar="REFERENCE_L",
+                    help="segmentation metrics with the candidate tone normalisation to this skin L* (tone.py)")
+    ap.add_argument("--reference-lightness", action="store_true",
+                    help="print the training faces' skin L* percentiles (the tone normalisation's reference) and stop")
     a = ap.parse_args(argv)
     t0 = time.time()
+    if a.reference_lightness:
+        from skin_app.training.tone_eval import reference_lightness
+        print(json.dumps(reference_lightness(a.data)))
+        return
     thresholds = {ch: a.threshold for ch in CHANNELS} if a.threshold is not None else None
-    rows = evaluate(a.data, a.split, a.model, a.datasets, thresholds, a.limit)
-    if not a.datasets or set(a.datasets) & set(DISPLAY_SETS):
+    rows = [] if a.tone_only else evaluate(a.data, a.split, a.model, a.datasets, thresholds, a.limit, a.tone_normalise)
+    if not a.tone_only and (not a.datasets or set(a.datasets) & set(DISPLAY_SETS)):
         rows += display_score_rows(a.data, a.split, a.model, a.limit)
+    if a.tone or a.tone_only:
+        rows += tone_band_rows(a.data, a.split, a.model, a.limit, a.tone_records, a.beard_list, a.tone_reference)
     a.out.parent.mkdir(parents=True, exist_ok=True)
     a.out.write_text(json.dumps(rows, indent=1))
     for r in rows:

@@ -60,8 +60,25 @@ def _resize_codes(code: np.ndarray, wh: tuple[int, int]) -> np.ndarray:
     return out
 
 
-def encode_sample(s: Sample, size: int, quality: int, fmt: str = "WEBP") -> dict:
-    image, codes = letterbox(s.image, s.codes, size)
+HARD_NEGATIVE_CHANNELS = ("acne", "flek")
+
+
+def with_hard_negatives(s: Sample) -> dict[str, np.ndarray]:
+    """The sample's codes plus, where it knows pixels hold no lesion (hair, brows, background), acne
+    and dark-spot codes: negative there, ignored elsewhere (its skin may hold unlabelled lesions)."""
+    codes = dict(s.codes)
+    if s.not_lesion is None or not s.not_lesion.any():
+        return codes
+    for ch in HARD_NEGATIVE_CHANNELS:
+        if ch not in codes:
+            c = np.full(s.not_lesion.shape, IGNORE, np.uint8)
+            c[s.not_lesion] = 0
+            codes[ch] = c
+    return codes
+
+
+def encode_sample(s: Sample, size: int, quality: int, fmt: str = "WEBP", hard_negatives: bool = False) -> dict:
+    image, codes = letterbox(s.image, with_hard_negatives(s) if hard_negatives else s.codes, size)
     buf = io.BytesIO()
     Image.fromarray(image).save(buf, format=fmt, quality=quality)
     present = np.array([ch in codes for ch in CHANNELS], bool)
@@ -71,7 +88,7 @@ def encode_sample(s: Sample, size: int, quality: int, fmt: str = "WEBP") -> dict
 
 def build_pack(data_root: Path | None, out: Path, size: int, quality: int = 80, datasets: list[str] | None = None,
                split: str | None = None, quality_for: dict[str, int] | None = None, fmt: str = "WEBP",
-               seed_stacks: list[tuple[Path, Path, str]] = ()) -> dict:
+               seed_stacks: list[tuple[Path, Path, str]] = (), hard_negatives: bool = False) -> dict:
     """Packs every sample under ``data_root`` (may be None) plus the seed project's TIFF stacks, given
     as (images.tif, masks.tif, channel) triples."""
     samples = iter_samples(data_root, datasets, split) if data_root is not None else iter(())
@@ -79,7 +96,7 @@ def build_pack(data_root: Path | None, out: Path, size: int, quality: int = 80, 
              if split is None or s.split == split)
     rows = []
     for s in itertools.chain(samples, extra):
-        enc = encode_sample(s, size, (quality_for or {}).get(s.dataset, quality), fmt)
+        enc = encode_sample(s, size, (quality_for or {}).get(s.dataset, quality), fmt, hard_negatives)
         rows.append((s.dataset, s.name, s.split, enc))
     image_lengths = np.array([len(r[3]["image"]) for r in rows], np.int64)
     code_lengths = np.array([r[3]["lengths"] for r in rows], np.int64)
@@ -144,12 +161,14 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--format", default="WEBP", choices=["WEBP", "JPEG"])
     ap.add_argument("--split", choices=["train", "val"])
     ap.add_argument("--datasets", nargs="*")
+    ap.add_argument("--hard-negatives", action="store_true",
+                    help="mark hair, brows and background of the face sets as acne / dark-spot negatives")
     a = ap.parse_args(argv)
     qf = {k: int(v) for k, v in (item.split("=") for item in a.quality_for)}
     if a.data is None and not a.seed_tiff:
         ap.error("give --data and/or --seed-tiff")
     stacks = [(Path(i), Path(m), ch) for i, m, ch in a.seed_tiff]
-    print(build_pack(a.data, a.out, a.size, a.quality, a.datasets, a.split, qf, a.format, stacks))
+    print(build_pack(a.data, a.out, a.size, a.quality, a.datasets, a.split, qf, a.format, stacks, a.hard_negatives))
 
 
 if __name__ == "__main__":

@@ -123,3 +123,26 @@ def keras_weight_arrays(model: UnetResNet34) -> dict[str, np.ndarray]:
             for j, a in enumerate(arrays):
                 out[f"{name}/{j}"] = a.detach().float().cpu().numpy()
     return out
+
+
+def load_keras_weight_arrays(model: UnetResNet34, arrays: dict[str, np.ndarray]) -> None:
+    """The inverse of :func:`keras_weight_arrays`: starts the twin from shipped weights (a ``.npz`` as
+    ``models/skin_unet_resnet34.npz``). Every array must be there and of the right shape."""
+    with torch.no_grad():
+        for name, m, kind in model.keras_layers:
+            if kind == "conv":
+                targets = [(m.weight, lambda a: a.transpose(3, 2, 0, 1))]
+                if m.bias is not None:
+                    targets.append((m.bias, lambda a: a))
+            else:
+                targets = [(t, lambda a: a) for t in (m.bias, m.running_mean, m.running_var)]
+                if kind == "bn":
+                    targets.insert(0, (m.weight, lambda a: a))
+            for j, (tensor, layout) in enumerate(targets):
+                key = f"{name}/{j}"
+                if key not in arrays:
+                    raise KeyError(f"{key} is missing from the weights")
+                a = np.ascontiguousarray(layout(np.asarray(arrays[key], np.float32)))
+                if tuple(a.shape) != tuple(tensor.shape):
+                    raise ValueError(f"{key}: shape {a.shape}, the twin expects {tuple(tensor.shape)}")
+                tensor.copy_(torch.from_numpy(a))

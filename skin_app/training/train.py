@@ -13,6 +13,15 @@ Batches mix the datasets with fixed shares (``DATASET_SHARE``), so small sets ar
 Augmentation runs on the GPU and keeps labels aligned: flips (our six channels have no left/right
 variants, so a flip needs no channel swap), rotation, scale, shift, colour, white balance, gamma,
 blur and noise. Training stops after ``--minutes``; checkpoints every 90 s; ``--resume`` continues.
+Tone augmentation (``--tone-aug P``, on the CPU before the rest): with probability P a sample's skin
+is moved to a random ITA (-45 to 60 deg) inside its labelled face-skin mask, or the whole photo's
+lightness is scaled where the set labels no skin (``tone_aug.random_tone``); lesion labels stay.
+Packs made with ``pack --hard-negatives`` add acne / dark-spot negatives on hair, brows, background.
+
+Where it trains: CUDA when present, else the CPU (``--threads``). For a CPU fine-tune start from the
+shipped weights (``--init models/skin_unet_resnet34.npz``), train on random ``--crop`` px windows of
+the packed photos (lesions keep their size) and keep batch-norm statistics fixed (``--freeze-bn``:
+batches of a few photos give poor statistics).
 Outputs: ``ckpt.pt`` (resumable), ``weights_part*.npz`` (Keras-layout arrays for ``export.py``),
 ``log.jsonl`` and ``val_torch.json`` (a quick GPU-side check; the real metrics come from evaluate.py).
 """
@@ -29,7 +38,8 @@ import torch
 import torch.nn.functional as F
 
 from skin_app.training.pack import read_pack
-from skin_app.training.torch_unet import UnetResNet34, keras_weight_arrays
+from skin_app.training.tone_aug import random_tone
+from skin_app.training.torch_unet import UnetResNet34, keras_weight_arrays, load_keras_weight_arrays
 
 CHANNELS = ("face_skin", "eye", "acne", "flek", "wrinkle", "panda_eye")
 POS_WEIGHT = torch.tensor([1.0, 2.0, 4.0, 4.0, 4.0, 2.0])
@@ -179,7 +189,16 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--ckpt-dir", type=Path, help="where ckpt.pt goes (default: --out)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--init", type=Path, help="start from these Keras-layout weights (e.g. the shipped .npz)")
+    ap.add_argument("--tone-aug", type=float, default=0.0, help="share of samples whose skin tone is changed")
+    ap.add_argument("--crop", type=int, default=0, help="train on random windows of this size (0: whole photos)")
+    ap.add_argument("--freeze-bn", action="store_true", help="keep batch-norm statistics (small batches)")
+    ap.add_argument("--threads", type=int, default=0, help="CPU threads (0: PyTorch's default)")
+    ap.add_argument("--warmup", type=int, default=200, help="warm-up steps")
+    ap.add_argument("--ckpt-every", type=float, default=90.0, help="seconds between checkpoints")
     a = ap.parse_args(argv)
+    if a.threads:
+        torch.set_num_threads(a.threads)
     a.out.mkdir(parents=True, exist_ok=True)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     torch.backends.cudnn.benchmark = True
@@ -192,7 +211,12 @@ def main(argv: list[str] | None = None) -> None:
     print(f"loaded {len(datasets)} training samples in {time.time() - t_load:.1f}s on {device}", flush=True)
 
     torch.manual_seed(a.seed)
-    model = UnetResNet34().to(device).to(memory_format=torch.channels_last)
+    model = UnetResNet34()
+    if a.init:
+        with np.load(a.init) as z:
+            load_keras_weight_arrays(model, {k: z[k] for k in z.files})
+        print(f"started from {a.init}", flush=True)
+    model = model.to(device).to(memory_format=torch.channels_last)
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=a.lr, weight_decay=1e-4)
     step, elapsed = 0, 0.0
     ckpt_dir = a.ckpt_dir or a.out
@@ -210,17 +234,23 @@ def main(argv: list[str] | None = None) -> None:
     log = open(a.out / "log.jsonl", "a")
     start = time.time() - elapsed
     last_ckpt = time.time()
-    model.train()
+    set_train_mode(model, a.freeze_bn)
+    rng = np.random.default_rng(a.seed + step)
     while True:
         elapsed = time.time() - start
         if elapsed >= budget or (a.max_steps and step >= a.max_steps):
             break
         progress = elapsed / budget
-        lr = a.lr * min(1.0, (step + 1) / 200) * 0.5 * (1 + math.cos(math.pi * progress))
+        lr = a.lr * min(1.0, (step + 1) / max(a.warmup, 1)) * 0.5 * (1 + math.cos(math.pi * progress))
         for g in opt.param_groups:
             g["lr"] = lr
         idx = torch.multinomial(weights, a.batch, replacement=True).to(device)
-        x, c = augment(images[idx], codes[idx], gen)
+        batch_images = images[idx]
+        if a.tone_aug > 0:
+            batch_images = tone_augment(batch_images, codes[idx], a.tone_aug, rng)
+        x, c = augment(batch_images, codes[idx], gen)
+        if a.crop:
+            x, c = random_window(x, c, a.crop, rng)
         x = x.contiguous(memory_format=torch.channels_last)
         with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
             logits = model(x)
@@ -235,14 +265,15 @@ def main(argv: list[str] | None = None) -> None:
             log.write(json.dumps(rec) + "\n")
             log.flush()
             print(json.dumps(rec), flush=True)
-        if time.time() - last_ckpt > 90:
+        if time.time() - last_ckpt > a.ckpt_every:
             torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
                         "elapsed": time.time() - start}, ckpt_path)
             save_keras_weights(model, a.out)   # usable weights even if the run is cut off
             last_ckpt = time.time()
     # Re-estimate batch-norm statistics on clean (unaugmented) batches: training ran on augmented
     # colours, and the running means lag behind the last weights.
-    bn_recalibrate(model, images, weights, device)
+    if not a.freeze_bn:
+        bn_recalibrate(model, images, weights, device)
     torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "elapsed": elapsed}, ckpt_path)
     save_keras_weights(model, a.out)
     summary = {"steps": step, "seconds": round(elapsed, 1), "samples_seen": step * a.batch}
@@ -251,6 +282,38 @@ def main(argv: list[str] | None = None) -> None:
         summary["val_torch"] = quick_validation(model, vi, vc, vd, device)
     (a.out / "summary.json").write_text(json.dumps(summary, indent=1))
     print(json.dumps(summary), flush=True)
+
+
+def set_train_mode(model: torch.nn.Module, freeze_bn: bool) -> None:
+    model.train()
+    if freeze_bn:
+        for m in model.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.eval()
+
+
+def tone_augment(images: torch.Tensor, codes: torch.Tensor, share: float, rng: np.random.Generator) -> torch.Tensor:
+    """uint8 (B,3,S,S) -> the same with the skin tone of about ``share`` of the photos changed."""
+    out = images.clone()
+    skin_ch = CHANNELS.index("face_skin")
+    for i in range(images.shape[0]):
+        if rng.random() >= share:
+            continue
+        rgb = images[i].permute(1, 2, 0).cpu().numpy()
+        skin = (codes[i, skin_ch] == 1).cpu().numpy()
+        new = random_tone(np.ascontiguousarray(rgb), skin if skin.any() else None, rng)
+        out[i] = torch.from_numpy(new).permute(2, 0, 1).to(images.device)
+    return out
+
+
+def random_window(x: torch.Tensor, c: torch.Tensor, size: int, rng: np.random.Generator):
+    """One random size x size window of the whole batch (same place for every photo: cheap, and the
+    batch still mixes datasets)."""
+    s = x.shape[-1]
+    if size >= s:
+        return x, c
+    top, left = (int(v) for v in rng.integers(0, s - size + 1, 2))
+    return x[..., top:top + size, left:left + size].contiguous(), c[..., top:top + size, left:left + size].contiguous()
 
 
 @torch.no_grad()

@@ -1,0 +1,131 @@
+"""Controlled skin-tone test: the same faces, only the skin's lightness lowered.
+
+    python bench/tone_probe.py --data ../shared/data [--limit 0] [--model FILE] [--out bench/results/tone_probe.json]
+
+Faces: the validation photos of CelebAMask and FASSEG (labelled face skin) whose skin is light or very
+light (ITA > 41 deg). For each face the labelled skin (skin + nose; eyes, brows, lips, hair and
+background excluded) is darkened in CIELAB by lowering L* until the skin's median ITA is about 7 deg
+(brown, as in the issue) and about -27 deg (brown bordering dark); a*, b* and the L* differences
+inside the skin (texture, lesions) are unchanged (``tone_aug.recolour_skin``, mode "shift"). The face
+mesh found on the unchanged photo is used for every variant, so only the pixels differ; each variant
+is aligned and scored exactly as the app does (``tone_eval.scan_view``), once as the model sees it raw
+and once after the app's lightness normalisation (``skin_app.tone``).
+
+Reported per target ITA and per concern: the marked-area ratio (mean area darkened / mean area of the
+unchanged control), the share of faces whose word for the concern gets worse (good > fair > needs
+care), and lesion/spot counts. Goal (issue 9): acne and dark-spot ratios <= 1.2 at ITA 7, at most
+10 % of faces with a worse dark-spot word. The normaliser undoes a uniform L* shift almost exactly by
+construction, so the "normalised" column is NOT evidence on its own: the ITA-band table on real
+photos (``python -m skin_app.training.evaluate --tone``) is the honest check.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("SM_FRAMEWORK", "tf.keras")
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+
+import numpy as np  # noqa: E402
+
+from skin_app import face as face_mod  # noqa: E402
+from skin_app import tone  # noqa: E402
+from skin_app.results import CONCERNS  # noqa: E402
+from skin_app.training.datasets import iter_samples  # noqa: E402
+from skin_app.training.tone_aug import recolour_skin  # noqa: E402
+from skin_app.training.tone_eval import ViewScan, scan_view, view_scan  # noqa: E402
+
+PROBE_SETS = ["celebamask_mini", "fasseg_frontal02"]
+TARGET_ITAS = (7.0, -27.0)
+WORD_RANK = {"good": 0, "fair": 1, "needs care": 2}
+LIGHT_BANDS = ("very_light", "light")
+
+
+def aligned_view(image: np.ndarray, landmarks: face_mod.FaceLandmarks, size: int) -> ViewScan:
+    a = face_mod.align_and_crop(image, landmarks, size)
+    return view_scan(a.crop, a.points, size)
+
+
+def probe_faces(data_root: Path, limit: int):
+    """(sample, landmarks, tone) of light validation faces with a face found, in file order."""
+    n = 0
+    for s in iter_samples(data_root, PROBE_SETS, "val"):
+        skin = s.codes["face_skin"] == 1
+        t = tone.skin_tone(s.image, skin)
+        if t is None or t.band not in LIGHT_BANDS:
+            continue
+        faces = face_mod.find_faces(s.image)
+        if not faces:
+            continue
+        yield s, faces[0], t
+        n += 1
+        if limit and n >= limit:
+            return
+
+
+def summarise(records: list[dict], variant: str, mode: str) -> dict:
+    """Ratios and worse-word shares of ``variant`` ("ita_7" ...) against the control, for one mode."""
+    ctrl = [r["control"][mode] for r in records]
+    dark = [r[variant][mode] for r in records]
+    out = {"n": len(records),
+           "achieved_ita_median": round(float(np.median([r[variant]["ita"] for r in records])), 1)}
+    for c in CONCERNS:
+        mc = float(np.mean([v["area_pct"][c] for v in ctrl]))
+        md = float(np.mean([v["area_pct"][c] for v in dark]))
+        worse = sum(WORD_RANK[d["words"][c]] > WORD_RANK[k["words"][c]] for k, d in zip(ctrl, dark))
+        out[c] = {"control_area_pct": round(mc, 4), "darkened_area_pct": round(md, 4),
+                  "ratio": round(md / max(mc, 1e-9), 3), "worse_word_share": round(worse / max(len(records), 1), 3)}
+    for key in ("acne_count", "flek_count"):
+        out[key] = {"control": int(sum(v[key] for v in ctrl)), "darkened": int(sum(v[key] for v in dark))}
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", type=Path, required=True)
+    ap.add_argument("--model", type=Path, help="weights file (default: the shipped model)")
+    ap.add_argument("--limit", type=int, default=30, help="at most this many faces, in file order (0: every light validation face)")
+    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "tone_probe.json")
+    ap.add_argument("--reference", type=float, default=tone.REFERENCE_SKIN_L,
+                    help="skin L* the normalisation lifts darker skin to (default: tone.REFERENCE_SKIN_L)")
+    a = ap.parse_args(argv)
+    from skin_app.segmentation import INPUT_SIZE, load_segmenter
+    seg = load_segmenter(a.model)
+    t0 = time.time()
+    records = []
+    for s, landmarks, t in probe_faces(a.data, a.limit):
+        skin = s.codes["face_skin"] == 1
+        rec = {"dataset": s.dataset, "name": s.name, "control_ita": t.ita}
+        variants = {"control": s.image, **{f"ita_{int(v)}": recolour_skin(s.image, skin, v) for v in TARGET_ITAS}}
+        for name, image in variants.items():
+            view = aligned_view(image, landmarks, INPUT_SIZE)
+            achieved = tone.skin_tone(image, skin)
+            raw, normalised = scan_view(seg, view, a.reference)
+            rec[name] = {"ita": achieved.ita, "raw": raw, "normalised": normalised}
+        records.append(rec)
+        print(f"{len(records):3d} {s.dataset}/{s.name} ITA {t.ita:.0f}: flek % " +
+              " ".join(f"{k} {rec[k]['raw']['area_pct']['flek']:.3f}" for k in variants), flush=True)
+    summary = {"faces": len(records), "model": seg.version, "reference_skin_l": a.reference, "seconds": round(time.time() - t0, 1),
+               "load_average": os.getloadavg()}
+    for v in TARGET_ITAS:
+        key = f"ita_{int(v)}"
+        summary[key] = {mode: summarise(records, key, mode) for mode in ("raw", "normalised")}
+    a.out.parent.mkdir(parents=True, exist_ok=True)
+    a.out.write_text(json.dumps({"summary": summary, "faces": records}, indent=1))
+    for v in TARGET_ITAS:
+        key = f"ita_{int(v)}"
+        for mode in ("raw", "normalised"):
+            s = summary[key][mode]
+            cells = "  ".join(f"{c} x{s[c]['ratio']:.2f} (worse {100 * s[c]['worse_word_share']:.0f}%)" for c in CONCERNS)
+            print(f"ITA {v:+.0f} (achieved {s['achieved_ita_median']}) {mode:10s} n={s['n']}: {cells}")
+    print(f"-> {a.out} in {summary['seconds']:.0f}s")
+
+
+if __name__ == "__main__":
+    main()
