@@ -188,7 +188,8 @@ DISPLAY_SETS = ("acne04v2_512", "gjain_wrinkle_darkcircle")
 
 def display_score_rows(data_root: Path, split: str | None = None, model_file: Path | None = None,
                        limit: int = 0) -> list[dict]:
-    """Rows for the shipped display scores (``models/calibration.json``), measured as calibration does:
+    """Rows for the shipped display scores (``models/calibration.json``), measured as the app measures
+    (mirror-averaged, the app's engine), on the paths calibration uses:
 
     * ``acne04v2_512`` acne: ``grade_accuracy`` (display score -> grade by the 70/50/30 boundaries,
       against the file's grade, four classes), ``grade_spearman`` (display score against grade, sign
@@ -205,7 +206,7 @@ def display_score_rows(data_root: Path, split: str | None = None, model_file: Pa
         if limit and counts.get(s.dataset, 0) >= limit:
             continue
         counts[s.dataset] = counts.get(s.dataset, 0) + 1
-        aligned, letterboxed = measure_photo(seg, s.image, s.dataset in LETTERBOXED)
+        aligned, letterboxed = measure_photo(seg, s.image, s.dataset in LETTERBOXED, flip_average=True)   # as the app
         records.append({"dataset": s.dataset, "name": s.name, "split": "eval", "labels": labels_of(s),
                         "aligned": aligned, "letterboxed": letterboxed})
     r = report(records, cal.info, split="eval")
