@@ -26,6 +26,7 @@ import io
 import logging
 import os
 import threading
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -44,9 +45,11 @@ DEFAULT_THRESHOLD = 0.5
 
 FAST_KINDS = ("float32", "float16", "dynamic_int8", "full_int8")
 FAST_KIND = "dynamic_int8"      # chosen by measurement (see the module docstring)
-# Interpreter threads. On 2 cores, 2 threads beat 1 on a quiet machine and lose little when another
-# process holds a core (bench/README.md, "Threads"); SKINGORITHM_THREADS overrides.
-DEFAULT_THREADS = 2
+# Interpreter threads, measured on the shared 2-core machine (bench/README.md, "Threads"): with other
+# processes busy, XNNPACK's thread pool with 2 threads waits on a descheduled worker and the model
+# call takes ~5x longer than with 1 thread (3359 vs 623 ms at load average 15); 1 thread never
+# collapses. SKINGORITHM_THREADS=2 may pay on a machine that runs nothing else.
+DEFAULT_THREADS = 1
 
 
 def interpreter_threads() -> int:
@@ -135,7 +138,6 @@ class TFLiteEngine:
         it = self._interpreters.get(n)
         if it is None:
             import tensorflow as tf
-            import warnings
             with warnings.catch_warnings():   # "tf.lite.Interpreter is deprecated ... in TF 2.20": pinned 2.19
                 warnings.simplefilter("ignore", UserWarning)
                 it = tf.lite.Interpreter(model_content=self.flatbuffer, num_threads=self.threads)

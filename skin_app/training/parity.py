@@ -205,6 +205,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--flip", action="store_true", help="compare with flip averaging on both sides")
     ap.add_argument("--threads", type=int, help="interpreter threads (default: the app's)")
     ap.add_argument("--skip-speed", action="store_true")
+    ap.add_argument("--speed-only", action="store_true", help="time the engines, skip the validation photos")
     ap.add_argument("--out", type=Path)
     a = ap.parse_args(argv)
     t0 = time.time()
@@ -213,6 +214,13 @@ def main(argv: list[str] | None = None) -> None:
     crop = letterbox_with_transform(next(iter_samples(a.data, ["celebamask_mini"], "val")).image, {}, INPUT_SIZE)[0]
     timing = {} if a.skip_speed else speed(ref, engines, crop)
     print(json.dumps(timing), flush=True)
+    if a.speed_only:
+        if a.out:
+            a.out.parent.mkdir(parents=True, exist_ok=True)
+            a.out.write_text(json.dumps({"when": time.strftime("%Y-%m-%d %H:%M:%S"), "loadavg_start": load,
+                                         "loadavg_end": os.getloadavg(), "threads": a.threads, "speed_384": timing},
+                                        indent=1) + "\n")
+        return
     par = parity(a.data, ref, engines, a.limit, a.flip)
     scores = score_parity(a.data, ref, engines, a.score_limit, a.flip)
     result = {"when": time.strftime("%Y-%m-%d %H:%M:%S"), "flip_average": a.flip, "loadavg_start": load,
