@@ -99,12 +99,12 @@ def speed(ref, engines: dict, crop: np.ndarray, rounds: int = 10) -> dict:
                    for mode, v in modes.items()} for name, modes in times.items()}
 
 
-def parity(data_root: Path, ref, engines: dict, limit: int, flip: bool) -> dict:
+def parity(data_root: Path, ref, engines: dict, limit: int, flip: bool, datasets: list[str] | None = None) -> dict:
     accs = {"reference": Accumulator(), **{k: Accumulator() for k in engines}}
     soft = {k: [] for k in engines}
     hard = {k: [] for k in engines}
     counts: dict[str, int] = {}
-    for s in iter_samples(data_root, None, "val"):
+    for s in iter_samples(data_root, datasets, "val"):
         if limit and counts.get(s.dataset, 0) >= limit:
             continue
         counts[s.dataset] = counts.get(s.dataset, 0) + 1
@@ -133,7 +133,7 @@ def parity(data_root: Path, ref, engines: dict, limit: int, flip: bool) -> dict:
     return out
 
 
-def score_parity(data_root: Path, ref, engines: dict, limit: int, flip: bool) -> dict:
+def score_parity(data_root: Path, ref, engines: dict, limit: int, flip: bool, datasets: list[str] | None = None) -> dict:
     """|score difference| of ``analyze()`` with each engine vs the reference, over gate-passing photos."""
     from PIL import Image
 
@@ -142,7 +142,7 @@ def score_parity(data_root: Path, ref, engines: dict, limit: int, flip: bool) ->
     diffs = {k: [] for k in engines}
     counts: dict[str, int] = {}
     refused = 0
-    for s in iter_samples(data_root, list(FACE_SETS), "val"):
+    for s in iter_samples(data_root, [d for d in FACE_SETS if not datasets or d in datasets], "val"):
         if limit and counts.get(s.dataset, 0) >= limit:
             continue
         counts[s.dataset] = counts.get(s.dataset, 0) + 1
@@ -205,6 +205,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--flip", action="store_true", help="compare with flip averaging on both sides")
     ap.add_argument("--threads", type=int, help="interpreter threads (default: the app's)")
     ap.add_argument("--skip-speed", action="store_true")
+    ap.add_argument("--datasets", nargs="*", choices=list(LOADERS), help="only these validation sets (default: all)")
     ap.add_argument("--speed-only", action="store_true", help="time the engines, skip the validation photos")
     ap.add_argument("--out", type=Path)
     a = ap.parse_args(argv)
@@ -221,8 +222,8 @@ def main(argv: list[str] | None = None) -> None:
                                          "loadavg_end": os.getloadavg(), "threads": a.threads, "speed_384": timing},
                                         indent=1) + "\n")
         return
-    par = parity(a.data, ref, engines, a.limit, a.flip)
-    scores = score_parity(a.data, ref, engines, a.score_limit, a.flip)
+    par = parity(a.data, ref, engines, a.limit, a.flip, a.datasets)
+    scores = score_parity(a.data, ref, engines, a.score_limit, a.flip, a.datasets)
     result = {"when": time.strftime("%Y-%m-%d %H:%M:%S"), "flip_average": a.flip, "loadavg_start": load,
               "loadavg_end": os.getloadavg(), "threads": next(iter(engines.values())).engine.threads if engines else None,
               "speed_384": timing, "parity": par, "scores": scores, "verdict": {}}
