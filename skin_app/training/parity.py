@@ -142,6 +142,7 @@ def score_parity(data_root: Path, ref, engines: dict, limit: int, flip: bool, da
     diffs = {k: [] for k in engines}
     counts: dict[str, int] = {}
     refused = 0
+    names: list[str] = []
     for s in iter_samples(data_root, [d for d in FACE_SETS if not datasets or d in datasets], "val"):
         if limit and counts.get(s.dataset, 0) >= limit:
             continue
@@ -153,10 +154,10 @@ def score_parity(data_root: Path, ref, engines: dict, limit: int, flip: bool, da
         except FaceError:
             refused += 1
             continue
+        names = sorted(base.scores)
         for k, e in engines.items():
             r = analyze(buf.getvalue(), _Flip(e, flip))
             diffs[k].append([abs(r.scores[c] - base.scores[c]) for c in sorted(base.scores)])
-    names = sorted(base.scores) if counts else []
     out = {"photos": counts, "refused_by_gate": refused, "kinds": {}}
     for k, d in diffs.items():
         a = np.array(d) if d else np.zeros((0, len(names)))
