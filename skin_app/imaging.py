@@ -7,7 +7,7 @@ most ``WORKING_MAX_SIDE``: the face crop the model sees is 384 px, so more pixel
 JPEGs use DCT scaling (``Image.draft``: 1/2, 1/4 or 1/8 of the side, the inverse transform and colour
 conversion then run on that many pixels only) at the smallest scale that keeps the long side at
 least ``JPEG_DECODE_SIDE``; ``min_scale`` asks for more when the face turns out small (analysis.py
-decodes again, aimed at the face, so its crop is never upsampled when the file holds the detail).
+decodes again, aimed at the face, when the crop would otherwise enlarge it more than 1.25x).
 Measured on a 12 MP JPEG (2 cores, load average ~8): 1/1 131 ms, 1/2 63 ms, 1/4 45 ms, 1/8 32 ms
 (entropy decoding of the whole file is the floor).
 """
@@ -28,6 +28,7 @@ MAX_BYTES = 25 * 1024 * 1024
 MAX_PIXELS = 40_000_000
 WORKING_MAX_SIDE = 1600
 JPEG_DECODE_SIDE = 800      # 12 MP -> 1/4 scale (1000 px); 48 MP -> 1/8
+DCT_SCALED_FORMATS = {"JPEG", "MPO"}     # MPO: the multi-picture JPEG some phones write
 ALLOWED_FORMATS = {"JPEG", "PNG", "WEBP", "BMP", "TIFF", "HEIF", "MPO"}
 
 try:  # HEIC/HEIF from phones
@@ -83,7 +84,7 @@ def load_image(data: bytes, min_scale: float = 0.0) -> LoadedImage:
                 raise ImageError(f"{fmt} files are not supported.",
                                  "Use a JPEG, PNG, WebP, BMP or HEIC photo.", "unsupported_format")
             orientation = im.getexif().get(0x0112, 1)
-            draft = jpeg_draft_size(w, h, min_scale) if fmt == "JPEG" else None
+            draft = jpeg_draft_size(w, h, min_scale) if fmt in DCT_SCALED_FORMATS else None
             if draft:
                 im.draft("RGB", draft)
             im.load()
