@@ -27,7 +27,7 @@ import numpy as np
 from skin_app import face as face_mod
 from skin_app.calibration import Calibration, load_calibration
 from skin_app.errors import FaceError
-from skin_app.imaging import LoadedImage, load_image
+from skin_app.imaging import DCT_SCALED_FORMATS, LoadedImage, load_image
 from skin_app.results import CHANNELS, VIEW_CONCERNS, VIEWS, QualityReport, ScanResult
 from skin_app.scoring import Measurement, measure
 from skin_app.segmentation import INPUT_SIZE, SkinSegmenter, load_segmenter
@@ -188,7 +188,7 @@ def _aim_at_face(image_bytes: bytes, loaded: LoadedImage, faces: list) -> tuple[
     wanted = INPUT_SIZE / face_mod.CROP_MARGIN / MAX_FACE_UPSAMPLE
     x0, y0, x1, y1 = faces[0].bbox
     width = max(x1 - x0, (y1 - y0) * 0.85)
-    if width >= wanted or loaded.scale >= 1.0 or loaded.format != "JPEG":
+    if width >= wanted or loaded.scale >= 1.0 or loaded.format not in DCT_SCALED_FORMATS:
         return loaded, faces
     finer = load_image(image_bytes, min_scale=loaded.scale * wanted * MAX_FACE_UPSAMPLE / max(width, 1.0))
     k = finer.scale / loaded.scale

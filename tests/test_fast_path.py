@@ -106,3 +106,37 @@ def test_new_weights_get_a_new_conversion_and_known_weights_reuse_theirs(tmp_pat
     assert calls == [1, 1] and fast_cache_path("b" * 64).exists()
     fast_cache_path("a" * 64).write_bytes(b"half a file")                           # a damaged cache is rebuilt
     assert cached_fast_model(tiny_model, "a" * 64)[4:8] == b"TFL3" and len(calls) == 3
+
+
+def test_a_small_face_in_a_big_jpeg_is_decoded_again_aimed_at_the_face():
+    import io
+
+    from PIL import Image
+
+    from skin_app import face as face_mod
+    from skin_app.analysis import _aim_at_face
+    from skin_app.imaging import load_image
+    canvas = Image.new("RGB", (4000, 3000), (96, 96, 96))       # a 12 MP photo, the portrait small in it
+    canvas.paste(Image.open(FIXTURES / "grace_hopper.jpg"), (1700, 1200))
+    buf = io.BytesIO()
+    canvas.save(buf, "JPEG", quality=92)
+    coarse = load_image(buf.getvalue())
+    faces = face_mod.find_faces(coarse.rgb)
+    assert coarse.scale == 0.25 and faces
+    finer, carried = _aim_at_face(buf.getvalue(), coarse, faces)
+    assert finer.scale > coarse.scale
+    k = finer.scale / coarse.scale
+    assert np.allclose(carried[0].points, faces[0].points * k)
+    found = face_mod.find_faces(finer.rgb)[0]                  # the mesh on the finer image lands alike
+    x0, _, x1, _ = found.bbox
+    assert np.median(np.abs(found.points[:, :2] - carried[0].points[:, :2])) < 0.03 * (x1 - x0)
+
+
+def test_a_face_large_enough_keeps_the_first_decode():
+    from skin_app import face as face_mod
+    from skin_app.analysis import _aim_at_face
+    from skin_app.imaging import load_image
+    photo = real_photos()["grace_hopper"]
+    loaded = load_image(photo)
+    faces = face_mod.find_faces(loaded.rgb)
+    assert _aim_at_face(photo, loaded, faces) == (loaded, faces)

@@ -100,12 +100,12 @@ def speed(ref, engines: dict, crop: np.ndarray, rounds: int = 10) -> dict:
                    for mode, v in modes.items()} for name, modes in times.items()}
 
 
-def parity(data_root: Path, ref, engines: dict, limit: int, flip: bool) -> dict:
+def parity(data_root: Path, ref, engines: dict, limit: int, flip: bool, datasets: list[str] | None = None) -> dict:
     accs = {"reference": Accumulator(), **{k: Accumulator() for k in engines}}
     soft: dict[str, list[np.ndarray]] = {k: [] for k in engines}
     hard: dict[str, list[np.ndarray]] = {k: [] for k in engines}
     counts: dict[str, int] = {}
-    for s in iter_samples(data_root, None, "val"):
+    for s in iter_samples(data_root, datasets, "val"):
         if limit and counts.get(s.dataset, 0) >= limit:
             continue
         counts[s.dataset] = counts.get(s.dataset, 0) + 1
@@ -134,7 +134,7 @@ def parity(data_root: Path, ref, engines: dict, limit: int, flip: bool) -> dict:
     return {"photos": counts, "kinds": kinds}
 
 
-def score_parity(data_root: Path, ref, engines: dict, limit: int, flip: bool) -> dict:
+def score_parity(data_root: Path, ref, engines: dict, limit: int, flip: bool, datasets: list[str] | None = None) -> dict:
     """|score difference| of ``analyze()`` with each engine vs the reference, over gate-passing photos."""
     from PIL import Image
 
@@ -143,7 +143,8 @@ def score_parity(data_root: Path, ref, engines: dict, limit: int, flip: bool) ->
     diffs: dict[str, list[list[float]]] = {k: [] for k in engines}
     counts: dict[str, int] = {}
     refused = 0
-    for s in iter_samples(data_root, list(FACE_SETS), "val"):
+    names: list[str] = []
+    for s in iter_samples(data_root, [d for d in FACE_SETS if not datasets or d in datasets], "val"):
         if limit and counts.get(s.dataset, 0) >= limit:
             continue
         counts[s.dataset] = counts.get(s.dataset, 0) + 1
@@ -154,10 +155,10 @@ def score_parity(data_root: Path, ref, engines: dict, limit: int, flip: bool) ->
         except FaceError:
             refused += 1
             continue
+        names = sorted(base.scores)
         for k, e in engines.items():
             r = analyze(buf.getvalue(), _Flip.around(e, flip))
             diffs[k].append([abs(r.scores[c] - base.scores[c]) for c in sorted(base.scores)])
-    names = sorted(base.scores) if counts else []
     kinds: dict[str, dict] = {}
     for k, d in diffs.items():
         a = np.array(d) if d else np.zeros((0, len(names)))
@@ -211,6 +212,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--flip", action="store_true", help="compare with flip averaging on both sides")
     ap.add_argument("--threads", type=int, help="interpreter threads (default: the app's)")
     ap.add_argument("--skip-speed", action="store_true")
+    ap.add_argument("--datasets", nargs="*", choices=list(LOADERS), help="only these validation sets (default: all)")
+    ap.add_argument("--speed-only", action="store_true", help="time the engines, skip the validation photos")
     ap.add_argument("--out", type=Path)
     a = ap.parse_args(argv)
     t0 = time.time()
@@ -219,8 +222,15 @@ def main(argv: list[str] | None = None) -> None:
     crop = letterbox_with_transform(next(iter_samples(a.data, ["celebamask_mini"], "val")).image, {}, INPUT_SIZE)[0]
     timing = {} if a.skip_speed else speed(ref, engines, crop)
     print(json.dumps(timing), flush=True)
-    par = parity(a.data, ref, engines, a.limit, a.flip)
-    scores = score_parity(a.data, ref, engines, a.score_limit, a.flip)
+    if a.speed_only:
+        if a.out:
+            a.out.parent.mkdir(parents=True, exist_ok=True)
+            a.out.write_text(json.dumps({"when": time.strftime("%Y-%m-%d %H:%M:%S"), "loadavg_start": load,
+                                         "loadavg_end": os.getloadavg(), "threads": a.threads, "speed_384": timing},
+                                        indent=1) + "\n")
+        return
+    par = parity(a.data, ref, engines, a.limit, a.flip, a.datasets)
+    scores = score_parity(a.data, ref, engines, a.score_limit, a.flip, a.datasets)
     result = {"when": time.strftime("%Y-%m-%d %H:%M:%S"), "flip_average": a.flip, "loadavg_start": load,
               "loadavg_end": os.getloadavg(), "threads": next(iter(engines.values())).engine.threads if engines else None,
               "speed_384": timing, "parity": par, "scores": scores, "verdict": {}}
