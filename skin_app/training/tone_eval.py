@@ -2,7 +2,7 @@
 
 These photos show ordinary faces, so a model that treats every skin tone alike should mark about the
 same acne, dark-spot, wrinkle and dark-circle area in every ITA band. Each photo is scored exactly
-as the app scores it (``scoring.compute_scores``: area inside the model's face skin, kept inside the
+as the app measures it (``scoring.measure``: area inside the model's face skin, kept inside the
 face-mesh outline; dark circles over the landmark eye region) in two views:
 
 * ``letterbox``: the whole photo letterboxed to the model's size, as the segmentation metrics are;
@@ -24,7 +24,7 @@ import numpy as np
 from skin_app import face as face_mod
 from skin_app import tone
 from skin_app.results import CHANNELS, CONCERNS
-from skin_app.scoring import compute_scores, count_blobs, face_skin_area, score_words
+from skin_app.scoring import count_blobs, measure
 from skin_app.training.datasets import iter_samples
 from skin_app.training.pack import letterbox_with_transform
 
@@ -70,14 +70,15 @@ def scan_view(seg, view: ViewScan, reference: float = tone.REFERENCE_SKIN_L) -> 
 
 
 def _scan(seg, view: ViewScan, crop: np.ndarray, shift: float, t: tone.SkinTone | None) -> dict:
-    prob = seg.predict(crop)
-    masks = {ch: prob[..., i] > seg.thresholds[ch] for i, ch in enumerate(CHANNELS)}
-    scores, metrics = compute_scores(masks, view.regions, view.oval)
-    skin, _ = face_skin_area(masks, view.oval, view.regions)
+    from skin_app.analysis import probabilities_of
+    from skin_app.calibration import load_calibration, word_for
+    measured = measure(probabilities_of(seg, crop), seg.thresholds, crop, view.regions, view.oval)
+    metrics = measured.metrics
+    scores = load_calibration().display_scores(metrics)
     return {"area_pct": {c: round(100 * metrics["area_fraction"][c], 4) for c in CONCERNS},
-            "words": {c: score_words(scores[c], c) for c in CONCERNS},
+            "words": {c: word_for(scores[c]) for c in CONCERNS if c in scores},
             "acne_count": metrics["acne_lesion_count"], "flek_count": metrics["flek_spot_count"],
-            "lower_face_acne_count": count_blobs(masks["acne"] & skin & lower_face(view)),
+            "lower_face_acne_count": count_blobs(measured.masks["acne"] & lower_face(view)),
             "shift": round(shift, 2), "crop_lightness": t.lightness if t else None}
 
 
