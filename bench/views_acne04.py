@@ -13,9 +13,9 @@ the side path's acne score (visible half of the face) against the front path's a
 same photo (the whole face outline, the front path's scoring run with its head-turn gate lifted, so
 the two geometries are compared on the same photos). Reported per path, no fitting: Spearman's rho
 of acne score vs the dermatologists' grade (0-3; higher grade should mean lower score), and the
-share whose word under the shipped bands (``scoring.SCORE_BANDS``: good / fair / needs care) matches
-the grade (0 -> good, 1 -> fair, 2-3 -> needs care). The scores are those of this branch; calibrated
-scores would change the second figure, not the first.
+share whose word (``calibration.score_words``: good / fair / needs care) matches the grade (0 -> good,
+1 -> fair, 2-3 -> needs care), and the four-class grade accuracy (display score boundaries 70 / 50 /
+30, as ``evaluate``'s ``grade_accuracy``). The scores are the calibrated display scores.
 """
 from __future__ import annotations
 
@@ -40,7 +40,8 @@ from skin_app import face as F  # noqa: E402
 from skin_app.analysis import analyze, check_photo  # noqa: E402
 from skin_app.errors import ImageError  # noqa: E402
 from skin_app.results import QualityReport  # noqa: E402
-from skin_app.scoring import score_words  # noqa: E402
+from skin_app.calibration import score_words  # noqa: E402
+from skin_app.training.calibrate import grade_from_score  # noqa: E402
 from skin_app.training.datasets import split_of  # noqa: E402
 
 GRADE_WORD = {0: "good", 1: "fair", 2: "needs care", 3: "needs care"}
@@ -57,8 +58,10 @@ def summarise(rows: list[dict], key: str) -> dict:
     grades, scores = np.array([g for g, _ in got]), np.array([s for _, s in got])
     rho = spearmanr(grades, scores).statistic
     agree = np.mean([score_words(s, "acne") == GRADE_WORD[g] for g, s in got])
+    accuracy = np.mean([grade_from_score(s) == g for g, s in got])          # 4 classes, boundaries 70/50/30
     medians = {int(g): round(float(np.median(scores[grades == g])), 2) for g in sorted(set(grades.tolist()))}
     return {"n": len(got), "spearman_rho": round(float(rho), 3), "band_agreement": round(float(agree), 3),
+            "grade_accuracy": round(float(accuracy), 3),
             "median_acne_score_by_grade": medians}
 
 
