@@ -7,6 +7,8 @@ local-network address 192.168.77.10; Chromium maps that name to 127.0.0.2 (``--h
 so the browser sends the Host a phone would send and no packet leaves this computer."""
 from __future__ import annotations
 
+import contextlib
+
 import http.client
 import os
 import re
@@ -52,9 +54,17 @@ def free_port() -> int:
 def server(tmp_path_factory):
     """The app as ``bash run.sh --phone`` starts it, on its own database; yields a dict with the
     app's url, the database path, the phone link and the phone port."""
-    tmp = tmp_path_factory.mktemp("e2e")
+    with running_app(tmp_path_factory.mktemp("e2e")) as info:
+        yield info
+
+
+@contextlib.contextmanager
+def running_app(tmp: Path, seed=None):
+    """Starts the app on a database in ``tmp`` (``seed(db_path)`` first fills it, before the app opens it)."""
     port, phone_port = free_port(), free_port()
     db = tmp / "e2e.sqlite3"
+    if seed is not None:
+        seed(db)
     env = {**os.environ, "SKINGORITHM_DB": str(db), "SKINGORITHM_HOME": str(tmp),
            "SM_FRAMEWORK": "tf.keras", "TF_USE_LEGACY_KERAS": "1", "TF_CPP_MIN_LOG_LEVEL": "2",
            "SKINGORITHM_PHONE": "1", "SKINGORITHM_PHONE_ADDRESS": PHONE_ADDRESS, "SKINGORITHM_PHONE_BIND": PHONE_BIND,
@@ -338,18 +348,27 @@ def test_the_settings_switch_closes_phone_mode_and_reopens_it_with_a_new_code(se
     assert phone_request(server, "/", cookie=f"skingorithm_access={new_token}")[0] == 200
 
 
-def test_hostile_records_make_no_outside_request_and_the_camera_links_nowhere(server, browser):
+@pytest.fixture(scope="module")
+def hostile_server(tmp_path_factory):
+    """The app started on a database that already holds hostile records (an import that slipped
+    through an older version)."""
+    def seed(db_path):
+        from skin_app.storage import Storage
+        from tests.hostile import seed_hostile_records
+        db = Storage(db_path)
+        seed_hostile_records(db)
+        db.close()
+    with running_app(tmp_path_factory.mktemp("e2e_hostile"), seed) as info:
+        yield info
+
+
+def test_hostile_records_make_no_outside_request_and_the_camera_links_nowhere(hostile_server, browser):
     """With Markdown images and links aimed at an outside host in the database, the pages a person opens
     request nothing from anywhere but this computer (any such request is recorded and aborted, never
     sent), and the camera widget's help link to docs.streamlit.io is not shown."""
     from playwright.sync_api import expect
 
-    from skin_app.storage import Storage
-    from tests.hostile import seed_hostile_records
-
-    db = Storage(server["db"])
-    seed_hostile_records(db)
-    db.close()
+    server = hostile_server
     outside: list[str] = []
     page = browser.new_page(viewport={"width": 1400, "height": 1800})
     try:
