@@ -9,7 +9,7 @@ checks as a pre-check, and hands it to ``analyze`` so nothing is done twice. Rai
 unusable files; ``analyze`` raises ``FaceError`` (carrying the quality report) when the gate blocks;
 non-blocking advice travels in ``result.quality``.
 
-Views (``results.VIEWS``): "front" scores the whole face; "left"/"right" want the head turned on
+Views (``concerns.VIEWS``): "front" scores the whole face; "left"/"right" want the head turned on
 purpose and score the visible half of the face (that cheek, from the midline out); "closeup" needs
 no face: the centre square of the photo is the model's input, scored for acne and dark spots over
 the skin the model finds.
@@ -28,7 +28,8 @@ from skin_app import face as face_mod
 from skin_app.calibration import Calibration, load_calibration
 from skin_app.errors import FaceError
 from skin_app.imaging import LoadedImage, load_image
-from skin_app.results import CHANNELS, VIEW_CONCERNS, VIEWS, QualityReport, ScanResult
+from skin_app.results import QualityReport, ScanResult
+from skin_app.concerns import CHANNELS, VIEW_CONCERNS, VIEWS
 from skin_app.scoring import Measurement, measure
 from skin_app.segmentation import INPUT_SIZE, SkinSegmenter, load_segmenter
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from skin_app.results import VIEWS
+from skin_app.concerns import VIEWS
 
 
 def add_parser(sub) -> None:
@@ -89,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
     from skin_app.errors import UserFacingError
     from skin_app.imaging import encode_png, read_photo_file
     from skin_app.overlay import overlay_masks, side_by_side
-    from skin_app.results import CONCERN_LABELS, CONCERNS
+    from skin_app.concerns import CONCERN_LABELS, CONCERNS
     from skin_app.scans import save_scans
     from skin_app.storage import DatabaseError
 
@@ -108,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
                 try:
                     (scan_id,) = save_scans(db, profile.id, [result], datetime.now(timezone.utc), args.note,
                                             keep_picture=profile.store_pictures and not args.no_picture)
-                except (ValueError, DatabaseError) as exc:      # the Scan page's save refusals
+                except UserFacingError as exc:      # the Scan page's save refusals
                     raise UserFacingError(f"Not saved: {exc}", code="not_saved") from exc
         except Exception as exc:  # one photo's failure never stops the batch (logged below)
             status = 1

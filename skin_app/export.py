@@ -28,20 +28,17 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 from typing import Any, Callable
 
-from skin_app.errors import UserFacingError
-from skin_app.pictures import MAX_PNG_BYTES, looks_like_png
+from skin_app.errors import InvalidRecordError, UserFacingError
+from skin_app.limits import (ALERT_CHOICES, INTERVAL_DAYS_MAX, INTERVAL_DAYS_MIN, MAX_CSV_FIELD, MAX_FILE_BYTES,
+                             MAX_JSON_CONTAINERS, MAX_NESTING, MAX_PNG_BYTES, MAX_ROWS, MAX_TOTAL_ROWS,
+                             MAX_UNPACKED_BYTES, MODEL_VERSION_MAX, NOTE_MAX, PROFILE_NAME_MAX, ROUTINE_NAME_MAX,
+                             SCHEDULE_KINDS, SHELF_NAME_MAX, SHELF_TEXT_MAX, STEP_TEXT_MAX)
+from skin_app.pictures import looks_like_png
 from skin_app.progress import SCORE_KEYS
 from skin_app.storage import ImportSummary, Storage, normalise_timestamp
 
 FORMAT = "skingorithm-profile"
 FORMAT_VERSION = 1
-MAX_FILE_BYTES = 25 * 1024 * 1024          # same as the upload limit
-MAX_UNPACKED_BYTES = 64 * 1024 * 1024      # a ZIP may not unpack to more than this (zip bombs), counted as read
-MAX_ROWS = 100_000                         # per table
-MAX_TOTAL_ROWS = 200_000                   # all tables together (bounds the memory an import takes)
-MAX_JSON_CONTAINERS = 250_000              # objects and lists in one JSON file (parsed: about 170 MB at most)
-MAX_NESTING = 24                           # depth of a JSON value inside a record (metrics, actives)
-MAX_CSV_FIELD = 1_000_000                  # characters in one CSV cell (our own exports stay far below)
 _READ_CHUNK = 64 * 1024
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 TABLES = ("scans", "shelf_products", "routines", "routine_steps", "routine_log", "routine_step_log")
@@ -71,7 +68,7 @@ class Bundle:
 def _load(db: Storage, profile_id: int, include_pictures: bool) -> tuple[Any, dict[str, list[dict]]]:
     profile = db.get_profile(profile_id)
     if profile is None:
-        raise ValueError("That profile no longer exists.")
+        raise InvalidRecordError("That profile no longer exists.")
     return profile, db.export_profile_tables(profile_id, include_pictures=include_pictures)
 
 
@@ -337,7 +334,7 @@ def _csv_row(row: dict, table: str, n: int) -> dict:
 
 # -- validation: every row typed and checked before anything is written ------------------------------
 def _bundle(name: Any, created: Any, store: Any, tables: dict[str, list[dict]], from_csv: bool = False) -> Bundle:
-    name = " ".join(str(name or "Imported").split())[:50] or "Imported"
+    name = " ".join(str(name or "Imported").split())[:PROFILE_NAME_MAX] or "Imported"
     typed = {t: [] for t in TABLES}
     if sum(len(tables.get(t, [])) for t in TABLES) > MAX_TOTAL_ROWS:
         raise ExportFileError(f"The file has more than {MAX_TOTAL_ROWS:,} records, more than any export.")
@@ -472,9 +469,9 @@ def _check_scan(r: dict, n: int) -> dict:
             raise ValueError(f"{key.replace('_png', '')} picture is not a PNG of a size this app stores")
         pictures[key] = bytes(value) if value is not None else None
     return {"id": _int(r.get("id", n), "id"), "taken_at": normalise_timestamp(str(r["taken_at"])),
-            "note": _str(r.get("note"), "note", Storage.NOTE_MAX, required=False) or "",
+            "note": _str(r.get("note"), "note", NOTE_MAX, required=False) or "",
             "scores": {str(k): float(v) for k, v in scores.items()}, "metrics": metrics,
-            "model_version": _str(r.get("model_version") or "unknown", "model_version", 200),
+            "model_version": _str(r.get("model_version") or "unknown", "model_version", MODEL_VERSION_MAX),
             "view": _str(r.get("view") or "front", "view", 20), "visit": _str(r.get("visit"), "visit", 64, required=False) or None,
             **pictures}
 
@@ -483,8 +480,8 @@ def _check_shelf(r: dict, n: int) -> dict:
     inci, actives = _nesting(r.get("inci") or [], "inci"), _nesting(r.get("actives") or {}, "actives")
     if not isinstance(inci, list) or not isinstance(actives, dict):
         raise ValueError("inci must be a list and actives an object")
-    return {"id": _int(r["id"], "id"), "name": _str(r["name"], "name", Storage.SHELF_NAME_MAX),
-            "ingredients_text": _str(r["ingredients_text"], "ingredients_text", Storage.SHELF_TEXT_MAX),
+    return {"id": _int(r["id"], "id"), "name": _str(r["name"], "name", SHELF_NAME_MAX),
+            "ingredients_text": _str(r["ingredients_text"], "ingredients_text", SHELF_TEXT_MAX),
             "inci": [str(i) for i in inci], "actives": actives,
             "created_at": normalise_timestamp(str(r.get("created_at") or datetime.now(timezone.utc).isoformat()))}
 
@@ -492,7 +489,7 @@ def _check_shelf(r: dict, n: int) -> dict:
 def _check_routine(r: dict, n: int) -> dict:
     from skin_app.reminders import is_known_timezone
     kind = str(r["kind"])
-    if kind not in ("once", "daily", "weekdays", "every_n_days"):
+    if kind not in SCHEDULE_KINDS:
         raise ValueError(f"unknown schedule kind {kind[:20]!r}")
     tz = str(r["timezone"])
     if not is_known_timezone(tz):
@@ -501,13 +498,13 @@ def _check_routine(r: dict, n: int) -> dict:
     if any(d not in "0123456" for d in weekdays.split(",") if d):
         raise ValueError("weekdays must be numbers 0-6")
     alert = _int(r.get("alert_minutes") or 0, "alert_minutes")
-    if alert not in (0, 15, 30):
-        raise ValueError("alert_minutes must be 0, 15 or 30")
+    if alert not in ALERT_CHOICES:
+        raise ValueError(f"alert_minutes must be one of {', '.join(map(str, ALERT_CHOICES))}")
     interval = _int(r.get("interval_days") or 1, "interval_days")
-    if interval < 1:
-        raise ValueError("interval_days must be at least 1")
+    if not INTERVAL_DAYS_MIN <= interval <= INTERVAL_DAYS_MAX:
+        raise ValueError(f"interval_days must be {INTERVAL_DAYS_MIN} to {INTERVAL_DAYS_MAX}")
     created = normalise_timestamp(str(r["created_at"]))
-    return {"id": _int(r["id"], "id"), "name": _str(r["name"], "name", 200), "kind": kind,
+    return {"id": _int(r["id"], "id"), "name": _str(r["name"], "name", ROUTINE_NAME_MAX), "kind": kind,
             "time_of_day": time.fromisoformat(str(r["time_of_day"]).strip()).strftime("%H:%M"), "timezone": tz,
             "start_date": _day(r["start_date"], "start_date"), "end_date": _day(r.get("end_date"), "end_date", False),
             "weekdays": weekdays, "interval_days": interval, "alert_minutes": alert, "created_at": created,
@@ -517,8 +514,8 @@ def _check_routine(r: dict, n: int) -> dict:
 def _check_step(r: dict, n: int) -> dict:
     product = r.get("product_id")
     return {"id": _int(r["id"], "id"), "routine_id": _int(r["routine_id"], "routine_id"),
-            "position": _int(r.get("position", n), "position"), "text": _str(r["text"], "text", 500),
-            "product_name": _str(r.get("product_name"), "product_name", Storage.SHELF_NAME_MAX, required=False),
+            "position": _int(r.get("position", n), "position"), "text": _str(r["text"], "text", STEP_TEXT_MAX),
+            "product_name": _str(r.get("product_name"), "product_name", STEP_TEXT_MAX, required=False),
             "product_id": None if product is None else _int(product, "product_id")}
 
 

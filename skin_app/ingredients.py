@@ -17,18 +17,22 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Iterable, Mapping, Sequence
 
+from skin_app.errors import UserFacingError
 from skin_app.ingredients_eu import PRODUCT_TYPES, EuVerdict, guess_product_type, verdict
 from skin_app.ingredients_kb import Entry, FuzzyBudget, KnowledgeBase, Match, default_kb, split_synonyms
 from skin_app.ingredients_parse import Token, parse_label, segment_words, split_blend
 from skin_app.calibration import score_words
+from skin_app.concerns import CONCERN_LABELS, CONCERNS
 
-CONCERN_LABELS = {"acne": "acne", "flek": "dark spots", "wrinkle": "wrinkles", "panda_eye": "dark circles"}
 # A concern is one of "yours" when the latest scan's score for it is not "good" in that concern's
 # calibrated display score (skin_app.calibration.WORD_BANDS: "good" from 70).
 
 
-class IngredientInputError(ValueError):
+class IngredientInputError(UserFacingError, ValueError):
     """The text cannot be analysed; the message says what to do."""
+
+    def __init__(self, message: str, advice: str = "", code: str = "ingredient_input") -> None:
+        super().__init__(message, advice, code)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -565,7 +569,8 @@ def find_conflicts(product: "ProductReport", other: "ProductReport", other_name:
 
 def concern_fit(lines: list[IngredientLine], scores: Mapping[str, float] | None) -> list[ConcernFit]:
     fits = []
-    for concern, label in CONCERN_LABELS.items():
+    for concern in CONCERNS:
+        label = CONCERN_LABELS[concern].lower()
         score = None if scores is None else scores.get(concern)
         helps = list(dict.fromkeys(l.text for l in lines if concern in l.helps))
         aggravates = list(dict.fromkeys(l.text for l in lines if concern in l.aggravates))

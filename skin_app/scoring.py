@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from skin_app.results import CONCERNS
+from skin_app.concerns import CONCERNS
 
 MIN_LESION_PX = 2          # connected components smaller than this are noise, not lesions
 SKIN_SANITY_SHARE = 0.35   # if the model's skin covers less of the face outline than this, it failed

@@ -29,7 +29,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from skin_app.results import CHANNELS
+from skin_app.concerns import CHANNELS
 
 NEG, POS, WEAK, IGNORE = 0, 1, 2, 255
 VAL_PERCENT = 15

@@ -33,7 +33,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from skin_app.results import CHANNELS
+from skin_app.concerns import CHANNELS
 from skin_app.training.datasets import LOADERS, iter_samples
 from skin_app.training.pack import letterbox_with_transform
 

@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from skin_app.results import CHANNELS
+from skin_app.concerns import CHANNELS
 from skin_app.training.datasets import IGNORE, Sample, iter_samples, load_seed_tiff_stack
 
 

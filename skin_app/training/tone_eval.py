@@ -23,13 +23,12 @@ import numpy as np
 
 from skin_app import face as face_mod
 from skin_app import tone
-from skin_app.results import CHANNELS, CONCERNS
+from skin_app.concerns import CHANNELS, CONCERNS
 from skin_app.scoring import compute_scores, count_blobs, face_skin_area, score_words
 from skin_app.training.datasets import iter_samples
 from skin_app.training.pack import letterbox_with_transform
 
 FACE_SETS = ("celebamask_mini", "helen_68lm", "fasseg_frontal02")
-VIEWS = ("letterbox", "aligned")
 REFERENCE_BAND = "very_light"
 
 

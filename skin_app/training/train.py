@@ -37,11 +37,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from skin_app.concerns import CHANNELS
 from skin_app.training.pack import read_pack
 from skin_app.training.tone_aug import random_tone
 from skin_app.training.torch_unet import UnetResNet34, keras_weight_arrays, load_keras_weight_arrays
 
-CHANNELS = ("face_skin", "eye", "acne", "flek", "wrinkle", "panda_eye")
 POS_WEIGHT = torch.tensor([1.0, 2.0, 4.0, 4.0, 4.0, 2.0])
 CHANNEL_WEIGHT = torch.tensor([1.0, 1.0, 1.5, 1.0, 1.5, 1.0])
 WEAK_FRACTION = torch.tensor([0.0, 0.0, 0.0, 0.0, 0.12, 0.35])
