@@ -29,10 +29,9 @@ from datetime import date, datetime, time, timezone
 from typing import Any, Callable
 
 from skin_app.errors import InvalidRecordError, UserFacingError
-from skin_app.limits import (ALERT_CHOICES, INTERVAL_DAYS_MAX, INTERVAL_DAYS_MIN, MAX_CSV_FIELD, MAX_FILE_BYTES,
+from skin_app.limits import (ALERT_CHOICES, INTERVAL_DAYS_MIN, MAX_CSV_FIELD, MAX_FILE_BYTES,
                              MAX_JSON_CONTAINERS, MAX_NESTING, MAX_PNG_BYTES, MAX_ROWS, MAX_TOTAL_ROWS,
-                             MAX_UNPACKED_BYTES, MODEL_VERSION_MAX, NOTE_MAX, PROFILE_NAME_MAX, ROUTINE_NAME_MAX,
-                             SCHEDULE_KINDS, SHELF_NAME_MAX, SHELF_TEXT_MAX, STEP_TEXT_MAX)
+                             MAX_UNPACKED_BYTES, MODEL_VERSION_MAX, NOTE_MAX, PROFILE_NAME_MAX, SCHEDULE_KINDS, SHELF_NAME_MAX, SHELF_TEXT_MAX)
 from skin_app.pictures import looks_like_png
 from skin_app.progress import SCORE_KEYS
 from skin_app.storage import ImportSummary, Storage, normalise_timestamp
@@ -58,10 +57,6 @@ class Bundle:
     profile_created_at: str | None
     store_pictures: bool
     tables: dict[str, list[dict]]
-
-    @property
-    def counts(self) -> dict[str, int]:
-        return {t: len(self.tables.get(t, [])) for t in TABLES}
 
 
 # -- export ----------------------------------------------------------------------------------------
@@ -422,7 +417,9 @@ def _nesting(value: Any, name: str) -> Any:
     return value
 
 
-def _str(v: Any, name: str, limit: int, required: bool = True) -> str | None:
+def _str(v: Any, name: str, limit: int | None, required: bool = True) -> str | None:
+    """``v`` as text of at most ``limit`` characters (``None``: the domain validator checks the length
+    afterwards, in the words the form uses)."""
     if v is None or (isinstance(v, str) and not v.strip() and required):
         if required:
             raise ValueError(f"{name} is empty")
@@ -430,7 +427,7 @@ def _str(v: Any, name: str, limit: int, required: bool = True) -> str | None:
     if not isinstance(v, (str, int, float)):
         raise ValueError(f"{name} must be text")
     v = str(v)
-    if len(v) > limit:
+    if limit is not None and len(v) > limit:
         raise ValueError(f"{name} is longer than {limit:,} characters")
     return v
 
@@ -501,10 +498,10 @@ def _check_routine(r: dict, n: int) -> dict:
     if alert not in ALERT_CHOICES:
         raise ValueError(f"alert_minutes must be one of {', '.join(map(str, ALERT_CHOICES))}")
     interval = _int(r.get("interval_days") or 1, "interval_days")
-    if not INTERVAL_DAYS_MIN <= interval <= INTERVAL_DAYS_MAX:
-        raise ValueError(f"interval_days must be {INTERVAL_DAYS_MIN} to {INTERVAL_DAYS_MAX}")
+    if interval < INTERVAL_DAYS_MIN:             # the upper bound: reminders.problems, in the form's words
+        raise ValueError(f"interval_days must be at least {INTERVAL_DAYS_MIN}")
     created = normalise_timestamp(str(r["created_at"]))
-    return {"id": _int(r["id"], "id"), "name": _str(r["name"], "name", ROUTINE_NAME_MAX), "kind": kind,
+    return {"id": _int(r["id"], "id"), "name": _str(r["name"], "name", None), "kind": kind,
             "time_of_day": time.fromisoformat(str(r["time_of_day"]).strip()).strftime("%H:%M"), "timezone": tz,
             "start_date": _day(r["start_date"], "start_date"), "end_date": _day(r.get("end_date"), "end_date", False),
             "weekdays": weekdays, "interval_days": interval, "alert_minutes": alert, "created_at": created,
@@ -514,8 +511,8 @@ def _check_routine(r: dict, n: int) -> dict:
 def _check_step(r: dict, n: int) -> dict:
     product = r.get("product_id")
     return {"id": _int(r["id"], "id"), "routine_id": _int(r["routine_id"], "routine_id"),
-            "position": _int(r.get("position", n), "position"), "text": _str(r["text"], "text", STEP_TEXT_MAX),
-            "product_name": _str(r.get("product_name"), "product_name", STEP_TEXT_MAX, required=False),
+            "position": _int(r.get("position", n), "position"), "text": _str(r["text"], "text", None),
+            "product_name": _str(r.get("product_name"), "product_name", None, required=False),
             "product_id": None if product is None else _int(product, "product_id")}
 
 

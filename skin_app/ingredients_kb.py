@@ -52,10 +52,6 @@ class Entry:
     curated: bool
     eu_rules: tuple[EuRule, ...] = ()     # every annex entry attached to the name (data/ingredients_eu.csv)
 
-    @property
-    def display_name(self) -> str:
-        return self.inci.title() if self.inci.isupper() else self.inci
-
 
 @dataclass(frozen=True)
 class Match:

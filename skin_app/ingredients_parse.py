@@ -47,10 +47,6 @@ class ParsedLabel:
     products: list[ParsedProduct]
     truncated: bool = False                # the paste was longer than INGREDIENT_INPUT_MAX
 
-    @property
-    def is_kit(self) -> bool:
-        return len(self.products) > 1
-
 
 # ---------------------------------------------------------------------------------------------
 # Text clean-up

@@ -42,7 +42,6 @@ import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from dateutil import rrule
@@ -51,7 +50,6 @@ from skin_app.errors import UserFacingError
 from skin_app.limits import (ALERT_CHOICES, INTERVAL_DAYS_MAX, INTERVAL_DAYS_MIN, ROUTINE_NAME_MAX, SCHEDULE_KINDS,
                              STEP_TEXT_MAX, STEPS_MAX)
 
-ScheduleKind = Literal["once", "daily", "weekdays", "every_n_days"]
 SCHEDULE_LABELS: dict[str, str] = {
     "once": "Once",
     "daily": "Every day",
@@ -68,8 +66,6 @@ LAST_DATE = date(2199, 12, 31)         # far from the ends of Python's calendar 
 GRACE = timedelta(minutes=60)          # how long after its time a routine still counts as "due"
 EVENT_DURATION = timedelta(minutes=10)  # length of the calendar event in the .ics export
 
-Status = Literal["upcoming", "soon", "due", "done", "skipped", "partial", "missed"]
-Mark = Literal["done", "skipped"]
 MARKS: tuple[str, ...] = ("done", "skipped")
 
 

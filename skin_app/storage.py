@@ -5,13 +5,17 @@ WAL mode, foreign keys, a busy timeout and one transaction per write let two bro
 processes) save at the same time without losing anything. A file that is not a readable SQLite
 database raises :class:`DatabaseError` with a message a person can act on; it is never overwritten.
 So does every SQLite error while writing (disk full, read-only file, locked, I/O): the transaction is
-rolled back, what was stored before stays, and the message says what to do.
+rolled back, what was stored before stays, and the message says what to do. A row it refuses (a name
+too long, a score out of range, a profile gone) raises :class:`errors.InvalidRecordError`; both are
+``UserFacingError``s, the one class pages catch.
 
 The database holds face pictures: the file (and SQLite's ``-wal`` and ``-shm`` beside it, which
 SQLite creates with the file's own mode) is made 0600, and a folder this module creates 0700.
 
 Migrations are an ordered list of SQL scripts; ``PRAGMA user_version`` records how many have been
-applied, so an older file is upgraded in place when it is opened.
+applied, so an older file is upgraded in place when it is opened. The CHECKs read their choice lists
+from ``limits.py``; changing such a list needs a new migration, since an existing file keeps the CHECK
+it was created with.
 """
 from __future__ import annotations
 
