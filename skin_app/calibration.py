@@ -30,9 +30,9 @@ from typing import Any
 
 import numpy as np
 
-from skin_app.errors import UserFacingError
-from skin_app.config import model_path
 from skin_app.concerns import CONCERNS, VIEW_CONCERNS
+from skin_app.config import model_path
+from skin_app.errors import UserFacingError
 
 WORDS: tuple[str, ...] = ("good", "fair", "needs care")
 WORD_BANDS: tuple[float, float] = (70.0, 50.0)     # good from 70, fair from 50, needs care below 50

@@ -86,12 +86,11 @@ def run(args: argparse.Namespace) -> int:
         seg = load_segmenter()
     from skin_app.calibration import score_words
     from skin_app.cli_history import shown
+    from skin_app.concerns import CONCERN_LABELS, CONCERNS
     from skin_app.errors import UserFacingError
     from skin_app.imaging import encode_png, read_photo_file
     from skin_app.overlay import overlay_masks, side_by_side
-    from skin_app.concerns import CONCERN_LABELS, CONCERNS
     from skin_app.scans import save_scans
-    from skin_app.storage import DatabaseError
 
     status = 0
     many = len(args.photos) > 1

@@ -24,7 +24,7 @@ from datetime import datetime
 from pathlib import Path
 
 from skin_app.concerns import VIEWS
-from skin_app.storage import DatabaseError, Profile, Storage, StoredScan
+from skin_app.storage import Profile, Storage, StoredScan
 
 FORMATS = ("json", "zip")
 

@@ -24,14 +24,30 @@ import io
 import json
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
-from typing import Any, Callable
+from typing import Any
 
 from skin_app.errors import InvalidRecordError, UserFacingError
-from skin_app.limits import (ALERT_CHOICES, INTERVAL_DAYS_MIN, MAX_CSV_FIELD, MAX_FILE_BYTES,
-                             MAX_JSON_CONTAINERS, MAX_NESTING, MAX_PNG_BYTES, MAX_ROWS, MAX_TOTAL_ROWS,
-                             MAX_UNPACKED_BYTES, MODEL_VERSION_MAX, NOTE_MAX, PROFILE_NAME_MAX, SCHEDULE_KINDS, SHELF_NAME_MAX, SHELF_TEXT_MAX)
+from skin_app.limits import (
+    ALERT_CHOICES,
+    INTERVAL_DAYS_MIN,
+    MAX_CSV_FIELD,
+    MAX_FILE_BYTES,
+    MAX_JSON_CONTAINERS,
+    MAX_NESTING,
+    MAX_PNG_BYTES,
+    MAX_ROWS,
+    MAX_TOTAL_ROWS,
+    MAX_UNPACKED_BYTES,
+    MODEL_VERSION_MAX,
+    NOTE_MAX,
+    PROFILE_NAME_MAX,
+    SCHEDULE_KINDS,
+    SHELF_NAME_MAX,
+    SHELF_TEXT_MAX,
+)
 from skin_app.pictures import looks_like_png
 from skin_app.progress import SCORE_KEYS
 from skin_app.storage import ImportSummary, Storage, normalise_timestamp
@@ -220,7 +236,8 @@ def _read_json(data: bytes) -> Bundle:
         raise ExportFileError("This JSON file is not a SkinGorithm profile export.")
     if not isinstance(doc.get("format_version"), int) or doc["format_version"] > FORMAT_VERSION:
         raise ExportFileError("This export was made by a newer SkinGorithm.", "Update the app, then import it again.")
-    profile = doc.get("profile") if isinstance(doc.get("profile"), dict) else {}
+    found = doc.get("profile")
+    profile: dict = found if isinstance(found, dict) else {}
     tables = {}
     for table in TABLES:
         rows = doc.get(table, [])
@@ -311,7 +328,7 @@ def _read_csv(text: str, table: str) -> list[dict]:
 
 
 def _csv_row(row: dict, table: str, n: int) -> dict:
-    clean = {str(k).strip(): (from_spreadsheet(v) if v != "" else None) for k, v in row.items()
+    clean: dict[str, Any] = {str(k).strip(): (from_spreadsheet(v) if v != "" else None) for k, v in row.items()
              if k is not None and isinstance(v, str)}
     for key in list(clean):
         if key.endswith("_json") and key[:-5] in _JSON_FIELDS:
@@ -330,7 +347,7 @@ def _csv_row(row: dict, table: str, n: int) -> dict:
 # -- validation: every row typed and checked before anything is written ------------------------------
 def _bundle(name: Any, created: Any, store: Any, tables: dict[str, list[dict]], from_csv: bool = False) -> Bundle:
     name = " ".join(str(name or "Imported").split())[:PROFILE_NAME_MAX] or "Imported"
-    typed = {t: [] for t in TABLES}
+    typed: dict[str, list[dict]] = {t: [] for t in TABLES}
     if sum(len(tables.get(t, [])) for t in TABLES) > MAX_TOTAL_ROWS:
         raise ExportFileError(f"The file has more than {MAX_TOTAL_ROWS:,} records, more than any export.")
     for table in TABLES:
@@ -356,11 +373,11 @@ def _bundle(name: Any, created: Any, store: Any, tables: dict[str, list[dict]], 
     _check_routines_as_the_form_does(typed)
     routine_ids = {r["id"] for r in typed["routines"]}
     step_ids = {s["id"] for s in typed["routine_steps"]}
-    for table, key, known in (("routine_steps", "routine_id", routine_ids), ("routine_log", "routine_id", routine_ids),
+    for table, ref, known in (("routine_steps", "routine_id", routine_ids), ("routine_log", "routine_id", routine_ids),
                               ("routine_step_log", "step_id", step_ids)):
         for row in typed[table]:
-            if row[key] not in known:
-                raise ExportFileError(f"A record of {table.replace('_', ' ')} points to {key} {row[key]}, "
+            if row[ref] not in known:
+                raise ExportFileError(f"A record of {table.replace('_', ' ')} points to {ref} {row[ref]}, "
                                       "which is not in the file.")
     created_at = None
     if created:

@@ -14,8 +14,8 @@ import ast
 import html
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from skin_app.limits import INGREDIENT_INPUT_MAX
 
@@ -288,8 +288,8 @@ _STOPWORDS = {
     "who", "how", "what", "why", "made", "contains", "clinically", "proven", "tested", "dermatologist",
     "hydrate", "hydrates", "protect", "protects", "smooth", "smooths", "boost", "boosts", "improve",
     "improves", "leaves", "leave", "keeps", "keep", "gives", "give", "rich", "known", "natural-looking",
-    "with", "of", "and", "or", "it", "high", "levels", "supports", "strong", "including", "such", "other",
-    "tested", "contaminants", "percent", "there", "their", "they", "them", "was", "were", "been", "being",
+    "with", "of", "and", "or", "high", "levels", "supports", "strong", "including", "such", "other",
+    "contaminants", "percent", "there", "their", "they", "them", "was", "were", "been", "being",
 }
 _WORD = re.compile(r"[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ'\-]*")
 

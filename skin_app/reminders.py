@@ -47,8 +47,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from dateutil import rrule
 
 from skin_app.errors import UserFacingError
-from skin_app.limits import (ALERT_CHOICES, INTERVAL_DAYS_MAX, INTERVAL_DAYS_MIN, ROUTINE_NAME_MAX, SCHEDULE_KINDS,
-                             STEP_TEXT_MAX, STEPS_MAX)
+from skin_app.limits import (
+    ALERT_CHOICES,
+    INTERVAL_DAYS_MAX,
+    INTERVAL_DAYS_MIN,
+    ROUTINE_NAME_MAX,
+    SCHEDULE_KINDS,
+    STEP_TEXT_MAX,
+    STEPS_MAX,
+)
 
 SCHEDULE_LABELS: dict[str, str] = {
     "once": "Once",

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+
 @dataclass(frozen=True)
 class QualityIssue:
     """One reason a photo is not good enough, with advice a person can follow."""

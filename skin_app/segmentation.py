@@ -30,9 +30,9 @@ from pathlib import Path
 
 import numpy as np
 
-from skin_app.errors import UserFacingError
-from skin_app.config import data_dir, model_path, setup_tensorflow_env
 from skin_app.concerns import CHANNELS
+from skin_app.config import data_dir, model_path, setup_tensorflow_env
+from skin_app.errors import UserFacingError
 
 log = logging.getLogger(__name__)
 
@@ -139,8 +139,9 @@ class TFLiteEngine:
     def _interpreter(self, n: int):
         it = self._interpreters.get(n)
         if it is None:
-            import tensorflow as tf
             import warnings
+
+            import tensorflow as tf
             with warnings.catch_warnings():   # "tf.lite.Interpreter is deprecated ... in TF 2.20": pinned 2.19
                 warnings.simplefilter("ignore", UserWarning)
                 it = tf.lite.Interpreter(model_content=self.flatbuffer, num_threads=self.threads)

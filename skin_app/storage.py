@@ -26,17 +26,27 @@ import os
 import sqlite3
 import threading
 import time as clock
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from skin_app.concerns import VIEWS
-from skin_app.errors import InvalidRecordError, UserFacingError
-from skin_app.limits import (ALERT_CHOICES, INTERVAL_DAYS_MIN, NOTE_MAX, PROFILE_NAME_MAX, SCHEDULE_KINDS, SHELF_NAME_MAX,
-                             SHELF_TEXT_MAX, UNKNOWN_ROWS_MAX, UNKNOWN_TEXT_MAX, sql_in)
-
 from skin_app.config import database_path
+from skin_app.errors import InvalidRecordError, UserFacingError
+from skin_app.limits import (
+    ALERT_CHOICES,
+    INTERVAL_DAYS_MIN,
+    NOTE_MAX,
+    PROFILE_NAME_MAX,
+    SCHEDULE_KINDS,
+    SHELF_NAME_MAX,
+    SHELF_TEXT_MAX,
+    UNKNOWN_ROWS_MAX,
+    UNKNOWN_TEXT_MAX,
+    sql_in,
+)
 
 if TYPE_CHECKING:  # the reminders core imports nothing from here; storage only converts its values
     from skin_app.reminders import LogEntry, Routine
@@ -443,7 +453,7 @@ class Storage:
                 raise InvalidRecordError(f"A profile called {name!r} already exists.")
             created = _utc_now()
             cur = conn.execute("INSERT INTO profiles(name, created_at) VALUES (?, ?)", (name, created))
-            return Profile(int(cur.lastrowid), name, created)
+            return Profile(_new_id(cur), name, created)
 
     def get_or_create_profile(self, name: str) -> Profile:
         """The profile called ``name`` (any case), created if missing: looked up and created inside one
@@ -538,7 +548,7 @@ class Storage:
                                           view, visit, _scored_by(metrics, "")))
         with self.transaction() as conn:
             cur = conn.execute(_INSERT_SCAN, row)
-            return int(cur.lastrowid)
+            return _new_id(cur)
 
     def add_scans(self, profile_id: int, scans: list[dict[str, Any]]) -> list[int]:
         """Stores several scans (e.g. a full check's three views) in one transaction: all or none.
@@ -548,7 +558,7 @@ class Storage:
                                             s.get("view", "front"), s.get("visit"), _scored_by(s["metrics"], "")))
                 for s in scans]
         with self.transaction() as conn:
-            return [int(conn.execute(_INSERT_SCAN, row).lastrowid) for row in rows]
+            return [_new_id(conn.execute(_INSERT_SCAN, row)) for row in rows]
 
     def rescore_scans(self, calibration_version: str,
                       rescore: Callable[[dict[str, Any]], dict[str, float] | None]) -> tuple[int, int]:
@@ -683,7 +693,7 @@ class Storage:
                 name, n = f"{base} ({n})", n + 1
             cur = conn.execute("INSERT INTO profiles(name, created_at) VALUES (?, ?)",
                                (name, profile_created_at or _utc_now()))
-            pid = int(cur.lastrowid)
+            pid = _new_id(cur)
         else:
             row = conn.execute("SELECT id, name FROM profiles WHERE id = ?", (into_profile_id,)).fetchone()
             if row is None:
@@ -720,7 +730,7 @@ class Storage:
                 "INSERT INTO shelf_products(profile_id, name, ingredients_text, inci_json, actives_json, created_at) "
                 "VALUES (?, ?, ?, ?, ?, ?)", (pid, p["name"], p["ingredients_text"], json.dumps(p.get("inci") or []),
                                               json.dumps(p.get("actives") or {}), p.get("created_at") or _utc_now()))
-            shelf_ids[p["id"]] = have_shelf[key] = int(cur.lastrowid)
+            shelf_ids[p["id"]] = have_shelf[key] = _new_id(cur)
             counts["shelf_added"] += 1
 
         routine_ids: dict[int, int] = {}
@@ -736,7 +746,7 @@ class Storage:
                 (pid, r["name"], r["kind"], r["time_of_day"], r["timezone"], r["start_date"], r.get("end_date"),
                  r.get("weekdays") or "", int(r.get("interval_days") or 1), int(r.get("alert_minutes") or 0),
                  r["created_at"], r.get("updated_at") or r["created_at"]))
-            routine_ids[r["id"]] = int(cur.lastrowid)
+            routine_ids[r["id"]] = _new_id(cur)
             have_routines.add((r["name"], r["created_at"]))
             counts["routines_added"] += 1
         step_ids: dict[int, int] = {}
@@ -748,7 +758,7 @@ class Storage:
                 "INSERT INTO routine_steps(routine_id, position, text, product_name, product_id) VALUES (?, ?, ?, ?, ?)",
                 (routine_ids[st_["routine_id"]], int(st_["position"]), st_["text"], st_.get("product_name"),
                  shelf_ids.get(product_id) if product_id is not None else None))
-            step_ids[st_["id"]] = int(cur.lastrowid)
+            step_ids[st_["id"]] = _new_id(cur)
         for m in tables.get("routine_log", []):
             if m["routine_id"] in routine_ids:
                 conn.execute("INSERT INTO routine_log(routine_id, occurrence_date, status, logged_at) VALUES (?, ?, ?, ?)",
@@ -783,7 +793,7 @@ class Storage:
             cur = conn.execute(
                 "INSERT INTO shelf_products(profile_id, name, ingredients_text, inci_json, actives_json, created_at) "
                 "VALUES (?, ?, ?, ?, ?, ?)", (profile_id, name, ingredients_text, inci_json, actives_json, created))
-            return ShelfProduct(int(cur.lastrowid), profile_id, name, ingredients_text, list(inci or []),
+            return ShelfProduct(_new_id(cur), profile_id, name, ingredients_text, list(inci or []),
                                 dict(actives or {}), created)
 
     def list_shelf(self, profile_id: int) -> list[ShelfProduct]:
@@ -831,7 +841,7 @@ class Storage:
     # Ids are AUTOINCREMENT: a deleted routine or step never lends its id (the .ics UID, a mark) to a
     # new one. A step may name a shelf product by text and id; there is deliberately no foreign key to the
     # shelf table, so a step stays readable when the product is removed from the shelf.
-    def create_routine(self, profile_id: int, routine: "Routine") -> "Routine":
+    def create_routine(self, profile_id: int, routine: Routine) -> Routine:
         """Validates and stores a new routine with its steps; returns it with ids filled in.
         ``routine.created_at`` (aware) is kept when given, so the app's clock decides; else now."""
         from skin_app.reminders import validate
@@ -849,7 +859,7 @@ class Storage:
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (profile_id, *_routine_columns(routine), created, now),
             )
-            routine_id = int(cur.lastrowid)
+            routine_id = _new_id(cur)
             for position, step in enumerate(routine.steps):
                 conn.execute(
                     "INSERT INTO routine_steps(routine_id, position, text, product_name, product_id) "
@@ -860,7 +870,7 @@ class Storage:
         assert stored is not None
         return stored
 
-    def update_routine(self, routine: "Routine") -> "Routine":
+    def update_routine(self, routine: Routine) -> Routine:
         """Saves changes to a stored routine. Steps keep their ids (and their done/skipped marks) when
         they are passed back with their ``id``; steps without an id are added; missing ones removed."""
         from skin_app.reminders import validate
@@ -890,18 +900,19 @@ class Storage:
                         "INSERT INTO routine_steps(routine_id, position, text, product_name, product_id) "
                         "VALUES (?, ?, ?, ?, ?)",
                         (routine.id, position, step.text, step.product_name, step.product_id))
+        assert routine.id is not None
         stored = self.get_routine(routine.id)
         assert stored is not None
         return stored
 
-    def get_routine(self, routine_id: int) -> "Routine | None":
+    def get_routine(self, routine_id: int) -> Routine | None:
         rows = self._query("SELECT * FROM routines WHERE id = ?", (routine_id,))
         if not rows:
             return None
         return _routine_from_row(rows[0], self._query(
             "SELECT * FROM routine_steps WHERE routine_id = ? ORDER BY position, id", (routine_id,)))
 
-    def list_routines(self, profile_id: int) -> "list[Routine]":
+    def list_routines(self, profile_id: int) -> list[Routine]:
         """The profile's routines, ordered by time of day, then name."""
         rows = self._query(
             "SELECT * FROM routines WHERE profile_id = ? ORDER BY time_of_day, name COLLATE NOCASE, id",
@@ -918,7 +929,7 @@ class Storage:
         with self.transaction() as conn:
             conn.execute("DELETE FROM routines WHERE id = ?", (routine_id,))
 
-    def mark_routine(self, routine_id: int, occurrence_date: "date", status: str | None,
+    def mark_routine(self, routine_id: int, occurrence_date: date, status: str | None,
                      step_id: int | None = None) -> None:
         """Records "done" or "skipped" for one occurrence (of the whole routine, or of one step);
         ``None`` clears the mark. Marking again replaces the earlier mark."""
@@ -941,7 +952,7 @@ class Storage:
                     f"ON CONFLICT({key_column}, occurrence_date) DO UPDATE SET status = excluded.status, "
                     "logged_at = excluded.logged_at", (key, day, status, _utc_now()))
 
-    def routine_log(self, profile_id: int, since: "date | None" = None) -> "list[LogEntry]":
+    def routine_log(self, profile_id: int, since: date | None = None) -> list[LogEntry]:
         """Every done/skipped mark of the profile's routines (whole-routine and per-step), oldest first."""
         from skin_app.reminders import LogEntry
         since_iso = since.isoformat() if since else ""
@@ -1000,14 +1011,20 @@ def _profile_from_row(r: sqlite3.Row) -> Profile:
     return Profile(r["id"], r["name"], r["created_at"], bool(r["store_pictures"]))
 
 
+def _new_id(cur: sqlite3.Cursor) -> int:
+    """The id SQLite gave the row an INSERT just wrote."""
+    assert cur.lastrowid is not None
+    return cur.lastrowid
+
 def normalise_timestamp(value: str | datetime) -> str:
     """UTC ISO text to the second ("2025-03-01T08:00:00+00:00"); naive values are taken as UTC.
     One format for every stored time, so text order is time order."""
     if isinstance(value, str):
         try:
-            value = datetime.fromisoformat(value.strip()[:64].replace("Z", "+00:00"))
+            parsed = datetime.fromisoformat(value.strip()[:64].replace("Z", "+00:00"))
         except ValueError:
             raise InvalidRecordError(f"{value[:40]!r} is not a date and time (expected e.g. 2025-03-01T08:00:00+00:00).") from None
+        value = parsed
     if not isinstance(value, datetime):
         raise InvalidRecordError("A scan needs a date and time.")
     if value.tzinfo is None:
@@ -1037,14 +1054,14 @@ def _scan_key(taken_at: str, model_version: str, scores: dict[str, Any]) -> tupl
     return (taken_at, model_version, tuple(sorted((k, round(float(v), 4)) for k, v in scores.items())))
 
 
-def _routine_columns(routine: "Routine") -> tuple:
+def _routine_columns(routine: Routine) -> tuple:
     s = routine.schedule
     return (routine.name, s.kind, s.time_of_day.strftime("%H:%M"), s.timezone, s.start_date.isoformat(),
             s.end_date.isoformat() if s.end_date else None, ",".join(str(d) for d in s.weekdays),
             s.interval_days, s.alert_minutes)
 
 
-def _routine_from_row(r: sqlite3.Row, step_rows: list[sqlite3.Row]) -> "Routine":
+def _routine_from_row(r: sqlite3.Row, step_rows: list[sqlite3.Row]) -> Routine:
     from skin_app.reminders import Routine, Schedule, Step
     schedule = Schedule(
         kind=r["kind"], time_of_day=time.fromisoformat(r["time_of_day"]), timezone=r["timezone"],

@@ -23,8 +23,9 @@ import numpy as np
 
 from skin_app import face as face_mod
 from skin_app import tone
+from skin_app.calibration import load_calibration, score_words
 from skin_app.concerns import CHANNELS, CONCERNS
-from skin_app.scoring import compute_scores, count_blobs, face_skin_area, score_words
+from skin_app.scoring import count_blobs, measure
 from skin_app.training.datasets import iter_samples
 from skin_app.training.pack import letterbox_with_transform
 
@@ -70,11 +71,13 @@ def scan_view(seg, view: ViewScan, reference: float = tone.REFERENCE_SKIN_L) -> 
 
 def _scan(seg, view: ViewScan, crop: np.ndarray, shift: float, t: tone.SkinTone | None) -> dict:
     prob = seg.predict(crop)
-    masks = {ch: prob[..., i] > seg.thresholds[ch] for i, ch in enumerate(CHANNELS)}
-    scores, metrics = compute_scores(masks, view.regions, view.oval)
-    skin, _ = face_skin_area(masks, view.oval, view.regions)
-    return {"area_pct": {c: round(100 * metrics["area_fraction"][c], 4) for c in CONCERNS},
-            "words": {c: score_words(scores[c], c) for c in CONCERNS},
+    measured = measure({ch: prob[..., i] for i, ch in enumerate(CHANNELS)}, seg.thresholds, crop, view.regions,
+                       view.oval)
+    metrics, masks, skin = measured.metrics, measured.masks, measured.skin
+    scores = load_calibration().display_scores(metrics)
+    area = metrics["area_fraction"]
+    return {"area_pct": {c: None if area[c] is None else round(100 * area[c], 4) for c in CONCERNS},
+            "words": {c: score_words(scores[c], c) for c in CONCERNS if c in scores},
             "acne_count": metrics["acne_lesion_count"], "flek_count": metrics["flek_spot_count"],
             "lower_face_acne_count": count_blobs(masks["acne"] & skin & lower_face(view)),
             "shift": round(shift, 2), "crop_lightness": t.lightness if t else None}
