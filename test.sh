@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the whole test suite (unit, AppTest pages, and the real-browser test when Chromium is installed).
+# Runs ruff and mypy on skin_app/, then the whole test suite (unit, AppTest pages, and the real-browser
+# test when Chromium is installed).
 # Sets up .venv with the app and test requirements if needed. Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -11,4 +12,7 @@ if [ ! -x .venv/bin/python ] || [ requirements.txt -nt .venv/.installed ] || [ r
   touch .venv/.installed .venv/.installed-dev
 fi
 export SM_FRAMEWORK=tf.keras TF_USE_LEGACY_KERAS=1 TF_CPP_MIN_LOG_LEVEL=2
+# Lint and type check first (settings in pyproject.toml): a finding fails the run, as in CI.
+.venv/bin/ruff check --quiet skin_app
+.venv/bin/mypy --no-error-summary
 exec .venv/bin/python -m pytest -q "$@"

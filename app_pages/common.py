@@ -12,6 +12,8 @@ import re
 
 import streamlit as st
 
+from skin_app.errors import UserFacingError
+from skin_app.limits import PROFILE_NAME_MAX
 from skin_app.storage import DatabaseError, Profile, Storage
 
 PROFILE = "profile_id"            # session key of the active profile's id
@@ -101,7 +103,7 @@ def _add_profile() -> None:
     name = st.session_state.get("profile_new_name", "")
     try:
         profile = storage().create_profile(name)
-    except (ValueError, DatabaseError) as exc:
+    except UserFacingError as exc:
         st.session_state["profile_add_problem"] = str(exc)
         return
     st.session_state[PROFILE] = profile.id
@@ -120,7 +122,7 @@ def profile_sidebar() -> Profile:
         st.selectbox("Profile", list(names), format_func=lambda pid: names.get(pid, "?"), key=PICK,
                      on_change=_picked, help="Each person in the family keeps their own scans, shelf and routines.")
         with st.expander("Add a profile"):
-            st.text_input("Name", key="profile_new_name", max_chars=60)
+            st.text_input("Name", key="profile_new_name", max_chars=PROFILE_NAME_MAX)
             st.button("Add", key="profile_add", on_click=_add_profile)
             problem = st.session_state.pop("profile_add_problem", None)
             if problem:
@@ -177,7 +179,7 @@ def concern_picker(key: str, label: str = "Show on the photo", concerns=None):
     """Per-concern overlay toggles (all on at first) over ``concerns`` (default: all; a view offers only
     what it scores); returns the chosen concern keys in display order."""
     from skin_app.overlay import CONCERN_COLOURS
-    from skin_app.results import CONCERN_LABELS, CONCERNS
+    from skin_app.concerns import CONCERN_LABELS, CONCERNS
     dots = {"acne": ":red[●]", "flek": ":orange[●]", "wrinkle": ":blue[●]", "panda_eye": ":violet[●]"}   # overlay colours
     assert set(dots) == set(CONCERNS) and set(CONCERNS) <= set(CONCERN_COLOURS)
     offered = [c for c in CONCERNS if concerns is None or c in concerns]

@@ -22,9 +22,10 @@ from app_pages.common import active_profile, plain, storage  # noqa: E402
 from skin_app.ingredients import (ACTIVE_LABELS, IngredientInputError, IngredientReport,  # noqa: E402
                                   ProductReport, analyse, compare)
 from skin_app.ingredients_eu import PRODUCT_TYPES  # noqa: E402
-from skin_app.ingredients_parse import MAX_INPUT_CHARS  # noqa: E402
+from skin_app.limits import INGREDIENT_INPUT_MAX, SHELF_NAME_MAX  # noqa: E402
 from skin_app.export import unknown_ingredients_csv  # noqa: E402
-from skin_app.results import CONCERN_LABELS  # noqa: E402
+from skin_app.concerns import CONCERN_LABELS  # noqa: E402
+from skin_app.errors import UserFacingError  # noqa: E402
 from skin_app.storage import DatabaseError  # noqa: E402
 
 TEXT = "ing_text"                 # session key of the text area
@@ -162,7 +163,7 @@ def save_form(product: ProductReport, key: str) -> None:
     # not the name typed for the previous product.
     run = st.session_state.get(RUN, 0)
     with st.form(f"save_{run}_{key}", clear_on_submit=False):
-        name = st.text_input("Save to my shelf as", value=product.name or "", max_chars=120,
+        name = st.text_input("Save to my shelf as", value=product.name or "", max_chars=SHELF_NAME_MAX,
                              key=f"save_name_{run}_{key}")
         if st.form_submit_button("Save to shelf"):
             profile = active_profile()
@@ -170,7 +171,7 @@ def save_form(product: ProductReport, key: str) -> None:
             try:
                 storage().save_shelf_product(profile.id, name, text, inci=product.inci_names,
                                              actives=product.actives)
-            except (ValueError, DatabaseError) as exc:
+            except UserFacingError as exc:
                 st.error(str(exc))
             else:
                 st.success("Saved to your shelf.")
@@ -312,7 +313,7 @@ def main() -> None:
                "Kits with several products are split automatically. Everything stays on this computer.")
     profile = active_profile()
     text = st.text_area("Ingredient list", key=TEXT, height=180, placeholder=EXAMPLE,
-                        max_chars=MAX_INPUT_CHARS)
+                        max_chars=INGREDIENT_INPUT_MAX)
     choice = st.selectbox("Product type (sets the EU verdicts)", [AUTO] + list(PRODUCT_TYPES), key=TYPE,
                           format_func=lambda k: "Guess from the label" if k == AUTO else PRODUCT_TYPES[k])
     if st.button("Analyse", type="primary", key="analyse"):

@@ -20,7 +20,8 @@ from skin_app.export import ExportFileError, export_csv_zip, export_json, import
 from skin_app.overlay import overlay_masks  # noqa: E402
 from skin_app.pictures import png_to_masks, png_to_rgb  # noqa: E402
 from skin_app.progress import SCORE_KEYS, compare_scores, load_noise_band  # noqa: E402
-from skin_app.results import CONCERN_LABELS, VIEW_LABELS, VIEWS  # noqa: E402
+from skin_app.concerns import CONCERN_LABELS, VIEW_LABELS, VIEWS  # noqa: E402
+from skin_app.errors import UserFacingError  # noqa: E402
 from skin_app.storage import DatabaseError, StoredScan  # noqa: E402
 
 
@@ -183,7 +184,7 @@ def export_section(profile) -> None:
             st.warning(plain(exc.message))            # may quote the file's own text
             st.info(exc.advice)
             return
-        except (ValueError, DatabaseError) as exc:
+        except UserFacingError as exc:
             st.warning(plain(str(exc)))
             return
         name = plain(summary.profile_name)

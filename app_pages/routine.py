@@ -22,6 +22,8 @@ import streamlit as st  # noqa: E402
 from app_pages.common import active_profile, plain, storage  # noqa: E402
 from skin_app import reminders as rem  # noqa: E402
 from skin_app.charts import adherence_with_scores_figure  # noqa: E402
+from skin_app.limits import ALERT_CHOICES, INTERVAL_DAYS_MAX, INTERVAL_DAYS_MIN, SCHEDULE_KINDS  # noqa: E402
+from skin_app.errors import UserFacingError  # noqa: E402
 from skin_app.storage import DatabaseError  # noqa: E402
 
 STATUS_WORDS = {
@@ -60,7 +62,7 @@ def _guard(action, *args, **kwargs):
     except rem.RoutineError as exc:
         # the form's own words: names only by length, zones and kinds from the form's lists
         st.error("This routine can't be saved yet:\n\n" + "\n".join(f"- {p}" for p in exc.problems))
-    except (ValueError, DatabaseError) as exc:
+    except UserFacingError as exc:
         st.error(plain(str(exc)))
     return FAILED
 
@@ -293,7 +295,7 @@ def editor(profile_id: int, r: rem.Routine | None, zone: str) -> None:
         st.text_area("Steps, one per line (optional: a product after a bar, e.g. \"Serum | Niacinamide 10%\")",
                      key=FORM + "steps", height=120)
         c = st.columns(2)
-        kind = c[0].selectbox("Repeats", rem.SCHEDULE_KINDS, key=FORM + "kind",
+        kind = c[0].selectbox("Repeats", SCHEDULE_KINDS, key=FORM + "kind",
                               format_func=rem.SCHEDULE_LABELS.get)
         c[1].time_input("Time", key=FORM + "time", step=300)
         zones = rem.timezone_names()
@@ -303,14 +305,14 @@ def editor(profile_id: int, r: rem.Routine | None, zone: str) -> None:
         if kind == "weekdays":
             st.multiselect("On", list(range(7)), key=FORM + "weekdays", format_func=lambda d: rem.WEEKDAY_NAMES[d])
         if kind == "every_n_days":
-            st.number_input("Every how many days", min_value=1, max_value=rem.MAX_INTERVAL_DAYS, step=1,
+            st.number_input("Every how many days", min_value=INTERVAL_DAYS_MIN, max_value=INTERVAL_DAYS_MAX, step=1,
                             key=FORM + "every")
         c = st.columns(2)
         c[0].date_input("Date" if kind == "once" else "Starts", key=FORM + "start")
         if kind != "once":
             if c[1].checkbox("Ends on a date", key=FORM + "has_end"):
                 c[1].date_input("Ends", key=FORM + "end")
-        st.radio("Alert", rem.ALERT_CHOICES, key=FORM + "alert", format_func=ALERT_WORDS.get, horizontal=True)
+        st.radio("Alert", ALERT_CHOICES, key=FORM + "alert", format_func=ALERT_WORDS.get, horizontal=True)
         save, cancel = st.columns(2)
         if save.button("Save routine", type="primary", key=FORM + "save"):
             candidate = _routine_from_form(r)

@@ -22,9 +22,10 @@ from app_pages.common import (active_profile, camera_input, concern_picker, page
 from skin_app.config import setup_tensorflow_env  # noqa: E402
 from skin_app.errors import UserFacingError  # noqa: E402
 from skin_app.face import CHECK_LABELS, CLOSEUP_CHECKS  # noqa: E402
+from skin_app.limits import NOTE_MAX  # noqa: E402
 from skin_app.pictures import STORED_SIZE  # noqa: E402
-from skin_app.results import (CONCERN_LABELS, FULL_CHECK, VIEW_CONCERNS, VIEW_HELP, VIEW_LABELS,  # noqa: E402
-                              VIEWS, ScanResult)
+from skin_app.results import ScanResult  # noqa: E402
+from skin_app.concerns import CONCERN_LABELS, FULL_CHECK, REGION_LABELS, VIEW_CONCERNS, VIEW_HELP, VIEW_LABELS, VIEWS  # noqa: E402
 from skin_app.scans import save_scans  # noqa: E402
 from skin_app.storage import DatabaseError  # noqa: E402
 
@@ -33,9 +34,6 @@ RESULT = "scan_result"            # session key: (photo digest, ScanResult) of t
 SAVED = "scan_saved"              # session key: (photo digest, scan id) once saved
 PHOTO_TYPES = ["jpg", "jpeg", "png", "webp", "bmp", "heic", "heif"]
 WORD_COLOURS = {"good": "green", "fair": "orange", "needs care": "red"}
-REGION_LABELS = {"forehead": "Forehead", "left_cheek": "Left cheek", "right_cheek": "Right cheek", "nose": "Nose",
-                 "chin": "Chin", "left_under_eye": "Left under-eye", "right_under_eye": "Right under-eye",
-                 "eyes": "Eyes", "left_half": "Left side of the face", "right_half": "Right side of the face"}
 KEEP_PICTURE = f"Keep the small face picture ({STORED_SIZE} px) and the marks"
 KEEP_NOTHING = "Keep only the scores (no picture)"
 
@@ -111,7 +109,7 @@ def tips(view: str) -> None:
 
 
 def view_picker() -> str:
-    """The view the photo shows (results.VIEWS), or the full check (front + left + right)."""
+    """The view the photo shows (concerns.VIEWS), or the full check (front + left + right)."""
     options = [*VIEWS, FULL_CHECK_OPTION]
     chosen = st.segmented_control("What does the photo show?", options, default="front", key="scan_view_kind",
                                   required=True, format_func=lambda v: VIEW_LABELS.get(v, v),
@@ -207,17 +205,14 @@ def analyse(data: bytes, checked, started: float) -> ScanResult | None:
         return None
     setup_tensorflow_env()
     from skin_app.analysis import analyze
-    from skin_app.calibration import CalibrationMissingError
     status = st.empty()
     problem = None
     with status.status("Analysing…", expanded=False) as box:
         try:
             result = analyze(data, segmenter=seg, progress=lambda step: box.update(label=step), view=checked.view,
                              checked=checked)
-        except UserFacingError as exc:
+        except UserFacingError as exc:          # the photo, a missing calibration file, ...
             problem = (exc.message, exc.advice)
-        except CalibrationMissingError as exc:
-            problem = (str(exc), "Reinstall SkinGorithm (the model files are incomplete).")
         except Exception:  # noqa: BLE001 - shown as advice; the details go to the terminal's log
             log.exception("analysis failed")
             problem = ("Something went wrong while analysing this photo.",
@@ -320,7 +315,7 @@ def save_form(results: ScanResult | dict[str, ScanResult], key: str) -> None:
         c1, c2 = st.columns(2)
         day = c1.date_input("Date", value=now.date(), key="save_date", max_value=now.date() + timedelta(days=1))
         clock = c2.time_input("Time", value=now.time().replace(second=0, microsecond=0), key="save_time")
-        note = st.text_input("Note (optional)", key="save_note", max_chars=500,
+        note = st.text_input("Note (optional)", key="save_note", max_chars=NOTE_MAX,
                              placeholder="e.g. started niacinamide serum")
         keep = st.radio("Face picture", [KEEP_PICTURE, KEEP_NOTHING], key="save_keep",
                         index=0 if profile.store_pictures else 1,
@@ -330,7 +325,7 @@ def save_form(results: ScanResult | dict[str, ScanResult], key: str) -> None:
             try:
                 ids = save_scans(storage(), profile.id, list(batch.values()), taken, note,
                                  keep_picture=keep == KEEP_PICTURE)
-            except (ValueError, DatabaseError) as exc:
+            except UserFacingError as exc:
                 st.warning(str(exc))
                 return
             st.session_state[SAVED] = (key, ids)

@@ -36,7 +36,7 @@ import numpy as np  # noqa: E402
 
 from skin_app import face as face_mod  # noqa: E402
 from skin_app import tone  # noqa: E402
-from skin_app.results import CONCERNS  # noqa: E402
+from skin_app.concerns import CONCERNS  # noqa: E402
 from skin_app.training.datasets import iter_samples  # noqa: E402
 from skin_app.training.tone_aug import recolour_skin  # noqa: E402
 from skin_app.training.tone_eval import ViewScan, scan_view, view_scan  # noqa: E402

@@ -27,6 +27,7 @@ import subprocess
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "[::1]"})
@@ -89,7 +90,7 @@ class PhoneMode:
         return f"{'https' if self.https else 'http'}://{host}:{self.port}/?{TOKEN_PARAM}={self.token}"
 
     def accepts(self, token: str | None) -> bool:
-        return bool(token) and hmac.compare_digest(token.encode(), self.token.encode())
+        return token is not None and bool(token) and hmac.compare_digest(token.encode(), self.token.encode())
 
 
 class _State:
@@ -98,7 +99,7 @@ class _State:
         self.phone: PhoneMode | None = None
         self.app = None                       # the ASGI app serve.py serves
         self.loop: asyncio.AbstractEventLoop | None = None
-        self.server = None                    # the phone listener (uvicorn.Server)
+        self.server: Any = None               # the phone listener (uvicorn.Server)
         self.task: asyncio.Task | None = None
 
 
@@ -286,6 +287,7 @@ def _on_loop(coro, timeout: float = 30):
     if not available():
         coro.close()
         raise PhoneModeError(NEEDS_SERVE)
+    assert STATE.loop is not None                # available() says serve.py has set it
     return asyncio.run_coroutine_threadsafe(coro, STATE.loop).result(timeout)
 
 

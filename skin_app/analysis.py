@@ -9,7 +9,7 @@ checks as a pre-check, and hands it to ``analyze`` so nothing is done twice. Rai
 unusable files; ``analyze`` raises ``FaceError`` (carrying the quality report) when the gate blocks;
 non-blocking advice travels in ``result.quality``.
 
-Views (``results.VIEWS``): "front" scores the whole face; "left"/"right" want the head turned on
+Views (``concerns.VIEWS``): "front" scores the whole face; "left"/"right" want the head turned on
 purpose and score the visible half of the face (that cheek, from the midline out); "closeup" needs
 no face: the centre square of the photo is the model's input, scored for acne and dark spots over
 the skin the model finds.
@@ -19,19 +19,19 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
 from skin_app import face as face_mod
 from skin_app.calibration import Calibration, load_calibration
+from skin_app.concerns import CHANNELS, VIEW_CONCERNS, VIEWS
 from skin_app.errors import FaceError
 from skin_app.imaging import DCT_SCALED_FORMATS, LoadedImage, load_image
-from skin_app.results import CHANNELS, VIEW_CONCERNS, VIEWS, QualityReport, ScanResult
+from skin_app.results import QualityReport, ScanResult
 from skin_app.scoring import Measurement, measure
 from skin_app.segmentation import INPUT_SIZE, SkinSegmenter, load_segmenter
-
 
 # Averaging the model's output over the crop and its mirror image (one batch of two) steadies the
 # area measurements between re-shots (bench/noise_band.py and bench/bench_analyze.py measure it).
@@ -122,6 +122,7 @@ def _view_geometry(checked: CheckedPhoto) -> tuple[dict[str, np.ndarray] | None,
     if checked.view == "closeup":
         return None, None
     size = INPUT_SIZE
+    assert checked.aligned is not None            # every view but a close-up is aligned on landmarks
     points = checked.aligned.points
     if checked.view == "front":
         return face_mod.face_regions(points, size), face_mod.face_oval_mask(points, size)

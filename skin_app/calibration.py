@@ -30,8 +30,9 @@ from typing import Any
 
 import numpy as np
 
+from skin_app.concerns import CONCERNS, VIEW_CONCERNS
 from skin_app.config import model_path
-from skin_app.results import CONCERNS, VIEW_CONCERNS
+from skin_app.errors import UserFacingError
 
 WORDS: tuple[str, ...] = ("good", "fair", "needs care")
 WORD_BANDS: tuple[float, float] = (70.0, 50.0)     # good from 70, fair from 50, needs care below 50
@@ -128,7 +129,7 @@ class Calibration:
     def rescore_legacy(self, metrics: dict) -> dict[str, float] | None:
         """Display scores for a scan stored by an earlier version, from its stored raw measurements:
         the current measures where it has them, else the legacy curves; only the concerns its view
-        scores (``results.VIEW_CONCERNS``) and their mean. None if any of those is missing."""
+        scores (``concerns.VIEW_CONCERNS``) and their mean. None if any of those is missing."""
         scores = self.concern_scores(metrics)
         for concern, value in self.concern_scores(metrics, self.legacy).items():
             scores.setdefault(concern, value)
@@ -189,8 +190,11 @@ _cache: dict[str, Calibration] = {}
 _lock = threading.Lock()
 
 
-class CalibrationMissingError(RuntimeError):
+class CalibrationMissingError(UserFacingError, RuntimeError):
     """The calibration file shipped beside the weights is missing or unreadable."""
+
+    def __init__(self, message: str, advice: str = "", code: str = "calibration_missing") -> None:
+        super().__init__(message, advice, code)
 
 
 def load_calibration(path: str | Path | None = None) -> Calibration:
@@ -203,5 +207,6 @@ def load_calibration(path: str | Path | None = None) -> Calibration:
                 _cache[key] = parse_calibration(path.read_bytes())
             except (OSError, ValueError, KeyError, TypeError) as exc:
                 raise CalibrationMissingError(
-                    f"The score calibration {path} is missing or damaged ({exc}). Reinstall SkinGorithm.") from exc
+                    f"The score calibration {path} is missing or damaged ({exc}).",
+                    "Reinstall SkinGorithm (the model files are incomplete).") from exc
         return _cache[key]

@@ -11,7 +11,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from skin_app.results import CONCERN_LABELS
+from skin_app.concerns import CONCERN_LABELS
 
 _WEEK_MS = 7 * 24 * 3600 * 1000
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from skin_app.results import VIEWS
+from skin_app.concerns import VIEWS
 
 
 def add_parser(sub) -> None:
@@ -86,12 +86,11 @@ def run(args: argparse.Namespace) -> int:
         seg = load_segmenter()
     from skin_app.calibration import score_words
     from skin_app.cli_history import shown
+    from skin_app.concerns import CONCERN_LABELS, CONCERNS
     from skin_app.errors import UserFacingError
     from skin_app.imaging import encode_png, read_photo_file
     from skin_app.overlay import overlay_masks, side_by_side
-    from skin_app.results import CONCERN_LABELS, CONCERNS
     from skin_app.scans import save_scans
-    from skin_app.storage import DatabaseError
 
     status = 0
     many = len(args.photos) > 1
@@ -108,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
                 try:
                     (scan_id,) = save_scans(db, profile.id, [result], datetime.now(timezone.utc), args.note,
                                             keep_picture=profile.store_pictures and not args.no_picture)
-                except (ValueError, DatabaseError) as exc:      # the Scan page's save refusals
+                except UserFacingError as exc:      # the Scan page's save refusals
                     raise UserFacingError(f"Not saved: {exc}", code="not_saved") from exc
         except Exception as exc:  # one photo's failure never stops the batch (logged below)
             status = 1

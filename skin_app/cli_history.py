@@ -23,8 +23,8 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
-from skin_app.results import VIEWS
-from skin_app.storage import DatabaseError, Profile, Storage, StoredScan
+from skin_app.concerns import VIEWS
+from skin_app.storage import Profile, Storage, StoredScan
 
 FORMATS = ("json", "zip")
 
@@ -35,15 +35,14 @@ class CommandError(Exception):
 
 @contextlib.contextmanager
 def refusals() -> Iterator[None]:
-    """The errors the app shows a person (storage's ValueError and DatabaseError, an export file's
-    ExportFileError, a file that cannot be read or written), turned into a CommandError."""
+    """The errors the app shows a person (every ``UserFacingError``: storage's refusals and
+    DatabaseError, an export file's ExportFileError, ...; a file that cannot be read or written),
+    turned into a CommandError."""
     from skin_app.errors import UserFacingError
     try:
         yield
     except UserFacingError as exc:
         raise CommandError(f"{exc.message} {exc.advice}".strip()) from exc
-    except (ValueError, DatabaseError) as exc:
-        raise CommandError(str(exc)) from exc
     except OSError as exc:
         raise CommandError(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": ")) from exc
 
@@ -135,7 +134,7 @@ def scan_summary(scan: StoredScan) -> dict:
 
 
 def list_scans(args: argparse.Namespace) -> int:
-    from skin_app.results import CONCERN_LABELS
+    from skin_app.concerns import CONCERN_LABELS
     db = Storage()
     scans = db.list_scans(existing_profile(db, args.profile).id, view=args.view)
 

@@ -1,4 +1,10 @@
-"""Errors a person can cause and fix. The core raises them; pages and the CLI show ``str(error)``."""
+"""Errors a person can cause and fix. The core raises them; pages and the CLI show ``str(error)``.
+
+Every such error is a :class:`UserFacingError`, so a page or the CLI catches that one class and nothing
+broader (a programming error stays a traceback, not a message). The subclasses live with the module that
+raises them: ``storage.DatabaseError``, ``reminders.RoutineError``, ``ingredients.IngredientInputError``,
+``segmentation.ModelMissingError``, ``calibration.CalibrationMissingError``, ``export.ExportFileError``,
+and here ``ImageError``, ``FaceError`` and ``InvalidRecordError``."""
 from __future__ import annotations
 
 
@@ -22,3 +28,11 @@ class FaceError(UserFacingError):
     def __init__(self, message: str, advice: str = "", code: str = "no_face", quality=None) -> None:
         super().__init__(message, advice, code)
         self.quality = quality
+
+
+class InvalidRecordError(UserFacingError, ValueError):
+    """A record storage refuses to write (a name too long, a score out of range, a profile gone). Also a
+    ``ValueError``, as these refusals were before, so validation code that expects one keeps working."""
+
+    def __init__(self, message: str, advice: str = "", code: str = "invalid_record") -> None:
+        super().__init__(message, advice, code)

@@ -24,24 +24,36 @@ import io
 import json
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
-from typing import Any, Callable
+from typing import Any
 
-from skin_app.errors import UserFacingError
-from skin_app.pictures import MAX_PNG_BYTES, looks_like_png
+from skin_app.errors import InvalidRecordError, UserFacingError
+from skin_app.limits import (
+    ALERT_CHOICES,
+    INTERVAL_DAYS_MIN,
+    MAX_CSV_FIELD,
+    MAX_FILE_BYTES,
+    MAX_JSON_CONTAINERS,
+    MAX_NESTING,
+    MAX_PNG_BYTES,
+    MAX_ROWS,
+    MAX_TOTAL_ROWS,
+    MAX_UNPACKED_BYTES,
+    MODEL_VERSION_MAX,
+    NOTE_MAX,
+    PROFILE_NAME_MAX,
+    SCHEDULE_KINDS,
+    SHELF_NAME_MAX,
+    SHELF_TEXT_MAX,
+)
+from skin_app.pictures import looks_like_png
 from skin_app.progress import SCORE_KEYS
 from skin_app.storage import ImportSummary, Storage, normalise_timestamp
 
 FORMAT = "skingorithm-profile"
 FORMAT_VERSION = 1
-MAX_FILE_BYTES = 25 * 1024 * 1024          # same as the upload limit
-MAX_UNPACKED_BYTES = 64 * 1024 * 1024      # a ZIP may not unpack to more than this (zip bombs), counted as read
-MAX_ROWS = 100_000                         # per table
-MAX_TOTAL_ROWS = 200_000                   # all tables together (bounds the memory an import takes)
-MAX_JSON_CONTAINERS = 250_000              # objects and lists in one JSON file (parsed: about 170 MB at most)
-MAX_NESTING = 24                           # depth of a JSON value inside a record (metrics, actives)
-MAX_CSV_FIELD = 1_000_000                  # characters in one CSV cell (our own exports stay far below)
 _READ_CHUNK = 64 * 1024
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 TABLES = ("scans", "shelf_products", "routines", "routine_steps", "routine_log", "routine_step_log")
@@ -62,16 +74,12 @@ class Bundle:
     store_pictures: bool
     tables: dict[str, list[dict]]
 
-    @property
-    def counts(self) -> dict[str, int]:
-        return {t: len(self.tables.get(t, [])) for t in TABLES}
-
 
 # -- export ----------------------------------------------------------------------------------------
 def _load(db: Storage, profile_id: int, include_pictures: bool) -> tuple[Any, dict[str, list[dict]]]:
     profile = db.get_profile(profile_id)
     if profile is None:
-        raise ValueError("That profile no longer exists.")
+        raise InvalidRecordError("That profile no longer exists.")
     return profile, db.export_profile_tables(profile_id, include_pictures=include_pictures)
 
 
@@ -228,7 +236,8 @@ def _read_json(data: bytes) -> Bundle:
         raise ExportFileError("This JSON file is not a SkinGorithm profile export.")
     if not isinstance(doc.get("format_version"), int) or doc["format_version"] > FORMAT_VERSION:
         raise ExportFileError("This export was made by a newer SkinGorithm.", "Update the app, then import it again.")
-    profile = doc.get("profile") if isinstance(doc.get("profile"), dict) else {}
+    found = doc.get("profile")
+    profile: dict = found if isinstance(found, dict) else {}
     tables = {}
     for table in TABLES:
         rows = doc.get(table, [])
@@ -319,7 +328,7 @@ def _read_csv(text: str, table: str) -> list[dict]:
 
 
 def _csv_row(row: dict, table: str, n: int) -> dict:
-    clean = {str(k).strip(): (from_spreadsheet(v) if v != "" else None) for k, v in row.items()
+    clean: dict[str, Any] = {str(k).strip(): (from_spreadsheet(v) if v != "" else None) for k, v in row.items()
              if k is not None and isinstance(v, str)}
     for key in list(clean):
         if key.endswith("_json") and key[:-5] in _JSON_FIELDS:
@@ -337,8 +346,8 @@ def _csv_row(row: dict, table: str, n: int) -> dict:
 
 # -- validation: every row typed and checked before anything is written ------------------------------
 def _bundle(name: Any, created: Any, store: Any, tables: dict[str, list[dict]], from_csv: bool = False) -> Bundle:
-    name = " ".join(str(name or "Imported").split())[:50] or "Imported"
-    typed = {t: [] for t in TABLES}
+    name = " ".join(str(name or "Imported").split())[:PROFILE_NAME_MAX] or "Imported"
+    typed: dict[str, list[dict]] = {t: [] for t in TABLES}
     if sum(len(tables.get(t, [])) for t in TABLES) > MAX_TOTAL_ROWS:
         raise ExportFileError(f"The file has more than {MAX_TOTAL_ROWS:,} records, more than any export.")
     for table in TABLES:
@@ -364,11 +373,11 @@ def _bundle(name: Any, created: Any, store: Any, tables: dict[str, list[dict]], 
     _check_routines_as_the_form_does(typed)
     routine_ids = {r["id"] for r in typed["routines"]}
     step_ids = {s["id"] for s in typed["routine_steps"]}
-    for table, key, known in (("routine_steps", "routine_id", routine_ids), ("routine_log", "routine_id", routine_ids),
+    for table, ref, known in (("routine_steps", "routine_id", routine_ids), ("routine_log", "routine_id", routine_ids),
                               ("routine_step_log", "step_id", step_ids)):
         for row in typed[table]:
-            if row[key] not in known:
-                raise ExportFileError(f"A record of {table.replace('_', ' ')} points to {key} {row[key]}, "
+            if row[ref] not in known:
+                raise ExportFileError(f"A record of {table.replace('_', ' ')} points to {ref} {row[ref]}, "
                                       "which is not in the file.")
     created_at = None
     if created:
@@ -425,7 +434,9 @@ def _nesting(value: Any, name: str) -> Any:
     return value
 
 
-def _str(v: Any, name: str, limit: int, required: bool = True) -> str | None:
+def _str(v: Any, name: str, limit: int | None, required: bool = True) -> str | None:
+    """``v`` as text of at most ``limit`` characters (``None``: the domain validator checks the length
+    afterwards, in the words the form uses)."""
     if v is None or (isinstance(v, str) and not v.strip() and required):
         if required:
             raise ValueError(f"{name} is empty")
@@ -433,7 +444,7 @@ def _str(v: Any, name: str, limit: int, required: bool = True) -> str | None:
     if not isinstance(v, (str, int, float)):
         raise ValueError(f"{name} must be text")
     v = str(v)
-    if len(v) > limit:
+    if limit is not None and len(v) > limit:
         raise ValueError(f"{name} is longer than {limit:,} characters")
     return v
 
@@ -472,9 +483,9 @@ def _check_scan(r: dict, n: int) -> dict:
             raise ValueError(f"{key.replace('_png', '')} picture is not a PNG of a size this app stores")
         pictures[key] = bytes(value) if value is not None else None
     return {"id": _int(r.get("id", n), "id"), "taken_at": normalise_timestamp(str(r["taken_at"])),
-            "note": _str(r.get("note"), "note", Storage.NOTE_MAX, required=False) or "",
+            "note": _str(r.get("note"), "note", NOTE_MAX, required=False) or "",
             "scores": {str(k): float(v) for k, v in scores.items()}, "metrics": metrics,
-            "model_version": _str(r.get("model_version") or "unknown", "model_version", 200),
+            "model_version": _str(r.get("model_version") or "unknown", "model_version", MODEL_VERSION_MAX),
             "view": _str(r.get("view") or "front", "view", 20), "visit": _str(r.get("visit"), "visit", 64, required=False) or None,
             **pictures}
 
@@ -483,8 +494,8 @@ def _check_shelf(r: dict, n: int) -> dict:
     inci, actives = _nesting(r.get("inci") or [], "inci"), _nesting(r.get("actives") or {}, "actives")
     if not isinstance(inci, list) or not isinstance(actives, dict):
         raise ValueError("inci must be a list and actives an object")
-    return {"id": _int(r["id"], "id"), "name": _str(r["name"], "name", Storage.SHELF_NAME_MAX),
-            "ingredients_text": _str(r["ingredients_text"], "ingredients_text", Storage.SHELF_TEXT_MAX),
+    return {"id": _int(r["id"], "id"), "name": _str(r["name"], "name", SHELF_NAME_MAX),
+            "ingredients_text": _str(r["ingredients_text"], "ingredients_text", SHELF_TEXT_MAX),
             "inci": [str(i) for i in inci], "actives": actives,
             "created_at": normalise_timestamp(str(r.get("created_at") or datetime.now(timezone.utc).isoformat()))}
 
@@ -492,7 +503,7 @@ def _check_shelf(r: dict, n: int) -> dict:
 def _check_routine(r: dict, n: int) -> dict:
     from skin_app.reminders import is_known_timezone
     kind = str(r["kind"])
-    if kind not in ("once", "daily", "weekdays", "every_n_days"):
+    if kind not in SCHEDULE_KINDS:
         raise ValueError(f"unknown schedule kind {kind[:20]!r}")
     tz = str(r["timezone"])
     if not is_known_timezone(tz):
@@ -501,13 +512,13 @@ def _check_routine(r: dict, n: int) -> dict:
     if any(d not in "0123456" for d in weekdays.split(",") if d):
         raise ValueError("weekdays must be numbers 0-6")
     alert = _int(r.get("alert_minutes") or 0, "alert_minutes")
-    if alert not in (0, 15, 30):
-        raise ValueError("alert_minutes must be 0, 15 or 30")
+    if alert not in ALERT_CHOICES:
+        raise ValueError(f"alert_minutes must be one of {', '.join(map(str, ALERT_CHOICES))}")
     interval = _int(r.get("interval_days") or 1, "interval_days")
-    if interval < 1:
-        raise ValueError("interval_days must be at least 1")
+    if interval < INTERVAL_DAYS_MIN:             # the upper bound: reminders.problems, in the form's words
+        raise ValueError(f"interval_days must be at least {INTERVAL_DAYS_MIN}")
     created = normalise_timestamp(str(r["created_at"]))
-    return {"id": _int(r["id"], "id"), "name": _str(r["name"], "name", 200), "kind": kind,
+    return {"id": _int(r["id"], "id"), "name": _str(r["name"], "name", None), "kind": kind,
             "time_of_day": time.fromisoformat(str(r["time_of_day"]).strip()).strftime("%H:%M"), "timezone": tz,
             "start_date": _day(r["start_date"], "start_date"), "end_date": _day(r.get("end_date"), "end_date", False),
             "weekdays": weekdays, "interval_days": interval, "alert_minutes": alert, "created_at": created,
@@ -517,8 +528,8 @@ def _check_routine(r: dict, n: int) -> dict:
 def _check_step(r: dict, n: int) -> dict:
     product = r.get("product_id")
     return {"id": _int(r["id"], "id"), "routine_id": _int(r["routine_id"], "routine_id"),
-            "position": _int(r.get("position", n), "position"), "text": _str(r["text"], "text", 500),
-            "product_name": _str(r.get("product_name"), "product_name", Storage.SHELF_NAME_MAX, required=False),
+            "position": _int(r.get("position", n), "position"), "text": _str(r["text"], "text", None),
+            "product_name": _str(r.get("product_name"), "product_name", None, required=False),
             "product_id": None if product is None else _int(product, "product_id")}
 
 

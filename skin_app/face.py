@@ -287,7 +287,7 @@ def face_sharpness(rgb: np.ndarray, face: FaceLandmarks, width: int = 160) -> fl
     if f < 1:
         grey = cv2.resize(grey, (max(1, round(grey.shape[1] * f)), max(1, round(grey.shape[0] * f))),
                           interpolation=cv2.INTER_AREA)
-        pts = pts * f
+        pts = pts * f  # type: ignore[assignment]  # float points; fillPoly below takes them rounded
     mask = np.zeros(grey.shape, np.uint8)
     cv2.fillPoly(mask, [np.round(pts).astype(np.int32)], 1)
     mask = cv2.erode(mask, np.ones((5, 5), np.uint8)).astype(bool)   # not the face edge itself
@@ -327,7 +327,6 @@ def side_regions(points: np.ndarray, size: int, side: str) -> dict[str, np.ndarr
 
 
 def _side_pose_checks(face: FaceLandmarks, view: str, yaw: float, pitch: float, roll: float, add) -> None:
-    other = "right" if view == "left" else "left"
     if abs(yaw) < SIDE_MIN_YAW:
         add(QualityIssue("turned", "Your head faces the camera; this is not a side view.",
                          f"Turn your head about 40 degrees so your {view} cheek faces the camera, "

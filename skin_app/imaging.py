@@ -25,11 +25,11 @@ import threading
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from struct import error as struct_error
 
 import cv2
 import numpy as np
 from PIL import Image, UnidentifiedImageError
-from struct import error as struct_error
 
 from skin_app.errors import ImageError
 
@@ -161,10 +161,9 @@ def _decode(data: bytes, fmt: str, min_scale: float = 0.0) -> LoadedImage:
                 im.draft("RGB", draft)
             im.load()
             decoded_w = im.size[0]
-            im = _shrink(im)
-            shrunk = im.size[0] / decoded_w
-            im = _orient(im, orientation)
-            rgb = _to_rgb(im)
+            small = _shrink(im)
+            shrunk = small.size[0] / decoded_w
+            rgb = _to_rgb(_orient(small, orientation))
     except ImageError:
         raise
     except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -289,10 +288,4 @@ def _to_rgb(im: Image.Image) -> np.ndarray:
 def encode_png(rgb: np.ndarray) -> bytes:
     buf = io.BytesIO()
     Image.fromarray(rgb).save(buf, format="PNG", optimize=True)
-    return buf.getvalue()
-
-
-def encode_jpeg(rgb: np.ndarray, quality: int = 90) -> bytes:
-    buf = io.BytesIO()
-    Image.fromarray(rgb).save(buf, format="JPEG", quality=quality)
     return buf.getvalue()

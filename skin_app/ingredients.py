@@ -14,21 +14,25 @@ ingredient *is*, not how much harm it does.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Iterable, Mapping, Sequence
 
+from skin_app.calibration import score_words
+from skin_app.concerns import CONCERN_LABELS, CONCERNS
+from skin_app.errors import UserFacingError
 from skin_app.ingredients_eu import PRODUCT_TYPES, EuVerdict, guess_product_type, verdict
 from skin_app.ingredients_kb import Entry, FuzzyBudget, KnowledgeBase, Match, default_kb, split_synonyms
 from skin_app.ingredients_parse import Token, parse_label, segment_words, split_blend
-from skin_app.calibration import score_words
 
-CONCERN_LABELS = {"acne": "acne", "flek": "dark spots", "wrinkle": "wrinkles", "panda_eye": "dark circles"}
 # A concern is one of "yours" when the latest scan's score for it is not "good" in that concern's
 # calibrated display score (skin_app.calibration.WORD_BANDS: "good" from 70).
 
 
-class IngredientInputError(ValueError):
+class IngredientInputError(UserFacingError, ValueError):
     """The text cannot be analysed; the message says what to do."""
+
+    def __init__(self, message: str, advice: str = "", code: str = "ingredient_input") -> None:
+        super().__init__(message, advice, code)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -266,15 +270,15 @@ class ProductReport:
     @property
     def bans(self) -> list[IngredientLine]:
         """Ingredients the EU does not permit in this kind of product: shown first."""
-        return [l for l in self.lines if l.eu_verdict == "not_permitted"]
+        return [ing for ing in self.lines if ing.eu_verdict == "not_permitted"]
 
     @property
     def recognised_count(self) -> int:
-        return sum(1 for l in self.lines if l.recognised)
+        return sum(1 for ing in self.lines if ing.recognised)
 
     @property
     def inci_names(self) -> list[str]:
-        return [l.inci for l in self.lines if l.inci]
+        return [ing.inci for ing in self.lines if ing.inci]
 
 
 @dataclass
@@ -290,13 +294,13 @@ class IngredientReport:
 
     @property
     def ingredients(self) -> list[IngredientLine]:
-        return [l for p in self.products for l in p.lines]
+        return [ing for p in self.products for ing in p.lines]
 
     def to_dict(self) -> dict:
         def product_dict(p: ProductReport) -> dict:
             return {
                 "name": p.name,
-                "ingredients": [asdict(l) for l in p.lines],
+                "ingredients": [asdict(ing) for ing in p.lines],
                 "actives": p.actives,
                 "flags": [asdict(f) for f in p.flags],
                 "conflicts": [asdict(c) for c in p.conflicts],
@@ -376,8 +380,9 @@ def resolve(token_name: str, kb: KnowledgeBase, budget: FuzzyBudget | None = Non
         pieces = re.split(r"\s+(?:and|&|\+)\s+", part, flags=re.I)
         if len(pieces) > 1:
             hits = [kb.lookup(p) for p in pieces]
-            if all(h is not None for h in hits):
-                out.extend(Match(p, h[0], "normalised", score=100.0) for p, h in zip(pieces, hits))
+            resolved = [h for h in hits if h is not None]
+            if len(resolved) == len(hits):
+                out.extend(Match(p, h[0], "normalised", score=100.0) for p, h in zip(pieces, resolved))
                 continue
         glued = _split_glued(part, kb) if budget is None or not budget.spent() else []
         if glued:
@@ -408,9 +413,11 @@ def _split_glued(part: str, kb: KnowledgeBase) -> list[Match]:
     if len(words) < 2 or len(words) > 16:
         return []
     pieces = segment_words(words, kb.is_known)
-    if len(pieces) < 2 or not all(kb.lookup(p) for p in pieces):
+    hits = [kb.lookup(p) for p in pieces]
+    found = [h for h in hits if h is not None]
+    if len(pieces) < 2 or len(found) < len(pieces):
         return []
-    return [Match(p, kb.lookup(p)[0], "normalised", score=100.0) for p in pieces]
+    return [Match(p, h[0], "normalised", score=100.0) for p, h in zip(pieces, found)]
 
 
 # What a CosIng function means, in our words (for ingredients without a hand-written text).
@@ -486,35 +493,35 @@ def _line(position: int, token: Token, m: Match, product_type: str) -> Ingredien
 
 def _position_hints(lines: list[IngredientLine]) -> int | None:
     """Position remarks; the "1 % line" comes from an EU maximum concentration for this product type."""
-    listed = [l for l in lines if not l.may_contain]
-    for l in listed[:5]:
-        l.hints.append("among the first five: likely a main part of the formula")
+    listed = [ing for ing in lines if not ing.may_contain]
+    for ing in listed[:5]:
+        ing.hints.append("among the first five: likely a main part of the formula")
     one_percent_after = None
-    for l in listed:
-        if l.inci is None:
+    for ing in listed:
+        if ing.inci is None:
             continue
-        limit = l.eu_max_percent
-        if limit is not None and limit <= 1.0 and l.position > 5:
-            one_percent_after = l.position
+        limit = ing.eu_max_percent
+        if limit is not None and limit <= 1.0 and ing.position > 5:
+            one_percent_after = ing.position
             break
     if one_percent_after is not None:
-        for l in listed:
-            if l.position > one_percent_after:
-                l.hints.append("after the 1 % line: probably at most 1 % (inferred from an ingredient capped at "
+        for ing in listed:
+            if ing.position > one_percent_after:
+                ing.hints.append("after the 1 % line: probably at most 1 % (inferred from an ingredient capped at "
                                "1 % or less by EU law)")
-            elif l.position == one_percent_after:
-                l.hints.append("the 1 % line: EU law caps this ingredient at 1 % or less, so what follows is "
+            elif ing.position == one_percent_after:
+                ing.hints.append("the 1 % line: EU law caps this ingredient at 1 % or less, so what follows is "
                                "probably at most 1 %")
     return one_percent_after
 
 
 def _flag_hits(lines: list[IngredientLine]) -> list[FlagHit]:
     hits: dict[str, list[str]] = {}
-    for l in lines:
-        for f in l.flags:
+    for ing in lines:
+        for f in ing.flags:
             names = hits.setdefault(f, [])
-            if l.text not in names:
-                names.append(l.text)
+            if ing.text not in names:
+                names.append(ing.text)
     return [FlagHit(code, FLAG_LABELS[code], FLAG_NOTES[code], hits[code]) for code in FLAG_ORDER if code in hits]
 
 
@@ -524,27 +531,27 @@ SUPPORTING_CLASSES = {"humectant"}
 
 def _actives(lines: list[IngredientLine]) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
-    for l in lines:
-        if l.active:
-            for cls in l.active.split(";"):
+    for ing in lines:
+        if ing.active:
+            for cls in ing.active.split(";"):
                 if cls.strip() in SUPPORTING_CLASSES:
                     continue
                 names = out.setdefault(cls.strip(), [])
-                if l.text not in names:
-                    names.append(l.text)
+                if ing.text not in names:
+                    names.append(ing.text)
     return out
 
 
-def conflict_classes(product: "ProductReport") -> dict[str, list[str]]:
+def conflict_classes(product: ProductReport) -> dict[str, list[str]]:
     """A product's active classes (printed names per class), with conventional tretinoin apart."""
     classes = {k: list(v) for k, v in product.actives.items()}
-    tretinoin = [l.text for l in product.lines if l.inci in _TRETINOIN and not l.may_contain]
+    tretinoin = [ing.text for ing in product.lines if ing.inci in _TRETINOIN and not ing.may_contain]
     if tretinoin:
         classes["tretinoin"] = tretinoin
     return classes
 
 
-def find_conflicts(product: "ProductReport", other: "ProductReport", other_name: str | None = None
+def find_conflicts(product: ProductReport, other: ProductReport, other_name: str | None = None
                    ) -> list[Conflict]:
     """Conflicts between two products used in one routine (never inside one formula)."""
     here_classes, there_classes = conflict_classes(product), conflict_classes(other)
@@ -565,10 +572,11 @@ def find_conflicts(product: "ProductReport", other: "ProductReport", other_name:
 
 def concern_fit(lines: list[IngredientLine], scores: Mapping[str, float] | None) -> list[ConcernFit]:
     fits = []
-    for concern, label in CONCERN_LABELS.items():
+    for concern in CONCERNS:
+        label = CONCERN_LABELS[concern].lower()
         score = None if scores is None else scores.get(concern)
-        helps = list(dict.fromkeys(l.text for l in lines if concern in l.helps))
-        aggravates = list(dict.fromkeys(l.text for l in lines if concern in l.aggravates))
+        helps = list(dict.fromkeys(ing.text for ing in lines if concern in ing.helps))
+        aggravates = list(dict.fromkeys(ing.text for ing in lines if concern in ing.aggravates))
         yours = score is not None and score_words(float(score), concern) != "good"
         fits.append(ConcernFit(concern, label, None if score is None else float(score), yours, helps, aggravates))
     # The person's weakest concerns first; without a scan keep the fixed order.
@@ -584,7 +592,7 @@ ShelfItem = tuple[str, str]            # (product name, ingredient text)
 
 
 def analyse(text: str, *, scores: Mapping[str, float] | None = None,
-            shelf: Sequence[ShelfItem] | Iterable["ProductReport"] = (), kb: KnowledgeBase | None = None,
+            shelf: Sequence[ShelfItem] | Iterable[ProductReport] = (), kb: KnowledgeBase | None = None,
             product_type: str | None = None, name: str | None = None) -> IngredientReport:
     """Analyses a pasted label. Raises IngredientInputError when there is nothing to analyse.
 
@@ -621,7 +629,7 @@ def _shelf_reports(shelf, kb: KnowledgeBase, budget: FuzzyBudget | None = None) 
         name, text = item
         try:
             parsed = parse_label(text, kb.is_known)
-        except Exception:       # a damaged shelf entry must not break the analysis of a new product
+        except Exception:  # noqa: BLE001 - a damaged shelf entry must not break the analysis of a new product
             continue
         for p in parsed.products:
             rep = _product_report(p.name or name, p.tokens, p.skipped, kb, None, [],
@@ -653,7 +661,7 @@ def _product_report(name: str | None, tokens: list[Token], skipped: list[str], k
                 line.text = m.query          # one part of an "(and)" blend or a run-together pair
             lines.append(line)
     one_pct = _position_hints(lines)
-    unknown = list(dict.fromkeys(l.text for l in lines if not l.recognised))
+    unknown = list(dict.fromkeys(ing.text for ing in lines if not ing.recognised))
     report = ProductReport(name=name, lines=lines, actives=_actives(lines), flags=_flag_hits(lines), conflicts=[],
                            fit=concern_fit(lines, scores), unknown=unknown, skipped_text=skipped,
                            one_percent_after=one_pct, product_type=product_type[0],

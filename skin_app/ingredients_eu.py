@@ -179,7 +179,6 @@ class EuVerdict:
 
 
 _HAIR_DYE = re.compile(r"hair d[yua][ey]|colouring agents? for hair|hair dyeing", re.I)
-LEVEL_ORDER = ("not_permitted", "restricted", "labelling", "allowed", "")
 _PERCENT = re.compile(r"(\d+(?:[.,]\d+)?)\s*%")
 
 

@@ -52,10 +52,6 @@ class Entry:
     curated: bool
     eu_rules: tuple[EuRule, ...] = ()     # every annex entry attached to the name (data/ingredients_eu.csv)
 
-    @property
-    def display_name(self) -> str:
-        return self.inci.title() if self.inci.isupper() else self.inci
-
 
 @dataclass(frozen=True)
 class Match:
@@ -212,7 +208,7 @@ class KnowledgeBase:
         self._lock = threading.Lock()
 
     @classmethod
-    def from_csv(cls, path: str | Path) -> "KnowledgeBase":
+    def from_csv(cls, path: str | Path) -> KnowledgeBase:
         """Reads data/ingredients.csv and, beside it, the EU rules in ingredients_eu.csv."""
         rules = load_eu_rules(Path(path).with_name("ingredients_eu.csv"))
         entries = []
@@ -266,8 +262,9 @@ class KnowledgeBase:
             result = hit if i == 0 else (hit[0], "normalised")
             if i and hit[1] != "exact":
                 ci = _CI_IN_PARENS.search(name)  # "Violet 2 (CI 60730)": the colour index number decides
-                if ci is not None and self._direct(f"CI {ci.group(1)}") is not None:
-                    result = (self._direct(f"CI {ci.group(1)}")[0], "normalised")
+                by_ci = self._direct(f"CI {ci.group(1)}") if ci is not None else None
+                if by_ci is not None:
+                    result = (by_ci[0], "normalised")
             break
         if len(self._lookups) > 200_000:
             self._lookups.clear()
@@ -296,7 +293,7 @@ class KnowledgeBase:
             tail = [w.lower() for w in latin.split()[-2:]]
             if entry.inci.split()[0] in self._genera and len(common.split()) >= 2 and \
                     [w.lower() for w in common.split()[-len(tail):]] == tail and \
-                    not common.split()[0].upper() in self._genera:
+                    common.split()[0].upper() not in self._genera:
                 return entry
             return None
         latin = " ".join(first.split()).upper()
@@ -325,7 +322,7 @@ class KnowledgeBase:
         return any(self.lookup(p) is not None for p in split_synonyms(name) if len(p) > 2)
 
     # -- full match -----------------------------------------------------------------------------
-    def match(self, name: str, fuzzy: bool = True, budget: "FuzzyBudget | None" = None) -> Match:
+    def match(self, name: str, fuzzy: bool = True, budget: FuzzyBudget | None = None) -> Match:
         """``budget``: once spent, a name gets only the cheap allergen "did you mean" (and is not cached)."""
         key = name if fuzzy else "\x00" + name
         cached = self._cache.get(key)
@@ -391,7 +388,9 @@ class FuzzyBudget:
 
 def split_synonyms(name: str) -> list[str]:
     """'Water/Aqua/Eau' -> ['Water', 'Aqua', 'Eau']; slashes inside parentheses are left alone."""
-    parts, depth, buf = [], 0, []
+    parts: list[str] = []
+    buf: list[str] = []
+    depth = 0
     for ch in name:
         if ch == "(":
             depth += 1

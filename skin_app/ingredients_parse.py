@@ -14,11 +14,12 @@ import ast
 import html
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
+
+from skin_app.limits import INGREDIENT_INPUT_MAX
 
 # A paste larger than this is cut (a long real label is about 3,000 characters; a kit about 20,000).
-MAX_INPUT_CHARS = 200_000
 # A single token longer than this is not an ingredient name (the longest CosIng name is ~1,900
 # characters, but those never appear on labels; real label tokens stay under ~150).
 MAX_TOKEN_CHARS = 300
@@ -44,11 +45,7 @@ class ParsedProduct:
 @dataclass
 class ParsedLabel:
     products: list[ParsedProduct]
-    truncated: bool = False                # the paste was longer than MAX_INPUT_CHARS
-
-    @property
-    def is_kit(self) -> bool:
-        return len(self.products) > 1
+    truncated: bool = False                # the paste was longer than INGREDIENT_INPUT_MAX
 
 
 # ---------------------------------------------------------------------------------------------
@@ -96,8 +93,8 @@ def clean_text(text: str) -> tuple[str, bool]:
     """Normalises a paste: size cap, mojibake, ligatures (NFKC), control characters, HTML tags, quotes."""
     if not isinstance(text, str):
         raise TypeError("ingredient text must be a string")
-    truncated = len(text) > MAX_INPUT_CHARS
-    text = text[:MAX_INPUT_CHARS]
+    truncated = len(text) > INGREDIENT_INPUT_MAX
+    text = text[:INGREDIENT_INPUT_MAX]
     text = fix_mojibake(text)
     if "<" in text and ">" in text:
         text = _BR_TAG.sub("\n", text)
@@ -291,8 +288,8 @@ _STOPWORDS = {
     "who", "how", "what", "why", "made", "contains", "clinically", "proven", "tested", "dermatologist",
     "hydrate", "hydrates", "protect", "protects", "smooth", "smooths", "boost", "boosts", "improve",
     "improves", "leaves", "leave", "keeps", "keep", "gives", "give", "rich", "known", "natural-looking",
-    "with", "of", "and", "or", "it", "high", "levels", "supports", "strong", "including", "such", "other",
-    "tested", "contaminants", "percent", "there", "their", "they", "them", "was", "were", "been", "being",
+    "with", "of", "and", "or", "high", "levels", "supports", "strong", "including", "such", "other",
+    "contaminants", "percent", "there", "their", "they", "them", "was", "were", "been", "being",
 }
 _WORD = re.compile(r"[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ'\-]*")
 

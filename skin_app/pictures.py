@@ -11,12 +11,12 @@ import io
 import numpy as np
 from PIL import Image
 
-from skin_app.results import CONCERNS
+from skin_app.concerns import CONCERNS
+from skin_app.errors import InvalidRecordError
+from skin_app.limits import MAX_PNG_BYTES, MAX_PNG_SIDE
 
 STORED_SIZE = 256                 # px, the side of a stored crop
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-MAX_PNG_BYTES = 1_000_000         # a stored picture is ~100 KB; anything far larger is not ours
-MAX_PNG_SIDE = 1024               # px; stored pictures are STORED_SIZE, older or imported ones no larger
 
 
 def crop_to_png(crop: np.ndarray, size: int = STORED_SIZE) -> bytes:
@@ -49,7 +49,7 @@ def _open_stored(data: bytes) -> Image.Image:
     """A stored picture, opened only if its header says it is a PNG of at most ``MAX_PNG_SIDE`` px
     (a record from an older version or an import may hold anything); ValueError otherwise."""
     if not looks_like_png(data):
-        raise ValueError("The stored picture is not a picture this app made.")
+        raise InvalidRecordError("The stored picture is not a picture this app made.")
     return Image.open(io.BytesIO(data), formats=["PNG"])
 
 

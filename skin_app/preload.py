@@ -25,7 +25,7 @@ class Preloader:
         self._error: BaseException | None = None
         self.load_seconds: float | None = None
 
-    def start(self) -> "Preloader":
+    def start(self) -> Preloader:
         with self._lock:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._load, name="skingorithm-model-load", daemon=True)
@@ -58,6 +58,7 @@ class Preloader:
         waited = time.perf_counter() - t
         if self._error is not None:
             raise self._error
+        assert self._segmenter is not None           # done without an error: loaded
         return self._segmenter, waited
 
 

@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from skin_app.concerns import CONCERN_LABELS, CONCERNS
 from skin_app.config import PROJECT_ROOT
-from skin_app.results import CONCERN_LABELS, CONCERNS
 
 SCORE_KEYS: tuple[str, ...] = ("overall", *CONCERNS)
 NOISE_BAND_PATH = PROJECT_ROOT / "models" / "noise_band.json"

@@ -42,45 +42,46 @@ import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from dateutil import rrule
 
-ScheduleKind = Literal["once", "daily", "weekdays", "every_n_days"]
-SCHEDULE_KINDS: tuple[str, ...] = ("once", "daily", "weekdays", "every_n_days")
+from skin_app.errors import UserFacingError
+from skin_app.limits import (
+    ALERT_CHOICES,
+    INTERVAL_DAYS_MAX,
+    INTERVAL_DAYS_MIN,
+    ROUTINE_NAME_MAX,
+    SCHEDULE_KINDS,
+    STEP_TEXT_MAX,
+    STEPS_MAX,
+)
+
 SCHEDULE_LABELS: dict[str, str] = {
     "once": "Once",
     "daily": "Every day",
     "weekdays": "On chosen weekdays",
     "every_n_days": "Every N days",
 }
-ALERT_CHOICES: tuple[int, ...] = (0, 15, 30)          # minutes before the routine
 WEEKDAY_NAMES: tuple[str, ...] = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
                                   "Saturday", "Sunday")
 _RRULE_DAYS = (rrule.MO, rrule.TU, rrule.WE, rrule.TH, rrule.FR, rrule.SA, rrule.SU)
 _ICAL_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 
-MAX_NAME_LENGTH = 80
-MAX_STEP_LENGTH = 200
-MAX_STEPS = 30
-MAX_INTERVAL_DAYS = 365
 FIRST_DATE = date(1970, 1, 1)          # dates a routine may use: wide enough for any real routine, and
 LAST_DATE = date(2199, 12, 31)         # far from the ends of Python's calendar (year 1, year 9999)
 GRACE = timedelta(minutes=60)          # how long after its time a routine still counts as "due"
 EVENT_DURATION = timedelta(minutes=10)  # length of the calendar event in the .ics export
 
-Status = Literal["upcoming", "soon", "due", "done", "skipped", "partial", "missed"]
-Mark = Literal["done", "skipped"]
 MARKS: tuple[str, ...] = ("done", "skipped")
 
 
-class RoutineError(ValueError):
+class RoutineError(UserFacingError, ValueError):
     """A routine that cannot be saved; ``problems`` lists every reason, in words a person can act on."""
 
     def __init__(self, problems: Sequence[str]) -> None:
         self.problems = list(problems)
-        super().__init__(" ".join(self.problems))
+        super().__init__(" ".join(self.problems), code="invalid_routine")
 
 
 # --------------------------------------------------------------------------------------------
@@ -223,18 +224,18 @@ def problems(routine: Routine) -> list[str]:
     name = clean_name(routine.name)
     if not name:
         out.append("Give the routine a name, for example \"Morning\" or \"Night retinol\".")
-    elif len(name) > MAX_NAME_LENGTH:
-        out.append(f"The name is {len(name):,} characters long; keep it to {MAX_NAME_LENGTH} or fewer.")
+    elif len(name) > ROUTINE_NAME_MAX:
+        out.append(f"The name is {len(name):,} characters long; keep it to {ROUTINE_NAME_MAX} or fewer.")
 
-    if len(routine.steps) > MAX_STEPS:
-        out.append(f"A routine can have at most {MAX_STEPS} steps (this one has {len(routine.steps)}).")
+    if len(routine.steps) > STEPS_MAX:
+        out.append(f"A routine can have at most {STEPS_MAX} steps (this one has {len(routine.steps)}).")
     for number, step in enumerate(routine.steps, start=1):
         if not clean_name(step.text):
             out.append(f"Step {number} is empty: describe it or remove it.")
-        elif len(clean_name(step.text)) > MAX_STEP_LENGTH:
-            out.append(f"Step {number} is longer than {MAX_STEP_LENGTH} characters; shorten it.")
-        if step.product_name is not None and len(step.product_name) > MAX_STEP_LENGTH:
-            out.append(f"The product of step {number} is longer than {MAX_STEP_LENGTH} characters.")
+        elif len(clean_name(step.text)) > STEP_TEXT_MAX:
+            out.append(f"Step {number} is longer than {STEP_TEXT_MAX} characters; shorten it.")
+        if step.product_name is not None and len(step.product_name) > STEP_TEXT_MAX:
+            out.append(f"The product of step {number} is longer than {STEP_TEXT_MAX} characters.")
 
     s = routine.schedule
     zone_ok = is_known_timezone(s.timezone)
@@ -260,8 +261,8 @@ def problems(routine: Routine) -> list[str]:
         elif any(not isinstance(d, int) or not 0 <= d <= 6 for d in s.weekdays):
             out.append("Weekdays are numbered 0 (Monday) to 6 (Sunday).")
     if s.kind == "every_n_days" and not (isinstance(s.interval_days, int)
-                                         and 1 <= s.interval_days <= MAX_INTERVAL_DAYS):
-        out.append(f"\"Every N days\" needs N between 1 and {MAX_INTERVAL_DAYS}.")
+                                         and INTERVAL_DAYS_MIN <= s.interval_days <= INTERVAL_DAYS_MAX):
+        out.append(f"\"Every N days\" needs N between {INTERVAL_DAYS_MIN} and {INTERVAL_DAYS_MAX}.")
     if out or not zone_ok:
         return out
 

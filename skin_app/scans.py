@@ -12,8 +12,9 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from skin_app.concerns import CONCERNS
 from skin_app.pictures import crop_to_png, masks_to_png
-from skin_app.results import CONCERNS, ScanResult
+from skin_app.results import ScanResult
 from skin_app.storage import Storage
 
 

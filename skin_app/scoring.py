@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from skin_app.results import CONCERNS
+from skin_app.concerns import CONCERNS
 
 MIN_LESION_PX = 2          # connected components smaller than this are noise, not lesions
 SKIN_SANITY_SHARE = 0.35   # if the model's skin covers less of the face outline than this, it failed
@@ -65,11 +65,12 @@ def face_skin_area(skin_mask: np.ndarray, eye_mask: np.ndarray, oval: np.ndarray
     skin = skin_mask & ~eye_mask
     if oval is None:
         return skin, True
-    skin = skin & oval & ~eyes
+    not_eyes = ~eyes if eyes is not None else np.ones_like(oval)
+    skin = skin & oval & not_eyes
     if skin.sum() >= SKIN_SANITY_SHARE * max(oval.sum(), 1):
         return skin, True
     # The model missed the skin (odd light, make-up, a mask): fall back to the outline minus the eyes.
-    return oval & ~eyes, False
+    return oval & not_eyes, False
 
 
 def count_blobs(mask: np.ndarray, min_px: int = MIN_LESION_PX) -> int:

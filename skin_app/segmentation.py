@@ -1,6 +1,6 @@
 """The one segmentation model: ``segmentation_models.Unet('resnet34', classes=6, activation='sigmoid')``.
 
-Channels (``results.CHANNELS``): face_skin, eye, acne, flek, wrinkle, panda_eye. Input: an aligned
+Channels (``concerns.CHANNELS``): face_skin, eye, acne, flek, wrinkle, panda_eye. Input: an aligned
 square face crop, RGB 0-255 (the network's first layer, ``bn_data``, normalises). Weights ship as one
 ``.npz`` (see training/export.py).
 
@@ -33,8 +33,9 @@ from pathlib import Path
 
 import numpy as np
 
+from skin_app.concerns import CHANNELS
 from skin_app.config import data_dir, model_path, setup_tensorflow_env
-from skin_app.results import CHANNELS
+from skin_app.errors import UserFacingError
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +69,12 @@ def load_thresholds(path: str | Path | None = None) -> dict[str, float]:
     return {ch: float(chosen.get(ch, DEFAULT_THRESHOLD)) for ch in CHANNELS}
 
 
-class ModelMissingError(RuntimeError):
-    """The weights file is missing or does not fit the model."""
+class ModelMissingError(UserFacingError, RuntimeError):
+    """The weights file is missing or does not fit the model (a person can reinstall or point
+    ``SKINGORITHM_MODEL`` at the right file)."""
+
+    def __init__(self, message: str, advice: str = "", code: str = "model_missing") -> None:
+        super().__init__(message, advice, code)
 
 
 def build_model():

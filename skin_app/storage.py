@@ -5,13 +5,17 @@ WAL mode, foreign keys, a busy timeout and one transaction per write let two bro
 processes) save at the same time without losing anything. A file that is not a readable SQLite
 database raises :class:`DatabaseError` with a message a person can act on; it is never overwritten.
 So does every SQLite error while writing (disk full, read-only file, locked, I/O): the transaction is
-rolled back, what was stored before stays, and the message says what to do.
+rolled back, what was stored before stays, and the message says what to do. A row it refuses (a name
+too long, a score out of range, a profile gone) raises :class:`errors.InvalidRecordError`; both are
+``UserFacingError``s, the one class pages catch.
 
 The database holds face pictures: the file (and SQLite's ``-wal`` and ``-shm`` beside it, which
 SQLite creates with the file's own mode) is made 0600, and a folder this module creates 0700.
 
 Migrations are an ordered list of SQL scripts; ``PRAGMA user_version`` records how many have been
-applied, so an older file is upgraded in place when it is opened.
+applied, so an older file is upgraded in place when it is opened. The CHECKs read their choice lists
+from ``limits.py``; changing such a list needs a new migration, since an existing file keeps the CHECK
+it was created with.
 """
 from __future__ import annotations
 
@@ -22,21 +26,38 @@ import os
 import sqlite3
 import threading
 import time as clock
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
-from skin_app.results import VIEWS
-
+from skin_app.concerns import VIEWS
 from skin_app.config import database_path
+from skin_app.errors import InvalidRecordError, UserFacingError
+from skin_app.limits import (
+    ALERT_CHOICES,
+    INTERVAL_DAYS_MIN,
+    NOTE_MAX,
+    PROFILE_NAME_MAX,
+    SCHEDULE_KINDS,
+    SHELF_NAME_MAX,
+    SHELF_TEXT_MAX,
+    UNKNOWN_ROWS_MAX,
+    UNKNOWN_TEXT_MAX,
+    sql_in,
+)
 
 if TYPE_CHECKING:  # the reminders core imports nothing from here; storage only converts its values
     from skin_app.reminders import LogEntry, Routine
 
 
-class DatabaseError(RuntimeError):
-    """The database file cannot be used; the message says what to do."""
+class DatabaseError(UserFacingError, RuntimeError):
+    """The database file cannot be used (missing, damaged, full, read-only, locked); the message says what to
+    do. Also a ``RuntimeError``, as it was before the one hierarchy."""
+
+    def __init__(self, message: str, advice: str = "", code: str = "database") -> None:
+        super().__init__(message, advice, code)
 
 
 log = logging.getLogger("skingorithm.storage")
@@ -109,19 +130,19 @@ MIGRATIONS: list[str] = [
     );
     """,
     # 3: routines, schedules and their done/skipped log (owned by the reminders feature)
-    """
+    f"""
     CREATE TABLE routines (
         id            INTEGER PRIMARY KEY AUTOINCREMENT,
         profile_id    INTEGER NOT NULL REFERENCES profiles(id) ON DELETE CASCADE,
         name          TEXT NOT NULL,
-        kind          TEXT NOT NULL CHECK (kind IN ('once', 'daily', 'weekdays', 'every_n_days')),
+        kind          TEXT NOT NULL CHECK (kind IN ({sql_in(SCHEDULE_KINDS)})),
         time_of_day   TEXT NOT NULL,
         timezone      TEXT NOT NULL,
         start_date    TEXT NOT NULL,
         end_date      TEXT,
         weekdays      TEXT NOT NULL DEFAULT '',
-        interval_days INTEGER NOT NULL DEFAULT 1 CHECK (interval_days >= 1),
-        alert_minutes INTEGER NOT NULL DEFAULT 0 CHECK (alert_minutes IN (0, 15, 30)),
+        interval_days INTEGER NOT NULL DEFAULT 1 CHECK (interval_days >= {INTERVAL_DAYS_MIN}),
+        alert_minutes INTEGER NOT NULL DEFAULT 0 CHECK (alert_minutes IN ({sql_in(ALERT_CHOICES)})),
         created_at    TEXT NOT NULL,
         updated_at    TEXT NOT NULL
     );
@@ -162,7 +183,7 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE scans ADD COLUMN scored_by TEXT NOT NULL DEFAULT 'seed';
     """,
-    # 6: each scan's view (front, left, right, closeup; results.VIEWS) so every view keeps its own
+    # 6: each scan's view (front, left, right, closeup; concerns.VIEWS) so every view keeps its own
     # history line, and the visit that a "full check" (front + left + right saved together) groups
     """
     ALTER TABLE scans ADD COLUMN view TEXT NOT NULL DEFAULT 'front';
@@ -198,7 +219,7 @@ class StoredScan:
     crop_png: bytes | None
     masks_png: bytes | None = None        # RGBA PNG, one concern mask per channel (pictures.py)
     scored_by: str = "seed"               # the score calibration of ``scores`` (migration 5; '' = not recorded)
-    view: str = "front"                   # results.VIEWS: each view is its own history line
+    view: str = "front"                   # concerns.VIEWS: each view is its own history line
     visit: str | None = None              # shared by the scans of one "full check"
 
     @property
@@ -423,23 +444,23 @@ class Storage:
     def create_profile(self, name: str) -> Profile:
         name = " ".join(name.split())
         if not name:
-            raise ValueError("A profile needs a name.")
-        if len(name) > 60:
-            raise ValueError("A profile name can be at most 60 characters.")
+            raise InvalidRecordError("A profile needs a name.")
+        if len(name) > PROFILE_NAME_MAX:
+            raise InvalidRecordError(f"A profile name can be at most {PROFILE_NAME_MAX} characters.")
         with self.transaction() as conn:
             row = conn.execute("SELECT id FROM profiles WHERE name = ?", (name,)).fetchone()
             if row is not None:
-                raise ValueError(f"A profile called {name!r} already exists.")
+                raise InvalidRecordError(f"A profile called {name!r} already exists.")
             created = _utc_now()
             cur = conn.execute("INSERT INTO profiles(name, created_at) VALUES (?, ?)", (name, created))
-            return Profile(int(cur.lastrowid), name, created)
+            return Profile(_new_id(cur), name, created)
 
     def get_or_create_profile(self, name: str) -> Profile:
         """The profile called ``name`` (any case), created if missing: looked up and created inside one
         write transaction, so two first starts at once make one profile, not two or an error."""
         name = " ".join(name.split())
-        if not name or len(name) > 60:
-            raise ValueError("A profile name needs 1 to 60 characters.")
+        if not name or len(name) > PROFILE_NAME_MAX:
+            raise InvalidRecordError(f"A profile name needs 1 to {PROFILE_NAME_MAX} characters.")
         with self.transaction() as conn:
             conn.execute("INSERT INTO profiles(name, created_at) VALUES (?, ?) ON CONFLICT(name) DO NOTHING",
                          (name, _utc_now()))
@@ -517,19 +538,17 @@ class Storage:
             log.warning("VACUUM after a delete failed; the file keeps its free pages", exc_info=True)
 
     # -- scans ---------------------------------------------------------------------------------
-    NOTE_MAX = 2_000
-
     def add_scan(self, profile_id: int, *, taken_at: str | datetime, scores: dict[str, float],
                  metrics: dict[str, Any], model_version: str, note: str = "", crop_png: bytes | None = None,
                  masks_png: bytes | None = None, view: str = "front", visit: str | None = None) -> int:
         """Stores one scan. ``taken_at`` is kept as UTC ISO text (naive values are taken as UTC) so
         scans sort by time; pictures are stored only when given (the page honours the profile's choice).
-        ``view``: which view the photo was (results.VIEWS); ``visit``: the full check it belongs to."""
+        ``view``: which view the photo was (concerns.VIEWS); ``visit``: the full check it belongs to."""
         row = (profile_id, *_scan_columns(taken_at, note, scores, metrics, model_version, crop_png, masks_png,
                                           view, visit, _scored_by(metrics, "")))
         with self.transaction() as conn:
             cur = conn.execute(_INSERT_SCAN, row)
-            return int(cur.lastrowid)
+            return _new_id(cur)
 
     def add_scans(self, profile_id: int, scans: list[dict[str, Any]]) -> list[int]:
         """Stores several scans (e.g. a full check's three views) in one transaction: all or none.
@@ -539,7 +558,7 @@ class Storage:
                                             s.get("view", "front"), s.get("visit"), _scored_by(s["metrics"], "")))
                 for s in scans]
         with self.transaction() as conn:
-            return [int(conn.execute(_INSERT_SCAN, row).lastrowid) for row in rows]
+            return [_new_id(conn.execute(_INSERT_SCAN, row)) for row in rows]
 
     def rescore_scans(self, calibration_version: str,
                       rescore: Callable[[dict[str, Any]], dict[str, float] | None]) -> tuple[int, int]:
@@ -660,7 +679,7 @@ class Storage:
             try:
                 return self._import_rows(conn, tables, profile_name, into_profile_id, profile_created_at)
             except (sqlite3.IntegrityError, OverflowError) as exc:
-                raise ValueError(f"The file holds a record the database refuses ({str(exc)[:120]}); "
+                raise InvalidRecordError(f"The file holds a record the database refuses ({str(exc)[:120]}); "
                                  "nothing was imported.") from exc
 
     def _import_rows(self, conn: sqlite3.Connection, tables: dict[str, list[dict]], profile_name: str,
@@ -674,11 +693,11 @@ class Storage:
                 name, n = f"{base} ({n})", n + 1
             cur = conn.execute("INSERT INTO profiles(name, created_at) VALUES (?, ?)",
                                (name, profile_created_at or _utc_now()))
-            pid = int(cur.lastrowid)
+            pid = _new_id(cur)
         else:
             row = conn.execute("SELECT id, name FROM profiles WHERE id = ?", (into_profile_id,)).fetchone()
             if row is None:
-                raise ValueError("That profile no longer exists (it was deleted, perhaps in another tab).")
+                raise InvalidRecordError("That profile no longer exists (it was deleted, perhaps in another tab).")
             pid, name = int(row[0]), row[1]
         counts = dict.fromkeys(("scans_added", "scans_skipped", "shelf_added", "shelf_skipped",
                                 "routines_added", "routines_skipped", "marks_added"), 0)
@@ -711,7 +730,7 @@ class Storage:
                 "INSERT INTO shelf_products(profile_id, name, ingredients_text, inci_json, actives_json, created_at) "
                 "VALUES (?, ?, ?, ?, ?, ?)", (pid, p["name"], p["ingredients_text"], json.dumps(p.get("inci") or []),
                                               json.dumps(p.get("actives") or {}), p.get("created_at") or _utc_now()))
-            shelf_ids[p["id"]] = have_shelf[key] = int(cur.lastrowid)
+            shelf_ids[p["id"]] = have_shelf[key] = _new_id(cur)
             counts["shelf_added"] += 1
 
         routine_ids: dict[int, int] = {}
@@ -727,7 +746,7 @@ class Storage:
                 (pid, r["name"], r["kind"], r["time_of_day"], r["timezone"], r["start_date"], r.get("end_date"),
                  r.get("weekdays") or "", int(r.get("interval_days") or 1), int(r.get("alert_minutes") or 0),
                  r["created_at"], r.get("updated_at") or r["created_at"]))
-            routine_ids[r["id"]] = int(cur.lastrowid)
+            routine_ids[r["id"]] = _new_id(cur)
             have_routines.add((r["name"], r["created_at"]))
             counts["routines_added"] += 1
         step_ids: dict[int, int] = {}
@@ -739,7 +758,7 @@ class Storage:
                 "INSERT INTO routine_steps(routine_id, position, text, product_name, product_id) VALUES (?, ?, ?, ?, ?)",
                 (routine_ids[st_["routine_id"]], int(st_["position"]), st_["text"], st_.get("product_name"),
                  shelf_ids.get(product_id) if product_id is not None else None))
-            step_ids[st_["id"]] = int(cur.lastrowid)
+            step_ids[st_["id"]] = _new_id(cur)
         for m in tables.get("routine_log", []):
             if m["routine_id"] in routine_ids:
                 conn.execute("INSERT INTO routine_log(routine_id, occurrence_date, status, logged_at) VALUES (?, ?, ?, ?)",
@@ -755,30 +774,26 @@ class Storage:
 
     # -- ingredient shelf ---------------------------------------------------------------------
     # Owned by the ingredients feature (skin_app/ingredients.py analyses; this only stores).
-    SHELF_NAME_MAX = 120
-    SHELF_TEXT_MAX = 100_000
-    UNKNOWN_TEXT_MAX = 200
-    UNKNOWN_ROWS_MAX = 5_000
 
     def save_shelf_product(self, profile_id: int, name: str, ingredients_text: str, *,
                            inci: list[str] | None = None, actives: dict[str, list[str]] | None = None
                            ) -> ShelfProduct:
         name = " ".join((name or "").split())
         if not name:
-            raise ValueError("Give the product a name before saving it to your shelf.")
-        if len(name) > self.SHELF_NAME_MAX:
-            raise ValueError(f"A product name can be at most {self.SHELF_NAME_MAX} characters.")
+            raise InvalidRecordError("Give the product a name before saving it to your shelf.")
+        if len(name) > SHELF_NAME_MAX:
+            raise InvalidRecordError(f"A product name can be at most {SHELF_NAME_MAX} characters.")
         if not (ingredients_text or "").strip():
-            raise ValueError("There is no ingredient list to save.")
-        if len(ingredients_text) > self.SHELF_TEXT_MAX:
-            raise ValueError(f"An ingredient list can be at most {self.SHELF_TEXT_MAX:,} characters.")
+            raise InvalidRecordError("There is no ingredient list to save.")
+        if len(ingredients_text) > SHELF_TEXT_MAX:
+            raise InvalidRecordError(f"An ingredient list can be at most {SHELF_TEXT_MAX:,} characters.")
         created = _utc_now()
         inci_json, actives_json = json.dumps(list(inci or [])), json.dumps(dict(actives or {}))
         with self.transaction() as conn:
             cur = conn.execute(
                 "INSERT INTO shelf_products(profile_id, name, ingredients_text, inci_json, actives_json, created_at) "
                 "VALUES (?, ?, ?, ?, ?, ?)", (profile_id, name, ingredients_text, inci_json, actives_json, created))
-            return ShelfProduct(int(cur.lastrowid), profile_id, name, ingredients_text, list(inci or []),
+            return ShelfProduct(_new_id(cur), profile_id, name, ingredients_text, list(inci or []),
                                 dict(actives or {}), created)
 
     def list_shelf(self, profile_id: int) -> list[ShelfProduct]:
@@ -796,11 +811,11 @@ class Storage:
 
     def log_unknown_ingredients(self, names: list[str], example_product: str = "") -> None:
         """Counts names the analyzer did not recognise (local only; the person decides to export them)."""
-        cleaned = list(dict.fromkeys(" ".join(n.split())[:self.UNKNOWN_TEXT_MAX] for n in names if n and n.strip()))
+        cleaned = list(dict.fromkeys(" ".join(n.split())[:UNKNOWN_TEXT_MAX] for n in names if n and n.strip()))
         if not cleaned:
             return
         now = _utc_now()
-        example = " ".join((example_product or "").split())[:self.SHELF_NAME_MAX]
+        example = " ".join((example_product or "").split())[:SHELF_NAME_MAX]
         with self.transaction() as conn:
             for text in cleaned:
                 conn.execute(
@@ -810,7 +825,7 @@ class Storage:
             # Keep the log bounded: drop the least useful (rarest, oldest) rows beyond the cap.
             conn.execute(
                 "DELETE FROM unknown_ingredients WHERE text IN (SELECT text FROM unknown_ingredients "
-                "ORDER BY count DESC, last_seen DESC LIMIT -1 OFFSET ?)", (self.UNKNOWN_ROWS_MAX,))
+                "ORDER BY count DESC, last_seen DESC LIMIT -1 OFFSET ?)", (UNKNOWN_ROWS_MAX,))
 
     def unknown_ingredients(self) -> list[UnknownIngredient]:
         rows = self._query("SELECT * FROM unknown_ingredients ORDER BY count DESC, last_seen DESC, text")
@@ -826,7 +841,7 @@ class Storage:
     # Ids are AUTOINCREMENT: a deleted routine or step never lends its id (the .ics UID, a mark) to a
     # new one. A step may name a shelf product by text and id; there is deliberately no foreign key to the
     # shelf table, so a step stays readable when the product is removed from the shelf.
-    def create_routine(self, profile_id: int, routine: "Routine") -> "Routine":
+    def create_routine(self, profile_id: int, routine: Routine) -> Routine:
         """Validates and stores a new routine with its steps; returns it with ids filled in.
         ``routine.created_at`` (aware) is kept when given, so the app's clock decides; else now."""
         from skin_app.reminders import validate
@@ -844,7 +859,7 @@ class Storage:
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (profile_id, *_routine_columns(routine), created, now),
             )
-            routine_id = int(cur.lastrowid)
+            routine_id = _new_id(cur)
             for position, step in enumerate(routine.steps):
                 conn.execute(
                     "INSERT INTO routine_steps(routine_id, position, text, product_name, product_id) "
@@ -855,12 +870,12 @@ class Storage:
         assert stored is not None
         return stored
 
-    def update_routine(self, routine: "Routine") -> "Routine":
+    def update_routine(self, routine: Routine) -> Routine:
         """Saves changes to a stored routine. Steps keep their ids (and their done/skipped marks) when
         they are passed back with their ``id``; steps without an id are added; missing ones removed."""
         from skin_app.reminders import validate
         if routine.id is None:
-            raise ValueError("This routine has not been saved yet; create it first.")
+            raise InvalidRecordError("This routine has not been saved yet; create it first.")
         routine = validate(routine)
         with self.transaction() as conn:
             cur = conn.execute(
@@ -869,7 +884,7 @@ class Storage:
                 (*_routine_columns(routine), _utc_now(), routine.id),
             )
             if cur.rowcount == 0:
-                raise ValueError("This routine no longer exists (it was deleted, perhaps in another tab).")
+                raise InvalidRecordError("This routine no longer exists (it was deleted, perhaps in another tab).")
             existing = {r[0] for r in conn.execute(
                 "SELECT id FROM routine_steps WHERE routine_id = ?", (routine.id,))}
             kept = {step.id for step in routine.steps if step.id in existing}
@@ -885,18 +900,19 @@ class Storage:
                         "INSERT INTO routine_steps(routine_id, position, text, product_name, product_id) "
                         "VALUES (?, ?, ?, ?, ?)",
                         (routine.id, position, step.text, step.product_name, step.product_id))
+        assert routine.id is not None
         stored = self.get_routine(routine.id)
         assert stored is not None
         return stored
 
-    def get_routine(self, routine_id: int) -> "Routine | None":
+    def get_routine(self, routine_id: int) -> Routine | None:
         rows = self._query("SELECT * FROM routines WHERE id = ?", (routine_id,))
         if not rows:
             return None
         return _routine_from_row(rows[0], self._query(
             "SELECT * FROM routine_steps WHERE routine_id = ? ORDER BY position, id", (routine_id,)))
 
-    def list_routines(self, profile_id: int) -> "list[Routine]":
+    def list_routines(self, profile_id: int) -> list[Routine]:
         """The profile's routines, ordered by time of day, then name."""
         rows = self._query(
             "SELECT * FROM routines WHERE profile_id = ? ORDER BY time_of_day, name COLLATE NOCASE, id",
@@ -913,12 +929,12 @@ class Storage:
         with self.transaction() as conn:
             conn.execute("DELETE FROM routines WHERE id = ?", (routine_id,))
 
-    def mark_routine(self, routine_id: int, occurrence_date: "date", status: str | None,
+    def mark_routine(self, routine_id: int, occurrence_date: date, status: str | None,
                      step_id: int | None = None) -> None:
         """Records "done" or "skipped" for one occurrence (of the whole routine, or of one step);
         ``None`` clears the mark. Marking again replaces the earlier mark."""
         if status not in ("done", "skipped", None):
-            raise ValueError(f"Unknown mark {status!r}: a routine is marked done or skipped.")
+            raise InvalidRecordError(f"Unknown mark {status!r}: a routine is marked done or skipped.")
         day = occurrence_date.isoformat()
         # the two log tables have the same shape; the table and key names below are constants
         table, key_column, key = ("routine_log", "routine_id", routine_id) if step_id is None else \
@@ -927,7 +943,7 @@ class Storage:
             if step_id is not None:
                 row = conn.execute("SELECT routine_id FROM routine_steps WHERE id = ?", (step_id,)).fetchone()
                 if row is None or int(row[0]) != routine_id:
-                    raise ValueError("That step does not belong to this routine (it may have been removed).")
+                    raise InvalidRecordError("That step does not belong to this routine (it may have been removed).")
             if status is None:
                 conn.execute(f"DELETE FROM {table} WHERE {key_column} = ? AND occurrence_date = ?", (key, day))
             else:
@@ -936,7 +952,7 @@ class Storage:
                     f"ON CONFLICT({key_column}, occurrence_date) DO UPDATE SET status = excluded.status, "
                     "logged_at = excluded.logged_at", (key, day, status, _utc_now()))
 
-    def routine_log(self, profile_id: int, since: "date | None" = None) -> "list[LogEntry]":
+    def routine_log(self, profile_id: int, since: date | None = None) -> list[LogEntry]:
         """Every done/skipped mark of the profile's routines (whole-routine and per-step), oldest first."""
         from skin_app.reminders import LogEntry
         since_iso = since.isoformat() if since else ""
@@ -974,12 +990,12 @@ def _scan_columns(taken_at: str | datetime, note: str | None, scores: dict[str, 
                   visit: str | None, scored_by: str = "") -> tuple:
     """One scan's column values after the profile id, checked (the same for a new scan and an import)."""
     note = (note or "").strip()
-    if len(note) > Storage.NOTE_MAX:
-        raise ValueError(f"A note can be at most {Storage.NOTE_MAX:,} characters.")
+    if len(note) > NOTE_MAX:
+        raise InvalidRecordError(f"A note can be at most {NOTE_MAX:,} characters.")
     if view not in VIEWS:
-        raise ValueError(f"{str(view)[:20]!r} is not a view (one of {', '.join(VIEWS)}).")
+        raise InvalidRecordError(f"{str(view)[:20]!r} is not a view (one of {', '.join(VIEWS)}).")
     if visit is not None and (not isinstance(visit, str) or not 0 < len(visit) <= 64):
-        raise ValueError("A visit id must be short text.")
+        raise InvalidRecordError("A visit id must be short text.")
     return (normalise_timestamp(taken_at), note, json.dumps(_check_scores(scores)), json.dumps(metrics),
             model_version, crop_png, masks_png, view, visit, scored_by)
 
@@ -995,35 +1011,41 @@ def _profile_from_row(r: sqlite3.Row) -> Profile:
     return Profile(r["id"], r["name"], r["created_at"], bool(r["store_pictures"]))
 
 
+def _new_id(cur: sqlite3.Cursor) -> int:
+    """The id SQLite gave the row an INSERT just wrote."""
+    assert cur.lastrowid is not None
+    return cur.lastrowid
+
 def normalise_timestamp(value: str | datetime) -> str:
     """UTC ISO text to the second ("2025-03-01T08:00:00+00:00"); naive values are taken as UTC.
     One format for every stored time, so text order is time order."""
     if isinstance(value, str):
         try:
-            value = datetime.fromisoformat(value.strip()[:64].replace("Z", "+00:00"))
+            parsed = datetime.fromisoformat(value.strip()[:64].replace("Z", "+00:00"))
         except ValueError:
-            raise ValueError(f"{value[:40]!r} is not a date and time (expected e.g. 2025-03-01T08:00:00+00:00).") from None
+            raise InvalidRecordError(f"{value[:40]!r} is not a date and time (expected e.g. 2025-03-01T08:00:00+00:00).") from None
+        value = parsed
     if not isinstance(value, datetime):
-        raise ValueError("A scan needs a date and time.")
+        raise InvalidRecordError("A scan needs a date and time.")
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
     try:
         return value.astimezone(timezone.utc).isoformat(timespec="seconds")
     except OverflowError:                 # year 1 east of UTC, year 9999 west of it
-        raise ValueError(f"{value.isoformat()[:40]} is outside the range of dates this app stores.") from None
+        raise InvalidRecordError(f"{value.isoformat()[:40]} is outside the range of dates this app stores.") from None
 
 
 def _check_scores(scores: dict[str, Any]) -> dict[str, float]:
     if not isinstance(scores, dict) or not scores:
-        raise ValueError("A scan needs its scores.")
+        raise InvalidRecordError("A scan needs its scores.")
     out = {}
     for key, value in scores.items():
         try:
             number = float(value)
         except (TypeError, ValueError):
-            raise ValueError(f"The score {key!r} is not a number ({value!r}).") from None
+            raise InvalidRecordError(f"The score {key!r} is not a number ({value!r}).") from None
         if not 0.0 <= number <= 100.0:          # also refuses NaN
-            raise ValueError(f"The score {key!r} must be between 0 and 100, not {value!r}.")
+            raise InvalidRecordError(f"The score {key!r} must be between 0 and 100, not {value!r}.")
         out[str(key)] = number
     return out
 
@@ -1032,14 +1054,14 @@ def _scan_key(taken_at: str, model_version: str, scores: dict[str, Any]) -> tupl
     return (taken_at, model_version, tuple(sorted((k, round(float(v), 4)) for k, v in scores.items())))
 
 
-def _routine_columns(routine: "Routine") -> tuple:
+def _routine_columns(routine: Routine) -> tuple:
     s = routine.schedule
     return (routine.name, s.kind, s.time_of_day.strftime("%H:%M"), s.timezone, s.start_date.isoformat(),
             s.end_date.isoformat() if s.end_date else None, ",".join(str(d) for d in s.weekdays),
             s.interval_days, s.alert_minutes)
 
 
-def _routine_from_row(r: sqlite3.Row, step_rows: list[sqlite3.Row]) -> "Routine":
+def _routine_from_row(r: sqlite3.Row, step_rows: list[sqlite3.Row]) -> Routine:
     from skin_app.reminders import Routine, Schedule, Step
     schedule = Schedule(
         kind=r["kind"], time_of_day=time.fromisoformat(r["time_of_day"]), timezone=r["timezone"],

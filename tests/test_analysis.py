@@ -9,7 +9,7 @@ import pytest
 from skin_app import face
 from skin_app.analysis import analyze
 from skin_app.errors import FaceError, ImageError
-from skin_app.results import CHANNELS, CONCERNS
+from skin_app.concerns import CHANNELS, CONCERNS
 from tests.photos import astronaut_jpeg, no_face_jpeg
 
 

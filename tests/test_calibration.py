@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from skin_app.calibration import (ConcernCurve, describe, load_calibration, parse_calibration, word_for)
-from skin_app.results import CONCERNS
+from skin_app.concerns import CONCERNS
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timezone
 
 import pytest
 
-from skin_app import export
+from skin_app import export, limits
 from skin_app.export import ExportFileError, export_csv_zip, export_json, import_bundle, read_bundle
 from skin_app import progress
 from skin_app.progress import DEFAULT_NOISE_BAND, NoiseBand, compare_scores, load_noise_band
@@ -271,7 +271,7 @@ def test_an_export_with_a_cell_over_the_csv_default_field_size_can_be_restored(d
     p = db.create_profile("Long")
     names = [f"Extract Number {i} Of A Very Long Botanical Name" for i in range(1900)]
     text = ", ".join(names)
-    assert len(text) < Storage.SHELF_TEXT_MAX
+    assert len(text) < limits.SHELF_TEXT_MAX
     db.save_shelf_product(p.id, "Everything", text, inci=[n.upper() + " (AND) LEAF EXTRACT" * 2 for n in names])
     data = export_csv_zip(db, p.id)
     table = zipfile.ZipFile(io.BytesIO(data)).read("shelf_products.csv").decode()

@@ -7,7 +7,7 @@ import hashlib
 import numpy as np
 import pytest
 
-from skin_app.results import CHANNELS
+from skin_app.concerns import CHANNELS
 from skin_app.segmentation import (FAST_KIND, INPUT_SIZE, SkinSegmenter, TFLiteEngine, cached_fast_model,
                                    fast_cache_path)
 from tests.photos import FIXTURES, astronaut_jpeg

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from skin_app.ingredients import IngredientInputError, analyse
-from skin_app.ingredients_parse import MAX_INPUT_CHARS
+from skin_app.limits import INGREDIENT_INPUT_MAX
 
 
 @pytest.mark.parametrize("text", ["", "   ", "\n\n\t"])
@@ -32,7 +32,7 @@ def test_one_megabyte_paste_is_cut_and_fast():
     report = analyse(text)
     assert report.truncated
     assert time.perf_counter() - t0 < 30
-    assert sum(len(p.lines) for p in report.products) <= MAX_INPUT_CHARS // 5
+    assert sum(len(p.lines) for p in report.products) <= INGREDIENT_INPUT_MAX // 5
 
 
 def test_binary_junk_does_not_crash():

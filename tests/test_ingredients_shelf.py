@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from skin_app.errors import InvalidRecordError
 from skin_app.ingredients import analyse
 from skin_app.storage import Storage
 
@@ -48,7 +49,7 @@ def test_a_product_can_be_removed(db):
                                                ("Cream", "  ", "no ingredient list")])
 def test_invalid_saves_are_refused_with_a_message(db, name, text, message):
     me = db.create_profile("Me")
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(InvalidRecordError, match=message):
         db.save_shelf_product(me.id, name, text)
 
 

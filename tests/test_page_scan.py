@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from skin_app.results import CONCERNS
+from skin_app.concerns import CONCERNS
 from tests.app_helpers import button, overlay_calls, page, texts  # noqa: F401
 from tests.photos import astronaut_jpeg, no_face_jpeg
 

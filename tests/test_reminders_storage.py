@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timezone
 
 import pytest
 
+from skin_app.errors import InvalidRecordError
 from skin_app import storage as storage_module
 from skin_app.reminders import LogEntry, Routine, RoutineError, Schedule, Step
 from skin_app.storage import DatabaseError, Storage
@@ -114,12 +115,12 @@ def test_removing_a_step_removes_its_marks(db, profile):
 def test_updating_a_deleted_routine_says_so(db, profile):
     r = db.create_routine(profile.id, night())
     db.delete_routine(r.id)
-    with pytest.raises(ValueError, match="no longer exists"):
+    with pytest.raises(InvalidRecordError, match="no longer exists"):
         db.update_routine(r)
 
 
 def test_updating_an_unsaved_routine_is_refused(db):
-    with pytest.raises(ValueError, match="not been saved"):
+    with pytest.raises(InvalidRecordError, match="not been saved"):
         db.update_routine(night())
 
 
@@ -154,14 +155,14 @@ def test_whole_routine_and_step_marks_are_kept_apart(db, profile):
 
 def test_an_unknown_mark_is_refused(db, profile):
     r = db.create_routine(profile.id, night())
-    with pytest.raises(ValueError, match="done or skipped"):
+    with pytest.raises(InvalidRecordError, match="done or skipped"):
         db.mark_routine(r.id, date(2025, 1, 6), "later")
 
 
 def test_a_step_of_another_routine_cannot_be_marked(db, profile):
     a = db.create_routine(profile.id, night())
     b = db.create_routine(profile.id, night(name="Other"))
-    with pytest.raises(ValueError, match="does not belong"):
+    with pytest.raises(InvalidRecordError, match="does not belong"):
         db.mark_routine(a.id, date(2025, 1, 6), "done", step_id=b.steps[0].id)
     assert db.routine_log(profile.id) == []
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from skin_app.results import CHANNELS
+from skin_app.concerns import CHANNELS
 from skin_app.scoring import count_blobs, count_lesions, measure
 
 S = 100

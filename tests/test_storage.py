@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from skin_app.errors import InvalidRecordError
 from skin_app.reminders import Routine, Schedule, Step
 from skin_app.storage import MIGRATIONS, DatabaseError, Storage
 from tests.photos import small_png
@@ -238,7 +239,7 @@ def test_an_import_with_one_bad_record_adds_nothing_at_all(db):
         "routines": [{"id": 1, "name": "Bad", "kind": "hourly", "time_of_day": "08:00", "timezone": "UTC",
                       "start_date": "2025-01-01", "created_at": "2025-01-01T00:00:00+00:00"}],
     }
-    with pytest.raises(ValueError, match="nothing was imported"):
+    with pytest.raises(InvalidRecordError, match="nothing was imported"):
         db.import_profile_tables(tables, profile_name="Imported")
     assert db.list_profiles() == []
     assert db.summary().scans == 0
@@ -260,7 +261,7 @@ def test_scan_times_are_stored_in_utc_so_history_sorts_by_time(db):
 @pytest.mark.parametrize("scores", [{}, {"overall": 101}, {"overall": float("nan")}, {"acne": "high"}])
 def test_a_scan_with_impossible_scores_is_refused(db, scores):
     p = db.create_profile("Ada")
-    with pytest.raises(ValueError):
+    with pytest.raises(InvalidRecordError):
         add(db, p.id, scores=scores)
     assert db.list_scans(p.id) == []
 
@@ -386,7 +387,7 @@ def test_each_view_is_its_own_history_line(db):
 
 def test_a_scan_of_an_unknown_view_is_refused(db):
     p = db.create_profile("Ada")
-    with pytest.raises(ValueError, match="is not a view"):
+    with pytest.raises(InvalidRecordError, match="is not a view"):
         db.add_scan(p.id, taken_at="2025-03-02T08:00:00+00:00", scores=SCORES, metrics={}, model_version="m",
                     view="profile'); DROP TABLE scans;--")
 
@@ -394,7 +395,7 @@ def test_a_scan_of_an_unknown_view_is_refused(db):
 def test_a_full_check_is_saved_all_or_nothing(db):
     p = db.create_profile("Ada")
     good = dict(taken_at="2025-03-02T08:00:00+00:00", scores=SCORES, metrics={}, model_version="m", visit="v1")
-    with pytest.raises(ValueError):
+    with pytest.raises(InvalidRecordError):
         db.add_scans(p.id, [{**good, "view": "front"}, {**good, "view": "left", "scores": {"acne": 140.0}}])
     assert db.list_scans(p.id) == []
     ids = db.add_scans(p.id, [{**good, "view": v} for v in ("front", "left", "right")])

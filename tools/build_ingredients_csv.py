@@ -41,7 +41,7 @@ COLUMNS = [
 ]
 BOOL_FLAGS = ["fragrance", "allergen", "essential_oil", "drying_alcohol", "silicone", "sulfate", "paraben",
               "formaldehyde_releaser", "fungal_acne", "pregnancy"]
-CONCERNS = {"acne", "flek", "wrinkle", "panda_eye"}
+from skin_app.concerns import CONCERNS  # noqa: E402  (the one vocabulary)
 
 
 # ---------------------------------------------------------------------------------------------

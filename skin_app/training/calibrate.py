@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from skin_app.results import CONCERNS
+from skin_app.concerns import CONCERNS
 from skin_app.training.datasets import POS, iter_samples
 
 CACHE_DIR = Path("runs") / "calibration"

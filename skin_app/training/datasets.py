@@ -21,15 +21,15 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
 
 import cv2
 import numpy as np
 from PIL import Image
 
-from skin_app.results import CHANNELS
+from skin_app.concerns import CHANNELS
 
 NEG, POS, WEAK, IGNORE = 0, 1, 2, 255
 VAL_PERCENT = 15
@@ -255,7 +255,7 @@ def load_gjain_freckle_acne(root: Path, ring: int = 6) -> Iterator[Sample]:
 
 # -- YOLO box sets: wrinkles (javad71) and dark circles ----------------------------------------
 def _yolo_boxes(label_path: Path, w: int, h: int) -> list[tuple[int, np.ndarray]]:
-    out = []
+    out: list[tuple[int, np.ndarray]] = []
     if not label_path.exists():
         return out
     for line in label_path.read_text().splitlines():

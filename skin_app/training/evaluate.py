@@ -33,7 +33,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from skin_app.results import CHANNELS
+from skin_app.concerns import CHANNELS
 from skin_app.training.datasets import LOADERS, iter_samples
 from skin_app.training.pack import letterbox_with_transform
 
@@ -82,7 +82,7 @@ class Accumulator:
         for (dataset, target), s in sorted(self.sums.items()):
             n = len(self.images[(dataset, target)])
 
-            def row(metric: str, value: float) -> None:
+            def row(metric: str, value: float, dataset: str = dataset, target: str = target, n: int = n) -> None:
                 out.append({"dataset": dataset, "target": target, "metric": metric,
                             "value": round(float(value), 4), "n_images": n})
             if "union" in s:
@@ -138,8 +138,8 @@ def score_sample(acc: Accumulator, s, prob: np.ndarray, codes: dict[str, np.ndar
             inbox.setdefault(ch, np.zeros(pred.shape, bool))[y0:y1, x0:x1] = True
     for ch in {b[0] for b in s.boxes}:
         pred = prob[..., CHANNELS.index(ch)] > thresholds[ch]
-        inside = inbox.get(ch, np.zeros(pred.shape, bool))
-        acc.add(s.dataset, ch, s.name, pred_px=pred.sum(), pred_in_box_px=(pred & inside).sum())
+        in_boxes = inbox.get(ch, np.zeros(pred.shape, bool))
+        acc.add(s.dataset, ch, s.name, pred_px=pred.sum(), pred_in_box_px=(pred & in_boxes).sum())
 
 
 def normalised_for_model(image: np.ndarray, reference: float) -> np.ndarray:
@@ -201,7 +201,8 @@ def display_score_rows(data_root: Path, split: str | None = None, model_file: Pa
     from skin_app.training.calibrate import LETTERBOXED, labels_of, measure_photo, report
     seg = load_segmenter(model_file)
     cal = load_calibration(model_file.with_name("calibration.json") if model_file else None)
-    records, counts = [], {}
+    records: list[dict] = []
+    counts: dict[str, int] = {}
     for s in iter_samples(data_root, list(DISPLAY_SETS), split):
         if limit and counts.get(s.dataset, 0) >= limit:
             continue

@@ -14,13 +14,14 @@ import argparse
 import io
 import itertools
 import zlib
+from collections.abc import Sequence
 from pathlib import Path
 
 import cv2
 import numpy as np
 from PIL import Image
 
-from skin_app.results import CHANNELS
+from skin_app.concerns import CHANNELS
 from skin_app.training.datasets import IGNORE, Sample, iter_samples, load_seed_tiff_stack
 
 
@@ -88,7 +89,7 @@ def encode_sample(s: Sample, size: int, quality: int, fmt: str = "WEBP", hard_ne
 
 def build_pack(data_root: Path | None, out: Path, size: int, quality: int = 80, datasets: list[str] | None = None,
                split: str | None = None, quality_for: dict[str, int] | None = None, fmt: str = "WEBP",
-               seed_stacks: list[tuple[Path, Path, str]] = (), hard_negatives: bool = False) -> dict:
+               seed_stacks: Sequence[tuple[Path, Path, str]] = (), hard_negatives: bool = False) -> dict:
     """Packs every sample under ``data_root`` (may be None) plus the seed project's TIFF stacks, given
     as (images.tif, masks.tif, channel) triples."""
     samples = iter_samples(data_root, datasets, split) if data_root is not None else iter(())
@@ -131,8 +132,8 @@ def read_pack(path: Path, split: str | None = None, workers: int | None = None):
     """Yields (dataset, name, split, image uint8 HxWx3, codes uint8 6xHxW with IGNORE where absent, present),
     decoding in ``workers`` threads (Pillow and zlib release the GIL; processes would spend their
     time pickling megabytes of pixels back)."""
-    from concurrent.futures import ThreadPoolExecutor
     import os
+    from concurrent.futures import ThreadPoolExecutor
     z = np.load(path)
     size = int(z["size"])
     blob, jl = z["image"].tobytes(), z["image_lengths"]

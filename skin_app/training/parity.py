@@ -35,7 +35,7 @@ from skin_app.config import setup_tensorflow_env
 
 setup_tensorflow_env()
 
-from skin_app.results import CHANNELS  # noqa: E402
+from skin_app.concerns import CHANNELS  # noqa: E402
 from skin_app.segmentation import INPUT_SIZE, SkinSegmenter  # noqa: E402
 from skin_app.training.datasets import LOADERS, iter_samples  # noqa: E402
 from skin_app.training.evaluate import Accumulator, score_sample  # noqa: E402

@@ -23,13 +23,12 @@ import numpy as np
 
 from skin_app import face as face_mod
 from skin_app import tone
-from skin_app.results import CHANNELS, CONCERNS
+from skin_app.concerns import CHANNELS, CONCERNS
 from skin_app.scoring import count_blobs, measure
 from skin_app.training.datasets import iter_samples
 from skin_app.training.pack import letterbox_with_transform
 
 FACE_SETS = ("celebamask_mini", "helen_68lm", "fasseg_frontal02")
-VIEWS = ("letterbox", "aligned")
 REFERENCE_BAND = "very_light"
 
 
@@ -75,7 +74,8 @@ def _scan(seg, view: ViewScan, crop: np.ndarray, shift: float, t: tone.SkinTone 
     measured = measure(probabilities_of(seg, crop), seg.thresholds, crop, view.regions, view.oval)
     metrics = measured.metrics
     scores = load_calibration().display_scores(metrics)
-    return {"area_pct": {c: round(100 * metrics["area_fraction"][c], 4) for c in CONCERNS},
+    area = metrics["area_fraction"]
+    return {"area_pct": {c: None if area[c] is None else round(100 * area[c], 4) for c in CONCERNS},
             "words": {c: word_for(scores[c]) for c in CONCERNS if c in scores},
             "acne_count": metrics["acne_lesion_count"], "flek_count": metrics["flek_spot_count"],
             "lower_face_acne_count": count_blobs(measured.masks["acne"] & lower_face(view)),

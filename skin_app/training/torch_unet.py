@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from torch import nn
 import torch.nn.functional as F
+from torch import nn
 
 ENCODER_EPS = 2e-5      # classification_models get_bn_params
 DECODER_EPS = 1e-3      # Keras BatchNormalization default (segmentation_models Conv2dBn)

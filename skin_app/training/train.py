@@ -37,11 +37,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from skin_app.concerns import CHANNELS
 from skin_app.training.pack import read_pack
 from skin_app.training.tone_aug import random_tone
 from skin_app.training.torch_unet import UnetResNet34, keras_weight_arrays, load_keras_weight_arrays
 
-CHANNELS = ("face_skin", "eye", "acne", "flek", "wrinkle", "panda_eye")
 POS_WEIGHT = torch.tensor([1.0, 2.0, 4.0, 4.0, 4.0, 2.0])
 CHANNEL_WEIGHT = torch.tensor([1.0, 1.0, 1.5, 1.0, 1.5, 1.0])
 WEAK_FRACTION = torch.tensor([0.0, 0.0, 0.0, 0.0, 0.12, 0.35])
@@ -80,7 +80,7 @@ def augment(img: torch.Tensor, codes: torch.Tensor, gen: torch.Generator) -> tup
     tx, ty = (r(b) - 0.5) * 0.16, (r(b) - 0.5) * 0.16
     cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
     theta = torch.stack([torch.stack([cos * flip, -sin, tx], 1), torch.stack([sin * flip, cos, ty], 1)], 1)
-    grid = F.affine_grid(theta, (b, 3, s, s), align_corners=False)
+    grid = F.affine_grid(theta, [b, 3, s, s], align_corners=False)
     x = F.grid_sample(img.float(), grid, mode="bilinear", padding_mode="zeros", align_corners=False)
     c = F.grid_sample(codes.float() + 1, grid, mode="nearest", padding_mode="zeros", align_corners=False) - 1
     c = torch.where(c < 0, torch.full_like(c, 255), c).to(torch.uint8)

@@ -13,7 +13,7 @@ import argparse
 import json
 from pathlib import Path
 
-from skin_app.results import CHANNELS
+from skin_app.concerns import CHANNELS
 from skin_app.training.evaluate import Accumulator, predictions, score_sample
 
 CANDIDATES = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8)

@@ -1,0 +1,47 @@
+"""Every length, count and choice list the app enforces, in one place.
+
+Storage's CHECKs and refusals, the domain validators (``reminders.validate``), the import checks
+(``export.py``) and the pages' ``max_chars`` all read these, so a value a form accepts is one an import
+accepts and storage keeps, and the other way round. Where two places used to disagree, the stricter value
+was kept wherever no stored row can exceed it (rows were written through the stricter check), otherwise
+the looser one, so nothing already stored stops re-importing. ``tests/test_limits.py`` checks that no
+other module defines them.
+"""
+from __future__ import annotations
+
+# -- text a person types ---------------------------------------------------------------------------------
+NOTE_MAX = 2_000                 # a scan's note (storage always took 2,000, so older notes re-import)
+PROFILE_NAME_MAX = 60            # a profile's name (an imported name is cut to this)
+ROUTINE_NAME_MAX = 80            # a routine's name (the form always checked 80)
+STEP_TEXT_MAX = 200              # a routine step's text, and the product named in it (the form checked 200)
+STEPS_MAX = 30                   # steps in one routine
+SHELF_NAME_MAX = 120             # a product on the ingredient shelf
+SHELF_TEXT_MAX = 100_000         # its ingredient list, in characters
+INGREDIENT_INPUT_MAX = 200_000   # pasted label text the analyzer reads (more is cut off, and said so)
+UNKNOWN_TEXT_MAX = 200           # an unrecognised ingredient name kept for the data-gap list
+UNKNOWN_ROWS_MAX = 5_000         # how many such names are kept (the most frequent)
+
+# -- routine choices ----------------------------------------------------------------------------------------
+SCHEDULE_KINDS: tuple[str, ...] = ("once", "daily", "weekdays", "every_n_days")
+ALERT_CHOICES: tuple[int, ...] = (0, 15, 30)          # minutes before the routine
+INTERVAL_DAYS_MIN = 1                                  # "every N days": N from 1 ...
+INTERVAL_DAYS_MAX = 365                                # ... to a year
+
+# -- stored pictures ------------------------------------------------------------------------------------
+MAX_PNG_BYTES = 1_000_000        # a stored picture is ~100 KB; anything far larger is not ours
+MAX_PNG_SIDE = 1024              # px; stored pictures are pictures.STORED_SIZE, older or imported ones no larger
+
+# -- imported files (hostile-file proof) ---------------------------------------------------------------------
+MAX_FILE_BYTES = 25 * 1024 * 1024          # same as the upload limit
+MAX_UNPACKED_BYTES = 64 * 1024 * 1024      # a ZIP may not unpack to more than this (zip bombs), counted as read
+MAX_ROWS = 100_000                         # per table
+MAX_TOTAL_ROWS = 200_000                   # all tables together (bounds the memory an import takes)
+MAX_JSON_CONTAINERS = 250_000              # objects and lists in one JSON file (parsed: about 170 MB at most)
+MAX_NESTING = 24                           # depth of a JSON value inside a record (metrics, actives)
+MAX_CSV_FIELD = 1_000_000                  # characters in one CSV cell (our own exports stay far below)
+MODEL_VERSION_MAX = 200                    # characters of a scan's model version
+
+
+def sql_in(values: tuple[str, ...] | tuple[int, ...]) -> str:
+    """``values`` as the list of an SQL ``IN (...)`` CHECK, so the schema reads the same choice list."""
+    return ", ".join(f"'{v}'" if isinstance(v, str) else str(int(v)) for v in values)
