@@ -23,7 +23,7 @@ import numpy as np
 
 from skin_app import face as face_mod
 from skin_app import tone
-from skin_app.concerns import CHANNELS, CONCERNS
+from skin_app.concerns import CONCERNS
 from skin_app.scoring import count_blobs, measure
 from skin_app.training.datasets import iter_samples
 from skin_app.training.pack import letterbox_with_transform
