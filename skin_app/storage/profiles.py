@@ -28,8 +28,7 @@ def create_profile(db: Database, name: str) -> Profile:
         if row is not None:
             raise InvalidRecordError(f"A profile called {name!r} already exists.")
         created = utc_now()
-        cur = conn.execute("INSERT INTO profiles(name, created_at) VALUES (?, ?)", (name, created))
-        return Profile(new_id(cur), name, created)
+        return Profile(write_profile(conn, name, created), name, created)
 
 
 def get_or_create_profile(db: Database, name: str) -> Profile:
@@ -38,9 +37,9 @@ def get_or_create_profile(db: Database, name: str) -> Profile:
     name = " ".join(name.split())
     if not name or len(name) > PROFILE_NAME_MAX:
         raise InvalidRecordError(f"A profile name needs 1 to {PROFILE_NAME_MAX} characters.")
-    with db.transaction() as conn:
-        conn.execute("INSERT INTO profiles(name, created_at) VALUES (?, ?) ON CONFLICT(name) DO NOTHING",
-                     (name, utc_now()))
+    with db.transaction() as conn:             # BEGIN IMMEDIATE: nobody else writes between look-up and write
+        if conn.execute("SELECT 1 FROM profiles WHERE name = ?", (name,)).fetchone() is None:
+            write_profile(conn, name, utc_now())
         row = conn.execute("SELECT id, name, created_at, store_pictures FROM profiles WHERE name = ?",
                            (name,)).fetchone()
     return _profile_from_row(row)
@@ -54,7 +53,7 @@ def profiles_or_first(db: Database, name: str) -> list[Profile]:
         return profiles
     with db.transaction() as conn:
         if conn.execute("SELECT COUNT(*) FROM profiles").fetchone()[0] == 0:
-            conn.execute("INSERT INTO profiles(name, created_at) VALUES (?, ?)", (" ".join(name.split()), utc_now()))
+            write_profile(conn, " ".join(name.split()), utc_now())
     return list_profiles(db)
 
 
@@ -79,6 +78,11 @@ def delete_profile(db: Database, profile_id: int) -> None:
     with db.transaction() as conn:
         conn.execute("DELETE FROM profiles WHERE id = ?", (profile_id,))
     db.vacuum()
+
+
+def write_profile(conn: sqlite3.Connection, name: str, created_at: str) -> int:
+    """The one INSERT into ``profiles`` (new profile, first start, import); returns the new id."""
+    return new_id(conn.execute("INSERT INTO profiles(name, created_at) VALUES (?, ?)", (name, created_at)))
 
 
 def _profile_from_row(r: sqlite3.Row) -> Profile:

@@ -30,19 +30,9 @@ def create_routine(db: Database, profile_id: int, routine: Routine) -> Routine:
             raise ValueError("created_at must be a time-zone-aware datetime.")
         created = routine.created_at.astimezone(timezone.utc).isoformat(timespec="seconds")
     with db.transaction() as conn:
-        cur = conn.execute(
-            "INSERT INTO routines(profile_id, name, kind, time_of_day, timezone, start_date, end_date, "
-            "weekdays, interval_days, alert_minutes, created_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (profile_id, *_routine_columns(routine), created, now),
-        )
-        routine_id = new_id(cur)
+        routine_id = write_routine(conn, profile_id, _routine_columns(routine), created, now)
         for position, step in enumerate(routine.steps):
-            conn.execute(
-                "INSERT INTO routine_steps(routine_id, position, text, product_name, product_id) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (routine_id, position, step.text, step.product_name, step.product_id),
-            )
+            write_step(conn, routine_id, position, step.text, step.product_name, step.product_id)
     stored = get_routine(db, routine_id)
     assert stored is not None
     return stored
@@ -55,6 +45,7 @@ def update_routine(db: Database, routine: Routine) -> Routine:
     if routine.id is None:
         raise InvalidRecordError("This routine has not been saved yet; create it first.")
     routine = validate(routine)
+    assert routine.id is not None                  # validate keeps the id
     with db.transaction() as conn:
         cur = conn.execute(
             "UPDATE routines SET name = ?, kind = ?, time_of_day = ?, timezone = ?, start_date = ?, "
@@ -74,11 +65,7 @@ def update_routine(db: Database, routine: Routine) -> Routine:
                     "UPDATE routine_steps SET position = ?, text = ?, product_name = ?, product_id = ? "
                     "WHERE id = ?", (position, step.text, step.product_name, step.product_id, step.id))
             else:
-                conn.execute(
-                    "INSERT INTO routine_steps(routine_id, position, text, product_name, product_id) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    (routine.id, position, step.text, step.product_name, step.product_id))
-    assert routine.id is not None
+                write_step(conn, routine.id, position, step.text, step.product_name, step.product_id)
     stored = get_routine(db, routine.id)
     assert stored is not None
     return stored
@@ -118,9 +105,8 @@ def mark_routine(db: Database, routine_id: int, occurrence_date: date, status: s
     if status not in ("done", "skipped", None):
         raise InvalidRecordError(f"Unknown mark {status!r}: a routine is marked done or skipped.")
     day = occurrence_date.isoformat()
-    # the two log tables have the same shape; the table and key names below are constants
-    table, key_column, key = ("routine_log", "routine_id", routine_id) if step_id is None else \
-        ("routine_step_log", "step_id", step_id)
+    table, key_column = _MARK_TABLES[step_id is not None]
+    key = routine_id if step_id is None else step_id
     with db.transaction() as conn:
         if step_id is not None:
             row = conn.execute("SELECT routine_id FROM routine_steps WHERE id = ?", (step_id,)).fetchone()
@@ -129,10 +115,7 @@ def mark_routine(db: Database, routine_id: int, occurrence_date: date, status: s
         if status is None:
             conn.execute(f"DELETE FROM {table} WHERE {key_column} = ? AND occurrence_date = ?", (key, day))
         else:
-            conn.execute(
-                f"INSERT INTO {table}({key_column}, occurrence_date, status, logged_at) VALUES (?, ?, ?, ?) "
-                f"ON CONFLICT({key_column}, occurrence_date) DO UPDATE SET status = excluded.status, "
-                "logged_at = excluded.logged_at", (key, day, status, utc_now()))
+            write_mark(conn, key, day, status, utc_now(), of_step=step_id is not None, replace=True)
 
 
 def routine_log(db: Database, profile_id: int, since: date | None = None) -> list[LogEntry]:
@@ -151,6 +134,40 @@ def routine_log(db: Database, profile_id: int, since: date | None = None) -> lis
         "ORDER BY 2, 1, 4", (profile_id, since_iso, profile_id, since_iso))
     return [LogEntry(int(r[0]), date.fromisoformat(r[1]), r[2], None if r[3] is None else int(r[3]), r[4])
             for r in rows]
+
+
+def write_routine(conn: sqlite3.Connection, profile_id: int, columns: tuple, created_at: str, updated_at: str) -> int:
+    """The one INSERT into ``routines`` (new routine, import): ``columns`` as :func:`_routine_columns` gives
+    them (name, kind, time of day, time zone, start, end, weekdays, interval, alert). Returns the new id."""
+    return new_id(conn.execute(
+        "INSERT INTO routines(profile_id, name, kind, time_of_day, timezone, start_date, end_date, "
+        "weekdays, interval_days, alert_minutes, created_at, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (profile_id, *columns, created_at, updated_at)))
+
+
+def write_step(conn: sqlite3.Connection, routine_id: int, position: int, text: str, product_name: str | None,
+               product_id: int | None) -> int:
+    """The one INSERT into ``routine_steps`` (new routine, a step added in an edit, import); returns the new id."""
+    return new_id(conn.execute(
+        "INSERT INTO routine_steps(routine_id, position, text, product_name, product_id) VALUES (?, ?, ?, ?, ?)",
+        (routine_id, position, text, product_name, product_id)))
+
+
+# The two done/skipped logs have the same shape: (table, key column) for a whole routine and for a step.
+# The names are constants, never user text.
+_MARK_TABLES = {False: ("routine_log", "routine_id"), True: ("routine_step_log", "step_id")}
+
+
+def write_mark(conn: sqlite3.Connection, key: int, day: str, status: str, logged_at: str, *, of_step: bool,
+               replace: bool = False) -> None:
+    """The one INSERT into ``routine_log`` (``key`` a routine id) or ``routine_step_log`` (``of_step``: a
+    step id). ``replace``: a later mark of the same occurrence replaces the earlier one (marking in the app);
+    without it a second mark is refused by the primary key (an import's file holding one twice)."""
+    table, key_column = _MARK_TABLES[of_step]
+    upsert = (f" ON CONFLICT({key_column}, occurrence_date) DO UPDATE SET status = excluded.status, "
+              "logged_at = excluded.logged_at") if replace else ""
+    conn.execute(f"INSERT INTO {table}({key_column}, occurrence_date, status, logged_at) VALUES (?, ?, ?, ?)"
+                 + upsert, (key, day, status, logged_at))
 
 
 def _routine_columns(routine: Routine) -> tuple:

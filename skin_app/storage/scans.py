@@ -50,8 +50,7 @@ def add_scan(db: Database, profile_id: int, *, taken_at: str | datetime, scores:
     row = (profile_id, *_scan_columns(taken_at, note, scores, metrics, model_version, crop_png, masks_png,
                                       view, visit, _scored_by(metrics, "")))
     with db.transaction() as conn:
-        cur = conn.execute(_INSERT_SCAN, row)
-        return new_id(cur)
+        return write_scan(conn, row)
 
 
 def add_scans(db: Database, profile_id: int, scans: list[dict[str, Any]]) -> list[int]:
@@ -62,7 +61,7 @@ def add_scans(db: Database, profile_id: int, scans: list[dict[str, Any]]) -> lis
                                         s.get("view", "front"), s.get("visit"), _scored_by(s["metrics"], "")))
             for s in scans]
     with db.transaction() as conn:
-        return [new_id(conn.execute(_INSERT_SCAN, row)) for row in rows]
+        return [write_scan(conn, row) for row in rows]
 
 
 def rescore_scans(db: Database, calibration_version: str,
@@ -161,8 +160,12 @@ def _scan_from_row(r: sqlite3.Row) -> StoredScan:
                       r["scored_by"], r["view"], r["visit"])
 
 
-_INSERT_SCAN = ("INSERT INTO scans(profile_id, taken_at, note, scores_json, metrics_json, model_version, crop_png, "
-                "masks_png, view, visit, scored_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+def write_scan(conn: sqlite3.Connection, row: tuple) -> int:
+    """The one INSERT into ``scans`` (new scan, full check, import): ``row`` is the profile id followed by
+    :func:`_scan_columns`' checked values. Returns the new id."""
+    return new_id(conn.execute(
+        "INSERT INTO scans(profile_id, taken_at, note, scores_json, metrics_json, model_version, crop_png, "
+        "masks_png, view, visit, scored_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row))
 
 
 def _scan_columns(taken_at: str | datetime, note: str | None, scores: dict[str, Any], metrics: dict[str, Any],

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass
+from typing import Any
 
 from skin_app.errors import InvalidRecordError
 from skin_app.limits import SHELF_NAME_MAX, SHELF_TEXT_MAX, UNKNOWN_ROWS_MAX, UNKNOWN_TEXT_MAX
@@ -48,13 +49,19 @@ def save_shelf_product(db: Database, profile_id: int, name: str, ingredients_tex
     if len(ingredients_text) > SHELF_TEXT_MAX:
         raise InvalidRecordError(f"An ingredient list can be at most {SHELF_TEXT_MAX:,} characters.")
     created = utc_now()
-    inci_json, actives_json = json.dumps(list(inci or [])), json.dumps(dict(actives or {}))
+    inci, actives = list(inci or []), dict(actives or {})
     with db.transaction() as conn:
-        cur = conn.execute(
-            "INSERT INTO shelf_products(profile_id, name, ingredients_text, inci_json, actives_json, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)", (profile_id, name, ingredients_text, inci_json, actives_json, created))
-        return ShelfProduct(new_id(cur), profile_id, name, ingredients_text, list(inci or []),
-                            dict(actives or {}), created)
+        product_id = write_shelf_product(conn, profile_id, name, ingredients_text, inci, actives, created)
+    return ShelfProduct(product_id, profile_id, name, ingredients_text, inci, actives, created)
+
+
+def write_shelf_product(conn: sqlite3.Connection, profile_id: int, name: str, ingredients_text: str, inci: Any,
+                        actives: Any, created_at: str) -> int:
+    """The one INSERT into ``shelf_products`` (saving from the analyzer, import); returns the new id."""
+    return new_id(conn.execute(
+        "INSERT INTO shelf_products(profile_id, name, ingredients_text, inci_json, actives_json, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (profile_id, name, ingredients_text, json.dumps(inci), json.dumps(actives), created_at)))
 
 
 def list_shelf(db: Database, profile_id: int) -> list[ShelfProduct]:

@@ -8,9 +8,11 @@ import sqlite3
 from dataclasses import dataclass
 
 from skin_app.errors import InvalidRecordError
-from skin_app.storage.db import Database, new_id, utc_now
-from skin_app.storage.scans import _INSERT_SCAN, _scan_columns, _scan_key, _scored_by, list_scans, normalise_timestamp
-from skin_app.storage.shelf import shelf_rows
+from skin_app.storage.db import Database, utc_now
+from skin_app.storage.profiles import write_profile
+from skin_app.storage.routines import write_mark, write_routine, write_step
+from skin_app.storage.scans import _scan_columns, _scan_key, _scored_by, list_scans, normalise_timestamp, write_scan
+from skin_app.storage.shelf import shelf_rows, write_shelf_product
 
 
 @dataclass(frozen=True)
@@ -83,9 +85,7 @@ def _import_rows(conn: sqlite3.Connection, tables: dict[str, list[dict]], profil
         name, n = base, 2
         while name.lower() in taken:
             name, n = f"{base} ({n})", n + 1
-        cur = conn.execute("INSERT INTO profiles(name, created_at) VALUES (?, ?)",
-                           (name, profile_created_at or utc_now()))
-        pid = new_id(cur)
+        pid = write_profile(conn, name, profile_created_at or utc_now())
     else:
         row = conn.execute("SELECT id, name FROM profiles WHERE id = ?", (into_profile_id,)).fetchone()
         if row is None:
@@ -104,7 +104,7 @@ def _import_rows(conn: sqlite3.Connection, tables: dict[str, list[dict]], profil
             counts["scans_skipped"] += 1
             continue
         have_scans.add(key)
-        conn.execute(_INSERT_SCAN, (pid, *_scan_columns(
+        write_scan(conn, (pid, *_scan_columns(
             taken_at, s.get("note"), s["scores"], s.get("metrics") or {}, s["model_version"], s.get("crop_png"),
             s.get("masks_png"), s.get("view") or "front", s.get("visit"), _scored_by(s.get("metrics"), "seed"))))
         counts["scans_added"] += 1
@@ -118,11 +118,9 @@ def _import_rows(conn: sqlite3.Connection, tables: dict[str, list[dict]], profil
             shelf_ids[p["id"]] = have_shelf[key]
             counts["shelf_skipped"] += 1
             continue
-        cur = conn.execute(
-            "INSERT INTO shelf_products(profile_id, name, ingredients_text, inci_json, actives_json, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)", (pid, p["name"], p["ingredients_text"], json.dumps(p.get("inci") or []),
-                                          json.dumps(p.get("actives") or {}), p.get("created_at") or utc_now()))
-        shelf_ids[p["id"]] = have_shelf[key] = new_id(cur)
+        shelf_ids[p["id"]] = have_shelf[key] = write_shelf_product(
+            conn, pid, p["name"], p["ingredients_text"], p.get("inci") or [], p.get("actives") or {},
+            p.get("created_at") or utc_now())
         counts["shelf_added"] += 1
 
     routine_ids: dict[int, int] = {}
@@ -132,13 +130,9 @@ def _import_rows(conn: sqlite3.Connection, tables: dict[str, list[dict]], profil
         if (r["name"], r["created_at"]) in have_routines:
             counts["routines_skipped"] += 1
             continue
-        cur = conn.execute(
-            "INSERT INTO routines(profile_id, name, kind, time_of_day, timezone, start_date, end_date, weekdays, "
-            "interval_days, alert_minutes, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (pid, r["name"], r["kind"], r["time_of_day"], r["timezone"], r["start_date"], r.get("end_date"),
-             r.get("weekdays") or "", int(r.get("interval_days") or 1), int(r.get("alert_minutes") or 0),
-             r["created_at"], r.get("updated_at") or r["created_at"]))
-        routine_ids[r["id"]] = new_id(cur)
+        columns = (r["name"], r["kind"], r["time_of_day"], r["timezone"], r["start_date"], r.get("end_date"),
+                   r.get("weekdays") or "", int(r.get("interval_days") or 1), int(r.get("alert_minutes") or 0))
+        routine_ids[r["id"]] = write_routine(conn, pid, columns, r["created_at"], r.get("updated_at") or r["created_at"])
         have_routines.add((r["name"], r["created_at"]))
         counts["routines_added"] += 1
     step_ids: dict[int, int] = {}
@@ -146,20 +140,16 @@ def _import_rows(conn: sqlite3.Connection, tables: dict[str, list[dict]], profil
         if st_["routine_id"] not in routine_ids:
             continue                                   # its routine was already there
         product_id = st_.get("product_id")
-        cur = conn.execute(
-            "INSERT INTO routine_steps(routine_id, position, text, product_name, product_id) VALUES (?, ?, ?, ?, ?)",
-            (routine_ids[st_["routine_id"]], int(st_["position"]), st_["text"], st_.get("product_name"),
-             shelf_ids.get(product_id) if product_id is not None else None))
-        step_ids[st_["id"]] = new_id(cur)
+        step_ids[st_["id"]] = write_step(conn, routine_ids[st_["routine_id"]], int(st_["position"]), st_["text"],
+                                         st_.get("product_name"),
+                                         shelf_ids.get(product_id) if product_id is not None else None)
     for m in tables.get("routine_log", []):
         if m["routine_id"] in routine_ids:
-            conn.execute("INSERT INTO routine_log(routine_id, occurrence_date, status, logged_at) VALUES (?, ?, ?, ?)",
-                         (routine_ids[m["routine_id"]], m["occurrence_date"], m["status"], m["logged_at"]))
+            write_mark(conn, routine_ids[m["routine_id"]], m["occurrence_date"], m["status"], m["logged_at"],
+                       of_step=False)
             counts["marks_added"] += 1
     for m in tables.get("routine_step_log", []):
         if m["step_id"] in step_ids:
-            conn.execute(
-                "INSERT INTO routine_step_log(step_id, occurrence_date, status, logged_at) VALUES (?, ?, ?, ?)",
-                (step_ids[m["step_id"]], m["occurrence_date"], m["status"], m["logged_at"]))
+            write_mark(conn, step_ids[m["step_id"]], m["occurrence_date"], m["status"], m["logged_at"], of_step=True)
             counts["marks_added"] += 1
     return ImportSummary(pid, name, created, **counts)
