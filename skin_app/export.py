@@ -7,7 +7,7 @@ routine, a mark to its step). Importing never overwrites: it adds to a profile w
 hold, or creates a new profile, in one transaction (all of a file or nothing).
 
 A lone ``scans.csv`` (e.g. edited in a spreadsheet) can be imported too: it adds scans only.
-SQL stays in storage.py; this module only converts and validates.
+SQL stays in the storage package; this module only converts and validates.
 
 A file to import is hostile until checked: ZIP members are read in small pieces and counted by the
 bytes they really inflate to (a header can lie), a picture file serves one scan, JSON is refused when

@@ -1,0 +1,285 @@
+"""The connection and transaction layer under every table module; it knows no feature.
+
+One database file per installation (path from ``SKINGORITHM_DB``), several profiles inside it.
+WAL mode, foreign keys, a busy timeout and one transaction per write let two browser tabs (or two
+processes) save at the same time without losing anything. A file that is not a readable SQLite
+database raises :class:`DatabaseError` with a message a person can act on; it is never overwritten.
+So does every SQLite error while writing (disk full, read-only file, locked, I/O): the transaction is
+rolled back, what was stored before stays, and the message says what to do.
+
+The database holds face pictures: the file (and SQLite's ``-wal`` and ``-shm`` beside it, which
+SQLite creates with the file's own mode) is made 0600, and a folder this module creates 0700; deletes
+are zeroed (``secure_delete``) and followed by a VACUUM.
+
+Migrations are an ordered list of SQL scripts (``schema.MIGRATIONS``, passed in); ``PRAGMA
+user_version`` records how many have been applied, so an older file is upgraded in place when opened.
+"""
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sqlite3
+import threading
+import time as clock
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+
+from skin_app.config import database_path
+from skin_app.errors import UserFacingError
+
+
+class DatabaseError(UserFacingError, RuntimeError):
+    """The database file cannot be used (missing, damaged, full, read-only, locked); the message says what to
+    do. Also a ``RuntimeError``, as it was before the one hierarchy."""
+
+    def __init__(self, message: str, advice: str = "", code: str = "database") -> None:
+        super().__init__(message, advice, code)
+
+
+log = logging.getLogger("skingorithm.storage")
+FILE_MODE = 0o600
+FOLDER_MODE = 0o700
+
+
+def write_error(exc: sqlite3.Error, path: Path) -> DatabaseError:
+    """A SQLite error during a write, as a :class:`DatabaseError` a person can act on."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    text = str(exc).lower()
+    kept = "Nothing was changed; everything saved before is kept."
+    if name.startswith("SQLITE_FULL") or "disk is full" in text:
+        message = f"The disk holding {path} is full, so this was not saved. {kept} Free some space and try again."
+    elif name.startswith("SQLITE_READONLY") or "readonly" in text or "read-only" in text:
+        message = (f"The database {path} is read-only (file permissions, or a read-only disk), so this was not "
+                   f"saved. {kept} Make the file and its folder writable, or set SKINGORITHM_DB to another path.")
+    elif name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in text:
+        message = (f"The database is busy: another window or program is writing to it. {kept} "
+                   "Try again in a moment.")
+    elif name.startswith("SQLITE_IOERR") or "i/o error" in text or name.startswith("SQLITE_CANTOPEN"):
+        message = (f"The disk reported an error while saving to {path} (it may be full, removed or failing). "
+                   f"{kept} Check the disk and try again.")
+    elif isinstance(exc, sqlite3.IntegrityError):
+        message = f"The database refused this change ({str(exc)[:120]}). {kept}"
+    else:
+        message = f"The database {path} could not save this ({str(exc)[:160]}). {kept}"
+    return DatabaseError(message)
+
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+
+def new_id(cur: sqlite3.Cursor) -> int:
+    """The id SQLite gave the row an INSERT just wrote."""
+    assert cur.lastrowid is not None
+    return cur.lastrowid
+
+
+class Database:
+    """A handle on one database file. Safe to share between threads (one connection per thread)."""
+
+    def __init__(self, path: str | os.PathLike | None, migrations: list[str]) -> None:
+        self.path = Path(path) if path is not None else database_path()
+        self.migrations = migrations
+        self._local = threading.local()
+        self._prepare_private_file()
+        self._check_readable()
+        self._migrate()
+
+    def _prepare_private_file(self) -> None:
+        """Folder 0700 when we create it; the file created 0600 before SQLite opens it (SQLite gives its
+        ``-wal`` and ``-shm`` the same mode), and tightened to 0600 if an older version left it 0644."""
+        folder = self.path.parent
+        try:
+            if not folder.exists():
+                folder.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
+                os.chmod(folder, FOLDER_MODE)              # mkdir's mode is filtered by the umask
+            try:
+                os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
+            except FileExistsError:
+                pass
+            for p in (self.path, Path(f"{self.path}-wal"), Path(f"{self.path}-shm")):
+                if p.exists() and p.stat().st_mode & 0o077 and p.stat().st_uid == os.getuid():
+                    os.chmod(p, FILE_MODE)
+        except PermissionError:
+            pass              # a read-only place: opening it below says so in words
+        except OSError as exc:
+            raise DatabaseError(f"The database {self.path} cannot be created there ({exc.strerror}). "
+                                "Set SKINGORITHM_DB to a file in a folder you can write to.") from exc
+
+    # -- connection and transactions ---------------------------------------------------------
+    def connect(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            return conn
+        self._refuse_if_not_sqlite()
+        try:
+            conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA busy_timeout = 30000")
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("PRAGMA secure_delete = ON")      # deleted photos are zeroed, not left in free pages
+            _switch_to_wal(conn)
+            conn.execute("PRAGMA synchronous = NORMAL")
+        except sqlite3.DatabaseError as exc:
+            raise DatabaseError(
+                f"The database {self.path} could not be opened ({exc}). It was left untouched. "
+                "Restore it from a backup, or set SKINGORITHM_DB to another path."
+            ) from exc
+        self._local.conn = conn
+        return conn
+
+    @contextlib.contextmanager
+    def transaction(self, in_words: bool = True) -> Iterator[sqlite3.Connection]:
+        """One write transaction: BEGIN IMMEDIATE takes the write lock up front (no upgrade deadlock).
+        A SQLite error inside rolls back and becomes a :class:`DatabaseError` in words (``in_words``;
+        the schema migration keeps the raw error, which it reports as a damaged file)."""
+        conn = self.connect()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise write_error(exc, self.path) from exc
+        try:
+            yield conn
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self._rollback(conn)
+            if not in_words:
+                raise
+            raise write_error(exc, self.path) from exc
+        except BaseException:
+            self._rollback(conn)
+            raise
+
+    @staticmethod
+    def _rollback(conn: sqlite3.Connection) -> None:
+        """ROLLBACK only while a transaction is open (SQLite ends it itself after some errors, e.g. a
+        full disk); a failing ROLLBACK must not hide the error that caused it."""
+        if conn.in_transaction:
+            try:
+                conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                log.warning("ROLLBACK failed", exc_info=True)
+
+    def query(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
+        try:
+            return self.connect().execute(sql, params).fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise DatabaseError(f"The database {self.path} could not be read: {exc}") from exc
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    def _refuse_if_not_sqlite(self) -> None:
+        """A non-empty file without the SQLite header is someone else's: refuse it, never overwrite it."""
+        if self.path.exists() and self.path.stat().st_size > 0:
+            with open(self.path, "rb") as fh:
+                if fh.read(16) != b"SQLite format 3\x00":
+                    raise DatabaseError(
+                        f"The file {self.path} is not a SkinGorithm database (it is not SQLite). "
+                        "It was left untouched. Move or rename it, or set SKINGORITHM_DB to another path.")
+
+    def _check_readable(self) -> None:
+        """Reads an existing file read-only first: a damaged one is refused before anything writes to it
+        (switching to WAL or migrating would otherwise touch its header)."""
+        if not self.path.exists() or self.path.stat().st_size == 0:
+            return
+        self._refuse_if_not_sqlite()
+        try:
+            conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=30.0)
+            try:
+                conn.execute("PRAGMA busy_timeout = 30000")
+                verdict = [r[0] for r in conn.execute("PRAGMA quick_check(5)")]
+                version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            finally:
+                conn.close()
+        except sqlite3.DatabaseError as exc:
+            verdict = [str(exc)]
+        if verdict != ["ok"] and not (os.access(self.path, os.W_OK) and os.access(self.path.parent, os.W_OK)):
+            raise DatabaseError(
+                f"The database {self.path} is read-only (file permissions, or a read-only disk), and SkinGorithm "
+                "needs to write beside it. Nothing was changed; everything saved before is kept. Make the file "
+                "and its folder writable, or set SKINGORITHM_DB to another path.")
+        if verdict != ["ok"]:
+            raise DatabaseError(
+                f"The database {self.path} is damaged ({'; '.join(verdict)[:300]}). It was left untouched. "
+                "Restore it from a backup, or move it away (or set SKINGORITHM_DB to another path) to start afresh.")
+        if version > len(self.migrations):
+            raise DatabaseError(
+                f"The database {self.path} was written by a newer SkinGorithm (schema {version}, this version "
+                f"knows {len(self.migrations)}). Update the app; the file was left untouched.")
+
+    # -- schema --------------------------------------------------------------------------------
+    @property
+    def schema_version(self) -> int:
+        return int(self.query("PRAGMA user_version")[0][0])
+
+    def _migrate(self) -> None:
+        try:
+            with self.transaction(in_words=False) as conn:
+                version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+                if version > len(self.migrations):
+                    raise DatabaseError(
+                        f"The database {self.path} was written by a newer SkinGorithm (schema "
+                        f"{version}, this version knows {len(self.migrations)}). Update the app; the file was left untouched."
+                    )
+                for number in range(version, len(self.migrations)):
+                    for statement in _split_sql(self.migrations[number]):
+                        conn.execute(statement)
+                    conn.execute(f"PRAGMA user_version = {number + 1}")
+        except sqlite3.DatabaseError as exc:
+            raise DatabaseError(
+                f"The database {self.path} is damaged ({exc}). It was left untouched. "
+                "Restore it from a backup, or set SKINGORITHM_DB to another path."
+            ) from exc
+
+    def delete_everything(self) -> None:
+        """Removes every row of every table (the schema stays), then rewrites the file so deleted photos are not left in free pages."""
+        with self.transaction() as conn:
+            tables = [r[0] for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")]
+            for table in tables:
+                conn.execute(f'DELETE FROM "{table}"')
+        self.vacuum()
+
+    def vacuum(self) -> None:
+        """Rewrites the file after a delete. The delete itself is already committed (and, with
+        secure_delete, its bytes zeroed), so a full disk here is logged, not shown as a failed delete."""
+        conn = self.connect()
+        try:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            conn.execute("VACUUM")
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error:
+            log.warning("VACUUM after a delete failed; the file keeps its free pages", exc_info=True)
+
+    # the names tests and older callers use
+    _connect = connect
+    _query = query
+    _vacuum = vacuum
+
+
+def _switch_to_wal(conn: sqlite3.Connection, tries: int = 50) -> None:
+    """WAL mode (it persists in the file). Switching needs a moment alone with the file; when many
+    processes start at once SQLite may answer "locked" without waiting, so try again briefly."""
+    for attempt in range(tries):
+        try:
+            if str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
+                return
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc).lower() and "busy" not in str(exc).lower() or attempt == tries - 1:
+                raise
+            clock.sleep(0.02 * (1 + attempt % 5))
+
+
+def _split_sql(script: str) -> list[str]:
+    """Splits a migration script into statements (our scripts contain no semicolons inside strings)."""
+    return [s.strip() for s in script.split(";") if s.strip()]
