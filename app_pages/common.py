@@ -7,11 +7,11 @@ the first profile. Nothing else about the session lives here.
 """
 from __future__ import annotations
 
-import os
 import re
 
 import streamlit as st
 
+from skin_app.config import settings
 from skin_app.errors import UserFacingError
 from skin_app.limits import PROFILE_NAME_MAX
 from skin_app.storage import DatabaseError, Profile, Storage
@@ -38,7 +38,7 @@ def _open_storage(path: str | None) -> Storage:
 def storage() -> Storage:
     """The database, opened once per process. Stops the page with a clear message if it is unusable."""
     try:
-        return _open_storage(os.environ.get("SKINGORITHM_DB"))
+        return _open_storage(str(settings().database))
     except DatabaseError as exc:
         st.error(str(exc))
         st.stop()
@@ -51,14 +51,14 @@ def _preloader(path: str | None):
 
 def start_model_loading() -> None:
     """Starts loading the skin model in the background (once per process); app.py calls it at start."""
-    _preloader(os.environ.get("SKINGORITHM_MODEL"))
+    _preloader(str(settings().model))
 
 
 def segmenter():
     """(the segmentation model, seconds this call waited for it to finish loading); (None, 0) with a
     message shown if it cannot load."""
     from skin_app.segmentation import ModelMissingError
-    loader = _preloader(os.environ.get("SKINGORITHM_MODEL"))
+    loader = _preloader(str(settings().model))
     try:
         if loader.ready:
             return loader.get()

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from skin_app.concerns import CONCERNS, VIEW_CONCERNS
-from skin_app.config import model_path
+from skin_app.config import settings
 from skin_app.errors import UserFacingError
 
 WORDS: tuple[str, ...] = ("good", "fair", "needs care")
@@ -170,7 +170,7 @@ def with_overall(scores: dict[str, float]) -> dict[str, float]:
 
 
 def calibration_path() -> Path:
-    return model_path().with_name("calibration.json")
+    return settings().calibration
 
 
 def _curves(spec: dict) -> dict[str, ConcernCurve]:

@@ -1,38 +1,75 @@
-"""Where things live. A few environment variables with safe per-user defaults, nothing else."""
+"""Where things live: one ``Settings`` read from a few environment variables with safe per-user
+defaults (``settings()``), and nothing else. Every file that belongs to the model (thresholds, score
+calibration, noise band, model card) lies beside the weights, so ``SKINGORITHM_MODEL`` moves them all."""
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+@dataclass(frozen=True)
+class Settings:
+    home: Path          # per-user folder for the database, logs and caches (SKINGORITHM_HOME)
+    database: Path      # the SQLite file (SKINGORITHM_DB)
+    model: Path         # the weights (SKINGORITHM_MODEL); the model's other files lie beside them
+
+    @property
+    def thresholds(self) -> Path:
+        return self.model.with_name("thresholds.json")
+
+    @property
+    def calibration(self) -> Path:
+        return self.model.with_name("calibration.json")
+
+    @property
+    def noise_band(self) -> Path:
+        return self.model.with_name("noise_band.json")
+
+    @property
+    def model_card(self) -> Path:
+        return self.model.with_name("MODEL_CARD.md")
+
+    @property
+    def ingredients_csv(self) -> Path:
+        return PROJECT_ROOT / "data" / "ingredients.csv"
+
+
+def settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """The settings as the environment gives them now (cheap; read on each call, so a test or a page
+    that changes the environment sees the change)."""
+    env = os.environ if environ is None else environ
+    if env.get("SKINGORITHM_HOME"):
+        home = Path(env["SKINGORITHM_HOME"]).expanduser()
+    else:
+        home = Path(env.get("XDG_DATA_HOME") or (Path.home() / ".local" / "share")) / "skingorithm"
+    database = Path(env["SKINGORITHM_DB"]).expanduser() if env.get("SKINGORITHM_DB") else home / "skingorithm.sqlite3"
+    model = (Path(env["SKINGORITHM_MODEL"]).expanduser() if env.get("SKINGORITHM_MODEL")
+             else PROJECT_ROOT / "models" / "skin_unet_resnet34.npz")
+    return Settings(home=home, database=database, model=model)
+
+
 def data_dir() -> Path:
-    """Per-user folder for the database and logs (``SKINGORITHM_HOME`` overrides)."""
-    env = os.environ.get("SKINGORITHM_HOME")
-    if env:
-        return Path(env).expanduser()
-    base = os.environ.get("XDG_DATA_HOME") or (Path.home() / ".local" / "share")
-    return Path(base) / "skingorithm"
+    return settings().home
 
 
 def database_path() -> Path:
-    env = os.environ.get("SKINGORITHM_DB")
-    return Path(env).expanduser() if env else data_dir() / "skingorithm.sqlite3"
+    return settings().database
 
 
 def model_path() -> Path:
-    env = os.environ.get("SKINGORITHM_MODEL")
-    return Path(env).expanduser() if env else PROJECT_ROOT / "models" / "skin_unet_resnet34.npz"
+    return settings().model
 
 
 def model_card_path() -> Path:
-    """The model card that describes the weights: ``MODEL_CARD.md`` beside the weights file."""
-    return model_path().with_name("MODEL_CARD.md")
+    return settings().model_card
 
 
 def ingredients_csv_path() -> Path:
-    return PROJECT_ROOT / "data" / "ingredients.csv"
+    return settings().ingredients_csv
 
 
 def setup_tensorflow_env() -> None:

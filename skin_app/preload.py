@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 
 from skin_app.segmentation import SkinSegmenter, load_segmenter
 
@@ -68,7 +69,9 @@ _shared_lock = threading.Lock()
 
 def shared(model_path: str | None = None) -> Preloader:
     """The process's one loader for ``model_path`` (started), shared by the server and every page."""
+    from skin_app.config import settings
+    key = str(Path(model_path or settings().model).resolve())      # None and the default path: one loader
     with _shared_lock:
-        if model_path not in _shared:
-            _shared[model_path] = Preloader(model_path).start()
-        return _shared[model_path]
+        if key not in _shared:
+            _shared[key] = Preloader(key).start()
+        return _shared[key]

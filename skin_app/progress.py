@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from skin_app.concerns import CONCERN_LABELS, CONCERNS
-from skin_app.config import PROJECT_ROOT
+from skin_app.config import settings
 
 SCORE_KEYS: tuple[str, ...] = ("overall", *CONCERNS)
-NOISE_BAND_PATH = PROJECT_ROOT / "models" / "noise_band.json"
+# None: the measurement beside the weights (config.Settings.noise_band); a path here overrides it.
+NOISE_BAND_PATH: Path | None = None
 # Fallback, in score points, used only when no measurement has been shipped: a deliberately cautious
 # guess (a change of 5 points or less is not treated as real) rather than a measured value.
 DEFAULT_NOISE_BAND: dict[str, float] = {key: 5.0 for key in SCORE_KEYS}
@@ -38,7 +39,7 @@ class NoiseBand:
 def load_noise_band(path: str | Path | None = None) -> NoiseBand:
     """The measured band from ``models/noise_band.json`` if present and valid, else the default.
     Keys the file lacks fall back to the default one by one."""
-    path = Path(path) if path is not None else NOISE_BAND_PATH
+    path = Path(path) if path is not None else NOISE_BAND_PATH or settings().noise_band
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):

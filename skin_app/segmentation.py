@@ -19,7 +19,7 @@ Two engines run the same weights:
   past the tolerances; dynamic-range int8 was 2.5x faster than the reference (p50, 1 thread, busy
   machine) and on the validation photos stays within IoU/Dice 0.01, area 0.01 and score 1 point,
   lesion F1 within 0.02 except acne on the 23 gjain photos (-0.021; ACNE04 -0.002).
-  ``python -m skin_app.training.parity --data ../shared/data`` re-measures it.
+  ``python -m skin_app.training.parity --data DATA_FOLDER`` re-measures it.
 """
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from skin_app.concerns import CHANNELS
-from skin_app.config import data_dir, model_path, setup_tensorflow_env
+from skin_app.config import data_dir, model_path, settings, setup_tensorflow_env
 from skin_app.errors import UserFacingError
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ def load_thresholds(path: str | Path | None = None) -> dict[str, float]:
     """Per-channel probability thresholds shipped beside the weights (``thresholds.json``, chosen on
     the training split by ``training/tune_thresholds.py``); 0.5 for any channel it does not name."""
     import json
-    path = Path(path) if path is not None else model_path().with_name("thresholds.json")
+    path = Path(path) if path is not None else settings().thresholds
     chosen = json.loads(path.read_text())["thresholds"] if path.exists() else {}
     return {ch: float(chosen.get(ch, DEFAULT_THRESHOLD)) for ch in CHANNELS}
 
