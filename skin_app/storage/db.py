@@ -117,13 +117,7 @@ class Database:
             return conn
         self._refuse_if_not_sqlite()
         try:
-            conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
-            conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA busy_timeout = 30000")
-            conn.execute("PRAGMA foreign_keys = ON")
-            conn.execute("PRAGMA secure_delete = ON")      # deleted photos are zeroed, not left in free pages
-            _switch_to_wal(conn)
-            conn.execute("PRAGMA synchronous = NORMAL")
+            conn = _open_with_retry(self.path)
         except sqlite3.DatabaseError as exc:
             raise DatabaseError(
                 f"The database {self.path} could not be opened ({exc}). It was left untouched. "
@@ -263,6 +257,35 @@ class Database:
     _connect = connect
     _query = query
     _vacuum = vacuum
+
+
+def _open(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, timeout=30.0, isolation_level=None, check_same_thread=False)
+    try:
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA busy_timeout = 30000")
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA secure_delete = ON")      # deleted photos are zeroed, not left in free pages
+        _switch_to_wal(conn)
+        conn.execute("PRAGMA synchronous = NORMAL")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _open_with_retry(path: Path, tries: int = 5) -> sqlite3.Connection:
+    """A new connection in WAL mode. An I/O error while another connection of this process is setting up
+    or tearing down the shared-memory file can be momentary (seen once in the browser test, on a loaded
+    machine): try a few more times before saying the file cannot be opened."""
+    for attempt in range(tries):
+        try:
+            return _open(path)
+        except sqlite3.OperationalError as exc:
+            if "disk i/o error" not in str(exc).lower() or attempt == tries - 1:
+                raise
+            clock.sleep(0.1 * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 def _switch_to_wal(conn: sqlite3.Connection, tries: int = 50) -> None:
