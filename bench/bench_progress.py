@@ -90,6 +90,8 @@ def main() -> None:
     seeded = seed(db_path, args.scans)
     baseline_source = subprocess.run(["git", "show", f"{args.baseline_rev}:app_pages/progress.py"], cwd=ROOT,
                                      check=True, capture_output=True, text=True).stdout
+    # The vocabulary moved from results.py to concerns.py after that commit: point the old page at it.
+    baseline_source = baseline_source.replace("from skin_app.results import", "from skin_app.concerns import")
     pages = {"baseline": lambda: AppTest.from_string(baseline_source, default_timeout=300),
              "ours": lambda: AppTest.from_file(str(ROOT / "app_pages" / "progress.py"), default_timeout=300)}
     runs: dict[str, dict] = {}
