@@ -96,7 +96,7 @@ def same_picture_as_other_files(rgb: np.ndarray) -> list[tuple[bytes, dict]]:
 
 def raw_of(metrics: dict) -> dict:
     """The raw measurements the display curves read, kept per shot so other curves can be tried offline."""
-    keys = ("soft_fraction", "area_fraction", "under_eye_contrast", "acne_lesion_count", "skin_ita")
+    keys = ("soft_fraction", "area_fraction", "mean_probability", "under_eye_contrast", "acne_lesion_count", "skin_ita")
     return {k: metrics.get(k) for k in keys}
 
 

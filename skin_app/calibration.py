@@ -146,8 +146,8 @@ MEASURE_WORDS: dict[str, str] = {
     "soft_fraction.flek": "share of your face skin marked as dark spots",
     "soft_fraction.wrinkle": "share of your face skin marked as wrinkles",
     "under_eye_contrast": "how much darker your under-eye skin is than your cheek (CIELAB lightness L*)",
-    "dark_circle_index": ("how much darker your under-eye skin is than your cheek (CIELAB lightness L*) plus the "
-                          "share of the eye area the model marks as dark circle, weighted alike"),
+    "dark_circle_index": ("how much darker your under-eye skin is than your cheek (CIELAB lightness L*) plus how "
+                          "strongly, on average over the eye area, the model sees dark circles, weighted alike"),
 }
 
 

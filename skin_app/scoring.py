@@ -19,6 +19,11 @@ hair, background or padding that the numbers do not count.
   probability lies across a ramp of +-``SOFT_RAMP`` around the channel's threshold (0 below, 1 above,
   linear between), so a pixel near the threshold moves the number a little, not all-or-nothing
   (steadier between re-shots), while the faint haze far below the threshold counts nothing;
+* ``mean_probability``: the mean probability over the area, no threshold at all. For dark circles,
+  whose marks are broad and faint, it moves less between re-shots than the soft share and separates
+  faces with and without dark circles better (``bench/noise_band.py``, ``training/calibrate.py``); for
+  acne and dark spots it would be steadier too, but it adds the faint haze the model leaves on darker
+  skin (issue 9), so those scores keep the soft share;
 * ``seed_scores``: the seed project's scores, ``100 - area_fraction x 100``, overall = mean of four,
   kept so results stay comparable with it;
 * lesion counts: touching lesions are split at local maxima of the probability map
@@ -45,7 +50,7 @@ LESION_PEAK_DISTANCE = 3
 SIDES = ("right", "left")
 SOFT_RAMP = 0.15
 # Bumped whenever a measurement's definition changes (score calibration caches are keyed by it).
-MEASURE_VERSION = 3
+MEASURE_VERSION = 4
 # The under-eye area starts this far below the eye (pixels on the 384 px crop): lashes and the lid
 # crease are dark whatever the skin does, and a landmark that moves a pixel would move them in or out.
 UNDER_EYE_GAP_PX = 4
@@ -160,15 +165,19 @@ def measure(probabilities: dict[str, np.ndarray], thresholds: dict[str, float], 
 
     area: dict[str, float | None] = {}
     soft: dict[str, float | None] = {}
+    mean_p: dict[str, float | None] = {}
     for concern in ("acne", "flek", "wrinkle"):
+        p = probabilities[concern][skin]
         area[concern] = float(masks[concern].sum()) / max(skin_px, 1)
-        soft[concern] = float(soft_marks(probabilities[concern][skin], thresholds[concern]).sum()) / max(skin_px, 1)
+        soft[concern] = float(soft_marks(p, thresholds[concern]).sum()) / max(skin_px, 1)
+        mean_p[concern] = float(p.sum()) / max(skin_px, 1)
     if eye_region is not None:
+        p = probabilities["panda_eye"][eye_region]
         area["panda_eye"] = float(masks["panda_eye"].sum()) / max(eye_px, 1)
-        soft["panda_eye"] = (float(soft_marks(probabilities["panda_eye"][eye_region], thresholds["panda_eye"]).sum())
-                             / max(eye_px, 1))
+        soft["panda_eye"] = float(soft_marks(p, thresholds["panda_eye"]).sum()) / max(eye_px, 1)
+        mean_p["panda_eye"] = float(p.sum()) / max(eye_px, 1)
     else:
-        area["panda_eye"] = soft["panda_eye"] = None
+        area["panda_eye"] = soft["panda_eye"] = mean_p["panda_eye"] = None
     seed = {c: round(100.0 - 100.0 * v, 2) for c, v in area.items() if v is not None}
     if len(seed) == len(CONCERNS):
         seed["overall"] = round(float(np.mean([seed[c] for c in CONCERNS])), 2)
@@ -181,6 +190,7 @@ def measure(probabilities: dict[str, np.ndarray], thresholds: dict[str, float], 
     metrics = {
         "area_fraction": {c: (round(v, 6) if v is not None else None) for c, v in area.items()},
         "soft_fraction": {c: (round(v, 6) if v is not None else None) for c, v in soft.items()},
+        "mean_probability": {c: (round(v, 6) if v is not None else None) for c, v in mean_p.items()},
         "seed_scores": seed,
         "acne_lesion_count": count_lesions(probabilities["acne"], masks["acne"]),
         "acne_blob_count": count_blobs(masks["acne"]),

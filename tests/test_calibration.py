@@ -17,6 +17,7 @@ def cal():
 
 def metrics_with(**soft) -> dict:
     base = {"soft_fraction": {"acne": 0.0, "flek": 0.0, "wrinkle": 0.0, "panda_eye": 0.1},
+            "mean_probability": {"acne": 0.01, "flek": 0.05, "wrinkle": 0.02, "panda_eye": 0.05},
             "under_eye_contrast": 0.0}
     for k, v in soft.items():
         if k == "under_eye_contrast":
@@ -54,6 +55,22 @@ def test_a_darker_under_eye_lowers_the_dark_circle_score(cal):
     light = cal.display_scores(metrics_with(under_eye_contrast=1.0))["panda_eye"]
     dark = cal.display_scores(metrics_with(under_eye_contrast=25.0))["panda_eye"]
     assert light > dark and dark < 70
+
+
+def test_a_stronger_dark_circle_probability_lowers_the_dark_circle_score(cal):
+    faint = metrics_with(under_eye_contrast=8.0)
+    strong = metrics_with(under_eye_contrast=8.0)
+    strong["mean_probability"]["panda_eye"] = 0.4
+    assert cal.display_scores(strong)["panda_eye"] < cal.display_scores(faint)["panda_eye"]
+
+
+def test_a_scan_stored_before_the_mean_probability_existed_is_rescored_from_its_areas(cal):
+    """Measurement version 3 stored soft and thresholded shares but no mean probability."""
+    old = metrics_with(under_eye_contrast=8.0)
+    del old["mean_probability"]
+    old["area_fraction"] = {"acne": 0.001, "flek": 0.01, "wrinkle": 0.01, "panda_eye": 0.05}
+    assert "panda_eye" not in cal.display_scores(old)
+    assert set(cal.rescore_legacy(old)) == {*CONCERNS, "overall"}
 
 
 def test_overall_is_the_mean_of_the_four_display_scores(cal):

@@ -88,6 +88,16 @@ def test_dark_circle_marks_are_kept_only_in_the_eye_region():
     assert result.masks["panda_eye"].sum() == 100
 
 
+def test_mean_probability_averages_the_dark_circle_channel_over_the_eye_region_haze_included():
+    prob, regions, oval, crop = setup_face()
+    eye_region = regions["eyes"] | regions["left_under_eye"] | regions["right_under_eye"]
+    prob["panda_eye"][eye_region] = 0.2                 # faint everywhere: below any threshold
+    prob["panda_eye"][70:80, 40:60] = 0.9               # on the chin: outside the eye region
+    m = run(prob, regions, oval, crop).metrics
+    assert m["mean_probability"]["panda_eye"] == pytest.approx(0.2, abs=1e-4)
+    assert m["soft_fraction"]["panda_eye"] == 0
+
+
 def test_under_eye_contrast_is_cheek_lightness_minus_under_eye_lightness():
     prob, regions, oval, crop = setup_face()
     crop[35:40, 20:40] = 120                            # a darker right under-eye
@@ -116,6 +126,7 @@ def test_without_landmarks_the_model_skin_is_the_area_and_dark_circles_are_not_m
     m = measure(prob, THRESHOLDS, crop).metrics
     assert m["area_fraction"]["acne"] == pytest.approx(9 / 6400, abs=1e-6)
     assert m["under_eye_contrast"] is None and m["soft_fraction"]["panda_eye"] is None
+    assert m["mean_probability"]["panda_eye"] is None
     assert "overall" not in m["seed_scores"]
 
 

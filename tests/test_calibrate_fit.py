@@ -1,0 +1,42 @@
+"""Fitting the acne curve's grade boundaries (training/calibrate.py): the ordinal cut points and the
+one-standard-error widening of the mild|moderate boundary."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from skin_app.training.calibrate import ordinal_cuts, widen_first_cut
+
+
+def accuracy(cuts, x, grades) -> float:
+    return float(np.mean(np.searchsorted(np.array(cuts), x, side="right") == grades))
+
+
+def overlapping_grades(seed: int = 0):
+    rng = np.random.default_rng(seed)
+    grades = np.repeat([0, 1, 2, 3], 100)
+    return grades + rng.normal(0, 0.4, grades.size), grades
+
+
+def test_ordinal_cuts_separate_four_grades_in_order():
+    x, grades = overlapping_grades()
+    cuts = ordinal_cuts(x, grades)
+    assert len(cuts) == 3 and cuts[0] < cuts[1] < cuts[2]
+    assert accuracy(cuts, x, grades) > 0.75
+
+
+def test_the_mild_moderate_boundary_moves_up_within_one_standard_error_of_the_best_accuracy():
+    x, grades = overlapping_grades()
+    cuts = ordinal_cuts(x, grades)
+    wider = widen_first_cut(x, grades, cuts)
+    best = accuracy(cuts, x, grades)
+    assert wider[0] > cuts[0] and wider[1:] == cuts[1:]
+    assert accuracy(wider, x, grades) >= best - math.sqrt(best * (1 - best) / x.size)
+
+
+def test_with_perfectly_separated_grades_the_widened_boundary_still_grades_every_photo_right():
+    grades = np.repeat([0, 1, 2, 3], 50)
+    x = grades + np.tile(np.linspace(0.0, 0.5, 50), 4)
+    cuts = ordinal_cuts(x, grades)
+    assert accuracy(widen_first_cut(x, grades, cuts), x, grades) == 1.0
