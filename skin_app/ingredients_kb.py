@@ -21,7 +21,9 @@ from pathlib import Path
 from rapidfuzz import fuzz, process
 
 from skin_app.config import ingredients_csv_path
-from skin_app.ingredients_eu import ALL_TYPES, EuRule
+from skin_app.ingredients_botanical import FORMS, PART_NOT_STATED, PARTS, BotanicalIndex
+from skin_app.ingredients_eu import ALL_TYPES, EuRule, verdict
+from skin_app.ingredients_spelling import SpellingIndex
 
 BOOL_FLAGS = ("fragrance", "allergen", "essential_oil", "drying_alcohol", "silicone", "sulfate", "paraben",
               "formaldehyde_releaser", "fungal_acne", "pregnancy")
@@ -197,6 +199,8 @@ class KnowledgeBase:
             if len(e.inci.split()) >= 3 and _BOTANICAL_TAIL.search(e.inci):
                 self._by_genus.setdefault(e.inci.split()[0], []).append(e)
         self._genera = set(self._by_genus)
+        self.botanical = BotanicalIndex(entries)
+        self.spelling = SpellingIndex([e.inci for e in entries] + [a for e in entries for a in e.aliases])
         self._fuzzy_keys = [k for k in self._loose if len(k) >= 4]
         self._fuzzy_entries = [self._loose[k] for k in self._fuzzy_keys]
         # The fragrance allergens' names alone: a cheap check that still runs when the time budget is spent.
@@ -243,6 +247,10 @@ class KnowledgeBase:
             return e, "normalised"
         return None
 
+    def _entry_named(self, name: str) -> Entry | None:
+        hit = self._direct(name)
+        return hit[0] if hit is not None else None
+
     def lookup(self, name: str) -> tuple[Entry, str] | None:
         """Exact, alias or normalised match of any variant of the name; None if not recognised.
         Remembered: the parser and the matcher ask about the same names."""
@@ -266,10 +274,25 @@ class KnowledgeBase:
                 if by_ci is not None:
                     result = (by_ci[0], "normalised")
             break
+        if result is None:
+            result = self.botanical.infer(name, self._entry_named)
+        if result is None:
+            result = self._repaired(name)
         if len(self._lookups) > 200_000:
             self._lookups.clear()
         self._lookups[name] = result
         return result
+
+    def _repaired(self, name: str) -> tuple[Entry, str] | None:
+        """A name with one-letter typos repaired (``ingredients_spelling``), accepted only for an ingredient that
+        no EU annex bans in any kind of product and that is no fragrance allergen or formaldehyde releaser: a
+        typo never raises a ban or an allergen flag (those names get a "did you mean")."""
+        fixed = self.spelling.repair(name)
+        hit = self.lookup(fixed) if fixed is not None else None
+        if hit is None or {"allergen", "formaldehyde_releaser"} & hit[0].flags or \
+                any(verdict(hit[0].eu_rules, t).level == "not_permitted" for t in ALL_TYPES):
+            return None
+        return hit[0], "spelling"
 
     def synonym_pair(self, first: str, second: str) -> Entry | None:
         """One ingredient printed under two names ("Aqua - Water", "Aqua/Watter", "Butyrospermum Parkii/Shea
@@ -279,7 +302,18 @@ class KnowledgeBase:
         hits = [self.lookup(first), self.lookup(second)]
         known = [h[0] for h in hits if h is not None]
         if len(known) == 2:
-            return known[0] if same_substance(known[0], known[1]) else None
+            if same_substance(known[0], known[1]):
+                return known[0]
+            # "Curcuma Longa Extract/Turmeric Root Extract": one plant and form, the part named in one half only
+            inferred = [h[0] for h in hits if h is not None and h[1] == "botanical"]
+            if inferred and inferred[0].inci.endswith(PART_NOT_STATED):
+                plain = inferred[0].inci[:-len(PART_NOT_STATED)].rstrip()
+                named = known[1] if known[0] is inferred[0] else known[0]
+                words = plain.split()
+                form = words.pop() if words[-1] in FORMS else None
+                if named.inci.startswith(" ".join(words) + " ") and form in (None, named.inci.split()[-1]):
+                    return named
+            return None
         if len(known) == 1:
             entry = known[0]
             other = second if hits[0] is not None else first
@@ -295,7 +329,17 @@ class KnowledgeBase:
                     [w.lower() for w in common.split()[-len(tail):]] == tail and \
                     common.split()[0].upper() not in self._genera:
                 return entry
-            return None
+            # "Thymus Vulgaris Extract/Thyme Extract", "Curcuma Longa Extract/Turmeric Root Extract": the plant's
+            # common name with the same form; a part named only in the common half completes the Latin one.
+            common_tail = self.botanical.common_tail(latin, common)
+            if common_tail is None:
+                return None
+            read = self.botanical.read(latin, self._entry_named)
+            if read is not None and any(w in PARTS for w in common_tail) and not any(w in PARTS for w in read[1]):
+                fuller = self.lookup(" ".join([read[0], *common_tail]))
+                if fuller is not None:
+                    return fuller[0]
+            return entry
         latin = " ".join(first.split()).upper()
         if len(latin.split()) < 2 or latin.split()[0] not in self._genera or not second.split():
             return None
