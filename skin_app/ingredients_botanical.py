@@ -48,8 +48,11 @@ _PLURAL = {"LEAVES": "LEAF", "FLOWERS": "FLOWER", "PETALS": "PETAL", "SEEDS": "S
 _NOT_A_GENUS = frozenset("""
     HYDROLYZED HYDROGENATED HUMAN OZONIZED DEFATTED TRIMETHYLSILYL SHEEP BOVINE PORCINE EGG MILK SODIUM POTASSIUM
     CALCIUM MAGNESIUM ZINC COPPER SILVER GOLD IRON PEG PPG SEA SUCROSE FERMENTED SULFATED OXIDIZED ACETYLATED
-    EPOXIDIZED ETHOXYLATED MALEATED SAPONIFIED BLOWN POLYGLYCERYL GLYCERYL ORGANIC NATURAL
+    EPOXIDIZED ETHOXYLATED MALEATED SAPONIFIED BLOWN POLYGLYCERYL GLYCERYL ORGANIC NATURAL AMMONIUM TDI FERMENT
+    SWEET BLACK WHITE RED GREEN YELLOW BITTER WILD ROYAL EVENING CARNAUBA CHICKEN DEER PIG FISH BEE GOAT COW HORSE
+    SNAIL UMBILICAL FUSEL
 """.split())
+_CHEMICAL_PART = re.compile(r"METHYL|ETHYL|PROPYL|AMIDO|MONIUM|HYDROXY|OXIDIZED")
 _LATIN_WORD = re.compile(r"^[A-Z][A-Z-]*[A-Z]$")
 _CHEMICAL_END = re.compile(r"(?:ED|YL|ATE|IDE|IC|OL)$")
 _PAREN = re.compile(r"\(([^()]*)\)")
@@ -73,10 +76,21 @@ def _is_plant_tail(words: list[str]) -> bool:
     return bool(pieces) and all(p in PARTS or p in FORMS or p == "ESSENTIAL" for p in pieces)
 
 
+def states_part_of(other: Entry, unstated: Entry) -> bool:
+    """``other`` names the plant of ``unstated`` (an inferred plant printed without its part) with a part, and
+    with the same form when one was printed: "Beet Root Extract" for "Beta Vulgaris"."""
+    if not unstated.inci.endswith(PART_NOT_STATED) or other.inci.endswith(PART_NOT_STATED):
+        return False
+    words = unstated.inci[:-len(PART_NOT_STATED)].split()
+    form = words.pop() if words[-1] in FORMS else None
+    return other.inci.startswith(" ".join(words) + " ") and form in (None, other.inci.split()[-1])
+
+
 class BotanicalIndex:
     """The plants of the inventory by Latin name, and the grammar that reads a plant name against them."""
 
-    def __init__(self, entries: Iterable[Entry]) -> None:
+    def __init__(self, entries: Iterable[Entry], synonyms: dict[str, str] | None = None) -> None:
+        """``synonyms``: older or variant Latin names -> the inventory's (data/ingredients_botanical_synonyms.csv)."""
         self.by_taxon: dict[str, list[Entry]] = {}
         with_part: set[str] = set()
         banned_genera: set[str] = set()
@@ -101,12 +115,14 @@ class BotanicalIndex:
         self._unsafe = {k for k, v in self.by_taxon.items()
                         if k.split()[0] in banned_genera or any(e.eu_rules or "allergen" in e.flags for e in v)}
         self._made: dict[str, Entry] = {}
+        self._synonyms = {old: new for old, new in (synonyms or {}).items() if new in self.by_taxon}
 
     @staticmethod
     def _taxon_like(words: list[str]) -> bool:
-        if words[0] in _NOT_A_GENUS or _CHEMICAL_END.search(words[0]):
+        if _CHEMICAL_END.search(words[0]):
             return False
-        return all(_LATIN_WORD.match(w) and w not in PARTS and w not in FORMS for w in words)
+        return all(_LATIN_WORD.match(w) and w not in PARTS and w not in FORMS and w not in _NOT_A_GENUS and
+                   not _CHEMICAL_PART.search(w) for w in words)
 
     def __contains__(self, taxon: str) -> bool:
         return taxon.upper() in self.by_taxon
@@ -122,20 +138,23 @@ class BotanicalIndex:
         s = _PREFIXES.sub("", " ".join(s.split()))
         inner = [" ".join(_AUTHOR.sub("", p.strip()).split()) for p in _PAREN.findall(s)]
         outside = _words(_PAREN.sub(" ", s))
-        taxon = self._taxon_prefix(outside)
-        if taxon is not None:                               # "Ziziphus Jujuba (Jujube) Fruit Extract"
-            tail = outside[len(taxon.split()):]
+        found = self._taxon_prefix(outside)
+        if found is not None:                               # "Ziziphus Jujuba (Jujube) Fruit Extract"
+            taxon, tail = found[0], outside[found[1]:]
         else:                                               # "Corn (Zea Mays) Oil", "Goji Berry Extract (Lycium Barbarum)"
-            taxon = next((p for p in inner if p in self.by_taxon), None)
-            if taxon is None:
+            named = [self._synonyms.get(p, p) for p in inner]
+            plants = [p for p in named if p in self.by_taxon]
+            if not plants:
                 return None
+            taxon = plants[0]
             k = len(outside)
             while k > 0 and _is_plant_tail(outside[k - 1:]):
                 k -= 1
             tail, common = outside[k:], outside[:k]
             # The common name must be a name, not another ingredient or plant ("Glycerin (Olea Europaea)")
             other = known(" ".join(common)) if common else None
-            if any(w in _NOT_A_GENUS for w in common) or (other is not None and not other.inci.startswith(taxon)):
+            if len(common) > 3 or not all(w.isalpha() and w not in _NOT_A_GENUS for w in common) or \
+                    (other is not None and not other.inci.startswith(taxon)):
                 return None
         if tail and not _is_plant_tail(tail):
             return None
@@ -164,10 +183,14 @@ class BotanicalIndex:
             return None
         return words[k:]
 
-    def _taxon_prefix(self, words: list[str]) -> str | None:
+    def _taxon_prefix(self, words: list[str]) -> tuple[str, int] | None:
+        """(the inventory's Latin name, how many words it took) for the words a name starts with."""
         for n in (4, 3, 2):
-            if len(words) >= n and " ".join(words[:n]) in self.by_taxon:
-                return " ".join(words[:n])
+            if len(words) >= n:
+                key = " ".join(words[:n])
+                key = self._synonyms.get(key, key)
+                if key in self.by_taxon:
+                    return key, n
         return None
 
     def infer(self, name: str, known: Callable[[str], Entry | None]) -> tuple[Entry, str] | None:

@@ -2,7 +2,9 @@
 
 Matching goes exact (the INCI name itself), then alias (common, old and translated names), then
 normalised (case, punctuation, spacing, British spellings, the common name in parentheses, synonyms
-separated by slashes), then fuzzy. A fuzzy match is only a suggestion ("did you mean"): it is never
+separated by slashes), then botanical (a plant of the inventory with a part or form it does not list, read by
+the INCI plant-name grammar in ``ingredients_botanical``), then spelling (one-letter typos repaired by
+``ingredients_spelling``, never for a name the EU bans anywhere or a fragrance allergen), then fuzzy. A fuzzy match is only a suggestion ("did you mean"): it is never
 treated as the ingredient, so it can never raise a ban; a suggestion that is a fragrance allergen raises
 only an "uncertain allergen" flag. Fuzzy matching runs within a time budget (``FuzzyBudget``); the
 EU rules of each entry come from data/ingredients_eu.csv (see ``ingredients_eu``).
@@ -21,7 +23,7 @@ from pathlib import Path
 from rapidfuzz import fuzz, process
 
 from skin_app.config import ingredients_csv_path
-from skin_app.ingredients_botanical import FORMS, PART_NOT_STATED, PARTS, BotanicalIndex
+from skin_app.ingredients_botanical import PARTS, BotanicalIndex, states_part_of
 from skin_app.ingredients_eu import ALL_TYPES, EuRule, verdict
 from skin_app.ingredients_spelling import SpellingIndex
 
@@ -60,7 +62,7 @@ class Match:
     """What a printed name turned out to be."""
     query: str
     entry: Entry | None                   # None: not recognised (a fuzzy guess is only a suggestion)
-    method: str                           # exact, alias, normalised, fuzzy, unknown
+    method: str                           # exact, alias, normalised, botanical, spelling, fuzzy, unknown
     suggestion: Entry | None = None       # the fuzzy "did you mean"
     score: float = 0.0
 
@@ -169,12 +171,25 @@ def load_eu_rules(path: Path) -> dict[str, tuple[EuRule, ...]]:
     return {k: tuple(v) for k, v in out.items()}
 
 
+def load_botanical_synonyms(path: Path) -> dict[str, str]:
+    """Older or variant Latin plant names -> the inventory's ("MATRICARIA RECUTITA" -> "CHAMOMILLA RECUTITA")."""
+    if not path.exists():
+        return {}
+    with open(path, encoding="utf-8", newline="") as fh:
+        return {" ".join(r["old_prefix"].split()).upper(): " ".join(r["inci_prefix"].split()).upper()
+                for r in csv.DictReader(fh) if r.get("old_prefix") and r.get("inci_prefix")}
+
+
 def _split(v: str, sep: str) -> tuple[str, ...]:
     return tuple(x.strip() for x in (v or "").split(sep) if x.strip())
 
 
 class KnowledgeBase:
-    def __init__(self, entries: list[Entry]) -> None:
+    def __init__(self, entries: list[Entry], botanical_synonyms: dict[str, str] | None = None,
+                 infer: bool = True) -> None:
+        """``infer``: also read unlisted plant names by their grammar and repair one-letter typos (off only to
+        measure what they add)."""
+        self.infer = infer
         self.entries = entries
         self.by_inci: dict[str, Entry] = {}
         self._exact: dict[str, Entry] = {}
@@ -199,7 +214,7 @@ class KnowledgeBase:
             if len(e.inci.split()) >= 3 and _BOTANICAL_TAIL.search(e.inci):
                 self._by_genus.setdefault(e.inci.split()[0], []).append(e)
         self._genera = set(self._by_genus)
-        self.botanical = BotanicalIndex(entries)
+        self.botanical = BotanicalIndex(entries, botanical_synonyms)
         self.spelling = SpellingIndex([e.inci for e in entries] + [a for e in entries for a in e.aliases])
         self._fuzzy_keys = [k for k in self._loose if len(k) >= 4]
         self._fuzzy_entries = [self._loose[k] for k in self._fuzzy_keys]
@@ -215,6 +230,7 @@ class KnowledgeBase:
     def from_csv(cls, path: str | Path) -> KnowledgeBase:
         """Reads data/ingredients.csv and, beside it, the EU rules in ingredients_eu.csv."""
         rules = load_eu_rules(Path(path).with_name("ingredients_eu.csv"))
+        synonyms = load_botanical_synonyms(Path(path).with_name("ingredients_botanical_synonyms.csv"))
         entries = []
         with open(path, encoding="utf-8", newline="") as fh:
             for r in csv.DictReader(fh):
@@ -228,7 +244,7 @@ class KnowledgeBase:
                     eu_limit=r["eu_limit"], evidence=r["evidence"], evidence_source=r["evidence_source"],
                     curated=r["curated"] == "1", eu_rules=rules.get(r["inci"], ()),
                 ))
-        return cls(entries)
+        return cls(entries, synonyms)
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -274,10 +290,8 @@ class KnowledgeBase:
                 if by_ci is not None:
                     result = (by_ci[0], "normalised")
             break
-        if result is None:
-            result = self.botanical.infer(name, self._entry_named)
-        if result is None:
-            result = self._repaired(name)
+        if result is None and self.infer:
+            result = self.botanical.infer(name, self._entry_named) or self._repaired(name)
         if len(self._lookups) > 200_000:
             self._lookups.clear()
         self._lookups[name] = result
@@ -305,13 +319,8 @@ class KnowledgeBase:
             if same_substance(known[0], known[1]):
                 return known[0]
             # "Curcuma Longa Extract/Turmeric Root Extract": one plant and form, the part named in one half only
-            inferred = [h[0] for h in hits if h is not None and h[1] == "botanical"]
-            if inferred and inferred[0].inci.endswith(PART_NOT_STATED):
-                plain = inferred[0].inci[:-len(PART_NOT_STATED)].rstrip()
-                named = known[1] if known[0] is inferred[0] else known[0]
-                words = plain.split()
-                form = words.pop() if words[-1] in FORMS else None
-                if named.inci.startswith(" ".join(words) + " ") and form in (None, named.inci.split()[-1]):
+            for unstated, named in ((known[0], known[1]), (known[1], known[0])):
+                if states_part_of(named, unstated):
                     return named
             return None
         if len(known) == 1:
