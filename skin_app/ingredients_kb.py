@@ -301,12 +301,17 @@ class KnowledgeBase:
         """A name with one-letter typos repaired (``ingredients_spelling``), accepted only for an ingredient that
         no EU annex bans in any kind of product and that is no fragrance allergen or formaldehyde releaser: a
         typo never raises a ban or an allergen flag (those names get a "did you mean")."""
+        target = self._repair_target(name)
+        if target is None or {"allergen", "formaldehyde_releaser"} & target.flags or \
+                any(verdict(target.eu_rules, t).level == "not_permitted" for t in ALL_TYPES):
+            return None
+        return target, "spelling"
+
+    def _repair_target(self, name: str) -> Entry | None:
+        """The ingredient a name means once its one-letter typos are repaired, accepted or not."""
         fixed = self.spelling.repair(name)
         hit = self.lookup(fixed) if fixed is not None else None
-        if hit is None or {"allergen", "formaldehyde_releaser"} & hit[0].flags or \
-                any(verdict(hit[0].eu_rules, t).level == "not_permitted" for t in ALL_TYPES):
-            return None
-        return hit[0], "spelling"
+        return hit[0] if hit is not None else None
 
     def synonym_pair(self, first: str, second: str) -> Entry | None:
         """One ingredient printed under two names ("Aqua - Water", "Aqua/Watter", "Butyrospermum Parkii/Shea
@@ -387,7 +392,10 @@ class KnowledgeBase:
         elif fuzzy and budget is not None and budget.spent():
             return self._fuzzy(name, self._allergen_keys, self._allergen_entries, variants=2)
         elif fuzzy:
-            result = self._fuzzy(name)
+            # A one-letter typo of a name a typo may not decide ("Geranoil"): that name is the "did you mean"
+            target = self._repair_target(name) if self.infer else None
+            result = Match(name, None, "fuzzy", suggestion=target, score=round(fuzz.ratio(
+                loose_key(name), loose_key(target.inci)), 1)) if target is not None else self._fuzzy(name)
         else:
             result = Match(name, None, "unknown")
         with self._lock:
