@@ -24,10 +24,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from skin_app.ingredients_kb import Entry
+from skin_app.ingredients_entry import Entry
 
 # Plant parts as INCI botanical names print them (CTFA/PCPC nomenclature conventions and CosIng usage).
 PARTS = frozenset("""
@@ -116,6 +114,7 @@ class BotanicalIndex:
                         if k.split()[0] in banned_genera or any(e.eu_rules or "allergen" in e.flags for e in v)}
         self._made: dict[str, Entry] = {}
         self._synonyms = {old: new for old, new in (synonyms or {}).items() if new in self.by_taxon}
+        self._genera = {k.split()[0] for k in [*self.by_taxon, *self._synonyms]}
 
     @staticmethod
     def _taxon_like(words: list[str]) -> bool:
@@ -124,16 +123,12 @@ class BotanicalIndex:
         return all(_LATIN_WORD.match(w) and w not in PARTS and w not in FORMS and w not in _NOT_A_GENUS and
                    not _CHEMICAL_PART.search(w) for w in words)
 
-    def __contains__(self, taxon: str) -> bool:
-        return taxon.upper() in self.by_taxon
-
-    def siblings(self, taxon: str) -> list[Entry]:
-        return self.by_taxon.get(taxon.upper(), [])
-
     # -- reading a printed name ----------------------------------------------------------------------------
     def read(self, name: str, known: Callable[[str], Entry | None]) -> tuple[str, list[str]] | None:
         """'Organic Goji Berry Extract (Lycium Barbarum)' -> ('LYCIUM BARBARUM', ['BERRY', 'EXTRACT']); None when
         the name is not a plant of the inventory followed by nothing but parts and a form."""
+        if "(" not in name and not any(_FOOTNOTES.sub("", w) in self._genera for w in name.upper().split()[:4]):
+            return None                                     # no genus where one could stand: the common case
         s = _FOOTNOTES.sub(" ", name.upper().replace("_", " "))
         s = _PREFIXES.sub("", " ".join(s.split()))
         inner = [" ".join(_AUTHOR.sub("", p.strip()).split()) for p in _PAREN.findall(s)]

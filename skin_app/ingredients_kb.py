@@ -24,37 +24,9 @@ from rapidfuzz import fuzz, process
 
 from skin_app.config import ingredients_csv_path
 from skin_app.ingredients_botanical import PARTS, BotanicalIndex, states_part_of
+from skin_app.ingredients_entry import BOOL_FLAGS, Entry
 from skin_app.ingredients_eu import ALL_TYPES, EuRule, verdict
 from skin_app.ingredients_spelling import SpellingIndex
-
-BOOL_FLAGS = ("fragrance", "allergen", "essential_oil", "drying_alcohol", "silicone", "sulfate", "paraben",
-              "formaldehyde_releaser", "fungal_acne", "pregnancy")
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One row of data/ingredients.csv."""
-    inci: str
-    cas: str
-    functions: tuple[str, ...]
-    aliases: tuple[str, ...]
-    what: str
-    pros: str
-    cons: str
-    helps: tuple[str, ...]
-    aggravates: tuple[str, ...]
-    active: str
-    flags: frozenset[str]                 # names from BOOL_FLAGS that are set
-    comedogenic: int | None
-    irritancy: int | None
-    rating_source: str
-    eu_status: str                        # "", prohibited, restricted, preservative, uv_filter, colourant
-    eu_ref: str
-    eu_limit: str
-    evidence: str
-    evidence_source: str
-    curated: bool
-    eu_rules: tuple[EuRule, ...] = ()     # every annex entry attached to the name (data/ingredients_eu.csv)
 
 
 @dataclass(frozen=True)
