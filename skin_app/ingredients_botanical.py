@@ -12,7 +12,9 @@ recognises such a name when:
   "Essential Oil"), or nothing (then the part is "not stated");
 - no name of that plant carries an EU annex entry or is an EU-declarable fragrance allergen, and its genus is
   not banned as a whole ("Phytolacca spp."): for those plants the part decides the verdict, so the name stays
-  unrecognised and gets a "did you mean" instead.
+  unrecognised and gets a "did you mean" instead. Nor is an oil (or a plant of unstated part) guessed in a
+  genus whose oils are allergens (citrus, lavender, mint...): the same plant may be listed under another
+  Latin name ("Citrus Bergamia" is the inventory's "Citrus Aurantium Bergamia").
 
 The entry it returns is marked as inferred in its INCI field and text; it gets only the CosIng functions that
 all listed names of the same plant and form share, the fragrance and fungal-acne flags only when all of them
@@ -112,6 +114,8 @@ class BotanicalIndex:
         self.by_taxon = {k: v for k, v in self.by_taxon.items() if k in with_part or len(v) >= 2}
         self._unsafe = {k for k, v in self.by_taxon.items()
                         if k.split()[0] in banned_genera or any(e.eu_rules or "allergen" in e.flags for e in v)}
+        self._allergen_oil_genera = {e.inci.split()[0] for v in self.by_taxon.values() for e in v
+                                     if "allergen" in e.flags and e.inci.endswith(" OIL")}
         self._made: dict[str, Entry] = {}
         self._synonyms = {old: new for old, new in (synonyms or {}).items() if new in self.by_taxon}
         self._genera = {k.split()[0] for k in [*self.by_taxon, *self._synonyms]}
@@ -207,6 +211,8 @@ class BotanicalIndex:
         forms = [p for p in _tail_words(pieces) if p in FORMS]
         if len(forms) > 1:
             return None                                     # "Leaf Extract Oil": not one ingredient
+        if forms in ([], ["OIL"]) and taxon.split()[0] in self._allergen_oil_genera:
+            return None         # "Citrus Bergamia Oil": the genus's oils are allergens under other Latin names
         parts = [p for p in _tail_words(pieces) if p in PARTS]
         inci = standard if parts else " ".join([taxon] + pieces + [PART_NOT_STATED])
         if inci in self._made:

@@ -66,6 +66,11 @@ def test_a_plant_whose_oil_is_an_allergen_is_not_guessed_without_its_part():
     assert ing.inci is None and ing.flags == ["allergen_maybe"]
 
 
+def test_an_oil_of_a_genus_whose_oils_are_allergens_is_not_guessed_under_another_latin_name():
+    # The inventory lists bergamot as Citrus Aurantium Bergamia, whose peel oil is a declarable allergen
+    assert line("Citrus Bergamia (Bergamot) Essential Oil").inci is None
+
+
 def test_a_plant_of_a_genus_banned_as_a_whole_is_never_given_a_quiet_reading():
     # Annex II bans "Phytolacca spp. and their preparations"
     ing = line("Phytolacca Americana Root Extract")
