@@ -216,6 +216,13 @@ class IngredientLine:
     def recognised(self) -> bool:
         return self.inci is not None
 
+    @property
+    def matched(self) -> str | None:
+        """The INCI name as shown: a name read through a one-letter typo says so."""
+        if self.inci is not None and self.method == "spelling":
+            return f"{self.inci} (typo repaired)"
+        return self.inci
+
 
 @dataclass
 class FlagHit:

@@ -23,7 +23,7 @@ from pathlib import Path
 from rapidfuzz import fuzz, process
 
 from skin_app.config import ingredients_csv_path
-from skin_app.ingredients_botanical import PARTS, BotanicalIndex, states_part_of
+from skin_app.ingredients_botanical import FORMS, PARTS, BotanicalIndex, states_part_of
 from skin_app.ingredients_entry import BOOL_FLAGS, Entry
 from skin_app.ingredients_eu import ALL_TYPES, EuRule, verdict
 from skin_app.ingredients_spelling import SpellingIndex
@@ -255,6 +255,9 @@ class KnowledgeBase:
                 continue
             if i and genus and not v.upper().startswith(genus) and hit[0].inci.split()[0] != genus:
                 continue        # "Anthemis Nobilis (Chamomile)": the common name must not pick another plant
+            if i and genus and not v.upper().startswith(genus) and hit[0].inci.split()[-1] != name.split()[-1].upper() \
+                    and name.split()[-1].upper() in FORMS:
+                continue        # "Butyrospermum Parkii (Shea Butter) Extract" is an extract, not the butter
             result = hit if i == 0 else (hit[0], "normalised")
             if i and hit[1] != "exact":
                 ci = _CI_IN_PARENS.search(name)  # "Violet 2 (CI 60730)": the colour index number decides

@@ -87,6 +87,11 @@ def test_the_named_part_wins_over_the_plant_printed_without_one():
     assert ing.inci == "BETA VULGARIS ROOT EXTRACT"
 
 
+def test_the_form_printed_after_the_common_name_is_kept():
+    # "Shea Butter" in the parentheses must not turn an extract into the butter itself
+    assert line("Butyrospermum Parkii (Shea Butter) Extract").inci != "BUTYROSPERMUM PARKII BUTTER"
+
+
 def test_an_older_spelling_of_a_latin_name_reads_as_the_inventory_plant():
     assert line("Zizyphus Jujuba Seed Extract").inci == "ZIZIPHUS JUJUBA SEED EXTRACT"
 
