@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     all_s = time.perf_counter() - t0 - plain_s
 
     rate = recognised / total if total else 0.0
-    print(f"\nRECOGNITION: {recognised}/{total} tokens = {rate:.2%} (exact+alias+normalised)")
+    print(f"\nRECOGNITION: {recognised}/{total} tokens = {rate:.2%} (exact, alias, normalised, botanical, spelling)")
     print(f"  by method: {dict(methods)}")
     print(f"  with a fuzzy 'did you mean': {fuzzy} more ({(recognised + fuzzy) / max(total, 1):.2%} incl. suggestions)")
     print(f"  without the plant-name grammar and typo repair: {plain_hit}/{plain_total} = "
