@@ -58,8 +58,11 @@ _CHEMICAL_END = re.compile(r"(?:ED|YL|ATE|IDE|IC|OL)$")
 _PAREN = re.compile(r"\(([^()]*)\)")
 _AUTHOR = re.compile(r"\s+(?:L|LINN|DC|MILL|THUNB)\.?$")     # "Rumex Crispus L." (the botanist's abbreviation)
 _FOOTNOTES = re.compile(r"[*†‡§+^#]+")
-_PREFIXES = re.compile(r"^(?:(?:CERTIFIED|USDA|ORGANIC|ORG\.?|BIO|NATURAL|PURE|RAW|WILD|WILDCRAFTED|FAIR\s*TRADE|"
-                       r"COLD[- ]PRESSED|VIRGIN|EXTRA[- ]VIRGIN|UNREFINED|REFINED)\s+)+")
+# Marketing words printed before a name ("Organic", "Cold-Pressed"): never part of the INCI name.
+MARKETING_PREFIXES = re.compile(
+    r"^(?:(?:certified|usda|organic|org\.?|bio|natural|pure|raw|wild|fair\s*trade|cold[- ]pressed|virgin|"
+    r"extra[- ]virgin|unrefined|refined|fermented|micronized|non[- ]nano|nano|vegan|sustainably\s+sourced|"
+    r"ecocert|cosmos|pharmaceutical[- ]grade)\s+)+", re.I)
 
 
 def _words(text: str) -> list[str]:
@@ -134,7 +137,7 @@ class BotanicalIndex:
         if "(" not in name and not any(_FOOTNOTES.sub("", w) in self._genera for w in name.upper().split()[:4]):
             return None                                     # no genus where one could stand: the common case
         s = _FOOTNOTES.sub(" ", name.upper().replace("_", " "))
-        s = _PREFIXES.sub("", " ".join(s.split()))
+        s = MARKETING_PREFIXES.sub("", " ".join(s.split()))
         inner = [" ".join(_AUTHOR.sub("", p.strip()).split()) for p in _PAREN.findall(s)]
         outside = _words(_PAREN.sub(" ", s))
         found = self._taxon_prefix(outside)

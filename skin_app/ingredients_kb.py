@@ -23,7 +23,7 @@ from pathlib import Path
 from rapidfuzz import fuzz, process
 
 from skin_app.config import ingredients_csv_path
-from skin_app.ingredients_botanical import FORMS, PARTS, BotanicalIndex, states_part_of
+from skin_app.ingredients_botanical import FORMS, MARKETING_PREFIXES, PARTS, BotanicalIndex, states_part_of
 from skin_app.ingredients_entry import BOOL_FLAGS, Entry
 from skin_app.ingredients_eu import ALL_TYPES, EuRule, verdict
 from skin_app.ingredients_spelling import SpellingIndex
@@ -77,10 +77,6 @@ def loose_key(name: str) -> str:
 _CI_IN_PARENS = re.compile(r"\(\s*C\.?\s*I\.?\s*(\d{5})\s*\)", re.I)
 _BOTANICAL_TAIL = re.compile(r"\b(?:EXTRACT|OIL|WATER|BUTTER|JUICE|POWDER|WAX|CERA)$")
 _PAREN = re.compile(r"\s*\(([^()]*)\)\s*")
-_PREFIXES = re.compile(
-    r"^(?:(?:certified|usda|organic|org\.?|bio|natural|pure|raw|wild|fair\s*trade|cold[- ]pressed|virgin|"
-    r"extra[- ]virgin|unrefined|refined|fermented|micronized|non[- ]nano|nano|vegan|sustainably\s+sourced|"
-    r"ecocert|cosmos|pharmaceutical[- ]grade)\s+)+", re.I)
 _SUFFIXES = re.compile(r"\s+(?:\(?(?:organic|bio|natural|vegan|non[- ]gmo|nano|non[- ]nano|ecocert)\)?)$", re.I)
 
 
@@ -93,15 +89,15 @@ def name_variants(name: str) -> list[str]:
         if v and v not in out:
             out.append(v)
 
-    add(_PREFIXES.sub("", name))
-    add(_SUFFIXES.sub("", _PREFIXES.sub("", name)))
+    add(MARKETING_PREFIXES.sub("", name))
+    add(_SUFFIXES.sub("", MARKETING_PREFIXES.sub("", name)))
     if "(" in name:
         outside = _PAREN.sub(" ", name)
         add(outside)
-        add(_PREFIXES.sub("", outside))
+        add(MARKETING_PREFIXES.sub("", outside))
         for inner in re.findall(r"\(([^()]*)\)", name):
             add(inner)
-            add(_PREFIXES.sub("", inner))
+            add(MARKETING_PREFIXES.sub("", inner))
         # "Aqua (Water, Eau)" / "Iron Oxides (CI 77491, CI 77492)": each piece of the parenthesis
         for inner in re.findall(r"\(([^()]*)\)", name):
             for piece in re.split(r"[,/;]", inner):
