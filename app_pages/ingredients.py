@@ -49,7 +49,7 @@ def names(items: list[str]) -> str:
 def ingredient_table(product: ProductReport) -> pd.DataFrame:
     rows = []
     for l in product.lines:
-        matched = l.inci or (f"did you mean {l.did_you_mean}?" if l.did_you_mean else "not recognised")
+        matched = l.matched or (f"did you mean {l.did_you_mean}?" if l.did_you_mean else "not recognised")
         flags = [f.replace("_", " ") for f in l.flags]
         if l.comedogenic is not None:
             flags.append(f"comedogenic {l.comedogenic}/5")

@@ -80,7 +80,7 @@ def render_text(report: IngredientReport) -> str:
             out.append(f"EU NOT PERMITTED - {line.text}: {line.eu_text}")
         out.append(f"{product.recognised_count}/{len(product.lines)} ingredients recognised")
         for line in product.lines:
-            name = line.inci or (f"? did you mean {line.did_you_mean}" if line.did_you_mean else "? not recognised")
+            name = line.matched or (f"? did you mean {line.did_you_mean}" if line.did_you_mean else "? not recognised")
             extra = [line.percent] if line.percent else []
             extra += [f for f in line.flags]
             out.append(f"{line.position:3d}. {line.text}  ->  {name}" + (f"  [{', '.join(extra)}]" if extra else ""))

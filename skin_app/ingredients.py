@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 from skin_app.calibration import score_words
 from skin_app.concerns import CONCERN_LABELS, CONCERNS
 from skin_app.errors import UserFacingError
+from skin_app.ingredients_botanical import states_part_of
 from skin_app.ingredients_eu import PRODUCT_TYPES, EuVerdict, guess_product_type, verdict
 from skin_app.ingredients_kb import Entry, FuzzyBudget, KnowledgeBase, Match, default_kb, split_synonyms
 from skin_app.ingredients_parse import Token, parse_label, segment_words, split_blend
@@ -186,7 +187,7 @@ class IngredientLine:
     position: int                      # 1-based, label order within the product
     text: str                          # as printed
     inci: str | None                   # matched INCI name; None when unrecognised
-    method: str                        # exact, alias, normalised, fuzzy, unknown
+    method: str                        # exact, alias, normalised, botanical, spelling, fuzzy, unknown
     did_you_mean: str | None = None    # a fuzzy suggestion (never used for flags)
     percent: str | None = None
     may_contain: bool = False
@@ -214,6 +215,13 @@ class IngredientLine:
     @property
     def recognised(self) -> bool:
         return self.inci is not None
+
+    @property
+    def matched(self) -> str | None:
+        """The INCI name as shown: a name read through a one-letter typo says so."""
+        if self.inci is not None and self.method == "spelling":
+            return f"{self.inci} (typo repaired)"
+        return self.inci
 
 
 @dataclass
@@ -357,8 +365,9 @@ def resolve(token_name: str, kb: KnowledgeBase, budget: FuzzyBudget | None = Non
             hits = [kb.lookup(s) for s in synonyms]
             found = [h[0] for h in hits if h is not None]
             first_per_substance: dict[str, Entry] = {}
-            for e in found:                     # the first printed name of each substance stands for it
-                first_per_substance.setdefault(_same_substance(e), e)
+            for e in found:                     # the first printed name of each substance stands for it,
+                if not any(states_part_of(o, e) for o in found):    # a plant's named part for the plant
+                    first_per_substance.setdefault(_same_substance(e), e)
             distinct = list(first_per_substance.values())
             translated = any(_TRANSLATION.search(s) for s in synonyms)
             if distinct and ((len(distinct) == 1 and len(found) == len(synonyms)) or

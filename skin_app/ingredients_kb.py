@@ -2,7 +2,9 @@
 
 Matching goes exact (the INCI name itself), then alias (common, old and translated names), then
 normalised (case, punctuation, spacing, British spellings, the common name in parentheses, synonyms
-separated by slashes), then fuzzy. A fuzzy match is only a suggestion ("did you mean"): it is never
+separated by slashes), then botanical (a plant of the inventory with a part or form it does not list, read by
+the INCI plant-name grammar in ``ingredients_botanical``), then spelling (one-letter typos repaired by
+``ingredients_spelling``, never for a name the EU bans anywhere or a fragrance allergen), then fuzzy. A fuzzy match is only a suggestion ("did you mean"): it is never
 treated as the ingredient, so it can never raise a ban; a suggestion that is a fragrance allergen raises
 only an "uncertain allergen" flag. Fuzzy matching runs within a time budget (``FuzzyBudget``); the
 EU rules of each entry come from data/ingredients_eu.csv (see ``ingredients_eu``).
@@ -21,36 +23,10 @@ from pathlib import Path
 from rapidfuzz import fuzz, process
 
 from skin_app.config import ingredients_csv_path
-from skin_app.ingredients_eu import ALL_TYPES, EuRule
-
-BOOL_FLAGS = ("fragrance", "allergen", "essential_oil", "drying_alcohol", "silicone", "sulfate", "paraben",
-              "formaldehyde_releaser", "fungal_acne", "pregnancy")
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One row of data/ingredients.csv."""
-    inci: str
-    cas: str
-    functions: tuple[str, ...]
-    aliases: tuple[str, ...]
-    what: str
-    pros: str
-    cons: str
-    helps: tuple[str, ...]
-    aggravates: tuple[str, ...]
-    active: str
-    flags: frozenset[str]                 # names from BOOL_FLAGS that are set
-    comedogenic: int | None
-    irritancy: int | None
-    rating_source: str
-    eu_status: str                        # "", prohibited, restricted, preservative, uv_filter, colourant
-    eu_ref: str
-    eu_limit: str
-    evidence: str
-    evidence_source: str
-    curated: bool
-    eu_rules: tuple[EuRule, ...] = ()     # every annex entry attached to the name (data/ingredients_eu.csv)
+from skin_app.ingredients_botanical import FORMS, MARKETING_PREFIXES, PARTS, BotanicalIndex, states_part_of
+from skin_app.ingredients_entry import BOOL_FLAGS, Entry
+from skin_app.ingredients_eu import ALL_TYPES, EuRule, verdict
+from skin_app.ingredients_spelling import SpellingIndex
 
 
 @dataclass(frozen=True)
@@ -58,7 +34,7 @@ class Match:
     """What a printed name turned out to be."""
     query: str
     entry: Entry | None                   # None: not recognised (a fuzzy guess is only a suggestion)
-    method: str                           # exact, alias, normalised, fuzzy, unknown
+    method: str                           # exact, alias, normalised, botanical, spelling, fuzzy, unknown
     suggestion: Entry | None = None       # the fuzzy "did you mean"
     score: float = 0.0
 
@@ -101,10 +77,6 @@ def loose_key(name: str) -> str:
 _CI_IN_PARENS = re.compile(r"\(\s*C\.?\s*I\.?\s*(\d{5})\s*\)", re.I)
 _BOTANICAL_TAIL = re.compile(r"\b(?:EXTRACT|OIL|WATER|BUTTER|JUICE|POWDER|WAX|CERA)$")
 _PAREN = re.compile(r"\s*\(([^()]*)\)\s*")
-_PREFIXES = re.compile(
-    r"^(?:(?:certified|usda|organic|org\.?|bio|natural|pure|raw|wild|fair\s*trade|cold[- ]pressed|virgin|"
-    r"extra[- ]virgin|unrefined|refined|fermented|micronized|non[- ]nano|nano|vegan|sustainably\s+sourced|"
-    r"ecocert|cosmos|pharmaceutical[- ]grade)\s+)+", re.I)
 _SUFFIXES = re.compile(r"\s+(?:\(?(?:organic|bio|natural|vegan|non[- ]gmo|nano|non[- ]nano|ecocert)\)?)$", re.I)
 
 
@@ -117,15 +89,15 @@ def name_variants(name: str) -> list[str]:
         if v and v not in out:
             out.append(v)
 
-    add(_PREFIXES.sub("", name))
-    add(_SUFFIXES.sub("", _PREFIXES.sub("", name)))
+    add(MARKETING_PREFIXES.sub("", name))
+    add(_SUFFIXES.sub("", MARKETING_PREFIXES.sub("", name)))
     if "(" in name:
         outside = _PAREN.sub(" ", name)
         add(outside)
-        add(_PREFIXES.sub("", outside))
+        add(MARKETING_PREFIXES.sub("", outside))
         for inner in re.findall(r"\(([^()]*)\)", name):
             add(inner)
-            add(_PREFIXES.sub("", inner))
+            add(MARKETING_PREFIXES.sub("", inner))
         # "Aqua (Water, Eau)" / "Iron Oxides (CI 77491, CI 77492)": each piece of the parenthesis
         for inner in re.findall(r"\(([^()]*)\)", name):
             for piece in re.split(r"[,/;]", inner):
@@ -167,12 +139,25 @@ def load_eu_rules(path: Path) -> dict[str, tuple[EuRule, ...]]:
     return {k: tuple(v) for k, v in out.items()}
 
 
+def load_botanical_synonyms(path: Path) -> dict[str, str]:
+    """Older or variant Latin plant names -> the inventory's ("MATRICARIA RECUTITA" -> "CHAMOMILLA RECUTITA")."""
+    if not path.exists():
+        return {}
+    with open(path, encoding="utf-8", newline="") as fh:
+        return {" ".join(r["old_prefix"].split()).upper(): " ".join(r["inci_prefix"].split()).upper()
+                for r in csv.DictReader(fh) if r.get("old_prefix") and r.get("inci_prefix")}
+
+
 def _split(v: str, sep: str) -> tuple[str, ...]:
     return tuple(x.strip() for x in (v or "").split(sep) if x.strip())
 
 
 class KnowledgeBase:
-    def __init__(self, entries: list[Entry]) -> None:
+    def __init__(self, entries: list[Entry], botanical_synonyms: dict[str, str] | None = None,
+                 infer: bool = True) -> None:
+        """``infer``: also read unlisted plant names by their grammar and repair one-letter typos (off only to
+        measure what they add)."""
+        self.infer = infer
         self.entries = entries
         self.by_inci: dict[str, Entry] = {}
         self._exact: dict[str, Entry] = {}
@@ -197,6 +182,8 @@ class KnowledgeBase:
             if len(e.inci.split()) >= 3 and _BOTANICAL_TAIL.search(e.inci):
                 self._by_genus.setdefault(e.inci.split()[0], []).append(e)
         self._genera = set(self._by_genus)
+        self.botanical = BotanicalIndex(entries, botanical_synonyms)
+        self.spelling = SpellingIndex([e.inci for e in entries] + [a for e in entries for a in e.aliases])
         self._fuzzy_keys = [k for k in self._loose if len(k) >= 4]
         self._fuzzy_entries = [self._loose[k] for k in self._fuzzy_keys]
         # The fragrance allergens' names alone: a cheap check that still runs when the time budget is spent.
@@ -211,6 +198,7 @@ class KnowledgeBase:
     def from_csv(cls, path: str | Path) -> KnowledgeBase:
         """Reads data/ingredients.csv and, beside it, the EU rules in ingredients_eu.csv."""
         rules = load_eu_rules(Path(path).with_name("ingredients_eu.csv"))
+        synonyms = load_botanical_synonyms(Path(path).with_name("ingredients_botanical_synonyms.csv"))
         entries = []
         with open(path, encoding="utf-8", newline="") as fh:
             for r in csv.DictReader(fh):
@@ -224,7 +212,7 @@ class KnowledgeBase:
                     eu_limit=r["eu_limit"], evidence=r["evidence"], evidence_source=r["evidence_source"],
                     curated=r["curated"] == "1", eu_rules=rules.get(r["inci"], ()),
                 ))
-        return cls(entries)
+        return cls(entries, synonyms)
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -243,6 +231,10 @@ class KnowledgeBase:
             return e, "normalised"
         return None
 
+    def _entry_named(self, name: str) -> Entry | None:
+        hit = self._direct(name)
+        return hit[0] if hit is not None else None
+
     def lookup(self, name: str) -> tuple[Entry, str] | None:
         """Exact, alias or normalised match of any variant of the name; None if not recognised.
         Remembered: the parser and the matcher ask about the same names."""
@@ -259,6 +251,9 @@ class KnowledgeBase:
                 continue
             if i and genus and not v.upper().startswith(genus) and hit[0].inci.split()[0] != genus:
                 continue        # "Anthemis Nobilis (Chamomile)": the common name must not pick another plant
+            if i and genus and not v.upper().startswith(genus) and hit[0].inci.split()[-1] != name.split()[-1].upper() \
+                    and name.split()[-1].upper() in FORMS:
+                continue        # "Butyrospermum Parkii (Shea Butter) Extract" is an extract, not the butter
             result = hit if i == 0 else (hit[0], "normalised")
             if i and hit[1] != "exact":
                 ci = _CI_IN_PARENS.search(name)  # "Violet 2 (CI 60730)": the colour index number decides
@@ -266,10 +261,28 @@ class KnowledgeBase:
                 if by_ci is not None:
                     result = (by_ci[0], "normalised")
             break
+        if result is None and self.infer:
+            result = self.botanical.infer(name, self._entry_named) or self._repaired(name)
         if len(self._lookups) > 200_000:
             self._lookups.clear()
         self._lookups[name] = result
         return result
+
+    def _repaired(self, name: str) -> tuple[Entry, str] | None:
+        """A name with one-letter typos repaired (``ingredients_spelling``), accepted only for an ingredient that
+        no EU annex bans in any kind of product and that is no fragrance allergen or formaldehyde releaser: a
+        typo never raises a ban or an allergen flag (those names get a "did you mean")."""
+        target = self._repair_target(name)
+        if target is None or {"allergen", "formaldehyde_releaser"} & target.flags or \
+                any(verdict(target.eu_rules, t).level == "not_permitted" for t in ALL_TYPES):
+            return None
+        return target, "spelling"
+
+    def _repair_target(self, name: str) -> Entry | None:
+        """The ingredient a name means once its one-letter typos are repaired, accepted or not."""
+        fixed = self.spelling.repair(name)
+        hit = self.lookup(fixed) if fixed is not None else None
+        return hit[0] if hit is not None else None
 
     def synonym_pair(self, first: str, second: str) -> Entry | None:
         """One ingredient printed under two names ("Aqua - Water", "Aqua/Watter", "Butyrospermum Parkii/Shea
@@ -279,7 +292,13 @@ class KnowledgeBase:
         hits = [self.lookup(first), self.lookup(second)]
         known = [h[0] for h in hits if h is not None]
         if len(known) == 2:
-            return known[0] if same_substance(known[0], known[1]) else None
+            if same_substance(known[0], known[1]):
+                return known[0]
+            # "Curcuma Longa Extract/Turmeric Root Extract": one plant and form, the part named in one half only
+            for unstated, named in ((known[0], known[1]), (known[1], known[0])):
+                if states_part_of(named, unstated):
+                    return named
+            return None
         if len(known) == 1:
             entry = known[0]
             other = second if hits[0] is not None else first
@@ -295,7 +314,17 @@ class KnowledgeBase:
                     [w.lower() for w in common.split()[-len(tail):]] == tail and \
                     common.split()[0].upper() not in self._genera:
                 return entry
-            return None
+            # "Thymus Vulgaris Extract/Thyme Extract", "Curcuma Longa Extract/Turmeric Root Extract": the plant's
+            # common name with the same form; a part named only in the common half completes the Latin one.
+            common_tail = self.botanical.common_tail(latin, common)
+            if common_tail is None:
+                return None
+            read = self.botanical.read(latin, self._entry_named)
+            if read is not None and any(w in PARTS for w in common_tail) and not any(w in PARTS for w in read[1]):
+                fuller = self.lookup(" ".join([read[0], *common_tail]))
+                if fuller is not None:
+                    return fuller[0]
+            return entry
         latin = " ".join(first.split()).upper()
         if len(latin.split()) < 2 or latin.split()[0] not in self._genera or not second.split():
             return None
@@ -334,7 +363,10 @@ class KnowledgeBase:
         elif fuzzy and budget is not None and budget.spent():
             return self._fuzzy(name, self._allergen_keys, self._allergen_entries, variants=2)
         elif fuzzy:
-            result = self._fuzzy(name)
+            # A one-letter typo of a name a typo may not decide ("Geranoil"): that name is the "did you mean"
+            target = self._repair_target(name) if self.infer else None
+            result = Match(name, None, "fuzzy", suggestion=target, score=round(fuzz.ratio(
+                loose_key(name), loose_key(target.inci)), 1)) if target is not None else self._fuzzy(name)
         else:
             result = Match(name, None, "unknown")
         with self._lock:

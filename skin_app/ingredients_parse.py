@@ -108,6 +108,9 @@ def clean_text(text: str) -> tuple[str, bool]:
     return text, truncated
 
 
+_LIST_ITEM_SEPARATOR = re.compile(r"""['"]\s*,\s*['"]""")
+
+
 def unwrap_list_literal(text: str) -> str:
     """Some shops export the list as a Python/JSON list of strings ("['Step 1:', 'Water, ...']"): one line each."""
     s = text.strip()
@@ -118,6 +121,10 @@ def unwrap_list_literal(text: str) -> str:
             value = None
         if isinstance(value, list) and all(isinstance(v, str) for v in value):
             return "\n".join(value)
+        if value is None and s[-2] == s[1]:
+            # A curly apostrophe inside an item ("Extrait D’orge") became a straight one during clean-up and
+            # broke the literal: split at the quote-comma-quote between items instead.
+            return "\n".join(_LIST_ITEM_SEPARATOR.split(s[2:-2]))
     return text
 
 
@@ -328,14 +335,22 @@ _DISCLAIMER = re.compile(r"(?:please be aware that ingredient lists may change|i
                          r"change|refer to the product packaging for the most up[- ]to[- ]date)[^\n]*", re.I)
 # A footnote glued to the last name: "Phenoxyethanol * Essential Oil" -> cut at " *"
 _GLUED_FOOTNOTE = re.compile(r"\s+[*†‡]+\s*[A-Za-z][^,]*$")
+# Not ingredients: a spreadsheet's error value pasted as a cell ("#NAME?") and a shop's shade or batch code
+# in brackets ("[V2898A]", also after a name: "Heptapeptide-15 Palmitate [V2802A]").
+_SPREADSHEET_ERROR = re.compile(r"^#(?:NAME\?|VALUE!|REF!|N/A|DIV/0!|NUM!|NULL!)$", re.I)
+_SHADE_CODE = re.compile(r"\s*\[[A-Z]{1,2}\d{3,}[A-Z]?\]")
+# A Drug Facts row ("Avobenzone 3% Sunscreen"): the purpose column after the percentage is no part of the name.
+_DRUG_PURPOSE = re.compile(r"\s+(?:sunscreens?|skin protectant|acne (?:treatment|medication))\s*$", re.I)
+# Letters lost with a PDF ligature ("ffi", "fi"): "Rosmarinus O_cinalis", "Of cinalis", "Metabisul te".
+_LIGATURE_GAP = [(re.compile(r"\b([Oo])f?[ _]cinal"), r"\1fficinal"), (re.compile(r"(bisul)[ _](te)\b", re.I), r"\1fi\2")]
 _FOOTNOTE_RE = re.compile(r"[*†‡§¹²³⁴⁵⁶⁷⁸⁹⁰°^#]+")
 _LEADING_NOISE = re.compile(r"^(?:[\s\-–+•>.·]|\band\b|&)+", re.I)
 _TRAILING_NOISE = re.compile(r"[\s.;,\-–]+$")
 
 
 def make_token(raw: str, may_contain: bool) -> Token | None:
-    text = raw.strip().strip(",;").strip()
-    if not text:
+    text = _SHADE_CODE.sub("", raw).strip().strip(",;").strip()
+    if not text or _SPREADSHEET_ERROR.match(text):
         return None
     name = text
     glued = _GLUED_FOOTNOTE.search(name)
@@ -350,6 +365,7 @@ def make_token(raw: str, may_contain: bool) -> Token | None:
         percent = m.group(1).replace(",", ".") + "%"
         name = (name[:m.start()] + " " + name[m.end():])
         name = re.sub(r"\(\s*\)", " ", name)
+        name = _DRUG_PURPOSE.sub("", name)
     name = _LEADING_NOISE.sub("", name)
     if not name.lower().rstrip().endswith("denat."):
         name = _TRAILING_NOISE.sub("", name)
@@ -400,6 +416,8 @@ def parse_label(text: str, is_known: IsKnown | None = None) -> ParsedLabel:
     cleaned = _DISCLAIMER.sub("\n", cleaned)
     cleaned = _CLAIM_START.sub("\n", cleaned)
     cleaned = _CI_SPELLING.sub(r"CI \1", cleaned)
+    for gap, letters in _LIGATURE_GAP:
+        cleaned = gap.sub(letters, cleaned)
     chunks = _split_chunks(cleaned)
     products = _group_products(chunks, known)
     result: list[ParsedProduct] = []
