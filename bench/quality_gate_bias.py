@@ -34,7 +34,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import random
 import sys
 import time
@@ -52,10 +51,10 @@ from skimage.color import rgb2lab  # noqa: E402
 from skin_app import face as F  # noqa: E402
 from skin_app.imaging import load_image  # noqa: E402
 from skin_app.segmentation import INPUT_SIZE  # noqa: E402  (no TensorFlow import at module level)
+from skin_app.tone import BAND_NAMES as TONE_BANDS  # noqa: E402
+from skin_app.tone import ita_band  # noqa: E402
 
-BANDS = [("very_light", 55.0), ("light", 41.0), ("intermediate", 28.0), ("tan", 10.0), ("brown", -30.0),
-         ("dark", -math.inf)]
-BAND_NAMES = [b for b, _ in BANDS] + ["unknown"]
+BAND_NAMES = [*TONE_BANDS, "unknown"]
 LIGHT_GROUP, DARK_GROUP = ("very_light", "light"), ("brown", "dark")
 TONE_CHECKS = ("no_face", "too_dark", "overexposed", "blurry")   # checks whose measure can depend on skin tone
 GREY_CHROMA = 4.0      # median skin chroma (C*ab) below this: a black-and-white photo, ITA undefined
@@ -71,10 +70,7 @@ LEFT_BROW = [300, 293, 334, 296, 336, 285, 295, 282, 283, 276]
 def band_of(ita: float | None) -> str:
     if ita is None or not math.isfinite(ita):
         return "unknown"
-    for name, floor in BANDS:
-        if ita > floor:
-            return name
-    return "dark"
+    return ita_band(ita)
 
 
 def ita_of(rgb_pixels: np.ndarray, gain: float = 1.0) -> tuple[float, float, float, float] | None:
@@ -398,7 +394,7 @@ def main(argv: list[str] | None = None) -> int:
     for i, (ds, p) in enumerate(photos):
         try:
             records.append(gate_one(ds, p, data))
-        except Exception as exc:  # an unreadable file is reported, not fatal
+        except Exception as exc:  # noqa: BLE001 - an unreadable file is reported, not fatal
             failures.append({"dataset": ds, "file": p.name, "error": f"{type(exc).__name__}: {exc}"})
         if (i + 1) % 500 == 0:
             print(f"  {i + 1}/{len(photos)} photos, {time.perf_counter() - t0:.0f} s", file=sys.stderr)

@@ -393,22 +393,21 @@ def report(records: list[dict], spec: dict, split: str = "val") -> dict:
     return out
 
 
-ITA_BANDS = ((55, 99, "very light"), (41, 55, "light"), (28, 41, "intermediate"), (10, 28, "tan"),
-             (-30, 10, "brown"), (-99, -30, "dark"))
-
-
 def words_by_ita(faces: list[dict], cal) -> dict:
     """Per ITA band of ordinary faces (both splits: no labels are involved): how many, and the share
     whose word is not "good" per concern - a display scale must not flag one skin tone more."""
     from skin_app.calibration import word_for
+    from skin_app.tone import BAND_NAMES, ita_band
+    by_band: dict[str, list[dict]] = {}
+    for r in faces:
+        if r["aligned"].get("skin_ita") is not None:
+            by_band.setdefault(ita_band(r["aligned"]["skin_ita"]), []).append(cal.display_scores(r["aligned"]))
     out = {}
-    for lo, hi, name in ITA_BANDS:
-        band = [cal.display_scores(r["aligned"]) for r in faces
-                if r["aligned"].get("skin_ita") is not None and lo < r["aligned"]["skin_ita"] <= hi]
-        band = [b for b in band if "overall" in b]
+    for name in BAND_NAMES:
+        band = [b for b in by_band.get(name, []) if "overall" in b]
         if band:
-            out[name] = {"n": len(band), **{c: round(float(np.mean([word_for(b[c]) != "good" for b in band])), 2)
-                                            for c in (*CONCERNS, "overall")}}
+            out[name.replace("_", " ")] = {"n": len(band), **{c: round(float(np.mean([word_for(b[c]) != "good" for b in band])), 2)
+                                                              for c in (*CONCERNS, "overall")}}
     return out
 
 
