@@ -196,6 +196,10 @@ def cached_fast_model(model_factory, weights_sha256: str, kind: str = FAST_KIND,
     try:
         data = path.read_bytes()
         if data[4:8] == b"TFL3":              # the flatbuffer identifier; anything else is rebuilt
+            try:
+                os.utime(path)                # "last used", for prune_fast_cache
+            except OSError:
+                pass
             return data
     except OSError:
         pass
@@ -205,9 +209,31 @@ def cached_fast_model(model_factory, weights_sha256: str, kind: str = FAST_KIND,
         tmp = path.with_suffix(f".tmp{os.getpid()}")
         tmp.write_bytes(data)
         os.replace(tmp, path)
+        prune_fast_cache(path.parent)
     except OSError as exc:
         log.warning("Could not cache the fast model at %s (%s); it will be rebuilt next start.", path, exc)
     return data
+
+
+FAST_CACHE_KEEP = 2                # converted models kept: the one in use and the one before (25 MB each)
+STALE_TMP_SECONDS = 3600           # a half-written conversion older than this was left by a crash
+
+
+def prune_fast_cache(folder: Path, keep: int = FAST_CACHE_KEEP) -> list[Path]:
+    """Deletes all but the ``keep`` most recently used converted models in ``folder`` (each new set of
+    weights adds one; without this a retrained model would leave its predecessors behind forever)
+    and any half-written file a crashed conversion left. Returns what was deleted."""
+    import time
+    models = sorted(folder.glob("skin-*.tflite"), key=lambda p: p.stat().st_mtime, reverse=True)
+    stale = [p for p in folder.glob("skin-*.tmp*") if time.time() - p.stat().st_mtime > STALE_TMP_SECONDS]
+    removed = []
+    for p in models[keep:] + stale:
+        try:
+            p.unlink()
+            removed.append(p)
+        except OSError:
+            pass
+    return removed
 
 
 class SkinSegmenter:

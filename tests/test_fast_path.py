@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from skin_app.concerns import CHANNELS
-from skin_app.segmentation import (FAST_KIND, INPUT_SIZE, SkinSegmenter, TFLiteEngine, cached_fast_model,
-                                   fast_cache_path)
+from skin_app.segmentation import (FAST_CACHE_KEEP, FAST_KIND, INPUT_SIZE, SkinSegmenter, TFLiteEngine,
+                                   cached_fast_model, fast_cache_path, prune_fast_cache)
 from tests.photos import FIXTURES, astronaut_jpeg
 
 # The tolerances, per photo here (the parity tool checks the same on all validation photos).
@@ -46,6 +46,24 @@ def test_the_converted_model_is_cached_under_the_weights_hash(segmenter):
     path = fast_cache_path(digest)
     assert path.exists() and digest[:16] in path.name
     assert path.read_bytes() == segmenter.engine.flatbuffer
+
+
+def test_only_the_most_recently_used_converted_models_are_kept(tmp_path):
+    import os
+    import time
+    now = time.time()
+    for age_days, name in ((30, "skin-old"), (2, "skin-previous"), (0, "skin-current"), (9, "skin-older")):
+        path = tmp_path / f"{name}-dynamic_int8-tf2.19.1.tflite"
+        path.write_bytes(b"x")
+        os.utime(path, (now - age_days * 86400, now - age_days * 86400))
+    crashed = tmp_path / "skin-current-dynamic_int8-tf2.19.1.tmp123"
+    crashed.write_bytes(b"half")
+    os.utime(crashed, (now - 7200, now - 7200))
+    (tmp_path / "notes.txt").write_text("not ours")
+    prune_fast_cache(tmp_path)
+    left = sorted(p.name.split("-")[1] for p in tmp_path.glob("skin-*"))
+    assert FAST_CACHE_KEEP == 2 and left == ["current", "previous"]
+    assert (tmp_path / "notes.txt").exists()
 
 
 @pytest.mark.parametrize("name", ["astronaut", "grace_hopper", "grace_hopper_mirrored"])
@@ -106,6 +124,25 @@ def test_new_weights_get_a_new_conversion_and_known_weights_reuse_theirs(tmp_pat
     assert calls == [1, 1] and fast_cache_path("b" * 64).exists()
     fast_cache_path("a" * 64).write_bytes(b"half a file")                           # a damaged cache is rebuilt
     assert cached_fast_model(tiny_model, "a" * 64)[4:8] == b"TFL3" and len(calls) == 3
+
+
+def test_converting_new_weights_retires_the_least_recently_used_conversion(tmp_path, monkeypatch):
+    import os
+    import time
+
+    import tensorflow as tf
+    monkeypatch.setenv("SKINGORITHM_HOME", str(tmp_path))
+
+    def tiny_model():
+        x = tf.keras.Input((None, None, 3))
+        return tf.keras.Model(x, tf.keras.layers.Conv2D(len(CHANNELS), 3, padding="same", activation="sigmoid")(x))
+    for age, digest in ((300, "a" * 64), (200, "b" * 64)):
+        cached_fast_model(tiny_model, digest)
+        os.utime(fast_cache_path(digest), (time.time() - age, time.time() - age))
+    cached_fast_model(tiny_model, "a" * 64)          # used again: now the most recent but one
+    cached_fast_model(tiny_model, "c" * 64)          # a third conversion
+    assert fast_cache_path("a" * 64).exists() and fast_cache_path("c" * 64).exists()
+    assert not fast_cache_path("b" * 64).exists()
 
 
 def test_a_small_face_in_a_big_jpeg_is_decoded_again_aimed_at_the_face():
