@@ -51,6 +51,7 @@ from skin_app.limits import (
 from skin_app.pictures import looks_like_png
 from skin_app.progress import SCORE_KEYS
 from skin_app.storage import ImportSummary, Storage, normalise_timestamp
+from skin_app.storage.shelf import clean_product_name, shelf_product_problem
 
 FORMAT = "skingorithm-profile"
 FORMAT_VERSION = 1
@@ -494,8 +495,12 @@ def _check_shelf(r: dict, n: int) -> dict:
     inci, actives = _nesting(r.get("inci") or [], "inci"), _nesting(r.get("actives") or {}, "actives")
     if not isinstance(inci, list) or not isinstance(actives, dict):
         raise ValueError("inci must be a list and actives an object")
-    return {"id": _int(r["id"], "id"), "name": _str(r["name"], "name", SHELF_NAME_MAX),
-            "ingredients_text": _str(r["ingredients_text"], "ingredients_text", SHELF_TEXT_MAX),
+    name = clean_product_name(_str(r["name"], "name", SHELF_NAME_MAX))
+    text = _str(r["ingredients_text"], "ingredients_text", SHELF_TEXT_MAX)
+    problem = shelf_product_problem(name, text)
+    if problem:
+        raise ValueError(problem)
+    return {"id": _int(r["id"], "id"), "name": name, "ingredients_text": text,
             "inci": [str(i) for i in inci], "actives": actives,
             "created_at": normalise_timestamp(str(r.get("created_at") or datetime.now(timezone.utc).isoformat()))}
 

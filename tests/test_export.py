@@ -352,3 +352,21 @@ def test_two_marks_for_the_same_routine_and_day_are_refused_in_words(db, ada):
     doc["routine_log"].append(dict(doc["routine_log"][0]))
     with pytest.raises(ExportFileError, match="share the routine id and occurrence date"):
         read_bundle(json.dumps(doc).encode(), "x.json")
+
+
+def test_an_imported_product_name_is_cleaned_as_the_analyzer_cleans_it(db, ada):
+    doc = json.loads(export_json(db, ada.id))
+    doc["shelf_products"][0]["name"] = "Night\n\tserum   10%"
+    other = Storage(db.path.with_name("other.sqlite3"))
+    try:
+        summary = import_bundle(other, read_bundle(json.dumps(doc).encode(), "x.json"))
+        assert [p.name for p in other.list_shelf(summary.profile_id)] == ["Night serum 10%"]
+    finally:
+        other.close()
+
+
+def test_an_imported_product_whose_name_is_only_whitespace_is_refused_as_the_analyzer_refuses_it(db, ada):
+    doc = json.loads(export_json(db, ada.id))
+    doc["shelf_products"][0]["name"] = " \n\t "
+    with pytest.raises(ExportFileError, match="name"):
+        read_bundle(json.dumps(doc).encode(), "x.json")

@@ -36,18 +36,32 @@ class UnknownIngredient:
     example_product: str
 
 
+def clean_product_name(name: str | None) -> str:
+    """A shelf product's name as stored: runs of whitespace (line breaks, tabs) become one space."""
+    return " ".join((name or "").split())
+
+
+def shelf_product_problem(name: str, ingredients_text: str | None) -> str | None:
+    """What stops a product (its cleaned name) from going on the shelf, in words; None when it may.
+    The one rule for saving from the analyzer and for importing a file."""
+    if not name:
+        return "Give the product a name before saving it to your shelf."
+    if len(name) > SHELF_NAME_MAX:
+        return f"A product name can be at most {SHELF_NAME_MAX} characters."
+    if not (ingredients_text or "").strip():
+        return "There is no ingredient list to save."
+    if len(ingredients_text or "") > SHELF_TEXT_MAX:
+        return f"An ingredient list can be at most {SHELF_TEXT_MAX:,} characters."
+    return None
+
+
 def save_shelf_product(db: Database, profile_id: int, name: str, ingredients_text: str, *,
                        inci: list[str] | None = None, actives: dict[str, list[str]] | None = None
                        ) -> ShelfProduct:
-    name = " ".join((name or "").split())
-    if not name:
-        raise InvalidRecordError("Give the product a name before saving it to your shelf.")
-    if len(name) > SHELF_NAME_MAX:
-        raise InvalidRecordError(f"A product name can be at most {SHELF_NAME_MAX} characters.")
-    if not (ingredients_text or "").strip():
-        raise InvalidRecordError("There is no ingredient list to save.")
-    if len(ingredients_text) > SHELF_TEXT_MAX:
-        raise InvalidRecordError(f"An ingredient list can be at most {SHELF_TEXT_MAX:,} characters.")
+    name = clean_product_name(name)
+    problem = shelf_product_problem(name, ingredients_text)
+    if problem:
+        raise InvalidRecordError(problem)
     created = utc_now()
     inci, actives = list(inci or []), dict(actives or {})
     with db.transaction() as conn:
