@@ -49,10 +49,14 @@ def measure_aligned(seg: SkinSegmenter, aligned: face_mod.AlignedFace,
     """(probabilities, regions, raw measurement) of an aligned frontal face: the app's front path, also
     used to calibrate scores and measure the noise band, so all three see the same numbers."""
     probabilities = probabilities_of(seg, aligned.crop, flip_average)
-    size = aligned.crop.shape[0]
-    regions = face_mod.face_regions(aligned.points, size)
-    oval = face_mod.face_oval_mask(aligned.points, size)
+    regions, oval = front_geometry(aligned)
     return probabilities, regions, measure(probabilities, seg.thresholds, aligned.crop, regions, oval)
+
+
+def front_geometry(aligned: face_mod.AlignedFace) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """(named regions, face outline) of a frontal face on its aligned crop: what a front scan scores."""
+    size = aligned.crop.shape[0]
+    return face_mod.face_regions(aligned.points, size), face_mod.face_oval_mask(aligned.points, size)
 
 
 def scan_version(seg: SkinSegmenter, cal: Calibration) -> str:
@@ -121,11 +125,11 @@ def _view_geometry(checked: CheckedPhoto) -> tuple[dict[str, np.ndarray] | None,
     landmarks) None: the skin the model finds."""
     if checked.view == "closeup":
         return None, None
-    size = INPUT_SIZE
     assert checked.aligned is not None            # every view but a close-up is aligned on landmarks
-    points = checked.aligned.points
     if checked.view == "front":
-        return face_mod.face_regions(points, size), face_mod.face_oval_mask(points, size)
+        return front_geometry(checked.aligned)
+    size = checked.aligned.crop.shape[0]
+    points = checked.aligned.points
     regions = face_mod.side_regions(points, size, checked.view)
     return regions, face_mod.face_oval_mask(points, size) & regions[f"{checked.view}_half"]
 
