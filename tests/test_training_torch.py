@@ -46,3 +46,42 @@ def test_frozen_batch_norm_keeps_its_statistics_while_training():
     before = model.bn0.running_mean.clone()
     model(torch.rand(1, 3, 64, 64) * 255)
     assert torch.equal(model.bn0.running_mean, before) and model.conv0.training
+
+
+def test_a_simulated_reshoot_changes_only_exposure_and_white_balance_within_the_bench_bounds():
+    gen = torch.Generator().manual_seed(0)
+    flat = torch.full((64, 3, 32, 32), 120.0)                        # flat grey: blur and noise average out
+    out = train.reshoot_jitter(flat, gen)
+    assert out.shape == flat.shape
+    ratio = out.mean((2, 3)) / 120.0                                  # per photo and channel
+    assert ratio.min() >= 0.85 * 0.9 - 0.02 and ratio.max() <= 1.15 * 1.1 + 0.02
+    assert (ratio[:, 0] - ratio[:, 2]).abs().max() > 0.05             # the white balance really varies
+    assert ratio.std() > 0.02                                         # and so does the exposure
+
+
+def test_consistency_counts_only_the_concern_channels():
+    a = torch.zeros(2, 6, 8, 8)
+    assert float(train.consistency_loss(a, a)) == 0.0
+    b = a.clone()
+    b[:, 0:2] = 5.0                                                   # face skin and eye differ: not counted
+    assert float(train.consistency_loss(a, b)) == 0.0
+    b[:, 2] = 5.0                                                     # acne differs everywhere
+    assert float(train.consistency_loss(a, b)) > 0.1
+
+
+def test_a_consistency_run_trains_and_logs_the_term(tmp_path, monkeypatch):
+    """Two CPU steps on four random photos (as a pack would give them) with the consistency term on."""
+    import json
+    rng = np.random.default_rng(0)
+    images = torch.from_numpy(rng.integers(0, 255, (4, 3, 64, 64), dtype=np.uint8))
+    codes = torch.full((4, 6, 64, 64), 255, dtype=torch.uint8)
+    codes[:, 0] = 0
+    codes[:, 0, 16:48, 16:48] = 1
+    codes[:, 2, 16:48, 16:48] = 0
+    monkeypatch.setattr(train, "load_pack_tensors",
+                        lambda path, split: (images, codes, ["celebamask_mini"] * 4, ["a", "b", "c", "d"]))
+    train.main(["--pack", "unused.npz", "--out", str(tmp_path / "run"), "--max-steps", "2",
+                "--batch", "2", "--minutes", "5", "--consistency", "1.0", "--freeze-bn", "--threads", "1"])
+    first = json.loads((tmp_path / "run" / "log.jsonl").read_text().splitlines()[0])
+    assert first["step"] == 1 and first["consistency"] >= 0
+    assert list((tmp_path / "run").glob("weights_part*.npz"))
