@@ -18,8 +18,8 @@ Step 2 fits one monotone curve per concern (``fit``), each anchored on graded re
   (``widen_first_cut``): the flatter curve between them steadies re-shots.
 * dark circles (an index: ``under_eye_contrast``, cheek L* - under-eye L*, plus the model's mean
   dark-circle probability over the eye area, weighted by the ratio of their spreads over ordinary
-  faces; the mean probability moves less between re-shots than the soft share, 5.8 against 7.4
-  points at p95, and separates better, AUC 0.958 against 0.931):
+  faces; the mean probability moves less between re-shots than the soft share, 5.7 against 6.6
+  points at p95, and separates better, AUC 0.944 against 0.931; bench/measure_candidates.py):
   gjain photos with and without hand-marked dark circles: 90 at the 75th percentile of photos
   without, 70 at the index that best separates the two (Youden), 50 at the median of photos with.
 * wrinkles (``soft_fraction.wrinkle``): gjain photos by hand-drawn wrinkle share: 90 at the 90th
