@@ -152,6 +152,15 @@ def _split(v: str, sep: str) -> tuple[str, ...]:
     return tuple(x.strip() for x in (v or "").split(sep) if x.strip())
 
 
+def _same_plant_and_form(entry: Entry, genus: str, printed: str) -> bool:
+    """Whether a plant name's common-name variant matched the plant itself: the same genus ("Anthemis Nobilis
+    (Chamomile)" must not pick German chamomile) and, when the label prints a form, the same form
+    ("Butyrospermum Parkii (Shea Butter) Extract" is an extract, not the butter)."""
+    words = entry.inci.split()
+    form = printed.split()[-1].upper()
+    return words[0] == genus and (form not in FORMS or words[-1] == form)
+
+
 class KnowledgeBase:
     def __init__(self, entries: list[Entry], botanical_synonyms: dict[str, str] | None = None,
                  infer: bool = True) -> None:
@@ -249,11 +258,8 @@ class KnowledgeBase:
             hit = self._direct(v)
             if hit is None:
                 continue
-            if i and genus and not v.upper().startswith(genus) and hit[0].inci.split()[0] != genus:
-                continue        # "Anthemis Nobilis (Chamomile)": the common name must not pick another plant
-            if i and genus and not v.upper().startswith(genus) and hit[0].inci.split()[-1] != name.split()[-1].upper() \
-                    and name.split()[-1].upper() in FORMS:
-                continue        # "Butyrospermum Parkii (Shea Butter) Extract" is an extract, not the butter
+            if i and genus and not v.upper().startswith(genus) and not _same_plant_and_form(hit[0], genus, name):
+                continue
             result = hit if i == 0 else (hit[0], "normalised")
             if i and hit[1] != "exact":
                 ci = _CI_IN_PARENS.search(name)  # "Violet 2 (CI 60730)": the colour index number decides
