@@ -58,23 +58,16 @@ def _log_ratio(channel: np.ndarray, cheek: np.ndarray, under: np.ndarray) -> flo
     return 100 * float(np.log10(np.median(channel[cheek]) + 1e-4) - np.log10(np.median(channel[under]) + 1e-4))
 
 
-def contrast_candidates(crop: np.ndarray, skin: np.ndarray, regions: dict, min_px: int = 30) -> dict:
-    """Cheek against under-eye, per visible side then averaged: L* difference (shipped), 100 x log10
-    ratio of linear luminance, 100 x mean log10 ratio of the linear R, G, B."""
+def contrast_candidates(crop: np.ndarray, skin: np.ndarray, regions: dict) -> dict:
+    """Cheek against under-eye (the app's areas, ``scoring.under_eye_and_cheek``), per visible side then
+    averaged: L* difference (shipped), 100 x log10 ratio of linear luminance, 100 x mean log10 ratio of
+    the linear R, G, B."""
     from skin_app import scoring
     lum = scoring._lab(crop)[..., 0]
     lin = _linear_rgb(crop)
     y = lin @ np.array([0.2126, 0.7152, 0.0722], np.float32)
-    gap = 2 * scoring.UNDER_EYE_GAP_PX + 1
-    near_eye = cv2.dilate(regions["eyes"].astype(np.uint8), np.ones((gap, gap), np.uint8)).astype(bool)
     out: dict[str, list[float]] = {"contrast_L": [], "contrast_logY": [], "contrast_logRGB": []}
-    for side in scoring.SIDES:
-        if f"{side}_cheek" not in regions:
-            continue
-        under = regions[f"{side}_under_eye"] & skin & ~near_eye
-        cheek = regions[f"{side}_cheek"] & skin
-        if under.sum() < min_px or cheek.sum() < min_px:
-            continue
+    for _side, under, cheek in scoring.under_eye_and_cheek(skin, regions):
         out["contrast_L"].append(float(np.median(lum[cheek]) - np.median(lum[under])))
         out["contrast_logY"].append(_log_ratio(y, cheek, under))
         out["contrast_logRGB"].append(float(np.mean([_log_ratio(lin[..., i], cheek, under) for i in range(3)])))

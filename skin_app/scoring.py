@@ -123,21 +123,30 @@ def skin_ita(lab: np.ndarray, skin: np.ndarray) -> float | None:
     return round(math.degrees(math.atan2(lum - 50.0, b)), 2)
 
 
-def under_eye_contrast(lab: np.ndarray, skin: np.ndarray, regions: dict[str, np.ndarray],
-                       min_px: int = 30) -> tuple[float | None, float | None, dict]:
-    """(mean over visible sides of cheek L* - under-eye L*, the same relative to cheek L*, per side)."""
-    lum = lab[..., 0]
+def under_eye_and_cheek(skin: np.ndarray, regions: dict[str, np.ndarray],
+                        min_px: int = 30) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """(side, under-eye skin, cheek skin) for each visible side with enough of both; the under-eye kept
+    ``UNDER_EYE_GAP_PX`` clear of the eye (lashes and lid crease are dark whatever the skin does)."""
     gap = 2 * UNDER_EYE_GAP_PX + 1
     near_eye = cv2.dilate(regions["eyes"].astype(np.uint8), np.ones((gap, gap), np.uint8)).astype(bool)
-    per_side: dict[str, float] = {}
-    rel: list[float] = []
+    out = []
     for side in SIDES:
         if f"{side}_cheek" not in regions:          # a side view shows one cheek only
             continue
         under = regions[f"{side}_under_eye"] & skin & ~near_eye
         cheek = regions[f"{side}_cheek"] & skin
-        if under.sum() < min_px or cheek.sum() < min_px:
-            continue
+        if under.sum() >= min_px and cheek.sum() >= min_px:
+            out.append((side, under, cheek))
+    return out
+
+
+def under_eye_contrast(lab: np.ndarray, skin: np.ndarray, regions: dict[str, np.ndarray],
+                       min_px: int = 30) -> tuple[float | None, float | None, dict]:
+    """(mean over visible sides of cheek L* - under-eye L*, the same relative to cheek L*, per side)."""
+    lum = lab[..., 0]
+    per_side: dict[str, float] = {}
+    rel: list[float] = []
+    for side, under, cheek in under_eye_and_cheek(skin, regions, min_px):
         cheek_l = float(np.median(lum[cheek]))
         delta = cheek_l - float(np.median(lum[under]))
         per_side[side] = round(delta, 3)
