@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import itertools
 import json
 import sys
 from pathlib import Path
@@ -143,15 +142,14 @@ def evaluate(records: list[dict], faces: list[dict], subs: dict[str, str]) -> di
     spec = calibrate.fit(swapped)
     report = calibrate.report(swapped, spec)
     cal = parse_calibration(json.dumps(spec).encode())
+    from noise_band import pair_changes
     diffs: dict[str, list[float]] = {k: [] for k in KEYS}
     changed = {k: [0, 0] for k in KEYS}
     for f in faces:
         shots = [f["original_metrics"]] + [v["metrics"] for v in f["variants"] if "metrics" in v]
         scores = [cal.display_scores(substitute(m, subs)) for m in shots]
-        for a, b in itertools.combinations(scores, 2):
-            for k in KEYS:
-                if k in a and k in b:
-                    diffs[k].append(abs(a[k] - b[k]))
+        for k, d in pair_changes(scores).items():
+            diffs[k] += d
         for s in scores[1:]:
             for k in KEYS:
                 if k in s and k in scores[0]:

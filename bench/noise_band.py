@@ -100,6 +100,17 @@ def raw_of(metrics: dict) -> dict:
     return {k: metrics.get(k) for k in keys}
 
 
+def pair_changes(shots: list[dict]) -> dict[str, list[float]]:
+    """Score -> |difference| for every pair of shots of one face (each shot's display scores); a score
+    only some shots have is compared where both have it."""
+    out: dict[str, list[float]] = {k: [] for k in KEYS}
+    for a, b in itertools.combinations(shots, 2):
+        for k in KEYS:
+            if k in a and k in b:
+                out[k].append(abs(a[k] - b[k]))
+    return out
+
+
 def reshoot(rgb: np.ndarray, rng: random.Random) -> tuple[bytes, dict]:
     """One simulated re-shot of the same face: framing, exposure, white balance, JPEG quality 70."""
     h, w = rgb.shape[:2]
@@ -199,11 +210,9 @@ def main(argv: list[str] | None = None) -> int:
     by_dataset: dict[str, dict[str, list[float]]] = {}
     for f in faces:
         ok = [f["original_scores"]] + [v["scores"] for v in f["variants"] if "scores" in v]
-        for a, b in itertools.combinations(ok, 2):
-            for k in KEYS:
-                d = abs(a[k] - b[k])
-                diffs[k].append(d)
-                by_dataset.setdefault(f["dataset"], {kk: [] for kk in KEYS})[k].append(d)
+        for k, d in pair_changes(ok).items():
+            diffs[k] += d
+            by_dataset.setdefault(f["dataset"], {kk: [] for kk in KEYS})[k] += d
         f["spread_max_minus_min"] = {k: round(max(s[k] for s in ok) - min(s[k] for s in ok), 3) for k in KEYS} if ok else None
 
     n_pairs = len(diffs["overall"])
