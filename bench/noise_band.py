@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from skin_app.config import setup_tensorflow_env  # noqa: E402
+from skin_app.training.recipe import RESHOT_EXPOSURE, RESHOT_WHITE_BALANCE  # noqa: E402
 
 setup_tensorflow_env()
 
@@ -116,7 +117,8 @@ def reshoot(rgb: np.ndarray, rng: random.Random) -> tuple[bytes, dict]:
     h, w = rgb.shape[:2]
     p = {"scale": rng.uniform(1.0, 1.08), "angle": rng.uniform(-5, 5),
          "dx": rng.uniform(-0.04, 0.04), "dy": rng.uniform(-0.04, 0.04),
-         "brightness": rng.uniform(0.85, 1.15), "temperature": rng.uniform(-0.10, 0.10),
+         "brightness": rng.uniform(1 - RESHOT_EXPOSURE, 1 + RESHOT_EXPOSURE),
+         "temperature": rng.uniform(-RESHOT_WHITE_BALANCE, RESHOT_WHITE_BALANCE),
          "jpeg_quality": 70}
     m = cv2.getRotationMatrix2D((w / 2, h / 2), p["angle"], p["scale"])
     m[0, 2] += p["dx"] * w

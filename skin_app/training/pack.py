@@ -95,10 +95,14 @@ def build_pack(data_root: Path | None, out: Path, size: int, quality: int = 80, 
     samples = iter_samples(data_root, datasets, split) if data_root is not None else iter(())
     extra = (s for images, masks, channel in seed_stacks for s in load_seed_tiff_stack(images, masks, channel)
              if split is None or s.split == split)
-    rows = []
-    for s in itertools.chain(samples, extra):
-        enc = encode_sample(s, size, (quality_for or {}).get(s.dataset, quality), fmt, hard_negatives)
-        rows.append((s.dataset, s.name, s.split, enc))
+    rows = [(s.dataset, s.name, s.split, encode_sample(s, size, (quality_for or {}).get(s.dataset, quality), fmt,
+                                                        hard_negatives))
+            for s in itertools.chain(samples, extra)]
+    return write_pack(rows, out, size)
+
+
+def write_pack(rows: Sequence[tuple[str, str, str, dict]], out: Path, size: int) -> dict:
+    """Writes (dataset, name, split, ``encode_sample`` result) rows as one pack file."""
     image_lengths = np.array([len(r[3]["image"]) for r in rows], np.int64)
     code_lengths = np.array([r[3]["lengths"] for r in rows], np.int64)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -44,18 +44,14 @@ import torch
 import torch.nn.functional as F
 
 from skin_app.concerns import CHANNELS, CONCERNS
+from skin_app.training import recipe
 from skin_app.training.pack import read_pack
 from skin_app.training.tone_aug import random_tone
 from skin_app.training.torch_unet import UnetResNet34, keras_weight_arrays, load_keras_weight_arrays
 
-POS_WEIGHT = torch.tensor([1.0, 2.0, 4.0, 4.0, 4.0, 2.0])
-CHANNEL_WEIGHT = torch.tensor([1.0, 1.0, 1.5, 1.0, 1.5, 1.0])
-WEAK_FRACTION = torch.tensor([0.0, 0.0, 0.0, 0.0, 0.12, 0.35])
-DATASET_SHARE = {
-    "celebamask_mini": 0.17, "fasseg_frontal02": 0.03, "helen_68lm": 0.08, "acne04v2_512": 0.25,
-    "gjain_wrinkle_darkcircle": 0.14, "gjain_freckle_acne": 0.11, "javad71_wrinkle_boxes": 0.15,
-    "darkcircle_boxes": 0.04, "seed_tiff": 0.10,
-}
+POS_WEIGHT = torch.tensor(recipe.POS_WEIGHT)
+CHANNEL_WEIGHT = torch.tensor(recipe.CHANNEL_WEIGHT)
+WEAK_FRACTION = torch.tensor(recipe.WEAK_FRACTION)
 
 
 def load_pack_tensors(path: Path, split: str | None):
@@ -68,11 +64,7 @@ def load_pack_tensors(path: Path, split: str | None):
 
 
 def sampling_weights(datasets: list[str]) -> torch.Tensor:
-    counts: dict[str, int] = {}
-    for d in datasets:
-        counts[d] = counts.get(d, 0) + 1
-    share_total = sum(DATASET_SHARE.get(d, 0.05) for d in counts)
-    return torch.tensor([DATASET_SHARE.get(d, 0.05) / share_total / counts[d] for d in datasets])
+    return torch.from_numpy(recipe.sampling_weights(datasets))
 
 
 def augment(img: torch.Tensor, codes: torch.Tensor, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
@@ -113,8 +105,8 @@ def reshoot_jitter(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     b = x.shape[0]
     dev = x.device
     r = lambda *shape: torch.rand(*shape, generator=gen, device=dev)  # noqa: E731
-    exposure = (0.85 + 0.30 * r(b)).view(b, 1, 1, 1)
-    t = (r(b) - 0.5) * 0.20
+    exposure = (1 - recipe.RESHOT_EXPOSURE + 2 * recipe.RESHOT_EXPOSURE * r(b)).view(b, 1, 1, 1)
+    t = (r(b) - 0.5) * 2 * recipe.RESHOT_WHITE_BALANCE
     balance = torch.stack([1 + t, torch.ones_like(t), 1 - t], 1).view(b, 3, 1, 1)
     y = x * exposure * balance
     soft = (r(b) < 0.5).view(b, 1, 1, 1)
@@ -165,7 +157,7 @@ def masked_loss(logits: torch.Tensor, codes: torch.Tensor) -> tuple[torch.Tensor
         top = torch.topk(vals, k).values
         mil_terms.append(F.binary_cross_entropy_with_logits(top, torch.ones_like(top)))
     mil = torch.stack(mil_terms).mean() if mil_terms else logits.sum() * 0
-    loss = loss + 0.5 * mil
+    loss = loss + recipe.MIL_WEIGHT * mil
     stats = {"bce": per_ch_bce.detach(), "dice": dice.detach(), "labelled": labelled, "has_pos": has_pos,
              "mil": mil.detach()}
     return loss, stats

@@ -1,0 +1,238 @@
+"""The tf.keras CPU trainer (``skin_app/training/train_keras.py``): its augmentations keep labels, its
+losses see only what a set labels, and a run checkpoints, stops and resumes where it left off."""
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from skin_app import tone
+from skin_app.concerns import CHANNELS
+from skin_app.config import model_path
+from skin_app.training import recipe
+from skin_app.training import train_keras as tk
+from skin_app.training.datasets import IGNORE, Sample
+from skin_app.training.pack import encode_sample, write_pack
+from tests.photos import astronaut_jpeg
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def astronaut() -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(astronaut_jpeg())).convert("RGB"))
+
+
+def skin_box(shape) -> np.ndarray:
+    m = np.zeros(shape[:2], bool)
+    m[100:220, 180:300] = True          # the astronaut's face
+    return m
+
+
+def test_more_melanin_darkens_only_the_skin_and_moves_yellowness_with_lightness():
+    rgb = astronaut().astype(np.float32)
+    skin = skin_box(rgb.shape)
+    darker = tk.melanin_change(rgb, skin.astype(np.float32), 1.0)
+    before = tone.to_lab(rgb.astype(np.uint8))
+    after = tone.to_lab(np.clip(np.round(darker), 0, 255).astype(np.uint8))
+    assert np.median(after[..., 0][skin]) < np.median(before[..., 0][skin]) - 15       # L* falls
+    ita_before = tone.ita_degrees(np.median(before[..., 0][skin]), np.median(before[..., 2][skin]))
+    ita_after = tone.ita_degrees(np.median(after[..., 0][skin]), np.median(after[..., 2][skin]))
+    assert ita_after < ita_before - 20
+    # b* (yellowness) changes with it: not a lightness-only change
+    assert abs(np.median(after[..., 2][skin]) - np.median(before[..., 2][skin])) > 2
+    assert np.abs(darker[~skin] - rgb[~skin]).max() < 0.6                              # the rest untouched
+
+
+def test_no_melanin_change_is_the_identity_and_less_melanin_lightens():
+    rgb = astronaut().astype(np.float32)
+    skin = skin_box(rgb.shape).astype(np.float32)
+    assert np.abs(tk.melanin_change(rgb, skin, 0.0) - rgb).max() < 0.6
+    assert tk.melanin_change(rgb, skin, -0.5)[skin > 0].mean() > rgb[skin > 0].mean() + 5
+
+
+def test_freckles_become_acne_negatives_only_in_the_freckle_closeups():
+    codes = np.full((2, 6, 8, 8), IGNORE, np.uint8)
+    flek, acne = CHANNELS.index("flek"), CHANNELS.index("acne")
+    codes[:, flek, 2:4, 2:4] = 1
+    codes[:, acne, 2, 2] = 1                      # a marked pimple on a marked freckle stays a pimple
+    changed = tk.freckles_not_acne(codes, ["gjain_freckle_acne", "celebamask_mini"])
+    assert changed == 3
+    assert codes[0, acne, 2, 2] == 1 and (codes[0, acne, 2:4, 3] == 0).all() and codes[0, acne, 3, 2] == 0
+    assert (codes[1, acne] != 0).all()            # another set: untouched
+
+
+def test_a_window_and_its_labels_move_together():
+    rng = np.random.default_rng(3)
+    image = np.zeros((96, 96, 3), np.uint8)
+    image[40:56, 40:56] = 255
+    codes = np.full((6, 96, 96), IGNORE, np.uint8)
+    codes[0] = 0
+    codes[0, 40:56, 40:56] = 1
+    for _ in range(5):
+        img, c = tk.warp(image, codes, tk.affine(96, 64, rng), 64)
+        bright = img[..., 0] > 200
+        assert (c[0][bright] == 1).mean() > 0.9            # bright pixels are labelled skin
+        assert (c[1] == IGNORE).all()                      # an unlabelled channel stays unlabelled
+        outside = img.sum(-1) == 0
+        assert ((c[0][outside] == 0) | (c[0][outside] == IGNORE)).all()
+
+
+def test_shift_back_undoes_a_subpixel_shift():
+    import tensorflow as tf
+    yy, xx = np.mgrid[0:48, 0:48].astype(np.float32)
+    base = lambda y, x: np.sin(y / 5.0) + np.cos(x / 7.0)  # noqa: E731  smooth, so bilinear is exact enough
+    dy, dx = 2.25, -3.5                                  # xb(u) = xa(u + d)
+    a = base(yy, xx)[None, ..., None]
+    b = base(yy + dy, xx + dx)[None, ..., None]
+    iy, ix = int(np.floor(dy)), int(np.floor(dx))
+    back = tk.shift_back(tf, tf.constant(b), tf.constant(iy), tf.constant(ix), dy - iy, dx - ix, 5).numpy()
+    assert np.abs(back - a[:, 5:-5, 5:-5]).max() < 0.02
+
+
+def test_the_supervised_loss_ignores_unlabelled_pixels_and_rewards_right_answers():
+    import tensorflow as tf
+    codes = np.full((1, 16, 16, 6), IGNORE, np.uint8)
+    codes[0, :, :, 2] = 0
+    codes[0, 4:8, 4:8, 2] = 1                            # acne labelled; everything else unknown
+    good = np.full((1, 16, 16, 6), -4.0, np.float32)
+    good[0, 4:8, 4:8, 2] = 4.0
+    loss_good = float(tk.supervised_loss(tf, tf.constant(good), tf.constant(codes))[0])
+    changed_elsewhere = good.copy()
+    changed_elsewhere[..., [0, 1, 3, 4, 5]] = 7.0        # wild answers where nothing is labelled
+    assert float(tk.supervised_loss(tf, tf.constant(changed_elsewhere), tf.constant(codes))[0]) == pytest.approx(loss_good)
+    bad = -good
+    assert float(tk.supervised_loss(tf, tf.constant(bad), tf.constant(codes))[0]) > loss_good + 1
+
+
+def test_inside_a_box_only_the_strongest_share_has_to_be_positive():
+    import tensorflow as tf
+    wr = CHANNELS.index("wrinkle")
+    codes = np.full((1, 20, 20, 6), IGNORE, np.uint8)
+    codes[0, 0:10, 0:10, wr] = 2                         # a box of 100 px: top 12 must be positive
+    logits = np.full((1, 20, 20, 6), -5.0, np.float32)
+    few = logits.copy()
+    few[0, 0:2, 0:6, wr] = 5.0                            # exactly the top share (12 px), the rest negative
+    none = float(tk.supervised_loss(tf, tf.constant(logits), tf.constant(codes))[3])
+    enough = float(tk.supervised_loss(tf, tf.constant(few), tf.constant(codes))[3])
+    assert none > 4 and enough < 0.01
+
+
+def test_reshot_photometrics_stay_within_the_bench_bounds():
+    rng = np.random.default_rng(0)
+    flat = np.full((32, 32, 3), 120.0, np.float32)
+    ratios = np.array([tk.reshot_photometric(flat, rng).mean((0, 1)) / 120.0 for _ in range(40)])
+    lo = (1 - recipe.RESHOT_EXPOSURE) * (1 - recipe.RESHOT_WHITE_BALANCE) - 0.03
+    hi = (1 + recipe.RESHOT_EXPOSURE) * (1 + recipe.RESHOT_WHITE_BALANCE) + 0.03
+    assert ratios.min() >= lo and ratios.max() <= hi
+    assert np.ptp(ratios[:, 0] - ratios[:, 2]) > 0.1 and ratios[:, 1].std() > 0.03
+
+
+@pytest.fixture(scope="module")
+def tiny_pack(tmp_path_factory) -> Path:
+    """Four real-photo samples at 96 px: face skin and eye labels, acne disks, freckles, a wrinkle box."""
+    out = tmp_path_factory.mktemp("pack") / "tiny.npz"
+    img = np.asarray(Image.fromarray(astronaut()).resize((96, 96)))
+    skin = np.zeros((96, 96), np.uint8)
+    skin[25:60, 40:75] = 1
+    acne = np.zeros((96, 96), np.uint8)
+    acne[40:43, 50:53] = 1
+    box = np.full((96, 96), 0, np.uint8)
+    box[30:36, 45:70] = 2
+    samples = [
+        Sample("celebamask_mini", "a", "a", "train", img, {"face_skin": skin, "eye": np.zeros_like(skin)}),
+        Sample("acne04v2_512", "b", "b", "train", img, {"acne": acne}),
+        Sample("gjain_freckle_acne", "c", "c", "train", img, {"flek": acne, "acne": np.zeros_like(acne)}),
+        Sample("javad71_wrinkle_boxes", "d", "d", "train", img, {"wrinkle": box}),
+    ]
+    write_pack([(s.dataset, s.name, s.split, encode_sample(s, 96, 90)) for s in samples], out, 96)
+    return out
+
+
+def trainer_args(pack: Path, out: Path, *extra: str) -> list[str]:
+    return ["--pack", str(pack), "--out", str(out), "--crop", "64", "--batch", "2", "--threads", "1",
+            "--shift", "3", "--init", str(model_path()), *extra]
+
+
+def test_a_few_steps_write_a_checkpoint_its_config_and_app_weights_then_resume(tiny_pack, tmp_path):
+    out = tmp_path / "run"
+    first = tk.main(trainer_args(tiny_pack, out, "--max-steps", "2", "--tone-share", "0.5"))
+    assert first["steps"] == 2 and first["samples_seen"] == 4
+    config = json.loads((out / "config.json").read_text())
+    assert config["crop"] == 64 and config["max_steps"] == 2
+    saved = sorted((out / "ckpt").glob("ckpt-2*.config.json"))
+    assert saved and json.loads(saved[0].read_text())["step"] == 2
+    # the weights beside the checkpoint load into the app's model, in the shipped layout and dtypes
+    from skin_app.segmentation import load_segmenter
+    seg = load_segmenter(out / "weights.npz", engine="reference")
+    with np.load(out / "weights.npz") as new, np.load(model_path()) as shipped:
+        assert set(new.files) == set(shipped.files)
+        assert all(new[k].dtype == shipped[k].dtype for k in shipped.files)
+        changed = [k for k in shipped.files if not np.array_equal(new[k], shipped[k])]
+    assert changed, "two training steps changed no weight"
+    assert seg.predict(np.full((64, 64, 3), 128, np.uint8)).shape == (64, 64, 6)
+    second = tk.main(["--out", str(out), "--resume", "--max-steps", "3"])
+    assert second["steps"] == 3                      # continued from 2, with the saved config
+    assert "resumed" in (out / "train.log").read_text()
+
+
+def test_a_run_killed_mid_way_resumes_from_its_last_checkpoint(tiny_pack, tmp_path):
+    out = tmp_path / "run"
+    env = {**os.environ, "SM_FRAMEWORK": "tf.keras", "TF_USE_LEGACY_KERAS": "1", "TF_CPP_MIN_LOG_LEVEL": "2",
+           "CUDA_VISIBLE_DEVICES": ""}
+    proc = subprocess.Popen([sys.executable, "-m", "skin_app.training.train_keras",
+                             *trainer_args(tiny_pack, out, "--ckpt-minutes", "0", "--max-steps", "1000", "--tone-share", "0")],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 240
+        while time.time() < deadline and not list((out / "ckpt").glob("ckpt-*.index")):
+            assert proc.poll() is None, "the trainer ended before its first checkpoint"
+            time.sleep(0.5)
+        time.sleep(1.0)
+        proc.send_signal(signal.SIGKILL)                  # no chance to save on the way out
+        proc.wait(30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    import tensorflow as tf
+    last = tf.train.latest_checkpoint(str(out / "ckpt"))
+    assert last is not None
+    at_kill = int(last.rsplit("-", 1)[1])
+    assert at_kill >= 1
+    summary = tk.main(["--out", str(out), "--resume", "--max-steps", str(at_kill + 1)])
+    assert summary["steps"] == at_kill + 1
+    assert f"at step {at_kill}," in (out / "train.log").read_text()
+
+
+def test_sigterm_saves_before_leaving(tiny_pack, tmp_path):
+    out = tmp_path / "run"
+    env = {**os.environ, "SM_FRAMEWORK": "tf.keras", "TF_USE_LEGACY_KERAS": "1", "TF_CPP_MIN_LOG_LEVEL": "2",
+           "CUDA_VISIBLE_DEVICES": ""}
+    proc = subprocess.Popen([sys.executable, "-m", "skin_app.training.train_keras",
+                             *trainer_args(tiny_pack, out, "--max-steps", "100000", "--ckpt-minutes", "60", "--tone-share", "1")],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 240
+        while time.time() < deadline and '"step": 1,' not in _read(out / "log.jsonl"):
+            assert proc.poll() is None
+            time.sleep(0.5)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(120) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["stopped_by_signal"] is True and summary["steps"] >= 1
+    assert (out / "weights.npz").exists()
+
+
+def _read(path: Path) -> str:
+    return path.read_text() if path.exists() else ""
