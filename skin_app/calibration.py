@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from skin_app.concerns import CONCERNS, VIEW_CONCERNS
+from skin_app.concerns import ACNE_GRADES, CONCERNS, VIEW_CONCERNS
 from skin_app.config import settings
 from skin_app.errors import UserFacingError
 
@@ -66,10 +66,20 @@ class ConcernCurve:
     knots: tuple[tuple[float, float], ...]
     offset: float = 0.0
     terms: tuple[tuple[str, float], ...] = ()     # (measure, weight) pairs summed; empty: ``measure`` alone
+    # (measure, offset, weight): sum of weight x log10(value + offset), a fitted model's latent value
+    features: tuple[tuple[str, float, float], ...] = ()
+    cuts: tuple[float, ...] = ()    # grade boundaries on the raw value (the acne grade model)
 
     def raw(self, metrics: dict) -> float | None:
         """The curve's raw value from a scan's metrics; None when any part is missing."""
         total = 0.0
+        if self.features:
+            for key, offset, weight in self.features:
+                v = _lookup(metrics, key)
+                if v is None:
+                    return None
+                total += weight * math.log10(max(v, 0.0) + offset)
+            return total
         for key, weight in self.terms or ((self.measure, 1.0),):
             v = _lookup(metrics, key)
             if v is None:
@@ -121,6 +131,20 @@ class Calibration:
                 out[concern] = round(curve.score(value), 1)
         return out
 
+    def acne_grade(self, metrics: dict) -> dict | None:
+        """The acne grade model's reading of a scan: the most likely grade, the expected grade (0 mild ..
+        3 very severe) and each grade's probability; None without the model or its measurements."""
+        curve = self.curves.get("acne")
+        latent = curve.raw(metrics) if curve is not None and curve.cuts else None
+        if curve is None or latent is None:
+            return None
+        cum = [1.0] + [1.0 / (1.0 + math.exp(-(latent - c))) for c in curve.cuts] + [0.0]
+        probs = [max(0.0, cum[k] - cum[k + 1]) for k in range(len(cum) - 1)]
+        grade = sum(latent > c for c in curve.cuts)
+        return {"grade": ACNE_GRADES[grade], "grade_index": grade,
+                "expected_grade": round(sum(k * p for k, p in enumerate(probs)), 3),
+                "probabilities": {g: round(p, 3) for g, p in zip(ACNE_GRADES, probs)}}
+
     def display_scores(self, metrics: dict) -> dict[str, float]:
         """Concern -> display score for every concern the metrics allow, plus Overall when all four are there."""
         scores = self.concern_scores(metrics)
@@ -146,6 +170,8 @@ MEASURE_WORDS: dict[str, str] = {
     "soft_fraction.flek": "share of your face skin marked as dark spots",
     "soft_fraction.wrinkle": "share of your face skin marked as wrinkles",
     "under_eye_contrast": "how much darker your under-eye skin is than your cheek (CIELAB lightness L*)",
+    "acne_grade_latent": ("acne severity read by the grade model from the share of skin marked and the lesions "
+                          "counted (its grade boundaries read 70, 50 and 30)"),
     "dark_circle_index": ("how much darker your under-eye skin is than your cheek (CIELAB lightness L*) plus how "
                           "strongly, on average over the eye area, the model sees dark circles, weighted alike"),
 }
@@ -158,7 +184,7 @@ def describe(cal: Calibration) -> list[dict]:
         percent = curve.measure.startswith("soft_fraction") and not curve.terms
         at = {str(s): curve.value_at(s) * (100 if percent else 1) for s in (90, 70, 50)}
         rows.append({"concern": concern, "measure": MEASURE_WORDS.get(curve.measure, curve.measure),
-                     "unit": "%" if percent else "index" if curve.terms else "L*", "at": at,
+                     "unit": "%" if percent else "index" if curve.terms or curve.features else "L*", "at": at,
                      "why": (cal.info.get("why") or {}).get(concern, {})})
     return rows
 
@@ -176,7 +202,10 @@ def calibration_path() -> Path:
 def _curves(spec: dict) -> dict[str, ConcernCurve]:
     return {c: ConcernCurve(measure=s["measure"], transform=s["transform"], offset=float(s.get("offset", 0.0)),
                             knots=tuple((float(x), float(y)) for x, y in s["knots"]),
-                            terms=tuple((str(k), float(w)) for k, w in (s.get("terms") or {}).items()))
+                            terms=tuple((str(k), float(w)) for k, w in (s.get("terms") or {}).items()),
+                            features=tuple((str(f["measure"]), float(f["offset"]), float(f["weight"]))
+                                           for f in s.get("features") or ()),
+                            cuts=tuple(float(c) for c in s.get("cuts") or ()))
             for c, s in spec.items()}
 
 

@@ -51,3 +51,8 @@ REGION_LABELS: dict[str, str] = {
     "chin": "Chin", "left_under_eye": "Left under-eye", "right_under_eye": "Right under-eye",
     "eyes": "Eyes", "left_half": "Left side of the face", "right_half": "Right side of the face",
 }
+
+# Acne severity grades, mildest first: the ACNE04 grades, which follow the Hayashi criteria (lesions on
+# half the face: 0-5 mild, 6-20 moderate, 21-50 severe, more very severe). The acne score's 70 / 50 / 30
+# are the boundaries between them.
+ACNE_GRADES: tuple[str, ...] = ("mild", "moderate", "severe", "very severe")

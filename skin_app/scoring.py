@@ -26,8 +26,9 @@ hair, background or padding that the numbers do not count.
   skin (issue 9), so those scores keep the soft share;
 * ``seed_scores``: the seed project's scores, ``100 - area_fraction x 100``, overall = mean of four,
   kept so results stay comparable with it;
-* lesion counts: touching lesions are split at local maxima of the probability map
-  (``acne_lesion_count``), so a cluster of ten papules is not one blob;
+* lesion counts: touching lesions are split at local maxima of the probability map at two scales,
+  and blobs larger than the experts' large lesion count as several (``acne_lesion_count``), so a
+  cluster of ten papules is not one blob; ``acne_lesions`` holds them by size and by face region;
 * ``under_eye_contrast``: how much darker (CIELAB L*) the under-eye skin is than the upper cheek of
   the same side, relative to the person's own skin, so neither skin tone nor exposure moves it much
   (``under_eye_contrast_rel`` divides by the cheek's L*);
@@ -44,13 +45,20 @@ import numpy as np
 from skin_app.concerns import CONCERNS
 
 MIN_LESION_PX = 2          # connected components smaller than this are noise, not lesions
+# Lesion sizes from the experts' circles on the ACNE04 training split (19,025 circles; radius 5th /
+# 50th / 95th percentile 1.48 / 3.11 / 7.56 px at 512 px, so 1.11 / 2.33 / 5.67 px on the 384 px crop):
+# areas pi r^2. ``python -m skin_app.training.grade_model --data ../shared/data --lesion-sizes`` prints them.
+LESION_MIN_PX = 4
+LESION_TYPICAL_PX = 17
+LESION_MAX_PX = 101
+LESION_PEAK_SCALES = (1.0, 2.0)   # Gaussian sigmas (px) at which peaks part touching lesions
 SKIN_SANITY_SHARE = 0.35   # if the model's skin covers less of the face outline than this, it failed
 # Two acne peaks closer than this (pixels on the 384 px crop, ~2 lesion radii) are one lesion.
 LESION_PEAK_DISTANCE = 3
 SIDES = ("right", "left")
 SOFT_RAMP = 0.15
 # Bumped whenever a measurement's definition changes (score calibration caches are keyed by it).
-MEASURE_VERSION = 4
+MEASURE_VERSION = 5
 # The under-eye area starts this far below the eye (pixels on the 384 px crop): lashes and the lid
 # crease are dark whatever the skin does, and a landmark that moves a pixel would move them in or out.
 UNDER_EYE_GAP_PX = 4
@@ -83,23 +91,69 @@ def count_blobs(mask: np.ndarray, min_px: int = MIN_LESION_PX) -> int:
     return int(sum(1 for i in range(1, n) if stats[i, cv2.CC_STAT_AREA] >= min_px))
 
 
-def count_lesions(prob: np.ndarray, mask: np.ndarray, min_px: int = MIN_LESION_PX,
-                  min_distance: int = LESION_PEAK_DISTANCE) -> int:
-    """Lesions in a thresholded mask, touching ones split at the probability map's local maxima:
-    each blob counts its peaks (at least one)."""
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+@dataclass(frozen=True)
+class Lesions:
+    """Lesions found in a thresholded mask: each one's centre (row, col) and area in pixels."""
+    centres: tuple[tuple[float, float], ...]
+    areas: tuple[float, ...]
+
+    @property
+    def count(self) -> int:
+        return len(self.areas)
+
+    def by_size(self) -> dict[str, int]:
+        """How many are small (below the experts' median circle), medium, or large (above their 95th
+        percentile: a nodule, or several lesions the model could not part)."""
+        a = np.asarray(self.areas)
+        return {"small": int((a < LESION_TYPICAL_PX).sum()),
+                "medium": int(((a >= LESION_TYPICAL_PX) & (a <= LESION_MAX_PX)).sum()),
+                "large": int((a > LESION_MAX_PX).sum())}
+
+    def in_regions(self, regions: dict[str, np.ndarray]) -> dict[str, int]:
+        out = {}
+        for name, region in regions.items():
+            h, w = region.shape
+            out[name] = sum(1 for y, x in self.centres
+                            if 0 <= int(y) < h and 0 <= int(x) < w and region[int(y), int(x)])
+        return out
+
+
+def find_lesions(prob: np.ndarray, mask: np.ndarray, min_px: int = LESION_MIN_PX,
+                 min_distance: int = LESION_PEAK_DISTANCE) -> Lesions:
+    """Lesions in a thresholded mask. Touching lesions are parted where the probability map has
+    separate peaks, looked for at two scales (a fine one for papules in a row, a coarser one for
+    lesions whose own texture makes spurious peaks), taking the scale that finds more; a blob larger
+    than the experts' large lesion (``LESION_MAX_PX``) counts at least as many lesions as it holds of
+    that size; a blob smaller than their small one (``LESION_MIN_PX``) is noise."""
+    n, labels, stats, centroids = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
     if n <= 1:
-        return 0
+        return Lesions((), ())
     from skimage.feature import peak_local_max
-    smooth = cv2.GaussianBlur(prob.astype(np.float32), (0, 0), 1.0)
-    # Peaks at least ``min_distance`` apart (ties on a plateau count once), searched inside each blob.
-    peaks = peak_local_max(smooth, min_distance=min_distance, labels=labels, exclude_border=False)
-    per_blob = np.bincount(labels[peaks[:, 0], peaks[:, 1]], minlength=n) if len(peaks) else np.zeros(n, int)
-    total = 0
+    peaks_at = []
+    for sigma in LESION_PEAK_SCALES:
+        smooth = cv2.GaussianBlur(prob.astype(np.float32), (0, 0), sigma)
+        # Peaks at least ``min_distance`` apart (ties on a plateau count once), searched inside each blob.
+        peaks_at.append(peak_local_max(smooth, min_distance=min_distance, labels=labels, exclude_border=False))
+    centres: list[tuple[float, float]] = []
+    areas: list[float] = []
     for i in range(1, n):
-        if stats[i, cv2.CC_STAT_AREA] >= min_px:
-            total += max(1, int(per_blob[i]))
-    return total
+        area = float(stats[i, cv2.CC_STAT_AREA])
+        if area < min_px:
+            continue
+        best = max((p[labels[p[:, 0], p[:, 1]] == i] for p in peaks_at), key=len)
+        k = max(1, len(best), math.ceil(area / LESION_MAX_PX))
+        if len(best) == k:
+            centres.extend((float(y), float(x)) for y, x in best)
+        else:   # no peak for each part: the blob's centre stands for all of them
+            centres.extend([(float(centroids[i][1]), float(centroids[i][0]))] * k)
+        areas.extend([area / k] * k)
+    return Lesions(tuple(centres), tuple(areas))
+
+
+def count_lesions(prob: np.ndarray, mask: np.ndarray, min_px: int = LESION_MIN_PX,
+                  min_distance: int = LESION_PEAK_DISTANCE) -> int:
+    """How many lesions ``find_lesions`` finds."""
+    return find_lesions(prob, mask, min_px, min_distance).count
 
 
 def soft_marks(prob: np.ndarray, threshold: float, ramp: float = SOFT_RAMP) -> np.ndarray:
@@ -191,6 +245,7 @@ def measure(probabilities: dict[str, np.ndarray], thresholds: dict[str, float], 
     if len(seed) == len(CONCERNS):
         seed["overall"] = round(float(np.mean([seed[c] for c in CONCERNS])), 2)
 
+    acne = find_lesions(probabilities["acne"], masks["acne"])
     lab = _lab(crop)
     contrast = contrast_rel = None
     sides: dict[str, float] = {}
@@ -201,9 +256,11 @@ def measure(probabilities: dict[str, np.ndarray], thresholds: dict[str, float], 
         "soft_fraction": {c: (round(v, 6) if v is not None else None) for c, v in soft.items()},
         "mean_probability": {c: (round(v, 6) if v is not None else None) for c, v in mean_p.items()},
         "seed_scores": seed,
-        "acne_lesion_count": count_lesions(probabilities["acne"], masks["acne"]),
+        "acne_lesion_count": acne.count,
+        "acne_lesions": {"by_size": acne.by_size(),
+                         "per_region": acne.in_regions(regions) if regions is not None else {}},
         "acne_blob_count": count_blobs(masks["acne"]),
-        "flek_spot_count": count_lesions(probabilities["flek"], masks["flek"]),
+        "flek_spot_count": count_lesions(probabilities["flek"], masks["flek"], MIN_LESION_PX),
         "wrinkle_segment_count": count_blobs(masks["wrinkle"], 4),
         "under_eye_contrast": contrast,
         "under_eye_contrast_rel": contrast_rel,

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from skin_app.training.calibrate import ordinal_cuts, widen_first_cut
+from skin_app.training.grade_model import ordinal_cuts, widen_first_cut
 
 
 def accuracy(cuts, x, grades) -> float:

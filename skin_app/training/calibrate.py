@@ -10,12 +10,13 @@ re-fit is instant; a new model version measures again.
 
 Step 2 fits one monotone curve per concern (``fit``), each anchored on graded references:
 
-* acne (``soft_fraction.acne``): ACNE04's dermatologist grades. The grade boundaries mild|moderate,
-  moderate|severe and severe|very severe are placed where they classify the training photos best
-  (ordinal cut points), and map to 70, 50 and 30; 90 is the 90th percentile of ordinary faces
-  (CelebAMask, FASSEG), so a clear face reads 90 or better. Among mild|moderate boundaries within
-  one standard error of the best training accuracy, the one farthest above the 90 anchor is taken
-  (``widen_first_cut``): the flatter curve between them steadies re-shots.
+* acne (``acne_grade_latent``): the grade model (``grade_model.py``): an ordinal logistic regression
+  from the acne measurements (marked share, mean probability, lesion counts, counts by size; the set
+  and its ridge penalty chosen by 5-fold cross-validated grade accuracy on the ACNE04 training photos,
+  the previous release's accuracy cut points on the marked share competing too) to ACNE04's
+  dermatologist grades. Its latent severity maps to the score through knots at the grade boundaries
+  mild|moderate, moderate|severe and severe|very severe (70, 50, 30) and at the 90th percentile of
+  ordinary faces (CelebAMask, FASSEG: 90), so a clear face reads 90 or better.
 * dark circles (an index: ``under_eye_contrast``, cheek L* - under-eye L*, plus the model's mean
   dark-circle probability over the eye area, weighted by the ratio of their spreads over ordinary
   faces; the mean probability moves less between re-shots than the soft share, 5.7 against 6.6
@@ -41,7 +42,7 @@ from pathlib import Path
 
 import numpy as np
 
-from skin_app.concerns import CONCERNS
+from skin_app.concerns import ACNE_GRADES, CONCERNS
 from skin_app.training.datasets import POS, iter_samples
 
 CACHE_DIR = Path("runs") / "calibration"
@@ -53,7 +54,6 @@ DATASETS = ("acne04v2_512", "gjain_wrinkle_darkcircle", "gjain_freckle_acne", "d
             "celebamask_mini", "fasseg_frontal02", "javad71_wrinkle_boxes")
 ORDINARY = ("celebamask_mini", "fasseg_frontal02")      # faces without labelled concerns
 GRADE_SCORES = (70.0, 50.0, 30.0)                        # the score at each ACNE04 grade boundary
-ACNE_GRADES = ("mild", "moderate", "severe", "very severe")
 LOG_OFFSET = 0.002     # log10(share + 0.2 % of the skin): below that, shares are within re-shot noise
 DARK_CIRCLE_MARKS = "mean_probability.panda_eye"   # the model's part of the dark-circle index
 
@@ -163,46 +163,6 @@ def log_x(v: float) -> float:
     return math.log10(max(v, 0.0) + LOG_OFFSET)
 
 
-def ordinal_cuts(x: np.ndarray, grades: np.ndarray, n_grades: int = 4) -> list[float]:
-    """Cut points c1 < c2 < c3 on x (higher x = worse) that classify the most photos correctly."""
-    candidates = np.unique(np.quantile(x, np.linspace(0.01, 0.99, 99)))
-    best: tuple[float, list[float]] = (-1.0, [])
-
-    def acc(cuts):
-        pred = np.searchsorted(np.array(cuts), x, side="right")
-        return float(np.mean(pred == grades))
-    # Coordinate ascent from quantile starting points (an exhaustive 3-cut search is 10^6 evaluations).
-    shares = np.cumsum(np.bincount(grades, minlength=n_grades))[:-1] / len(grades)
-    cuts = [float(np.quantile(x, s)) for s in shares]
-    for _ in range(6):
-        for i in range(len(cuts)):
-            lo = cuts[i - 1] if i else -np.inf
-            hi = cuts[i + 1] if i + 1 < len(cuts) else np.inf
-            for c in candidates[(candidates > lo) & (candidates < hi)]:
-                trial = cuts.copy()
-                trial[i] = float(c)
-                a = acc(trial)
-                if a > best[0]:
-                    best = (a, trial)
-            cuts = best[1] or cuts
-    return best[1]
-
-
-def widen_first_cut(x: np.ndarray, grades: np.ndarray, cuts: list[float]) -> list[float]:
-    """``cuts`` with the first (mild|moderate) moved as far up as the one-standard-error rule allows:
-    any boundary whose training accuracy is within one standard error of the best is as good on
-    this sample (CART's 1-SE rule), and the clear-face anchor sits below it, so the highest such one
-    gives the flattest curve where most faces are and a re-shot moves their score least."""
-    def acc(c: list[float]) -> float:
-        return float(np.mean(np.searchsorted(np.array(c), x, side="right") == grades))
-    best = acc(cuts)
-    floor = best - math.sqrt(best * (1 - best) / max(len(x), 1))
-    upper = cuts[1] if len(cuts) > 1 else np.inf
-    candidates = np.unique(np.quantile(x, np.linspace(0.01, 0.99, 199)))
-    ok = [float(c) for c in candidates if cuts[0] <= c < upper and acc([float(c), *cuts[1:]]) >= floor]
-    return [max(ok, default=cuts[0]), *cuts[1:]]
-
-
 def _knots(points: list[tuple[float, float]], x100: float | None = None) -> list[list[float]]:
     """Monotone knots (x ascending, score descending) through the anchor points, extended linearly at
     both ends to 100 and 0 with the neighbouring segment's slope; ``x100``: where 100 is instead (for
@@ -233,20 +193,30 @@ def fit(records: list[dict]) -> dict:
     def ordinary_p90(measure: str) -> float:
         return float(np.quantile([log_x(measured(r, measure)) for r in ordinary], 0.9))
 
-    # Acne: ACNE04 grades (letterboxed: most photos are clinical side views the mesh does not align).
+    # Acne: the grade model (training/grade_model.py) over the ACNE04 training photos' measurements
+    # (letterboxed: most are clinical side views the mesh does not align), chosen by cross-validation.
+    from skin_app.training.grade_model import choose, feature_matrix
     acne = [r for r in train if r["dataset"] == "acne04v2_512" and r["labels"].get("grade") is not None]
-    xa = np.array([log_x(measured(r, "soft_fraction.acne", "letterboxed")) for r in acne])
-    ga = np.array([r["labels"]["grade"] for r in acne])
-    cuts = widen_first_cut(xa, ga, ordinal_cuts(xa, ga))
-    x90 = ordinary_p90("soft_fraction.acne")
+    grades = np.array([r["labels"]["grade"] for r in acne])
+    model, candidates = choose([r["letterboxed"] for r in acne], grades)
+    def latent(m: dict) -> float:
+        return float(model.eta(feature_matrix([m], model.names))[0])
+    cuts = list(model.cuts)
+    x90 = float(np.quantile([latent(r["aligned"]) for r in ordinary], 0.9))
     if x90 >= cuts[0]:
         x90 = cuts[0] - 0.1
-    concerns["acne"] = {"measure": "soft_fraction.acne", "transform": "log10", "offset": LOG_OFFSET,
-                        "knots": _knots([(x90, 90.0)] + list(zip(cuts, GRADE_SCORES)), log_x(0.0))}
-    why["acne"] = {"90": f"90th percentile of {len(ordinary)} ordinary training faces",
-                   "70/50/30": f"ACNE04 grade boundaries mild|moderate|severe|very severe fitted on {len(acne)} "
-                               "training photos (ordinal cut points, most photos graded right; the mild|moderate "
-                               "one as far above the 90 anchor as one standard error of training accuracy allows)"}
+    nothing = {"soft_fraction": {"acne": 0.0}, "area_fraction": {"acne": 0.0}, "mean_probability": {"acne": 0.0},
+               "acne_lesion_count": 0, "acne_blob_count": 0,
+               "acne_lesions": {"by_size": {"small": 0, "medium": 0, "large": 0}}}
+    concerns["acne"] = {"measure": "acne_grade_latent", "transform": "linear", **model.spec(),
+                        "knots": _knots([(x90, 90.0)] + list(zip(cuts, GRADE_SCORES)), latent(nothing))}
+    cv = max(candidates, key=lambda r: (r["cv_accuracy"], -len(r["features"]), r["penalty"]))["cv_accuracy"]
+    why["acne"] = {"model": f"ordinal logistic regression on {', '.join(model.names)} (log10), ridge {model.penalty:g}, "
+                            f"chosen among {len(candidates)} candidates by 5-fold cross-validated grade accuracy "
+                            f"({cv:.3f}) on {len(acne)} ACNE04 training photos",
+                   "90": f"90th percentile of {len(ordinary)} ordinary training faces",
+                   "70/50/30": "the model's grade boundaries mild|moderate|severe|very severe",
+                   "candidates": candidates}
 
     # Dark circles: the under-eye-to-cheek contrast plus the model's mean dark-circle probability over the eye
     # area, each weighted by its spread over ordinary faces (so neither dominates; no labels used),
@@ -353,21 +323,9 @@ def report(records: list[dict], spec: dict, split: str = "val") -> dict:
     cal = parse_calibration(json.dumps(spec).encode())
     rows = [r for r in records if r["split"] == split]
     out: dict = {}
-    acne = [r for r in rows if r["dataset"] == "acne04v2_512"]
+    acne = [r for r in rows if r["dataset"] == "acne04v2_512" and cal.curves["acne"].raw(r["letterboxed"]) is not None]
     if acne:
-        s = np.array([cal.curves["acne"].score(measured(r, "soft_fraction.acne", "letterboxed")) for r in acne])
-        g = np.array([r["labels"]["grade"] for r in acne])
-        pred = np.array([grade_from_score(v) for v in s])
-        out["acne_grade_accuracy"] = round(float(np.mean(pred == g)), 4)
-        out["acne_grade_spearman"] = round(spearman(-s, g), 4)
-        out["acne_median_by_grade"] = {ACNE_GRADES[k]: round(float(np.median(s[g == k])), 1)
-                                       for k in range(4) if (g == k).any()}
-        counts = np.array([value(r, "acne_lesion_count", "letterboxed") for r in acne])
-        truth = np.array([r["labels"]["lesions"] for r in acne])
-        out["acne_count_mae"] = round(float(np.mean(np.abs(counts - truth))), 2)
-        out["acne_count_mae_by_grade"] = {ACNE_GRADES[k]: round(float(np.mean(np.abs(counts - truth)[g == k])), 2)
-                                          for k in range(4) if (g == k).any()}
-        out["n_acne04"] = len(acne)
+        out.update(acne_report(acne, cal))
     curve = cal.curves["panda_eye"]
     raw = {id(r): curve.raw(r["aligned"]) for r in rows if r["dataset"] == "gjain_wrinkle_darkcircle" and r["aligned"]}
     dc = [r for r in rows if raw.get(id(r)) is not None]
@@ -390,6 +348,39 @@ def report(records: list[dict], spec: dict, split: str = "val") -> dict:
         out["overall_spearman"] = {c: round(spearman(overall, [f[c] for f in faces]), 3) for c in CONCERNS}
         out["sd"] = {c: round(float(np.std([f[c] for f in faces])), 2) for c in (*CONCERNS, "overall")}
         out["n_faces"] = len(faces)
+    return out
+
+
+def acne_report(acne: list[dict], cal) -> dict:
+    """Grade accuracy, quadratic-weighted kappa, recall per grade, lesion-count error per grade, and
+    the same split by skin tone, for ACNE04 photos measured letterboxed."""
+    from skin_app.tone import ita_band
+    from skin_app.training.grade_model import quadratic_weighted_kappa
+    s = np.array([cal.curves["acne"].score(cal.curves["acne"].raw(r["letterboxed"])) for r in acne])
+    g = np.array([r["labels"]["grade"] for r in acne])
+    pred = np.array([grade_from_score(v) for v in s])
+    counts = np.array([value(r, "acne_lesion_count", "letterboxed") for r in acne])
+    truth = np.array([r["labels"]["lesions"] for r in acne])
+    err = np.abs(counts - truth)
+    out: dict = {
+        "acne_grade_accuracy": round(float(np.mean(pred == g)), 4),
+        "acne_grade_qwk": round(quadratic_weighted_kappa(g, pred), 4),
+        "acne_grade_recall": {ACNE_GRADES[k]: round(float(np.mean(pred[g == k] == k)), 3)
+                              for k in range(4) if (g == k).any()},
+        "acne_grade_n": {ACNE_GRADES[k]: int((g == k).sum()) for k in range(4)},
+        "acne_grade_spearman": round(spearman(-s, g), 4),
+        "acne_median_by_grade": {ACNE_GRADES[k]: round(float(np.median(s[g == k])), 1) for k in range(4) if (g == k).any()},
+        "acne_count_mae": round(float(np.mean(err)), 2),
+        "acne_count_mae_by_grade": {ACNE_GRADES[k]: round(float(np.mean(err[g == k])), 2) for k in range(4) if (g == k).any()},
+        "n_acne04": len(acne),
+    }
+    bands: dict[str, list[int]] = {}
+    for i, r in enumerate(acne):
+        ita = (r["letterboxed"] or {}).get("skin_ita")
+        if ita is not None:
+            bands.setdefault(ita_band(ita), []).append(i)
+    out["acne_by_ita"] = {b: {"n": len(ix), "grade_accuracy": round(float(np.mean(pred[ix] == g[ix])), 3),
+                              "count_mae": round(float(np.mean(err[ix])), 2)} for b, ix in bands.items()}
     return out
 
 
