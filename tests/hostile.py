@@ -245,10 +245,12 @@ HOSTILE_TEXTS = (
 
 
 # -- peak memory of one call, measured in a fresh process ---------------------------------------
-def peak_rss_mb(code: str, timeout: float = 120) -> dict:
+def peak_rss_mb(code: str, timeout: float = 120, exact: bool = False) -> dict:
     """Runs ``code`` (which must leave a JSON-serialisable ``result``) in a fresh Python and returns
     ``{"result": ..., "baseline_mb": ..., "peak_mb": ..., "delta_mb": ...}``: the peak resident set
-    after imports (baseline) and after the call. Linux ``ru_maxrss`` is in KiB."""
+    after imports (baseline) and after the call. Linux ``ru_maxrss`` is in KiB. The imports' own peak
+    hides growth below it; ``exact`` resets the peak after the imports (``/proc/self/clear_refs``) and
+    measures from the resident set there, so a few MB of growth show."""
     script = textwrap.dedent("""
         import json, resource, sys
         sys.path.insert(0, {root!r})
@@ -256,14 +258,19 @@ def peak_rss_mb(code: str, timeout: float = 120) -> dict:
         {imports}
         base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         result = None
+        if {exact!r}:
+            def _status(key):
+                return next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith(key)) / 1024
+            open("/proc/self/clear_refs", "w").write("5")
+            base = _status("VmRSS")
         {code}
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        peak = _status("VmHWM") if {exact!r} else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(json.dumps({{"result": result, "baseline_mb": base, "peak_mb": peak, "delta_mb": peak - base}}))
     """)
     imports, _, body = code.partition("\n---\n")
     if not body:
         imports, body = "", code
-    src = script.format(root=str(ROOT), imports=imports, code=body)
+    src = script.format(root=str(ROOT), imports=imports, code=body, exact=exact)
     proc = subprocess.run([sys.executable, "-c", src], capture_output=True, text=True, timeout=timeout, cwd=ROOT)
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr[-3000:])
