@@ -11,6 +11,8 @@ import http.client
 import os
 import re
 import socket
+import subprocess
+import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -173,3 +175,20 @@ def test_a_chunked_upload_is_refused_once_past_the_limit_not_read_whole(server):
         assert sent < 40          # MB sent when the refusal came: the 25 MB limit and what the sockets buffer
     finally:
         tab.close()
+
+
+def test_streamlits_own_origin_check_no_longer_looks_up_an_outside_address(tmp_path):
+    # The second line of defence: were Streamlit's check ever reached with a foreign origin, it would ask
+    # checkip.amazonaws.com for this computer's address. With serve.py loaded it asks nothing.
+    log = tmp_path / "outside.log"
+    script = (f"import sys; sys.path.insert(0, {str(ROOT)!r}); sys.argv = ['x']\n"
+              "import serve\n"
+              "from tests.outside_guard import hook\n"
+              "sys.addaudithook(hook)\n"
+              "from streamlit.web.server.server_util import is_url_from_allowed_origins\n"
+              "print(is_url_from_allowed_origins('http://evil.example'))\n")
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "SKINGORITHM_TEST_OUTSIDE_LOG": str(log)})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "False"
+    assert not log.exists() or log.read_text() == ""
