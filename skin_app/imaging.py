@@ -4,7 +4,12 @@ Accepts JPEG, PNG, WebP, BMP, TIFF and HEIC/HEIF (phone photos, via pillow-heif)
 from the file's first bytes (never its name) and only that decoder is asked to open it. Before any
 pixel is decoded, the header's size and sample layout give the memory the decode needs
 (:func:`decode_bytes_needed`); a file over ``MAX_DECODE_BYTES`` is refused unopened, so a 200 KB
-float TIFF cannot cost a gigabyte. At most ``DECODES_AT_ONCE`` photos decode at the same time.
+float TIFF cannot cost a gigabyte. Work is bounded as well as size: before Pillow opens a file its
+structure is counted from the bytes (``photo_headers``): a JPEG of more than ``MAX_JPEG_SCANS`` scans,
+and TIFF/EXIF directories Pillow would copy into far more memory than the file holds, are refused; of
+the rest of the EXIF only the orientation is read. At most ``DECODES_AT_ONCE`` photos decode at the
+same time, a photo waits at most ``SLOT_WAIT_SECONDS`` for a slot, and a decode is stopped past
+``DECODE_CPU_SECONDS`` of CPU.
 
 Large photos are decoded at reduced scale where the format allows (JPEG DCT scaling via
 ``Image.draft``), shrunk in their own mode right after decoding (before any colour conversion
@@ -174,9 +179,10 @@ def _check_structure(data: bytes, fmt: str) -> int:
                              "Save it again as an ordinary JPEG (any photo app's Export or Save As) and try again.",
                              "too_many_scans")
         if jpeg.exif is not None:
-            if photo_headers.exif_prefixes(jpeg.exif) > MAX_EXIF_PREFIXES:
+            prefixes = photo_headers.exif_prefixes(jpeg.exif)
+            if prefixes > MAX_EXIF_PREFIXES:
                 raise _too_much_metadata()
-            directories.append(photo_headers.first_directory(jpeg.exif, 6, MAX_METADATA_ENTRIES))
+            directories.append(photo_headers.first_directory(jpeg.exif, 6 * prefixes, MAX_METADATA_ENTRIES))
         if jpeg.mpf is not None:
             directories.append(photo_headers.first_directory(jpeg.mpf, 0, MAX_METADATA_ENTRIES))
     elif fmt == "TIFF":

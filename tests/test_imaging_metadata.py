@@ -106,3 +106,10 @@ def test_an_avif_is_refused_by_its_content_whatever_brand_it_starts_with():
     buf = io.BytesIO()
     heif.save(buf, format="HEIF", quality=80)
     assert load_image(buf.getvalue()).format == "HEIF"
+
+
+def test_exif_written_with_its_prefix_twice_is_counted_where_pillow_reads_it():
+    exif = b"Exif\0\0" + directory_bomb(550, 1_450_000)       # jpeg_with_exif adds the first prefix
+    with pytest.raises(ImageError) as info:
+        load_image(jpeg_with_exif(exif, size=256))
+    assert info.value.code == "too_much_metadata"
