@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 import threading
 import time
 import warnings
@@ -194,6 +195,15 @@ def _check_structure(data: bytes, fmt: str) -> int:
     return sum(d.cost for d in directories)
 
 
+def _damaged() -> ImageError:
+    return ImageError("The image file is damaged or incomplete (it may have been cut off while copying).",
+                      "Export or copy the photo again and retry.", "corrupt")
+
+
+# Pillow's own refusals of PNG text past PNG_TEXT_MAX_BYTES in all, or past 1 MB in one chunk.
+_PNG_TEXT_REFUSALS = re.compile(r"^(Too much memory used in text chunks|Decompressed data too large)")
+
+
 def _too_much_metadata() -> ImageError:
     return ImageError("This photo carries far more hidden information (metadata) than a camera writes, and "
                       "reading it would take more memory than the picture itself.",
@@ -259,12 +269,15 @@ def _decode(data: bytes, fmt: str, min_scale: float = 0.0, metadata: int = 0) ->
                              f"Choose a photo file ({FORMATS_IN_WORDS}).", "not_an_image") from exc
         raise ImageError(f"The image is far larger than the {MAX_PIXELS // 1_000_000} megapixel limit.",
                          "Resize it (a 12 MP phone photo is plenty) and try again.", "too_many_pixels") from exc
-    except (OSError, SyntaxError, ValueError, EOFError, TypeError, KeyError, IndexError, ZeroDivisionError,
+    except ValueError as exc:
+        if _PNG_TEXT_REFUSALS.search(str(exc)):
+            raise _too_much_metadata() from exc
+        raise _damaged() from exc
+    except (OSError, SyntaxError, EOFError, TypeError, KeyError, IndexError, ZeroDivisionError,
             OverflowError, MemoryError, struct_error, RuntimeError) as exc:
         # Pillow's decoders report damage with any of these (struct.error for cut-off EXIF, KeyError for
         # odd TIFF tags, RuntimeError from pillow-heif); all mean the same to the person.
-        raise ImageError("The image file is damaged or incomplete (it may have been cut off while copying).",
-                         "Export or copy the photo again and retry.", "corrupt") from exc
+        raise _damaged() from exc
 
     scale = decoded_w / float(w) * shrunk
     ow, oh = (h, w) if orientation in (5, 6, 7, 8) else (w, h)

@@ -170,6 +170,15 @@ def png_with_exif(exif: bytes, size: int = 64) -> bytes:
     return png[:-12] + _chunk(b"eXIf", exif) + png[-12:]
 
 
+def png_with_text(chunks: int, each: int = 1_000_000, size: int = 64) -> bytes:
+    """A real PNG of noise with ``chunks`` zTXt chunks, each ``each`` bytes of text compressed to about
+    1 KB (Pillow inflates every one at open)."""
+    png = encoded(_noise(size), "PNG")
+    text = zlib.compress(b"a" * each, 9)
+    extra = b"".join(_chunk(b"zTXt", b"Comment%d\0\0" % i + text) for i in range(chunks))
+    return png[:-12] + extra + png[-12:]
+
+
 def webp_with_exif(exif: bytes, size: int = 64) -> bytes:
     return encoded(_noise(size), "WEBP", exif=exif, quality=90)
 
