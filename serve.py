@@ -1,7 +1,13 @@
 """SkinGorithm's server: ``streamlit run serve.py`` (run.sh does this). The app itself is app.py; this
-wraps it in Streamlit's ASGI ``App`` so every request, HTTP and WebSocket, first passes the Host
-allow-list (skin_app/access.py), and so the opt-in phone mode can open its own listener.
-``SKINGORITHM_PHONE=1`` (``bash run.sh --phone``) turns phone mode on at start."""
+wraps it in Streamlit's ASGI ``App`` so every request, HTTP and WebSocket, first passes the Host and
+Origin checks and the upload bound (skin_app/access.py), and so the opt-in phone mode can open its own
+listener. ``SKINGORITHM_PHONE=1`` (``bash run.sh --phone``) turns phone mode on at start.
+
+Two things Streamlit would otherwise do are stopped here: it looks up this computer's address on the
+internet (``net_util.get_external_ip``: a blocking request to checkip.amazonaws.com, for its start-up
+banner and as a last resort in its origin check), against "no outside connection"; and it keeps a
+browser tab's uploaded photos in memory after the tab has gone (until its session expires, and for
+good once it has), against "the original upload is never stored"."""
 from __future__ import annotations
 
 import asyncio
@@ -13,6 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from starlette.middleware import Middleware  # noqa: E402
+from streamlit import net_util  # noqa: E402
 from streamlit.starlette import App  # noqa: E402
 
 from skin_app import access  # noqa: E402
@@ -30,6 +37,34 @@ def announce(mode: access.PhoneMode) -> None:
               "(it offers the phone's camera); the live camera needs HTTPS.", flush=True)
     segno.make(mode.url, error="m").terminal(compact=True)
     print("  Turn it off in Settings & privacy, or stop the app (Ctrl+C).\n", flush=True)
+
+
+def no_external_ip() -> None:
+    """Stands in for Streamlit's external address lookup: the app never asks an outside host anything."""
+    return None
+
+
+net_util.get_external_ip = no_external_ip
+
+
+def release_uploads() -> None:
+    """Drops the uploads of every browser session that is no longer connected (HostAllowList calls it
+    on the event loop whenever a tab's connection ends). A tab that reconnects chooses its photo again."""
+    from streamlit.runtime import Runtime
+    if not Runtime.exists():
+        return
+    runtime = Runtime.instance()
+    manager = runtime.uploaded_file_mgr
+    for session_id in list(getattr(manager, "file_storage", {})):
+        if not runtime.is_active_session(session_id):
+            manager.remove_session_files(session_id)
+
+
+def upload_body_limit() -> int:
+    """The largest request body the server reads: Streamlit's upload limit (``server.maxUploadSize``, MB,
+    the same 25 MB as imaging.MAX_BYTES) and room for the multipart envelope around the file."""
+    from streamlit import config
+    return int(config.get_option("server.maxUploadSize")) * 1024 * 1024 + 64 * 1024
 
 
 @asynccontextmanager
@@ -50,7 +85,9 @@ async def lifespan(_app):
             await access.turn_off_async()
 
 
-app = App("app.py", lifespan=lifespan, middleware=[Middleware(access.HostAllowList)])
+app = App("app.py", lifespan=lifespan,
+          middleware=[Middleware(access.HostAllowList, max_body=upload_body_limit(),
+                                 on_websocket_closed=release_uploads)])
 
 if __name__ == "__main__":
     app.run()

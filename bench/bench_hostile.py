@@ -5,7 +5,8 @@ one process needed for them, plus the issue-10 reproducers one by one.
 
 Every class runs in a fresh process per seed (tests/fuzz_corpus.py, the same corpora and runner as
 tests/test_fuzz_*.py, larger). Peak memory is Linux ``ru_maxrss`` over the baseline taken after the
-imports and the corpus are in memory. Writes ``bench/results/hostile.json`` and prints a Markdown table
+imports and the corpus are in memory (the photo reproducers: the peak reset after the imports,
+``peak_rss_mb(exact=True)``, with the CPU time of the one decode). Writes ``bench/results/hostile.json`` and prints a Markdown table
 for bench/README.md.
 """
 from __future__ import annotations
@@ -29,6 +30,12 @@ REPRODUCERS = {
     "8-bit RGBA PNG 39.5 MP (allowed)": "png_of_zeros(7000, 5650, 8, 6)",
     "float TIFF 39.5 MP in 16-row strips (allowed)": "tiff_of_zeros(7000, 5650, rows_per_strip=16)",
     "PNG 1 x 50,000": "png_of_zeros(50_000, 1)",
+    "progressive JPEG of 5,300 scans (452 KB; issue 23)": "jpeg_scan_bomb()",
+    "PNG with 1.45 MB EXIF, 550 entries on one block (issue 26)": "png_with_exif(directory_bomb(550, 1_450_000), 256)",
+    "WebP with the same EXIF (issue 26)": "webp_with_exif(directory_bomb(550, 1_450_000), 256)",
+    "JPEG with the same EXIF in APP1 segments": "jpeg_with_exif(directory_bomb(550, 1_450_000), 256)",
+    "TIFF with 20,000 tags on one 128 KB block (issue 26)": "tiff_with_tags(20_000, 128_000)",
+    "PNG with 2 MB of repeated Exif prefixes (issue 26)": "png_with_exif(b'Exif\\0\\0' * 350_000 + directory_bomb(1, 8))",
 }
 FOUR_AT_ONCE = """from tests.hostile import png_of_zeros
 from concurrent.futures import ThreadPoolExecutor
@@ -42,15 +49,20 @@ with ThreadPoolExecutor(4) as pool:
 def reproducers() -> list[dict]:
     rows = []
     for label, expr in REPRODUCERS.items():
-        run = peak_rss_mb(f"""from tests.hostile import png_of_zeros, tiff_of_zeros
+        run = peak_rss_mb(f"""import time
+from tests.hostile import (directory_bomb, jpeg_scan_bomb, jpeg_with_exif, png_of_zeros, png_with_exif,
+                           tiff_of_zeros, tiff_with_tags, webp_with_exif)
 from skin_app.imaging import load_image
 data = {expr}
 ---
+started = time.process_time()
 try:
     result = "decoded " + "x".join(map(str, load_image(data).rgb.shape))
 except Exception as exc:
-    result = "refused: " + getattr(exc, "code", type(exc).__name__)""")
-        rows.append({"input": label, "outcome": run["result"], "peak_over_baseline_mb": round(run["delta_mb"], 1)})
+    result = "refused: " + getattr(exc, "code", type(exc).__name__)
+result = [result, time.process_time() - started]""", exact=True)
+        rows.append({"input": label, "outcome": run["result"][0], "cpu_s": round(run["result"][1], 2),
+                     "peak_over_baseline_mb": round(run["delta_mb"], 1)})
     run = peak_rss_mb(FOUR_AT_ONCE)
     rows.append({"input": "four 8-bit RGBA PNGs of 39.5 MP at once (threads)", "outcome": f"decoded {len(run['result'])}",
                  "peak_over_baseline_mb": round(run["delta_mb"], 1)})
@@ -101,9 +113,9 @@ def main() -> None:
         reasons = ", ".join(f"{k} {v}" for k, v in sorted(c["refused"].items(), key=lambda kv: -kv[1]))
         print(f"| {c['class']} | {c['tried']} | {c['accepted']} | {sum(c['refused'].values())} ({reasons}) | "
               f"{len(c['crashes'])} | {c['peak_over_baseline_mb']:.0f} | {c['slowest_s']:.2f} |")
-    print("\n| reproducer | outcome | peak over baseline MB |\n|---|---|---:|")
+    print("\n| reproducer | outcome | CPU s | peak over baseline MB |\n|---|---|---:|---:|")
     for r in repro:
-        print(f"| {r['input']} | {r['outcome']} | {r['peak_over_baseline_mb']:.0f} |")
+        print(f"| {r['input']} | {r['outcome']} | {r.get('cpu_s', '')} | {r['peak_over_baseline_mb']:.0f} |")
 
 
 if __name__ == "__main__":

@@ -5,7 +5,13 @@ Everything that decides access lives here (no Streamlit import; plain ASGI, run 
 * ``HostAllowList`` (middleware on every request, HTTP and the WebSocket handshake alike): the Host
   header must name this computer (``localhost``, ``127.0.0.1``, ``[::1]``) or, while phone mode is on,
   the address the phone was given. A web page on another site that re-points its own name at
-  127.0.0.1 (DNS rebinding) sends its own name as Host and is refused.
+  127.0.0.1 (DNS rebinding) sends its own name as Host and is refused. A request a browser sends
+  from a page carries that page's Origin: it must be the app's own (the scheme and exactly the
+  host and port the request was sent to), so a page on any other site, or on another port of this
+  computer, cannot open the app's WebSocket. That refusal comes before Streamlit's own origin check,
+  which would look up this computer's address on the internet (checkip.amazonaws.com, a blocking
+  request on the server's event loop). A request body sent without a length (chunked) is counted
+  as it arrives and refused past the upload limit, before anything holds it whole.
 * Phone mode (off unless the person turns it on: ``bash run.sh --phone`` or the Settings switch): a
   second listener on this computer's local-network address only, HTTPS with a certificate made on
   this computer when ``openssl`` is there. ``PhoneGate`` refuses every request on it without the
@@ -37,6 +43,9 @@ DEFAULT_PHONE_PORT_OFFSET = 1          # phone listener port = the app's port + 
 
 HOST_REFUSED = ("SkinGorithm answers only to this computer's own name (localhost). "
                 "Open it at http://localhost:{port}.")
+ORIGIN_REFUSED = ("SkinGorithm answers only to its own pages, not to other web pages or sites. "
+                  "Open it at http://localhost:{port}.")
+BODY_TOO_LARGE = "This upload is larger than the {mb} MB limit."
 TOKEN_REFUSED = ("This SkinGorithm app needs its access code. Scan the QR code shown on the computer "
                  "(Settings & privacy, Open on my phone) with this phone's camera.")
 PHONE_OFF = "Phone access to SkinGorithm is turned off on the computer."
@@ -112,13 +121,25 @@ def allowed_hosts() -> frozenset[str]:
                              if phone else frozenset())
 
 
-async def _refuse(scope, receive, send, text: str) -> None:
+def same_origin(scope) -> bool:
+    """Whether a request comes from the app's own page: it has no Origin (not sent by a web page), or
+    its Origin is this listener's scheme with exactly the host and port the request was sent to (its
+    Host, which the allow-list has checked). A page on another port of this computer is another origin."""
+    origin = _header(scope, b"origin").decode("latin-1").strip().lower()
+    if not origin:
+        return True
+    own_scheme = "https" if scope.get("scheme") in ("https", "wss") else "http"
+    host = _header(scope, b"host").decode("latin-1").strip().lower()
+    return origin == f"{own_scheme}://{host}" and "/" not in host
+
+
+async def _refuse(scope, receive, send, text: str, status: int = 403) -> None:
     if scope["type"] == "websocket":
         await receive()                                   # websocket.connect
         await send({"type": "websocket.close", "code": 1008})   # the handshake gets HTTP 403
         return
     body = text.encode()
-    await send({"type": "http.response.start", "status": 403,
+    await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode()),
                             (b"cache-control", b"no-store")]})
     await send({"type": "http.response.body", "body": body})
@@ -126,17 +147,67 @@ async def _refuse(scope, receive, send, text: str) -> None:
 
 class HostAllowList:
     """ASGI middleware: refuses HTTP requests and WebSocket handshakes whose Host is not this computer
-    (or, in phone mode, the address the phone was given)."""
+    (or, in phone mode, the address the phone was given) or whose Origin is another page's, and request
+    bodies over ``max_body`` bytes. ``on_websocket_closed`` runs on the event loop each time a browser
+    tab's connection has ended (serve.py releases what the tab uploaded)."""
 
-    def __init__(self, app) -> None:
+    def __init__(self, app, max_body: int | None = None, on_websocket_closed=None) -> None:
         self.app = app
+        self.max_body = max_body
+        self.on_websocket_closed = on_websocket_closed
 
     async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] in ("http", "websocket") and host_name(_header(scope, b"host")) not in allowed_hosts():
-            port = (scope.get("server") or ("", 8501))[1]
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        port = (scope.get("server") or ("", 8501))[1]
+        if host_name(_header(scope, b"host")) not in allowed_hosts():
             await _refuse(scope, receive, send, HOST_REFUSED.format(port=port))
             return
-        await self.app(scope, receive, send)
+        if not same_origin(scope):
+            await _refuse(scope, receive, send, ORIGIN_REFUSED.format(port=port))
+            return
+        if scope["type"] == "http" and self.max_body is not None:
+            receive = await self._bounded_body(scope, receive, send)
+            if receive is None:
+                return
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            if scope["type"] == "websocket" and self.on_websocket_closed is not None:
+                self.on_websocket_closed()
+
+    async def _bounded_body(self, scope, receive, send):
+        """``receive`` for the app, or None once the request is answered here: a declared length over
+        ``max_body`` is refused unread; a body without one (chunked) is read here, counting, and refused
+        as soon as it passes ``max_body`` (the app then gets it from memory, as it arrived)."""
+        assert self.max_body is not None
+        too_large = BODY_TOO_LARGE.format(mb=self.max_body // (1024 * 1024))
+        length = _header(scope, b"content-length")
+        if length:
+            if not length.strip().isdigit() or int(length) > self.max_body:
+                await _refuse(scope, receive, send, too_large, 413)
+                return None
+            return receive                     # the server never passes on more than the declared length
+        if not _header(scope, b"transfer-encoding"):
+            return receive                     # no body at all
+        messages, total = [], 0
+        while True:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request":
+                break                          # the client went away; the app hears it too
+            total += len(message.get("body", b""))
+            if total > self.max_body:
+                messages.clear()
+                await _refuse(scope, receive, send, too_large, 413)
+                return None
+            if not message.get("more_body", False):
+                break
+
+        async def replay():
+            return messages.pop(0) if messages else await receive()
+        return replay
 
 
 class PhoneGate:

@@ -19,8 +19,8 @@ import textwrap
 import zipfile
 from datetime import date, datetime, time, timezone
 
-from tests.hostile import (HOSTILE_TEXTS, ROOT, deep_json, mutate, png_header_only, png_of_zeros, tiff_of_zeros,
-                           zip_with_lying_header)
+from tests.hostile import (HOSTILE_TEXTS, ROOT, deep_json, directory_bomb, jpeg_scan_bomb, jpeg_with_exif, mutate,
+                           png_header_only, png_of_zeros, tiff_of_zeros, tiff_with_tags, zip_with_lying_header)
 
 CLASSES = ("jpeg", "png", "heic", "tiff", "webp_bmp", "crafted_headers", "big_but_allowed", "json_bundles",
            "zip_bundles", "routine_text", "ingredient_text")
@@ -77,7 +77,11 @@ def image_inputs(cls: str, seed: int, n: int) -> list[tuple[str, bytes]]:
                    ("gif", b"GIF89a" + bytes(200)), ("empty", b""), ("zeros", bytes(4096)),
                    ("text", b"not a photo at all" * 50), ("jpeg magic only", b"\xff\xd8\xff" + bytes(100)),
                    ("heif brand only", b"\0\0\0\x18ftypheic\0\0\0\0mif1heic" + bytes(64)),
-                   ("riff webp only", b"RIFF\x10\0\0\0WEBPVP8 " + bytes(64))]
+                   ("riff webp only", b"RIFF\x10\0\0\0WEBPVP8 " + bytes(64)),
+                   ("jpeg of 5,300 scans", jpeg_scan_bomb()),
+                   ("tiff of 20,000 tags on one block", tiff_with_tags(20_000, 128_000)),
+                   ("jpeg exif of 550 entries on one block", jpeg_with_exif(directory_bomb(550, 1_450_000))),
+                   ("jpeg of 2 MB of Exif prefixes", jpeg_with_exif(b"Exif\0\0" * 350_000 + directory_bomb(1, 8)))]
         return crafted[:n] if n < len(crafted) else crafted
     if cls == "big_but_allowed":
         return [("png RGBA 39.5 MP", png_of_zeros(7000, 5650, 8, 6)),

@@ -104,6 +104,112 @@ def tiff_of_zeros(width: int, height: int, bits: int = 32, sample_format: int = 
     return out + b"".join(strips)
 
 
+def _segment(marker: int, body: bytes) -> bytes:
+    return struct.pack(">BBH", 0xFF, marker, len(body) + 2) + body
+
+
+class _BitWriter:
+    """Bits into bytes as a JPEG's entropy-coded data holds them (a 0xFF byte is followed by 0x00)."""
+
+    def __init__(self) -> None:
+        self.out, self.acc, self.n = bytearray(), 0, 0
+
+    def put(self, value: int, length: int) -> None:
+        for i in range(length - 1, -1, -1):
+            self.acc, self.n = (self.acc << 1) | ((value >> i) & 1), self.n + 1
+            if self.n == 8:
+                self.out += b"\xff\x00" if self.acc == 0xFF else bytes([self.acc])
+                self.acc = self.n = 0
+
+    def done(self) -> bytes:
+        while self.n:
+            self.put(1, 1)                    # pad the last byte with ones, as encoders do
+        return bytes(self.out)
+
+
+def jpeg_scan_bomb(width: int = 6000, height: int = 6000, scans: int = 5_300) -> bytes:
+    """A valid progressive grey JPEG of ``scans`` passes (the default is 452 KB, as in issue 23). The first scan sets every
+    block's DC to zero; each further scan is a spectral pass over the AC coefficients (1-63) that codes
+    "no more coefficients" for every block as end-of-band runs of up to 32,767 blocks: 72 bytes that make
+    the decoder visit all 562,500 blocks once more. Pillow's libjpeg decodes it (a flat grey picture)."""
+    blocks = -(-width // 8) * -(-height // 8)
+    tables = (_segment(0xDB, b"\x00" + b"\x01" * 64)                                      # quantisation: all 1
+              + _segment(0xC2, struct.pack(">BHHB", 8, height, width, 1) + b"\x01\x11\x00")   # progressive, grey
+              + _segment(0xC4, b"\x00" + bytes([1] + [0] * 15) + b"\x00")                  # DC: one code, "0"
+              # AC: the 15 end-of-band run symbols EOB0..EOB14, each a 4-bit code
+              + _segment(0xC4, b"\x10" + bytes([0, 0, 0, 15] + [0] * 12) + bytes(r << 4 for r in range(15))))
+    dc_scan = _segment(0xDA, b"\x01\x01\x00\x00\x00\x00") + b"\x00" * -(-blocks // 8)
+    bits, left = _BitWriter(), blocks
+    while left:
+        run = min(left, 32_767)
+        n = run.bit_length() - 1
+        bits.put(n, 4)                        # EOBn: a run of 2^n + (n more bits) blocks
+        bits.put(run - (1 << n), n)
+        left -= run
+    ac_scan = _segment(0xDA, b"\x01\x01\x00\x01\x3f\x00") + bits.done()
+    return b"\xff\xd8" + tables + dc_scan + ac_scan * (scans - 1) + b"\xff\xd9"
+
+
+def directory_bomb(entries: int, block: int, first_tag: int = 40_000) -> bytes:
+    """EXIF (a TIFF structure) whose first directory has ``entries`` entries that all point at one shared
+    ``block`` of bytes: small on disk, ``entries * block`` bytes once Pillow copies each entry's data."""
+    head = b"II*\x00" + struct.pack("<I", 8)
+    data_at = 8 + 2 + entries * 12 + 4
+    table = b"".join(struct.pack("<HHII", first_tag + i, 7, block, data_at) for i in range(entries))
+    return head + struct.pack("<H", entries) + table + b"\0\0\0\0" + b"\x5a" * block
+
+
+def _noise(size: int):
+    import numpy as np
+    return np.random.default_rng(0).integers(0, 256, (size, size, 3), dtype=np.uint8)
+
+
+def png_with_exif(exif: bytes, size: int = 64) -> bytes:
+    """A real PNG of noise with ``exif`` in an eXIf chunk."""
+    png = encoded(_noise(size), "PNG")
+    return png[:-12] + _chunk(b"eXIf", exif) + png[-12:]
+
+
+def png_with_text(chunks: int, each: int = 1_000_000, size: int = 64) -> bytes:
+    """A real PNG of noise with ``chunks`` zTXt chunks, each ``each`` bytes of text compressed to about
+    1 KB (Pillow inflates every one at open)."""
+    png = encoded(_noise(size), "PNG")
+    text = zlib.compress(b"a" * each, 9)
+    extra = b"".join(_chunk(b"zTXt", b"Comment%d\0\0" % i + text) for i in range(chunks))
+    return png[:-12] + extra + png[-12:]
+
+
+def webp_with_exif(exif: bytes, size: int = 64) -> bytes:
+    return encoded(_noise(size), "WEBP", exif=exif, quality=90)
+
+
+def jpeg_with_exif(exif: bytes, size: int = 64) -> bytes:
+    """A real JPEG with ``exif`` split over as many APP1 segments as it needs (Pillow joins them)."""
+    jpeg = encoded(_noise(size), "JPEG", quality=90)
+    pieces = [exif[i:i + 65_000] for i in range(0, len(exif), 65_000)]
+    return jpeg[:2] + b"".join(_segment(0xE1, b"Exif\0\0" + p) for p in pieces) + jpeg[2:]
+
+
+def tiff_with_tags(entries: int, block: int, size: int = 64) -> bytes:
+    """A real, uncompressed grey TIFF whose first directory also has ``entries`` private tags that all
+    point at one shared ``block`` (Pillow reads every one at open)."""
+    pixels = bytes(range(256)) * (size * size // 256 + 1)
+    own = [(256, 4, 1, size), (257, 4, 1, size), (258, 3, 1, 8), (259, 3, 1, 1), (262, 3, 1, 1),
+           (273, 4, 1, 0), (277, 3, 1, 1), (278, 4, 1, size), (279, 4, 1, size * size)]
+    n = len(own) + entries
+    block_at = 8 + 2 + n * 12 + 4
+    pixels_at = block_at + block
+    table = [(t, k, c, pixels_at if t == 273 else v) for t, k, c, v in own]
+    table += [(40_000 + i, 7, block, block_at) for i in range(entries)]
+
+    def entry(tag: int, kind: int, count: int, value: int) -> bytes:
+        if kind == 3:
+            return struct.pack("<HHIHH", tag, kind, count, value, 0)
+        return struct.pack("<HHII", tag, kind, count, value)
+    return (b"II*\x00" + struct.pack("<IH", 8, n) + b"".join(entry(*e) for e in table) + b"\0\0\0\0"
+            + b"\x5a" * block + pixels[:size * size])
+
+
 def encoded(array, fmt: str, **kw) -> bytes:
     from PIL import Image
     buf = io.BytesIO()
@@ -148,10 +254,12 @@ HOSTILE_TEXTS = (
 
 
 # -- peak memory of one call, measured in a fresh process ---------------------------------------
-def peak_rss_mb(code: str, timeout: float = 120) -> dict:
+def peak_rss_mb(code: str, timeout: float = 120, exact: bool = False) -> dict:
     """Runs ``code`` (which must leave a JSON-serialisable ``result``) in a fresh Python and returns
     ``{"result": ..., "baseline_mb": ..., "peak_mb": ..., "delta_mb": ...}``: the peak resident set
-    after imports (baseline) and after the call. Linux ``ru_maxrss`` is in KiB."""
+    after imports (baseline) and after the call. Linux ``ru_maxrss`` is in KiB. The imports' own peak
+    hides growth below it; ``exact`` resets the peak after the imports (``/proc/self/clear_refs``) and
+    measures from the resident set there, so a few MB of growth show."""
     script = textwrap.dedent("""
         import json, resource, sys
         sys.path.insert(0, {root!r})
@@ -159,14 +267,19 @@ def peak_rss_mb(code: str, timeout: float = 120) -> dict:
         {imports}
         base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         result = None
+        if {exact!r}:
+            def _status(key):
+                return next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith(key)) / 1024
+            open("/proc/self/clear_refs", "w").write("5")
+            base = _status("VmRSS")
         {code}
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        peak = _status("VmHWM") if {exact!r} else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(json.dumps({{"result": result, "baseline_mb": base, "peak_mb": peak, "delta_mb": peak - base}}))
     """)
     imports, _, body = code.partition("\n---\n")
     if not body:
         imports, body = "", code
-    src = script.format(root=str(ROOT), imports=imports, code=body)
+    src = script.format(root=str(ROOT), imports=imports, code=body, exact=exact)
     proc = subprocess.run([sys.executable, "-c", src], capture_output=True, text=True, timeout=timeout, cwd=ROOT)
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr[-3000:])

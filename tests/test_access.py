@@ -21,9 +21,11 @@ async def _ok_app(scope, receive, send):
     await send({"type": "http.response.body", "body": b"the app"})
 
 
-def call(app, host: str, kind: str = "http", path: str = "/", query: str = "", cookie: str | None = None) -> list[dict]:
+def call(app, host: str, kind: str = "http", path: str = "/", query: str = "", cookie: str | None = None,
+         origin: str | None = None, scheme: str = "http") -> list[dict]:
     headers = [(b"host", host.encode())] + ([(b"cookie", cookie.encode())] if cookie else [])
-    scope = {"type": kind, "path": path, "query_string": query.encode(), "headers": headers,
+    headers += [(b"origin", origin.encode())] if origin is not None else []
+    scope = {"type": kind, "scheme": scheme, "path": path, "query_string": query.encode(), "headers": headers,
              "server": ("127.0.0.1", 8611)}
     sent: list[dict] = []
     inbox = [{"type": "websocket.connect"} if kind == "websocket" else {"type": "http.request", "body": b""}]
@@ -138,3 +140,87 @@ def test_without_openssl_phone_mode_falls_back_to_plain_http(monkeypatch, tmp_pa
     mode = access._new_mode(8501, tmp_path)
     assert not mode.https and mode.url.startswith("http://192.168.77.10:8502/?access=")
     assert mode.token != access._new_mode(8501, tmp_path).token           # a new code every time
+
+
+# -- Origin: only the app's own pages (issue 26) ---------------------------------------------------------
+def call_from(app, origin: str, kind: str = "http", host: str = "localhost:8611", scheme: str = "http"):
+    return call(app, host, kind, path="/_stcore/stream", origin=origin, scheme=scheme)
+
+
+@pytest.mark.parametrize("origin", ["http://localhost:9000", "http://127.0.0.1:8611", "https://localhost:8611",
+                                    "http://evil.example", "http://localhost:8611.evil.example", "null",
+                                    "http://localhost:8611/", "localhost:8611"])
+def test_a_page_from_any_other_origin_is_refused_before_the_app_sees_it(origin):
+    app = access.HostAllowList(_ok_app)
+    assert call_from(app, origin, "websocket") == [{"type": "websocket.close", "code": 1008}]
+    sent = call_from(app, origin)
+    assert status(sent) == 403 and b"its own pages" in sent[1]["body"]
+
+
+def test_the_apps_own_page_and_the_phone_link_are_their_own_origin(phone_on):
+    app = access.HostAllowList(_ok_app)
+    assert status(call_from(app, "http://localhost:8611", "websocket")) == "websocket.accept"
+    assert status(call_from(app, "http://LOCALHOST:8611")) == 200
+    assert status(call_from(app, "https://192.168.77.10:8612", "websocket", host="192.168.77.10:8612",
+                            scheme="wss")) == "websocket.accept"
+
+
+def test_the_websocket_hook_runs_when_a_tabs_connection_ends():
+    ended = []
+    app = access.HostAllowList(_ok_app, on_websocket_closed=lambda: ended.append(True))
+    call(app, "localhost:8611", kind="websocket")
+    assert ended == [True]
+    call(app, "localhost:8611")
+    assert ended == [True]                      # not for plain HTTP
+
+
+# -- request bodies: bounded before they are read whole (issue 26) -------------------------------------
+def send_body(limit: int, chunks: list[bytes], length: int | None = None) -> tuple[list[dict], list[bytes], int]:
+    """A PUT with ``chunks`` as its body (chunked unless ``length``): what was sent back, what the app
+    read, and how many chunks the middleware pulled from the client."""
+    got: list[bytes] = []
+
+    async def reader(scope, receive, send):
+        while True:
+            message = await receive()
+            got.append(message.get("body", b""))
+            if not message.get("more_body"):
+                break
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+    headers = [(b"host", b"localhost:8611")]
+    headers.append((b"content-length", str(length).encode()) if length is not None
+                   else (b"transfer-encoding", b"chunked"))
+    scope = {"type": "http", "method": "PUT", "path": "/_stcore/upload_file/s/f", "query_string": b"",
+             "headers": headers, "server": ("127.0.0.1", 8611)}
+    pulled = 0
+    sent: list[dict] = []
+
+    async def receive():
+        nonlocal pulled
+        pulled += 1
+        if pulled > len(chunks):
+            return {"type": "http.disconnect"}
+        return {"type": "http.request", "body": chunks[pulled - 1], "more_body": pulled < len(chunks)}
+
+    async def send(message):
+        sent.append(message)
+    asyncio.run(access.HostAllowList(reader, max_body=limit)(scope, receive, send))
+    return sent, got, pulled
+
+
+def test_a_chunked_body_is_refused_as_soon_as_it_passes_the_limit():
+    sent, got, pulled = send_body(1000, [b"x" * 300] * 100)
+    assert status(sent) == 413 and b"larger than" in sent[1]["body"]
+    assert got == [] and pulled == 4                          # 1,200 bytes read of 30,000; the app saw none
+
+
+def test_a_declared_length_over_the_limit_is_refused_unread():
+    sent, got, pulled = send_body(1000, [b"x" * 5000], length=5000)
+    assert status(sent) == 413 and pulled == 0 and got == []
+
+
+def test_a_body_within_the_limit_reaches_the_app_whole():
+    for length in (None, 900):
+        sent, got, _ = send_body(1000, [b"a" * 300, b"b" * 300, b"c" * 300], length=length)
+        assert status(sent) == 204 and b"".join(got) == b"a" * 300 + b"b" * 300 + b"c" * 300

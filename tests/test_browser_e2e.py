@@ -59,8 +59,9 @@ def server(tmp_path_factory):
 
 
 @contextlib.contextmanager
-def running_app(tmp: Path, seed=None):
-    """Starts the app on a database in ``tmp`` (``seed(db_path)`` first fills it, before the app opens it)."""
+def running_app(tmp: Path, seed=None, launcher: tuple[str, ...] = ("-m",), env_extra: dict | None = None):
+    """Starts the app on a database in ``tmp`` (``seed(db_path)`` first fills it, before the app opens it).
+    ``launcher``: what runs ``streamlit`` (tests/outside_guard.py watches what the server reaches)."""
     port, phone_port = free_port(), free_port()
     db = tmp / "e2e.sqlite3"
     if seed is not None:
@@ -68,11 +69,11 @@ def running_app(tmp: Path, seed=None):
     env = {**os.environ, "SKINGORITHM_DB": str(db), "SKINGORITHM_HOME": str(tmp),
            "SM_FRAMEWORK": "tf.keras", "TF_USE_LEGACY_KERAS": "1", "TF_CPP_MIN_LOG_LEVEL": "2",
            "SKINGORITHM_PHONE": "1", "SKINGORITHM_PHONE_ADDRESS": PHONE_ADDRESS, "SKINGORITHM_PHONE_BIND": PHONE_BIND,
-           "SKINGORITHM_PHONE_PORT": str(phone_port)}
+           "SKINGORITHM_PHONE_PORT": str(phone_port), **(env_extra or {})}
     log_path = tmp / "streamlit.log"
     log = open(log_path, "w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "serve.py", "--server.port", str(port),
+        [sys.executable, *launcher, "streamlit", "run", "serve.py", "--server.port", str(port),
          "--server.headless", "true", "--browser.gatherUsageStats", "false"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://localhost:{port}"
@@ -89,7 +90,8 @@ def running_app(tmp: Path, seed=None):
             time.sleep(0.5)
         link = re.search(r"Link: (\S+)", log_path.read_text())
         assert link, log_path.read_text()[-3000:]
-        yield {"url": url, "db": db, "phone_link": link.group(1), "phone_port": phone_port, "port": port}
+        yield {"url": url, "db": db, "phone_link": link.group(1), "phone_port": phone_port, "port": port,
+               "pid": proc.pid}
     finally:
         proc.terminate()
         try:

@@ -20,7 +20,8 @@ def test_crafted_headers_are_refused_before_they_cost_memory():
     stats = run_class("crafted_headers", seed=10, n=99)
     assert stats["crashes"] == []
     assert stats["accepted"] <= 1                      # the 16-bit RGB TIFF in strips is a real, small photo
-    assert {"too_much_memory", "too_many_pixels", "bad_shape", "not_an_image"} <= set(stats["refused"])
+    assert {"too_much_memory", "too_many_pixels", "bad_shape", "not_an_image", "too_many_scans",
+            "too_much_metadata"} <= set(stats["refused"])
     assert stats["peak_over_baseline_mb"] < IMAGE_BUDGET_MB
 
 

@@ -3,14 +3,18 @@ from __future__ import annotations
 
 import io
 import struct
+import time
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
 from PIL import Image
 
+from skin_app import imaging
 from skin_app.errors import ImageError
 from skin_app.imaging import JPEG_DECODE_SIDE, MAX_BYTES, WORKING_MAX_SIDE, load_image
+from tests.hostile import jpeg_scan_bomb
 from tests.photos import astronaut_jpeg
 
 
@@ -205,3 +209,71 @@ def test_an_endless_file_is_read_only_up_to_the_limit():
     with pytest.raises(ImageError) as e:
         read_photo_file("/dev/zero")
     assert e.value.code == "too_large"
+
+
+# -- work, not only size: scan bombs, slow decodes, waiting for a slot (issue 23) ---------------------
+def test_a_progressive_jpeg_of_thousands_of_scans_is_refused_in_under_a_second():
+    bomb = jpeg_scan_bomb()                      # 452 KB, 5,300 scans; decoding it took 40 s
+    assert len(bomb) < 460_000
+    started = time.perf_counter()
+    with pytest.raises(ImageError) as info:
+        load_image(bomb)
+    assert time.perf_counter() - started < 1.0
+    assert info.value.code == "too_many_scans" and "5,300" in info.value.message
+
+
+def test_a_progressive_jpeg_as_photo_programs_write_it_still_decodes():
+    data = encode(Image.fromarray(astronaut()), "JPEG", quality=90, progressive=True)
+    assert data.count(b"\xff\xda") > 1
+    assert load_image(data).rgb.shape == (512, 512, 3)
+
+
+def test_an_ordinary_photo_is_not_held_up_by_two_scan_bombs_arriving_with_it():
+    photo = encode(Image.fromarray(astronaut()).resize((4000, 3000)), "JPEG", quality=90)
+    load_image(photo)                                          # warm
+    alone = min(_timed(load_image, photo) for _ in range(2))
+    bomb = jpeg_scan_bomb()
+    with ThreadPoolExecutor(3) as pool:
+        bombs = [pool.submit(_timed, _refused, bomb) for _ in range(2)]
+        beside = pool.submit(_timed, load_image, photo).result()
+        assert all(b.result() < 1.0 for b in bombs)
+    assert beside < alone + 2.0
+
+
+def test_a_photo_that_finds_every_decode_slot_taken_is_sent_back_in_words(monkeypatch):
+    monkeypatch.setattr(imaging, "SLOT_WAIT_SECONDS", 0.3)
+    photo = encode(Image.fromarray(astronaut()), "JPEG", quality=90)
+    held = [imaging._decode_slots.acquire(timeout=5) for _ in range(imaging.DECODES_AT_ONCE)]
+    try:
+        assert all(held)
+        started = time.perf_counter()
+        with pytest.raises(ImageError) as info:
+            load_image(photo)
+        assert time.perf_counter() - started < 2.0
+        assert info.value.code == "busy" and "try again" in str(info.value).lower()
+    finally:
+        for _ in held:
+            imaging._decode_slots.release()
+    assert load_image(photo).rgb.shape == (512, 512, 3)      # the slots are free again afterwards
+
+
+def test_a_decode_that_runs_past_its_cpu_budget_is_stopped(monkeypatch):
+    # Scans allowed here, so only the time budget can stop the 10-second decode.
+    monkeypatch.setattr(imaging, "MAX_JPEG_SCANS", 10**6)
+    monkeypatch.setattr(imaging, "DECODE_CPU_SECONDS", 0.5)
+    started = time.perf_counter()
+    with pytest.raises(ImageError) as info:
+        load_image(jpeg_scan_bomb())
+    assert info.value.code == "too_slow"
+    assert time.perf_counter() - started < 5.0
+
+
+def _timed(fn, *args) -> float:
+    started = time.perf_counter()
+    fn(*args)
+    return time.perf_counter() - started
+
+
+def _refused(data: bytes) -> None:
+    with pytest.raises(ImageError):
+        load_image(data)

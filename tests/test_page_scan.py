@@ -281,3 +281,13 @@ def test_a_side_view_offers_only_the_marks_it_scores(db, me):
     at.file_uploader(key="scan_upload").set_value(("side.jpg", side_view_jpeg("left"), "image/jpeg")).run()
     assert at.button_group(key="scan_overlay").options and len(at.button_group(key="scan_overlay").value) == 3
     assert "panda_eye" not in at.button_group(key="scan_overlay").value
+
+
+def test_a_scan_bomb_gets_advice_in_words_at_once(db, me):
+    from tests.hostile import jpeg_scan_bomb
+    at = page("scan").run()
+    started = datetime.now()
+    at.file_uploader(key="scan_upload").set_value(("bomb.jpg", jpeg_scan_bomb(), "image/jpeg")).run()
+    assert (datetime.now() - started).total_seconds() < 10          # decoding it took 40 s (issue 23)
+    assert not at.exception and not at.error and not at.metric
+    assert any("passes (scans)" in w.value for w in at.warning), [w.value for w in at.warning]
