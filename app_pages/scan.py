@@ -268,7 +268,7 @@ def scores(result: ScanResult) -> None:
     """The view's scores in one compact row (three to a line on a phone), each with its word and, after
     the ±, its noise band: how far it moves between re-shots of the same face. A word only changes
     from the last saved scan's of this view when the score leaves that band around the edge."""
-    from skin_app.calibration import word_for
+    from skin_app.calibration import acne_words, word_for
     from skin_app.progress import load_noise_band
     band = load_noise_band()
     before = previous_words(active_profile().id, result.view)
@@ -283,8 +283,11 @@ def scores(result: ScanResult) -> None:
                                "between re-shots of the same face.")
                 st.badge(word, color=WORD_COLOURS.get(word, "gray"))
     m = result.metrics
-    st.caption(f"Acne lesions: {m.get('acne_lesion_count', '–')} · Dark spots: {m.get('flek_spot_count', '–')} "
-               "(separate spots the model marked on your skin; touching spots counted apart)")
+    acne = f"{acne_words(result.acne).capitalize()} · " if result.acne else ""
+    side = " on this side of your face (as a dermatologist counts, half a face)" if result.view in ("left", "right") else ""
+    st.caption(f"{acne}Dark spots: {m.get('flek_spot_count', '–')}{side} "
+               "(separate spots the model marked on your skin; touching spots counted apart; the grade is read "
+               "by a model fitted to dermatologists' grades of clinical photos)")
 
 
 def regions_table(result: ScanResult) -> None:

@@ -177,7 +177,8 @@ def analyze(image_bytes: bytes, segmenter: SkinSegmenter | None = None,
     timings["total_ms"] = round(sum(timings.values()), 1)
     return ScanResult(scores=scores, metrics=metrics, masks=measured.masks, probabilities=probabilities,
                       crop=crop, regions=regions or {}, quality=quality, faces_found=len(checked.faces),
-                      model_version=scan_version(seg, cal), timings_ms=timings, view=view)
+                      model_version=scan_version(seg, cal), timings_ms=timings, view=view,
+                      acne=cal.acne_reading(metrics) if "acne" in scores else None)
 
 
 # The crop shows the face INPUT_SIZE / CROP_MARGIN px wide. A face up to this factor narrower in the

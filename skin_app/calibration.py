@@ -145,6 +145,21 @@ class Calibration:
                 "expected_grade": round(sum(k * p for k, p in enumerate(probs)), 3),
                 "probabilities": {g: round(p, 3) for g, p in zip(ACNE_GRADES, probs)}}
 
+    def acne_reading(self, metrics: dict) -> dict | None:
+        """What a person reads about acne beside the score: about how many lesions (with the range the
+        counter's typical error on the training photos gives) and, where the grade model is there, the
+        grade in words. None without a lesion count."""
+        count = _lookup(metrics, "acne_lesion_count")
+        if count is None:
+            return None
+        n = int(count)
+        ratio = float(((self.info.get("concerns") or {}).get("acne") or {}).get("count_error", 0.0))
+        reading: dict = {"lesions": n, "range": [max(0, math.floor(n * (1 - ratio))), math.ceil(n * (1 + ratio))]}
+        grade = self.acne_grade(metrics)
+        if grade is not None:
+            reading.update(grade)
+        return reading
+
     def display_scores(self, metrics: dict) -> dict[str, float]:
         """Concern -> display score for every concern the metrics allow, plus Overall when all four are there."""
         scores = self.concern_scores(metrics)
@@ -175,6 +190,15 @@ MEASURE_WORDS: dict[str, str] = {
     "dark_circle_index": ("how much darker your under-eye skin is than your cheek (CIELAB lightness L*) plus how "
                           "strongly, on average over the eye area, the model sees dark circles, weighted alike"),
 }
+
+
+def acne_words(acne: dict | None) -> str:
+    """ "about 14 acne lesions (10-18), moderate acne" (the grade only where the grade model is there)."""
+    if not acne:
+        return "acne lesions not counted"
+    lo, hi = acne["range"]
+    text = f"about {acne['lesions']} acne lesions ({lo}-{hi})"
+    return text + (f", {acne['grade']} acne" if "grade" in acne else "")
 
 
 def describe(cal: Calibration) -> list[dict]:

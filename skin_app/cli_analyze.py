@@ -84,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
         from skin_app.analysis import analyze
         from skin_app.segmentation import load_segmenter
         seg = load_segmenter()
-    from skin_app.calibration import score_words
+    from skin_app.calibration import acne_words, score_words
     from skin_app.cli_history import shown
     from skin_app.concerns import CONCERN_LABELS, CONCERNS
     from skin_app.errors import UserFacingError
@@ -126,13 +126,13 @@ def run(args: argparse.Namespace) -> int:
             print(json.dumps({
                 "photo": str(photo), "scores": result.scores,
                 "words": {k: score_words(v, k) for k, v in result.scores.items()},
-                "metrics": result.metrics, "model_version": result.model_version,
+                "metrics": result.metrics, "acne": result.acne, "model_version": result.model_version,
                 "advice": [{"code": i.code, "message": i.message, "advice": i.advice} for i in result.quality.issues],
                 "timings_ms": result.timings_ms, **({"scan_id": scan_id} if scan_id is not None else {}),
             }, default=_json_default))
         else:
             parts = [f"{CONCERN_LABELS[k]} {v:.1f} ({score_words(v, k)})" for k, v in result.scores.items()]
-            print(f"{photo}: " + ", ".join(parts) + f"; acne lesions {result.metrics['acne_lesion_count']}")
+            print(f"{photo}: " + ", ".join(parts) + f"; {acne_words(result.acne)}")
             for issue in result.quality.issues:
                 print(f"  note: {issue.message} {issue.advice}")
             if scan_id is not None:

@@ -41,3 +41,4 @@ class ScanResult:
     model_version: str
     timings_ms: dict[str, float]
     view: str = "front"                      # one of VIEWS
+    acne: dict | None = None                 # calibration.acne_reading: lesions (about, range), grade in words

@@ -210,12 +210,17 @@ def fit(records: list[dict]) -> dict:
                "acne_lesions": {"by_size": {"small": 0, "medium": 0, "large": 0}}}
     concerns["acne"] = {"measure": "acne_grade_latent", "transform": "linear", **model.spec(),
                         "knots": _knots([(x90, 90.0)] + list(zip(cuts, GRADE_SCORES)), latent(nothing))}
+    counts = np.array([measured(r, "acne_lesion_count", "letterboxed") for r in acne])
+    truth = np.array([r["labels"]["lesions"] for r in acne])
+    concerns["acne"]["count_error"] = round(float(np.median(np.abs(counts - truth) / np.maximum(truth, 1))), 3)
     cv = max(candidates, key=lambda r: (r["cv_accuracy"], -len(r["features"]), r["penalty"]))["cv_accuracy"]
     why["acne"] = {"model": f"ordinal logistic regression on {', '.join(model.names)} (log10), ridge {model.penalty:g}, "
                             f"chosen among {len(candidates)} candidates by 5-fold cross-validated grade accuracy "
                             f"({cv:.3f}) on {len(acne)} ACNE04 training photos",
                    "90": f"90th percentile of {len(ordinary)} ordinary training faces",
                    "70/50/30": "the model's grade boundaries mild|moderate|severe|very severe",
+                   "count_error": "median relative error of the lesion count against the experts' circles on the same "
+                                  "training photos (the range shown beside a count)",
                    "candidates": candidates}
 
     # Dark circles: the under-eye-to-cheek contrast plus the model's mean dark-circle probability over the eye
