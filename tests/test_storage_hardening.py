@@ -2,6 +2,7 @@
 and errors that must reach the page as words, never as a raw SQLite traceback."""
 from __future__ import annotations
 
+import hashlib
 import json
 import multiprocessing
 import os
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from skin_app.storage import Storage, write_error
+from skin_app.storage import DatabaseError, Storage, write_error
 
 ROOT = Path(__file__).resolve().parents[1]
 SCORES = {"acne": 96.0, "flek": 92.0, "wrinkle": 97.5, "panda_eye": 85.0, "overall": 92.62}
@@ -227,3 +228,37 @@ def test_a_hundred_simultaneous_first_starts_make_one_profile_and_no_error(tmp_p
     assert {tuple(o[1]) for o in outcomes} == {("Me",)}
     assert len({o[2] for o in outcomes}) == 1
     assert [p.name for p in Storage(path).list_profiles()] == ["Me"]
+
+
+def _foreign_file(path: Path, user_version: int = 0) -> str:
+    """Another program's SQLite database (a notes app's), in rollback-journal mode; returns its hash."""
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
+    conn.execute("INSERT INTO notes(body) VALUES ('buy sunscreen')")
+    conn.execute(f"PRAGMA user_version = {user_version}")
+    conn.commit()
+    conn.close()
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("user_version", [0, 3])
+def test_another_programs_sqlite_file_is_refused_and_never_migrated(tmp_path, user_version):
+    path = tmp_path / "notes.sqlite3"
+    before = _foreign_file(path, user_version)
+    with pytest.raises(DatabaseError, match="another program") as err:
+        Storage(path)
+    assert "left untouched" in str(err.value)
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.sqlite3"]        # no -wal, no -shm left
+
+
+def test_history_list_on_another_programs_sqlite_file_says_so_and_changes_nothing(tmp_path):
+    path = tmp_path / "notes.sqlite3"
+    before = _foreign_file(path)
+    proc = subprocess.run([sys.executable, "-m", "skin_app", "history", "list", "--profile", "Me"], cwd=ROOT,
+                          env={**os.environ, "SKINGORITHM_DB": str(path)}, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1 and "another program" in proc.stderr and "Traceback" not in proc.stderr
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"     # not switched to WAL
+    conn.close()

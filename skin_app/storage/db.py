@@ -11,6 +11,11 @@ The database holds face pictures: the file (and SQLite's ``-wal`` and ``-shm`` b
 SQLite creates with the file's own mode) is made 0600, and a folder this module creates 0700; deletes
 are zeroed (``secure_delete``) and followed by a VACUUM.
 
+The file is never opened with a plain ``open()`` once it exists: closing any descriptor of a file
+drops every POSIX lock this process holds on it, SQLite's included, and another process (the CLI
+beside the app) would then delete the WAL still in use ("How To Corrupt An SQLite Database File",
+2.2). Whether a file is SQLite, and SkinGorithm's, is asked of SQLite itself, read-only.
+
 Migrations are an ordered list of SQL scripts (``schema.MIGRATIONS``, passed in); ``PRAGMA
 user_version`` records how many have been applied, so an older file is upgraded in place when opened.
 """
@@ -41,6 +46,9 @@ class DatabaseError(UserFacingError, RuntimeError):
 log = logging.getLogger("skingorithm.storage")
 FILE_MODE = 0o600
 FOLDER_MODE = 0o700
+# Tables every SkinGorithm database has had since migration 1: an SQLite file with tables but not these
+# (or with no schema version) is another program's, refused and never migrated.
+OUR_TABLES = frozenset({"profiles", "scans"})
 
 
 def write_error(exc: sqlite3.Error, path: Path) -> DatabaseError:
@@ -97,7 +105,7 @@ class Database:
             if not folder.exists():
                 folder.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
                 os.chmod(folder, FOLDER_MODE)              # mkdir's mode is filtered by the umask
-            try:
+            try:                   # only a file that does not exist yet: no connection can hold locks on it
                 os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
             except FileExistsError:
                 pass
@@ -115,10 +123,11 @@ class Database:
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             return conn
-        self._refuse_if_not_sqlite()
         try:
             conn = _open_with_retry(self.path)
         except sqlite3.DatabaseError as exc:
+            if _not_a_database(exc):
+                raise self._not_sqlite() from exc
             raise DatabaseError(
                 f"The database {self.path} could not be opened ({exc}). It was left untouched. "
                 "Restore it from a backup, or set SKINGORITHM_DB to another path."
@@ -170,30 +179,35 @@ class Database:
             conn.close()
             self._local.conn = None
 
-    def _refuse_if_not_sqlite(self) -> None:
-        """A non-empty file without the SQLite header is someone else's: refuse it, never overwrite it."""
-        if self.path.exists() and self.path.stat().st_size > 0:
-            with open(self.path, "rb") as fh:
-                if fh.read(16) != b"SQLite format 3\x00":
-                    raise DatabaseError(
-                        f"The file {self.path} is not a SkinGorithm database (it is not SQLite). "
-                        "It was left untouched. Move or rename it, or set SKINGORITHM_DB to another path.")
+    def _not_sqlite(self) -> DatabaseError:
+        return DatabaseError(
+            f"The file {self.path} is not a SkinGorithm database (it is not SQLite). "
+            "It was left untouched. Move or rename it, or set SKINGORITHM_DB to another path.")
+
+    def _foreign(self) -> DatabaseError:
+        return DatabaseError(
+            f"The file {self.path} is an SQLite database of another program, not SkinGorithm's. It was left "
+            "untouched. Move or rename it, or set SKINGORITHM_DB to another path.")
 
     def _check_readable(self) -> None:
         """Reads an existing file read-only first: a damaged one is refused before anything writes to it
         (switching to WAL or migrating would otherwise touch its header)."""
         if not self.path.exists() or self.path.stat().st_size == 0:
             return
-        self._refuse_if_not_sqlite()
+        tables: set[str] = set()
+        version = 0
         try:
             conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=30.0)
             try:
                 conn.execute("PRAGMA busy_timeout = 30000")
                 verdict = [r[0] for r in conn.execute("PRAGMA quick_check(5)")]
                 version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+                tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             finally:
                 conn.close()
         except sqlite3.DatabaseError as exc:
+            if _not_a_database(exc):
+                raise self._not_sqlite() from exc
             verdict = [str(exc)]
         if verdict != ["ok"] and not (os.access(self.path, os.W_OK) and os.access(self.path.parent, os.W_OK)):
             raise DatabaseError(
@@ -208,6 +222,8 @@ class Database:
             raise DatabaseError(
                 f"The database {self.path} was written by a newer SkinGorithm (schema {version}, this version "
                 f"knows {len(self.migrations)}). Update the app; the file was left untouched.")
+        if tables and (version == 0 or not OUR_TABLES <= tables):
+            raise self._foreign()
 
     # -- schema --------------------------------------------------------------------------------
     @property
@@ -259,10 +275,17 @@ class Database:
     _vacuum = vacuum
 
 
+def _not_a_database(exc: sqlite3.Error) -> bool:
+    """SQLite's own answer to "is this file SQLite?" (SQLITE_NOTADB: the header is not SQLite's)."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    return name == "SQLITE_NOTADB" or "file is not a database" in str(exc).lower()
+
+
 def _open(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(path, timeout=30.0, isolation_level=None, check_same_thread=False)
     try:
         conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA schema_version")          # reads the header: a file that is not SQLite stops here
         conn.execute("PRAGMA busy_timeout = 30000")
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA secure_delete = ON")      # deleted photos are zeroed, not left in free pages
