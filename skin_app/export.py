@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 from typing import Any
 
+from skin_app.concerns import VIEW_CONCERNS, VIEWS
 from skin_app.errors import InvalidRecordError, UserFacingError
 from skin_app.limits import (
     ALERT_CHOICES,
@@ -99,7 +100,7 @@ def export_json(db: Storage, profile_id: int, include_pictures: bool = True) -> 
 # Column order of each CSV; JSON-valued fields get a "_json" column, pictures go in files beside.
 _CSV_COLUMNS: dict[str, list[str]] = {
     "scans": ["id", "taken_at", *SCORE_KEYS, "acne_lesion_count", "note", "model_version", "picture", "masks",
-              "scores_json", "metrics_json", "view", "visit"],
+              "scores_json", "metrics_json", "view", "visit", "scored_by"],
     "shelf_products": ["id", "name", "ingredients_text", "inci_json", "actives_json", "created_at"],
     "routines": ["id", "name", "kind", "time_of_day", "timezone", "start_date", "end_date", "weekdays",
                  "interval_days", "alert_minutes", "created_at", "updated_at"],
@@ -329,8 +330,8 @@ def _read_csv(text: str, table: str) -> list[dict]:
 
 
 def _csv_row(row: dict, table: str, n: int) -> dict:
-    clean: dict[str, Any] = {str(k).strip(): (from_spreadsheet(v) if v != "" else None) for k, v in row.items()
-             if k is not None and isinstance(v, str)}
+    clean: dict[str, Any] = {str(k).strip(): (from_spreadsheet(v) if v != "" or k == "scored_by" else None)
+                             for k, v in row.items() if k is not None and isinstance(v, str)}
     for key in list(clean):
         if key.endswith("_json") and key[:-5] in _JSON_FIELDS:
             raw = clean.pop(key)
@@ -468,7 +469,10 @@ def _check_scan(r: dict, n: int) -> dict:
         f = float(value)
         if not 0 <= f <= 100:
             raise ValueError(f"score {str(key)[:40]} is {str(value)[:20]}, outside 0-100")
-    missing = [k for k in SCORE_KEYS if k not in scores]
+    view = _str(r.get("view") or "front", "view", 20)
+    if view not in VIEWS:
+        raise ValueError(f"{view!r} is not a view (one of {', '.join(VIEWS)})")
+    missing = [k for k in ("overall", *VIEW_CONCERNS[view]) if k not in scores]     # what a scan of its view holds
     if missing:
         raise ValueError(f"scores are missing: {', '.join(missing)}")
     metrics = _nesting(r.get("metrics") or {}, "metrics")
@@ -487,8 +491,19 @@ def _check_scan(r: dict, n: int) -> dict:
             "note": _str(r.get("note"), "note", NOTE_MAX, required=False) or "",
             "scores": {str(k): float(v) for k, v in scores.items()}, "metrics": metrics,
             "model_version": _str(r.get("model_version") or "unknown", "model_version", MODEL_VERSION_MAX),
-            "view": _str(r.get("view") or "front", "view", 20), "visit": _str(r.get("visit"), "visit", 64, required=False) or None,
-            **pictures}
+            "view": view, "visit": _str(r.get("visit"), "visit", 64, required=False) or None,
+            "scored_by": _scored_by_in_file(r), **pictures}
+
+
+def _scored_by_in_file(r: dict) -> str | None:
+    """The calibration the file says scored the scan ('' = not recorded); None in exports made before it
+    was written, where storage reads it from the metrics as before."""
+    value = r.get("scored_by")
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > MODEL_VERSION_MAX:
+        raise ValueError("scored_by must be short text")
+    return value
 
 
 def _check_shelf(r: dict, n: int) -> dict:

@@ -224,5 +224,7 @@ def _check_scores(scores: dict[str, Any]) -> dict[str, float]:
     return out
 
 
-def _scan_key(taken_at: str, model_version: str, scores: dict[str, Any]) -> tuple:
-    return (taken_at, model_version, tuple(sorted((k, round(float(v), 4)) for k, v in scores.items())))
+def _scan_key(taken_at: str, view: str, model_version: str, scores: dict[str, Any]) -> tuple:
+    """What makes an imported scan "already there": the views of one full check share their time (and
+    may share their scores), so the view is part of it."""
+    return (taken_at, view, model_version, tuple(sorted((k, round(float(v), 4)) for k, v in scores.items())))
