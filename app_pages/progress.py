@@ -4,7 +4,6 @@ on its own (AppTest)."""
 from __future__ import annotations
 
 import sys
-from datetime import datetime
 from pathlib import Path
 
 _ROOT = str(Path(__file__).resolve().parents[1])
@@ -23,10 +22,13 @@ from skin_app.progress import SCORE_KEYS, compare_scores, load_noise_band  # noq
 from skin_app.concerns import CONCERN_LABELS, VIEW_LABELS, VIEWS  # noqa: E402
 from skin_app.errors import UserFacingError  # noqa: E402
 from skin_app.storage import DatabaseError, StoredScan  # noqa: E402
+from skin_app.values import local_time  # noqa: E402
 
 
 def when(scan: StoredScan, zone) -> str:
-    return datetime.fromisoformat(scan.taken_at).astimezone(zone).strftime("%d %b %Y, %H:%M")
+    """The scan's time in the browser's zone (in UTC where that zone cannot show it)."""
+    moment = local_time(scan.taken_at, zone)
+    return moment.strftime("%d %b %Y, %H:%M") if moment else scan.taken_at[:40]
 
 
 def scan_label(scan: StoredScan, zone) -> str:

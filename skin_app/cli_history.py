@@ -20,11 +20,11 @@ import os
 import sys
 import tempfile
 from collections.abc import Iterator
-from datetime import datetime
 from pathlib import Path
 
 from skin_app.concerns import VIEWS
 from skin_app.storage import Profile, Storage, StoredScan
+from skin_app.values import local_time
 
 FORMATS = ("json", "zip")
 
@@ -139,7 +139,8 @@ def list_scans(args: argparse.Namespace) -> int:
     scans = db.list_scans(existing_profile(db, args.profile).id, view=args.view)
 
     def line(s: StoredScan) -> str:
-        when = datetime.fromisoformat(s.taken_at).astimezone().strftime("%Y-%m-%d %H:%M")
+        moment = local_time(s.taken_at)                # this computer's zone; UTC where it cannot show it
+        when = f"{moment.year:04d}-{moment:%m-%d %H:%M}" if moment else shown(s.taken_at[:40])
         scores = ", ".join(f"{CONCERN_LABELS.get(k, k)} {v:.1f}" for k, v in s.scores.items())
         return f"#{s.id} {when} {s.view}: {scores}" + (f"; note: {shown(s.note)}" if s.note else "")
     return print_rows(scans, args.json, scan_summary, line, "No saved scans.")

@@ -37,7 +37,6 @@ from skin_app.limits import (
     MAX_CSV_FIELD,
     MAX_FILE_BYTES,
     MAX_JSON_CONTAINERS,
-    MAX_NESTING,
     MAX_PNG_BYTES,
     MAX_ROWS,
     MAX_TOTAL_ROWS,
@@ -53,6 +52,7 @@ from skin_app.pictures import looks_like_png
 from skin_app.progress import SCORE_KEYS
 from skin_app.storage import ImportSummary, Storage, normalise_timestamp
 from skin_app.storage.shelf import clean_product_name, shelf_product_problem
+from skin_app.values import check_json_value, check_text, text_problem
 
 FORMAT = "skingorithm-profile"
 FORMAT_VERSION = 1
@@ -349,6 +349,9 @@ def _csv_row(row: dict, table: str, n: int) -> dict:
 # -- validation: every row typed and checked before anything is written ------------------------------
 def _bundle(name: Any, created: Any, store: Any, tables: dict[str, list[dict]], from_csv: bool = False) -> Bundle:
     name = " ".join(str(name or "Imported").split())[:PROFILE_NAME_MAX] or "Imported"
+    problem = text_problem(name, "The profile name")
+    if problem:
+        raise ExportFileError(f"{problem}.")
     typed: dict[str, list[dict]] = {t: [] for t in TABLES}
     if sum(len(tables.get(t, [])) for t in TABLES) > MAX_TOTAL_ROWS:
         raise ExportFileError(f"The file has more than {MAX_TOTAL_ROWS:,} records, more than any export.")
@@ -423,32 +426,20 @@ def _int(v: Any, name: str) -> int:
     return number
 
 
-def _nesting(value: Any, name: str) -> Any:
-    """``value`` unchanged if no list or object in it is nested deeper than ``MAX_NESTING`` (checked
-    without recursion, so a hostile file cannot exhaust the stack)."""
-    stack = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, (dict, list)):
-            if depth > MAX_NESTING:
-                raise ValueError(f"{name} is nested deeper than {MAX_NESTING} levels")
-            stack.extend((v, depth + 1) for v in (item.values() if isinstance(item, dict) else item))
-    return value
-
-
-def _str(v: Any, name: str, limit: int | None, required: bool = True) -> str | None:
+def _str(v: Any, name: str, limit: int | None, required: bool = True, multiline: bool = False) -> str | None:
     """``v`` as text of at most ``limit`` characters (``None``: the domain validator checks the length
-    afterwards, in the words the form uses)."""
+    afterwards, in the words the form uses), valid Unicode without control characters (tabs and line
+    breaks allowed in ``multiline`` text): :func:`values.check_text`."""
     if v is None or (isinstance(v, str) and not v.strip() and required):
         if required:
             raise ValueError(f"{name} is empty")
         return None
-    if not isinstance(v, (str, int, float)):
+    if not isinstance(v, (str, int, float)) or isinstance(v, bool):
         raise ValueError(f"{name} must be text")
     v = str(v)
     if limit is not None and len(v) > limit:
         raise ValueError(f"{name} is longer than {limit:,} characters")
-    return v
+    return check_text(v, name, multiline)
 
 
 def _day(v: Any, name: str, required: bool = True) -> str | None:
@@ -475,7 +466,7 @@ def _check_scan(r: dict, n: int) -> dict:
     missing = [k for k in ("overall", *VIEW_CONCERNS[view]) if k not in scores]     # what a scan of its view holds
     if missing:
         raise ValueError(f"scores are missing: {', '.join(missing)}")
-    metrics = _nesting(r.get("metrics") or {}, "metrics")
+    metrics = check_json_value(r.get("metrics") or {}, "metrics")
     if not isinstance(metrics, dict):
         raise ValueError("metrics must be an object")
     lesions = metrics.get("acne_lesion_count")
@@ -488,7 +479,7 @@ def _check_scan(r: dict, n: int) -> dict:
             raise ValueError(f"{key.replace('_png', '')} picture is not a PNG of a size this app stores")
         pictures[key] = bytes(value) if value is not None else None
     return {"id": _int(r.get("id", n), "id"), "taken_at": normalise_timestamp(str(r["taken_at"])),
-            "note": _str(r.get("note"), "note", NOTE_MAX, required=False) or "",
+            "note": _str(r.get("note"), "note", NOTE_MAX, required=False, multiline=True) or "",
             "scores": {str(k): float(v) for k, v in scores.items()}, "metrics": metrics,
             "model_version": _str(r.get("model_version") or "unknown", "model_version", MODEL_VERSION_MAX),
             "view": view, "visit": _str(r.get("visit"), "visit", 64, required=False) or None,
@@ -507,11 +498,11 @@ def _scored_by_in_file(r: dict) -> str | None:
 
 
 def _check_shelf(r: dict, n: int) -> dict:
-    inci, actives = _nesting(r.get("inci") or [], "inci"), _nesting(r.get("actives") or {}, "actives")
+    inci, actives = check_json_value(r.get("inci") or [], "inci"), check_json_value(r.get("actives") or {}, "actives")
     if not isinstance(inci, list) or not isinstance(actives, dict):
         raise ValueError("inci must be a list and actives an object")
-    name = clean_product_name(_str(r["name"], "name", SHELF_NAME_MAX))
-    text = _str(r["ingredients_text"], "ingredients_text", SHELF_TEXT_MAX)
+    name = clean_product_name(_str(r["name"], "name", SHELF_NAME_MAX, multiline=True))   # line breaks: cleaned
+    text = _str(r["ingredients_text"], "ingredients_text", SHELF_TEXT_MAX, multiline=True)
     problem = shelf_product_problem(name, text)
     if problem:
         raise ValueError(problem)

@@ -42,6 +42,13 @@ MAX_CSV_FIELD = 1_000_000                  # characters in one CSV cell (our own
 MODEL_VERSION_MAX = 200                    # characters of a scan's model version
 
 
+# -- every stored value (skin_app/values.py applies these on every path: page, CLI, import, re-scoring) ----------
+STORED_NUMBER_MAX = 10**15                 # |a number| in stored JSON (measurements, actives): float() of it cannot overflow
+STORED_JSON_ITEMS_MAX = 20_000             # values in one stored JSON field (a scan's measurements hold a few hundred)
+STORED_YEAR_MIN = 2                        # stored times (UTC) lie where every time zone can show them:
+STORED_YEAR_MAX = 9998                     # year 1 west of UTC and 9999 east of it cannot be shown
+
+
 def sql_in(values: tuple[str, ...] | tuple[int, ...]) -> str:
     """``values`` as the list of an SQL ``IN (...)`` CHECK, so the schema reads the same choice list."""
     return ", ".join(f"'{v}'" if isinstance(v, str) else str(int(v)) for v in values)
