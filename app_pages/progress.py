@@ -21,6 +21,7 @@ from skin_app.pictures import png_to_masks, png_to_rgb  # noqa: E402
 from skin_app.progress import SCORE_KEYS, compare_scores, load_noise_band  # noqa: E402
 from skin_app.concerns import CONCERN_LABELS, VIEW_LABELS, VIEWS  # noqa: E402
 from skin_app.errors import UserFacingError  # noqa: E402
+from skin_app.limits import MAX_FILE_BYTES  # noqa: E402
 from skin_app.storage import DatabaseError, StoredScan  # noqa: E402
 from skin_app.values import local_time  # noqa: E402
 
@@ -176,6 +177,8 @@ def export_section(profile) -> None:
     st.caption("JSON and the CSV ZIP each hold all of this profile's data: scans, shelf and routines.")
     upload = st.file_uploader("Import a SkinGorithm export (.json, .zip, or a scans .csv)",
                               type=["json", "zip", "csv"], key="import_file")
+    st.caption(f"The browser sends files up to {MAX_FILE_BYTES // (1024 * 1024)} MB. A larger backup (hundreds of "
+               "scans with pictures) imports from a terminal: `python -m skin_app history import FILE --profile NAME`.")
     target = st.radio("Import into", ["this profile", "a new profile"], horizontal=True, key="import_target",
                       help="Into this profile: anything it already holds is skipped, so importing twice is safe.")
     if st.button("Import", key="import_go", disabled=upload is None):

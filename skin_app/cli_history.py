@@ -171,9 +171,12 @@ def export_profile(args: argparse.Namespace) -> int:
 def import_file(args: argparse.Namespace) -> int:
     """Into the named profile when it exists (skipping what it already holds), else into a new
     profile of that name, in one transaction."""
-    from skin_app.export import MAX_FILE_BYTES, import_bundle, read_bundle
+    from skin_app.export import check_head, import_bundle, read_bundle
+    from skin_app.limits import MAX_IMPORT_BYTES
     with args.file.open("rb") as f:                     # never more than the limit into memory
-        bundle = read_bundle(f.read(MAX_FILE_BYTES + 1), args.file.name)
+        head = f.read(64 * 1024)
+        check_head(head, args.file.name)                # an endless or foreign file is refused unread
+        bundle = read_bundle(head + f.read(MAX_IMPORT_BYTES + 1 - len(head)), args.file.name)
     db = Storage()
     target = find_profile(db, args.profile)
     if target is None:

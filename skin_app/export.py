@@ -36,6 +36,7 @@ from skin_app.limits import (
     INTERVAL_DAYS_MIN,
     MAX_CSV_FIELD,
     MAX_FILE_BYTES,
+    MAX_IMPORT_BYTES,
     MAX_JSON_CONTAINERS,
     MAX_PNG_BYTES,
     MAX_ROWS,
@@ -94,7 +95,7 @@ def export_json(db: Storage, profile_id: int, include_pictures: bool = True) -> 
     }
     for table in TABLES:
         doc[table] = [{k: _b64(v) if isinstance(v, bytes) else v for k, v in row.items()} for row in tables[table]]
-    return json.dumps(doc, ensure_ascii=False, indent=1).encode("utf-8")
+    return _restorable(json.dumps(doc, ensure_ascii=False, indent=1).encode("utf-8"))
 
 
 # Column order of each CSV; JSON-valued fields get a "_json" column, pictures go in files beside.
@@ -146,7 +147,7 @@ def export_csv_zip(db: Storage, profile_id: int, include_pictures: bool = True) 
                     out["acne_lesion_count"] = row["metrics"].get("acne_lesion_count", "")
                 rows.append(out)
             zf.writestr(f"{table}.csv", _csv_text(_CSV_COLUMNS[table], rows))
-    return buf.getvalue()
+    return _restorable(buf.getvalue())
 
 
 def _csv_text(columns: list[str], rows: list[dict]) -> str:
@@ -194,18 +195,44 @@ def _b64(data: bytes) -> str:
 # -- import ----------------------------------------------------------------------------------------
 def read_bundle(data: bytes, filename: str = "") -> Bundle:
     """Reads a JSON export, a CSV ZIP export, or a lone scans.csv; raises :class:`ExportFileError`."""
-    if not data:
-        raise ExportFileError("The file is empty.")
-    if len(data) > MAX_FILE_BYTES:
-        raise ExportFileError(f"The file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB.")
+    check_head(data[:_READ_CHUNK], filename)
+    if len(data) > MAX_IMPORT_BYTES:
+        raise ExportFileError(f"The file is larger than {_mb(MAX_IMPORT_BYTES)}, more than any export this app writes.")
     name = filename.lower()
     if data[:4] == b"PK\x03\x04" or name.endswith(".zip"):
         return _read_zip(data)
     if name.endswith(".csv"):
+        if len(data) > MAX_FILE_BYTES:
+            raise ExportFileError(f"A lone scans .csv can be at most {_mb(MAX_FILE_BYTES)}.")
         return _bundle("Imported", None, True, {"scans": _read_csv(_text(data, filename), "scans")}, from_csv=True)
     if name.endswith(".json") or data.lstrip()[:1] == b"{":
         return _read_json(data)
     raise ExportFileError("This is not a SkinGorithm export (expected a .json, .zip or scans .csv file).")
+
+
+def check_head(head: bytes, filename: str = "") -> None:
+    """Refuses, from its first bytes, a file that cannot be an export (so the CLI need not read an
+    endless or huge file to find out): empty, or neither a ZIP, a JSON object, nor text for a .csv."""
+    if not head:
+        raise ExportFileError("The file is empty.")
+    if head[:4] == b"PK\x03\x04" or head.lstrip(b" \t\r\n\xef\xbb\xbf")[:1] == b"{":
+        return
+    if filename.lower().endswith((".csv", ".zip", ".json")) and b"\0" not in head:
+        return                                              # read further: its own checks say what is wrong
+    raise ExportFileError("This is not a SkinGorithm export (expected a .json, .zip or scans .csv file).")
+
+
+def _mb(n: int) -> str:
+    return f"{n / (1024 * 1024):,.0f} MB"
+
+
+def _restorable(data: bytes) -> bytes:
+    """An export is a backup: one too large to import back is refused, with what to do, not written."""
+    if len(data) > MAX_IMPORT_BYTES:
+        raise ExportFileError(
+            f"This profile's export would be {_mb(len(data))}, more than the {_mb(MAX_IMPORT_BYTES)} an import "
+            "reads back, so it would not restore.", "Export it without the face pictures, or delete old scans first.")
+    return data
 
 
 def import_bundle(db: Storage, bundle: Bundle, into_profile_id: int | None = None) -> ImportSummary:

@@ -32,8 +32,13 @@ MAX_PNG_BYTES = 1_000_000        # a stored picture is ~100 KB; anything far lar
 MAX_PNG_SIDE = 1024              # px; stored pictures are pictures.STORED_SIZE, older or imported ones no larger
 
 # -- imported files (hostile-file proof) ---------------------------------------------------------------------
-MAX_FILE_BYTES = 25 * 1024 * 1024          # same as the upload limit
-MAX_UNPACKED_BYTES = 64 * 1024 * 1024      # a ZIP may not unpack to more than this (zip bombs), counted as read
+MAX_FILE_BYTES = 25 * 1024 * 1024          # same as the upload limit (a file through the browser)
+# A backup of the app's own formats (JSON, CSV ZIP) may be far larger: 500 scans with pictures are about 90 MB of
+# JSON. Memory budget: reading a JSON file takes about 3x its size at the peak (bytes, text, parsed values), a
+# ZIP about its unpacked size, so an import stays under about 800 MB. An export larger than this is refused
+# with advice (leave the pictures out) rather than written as a backup that could not be restored.
+MAX_IMPORT_BYTES = 256 * 1024 * 1024
+MAX_UNPACKED_BYTES = 320 * 1024 * 1024     # a ZIP may not unpack to more than this (zip bombs), counted as read
 MAX_ROWS = 100_000                         # per table
 MAX_TOTAL_ROWS = 200_000                   # all tables together (bounds the memory an import takes)
 MAX_JSON_CONTAINERS = 250_000              # objects and lists in one JSON file (parsed: about 170 MB at most)

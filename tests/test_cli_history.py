@@ -133,7 +133,17 @@ def test_text_from_an_imported_file_cannot_drive_the_terminal(db, capsys):
 
 def test_an_endless_file_is_refused_without_reading_it_all(db, capsys):
     status, out, err = cli(capsys, "history", "import", "/dev/zero", "--profile", "B")
-    assert status == 1 and "larger than 25 MB" in err and db.list_profiles() == []
+    assert status == 1 and "not a SkinGorithm export" in err and db.list_profiles() == []
+
+
+def test_a_file_over_the_import_limit_is_refused_after_reading_only_the_limit(db, capsys, tmp_path, monkeypatch):
+    from skin_app import export, limits
+    monkeypatch.setattr(limits, "MAX_IMPORT_BYTES", 100_000)
+    monkeypatch.setattr(export, "MAX_IMPORT_BYTES", 100_000)
+    big = tmp_path / "big.json"
+    big.write_bytes(b"{" + b" " * 1_000_000 + b"}")
+    status, out, err = cli(capsys, "history", "import", str(big), "--profile", "B")
+    assert status == 1 and "larger than" in err and db.list_profiles() == []
 
 
 def _routine(name: str = "Evening") -> Routine:

@@ -152,3 +152,57 @@ def test_an_export_made_before_views_and_scoring_states_were_written_still_impor
     summary = import_bundle(db, read_bundle(json.dumps(old).encode(), "old.json"))
     (scan,) = db.list_scans(summary.profile_id)
     assert (scan.view, scan.visit, scan.scored_by) == ("front", None, "seed")
+
+
+def noise_png(seed: int, side: int = 200) -> bytes:
+    """A picture that does not compress (as a face crop hardly does): about 120 KB."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+    pixels = np.random.default_rng(seed).integers(0, 256, (side, side, 3), dtype=np.uint8)
+    out = io.BytesIO()
+    Image.fromarray(pixels).save(out, "PNG", compress_level=1)
+    return out.getvalue()
+
+
+@pytest.fixture()
+def five_hundred_scans(db):
+    """A profile of 500 scans with a stored picture each (a bit more than a year of daily scans)."""
+    from skin_app.limits import MAX_FILE_BYTES
+    pid = db.create_profile("Year").id
+    pictures = [noise_png(i) for i in range(4)]
+    start = datetime(2024, 1, 1, 8, tzinfo=timezone.utc)
+    db.add_scans(pid, [dict(taken_at=start + timedelta(days=n), scores=scores_for(random.Random(n), "front"),
+                            metrics=metrics_for(random.Random(n), "front", "cal-2"), model_version="m2",
+                            crop_png=pictures[n % 4], masks_png=small_png(n % 50 + 1)) for n in range(500)])
+    assert len(pictures[0]) > 100_000 and 500 * len(pictures[0]) > MAX_FILE_BYTES     # past the old 25 MB limit
+    return pid
+
+
+def test_a_500_scan_backup_restores_as_json(db, five_hundred_scans):
+    data = export_json(db, five_hundred_scans)
+    summary = import_bundle(db, read_bundle(data, "year.json"))
+    assert summary.scans_added == 500
+    assert comparable(db, summary.profile_id) == comparable(db, five_hundred_scans)
+
+
+def test_a_500_scan_backup_restores_as_a_csv_zip_through_the_cli(db, five_hundred_scans, tmp_path, capsys):
+    out = tmp_path / "year.zip"
+    assert main(["history", "export", "--profile", "Year", "--format", "zip", "--out", str(out)]) == 0
+    assert main(["history", "import", str(out), "--profile", "Restored"]) == 0
+    assert "500 scan(s)" in capsys.readouterr().out
+    restored = next(p for p in db.list_profiles() if p.name == "Restored")
+    assert comparable(db, restored.id) == comparable(db, five_hundred_scans)
+
+
+def test_an_export_too_large_to_restore_is_refused_with_advice_not_written(db, monkeypatch):
+    from skin_app import export
+    pid = db.create_profile("Big").id
+    db.add_scan(pid, taken_at="2025-01-01T08:00:00Z", scores=scores_for(random.Random(0), "front"), metrics={},
+                model_version="m", crop_png=noise_png(0))
+    monkeypatch.setattr(export, "MAX_IMPORT_BYTES", 50_000)
+    with pytest.raises(export.ExportFileError, match="would not restore") as err:
+        export_json(db, pid)
+    assert "without the face pictures" in err.value.advice
+    assert len(export_json(db, pid, include_pictures=False)) < 50_000
