@@ -262,3 +262,31 @@ def test_history_list_on_another_programs_sqlite_file_says_so_and_changes_nothin
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"     # not switched to WAL
     conn.close()
+
+
+def test_the_model_cache_coming_first_makes_the_apps_home_private(tmp_path, monkeypatch):
+    """The fast-model cache used to create the home folder 0755 before the database could make it 0700."""
+    from skin_app import segmentation
+    home = tmp_path / "fresh" / "home"
+    monkeypatch.setenv("SKINGORITHM_HOME", str(home))
+    monkeypatch.setattr(segmentation, "fast_cache_path", lambda digest, kind="k": home / "model_cache" / "m.tflite")
+    monkeypatch.setattr(segmentation, "convert_to_tflite", lambda model, kind, representative=None: b"\0\0\0\0TFL3")
+    old = os.umask(0o022)
+    try:
+        segmentation.cached_fast_model(lambda: None, "a" * 64)
+    finally:
+        os.umask(old)
+    assert (home / "model_cache" / "m.tflite").exists()
+    assert mode(home) == 0o700 and mode(home / "model_cache") == 0o700 and mode(home.parent) == 0o700
+
+
+def test_a_home_folder_an_older_version_left_open_is_made_private_and_other_folders_are_not(tmp_path, monkeypatch):
+    home, elsewhere = tmp_path / "home", tmp_path / "documents"
+    home.mkdir(mode=0o755)
+    elsewhere.mkdir(mode=0o755)
+    os.chmod(home, 0o755)
+    os.chmod(elsewhere, 0o755)
+    monkeypatch.setenv("SKINGORITHM_HOME", str(home))
+    Storage(home / "skingorithm.sqlite3").close()
+    Storage(elsewhere / "mine.sqlite3").close()           # SKINGORITHM_DB in a folder of the person's own
+    assert mode(home) == 0o700 and mode(elsewhere) == 0o755

@@ -31,7 +31,7 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
-from skin_app.config import database_path
+from skin_app.config import PRIVATE_FOLDER_MODE, data_dir, database_path, private_folder
 from skin_app.errors import UserFacingError
 
 
@@ -45,7 +45,7 @@ class DatabaseError(UserFacingError, RuntimeError):
 
 log = logging.getLogger("skingorithm.storage")
 FILE_MODE = 0o600
-FOLDER_MODE = 0o700
+FOLDER_MODE = PRIVATE_FOLDER_MODE
 # Tables every SkinGorithm database has had since migration 1: an SQLite file with tables but not these
 # (or with no schema version) is another program's, refused and never migrated.
 OUR_TABLES = frozenset({"profiles", "scans"})
@@ -102,9 +102,8 @@ class Database:
         ``-wal`` and ``-shm`` the same mode), and tightened to 0600 if an older version left it 0644."""
         folder = self.path.parent
         try:
-            if not folder.exists():
-                folder.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
-                os.chmod(folder, FOLDER_MODE)              # mkdir's mode is filtered by the umask
+            if not folder.exists() or folder.resolve() == data_dir().resolve():
+                private_folder(folder)                     # an existing folder of the person's own: left as it is
             try:                   # only a file that does not exist yet: no connection can hold locks on it
                 os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
             except FileExistsError:
