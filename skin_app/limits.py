@@ -31,6 +31,9 @@ INTERVAL_DAYS_MAX = 365                                # ... to a year
 MAX_PNG_BYTES = 1_000_000        # a stored picture is ~100 KB; anything far larger is not ours
 MAX_PNG_SIDE = 1024              # px; stored pictures are pictures.STORED_SIZE, older or imported ones no larger
 
+# -- the database file --------------------------------------------------------------------------------------
+RESERVE_BYTES = 2 * 1024 * 1024            # kept allocated beside the database, given up so a delete works on a full disk
+
 # -- imported files (hostile-file proof) ---------------------------------------------------------------------
 MAX_FILE_BYTES = 25 * 1024 * 1024          # same as the upload limit (a file through the browser)
 # A backup of the app's own formats (JSON, CSV ZIP) may be far larger: 500 scans with pictures are about 90 MB of

@@ -125,10 +125,23 @@ def _namespace_prefix() -> list[str] | None:
     return ["unshare", *prefix, "--mount"] if ok else None
 
 
-def test_a_database_on_a_small_file_system_that_fills_up(tmp_path):
+def _on_a_small_disk(mnt: Path, megabytes: int, code: str) -> dict:
+    """Runs ``code`` with a tmpfs of ``megabytes`` mounted at ``mnt`` (its own mount namespace); the JSON
+    its last line prints. Skips where no namespace or tmpfs can be had."""
     unshare = _namespace_prefix()
     if unshare is None:
         pytest.skip("no mount namespace here; the ulimit -f test covers a full disk")
+    script = f"import json, sys\nsys.path.insert(0, {str(ROOT)!r})\n" + textwrap.dedent(code)
+    sh = f'mount -t tmpfs -o size={megabytes}m tmpfs {mnt} && exec "$0" -c "$1"'
+    proc = subprocess.run([*unshare, "sh", "-c", sh, sys.executable, script], capture_output=True, text=True,
+                          timeout=120)
+    if proc.returncode != 0 and "mount" in proc.stderr:
+        pytest.skip(f"cannot mount a tmpfs here: {proc.stderr[-200:]}")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_a_database_on_a_small_file_system_that_fills_up(tmp_path):
     mnt = tmp_path / "small"
     mnt.mkdir()
     code = f"""
@@ -148,13 +161,7 @@ def test_a_database_on_a_small_file_system_that_fills_up(tmp_path):
         print(json.dumps({{"saved": saved, "error": error, "after": len(db.list_scans(pid)),
                           "check": db._query("PRAGMA integrity_check")[0][0]}}))
     """
-    script = "import json, sys\nsys.path.insert(0, %r)\n" % str(ROOT) + textwrap.dedent(code)
-    sh = f'mount -t tmpfs -o size=2m tmpfs {mnt} && exec "$0" -c "$1"'
-    proc = subprocess.run([*unshare, "sh", "-c", sh, sys.executable, script], capture_output=True, text=True,
-                          timeout=120)
-    if proc.returncode != 0 and "mount" in proc.stderr:
-        pytest.skip(f"cannot mount a tmpfs here: {proc.stderr[-200:]}")
-    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    result = _on_a_small_disk(mnt, 2, code)
     assert result["error"] and ("is full" in result["error"] or "disk reported an error" in result["error"])
     assert 0 < result["saved"] == result["after"]           # every scan saved before the disk filled is there
     assert result["check"] == "ok"
@@ -290,3 +297,55 @@ def test_a_home_folder_an_older_version_left_open_is_made_private_and_other_fold
     Storage(home / "skingorithm.sqlite3").close()
     Storage(elsewhere / "mine.sqlite3").close()           # SKINGORITHM_DB in a folder of the person's own
     assert mode(home) == 0o700 and mode(elsewhere) == 0o755
+
+
+def test_a_scan_can_be_deleted_on_a_full_disk_and_the_file_is_cleaned_when_there_is_room(tmp_path):
+    """Deleting is how a person frees space: on a disk filled to the last byte (scans, then another
+    program's file) a delete must still work, a new scan fit afterwards, and the deleted picture's
+    pages be vacuumed away once there is room again."""
+    mnt = tmp_path / "small"
+    mnt.mkdir()
+    code = f"""
+        import os, json
+        from skin_app.storage import Storage, DatabaseError
+        db = Storage({str(mnt / 'db.sqlite3')!r})
+        pid = db.profiles_or_first("Me")[0].id
+        reserve_at_start = os.path.exists({str(mnt / "db.sqlite3-reserve")!r})
+        with open({str(mnt / 'other-big')!r}, "wb") as f:          # another program's 4 MB
+            f.write(os.urandom(4 * 1024 * 1024))
+        for n in range(1, 400):
+            try:
+                db.add_scan(pid, taken_at=f"2025-01-01T08:{{n % 60:02d}}:{{n // 60:02d}}Z", scores={SCORES!r},
+                            metrics={{"n": n}}, model_version="m", crop_png=os.urandom(150_000))
+            except DatabaseError:
+                break
+        try:
+            with open({str(mnt / 'other-program')!r}, "wb") as f:    # every last byte taken
+                while True:
+                    f.write(b"x" * 4096)
+                    f.flush()
+        except OSError:
+            pass
+        before = [s.id for s in db.list_scans(pid)]
+        out = {{"before": len(before), "error": None, "reserve_at_start": reserve_at_start}}
+        try:
+            out["deleted"] = db.delete_scan(before[0], profile_id=pid)
+            db.add_scan(pid, taken_at="2025-03-01T08:00:00Z", scores={SCORES!r}, metrics={{}}, model_version="m",
+                        crop_png=os.urandom(50_000))
+        except DatabaseError as exc:
+            out["error"] = str(exc)
+        out["after"] = [s.id for s in db.list_scans(pid)]
+        out["reserve_given_up"] = not os.path.exists({str(mnt / "db.sqlite3-reserve")!r})
+        out["check"] = db._query("PRAGMA integrity_check")[0][0]
+        db.close()
+        os.unlink({str(mnt / 'other-program')!r})                   # room again: the next start cleans up
+        os.unlink({str(mnt / 'other-big')!r})
+        db = Storage({str(mnt / 'db.sqlite3')!r})
+        out["free_pages"] = db._query("PRAGMA freelist_count")[0][0]
+        print(json.dumps(out))
+    """
+    result = _on_a_small_disk(mnt, 8, code)
+    assert result["error"] is None and result["deleted"] is True
+    assert result["before"] > 3 and len(result["after"]) == result["before"]      # one deleted, one new saved
+    assert result["check"] == "ok" and result["free_pages"] == 0
+    assert result["reserve_at_start"] and result["reserve_given_up"]      # the reserve made the room

@@ -9,7 +9,9 @@ rolled back, what was stored before stays, and the message says what to do.
 
 The database holds face pictures: the file (and SQLite's ``-wal`` and ``-shm`` beside it, which
 SQLite creates with the file's own mode) is made 0600, and a folder this module creates 0700; deletes
-are zeroed (``secure_delete``) and followed by a VACUUM.
+are zeroed (``secure_delete``) and followed by a VACUUM. Deleting is how a person frees space, so it works
+on a full disk too: a reserve file (``-reserve``, ``limits.RESERVE_BYTES``) is kept beside the database and
+given up when a delete finds the disk full (:meth:`Database.delete`).
 
 The file is never opened with a plain ``open()`` once it exists: closing any descriptor of a file
 drops every POSIX lock this process holds on it, SQLite's included, and another process (the CLI
@@ -27,12 +29,16 @@ import os
 import sqlite3
 import threading
 import time as clock
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TypeVar
 
 from skin_app.config import PRIVATE_FOLDER_MODE, data_dir, database_path, private_folder
 from skin_app.errors import UserFacingError
+from skin_app.limits import RESERVE_BYTES
+
+T = TypeVar("T")
 
 
 class DatabaseError(UserFacingError, RuntimeError):
@@ -96,6 +102,8 @@ class Database:
         self._prepare_private_file()
         self._check_readable()
         self._migrate()
+        self._finish_pending_vacuum()
+        self._keep_reserve()
 
     def _prepare_private_file(self) -> None:
         """Folder 0700 when we create it; the file created 0600 before SQLite opens it (SQLite gives its
@@ -250,16 +258,42 @@ class Database:
 
     def delete_everything(self) -> None:
         """Removes every row of every table (the schema stays), then rewrites the file so deleted photos are not left in free pages."""
-        with self.transaction() as conn:
+        def work(conn: sqlite3.Connection) -> None:
             tables = [r[0] for r in conn.execute(
                 "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")]
             for table in tables:
                 conn.execute(f'DELETE FROM "{table}"')
+        self.delete(work)
+
+    def delete(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Runs a delete (``work(conn)`` inside one transaction), then VACUUMs. Deleting is how a person
+        frees space, so it must work on a full disk: if the disk is full, the reserve file kept beside
+        the database (``RESERVE_BYTES``) is given up and the delete tried again without zeroing the
+        deleted bytes first (``secure_delete = FAST``: a few pages to write, not every picture page).
+        The VACUUM that then removes those bytes from the file runs when there is room: now if it
+        fits, else at the next start (``_finish_pending_vacuum``)."""
+        try:
+            with self.transaction() as conn:
+                result = work(conn)
+        except DatabaseError as exc:
+            if not _disk_full(exc.__cause__):
+                raise
+            self._release_reserve()
+            conn = self.connect()
+            conn.execute("PRAGMA secure_delete = FAST")
+            try:
+                with self.transaction() as conn:
+                    result = work(conn)
+            finally:
+                conn.execute("PRAGMA secure_delete = ON")
+            log.warning("The disk was full: deleted without zeroing first; the VACUUM follows when there is room")
         self.vacuum()
+        return result
 
     def vacuum(self) -> None:
         """Rewrites the file after a delete. The delete itself is already committed (and, with
-        secure_delete, its bytes zeroed), so a full disk here is logged, not shown as a failed delete."""
+        secure_delete, its bytes zeroed), so a full disk here is logged, not shown as a failed delete:
+        the next start tries again (``_finish_pending_vacuum``)."""
         conn = self.connect()
         try:
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -267,11 +301,58 @@ class Database:
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         except sqlite3.Error:
             log.warning("VACUUM after a delete failed; the file keeps its free pages", exc_info=True)
+            return
+        self._keep_reserve()
+
+    def _finish_pending_vacuum(self) -> None:
+        """Free pages in the file mean a VACUUM after a delete did not fit (a full disk): try it now,
+        so deleted pictures do not stay in the file."""
+        try:
+            pending = int(self.query("PRAGMA freelist_count")[0][0]) > 0
+        except DatabaseError:
+            return
+        if pending:
+            self.vacuum()
+
+    # -- the reserve: room for a delete on a full disk ------------------------------------------------
+    @property
+    def reserve_path(self) -> Path:
+        return Path(f"{self.path}-reserve")
+
+    def _keep_reserve(self) -> None:
+        """Keeps ``RESERVE_BYTES`` allocated beside the database (really allocated, not a sparse file), to
+        give up when the disk is full and a delete needs room; none if there is no room for it now."""
+        path = self.reserve_path
+        try:
+            if path.exists() and path.stat().st_size >= RESERVE_BYTES:
+                return
+            disk = os.statvfs(path.parent)
+            if disk.f_bavail * disk.f_frsize < 2 * RESERVE_BYTES:
+                return                     # a nearly full disk: the room is the person's until it is freed
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT, FILE_MODE)
+            try:
+                os.posix_fallocate(fd, 0, RESERVE_BYTES)
+            finally:
+                os.close(fd)
+        except OSError:                    # no room now (or a read-only place): none, tried again after a VACUUM
+            with contextlib.suppress(OSError):
+                path.unlink(missing_ok=True)
+
+    def _release_reserve(self) -> None:
+        try:
+            self.reserve_path.unlink(missing_ok=True)
+        except OSError:
+            pass
 
     # the names tests and older callers use
     _connect = connect
     _query = query
     _vacuum = vacuum
+
+
+def _disk_full(exc: BaseException | None) -> bool:
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    return isinstance(exc, sqlite3.Error) and (name.startswith("SQLITE_FULL") or "disk is full" in str(exc).lower())
 
 
 def _not_a_database(exc: sqlite3.Error) -> bool:

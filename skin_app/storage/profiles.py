@@ -75,9 +75,7 @@ def set_store_pictures(db: Database, profile_id: int, store: bool) -> None:
 
 def delete_profile(db: Database, profile_id: int) -> None:
     """Deletes the profile and, by cascade, everything that belongs to it."""
-    with db.transaction() as conn:
-        conn.execute("DELETE FROM profiles WHERE id = ?", (profile_id,))
-    db.vacuum()
+    db.delete(lambda conn: conn.execute("DELETE FROM profiles WHERE id = ?", (profile_id,)))
 
 
 def write_profile(conn: sqlite3.Connection, name: str, created_at: str) -> int:

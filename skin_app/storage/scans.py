@@ -133,26 +133,18 @@ def latest_scan(db: Database, profile_id: int, view: str = "front") -> StoredSca
 def delete_scan(db: Database, scan_id: int, profile_id: int | None = None) -> bool:
     """Deletes one scan (with ``profile_id``: only if it is that profile's); True if one was deleted.
     The file is rewritten so the deleted picture is not left behind in free pages."""
-    with db.transaction() as conn:
+    def work(conn: sqlite3.Connection) -> bool:
         if profile_id is None:
-            cur = conn.execute("DELETE FROM scans WHERE id = ?", (scan_id,))
-        else:
-            cur = conn.execute("DELETE FROM scans WHERE id = ? AND profile_id = ?", (scan_id, profile_id))
-        deleted = cur.rowcount > 0
-    if deleted:
-        db.vacuum()
-    return deleted
+            return conn.execute("DELETE FROM scans WHERE id = ?", (scan_id,)).rowcount > 0
+        return conn.execute("DELETE FROM scans WHERE id = ? AND profile_id = ?", (scan_id, profile_id)).rowcount > 0
+    return db.delete(work)
 
 
 def forget_pictures(db: Database, profile_id: int) -> int:
     """Removes every stored face picture (and mask) of the profile, keeping the scores; returns how many."""
-    with db.transaction() as conn:
-        cur = conn.execute(
-            "UPDATE scans SET crop_png = NULL, masks_png = NULL "
-            "WHERE profile_id = ? AND (crop_png IS NOT NULL OR masks_png IS NOT NULL)", (profile_id,))
-        count = cur.rowcount
-    db.vacuum()
-    return count
+    return db.delete(lambda conn: conn.execute(
+        "UPDATE scans SET crop_png = NULL, masks_png = NULL "
+        "WHERE profile_id = ? AND (crop_png IS NOT NULL OR masks_png IS NOT NULL)", (profile_id,)).rowcount)
 
 
 def _scan_from_row(r: sqlite3.Row) -> StoredScan:
