@@ -191,6 +191,11 @@ class Database:
             f"The file {self.path} is not a SkinGorithm database (it is not SQLite). "
             "It was left untouched. Move or rename it, or set SKINGORITHM_DB to another path.")
 
+    def _damaged(self, why: str) -> DatabaseError:
+        return DatabaseError(
+            f"The database {self.path} is damaged ({why[:300]}). It was left untouched. "
+            "Restore it from a backup, or move it away (or set SKINGORITHM_DB to another path) to start afresh.")
+
     def _foreign(self) -> DatabaseError:
         return DatabaseError(
             f"The file {self.path} is an SQLite database of another program, not SkinGorithm's. It was left "
@@ -222,13 +227,13 @@ class Database:
                 "needs to write beside it. Nothing was changed; everything saved before is kept. Make the file "
                 "and its folder writable, or set SKINGORITHM_DB to another path.")
         if verdict != ["ok"]:
-            raise DatabaseError(
-                f"The database {self.path} is damaged ({'; '.join(verdict)[:300]}). It was left untouched. "
-                "Restore it from a backup, or move it away (or set SKINGORITHM_DB to another path) to start afresh.")
+            raise self._damaged('; '.join(verdict))
         if version > len(self.migrations):
             raise DatabaseError(
                 f"The database {self.path} was written by a newer SkinGorithm (schema {version}, this version "
                 f"knows {len(self.migrations)}). Update the app; the file was left untouched.")
+        if version < 0:
+            raise self._damaged(f"its schema version reads {version}")
         if tables and (version == 0 or not OUR_TABLES <= tables):
             raise self._foreign()
 
@@ -246,6 +251,8 @@ class Database:
                         f"The database {self.path} was written by a newer SkinGorithm (schema "
                         f"{version}, this version knows {len(self.migrations)}). Update the app; the file was left untouched."
                     )
+                if version < 0:
+                    raise sqlite3.DatabaseError(f"its schema version reads {version}")
                 for number in range(version, len(self.migrations)):
                     for statement in _split_sql(self.migrations[number]):
                         conn.execute(statement)
