@@ -193,3 +193,11 @@ def test_progress_opens_with_scans_at_the_ends_of_the_calendar_in_any_time_zone(
     assert not at.exception, at.exception
     assert any("Import" == b.label for b in at.button)               # the import controls are reached
     assert not [t for t in texts(at.error)]
+
+
+@pytest.mark.parametrize("name", ["Ada\x1b[31m", "Ada \ud800", "Ada\x07"])
+def test_a_profile_name_with_control_characters_or_surrogates_is_refused_from_any_caller(db, name):
+    for make in (db.create_profile, db.get_or_create_profile):
+        with pytest.raises(InvalidRecordError, match="control character|surrogate"):
+            make(name)
+    assert db.list_profiles() == []
