@@ -11,9 +11,12 @@ SQL stays in the storage package; this module only converts and validates.
 
 A file to import is hostile until checked: ZIP members are read in small pieces and counted by the
 bytes they really inflate to (a header can lie), a picture file serves one scan, JSON is refused when
-it holds more containers or deeper nesting than any export, every number and date is range-checked
-(SQLite integers, years 1-9999 in every time zone), and routines pass the same rules as the Routine
-form (``reminders.problems``). Cells that a spreadsheet would run as a formula (``=``, ``+``, ``-``,
+it holds more containers or deeper nesting than any export, every value follows the rules of every
+stored value (``values.py``: finite bounded numbers, text without surrogates or control characters,
+times every zone can show), and routines pass the same rules as the Routine form
+(``reminders.problems``). Each export is a backup that restores: every record the app stores (any view,
+full-check visits, each scan's scoring state) comes back from both formats, and an export larger than an
+import reads (``MAX_IMPORT_BYTES``) is refused with advice rather than written. Cells that a spreadsheet would run as a formula (``=``, ``+``, ``-``,
 ``@``, tab, carriage return) are written with a leading apostrophe and read back without it.
 """
 from __future__ import annotations
