@@ -337,15 +337,33 @@ def test_a_scan_can_be_deleted_on_a_full_disk_and_the_file_is_cleaned_when_there
         out["after"] = [s.id for s in db.list_scans(pid)]
         out["reserve_given_up"] = not os.path.exists({str(mnt / "db.sqlite3-reserve")!r})
         out["check"] = db._query("PRAGMA integrity_check")[0][0]
+        out["pending"] = os.path.exists({str(mnt / "db.sqlite3-vacuum")!r})
         db.close()
         os.unlink({str(mnt / 'other-program')!r})                   # room again: the next start cleans up
         os.unlink({str(mnt / 'other-big')!r})
         db = Storage({str(mnt / 'db.sqlite3')!r})
         out["free_pages"] = db._query("PRAGMA freelist_count")[0][0]
+        out["still_pending"] = os.path.exists({str(mnt / "db.sqlite3-vacuum")!r})
         print(json.dumps(out))
     """
     result = _on_a_small_disk(mnt, 8, code)
     assert result["error"] is None and result["deleted"] is True
     assert result["before"] > 3 and len(result["after"]) == result["before"]      # one deleted, one new saved
+    assert not result["still_pending"]                     # vacuumed at once, or at the next start
     assert result["check"] == "ok" and result["free_pages"] == 0
     assert result["reserve_at_start"] and result["reserve_given_up"]      # the reserve made the room
+
+
+def test_a_vacuum_a_full_disk_put_off_runs_at_the_next_start(tmp_path):
+    path = tmp_path / "db.sqlite3"
+    _seed(path)
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA secure_delete = FAST")             # as the full-disk delete does
+    conn.execute("DELETE FROM scans WHERE id < 4")
+    conn.commit()
+    assert conn.execute("PRAGMA freelist_count").fetchone()[0] > 0
+    conn.close()
+    Path(f"{path}-vacuum").touch()                         # what that delete leaves when the VACUUM does not fit
+    db = Storage(path)
+    assert db._query("PRAGMA freelist_count")[0][0] == 0 and not Path(f"{path}-vacuum").exists()
+    db.close()

@@ -278,7 +278,7 @@ class Database:
         the database (``RESERVE_BYTES``) is given up and the delete tried again without zeroing the
         deleted bytes first (``secure_delete = FAST``: a few pages to write, not every picture page).
         The VACUUM that then removes those bytes from the file runs when there is room: now if it
-        fits, else at the next start (``_finish_pending_vacuum``)."""
+        fits, else at the next start (``_finish_pending_vacuum``, marked by an empty ``-vacuum`` file)."""
         try:
             with self.transaction() as conn:
                 result = work(conn)
@@ -293,6 +293,8 @@ class Database:
                     result = work(conn)
             finally:
                 conn.execute("PRAGMA secure_delete = ON")
+            with contextlib.suppress(OSError):          # an empty file: no data block needed
+                self.vacuum_pending_path.touch(FILE_MODE)
             log.warning("The disk was full: deleted without zeroing first; the VACUUM follows when there is room")
         self.vacuum()
         return result
@@ -309,16 +311,18 @@ class Database:
         except sqlite3.Error:
             log.warning("VACUUM after a delete failed; the file keeps its free pages", exc_info=True)
             return
+        with contextlib.suppress(OSError):
+            self.vacuum_pending_path.unlink(missing_ok=True)
         self._keep_reserve()
 
+    @property
+    def vacuum_pending_path(self) -> Path:
+        return Path(f"{self.path}-vacuum")
+
     def _finish_pending_vacuum(self) -> None:
-        """Free pages in the file mean a VACUUM after a delete did not fit (a full disk): try it now,
-        so deleted pictures do not stay in the file."""
-        try:
-            pending = int(self.query("PRAGMA freelist_count")[0][0]) > 0
-        except DatabaseError:
-            return
-        if pending:
+        """A delete on a full disk left its bytes in free pages (``-vacuum`` marks it): VACUUM now, if
+        there is room, so deleted pictures do not stay in the file."""
+        if self.vacuum_pending_path.exists():
             self.vacuum()
 
     # -- the reserve: room for a delete on a full disk ------------------------------------------------
