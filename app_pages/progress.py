@@ -4,7 +4,6 @@ on its own (AppTest)."""
 from __future__ import annotations
 
 import sys
-from datetime import datetime
 from pathlib import Path
 
 _ROOT = str(Path(__file__).resolve().parents[1])
@@ -22,11 +21,15 @@ from skin_app.pictures import png_to_masks, png_to_rgb  # noqa: E402
 from skin_app.progress import SCORE_KEYS, compare_scores, load_noise_band  # noqa: E402
 from skin_app.concerns import CONCERN_LABELS, VIEW_LABELS, VIEWS  # noqa: E402
 from skin_app.errors import UserFacingError  # noqa: E402
+from skin_app.limits import MAX_FILE_BYTES  # noqa: E402
 from skin_app.storage import DatabaseError, StoredScan  # noqa: E402
+from skin_app.values import local_time  # noqa: E402
 
 
 def when(scan: StoredScan, zone) -> str:
-    return datetime.fromisoformat(scan.taken_at).astimezone(zone).strftime("%d %b %Y, %H:%M")
+    """The scan's time in the browser's zone (in UTC where that zone cannot show it)."""
+    moment = local_time(scan.taken_at, zone)
+    return moment.strftime("%d %b %Y, %H:%M") if moment else scan.taken_at[:40]
 
 
 def scan_label(scan: StoredScan, zone) -> str:
@@ -174,6 +177,8 @@ def export_section(profile) -> None:
     st.caption("JSON and the CSV ZIP each hold all of this profile's data: scans, shelf and routines.")
     upload = st.file_uploader("Import a SkinGorithm export (.json, .zip, or a scans .csv)",
                               type=["json", "zip", "csv"], key="import_file")
+    st.caption(f"The browser sends files up to {MAX_FILE_BYTES // (1024 * 1024)} MB. A larger backup (hundreds of "
+               "scans with pictures) imports from a terminal: `python -m skin_app history import FILE --profile NAME`.")
     target = st.radio("Import into", ["this profile", "a new profile"], horizontal=True, key="import_target",
                       help="Into this profile: anything it already holds is skipped, so importing twice is safe.")
     if st.button("Import", key="import_go", disabled=upload is None):

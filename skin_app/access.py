@@ -273,7 +273,8 @@ def ensure_certificate(folder: Path, address: str) -> tuple[str, str] | None:
     openssl = shutil.which("openssl")
     if openssl is None:
         return None
-    folder.mkdir(parents=True, exist_ok=True)
+    from skin_app.config import private_folder
+    private_folder(folder)                                  # the app's home: 0700 whoever makes it first
     cert, key, made_for = folder / "phone-cert.pem", folder / "phone-key.pem", folder / "phone-cert.address"
     if cert.exists() and key.exists() and made_for.exists() and made_for.read_text() == address:
         return str(cert), str(key)

@@ -12,6 +12,7 @@ from typing import Any
 import plotly.graph_objects as go
 
 from skin_app.concerns import CONCERN_LABELS
+from skin_app.values import local_time
 
 _WEEK_MS = 7 * 24 * 3600 * 1000
 
@@ -61,14 +62,23 @@ def adherence_with_scores_figure(weeks: Sequence[Any], scans: Sequence[tuple[dat
     return fig
 
 
+def _shifted(moment: datetime, delta: timedelta) -> datetime:
+    """``moment + delta``, or ``moment`` at the ends of the calendar (a scan an older version stored in year 1)."""
+    try:
+        return moment + delta
+    except OverflowError:
+        return moment
+
+
 def _as_datetime(value: datetime | date | str, zone: tzinfo | None) -> datetime:
     """A naive wall-clock datetime in ``zone`` (naive input is taken as already local)."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if isinstance(value, str) or (isinstance(value, datetime) and value.tzinfo is not None):
+        moment = local_time(value, zone or timezone.utc)      # in UTC where the zone cannot show it
+        if moment is None:
+            raise ValueError(f"{str(value)[:40]!r} is not a date and time")
+        return moment.replace(tzinfo=None)
     if isinstance(value, datetime):
-        if value.tzinfo is None:
-            return value
-        return value.astimezone(zone or timezone.utc).replace(tzinfo=None)
+        return value
     return datetime.combine(value, time(12))
 
 
@@ -111,7 +121,7 @@ def progress_figure(scans: Sequence[tuple[datetime | str, Mapping[str, float]]],
         ys = [round(float(s[key]), 2) for _, s in points]
         base = ys[0]
         pad = timedelta(days=1) if xs[0] == xs[-1] else (xs[-1] - xs[0]) * 0.03
-        x0, x1 = xs[0] - pad, xs[-1] + pad
+        x0, x1 = _shifted(xs[0], -pad), _shifted(xs[-1], pad)
         fig.add_scatter(x=[x0, x1, x1, x0], y=[base - band, base - band, base + band, base + band],
                         fill="toself", fillcolor="rgba(154,165,171,0.25)", line={"width": 0}, mode="lines",
                         name=f"Noise band (±{band:.1f})", hoverinfo="skip")

@@ -20,11 +20,11 @@ import os
 import sys
 import tempfile
 from collections.abc import Iterator
-from datetime import datetime
 from pathlib import Path
 
 from skin_app.concerns import VIEWS
 from skin_app.storage import Profile, Storage, StoredScan
+from skin_app.values import local_time
 
 FORMATS = ("json", "zip")
 
@@ -139,7 +139,8 @@ def list_scans(args: argparse.Namespace) -> int:
     scans = db.list_scans(existing_profile(db, args.profile).id, view=args.view)
 
     def line(s: StoredScan) -> str:
-        when = datetime.fromisoformat(s.taken_at).astimezone().strftime("%Y-%m-%d %H:%M")
+        moment = local_time(s.taken_at)                # this computer's zone; UTC where it cannot show it
+        when = f"{moment.year:04d}-{moment:%m-%d %H:%M}" if moment else shown(s.taken_at[:40])
         scores = ", ".join(f"{CONCERN_LABELS.get(k, k)} {v:.1f}" for k, v in s.scores.items())
         return f"#{s.id} {when} {s.view}: {scores}" + (f"; note: {shown(s.note)}" if s.note else "")
     return print_rows(scans, args.json, scan_summary, line, "No saved scans.")
@@ -170,9 +171,12 @@ def export_profile(args: argparse.Namespace) -> int:
 def import_file(args: argparse.Namespace) -> int:
     """Into the named profile when it exists (skipping what it already holds), else into a new
     profile of that name, in one transaction."""
-    from skin_app.export import MAX_FILE_BYTES, import_bundle, read_bundle
+    from skin_app.export import check_head, import_bundle, read_bundle
+    from skin_app.limits import MAX_IMPORT_BYTES
     with args.file.open("rb") as f:                     # never more than the limit into memory
-        bundle = read_bundle(f.read(MAX_FILE_BYTES + 1), args.file.name)
+        head = f.read(64 * 1024)
+        check_head(head, args.file.name)                # an endless or foreign file is refused unread
+        bundle = read_bundle(head + f.read(MAX_IMPORT_BYTES + 1 - len(head)), args.file.name)
     db = Storage()
     target = find_profile(db, args.profile)
     if target is None:

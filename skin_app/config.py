@@ -56,6 +56,31 @@ def data_dir() -> Path:
     return settings().home
 
 
+PRIVATE_FOLDER_MODE = 0o700
+
+
+def private_folder(path: Path) -> Path:
+    """``path`` as a folder only its owner can open (the app's home holds face pictures): every level
+    this call creates is made 0700 (``mkdir``'s mode is filtered by the umask, so it is set again), and
+    ``path`` itself is tightened to 0700 if an older version left it open. Whoever comes first, the
+    database, the model cache or the phone certificate, makes the same private folder."""
+    missing = []
+    folder = path
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=PRIVATE_FOLDER_MODE)
+        except FileExistsError:            # another process made it at the same moment
+            pass
+        os.chmod(folder, PRIVATE_FOLDER_MODE)
+    info = path.stat()
+    if info.st_mode & 0o077 and info.st_uid == os.getuid():
+        os.chmod(path, PRIVATE_FOLDER_MODE)
+    return path
+
+
 def database_path() -> Path:
     return settings().database
 

@@ -11,9 +11,12 @@ SQL stays in the storage package; this module only converts and validates.
 
 A file to import is hostile until checked: ZIP members are read in small pieces and counted by the
 bytes they really inflate to (a header can lie), a picture file serves one scan, JSON is refused when
-it holds more containers or deeper nesting than any export, every number and date is range-checked
-(SQLite integers, years 1-9999 in every time zone), and routines pass the same rules as the Routine
-form (``reminders.problems``). Cells that a spreadsheet would run as a formula (``=``, ``+``, ``-``,
+it holds more containers or deeper nesting than any export, every value follows the rules of every
+stored value (``values.py``: finite bounded numbers, text without surrogates or control characters,
+times every zone can show), and routines pass the same rules as the Routine form
+(``reminders.problems``). Each export is a backup that restores: every record the app stores (any view,
+full-check visits, each scan's scoring state) comes back from both formats, and an export larger than an
+import reads (``MAX_IMPORT_BYTES``) is refused with advice rather than written. Cells that a spreadsheet would run as a formula (``=``, ``+``, ``-``,
 ``@``, tab, carriage return) are written with a leading apostrophe and read back without it.
 """
 from __future__ import annotations
@@ -29,14 +32,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 from typing import Any
 
+from skin_app.concerns import VIEW_CONCERNS, VIEWS
 from skin_app.errors import InvalidRecordError, UserFacingError
 from skin_app.limits import (
     ALERT_CHOICES,
     INTERVAL_DAYS_MIN,
     MAX_CSV_FIELD,
     MAX_FILE_BYTES,
+    MAX_IMPORT_BYTES,
     MAX_JSON_CONTAINERS,
-    MAX_NESTING,
     MAX_PNG_BYTES,
     MAX_ROWS,
     MAX_TOTAL_ROWS,
@@ -52,6 +56,7 @@ from skin_app.pictures import looks_like_png
 from skin_app.progress import SCORE_KEYS
 from skin_app.storage import ImportSummary, Storage, normalise_timestamp
 from skin_app.storage.shelf import clean_product_name, shelf_product_problem
+from skin_app.values import check_json_value, check_text, text_problem
 
 FORMAT = "skingorithm-profile"
 FORMAT_VERSION = 1
@@ -93,13 +98,13 @@ def export_json(db: Storage, profile_id: int, include_pictures: bool = True) -> 
     }
     for table in TABLES:
         doc[table] = [{k: _b64(v) if isinstance(v, bytes) else v for k, v in row.items()} for row in tables[table]]
-    return json.dumps(doc, ensure_ascii=False, indent=1).encode("utf-8")
+    return _restorable(json.dumps(doc, ensure_ascii=False, indent=1).encode("utf-8"))
 
 
 # Column order of each CSV; JSON-valued fields get a "_json" column, pictures go in files beside.
 _CSV_COLUMNS: dict[str, list[str]] = {
     "scans": ["id", "taken_at", *SCORE_KEYS, "acne_lesion_count", "note", "model_version", "picture", "masks",
-              "scores_json", "metrics_json", "view", "visit"],
+              "scores_json", "metrics_json", "view", "visit", "scored_by"],
     "shelf_products": ["id", "name", "ingredients_text", "inci_json", "actives_json", "created_at"],
     "routines": ["id", "name", "kind", "time_of_day", "timezone", "start_date", "end_date", "weekdays",
                  "interval_days", "alert_minutes", "created_at", "updated_at"],
@@ -145,7 +150,7 @@ def export_csv_zip(db: Storage, profile_id: int, include_pictures: bool = True) 
                     out["acne_lesion_count"] = row["metrics"].get("acne_lesion_count", "")
                 rows.append(out)
             zf.writestr(f"{table}.csv", _csv_text(_CSV_COLUMNS[table], rows))
-    return buf.getvalue()
+    return _restorable(buf.getvalue())
 
 
 def _csv_text(columns: list[str], rows: list[dict]) -> str:
@@ -193,18 +198,44 @@ def _b64(data: bytes) -> str:
 # -- import ----------------------------------------------------------------------------------------
 def read_bundle(data: bytes, filename: str = "") -> Bundle:
     """Reads a JSON export, a CSV ZIP export, or a lone scans.csv; raises :class:`ExportFileError`."""
-    if not data:
-        raise ExportFileError("The file is empty.")
-    if len(data) > MAX_FILE_BYTES:
-        raise ExportFileError(f"The file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB.")
+    check_head(data[:_READ_CHUNK], filename)
+    if len(data) > MAX_IMPORT_BYTES:
+        raise ExportFileError(f"The file is larger than {_mb(MAX_IMPORT_BYTES)}, more than any export this app writes.")
     name = filename.lower()
     if data[:4] == b"PK\x03\x04" or name.endswith(".zip"):
         return _read_zip(data)
     if name.endswith(".csv"):
+        if len(data) > MAX_FILE_BYTES:
+            raise ExportFileError(f"A lone scans .csv can be at most {_mb(MAX_FILE_BYTES)}.")
         return _bundle("Imported", None, True, {"scans": _read_csv(_text(data, filename), "scans")}, from_csv=True)
     if name.endswith(".json") or data.lstrip()[:1] == b"{":
         return _read_json(data)
     raise ExportFileError("This is not a SkinGorithm export (expected a .json, .zip or scans .csv file).")
+
+
+def check_head(head: bytes, filename: str = "") -> None:
+    """Refuses, from its first bytes, a file that cannot be an export (so the CLI need not read an
+    endless or huge file to find out): empty, or neither a ZIP, a JSON object, nor text for a .csv."""
+    if not head:
+        raise ExportFileError("The file is empty.")
+    if head[:4] == b"PK\x03\x04" or head.lstrip(b" \t\r\n\xef\xbb\xbf")[:1] == b"{":
+        return
+    if filename.lower().endswith((".csv", ".zip", ".json")) and b"\0" not in head:
+        return                                              # read further: its own checks say what is wrong
+    raise ExportFileError("This is not a SkinGorithm export (expected a .json, .zip or scans .csv file).")
+
+
+def _mb(n: int) -> str:
+    return f"{n / (1024 * 1024):,.0f} MB"
+
+
+def _restorable(data: bytes) -> bytes:
+    """An export is a backup: one too large to import back is refused, with what to do, not written."""
+    if len(data) > MAX_IMPORT_BYTES:
+        raise ExportFileError(
+            f"This profile's export would be {_mb(len(data))}, more than the {_mb(MAX_IMPORT_BYTES)} an import "
+            "reads back, so it would not restore.", "Export it without the face pictures, or delete old scans first.")
+    return data
 
 
 def import_bundle(db: Storage, bundle: Bundle, into_profile_id: int | None = None) -> ImportSummary:
@@ -329,8 +360,8 @@ def _read_csv(text: str, table: str) -> list[dict]:
 
 
 def _csv_row(row: dict, table: str, n: int) -> dict:
-    clean: dict[str, Any] = {str(k).strip(): (from_spreadsheet(v) if v != "" else None) for k, v in row.items()
-             if k is not None and isinstance(v, str)}
+    clean: dict[str, Any] = {str(k).strip(): (from_spreadsheet(v) if v != "" or k == "scored_by" else None)
+                             for k, v in row.items() if k is not None and isinstance(v, str)}
     for key in list(clean):
         if key.endswith("_json") and key[:-5] in _JSON_FIELDS:
             raw = clean.pop(key)
@@ -348,6 +379,9 @@ def _csv_row(row: dict, table: str, n: int) -> dict:
 # -- validation: every row typed and checked before anything is written ------------------------------
 def _bundle(name: Any, created: Any, store: Any, tables: dict[str, list[dict]], from_csv: bool = False) -> Bundle:
     name = " ".join(str(name or "Imported").split())[:PROFILE_NAME_MAX] or "Imported"
+    problem = text_problem(name, "The profile name")
+    if problem:
+        raise ExportFileError(f"{problem}.")
     typed: dict[str, list[dict]] = {t: [] for t in TABLES}
     if sum(len(tables.get(t, [])) for t in TABLES) > MAX_TOTAL_ROWS:
         raise ExportFileError(f"The file has more than {MAX_TOTAL_ROWS:,} records, more than any export.")
@@ -422,32 +456,20 @@ def _int(v: Any, name: str) -> int:
     return number
 
 
-def _nesting(value: Any, name: str) -> Any:
-    """``value`` unchanged if no list or object in it is nested deeper than ``MAX_NESTING`` (checked
-    without recursion, so a hostile file cannot exhaust the stack)."""
-    stack = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, (dict, list)):
-            if depth > MAX_NESTING:
-                raise ValueError(f"{name} is nested deeper than {MAX_NESTING} levels")
-            stack.extend((v, depth + 1) for v in (item.values() if isinstance(item, dict) else item))
-    return value
-
-
-def _str(v: Any, name: str, limit: int | None, required: bool = True) -> str | None:
+def _str(v: Any, name: str, limit: int | None, required: bool = True, multiline: bool = False) -> str | None:
     """``v`` as text of at most ``limit`` characters (``None``: the domain validator checks the length
-    afterwards, in the words the form uses)."""
+    afterwards, in the words the form uses), valid Unicode without control characters (tabs and line
+    breaks allowed in ``multiline`` text): :func:`values.check_text`."""
     if v is None or (isinstance(v, str) and not v.strip() and required):
         if required:
             raise ValueError(f"{name} is empty")
         return None
-    if not isinstance(v, (str, int, float)):
+    if not isinstance(v, (str, int, float)) or isinstance(v, bool):
         raise ValueError(f"{name} must be text")
     v = str(v)
     if limit is not None and len(v) > limit:
         raise ValueError(f"{name} is longer than {limit:,} characters")
-    return v
+    return check_text(v, name, multiline)
 
 
 def _day(v: Any, name: str, required: bool = True) -> str | None:
@@ -468,10 +490,13 @@ def _check_scan(r: dict, n: int) -> dict:
         f = float(value)
         if not 0 <= f <= 100:
             raise ValueError(f"score {str(key)[:40]} is {str(value)[:20]}, outside 0-100")
-    missing = [k for k in SCORE_KEYS if k not in scores]
+    view = _str(r.get("view") or "front", "view", 20)
+    if view not in VIEWS:
+        raise ValueError(f"{view!r} is not a view (one of {', '.join(VIEWS)})")
+    missing = [k for k in ("overall", *VIEW_CONCERNS[view]) if k not in scores]     # what a scan of its view holds
     if missing:
         raise ValueError(f"scores are missing: {', '.join(missing)}")
-    metrics = _nesting(r.get("metrics") or {}, "metrics")
+    metrics = check_json_value(r.get("metrics") or {}, "metrics")
     if not isinstance(metrics, dict):
         raise ValueError("metrics must be an object")
     lesions = metrics.get("acne_lesion_count")
@@ -484,19 +509,30 @@ def _check_scan(r: dict, n: int) -> dict:
             raise ValueError(f"{key.replace('_png', '')} picture is not a PNG of a size this app stores")
         pictures[key] = bytes(value) if value is not None else None
     return {"id": _int(r.get("id", n), "id"), "taken_at": normalise_timestamp(str(r["taken_at"])),
-            "note": _str(r.get("note"), "note", NOTE_MAX, required=False) or "",
+            "note": _str(r.get("note"), "note", NOTE_MAX, required=False, multiline=True) or "",
             "scores": {str(k): float(v) for k, v in scores.items()}, "metrics": metrics,
             "model_version": _str(r.get("model_version") or "unknown", "model_version", MODEL_VERSION_MAX),
-            "view": _str(r.get("view") or "front", "view", 20), "visit": _str(r.get("visit"), "visit", 64, required=False) or None,
-            **pictures}
+            "view": view, "visit": _str(r.get("visit"), "visit", 64, required=False) or None,
+            "scored_by": _scored_by_in_file(r), **pictures}
+
+
+def _scored_by_in_file(r: dict) -> str | None:
+    """The calibration the file says scored the scan ('' = not recorded); None in exports made before it
+    was written, where storage reads it from the metrics as before."""
+    value = r.get("scored_by")
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > MODEL_VERSION_MAX:
+        raise ValueError("scored_by must be short text")
+    return value
 
 
 def _check_shelf(r: dict, n: int) -> dict:
-    inci, actives = _nesting(r.get("inci") or [], "inci"), _nesting(r.get("actives") or {}, "actives")
+    inci, actives = check_json_value(r.get("inci") or [], "inci"), check_json_value(r.get("actives") or {}, "actives")
     if not isinstance(inci, list) or not isinstance(actives, dict):
         raise ValueError("inci must be a list and actives an object")
-    name = clean_product_name(_str(r["name"], "name", SHELF_NAME_MAX))
-    text = _str(r["ingredients_text"], "ingredients_text", SHELF_TEXT_MAX)
+    name = clean_product_name(_str(r["name"], "name", SHELF_NAME_MAX, multiline=True))   # line breaks: cleaned
+    text = _str(r["ingredients_text"], "ingredients_text", SHELF_TEXT_MAX, multiline=True)
     problem = shelf_product_problem(name, text)
     if problem:
         raise ValueError(problem)

@@ -31,15 +31,30 @@ INTERVAL_DAYS_MAX = 365                                # ... to a year
 MAX_PNG_BYTES = 1_000_000        # a stored picture is ~100 KB; anything far larger is not ours
 MAX_PNG_SIDE = 1024              # px; stored pictures are pictures.STORED_SIZE, older or imported ones no larger
 
+# -- the database file --------------------------------------------------------------------------------------
+RESERVE_BYTES = 2 * 1024 * 1024            # kept allocated beside the database, given up so a delete works on a full disk
+
 # -- imported files (hostile-file proof) ---------------------------------------------------------------------
-MAX_FILE_BYTES = 25 * 1024 * 1024          # same as the upload limit
-MAX_UNPACKED_BYTES = 64 * 1024 * 1024      # a ZIP may not unpack to more than this (zip bombs), counted as read
+MAX_FILE_BYTES = 25 * 1024 * 1024          # same as the upload limit (a file through the browser)
+# A backup of the app's own formats (JSON, CSV ZIP) may be far larger: 500 scans with pictures are about 90 MB of
+# JSON. Memory budget: reading a JSON file takes about 3x its size at the peak (bytes, text, parsed values), a
+# ZIP about its unpacked size, so an import stays under about 800 MB. An export larger than this is refused
+# with advice (leave the pictures out) rather than written as a backup that could not be restored.
+MAX_IMPORT_BYTES = 256 * 1024 * 1024
+MAX_UNPACKED_BYTES = 320 * 1024 * 1024     # a ZIP may not unpack to more than this (zip bombs), counted as read
 MAX_ROWS = 100_000                         # per table
 MAX_TOTAL_ROWS = 200_000                   # all tables together (bounds the memory an import takes)
 MAX_JSON_CONTAINERS = 250_000              # objects and lists in one JSON file (parsed: about 170 MB at most)
 MAX_NESTING = 24                           # depth of a JSON value inside a record (metrics, actives)
 MAX_CSV_FIELD = 1_000_000                  # characters in one CSV cell (our own exports stay far below)
 MODEL_VERSION_MAX = 200                    # characters of a scan's model version
+
+
+# -- every stored value (skin_app/values.py applies these on every path: page, CLI, import, re-scoring) ----------
+STORED_NUMBER_MAX = 10**15                 # |a number| in stored JSON (measurements, actives): float() of it cannot overflow
+STORED_JSON_ITEMS_MAX = 20_000             # values in one stored JSON field (a scan's measurements hold a few hundred)
+STORED_YEAR_MIN = 2                        # stored times (UTC) lie where every time zone can show them:
+STORED_YEAR_MAX = 9998                     # year 1 west of UTC and 9999 east of it cannot be shown
 
 
 def sql_in(values: tuple[str, ...] | tuple[int, ...]) -> str:

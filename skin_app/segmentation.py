@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from skin_app.concerns import CHANNELS
-from skin_app.config import data_dir, model_path, settings, setup_tensorflow_env
+from skin_app.config import data_dir, model_path, private_folder, settings, setup_tensorflow_env
 from skin_app.errors import UserFacingError
 
 log = logging.getLogger(__name__)
@@ -205,7 +205,8 @@ def cached_fast_model(model_factory, weights_sha256: str, kind: str = FAST_KIND,
         pass
     data = convert_to_tflite(model_factory(), kind, representative)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_folder(data_dir())                 # the app's home, 0700 even when the cache comes first
+        private_folder(path.parent)
         tmp = path.with_suffix(f".tmp{os.getpid()}")
         tmp.write_bytes(data)
         os.replace(tmp, path)

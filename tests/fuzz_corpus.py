@@ -127,7 +127,11 @@ def _export_documents() -> tuple[bytes, bytes]:
 
 _HOSTILE_VALUES = [None, True, -1, 0, 2**63, -2**63 - 1, 10**30, 1e308, float("inf"), "", " ", "9" * 30,
                    "0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00", "0001-01-01", "9999-12-31", "25:99",
-                   "Mars/Olympus", [], {}, [[[[]]]], {"a": {"b": {}}}, *HOSTILE_TEXTS]
+                   "Mars/Olympus", [], {}, [[[[]]]], {"a": {"b": {}}}, *HOSTILE_TEXTS,
+                   # issue 26: numbers that overflow float(), lone surrogates, the calendar's ends in UTC
+                   10**400, float("nan"), -1e308, "lone \ud800 surrogate", {"\udcff": 1},
+                   "0001-01-01T00:00:00+00:00", "9999-12-31T23:59:59+00:00"]
+_MEASUREMENTS = ("soft_fraction", "area_fraction", "under_eye_contrast", "acne_lesion_count")
 
 
 def _mutate_document(doc: dict, rng: random.Random) -> dict:
@@ -148,7 +152,11 @@ def _mutate_document(doc: dict, rng: random.Random) -> dict:
         elif how == 2:
             doc[table].append(dict(row))                              # duplicate id
         elif how == 3 and table == "scans":
-            row["metrics"] = {"deep": f"__DEEP_{rng.choice((30, 500, 5000))}__"}     # spelled out by _dumps
+            if rng.random() < 0.5:
+                row["metrics"] = {"deep": f"__DEEP_{rng.choice((30, 500, 5000))}__"}     # spelled out by _dumps
+            else:                          # a measurement re-scoring reads, made hostile (issue 26's 703-byte file)
+                value = rng.choice([10**400, -10**400, float("nan"), float("inf"), 1e308, "\ud800", None, []])
+                row["metrics"] = {rng.choice(_MEASUREMENTS): value if rng.random() < 0.5 else {"acne": value}}
         else:
             doc[table] = rng.choice([None, "x", [1, 2], [{}] * 3, {"a": 1}])
     return doc
@@ -189,6 +197,12 @@ def bundle_inputs(cls: str, seed: int, n: int) -> list[tuple[str, str, bytes]]:
                  b'{"format": "skingorithm-profile", "format_version": 1, "scans": [' + b",".join(
                      [b'{"id": 1, "taken_at": "2025-01-01", "note": "xxxxxxxxxxxxxxxxxxxx", "x": [1]}'] * 120_000)
                  + b"]}")]
+        scan = doc["scans"][0]
+        for label, change in (("issue 26: 400-digit measurement", {"metrics": {"soft_fraction": {"acne": 10**400}}}),
+                              ("issue 26: surrogate measurement key", {"metrics": {"\udcff": 1.0}}),
+                              ("issue 26: year 1 in UTC", {"taken_at": "0001-01-01T00:00:00+00:00"}),
+                              ("issue 26: year 9999 in UTC", {"taken_at": "9999-12-31T23:59:59+00:00"})):
+            out.append((label, "x.json", _dumps({**doc, "scans": [{**scan, **change}]})))
         while len(out) < n:
             if rng.random() < 0.7:
                 out.append((f"mutated document {len(out)}", "x.json", _dumps(_mutate_document(doc, rng))))
@@ -225,7 +239,7 @@ def bundle_inputs(cls: str, seed: int, n: int) -> list[tuple[str, str, bytes]]:
                 cells = lines[min(i, len(lines) - 1)].split(",")
                 cells[rng.randrange(len(cells))] = str(rng.choice(_HOSTILE_VALUES)).replace(",", ";")
                 lines[min(i, len(lines) - 1)] = ",".join(cells)
-                changed[name] = "\n".join(lines).encode()
+                changed[name] = "\n".join(lines).encode("utf-8", "surrogatepass")     # a surrogate as bad UTF-8
                 out.append((f"mutated {name} {len(out)}", "x.zip", _zip_with(changed)))
     return out
 
@@ -306,6 +320,7 @@ def prepare(cls: str, seed: int, n: int):
                 return "refused", exc.code
             except (ValueError, DatabaseError) as exc:       # storage's own refusals, in words
                 return "refused", type(exc).__name__
+            after_import(db, summary.profile_id)
             return "ok", summary.scans_added
         return [(label, (name, data)) for label, name, data in bundle_inputs(cls, seed, n)], feed
     if cls == "routine_text":
@@ -344,6 +359,24 @@ def prepare(cls: str, seed: int, n: int):
             return "ok", len(report.products)
         return [(repr(t[:40]), t) for t in text_inputs(cls, seed, n)], feed
     raise ValueError(f"unknown class {cls}")
+
+
+def after_import(db, profile_id: int) -> None:
+    """What the app does with an imported profile next: the next start re-scores every scan, Progress
+    shows each time in the viewer's zone (one at each end of UTC), and the profile exports again in
+    both formats. None of it may raise."""
+    from zoneinfo import ZoneInfo
+    from skin_app.calibration import load_calibration
+    from skin_app.export import export_csv_zip, export_json
+    from skin_app.values import local_time
+    cal = load_calibration()
+    db.rescore_scans(cal.version, cal.rescore_legacy)
+    for scan in db.list_scans(profile_id):
+        for zone in ("America/New_York", "Pacific/Kiritimati"):
+            moment = local_time(scan.taken_at, ZoneInfo(zone))
+            assert moment is not None and moment.strftime("%d %b %Y, %H:%M")
+    export_json(db, profile_id).decode("utf-8")
+    export_csv_zip(db, profile_id)
 
 
 def run_class(cls: str, seed: int = 1, n: int = 40, timeout: float = 120) -> dict:

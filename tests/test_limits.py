@@ -8,9 +8,10 @@ import pytest
 
 from skin_app import limits
 from skin_app.limits import (ALERT_CHOICES, INGREDIENT_INPUT_MAX, INTERVAL_DAYS_MAX, INTERVAL_DAYS_MIN, MAX_CSV_FIELD,
-                             MAX_FILE_BYTES, MAX_JSON_CONTAINERS, MAX_NESTING, MAX_PNG_BYTES, MAX_PNG_SIDE, MAX_ROWS,
+                             MAX_FILE_BYTES, MAX_IMPORT_BYTES, MAX_JSON_CONTAINERS, MAX_NESTING, MAX_PNG_BYTES, MAX_PNG_SIDE, MAX_ROWS,
                              MAX_TOTAL_ROWS, MAX_UNPACKED_BYTES, MODEL_VERSION_MAX, NOTE_MAX, PROFILE_NAME_MAX,
                              ROUTINE_NAME_MAX, SCHEDULE_KINDS, SHELF_NAME_MAX, SHELF_TEXT_MAX, STEP_TEXT_MAX, STEPS_MAX,
+                             RESERVE_BYTES, STORED_JSON_ITEMS_MAX, STORED_NUMBER_MAX, STORED_YEAR_MAX, STORED_YEAR_MIN,
                              UNKNOWN_ROWS_MAX, UNKNOWN_TEXT_MAX)
 from skin_app.reminders import Routine, Schedule, Step, problems
 from skin_app.storage import Storage
@@ -21,12 +22,13 @@ NAMES = [n for n in vars(limits) if n.isupper()]
 
 def test_every_limit_is_a_positive_number_or_a_choice_list():
     imported = [ALERT_CHOICES, INGREDIENT_INPUT_MAX, INTERVAL_DAYS_MAX, INTERVAL_DAYS_MIN, MAX_CSV_FIELD, MAX_FILE_BYTES,
-                MAX_JSON_CONTAINERS, MAX_NESTING, MAX_PNG_BYTES, MAX_PNG_SIDE, MAX_ROWS, MAX_TOTAL_ROWS,
+                MAX_IMPORT_BYTES, MAX_JSON_CONTAINERS, MAX_NESTING, MAX_PNG_BYTES, MAX_PNG_SIDE, MAX_ROWS, MAX_TOTAL_ROWS,
                 MAX_UNPACKED_BYTES, MODEL_VERSION_MAX, NOTE_MAX, PROFILE_NAME_MAX, ROUTINE_NAME_MAX, SCHEDULE_KINDS,
-                SHELF_NAME_MAX, SHELF_TEXT_MAX, STEP_TEXT_MAX, STEPS_MAX, UNKNOWN_ROWS_MAX, UNKNOWN_TEXT_MAX]
+                SHELF_NAME_MAX, SHELF_TEXT_MAX, STEP_TEXT_MAX, STEPS_MAX, RESERVE_BYTES, STORED_JSON_ITEMS_MAX, STORED_NUMBER_MAX,
+                STORED_YEAR_MAX, STORED_YEAR_MIN, UNKNOWN_ROWS_MAX, UNKNOWN_TEXT_MAX]
     assert len(imported) == len(NAMES)          # the test imports every one (a new limit is added here too)
     assert all(v > 0 if isinstance(v, int) else len(v) > 0 for v in imported)
-    assert INTERVAL_DAYS_MIN < INTERVAL_DAYS_MAX and MAX_FILE_BYTES < MAX_UNPACKED_BYTES and MAX_ROWS <= MAX_TOTAL_ROWS
+    assert INTERVAL_DAYS_MIN < INTERVAL_DAYS_MAX and MAX_FILE_BYTES < MAX_IMPORT_BYTES < MAX_UNPACKED_BYTES and MAX_ROWS <= MAX_TOTAL_ROWS
 
 
 def test_no_other_module_defines_a_limit():

@@ -251,3 +251,27 @@ def test_the_active_profile_is_named_in_the_address_and_a_new_session_starts_wit
     reloaded.query_params["profile"] = str(bob.id)
     reloaded.run()
     assert reloaded.session_state["profile_id"] == bob.id and reloaded.sidebar.selectbox(key="profile_pick").value == bob.id
+
+
+@pytest.mark.parametrize("name, kind", [("skingorithm-sides.json", "application/json"),
+                                        ("skingorithm-sides-csv.zip", "application/zip")])
+def test_a_profile_of_side_views_and_a_full_check_restores_from_its_own_export(db, downloads, name, kind):
+    """Issue 23's reproducer: such exports were refused ("scores are missing: panda_eye")."""
+    sides = db.create_profile("Sides")
+    side = {"acne": 90.0, "flek": 80.0, "wrinkle": 70.0, "overall": 80.0}
+    db.add_scan(sides.id, taken_at="2025-03-01T08:00:00+00:00", scores=side, metrics={"view": "left"},
+                model_version="m1", view="left", crop_png=small_png(1))
+    db.add_scan(sides.id, taken_at="2025-03-01T08:01:00+00:00", scores={"acne": 90.0, "flek": 80.0, "overall": 85.0},
+                metrics={"view": "closeup"}, model_version="m1", view="closeup")
+    db.add_scans(sides.id, [dict(taken_at="2025-03-02T08:00:00+00:00", scores=SCORES if v == "front" else side,
+                                 metrics={"view": v}, model_version="m1", view=v, visit="full1") for v in
+                            ("front", "left", "right")])
+    at = run(sides.id)
+    at.file_uploader(key="import_file").set_value((name, downloads[name], kind)).run()
+    at.radio(key="import_target").set_value("a new profile").run()
+    button(at, "Import").click().run()
+    assert not at.exception and not at.warning
+    assert any("Imported into the new profile Sides (2): 5 scan(s)" in t.replace("\\", "") for t in texts(at.success))
+    new = next(p for p in db.list_profiles() if p.name == "Sides (2)")
+    assert db.scan_views(new.id) == db.scan_views(sides.id) == {"front": 1, "left": 2, "right": 1, "closeup": 1}
+    assert {s.visit for s in db.list_scans(new.id)} == {None, "full1"}

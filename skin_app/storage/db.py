@@ -9,7 +9,14 @@ rolled back, what was stored before stays, and the message says what to do.
 
 The database holds face pictures: the file (and SQLite's ``-wal`` and ``-shm`` beside it, which
 SQLite creates with the file's own mode) is made 0600, and a folder this module creates 0700; deletes
-are zeroed (``secure_delete``) and followed by a VACUUM.
+are zeroed (``secure_delete``) and followed by a VACUUM. Deleting is how a person frees space, so it works
+on a full disk too: a reserve file (``-reserve``, ``limits.RESERVE_BYTES``) is kept beside the database and
+given up when a delete finds the disk full (:meth:`Database.delete`).
+
+The file is never opened with a plain ``open()`` once it exists: closing any descriptor of a file
+drops every POSIX lock this process holds on it, SQLite's included, and another process (the CLI
+beside the app) would then delete the WAL still in use ("How To Corrupt An SQLite Database File",
+2.2). Whether a file is SQLite, and SkinGorithm's, is asked of SQLite itself, read-only.
 
 Migrations are an ordered list of SQL scripts (``schema.MIGRATIONS``, passed in); ``PRAGMA
 user_version`` records how many have been applied, so an older file is upgraded in place when opened.
@@ -22,12 +29,16 @@ import os
 import sqlite3
 import threading
 import time as clock
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TypeVar
 
-from skin_app.config import database_path
+from skin_app.config import PRIVATE_FOLDER_MODE, data_dir, database_path, private_folder
 from skin_app.errors import UserFacingError
+from skin_app.limits import RESERVE_BYTES
+
+T = TypeVar("T")
 
 
 class DatabaseError(UserFacingError, RuntimeError):
@@ -40,7 +51,10 @@ class DatabaseError(UserFacingError, RuntimeError):
 
 log = logging.getLogger("skingorithm.storage")
 FILE_MODE = 0o600
-FOLDER_MODE = 0o700
+FOLDER_MODE = PRIVATE_FOLDER_MODE
+# Tables every SkinGorithm database has had since migration 1: an SQLite file with tables but not these
+# (or with no schema version) is another program's, refused and never migrated.
+OUR_TABLES = frozenset({"profiles", "scans"})
 
 
 def write_error(exc: sqlite3.Error, path: Path) -> DatabaseError:
@@ -88,16 +102,17 @@ class Database:
         self._prepare_private_file()
         self._check_readable()
         self._migrate()
+        self._finish_pending_vacuum()
+        self._keep_reserve()
 
     def _prepare_private_file(self) -> None:
         """Folder 0700 when we create it; the file created 0600 before SQLite opens it (SQLite gives its
         ``-wal`` and ``-shm`` the same mode), and tightened to 0600 if an older version left it 0644."""
         folder = self.path.parent
         try:
-            if not folder.exists():
-                folder.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
-                os.chmod(folder, FOLDER_MODE)              # mkdir's mode is filtered by the umask
-            try:
+            if not folder.exists() or folder.resolve() == data_dir().resolve():
+                private_folder(folder)                     # an existing folder of the person's own: left as it is
+            try:                   # only a file that does not exist yet: no connection can hold locks on it
                 os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
             except FileExistsError:
                 pass
@@ -115,10 +130,11 @@ class Database:
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             return conn
-        self._refuse_if_not_sqlite()
         try:
             conn = _open_with_retry(self.path)
         except sqlite3.DatabaseError as exc:
+            if _not_a_database(exc):
+                raise self._not_sqlite() from exc
             raise DatabaseError(
                 f"The database {self.path} could not be opened ({exc}). It was left untouched. "
                 "Restore it from a backup, or set SKINGORITHM_DB to another path."
@@ -170,30 +186,40 @@ class Database:
             conn.close()
             self._local.conn = None
 
-    def _refuse_if_not_sqlite(self) -> None:
-        """A non-empty file without the SQLite header is someone else's: refuse it, never overwrite it."""
-        if self.path.exists() and self.path.stat().st_size > 0:
-            with open(self.path, "rb") as fh:
-                if fh.read(16) != b"SQLite format 3\x00":
-                    raise DatabaseError(
-                        f"The file {self.path} is not a SkinGorithm database (it is not SQLite). "
-                        "It was left untouched. Move or rename it, or set SKINGORITHM_DB to another path.")
+    def _not_sqlite(self) -> DatabaseError:
+        return DatabaseError(
+            f"The file {self.path} is not a SkinGorithm database (it is not SQLite). "
+            "It was left untouched. Move or rename it, or set SKINGORITHM_DB to another path.")
+
+    def _damaged(self, why: str) -> DatabaseError:
+        return DatabaseError(
+            f"The database {self.path} is damaged ({why[:300]}). It was left untouched. "
+            "Restore it from a backup, or move it away (or set SKINGORITHM_DB to another path) to start afresh.")
+
+    def _foreign(self) -> DatabaseError:
+        return DatabaseError(
+            f"The file {self.path} is an SQLite database of another program, not SkinGorithm's. It was left "
+            "untouched. Move or rename it, or set SKINGORITHM_DB to another path.")
 
     def _check_readable(self) -> None:
         """Reads an existing file read-only first: a damaged one is refused before anything writes to it
         (switching to WAL or migrating would otherwise touch its header)."""
         if not self.path.exists() or self.path.stat().st_size == 0:
             return
-        self._refuse_if_not_sqlite()
+        tables: set[str] = set()
+        version = 0
         try:
             conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=30.0)
             try:
                 conn.execute("PRAGMA busy_timeout = 30000")
                 verdict = [r[0] for r in conn.execute("PRAGMA quick_check(5)")]
                 version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+                tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             finally:
                 conn.close()
         except sqlite3.DatabaseError as exc:
+            if _not_a_database(exc):
+                raise self._not_sqlite() from exc
             verdict = [str(exc)]
         if verdict != ["ok"] and not (os.access(self.path, os.W_OK) and os.access(self.path.parent, os.W_OK)):
             raise DatabaseError(
@@ -201,13 +227,15 @@ class Database:
                 "needs to write beside it. Nothing was changed; everything saved before is kept. Make the file "
                 "and its folder writable, or set SKINGORITHM_DB to another path.")
         if verdict != ["ok"]:
-            raise DatabaseError(
-                f"The database {self.path} is damaged ({'; '.join(verdict)[:300]}). It was left untouched. "
-                "Restore it from a backup, or move it away (or set SKINGORITHM_DB to another path) to start afresh.")
+            raise self._damaged('; '.join(verdict))
         if version > len(self.migrations):
             raise DatabaseError(
                 f"The database {self.path} was written by a newer SkinGorithm (schema {version}, this version "
                 f"knows {len(self.migrations)}). Update the app; the file was left untouched.")
+        if version < 0:
+            raise self._damaged(f"its schema version reads {version}")
+        if tables and (version == 0 or not OUR_TABLES <= tables):
+            raise self._foreign()
 
     # -- schema --------------------------------------------------------------------------------
     @property
@@ -223,6 +251,8 @@ class Database:
                         f"The database {self.path} was written by a newer SkinGorithm (schema "
                         f"{version}, this version knows {len(self.migrations)}). Update the app; the file was left untouched."
                     )
+                if version < 0:
+                    raise sqlite3.DatabaseError(f"its schema version reads {version}")
                 for number in range(version, len(self.migrations)):
                     for statement in _split_sql(self.migrations[number]):
                         conn.execute(statement)
@@ -235,16 +265,44 @@ class Database:
 
     def delete_everything(self) -> None:
         """Removes every row of every table (the schema stays), then rewrites the file so deleted photos are not left in free pages."""
-        with self.transaction() as conn:
+        def work(conn: sqlite3.Connection) -> None:
             tables = [r[0] for r in conn.execute(
                 "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")]
             for table in tables:
                 conn.execute(f'DELETE FROM "{table}"')
+        self.delete(work)
+
+    def delete(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Runs a delete (``work(conn)`` inside one transaction), then VACUUMs. Deleting is how a person
+        frees space, so it must work on a full disk: if the disk is full, the reserve file kept beside
+        the database (``RESERVE_BYTES``) is given up and the delete tried again without zeroing the
+        deleted bytes first (``secure_delete = FAST``: a few pages to write, not every picture page).
+        The VACUUM that then removes those bytes from the file runs when there is room: now if it
+        fits, else at the next start (``_finish_pending_vacuum``, marked by an empty ``-vacuum`` file)."""
+        try:
+            with self.transaction() as conn:
+                result = work(conn)
+        except DatabaseError as exc:
+            if not _disk_full(exc.__cause__):
+                raise
+            self._release_reserve()
+            conn = self.connect()
+            conn.execute("PRAGMA secure_delete = FAST")
+            try:
+                with self.transaction() as conn:
+                    result = work(conn)
+            finally:
+                conn.execute("PRAGMA secure_delete = ON")
+            with contextlib.suppress(OSError):          # an empty file: no data block needed
+                self.vacuum_pending_path.touch(FILE_MODE)
+            log.warning("The disk was full: deleted without zeroing first; the VACUUM follows when there is room")
         self.vacuum()
+        return result
 
     def vacuum(self) -> None:
         """Rewrites the file after a delete. The delete itself is already committed (and, with
-        secure_delete, its bytes zeroed), so a full disk here is logged, not shown as a failed delete."""
+        secure_delete, its bytes zeroed), so a full disk here is logged, not shown as a failed delete:
+        the next start tries again (``_finish_pending_vacuum``)."""
         conn = self.connect()
         try:
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -252,6 +310,50 @@ class Database:
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         except sqlite3.Error:
             log.warning("VACUUM after a delete failed; the file keeps its free pages", exc_info=True)
+            return
+        with contextlib.suppress(OSError):
+            self.vacuum_pending_path.unlink(missing_ok=True)
+        self._keep_reserve()
+
+    @property
+    def vacuum_pending_path(self) -> Path:
+        return Path(f"{self.path}-vacuum")
+
+    def _finish_pending_vacuum(self) -> None:
+        """A delete on a full disk left its bytes in free pages (``-vacuum`` marks it): VACUUM now, if
+        there is room, so deleted pictures do not stay in the file."""
+        if self.vacuum_pending_path.exists():
+            self.vacuum()
+
+    # -- the reserve: room for a delete on a full disk ------------------------------------------------
+    @property
+    def reserve_path(self) -> Path:
+        return Path(f"{self.path}-reserve")
+
+    def _keep_reserve(self) -> None:
+        """Keeps ``RESERVE_BYTES`` allocated beside the database (really allocated, not a sparse file), to
+        give up when the disk is full and a delete needs room; none if there is no room for it now."""
+        path = self.reserve_path
+        try:
+            if path.exists() and path.stat().st_size >= RESERVE_BYTES:
+                return
+            disk = os.statvfs(path.parent)
+            if disk.f_bavail * disk.f_frsize < 2 * RESERVE_BYTES:
+                return                     # a nearly full disk: the room is the person's until it is freed
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT, FILE_MODE)
+            try:
+                os.posix_fallocate(fd, 0, RESERVE_BYTES)
+            finally:
+                os.close(fd)
+        except OSError:                    # no room now (or a read-only place): none, tried again after a VACUUM
+            with contextlib.suppress(OSError):
+                path.unlink(missing_ok=True)
+
+    def _release_reserve(self) -> None:
+        try:
+            self.reserve_path.unlink(missing_ok=True)
+        except OSError:
+            pass
 
     # the names tests and older callers use
     _connect = connect
@@ -259,10 +361,22 @@ class Database:
     _vacuum = vacuum
 
 
+def _disk_full(exc: BaseException | None) -> bool:
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    return isinstance(exc, sqlite3.Error) and (name.startswith("SQLITE_FULL") or "disk is full" in str(exc).lower())
+
+
+def _not_a_database(exc: sqlite3.Error) -> bool:
+    """SQLite's own answer to "is this file SQLite?" (SQLITE_NOTADB: the header is not SQLite's)."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    return name == "SQLITE_NOTADB" or "file is not a database" in str(exc).lower()
+
+
 def _open(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(path, timeout=30.0, isolation_level=None, check_same_thread=False)
     try:
         conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA schema_version")          # reads the header: a file that is not SQLite stops here
         conn.execute("PRAGMA busy_timeout = 30000")
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA secure_delete = ON")      # deleted photos are zeroed, not left in free pages

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from skin_app.errors import InvalidRecordError
 from skin_app.limits import PROFILE_NAME_MAX
 from skin_app.storage.db import Database, new_id, utc_now
+from skin_app.values import text_problem
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,7 @@ def create_profile(db: Database, name: str) -> Profile:
         raise InvalidRecordError("A profile needs a name.")
     if len(name) > PROFILE_NAME_MAX:
         raise InvalidRecordError(f"A profile name can be at most {PROFILE_NAME_MAX} characters.")
+    _check_name(name)
     with db.transaction() as conn:
         row = conn.execute("SELECT id FROM profiles WHERE name = ?", (name,)).fetchone()
         if row is not None:
@@ -37,6 +39,7 @@ def get_or_create_profile(db: Database, name: str) -> Profile:
     name = " ".join(name.split())
     if not name or len(name) > PROFILE_NAME_MAX:
         raise InvalidRecordError(f"A profile name needs 1 to {PROFILE_NAME_MAX} characters.")
+    _check_name(name)
     with db.transaction() as conn:             # BEGIN IMMEDIATE: nobody else writes between look-up and write
         if conn.execute("SELECT 1 FROM profiles WHERE name = ?", (name,)).fetchone() is None:
             write_profile(conn, name, utc_now())
@@ -57,6 +60,13 @@ def profiles_or_first(db: Database, name: str) -> list[Profile]:
     return list_profiles(db)
 
 
+def _check_name(name: str) -> None:
+    """A name is shown on every page and printed by the CLI: no control characters, no lone surrogates."""
+    problem = text_problem(name, "The profile name")
+    if problem:
+        raise InvalidRecordError(f"{problem}; use letters, digits and punctuation.")
+
+
 def list_profiles(db: Database) -> list[Profile]:
     return [_profile_from_row(r) for r in db.query(
         "SELECT id, name, created_at, store_pictures FROM profiles ORDER BY name")]
@@ -75,9 +85,7 @@ def set_store_pictures(db: Database, profile_id: int, store: bool) -> None:
 
 def delete_profile(db: Database, profile_id: int) -> None:
     """Deletes the profile and, by cascade, everything that belongs to it."""
-    with db.transaction() as conn:
-        conn.execute("DELETE FROM profiles WHERE id = ?", (profile_id,))
-    db.vacuum()
+    db.delete(lambda conn: conn.execute("DELETE FROM profiles WHERE id = ?", (profile_id,)))
 
 
 def write_profile(conn: sqlite3.Connection, name: str, created_at: str) -> int:

@@ -10,8 +10,9 @@ from typing import Any
 
 from skin_app.concerns import VIEWS
 from skin_app.errors import InvalidRecordError
-from skin_app.limits import NOTE_MAX
+from skin_app.limits import MODEL_VERSION_MAX, NOTE_MAX
 from skin_app.storage.db import Database, new_id
+from skin_app.values import check_json_value, check_text, text_problem, time_problem
 
 # ``scored_by`` of a scan that could not be re-scored under a calibration (measurements missing).
 UNSCORABLE_PREFIX = "unscorable:"
@@ -77,13 +78,13 @@ def rescore_scans(db: Database, calibration_version: str,
         rows = conn.execute("SELECT id, scores_json, metrics_json, scored_by FROM scans WHERE scored_by "
                             "NOT IN ('', ?, ?)", (calibration_version, mark)).fetchall()
         for r in rows:
-            try:
-                metrics = json.loads(r["metrics_json"])
+            try:     # a stored scan is untrusted (an older version imported files unchecked): check it first
+                metrics = check_json_value(json.loads(r["metrics_json"]), "measurements")
                 old_scores = json.loads(r["scores_json"])
                 new_scores = rescore(metrics) if isinstance(metrics, dict) else None
                 new_scores = _check_scores(new_scores) if new_scores else None
-            except (ValueError, TypeError):
-                new_scores = None
+            except (ValueError, TypeError, ArithmeticError, KeyError, IndexError, AttributeError, RecursionError):
+                new_scores = None                     # one bad scan is marked; the others are re-scored
             if new_scores is None:
                 conn.execute("UPDATE scans SET scored_by = ? WHERE id = ?", (mark, r["id"]))
                 failed += 1
@@ -132,32 +133,41 @@ def latest_scan(db: Database, profile_id: int, view: str = "front") -> StoredSca
 def delete_scan(db: Database, scan_id: int, profile_id: int | None = None) -> bool:
     """Deletes one scan (with ``profile_id``: only if it is that profile's); True if one was deleted.
     The file is rewritten so the deleted picture is not left behind in free pages."""
-    with db.transaction() as conn:
+    def work(conn: sqlite3.Connection) -> bool:
         if profile_id is None:
-            cur = conn.execute("DELETE FROM scans WHERE id = ?", (scan_id,))
-        else:
-            cur = conn.execute("DELETE FROM scans WHERE id = ? AND profile_id = ?", (scan_id, profile_id))
-        deleted = cur.rowcount > 0
-    if deleted:
-        db.vacuum()
-    return deleted
+            return conn.execute("DELETE FROM scans WHERE id = ?", (scan_id,)).rowcount > 0
+        return conn.execute("DELETE FROM scans WHERE id = ? AND profile_id = ?", (scan_id, profile_id)).rowcount > 0
+    return db.delete(work)
 
 
 def forget_pictures(db: Database, profile_id: int) -> int:
     """Removes every stored face picture (and mask) of the profile, keeping the scores; returns how many."""
-    with db.transaction() as conn:
-        cur = conn.execute(
-            "UPDATE scans SET crop_png = NULL, masks_png = NULL "
-            "WHERE profile_id = ? AND (crop_png IS NOT NULL OR masks_png IS NOT NULL)", (profile_id,))
-        count = cur.rowcount
-    db.vacuum()
-    return count
+    return db.delete(lambda conn: conn.execute(
+        "UPDATE scans SET crop_png = NULL, masks_png = NULL "
+        "WHERE profile_id = ? AND (crop_png IS NOT NULL OR masks_png IS NOT NULL)", (profile_id,)).rowcount)
 
 
 def _scan_from_row(r: sqlite3.Row) -> StoredScan:
-    return StoredScan(r["id"], r["profile_id"], r["taken_at"], r["note"], json.loads(r["scores_json"]),
-                      json.loads(r["metrics_json"]), r["model_version"], r["crop_png"], r["masks_png"],
-                      r["scored_by"], r["view"], r["visit"])
+    """A stored row as a scan. A row whose scores or measurements are not what storage writes (a damaged
+    file, an import an older version let through) is shown as a scan that could not be scored, so one
+    bad row never takes a page down."""
+    scores, metrics, scored_by = _stored_json(r["scores_json"]), _stored_json(r["metrics_json"]), r["scored_by"]
+    try:
+        scores = _check_scores(scores)
+    except InvalidRecordError:
+        scores = None
+    if scores is None or not isinstance(metrics, dict):
+        scores, metrics, scored_by = {}, metrics if isinstance(metrics, dict) else {}, UNSCORABLE_PREFIX + "damaged"
+    return StoredScan(r["id"], r["profile_id"], str(r["taken_at"]), str(r["note"]), scores, metrics,
+                      str(r["model_version"]), r["crop_png"], r["masks_png"], str(scored_by), r["view"], r["visit"])
+
+
+def _stored_json(text: Any) -> Any:
+    """A stored JSON column, or None when it is not JSON storage would have written."""
+    try:
+        return check_json_value(json.loads(text), "stored value")
+    except (ValueError, TypeError, RecursionError):
+        return None
 
 
 def write_scan(conn: sqlite3.Connection, row: tuple) -> int:
@@ -179,6 +189,20 @@ def _scan_columns(taken_at: str | datetime, note: str | None, scores: dict[str, 
         raise InvalidRecordError(f"{str(view)[:20]!r} is not a view (one of {', '.join(VIEWS)}).")
     if visit is not None and (not isinstance(visit, str) or not 0 < len(visit) <= 64):
         raise InvalidRecordError("A visit id must be short text.")
+    for text, limit, what in ((model_version, MODEL_VERSION_MAX, "The model version"),
+                              (scored_by, MODEL_VERSION_MAX, "The calibration version")):
+        if not isinstance(text, str) or len(text) > limit:
+            raise InvalidRecordError(f"{what} must be text of at most {limit} characters.")
+    try:
+        check_text(note, "The note", multiline=True)
+        for text, what in ((model_version, "The model version"), (scored_by, "The calibration version"),
+                           (visit or "", "The visit id")):
+            check_text(text, what)
+        if not isinstance(metrics, dict):
+            raise ValueError("The measurements must be an object")
+        check_json_value(metrics, "The measurements")
+    except ValueError as exc:
+        raise InvalidRecordError(f"{exc}.") from None
     return (normalise_timestamp(taken_at), note, json.dumps(_check_scores(scores)), json.dumps(metrics),
             model_version, crop_png, masks_png, view, visit, scored_by)
 
@@ -204,9 +228,13 @@ def normalise_timestamp(value: str | datetime) -> str:
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
     try:
-        return value.astimezone(timezone.utc).isoformat(timespec="seconds")
+        value = value.astimezone(timezone.utc)
     except OverflowError:                 # year 1 east of UTC, year 9999 west of it
         raise InvalidRecordError(f"{value.isoformat()[:40]} is outside the range of dates this app stores.") from None
+    problem = time_problem(value)
+    if problem:
+        raise InvalidRecordError(f"{problem}.")
+    return value.isoformat(timespec="seconds")
 
 
 def _check_scores(scores: dict[str, Any]) -> dict[str, float]:
@@ -214,6 +242,8 @@ def _check_scores(scores: dict[str, Any]) -> dict[str, float]:
         raise InvalidRecordError("A scan needs its scores.")
     out = {}
     for key, value in scores.items():
+        if not isinstance(key, str) or text_problem(key, "a score's name") or len(key) > 40:
+            raise InvalidRecordError(f"{str(key)[:40]!r} is not the name of a score.")
         try:
             number = float(value)
         except (TypeError, ValueError):
@@ -224,5 +254,7 @@ def _check_scores(scores: dict[str, Any]) -> dict[str, float]:
     return out
 
 
-def _scan_key(taken_at: str, model_version: str, scores: dict[str, Any]) -> tuple:
-    return (taken_at, model_version, tuple(sorted((k, round(float(v), 4)) for k, v in scores.items())))
+def _scan_key(taken_at: str, view: str, model_version: str, scores: dict[str, Any]) -> tuple:
+    """What makes an imported scan "already there": the views of one full check share their time (and
+    may share their scores), so the view is part of it."""
+    return (taken_at, view, model_version, tuple(sorted((k, round(float(v), 4)) for k, v in scores.items())))

@@ -12,6 +12,7 @@ from typing import Any
 from skin_app.errors import InvalidRecordError
 from skin_app.limits import SHELF_NAME_MAX, SHELF_TEXT_MAX, UNKNOWN_ROWS_MAX, UNKNOWN_TEXT_MAX
 from skin_app.storage.db import Database, new_id, utc_now
+from skin_app.values import text_problem
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,9 @@ def shelf_product_problem(name: str, ingredients_text: str | None) -> str | None
         return "There is no ingredient list to save."
     if len(ingredients_text or "") > SHELF_TEXT_MAX:
         return f"An ingredient list can be at most {SHELF_TEXT_MAX:,} characters."
-    return None
+    problem = text_problem(name, "The product name") or text_problem(ingredients_text or "", "The ingredient list",
+                                                                      multiline=True)
+    return f"{problem}; remove it and try again." if problem else None
 
 
 def save_shelf_product(db: Database, profile_id: int, name: str, ingredients_text: str, *,

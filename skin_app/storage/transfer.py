@@ -36,7 +36,8 @@ def export_profile_tables(db: Database, profile_id: int, include_pictures: bool 
     tables["scans"] = [
         {"id": s.id, "taken_at": s.taken_at, "note": s.note, "scores": s.scores, "metrics": s.metrics,
          "model_version": s.model_version, "crop_png": s.crop_png if include_pictures else None,
-         "masks_png": s.masks_png if include_pictures else None, "view": s.view, "visit": s.visit}
+         "masks_png": s.masks_png if include_pictures else None, "view": s.view, "visit": s.visit,
+         "scored_by": s.scored_by}
         for s in list_scans(db, profile_id)]
     tables["shelf_products"] = [
         {"id": p.id, "name": p.name, "ingredients_text": p.ingredients_text, "inci": p.inci,
@@ -94,19 +95,20 @@ def _import_rows(conn: sqlite3.Connection, tables: dict[str, list[dict]], profil
     counts = dict.fromkeys(("scans_added", "scans_skipped", "shelf_added", "shelf_skipped",
                             "routines_added", "routines_skipped", "marks_added"), 0)
 
-    have_scans = {_scan_key(r["taken_at"], r["model_version"], json.loads(r["scores_json"]))
-                  for r in conn.execute("SELECT taken_at, model_version, scores_json FROM scans "
+    have_scans = {_scan_key(r["taken_at"], r["view"], r["model_version"], json.loads(r["scores_json"]))
+                  for r in conn.execute("SELECT taken_at, view, model_version, scores_json FROM scans "
                                         "WHERE profile_id = ?", (pid,))}
     for s in tables.get("scans", []):
         taken_at = normalise_timestamp(s["taken_at"])
-        key = _scan_key(taken_at, s["model_version"], s["scores"])
+        key = _scan_key(taken_at, s.get("view") or "front", s["model_version"], s["scores"])
         if key in have_scans:
             counts["scans_skipped"] += 1
             continue
         have_scans.add(key)
         write_scan(conn, (pid, *_scan_columns(
             taken_at, s.get("note"), s["scores"], s.get("metrics") or {}, s["model_version"], s.get("crop_png"),
-            s.get("masks_png"), s.get("view") or "front", s.get("visit"), _scored_by(s.get("metrics"), "seed"))))
+            s.get("masks_png"), s.get("view") or "front", s.get("visit"),
+            s["scored_by"] if s.get("scored_by") is not None else _scored_by(s.get("metrics"), "seed"))))
         counts["scans_added"] += 1
 
     shelf_ids: dict[int, int] = {}
