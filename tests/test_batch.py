@@ -16,7 +16,7 @@ import pytest
 from skin_app import batch
 from skin_app.batch import BatchError, Output, Progress, photo_list, row_of
 from tests.hostile import png_of_zeros
-from tests.photos import astronaut_jpeg, closeup_jpeg, no_face_jpeg, side_view_jpeg
+from tests.photos import astronaut_jpeg, closeup_jpeg, no_face_jpeg, side_view_jpeg, write_photo_set
 
 ROOT = Path(__file__).resolve().parent.parent
 VERSION = "unet-test-version"
@@ -190,17 +190,10 @@ def _photo_set(folder: Path, n: int) -> list[Path]:
     """``n`` photo files made from the test photos under different names, refusals included: faces
     (front, turned both ways, two JPEG qualities), a close-up and a coffee cup (no face), a text file
     (not an image) and a 50,000 x 1 PNG (a sliver)."""
-    kinds = [("face", astronaut_jpeg()), ("face80", astronaut_jpeg(80)), ("right", side_view_jpeg("right")),
-             ("left", side_view_jpeg("left")), ("closeup", closeup_jpeg()), ("cup", no_face_jpeg()),
-             ("notes", b"not a photo at all"), ("sliver", png_of_zeros(50_000, 1))]
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for i in range(n):
-        kind, data = kinds[i % len(kinds)]
-        path = folder / f"{i:03d}_{kind}.{'png' if kind == 'sliver' else 'jpg'}"
-        path.write_bytes(data)
-        paths.append(path)
-    return paths
+    return write_photo_set(folder, n, [
+        ("face", astronaut_jpeg()), ("face80", astronaut_jpeg(80)), ("right", side_view_jpeg("right")),
+        ("left", side_view_jpeg("left")), ("closeup", closeup_jpeg()), ("cup", no_face_jpeg()),
+        ("notes", b"not a photo at all"), ("sliver", png_of_zeros(50_000, 1))])
 
 
 def _cli(*args: str, **kw) -> subprocess.CompletedProcess:
