@@ -186,6 +186,12 @@ def test_without_ray_batch_says_how_to_install_it_and_offers_local(monkeypatch, 
     assert not (tmp_path / "r.parquet.parts").exists()
 
 
+def test_local_takes_no_cluster_options(tmp_path, capsys):
+    from skin_app.__main__ import main
+    assert main(["batch", "x.jpg", "--out", str(tmp_path / "r.parquet"), "--local", "--address", "auto"]) == 1
+    assert "--local runs in this one process" in capsys.readouterr().err
+
+
 def _photo_set(folder: Path, n: int) -> list[Path]:
     """``n`` photo files made from the test photos under different names, refusals included: faces
     (front, turned both ways, two JPEG qualities), a close-up and a coffee cup (no face), a text file
@@ -304,9 +310,10 @@ def test_a_batch_killed_part_way_then_stopped_then_resumed_has_every_photo_exact
     # 3. resumed in one process (--local): only the photos not yet done run
     done_before = sum(pq.read_table(p).num_rows for p in parts.glob("part-*.parquet"))
     assert 0 < done_before < 24
-    third = _cli("batch", str(tmp_path / "photos"), "--out", str(out), "--local")
+    third = _cli("batch", str(tmp_path / "photos"), "--out", str(out), "--local", "--jsonl", "-")
     assert third.returncode == 0, third.stderr[-3000:]
     assert f"{done_before} done before" in third.stderr
+    assert sorted(json.loads(line)["photo"] for line in third.stdout.splitlines()) == sorted(map(str, photos))
     table = pq.read_table(out).to_pandas()
     assert sorted(table["photo"]) == sorted(map(str, photos))   # every photo, each exactly once
     assert not parts.exists()
