@@ -174,6 +174,13 @@ def test_the_report_is_one_self_contained_html_file_with_every_figure(tmp_path):
     assert list(frame["tone_band"]) == ["light", "dark", "unknown"]
 
 
+def test_a_report_of_refusals_only_still_has_its_counts_and_figures(tmp_path):
+    import pyarrow as pa
+    table = pa.Table.from_pylist([row_of({**REFUSED, "photo": f"{i}.jpg"}, "front", VERSION) for i in range(3)])
+    page = batch.report_html(table)
+    assert "3 photos: 0 analysed, 3 refused" in page and "Scores by view" in page
+
+
 # -- the command: without Ray, with Ray ------------------------------------------------------------
 def test_without_ray_batch_says_how_to_install_it_and_offers_local(monkeypatch, tmp_path, capsys):
     from skin_app import batch_ray
