@@ -162,11 +162,10 @@ class Output:
         """Write ``rows`` as the next part, all or nothing (temporary file, fsync, rename)."""
         if not rows:
             return None
-        import pyarrow as pa
         parts = self.part_files()
         n = int(parts[-1].stem.split("-")[1]) + 1 if parts else 1
         target = self.parts / f"part-{n:06d}.parquet"
-        _write_atomically(pa.Table.from_pylist(rows), target)
+        _write_atomically(table_of(rows), target)
         return target
 
     def finish(self) -> Any:
@@ -187,6 +186,15 @@ class Output:
         for part in parts:
             part.unlink()
         return table
+
+
+def table_of(rows: list[dict[str, Any]]) -> Any:
+    """Rows as an Arrow table with every column any row has (a refusal has no score columns, a close-up
+    fewer than a front scan), null where a row has none. (``Table.from_pylist`` takes the columns of
+    the first row only.)"""
+    import pyarrow as pa
+    names = list(dict.fromkeys(name for row in rows for name in row))
+    return pa.table({name: [row.get(name) for row in rows] for name in names})
 
 
 def _column_order(names: Sequence[str]) -> list[str]:

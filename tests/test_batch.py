@@ -86,6 +86,14 @@ def test_parts_are_committed_whole_and_finish_merges_them_into_one_row_per_photo
     assert pq.read_table(out).num_rows == 4
 
 
+def test_a_part_keeps_every_column_whatever_its_first_row_lacks(tmp_path):
+    with Output(tmp_path / "r.parquet") as o:
+        o.commit([row_of(REFUSED, "front", VERSION), *_rows(["a"])])       # a refusal has no score columns
+        table = o.finish().to_pandas()
+    assert table.set_index("photo").loc["a", "scores.acne"] == 90.0
+    assert table.set_index("photo").loc["b.jpg", "code"] == "no_face"
+
+
 def test_a_new_model_version_replaces_a_photo_s_row_and_other_views_are_other_rows(tmp_path):
     out = tmp_path / "r.parquet"
     with Output(out) as o:
@@ -158,10 +166,9 @@ def test_progress_shows_photos_per_second_and_time_left_from_the_first_results()
 
 # -- the report ------------------------------------------------------------------------------------
 def test_the_report_is_one_self_contained_html_file_with_every_figure(tmp_path):
-    import pyarrow as pa
     rows = _rows(["a", "b"]) + [row_of({**REFUSED, "photo": "<img src=x onerror=alert(1)>"}, "front", VERSION)]
     rows[1]["metrics.skin_ita"] = -40.0
-    table = pa.Table.from_pylist(rows)
+    table = batch.table_of(rows)
     target = tmp_path / "report.html"
     batch.write_report(table, target)
     page = target.read_text(encoding="utf-8")
@@ -175,8 +182,7 @@ def test_the_report_is_one_self_contained_html_file_with_every_figure(tmp_path):
 
 
 def test_a_report_of_refusals_only_still_has_its_counts_and_figures(tmp_path):
-    import pyarrow as pa
-    table = pa.Table.from_pylist([row_of({**REFUSED, "photo": f"{i}.jpg"}, "front", VERSION) for i in range(3)])
+    table = batch.table_of([row_of({**REFUSED, "photo": f"{i}.jpg"}, "front", VERSION) for i in range(3)])
     page = batch.report_html(table)
     assert "3 photos: 0 analysed, 3 refused" in page and "Scores by view" in page
 
