@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Runs ruff and mypy on skin_app/, then the whole test suite (unit, AppTest pages, and the real-browser
 # test when Chromium is installed).
-# Sets up .venv with the app and test requirements if needed. Extra arguments go to pytest.
+# Sets up .venv with the app and test requirements and the batch extra (Ray, for tests/test_batch.py) if
+# needed. Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")"
 PY=${PYTHON:-python3}
-if [ ! -x .venv/bin/python ] || [ requirements.txt -nt .venv/.installed ] || [ requirements-dev.txt -nt .venv/.installed-dev ]; then
+if [ ! -x .venv/bin/python ] || [ requirements.txt -nt .venv/.installed ] || [ requirements-dev.txt -nt .venv/.installed-dev ] \
+   || [ requirements-batch.txt -nt .venv/.installed-batch ]; then
   "$PY" -m venv .venv
   .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -r requirements.txt -r requirements-dev.txt
-  touch .venv/.installed .venv/.installed-dev
+  .venv/bin/python -m pip install --quiet -r requirements.txt -r requirements-dev.txt -r requirements-batch.txt
+  touch .venv/.installed .venv/.installed-dev .venv/.installed-batch
 fi
 export SM_FRAMEWORK=tf.keras TF_USE_LEGACY_KERAS=1 TF_CPP_MIN_LOG_LEVEL=2
 # Lint and type check first (settings in pyproject.toml): a finding fails the run, as in CI.

@@ -31,7 +31,7 @@ from skin_app.errors import FaceError
 from skin_app.imaging import DCT_SCALED_FORMATS, LoadedImage, load_image
 from skin_app.results import QualityReport, ScanResult
 from skin_app.scoring import Measurement, measure
-from skin_app.segmentation import INPUT_SIZE, SkinSegmenter, load_segmenter
+from skin_app.segmentation import INPUT_SIZE, SkinSegmenter, installed_weights, load_segmenter
 
 # Averaging the model's output over the crop and its mirror image (one batch of two) steadies the
 # area measurements between re-shots (bench/noise_band.py and bench/bench_analyze.py measure it).
@@ -62,8 +62,19 @@ def front_geometry(aligned: face_mod.AlignedFace) -> tuple[dict[str, np.ndarray]
 def scan_version(seg: SkinSegmenter, cal: Calibration) -> str:
     """What a score depends on: the weights, the per-channel thresholds and the score calibration.
     Two scans with different versions are not directly comparable (Progress says so)."""
-    thr = hashlib.sha256(json.dumps(seg.thresholds, sort_keys=True).encode()).hexdigest()[:6]
-    return f"{seg.version}-t{thr}-{cal.version}"
+    return _version(seg.version, seg.thresholds, cal)
+
+
+def installed_scan_version() -> str:
+    """The ``scan_version`` the installed model files give, without loading the model (a batch reads
+    it before starting, to skip the photos already scored by this version)."""
+    weights, thresholds = installed_weights()
+    return _version(weights, thresholds, load_calibration())
+
+
+def _version(weights: str, thresholds: dict[str, float], cal: Calibration) -> str:
+    thr = hashlib.sha256(json.dumps(thresholds, sort_keys=True).encode()).hexdigest()[:6]
+    return f"{weights}-t{thr}-{cal.version}"
 
 
 @dataclass

@@ -11,7 +11,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from skin_app.concerns import CONCERN_LABELS
+from skin_app.concerns import CONCERN_LABELS, CONCERNS, VIEW_LABELS, VIEWS
 from skin_app.values import local_time
 
 _WEEK_MS = 7 * 24 * 3600 * 1000
@@ -166,4 +166,69 @@ def compare_figure(changes: Sequence[Any], title: str = "Change between the two 
     fig.update_layout(title=title, barmode="overlay", xaxis={"title": "Score points (+ is better)",
                       "range": [-reach, reach], "zeroline": True}, yaxis={"autorange": "reversed"},
                       showlegend=False, margin={"t": 50, "l": 10, "r": 10, "b": 10}, height=300)
+    return fig
+
+
+# -- batch results (python -m skin_app batch --report) ----------------------------------------------
+_SCORE_KEYS = (*CONCERNS, "overall")
+
+
+def _score_label(key: str) -> str:
+    return CONCERN_LABELS.get(key, key.replace("_", " ").capitalize())
+
+
+def batch_counts_figure(rows: Any) -> go.Figure:
+    """Photos analysed and refused, one bar each, split by view. ``rows``: the batch table as a pandas
+    DataFrame (columns ``ok``, ``view``)."""
+    fig = go.Figure()
+    for view in [v for v in VIEWS if v in set(rows["view"])]:
+        part = rows[rows["view"] == view]
+        fig.add_bar(x=["analysed", "refused"], y=[int(part["ok"].sum()), int((~part["ok"]).sum())],
+                    name=VIEW_LABELS[view])
+    fig.update_layout(title="Photos", barmode="stack", yaxis={"title": "photos"}, legend_title_text="View")
+    return fig
+
+
+def batch_refusals_figure(rows: Any) -> go.Figure:
+    """Why photos were refused: a bar per refusal code, longest first, the message on hover."""
+    refused = rows[~rows["ok"]]
+    counts = refused.groupby("code").agg(n=("photo", "size"), message=("error", "first")).sort_values("n")
+    fig = go.Figure()
+    fig.add_bar(y=list(counts.index), x=list(counts["n"]), orientation="h",
+                hovertext=[f"{code}: {m}" for code, m in zip(counts.index, counts["message"])], hoverinfo="text+x")
+    fig.update_layout(title="Refusal reasons" + ("" if len(refused) else " (none)"), xaxis={"title": "photos"},
+                      height=max(250, 40 * len(counts) + 120))
+    return fig
+
+
+def batch_distributions_figure(rows: Any) -> go.Figure:
+    """Each concern's score (and the overall) over the analysed photos, as one histogram each (0-100,
+    higher is better)."""
+    from plotly.subplots import make_subplots
+    keys = [k for k in _SCORE_KEYS if f"scores.{k}" in rows and rows[f"scores.{k}"].notna().any()]
+    fig = make_subplots(rows=max(1, len(keys)), cols=1, subplot_titles=[_score_label(k) for k in keys],
+                        shared_xaxes=True)
+    for i, key in enumerate(keys, start=1):
+        fig.add_histogram(x=rows[f"scores.{key}"].dropna(), xbins={"start": 0, "end": 100, "size": 2.5},
+                          name=_score_label(key), row=i, col=1)
+    fig.update_xaxes(range=[0, 100])
+    fig.update_xaxes(title_text="score (higher is better)", row=max(1, len(keys)), col=1)
+    fig.update_layout(title="Scores", showlegend=False, height=180 * max(1, len(keys)) + 100)
+    return fig
+
+
+def batch_scores_by_figure(rows: Any, column: str, order: Sequence[str], labels: Mapping[str, str],
+                           title: str) -> go.Figure:
+    """Box plots of each score grouped by ``column`` (a skin-tone band, a view), groups in ``order``;
+    a group's size is in its label."""
+    present = [g for g in order if (rows[column] == g).any()]
+    sizes = {g: int((rows[column] == g).sum()) for g in present}
+    names = {g: f"{labels.get(g, g)} (n={sizes[g]})" for g in present}
+    fig = go.Figure()
+    for key in [k for k in _SCORE_KEYS if f"scores.{k}" in rows]:
+        part = rows[rows[column].isin(present) & rows[f"scores.{key}"].notna()]
+        if len(part):
+            fig.add_box(x=[names[g] for g in part[column]], y=part[f"scores.{key}"], name=_score_label(key))
+    fig.update_layout(title=title, boxmode="group", yaxis={"title": "score (higher is better)", "range": [0, 100]},
+                      xaxis={"categoryorder": "array", "categoryarray": [names[g] for g in present]})
     return fig

@@ -14,13 +14,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import logging
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
-
-import numpy as np
 
 from skin_app.concerns import VIEWS
 
@@ -90,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
     from skin_app.errors import UserFacingError
     from skin_app.imaging import encode_png, read_photo_file
     from skin_app.overlay import overlay_masks, side_by_side
+    from skin_app.scan_json import dumps, expected, refusal, refusal_record, result_record
     from skin_app.scans import save_scans
 
     status = 0
@@ -109,27 +107,18 @@ def run(args: argparse.Namespace) -> int:
                                             keep_picture=profile.store_pictures and not args.no_picture)
                 except UserFacingError as exc:      # the Scan page's save refusals
                     raise UserFacingError(f"Not saved: {exc}", code="not_saved") from exc
-        except Exception as exc:  # one photo's failure never stops the batch (logged below)
+        except Exception as exc:  # one photo's failure never stops the batch
             status = 1
-            if not isinstance(exc, (UserFacingError, OSError)):
+            if not expected(exc):
                 logging.getLogger("skingorithm.cli").debug("analysis failed", exc_info=True)
-            reason = getattr(exc, "message", None) or (f"{exc.strerror}" if isinstance(exc, OSError) and exc.strerror
-                                                       else f"could not be analysed ({type(exc).__name__})")
-            advice = getattr(exc, "advice", "")
             if args.json:
-                print(json.dumps({"photo": str(photo), "error": reason, "advice": advice,
-                                  "code": getattr(exc, "code", "unreadable" if isinstance(exc, OSError) else "failed")}))
+                print(dumps(refusal_record(str(photo), exc)))
             else:
+                reason, advice, _code = refusal(exc)
                 print(f"{photo}: not analysed: {reason} {advice}".rstrip(), file=sys.stderr)
             continue
         if args.json:
-            print(json.dumps({
-                "photo": str(photo), "scores": result.scores,
-                "words": {k: score_words(v, k) for k, v in result.scores.items()},
-                "metrics": result.metrics, "acne": result.acne, "model_version": result.model_version,
-                "advice": [{"code": i.code, "message": i.message, "advice": i.advice} for i in result.quality.issues],
-                "timings_ms": result.timings_ms, **({"scan_id": scan_id} if scan_id is not None else {}),
-            }, default=_json_default))
+            print(dumps(result_record(str(photo), result, scan_id)))
         else:
             parts = [f"{CONCERN_LABELS[k]} {v:.1f} ({score_words(v, k)})" for k, v in result.scores.items()]
             print(f"{photo}: " + ", ".join(parts) + f"; {acne_words(result.acne)}")
@@ -139,12 +128,3 @@ def run(args: argparse.Namespace) -> int:
                 print(f"  saved to {shown(target[1].name)}'s history as scan #{scan_id}")
     return status
 
-
-def _json_default(o):
-    if isinstance(o, (np.integer,)):
-        return int(o)
-    if isinstance(o, (np.floating,)):
-        return float(o)
-    if isinstance(o, np.bool_):
-        return bool(o)
-    raise TypeError(type(o))

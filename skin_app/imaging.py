@@ -60,6 +60,8 @@ JPEG_DECODE_SIDE = 800      # 12 MP -> 1/4 scale (1000 px); 48 MP -> 1/8
 DCT_SCALED_FORMATS = {"JPEG", "MPO"}     # MPO: the multi-picture JPEG some phones write
 ALLOWED_FORMATS = {"JPEG", "PNG", "WEBP", "BMP", "TIFF", "HEIF", "MPO"}
 FORMATS_IN_WORDS = "JPEG, PNG, WebP, BMP or HEIC"
+# File names taken for photos when a folder is given (batch); the content is what decides (sniff_format).
+PHOTO_SUFFIXES = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".webp", ".bmp", ".tif", ".tiff", ".heic", ".heif", ".mpo"})
 
 try:  # HEIC/HEIF from phones
     import pillow_heif

@@ -295,10 +295,28 @@ _cache: dict[tuple[str, str], SkinSegmenter] = {}
 _cache_lock = threading.Lock()
 
 
+def weights_version(digest: str) -> str:
+    """The model's name and version from the SHA-256 of its weights file."""
+    return f"unet-resnet34-6ch-{digest[:10]}"
+
+
+def installed_weights(path: str | Path | None = None) -> tuple[str, dict[str, float]]:
+    """(version, thresholds) of the weights at ``path`` (default: the shipped ones) without building the
+    model: what a segmenter loaded from them will say (``batch`` reads it to skip photos already done)."""
+    path = Path(path) if path is not None else model_path()
+    if not path.exists():
+        raise _weights_missing(path)
+    return weights_version(hashlib.sha256(path.read_bytes()).hexdigest()), load_thresholds(path.with_name("thresholds.json"))
+
+
+def _weights_missing(path: Path) -> ModelMissingError:
+    return ModelMissingError(
+        f"Model weights not found at {path}. Reinstall SkinGorithm or set SKINGORITHM_MODEL to the weights file.")
+
+
 def _read_weights(path: Path) -> tuple[dict[str, np.ndarray], str]:
     if not path.exists():
-        raise ModelMissingError(
-            f"Model weights not found at {path}. Reinstall SkinGorithm or set SKINGORITHM_MODEL to the weights file.")
+        raise _weights_missing(path)
     raw = path.read_bytes()
     with np.load(io.BytesIO(raw)) as z:    # the bytes already read for the version hash
         arrays = {k: z[k] for k in z.files}
@@ -319,7 +337,7 @@ def load_segmenter(path: str | Path | None = None, engine: str = "fast") -> Skin
         if key in _cache:
             return _cache[key]
         arrays, digest = _read_weights(path)
-        version = f"unet-resnet34-6ch-{digest[:10]}"
+        version = weights_version(digest)
         thresholds = load_thresholds(path.with_name("thresholds.json"))
         built = {}
 

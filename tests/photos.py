@@ -91,3 +91,17 @@ def closeup_jpeg() -> bytes:
     buf = io.BytesIO()
     Image.fromarray(out).save(buf, format="JPEG", quality=92)
     return buf.getvalue()
+
+
+def write_photo_set(folder: Path, n: int, kinds: list[tuple[str, bytes]]) -> list[Path]:
+    """``n`` photo files in ``folder`` (made if missing), cycling through ``kinds`` ((name, bytes)) under
+    numbered names (``007_name.jpg``; ``.png`` for PNG bytes): many photos from a few, for batch runs."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(n):
+        name, data = kinds[i % len(kinds)]
+        suffix = "png" if data.startswith(b"\x89PNG") else "jpg"
+        path = folder / f"{i:05d}_{name}.{suffix}"
+        path.write_bytes(data)
+        paths.append(path)
+    return paths
