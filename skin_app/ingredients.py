@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 
 from skin_app.calibration import score_words
 from skin_app.concerns import CONCERN_LABELS, CONCERNS
@@ -380,13 +381,13 @@ def resolve(token_name: str, kb: KnowledgeBase, budget: FuzzyBudget | None = Non
                 continue
         # "Aqua - Water", "Tocopherol - Vitamin E", "Aqua/Watter", "Butyrospermum Parkii/Shea Buttter": one
         # ingredient under two names, one of them misspelt or cut short.
-        pair = re.split(r"\s+[-–]\s+", part) if len(synonyms) == 1 else synonyms
+        pair = re.split(r"(?<!\s)\s+[-–]\s+", part) if len(synonyms) == 1 else synonyms
         if len(pair) == 2:
             entry = kb.synonym_pair(pair[0], pair[1])
             if entry is not None:
                 out.append(Match(part, entry, "normalised", score=100.0))
                 continue
-        pieces = re.split(r"\s+(?:and|&|\+)\s+", part, flags=re.I)
+        pieces = re.split(r"(?<!\s)\s+(?:and|&|\+)\s+", part, flags=re.I)
         if len(pieces) > 1:
             hits = [kb.lookup(p) for p in pieces]
             resolved = [h for h in hits if h is not None]
@@ -617,7 +618,7 @@ def analyse(text: str, *, scores: Mapping[str, float] | None = None,
     kb = kb or default_kb()
     budget = FuzzyBudget(FUZZY_BUDGET_S)
     parsed = parse_label(text, kb.is_known)
-    shelf_reports = _shelf_reports(shelf, kb, budget)
+    shelf_reports = _shelf_reports(shelf, kb)
     products = [_product_report(p.name, p.tokens, p.skipped, kb, scores, shelf_reports,
                                 _product_type(product_type, p.name, name, p.skipped), budget)
                 for p in parsed.products]
@@ -629,23 +630,36 @@ def analyse(text: str, *, scores: Mapping[str, float] | None = None,
                             has_scan=scores is not None, product_type_chosen=product_type is not None)
 
 
-def _shelf_reports(shelf, kb: KnowledgeBase, budget: FuzzyBudget | None = None) -> list[ProductReport]:
-    out = []
+def _shelf_reports(shelf, kb: KnowledgeBase) -> list[ProductReport]:
+    out: list[ProductReport] = []
     for item in shelf:
         if isinstance(item, ProductReport):
             out.append(item)
-            continue
-        name, text = item
-        try:
-            parsed = parse_label(text, kb.is_known)
-        except Exception:  # noqa: BLE001 - a damaged shelf entry must not break the analysis of a new product
-            continue
-        for p in parsed.products:
-            rep = _product_report(p.name or name, p.tokens, p.skipped, kb, None, [],
-                                  _product_type(None, p.name, name, p.skipped), budget)
-            rep.name = name if len(parsed.products) == 1 else f"{name}: {p.name or ''}".strip(": ")
-            out.append(rep)
+        else:
+            out.extend(shelf_products(item[0], item[1], kb))
     return out
+
+
+def shelf_products(name: str, text: str, kb: KnowledgeBase | None = None) -> tuple[ProductReport, ...]:
+    """The reports of one saved product (a kit gives several, named "Kit: Serum"), without fuzzy guesses
+    (only recognised names take part in conflicts). Remembered for the last 128 saved texts, so a page that
+    shows the shelf on every render analyses each saved product once; treat the reports as read-only."""
+    return _shelf_products(name, text, kb or default_kb())
+
+
+@lru_cache(maxsize=128)
+def _shelf_products(name: str, text: str, kb: KnowledgeBase) -> tuple[ProductReport, ...]:
+    try:
+        parsed = parse_label(text, kb.is_known)
+    except Exception:  # noqa: BLE001 - a damaged shelf entry must not break the analysis of a new product
+        return ()
+    out = []
+    for p in parsed.products:
+        rep = _product_report(p.name or name, p.tokens, p.skipped, kb, None, [],
+                              _product_type(None, p.name, name, p.skipped), FuzzyBudget(0.0))
+        rep.name = name if len(parsed.products) == 1 else f"{name}: {p.name or ''}".strip(": ")
+        out.append(rep)
+    return tuple(out)
 
 
 def _product_type(chosen: str | None, heading: str | None, name: str | None,
@@ -662,8 +676,11 @@ def _product_report(name: str | None, tokens: list[Token], skipped: list[str], k
                     scores: Mapping[str, float] | None, shelf: list[ProductReport],
                     product_type: tuple[str, bool], budget: FuzzyBudget | None = None) -> ProductReport:
     lines: list[IngredientLine] = []
+    resolved: dict[str, list[Match]] = {}       # a name printed twice (a kit, a long paste) is resolved once
     for token in tokens:
-        matches = resolve(token.name, kb, budget)
+        matches = resolved.get(token.name)
+        if matches is None:
+            matches = resolved[token.name] = resolve(token.name, kb, budget)
         for m in matches:
             line = _line(len(lines) + 1, token, m, product_type[0])
             if len(matches) > 1 and m.query != token.name:

@@ -179,7 +179,7 @@ class EuVerdict:
 
 
 _HAIR_DYE = re.compile(r"hair d[yua][ey]|colouring agents? for hair|hair dyeing", re.I)
-_PERCENT = re.compile(r"(\d+(?:[.,]\d+)?)\s*%")
+_PERCENT = re.compile(r"(?<!\d)(\d+(?:[.,]\d+)?)\s*%")
 
 
 def _percent(text: str) -> float | None:

@@ -26,6 +26,7 @@ from skin_app.config import ingredients_csv_path
 from skin_app.ingredients_botanical import FORMS, MARKETING_PREFIXES, PARTS, BotanicalIndex, states_part_of
 from skin_app.ingredients_entry import BOOL_FLAGS, Entry
 from skin_app.ingredients_eu import ALL_TYPES, EuRule, verdict
+from skin_app.ingredients_parse import MAX_TOKEN_CHARS
 from skin_app.ingredients_spelling import SpellingIndex
 
 
@@ -52,14 +53,16 @@ _SPELLING = [
     (re.compile(r"\bext\.?$"), "extract"), (re.compile(r"\bhcl\b"), "hydrochloride"),
     (re.compile(r"tocopheryl acetate"), "tocopheryl acetate"),
 ]
-_CI_RE = re.compile(r"\b(?:c\s*\.?\s*i\s*\.?|colou?r\s+index)\s*[-:#]?\s*(?:no\.?\s*)?(\d{5})\b", re.I)
+# (no two optional runs of spaces side by side: each way to share a run between them would be tried)
+_CI_RE = re.compile(r"\b(?:c(?:\s*\.\s*|\s*)i(?:\s*\.)?|colou?r\s+index)(?:\s*[-:#])?\s*(?:no\.?\s*)?(\d{5})\b", re.I)
+
+
+_SPACED_PUNCTUATION = re.compile(r" ?([-/,()]) ?")
 
 
 def exact_key(name: str) -> str:
-    s = unicodedata.normalize("NFKC", name).casefold()
-    s = re.sub(r"\s*([-/,()])\s*", r"\1", s)
-    s = re.sub(r"\s+", " ", s).strip()
-    return s
+    s = " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+    return _SPACED_PUNCTUATION.sub(r"\1", s)
 
 
 def _strip_accents(s: str) -> str:
@@ -76,8 +79,8 @@ def loose_key(name: str) -> str:
 
 _CI_IN_PARENS = re.compile(r"\(\s*C\.?\s*I\.?\s*(\d{5})\s*\)", re.I)
 _BOTANICAL_TAIL = re.compile(r"\b(?:EXTRACT|OIL|WATER|BUTTER|JUICE|POWDER|WAX|CERA)$")
-_PAREN = re.compile(r"\s*\(([^()]*)\)\s*")
-_SUFFIXES = re.compile(r"\s+(?:\(?(?:organic|bio|natural|vegan|non[- ]gmo|nano|non[- ]nano|ecocert)\)?)$", re.I)
+_PAREN = re.compile(r" ?\(([^()]*)\) ?")        # on a name with single spaces
+_SUFFIXES = re.compile(r"(?<!\s)\s+(?:\(?(?:organic|bio|natural|vegan|non[- ]gmo|nano|non[- ]nano|ecocert)\)?)$", re.I)
 
 
 def name_variants(name: str) -> list[str]:
@@ -92,7 +95,7 @@ def name_variants(name: str) -> list[str]:
     add(MARKETING_PREFIXES.sub("", name))
     add(_SUFFIXES.sub("", MARKETING_PREFIXES.sub("", name)))
     if "(" in name:
-        outside = _PAREN.sub(" ", name)
+        outside = _PAREN.sub(" ", " ".join(name.split()))
         add(outside)
         add(MARKETING_PREFIXES.sub("", outside))
         for inner in re.findall(r"\(([^()]*)\)", name):
@@ -201,6 +204,7 @@ class KnowledgeBase:
         self._allergen_entries = [self._fuzzy_entries[i] for i in allergen]
         self._cache: dict[str, Match] = {}
         self._lookups: dict[str, tuple[Entry, str] | None] = {}
+        self._known: dict[str, bool] = {}
         self._lock = threading.Lock()
 
     @classmethod
@@ -251,6 +255,8 @@ class KnowledgeBase:
             return self._lookups[name]
         except KeyError:
             pass
+        if len(name) > MAX_TOKEN_CHARS:
+            return None                 # no ingredient name is this long (and none is looked up at this length)
         result = None
         variants = name_variants(name)
         genus = self._genus_of(name)
@@ -345,16 +351,26 @@ class KnowledgeBase:
         """'Anthemis Nobilis (Chamomile)' -> 'ANTHEMIS' when the name starts with a plant genus of the inventory."""
         if "(" not in name:
             return None
-        words = _PAREN.sub(" ", name).split()
+        words = _PAREN.sub(" ", " ".join(name.split())).split()
         if len(words) < 2:
             return None
         first = words[0].upper()
         return first if first in self._genera else None
 
     def is_known(self, name: str) -> bool:
-        if self.lookup(name) is not None:
-            return True
-        return any(self.lookup(p) is not None for p in split_synonyms(name) if len(p) > 2)
+        """Whether the name, or one of its slash-printed synonyms, is recognised. Remembered: the parser asks
+        about every segment several times while it decides what is a list."""
+        try:
+            return self._known[name]
+        except KeyError:
+            pass
+        known = self.lookup(name) is not None or \
+            any(self.lookup(p) is not None for p in split_synonyms(name) if len(p) > 2)
+        with self._lock:
+            if len(self._known) > 200_000:
+                self._known.clear()
+            self._known[name] = known
+        return known
 
     # -- full match -----------------------------------------------------------------------------
     def match(self, name: str, fuzzy: bool = True, budget: FuzzyBudget | None = None) -> Match:
