@@ -210,6 +210,8 @@ class IngredientLine:
     eu_text: str = ""                  # the verdict in words, with the limit and the annex entry
     eu_details: list[str] = field(default_factory=list)   # specifications, pH, other product types
     eu_max_percent: float | None = None                     # the highest EU maximum for this product type
+    eu_limit_percent: float | None = None                   # the EU limit that applies to this product type (the
+    #                                                         lowest of its own fields; narrower products' apart)
     evidence: str = ""
     hints: list[str] = field(default_factory=list)
 
@@ -490,10 +492,10 @@ def _line(position: int, token: Token, m: Match, product_type: str) -> Ingredien
         line.aggravates.append("acne")
     eu = verdict(e.eu_rules, product_type, nano="nano" in token.text.lower())
     line.eu_verdict, line.eu_text, line.eu_details = eu.level, eu.text, list(eu.details)
-    line.eu_max_percent = eu.limit_percent
+    line.eu_max_percent, line.eu_limit_percent = eu.cap_percent, eu.limit_percent
     line.flags = entry_flags(e, eu, product_type)
     line.comedogenic, line.irritancy, line.rating_source = e.comedogenic, e.irritancy, e.rating_source
-    line.eu_status, line.eu_limit = e.eu_status, e.eu_limit
+    line.eu_status, line.eu_limit = eu.level, e.eu_limit    # eu_status: the same verdict as eu_verdict
     line.eu_ref = " | ".join(eu.refs) if eu.refs else e.eu_ref
     if eu.level == "not_permitted":
         line.helps = []                    # a banned ingredient is no help, whatever it does
