@@ -211,7 +211,7 @@ _NARROWER = {
     "lip": re.compile(r"self-tanning|\beye|\bnail|hand|body", re.I),
     "rinse_off": re.compile(r"\bhair\b(?! products)|shampoo|oral|tooth|mouth", re.I),
     "hair": re.compile(r"dye|straighten|waving|spray|aerosol|eyelash|eyebrow|\bskin\b(?! and hair)|soap|shower|"
-                       r"hand wash|\bface", re.I),
+                       r"hand wash|\bface|^\W*(?:all )?leave-? ?on", re.I),    # our hair type: shampoo, conditioner
     "nail": re.compile(r"self-tanning|\beye|\blip|\bface|hand wash|body", re.I),
 }
 

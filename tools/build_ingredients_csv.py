@@ -214,7 +214,9 @@ def annex_rules(ref: Path, cosing: dict[str, dict],
             substance |= {name for name, _cas in (members or {}).get(ref_no, ())}
             combination = annex != "II" and bool(_COMBINATION.search(
                 row.get("Name of Common Ingredients Glossary", "") or row.get("Chemical name / INN", "")))
-            nano = bool(_NANO.search(wording + " " + row.get("Name of Common Ingredients Glossary", "")))
+            # An entry about the nano form only; "TRIS-BIPHENYL TRIAZINE / TRIS-BIPHENYL TRIAZINE (NANO)" covers both.
+            glossary = [p for p in re.split(r"/|;|\n", row.get("Name of Common Ingredients Glossary", "")) if p.strip()]
+            nano = all(_NANO.search(p) for p in glossary) if glossary else bool(_NANO.search(wording))
             other = row.get("Other", "") + "\n" + row.get("Wording of conditions of use and warnings", "")
             if _ALLERGEN_WORDING.search(other):
                 allergens |= substance | identified
