@@ -205,6 +205,35 @@ _GLUED_HEADER = re.compile(r"(?<=[.!?;)\]])\s*(?=(?:active|inactive|other)\s+ing
 _INLINE_HEADING = re.compile(
     r"(?:^|(?<=[.;] )|(?<=[.;])) ?((?:First|Second|Third|Fourth|Fifth|Sixth|\d(?:st|nd|rd|th)) [A-Z][\w'&-]*"
     r"(?: [A-Z][\w'&-]*){0,3}|(?:Step|Product|Part|Phase) ?\d+(?: [A-Z][\w'&-]*){0,3}) ?: ?", re.M)
+# "Cleanser: Aqua, ... Moisturizer: Aqua, ...": a kit's products named by their kind, inside one line.
+_KIT_KIND = re.compile(r"(?:^|(?<=[.;] )|(?<=[.;])|(?<=[a-z0-9)] ))((?:(?:Eye|Night|Day|Face|Facial|Body|Hand|Lip) )?"
+                       r"(?:Cleanser|Moisturi[sz]er|Serum|Toner|Cream|Lotion|Mask|Essence|Balm|Sunscreen|Primer|"
+                       r"Shampoo|Conditioner|Face Wash|Body Wash|Scrub|Exfoliator|Treatment)) ?: ?(?=[A-Z])", re.M)
+# A Drug Facts block printed on one line: "Active ingredients Purpose Avobenzone 3% Sunscreen Homosalate 10%
+# Sunscreen Inactive ingredients Water, ...": each active keeps its percentage, the purpose column goes.
+_DRUG_FACTS = re.compile(r"\bactive ingredients?(?: \([^()]{0,60}\))?(?: ?purposes?)? ?:? ?(?P<rows>.{1,600}?) ?"
+                         r"\binactive ingredients? ?:? ?", re.I)
+_DRUG_PERCENT = re.compile(r"(?<![\d.,])\d{1,2}(?:[.,]\d{1,3})? ?%")
+# What stands between two rows: the previous row's purpose ("Sunscreen") and "(in each ...)" notes.
+_DRUG_PURPOSE_WORDS = re.compile(r"^(?:(?:sunscreens?|skin protectant|acne (?:treatment|medication)|anti-?perspirant|"
+                                 r"anti-?dandruff|anti-?fungal|purposes?)\b[ ,;]*|\([^()]{0,60}\)[ ,;]*)+", re.I)
+
+
+def _drug_facts(text: str) -> str:
+    """Each row is the words before a percentage, less the purpose column of the row before."""
+    def rows(m: re.Match) -> str:
+        body, found, start = m.group("rows"), [], 0
+        for pct in _DRUG_PERCENT.finditer(body):
+            name = _DRUG_PURPOSE_WORDS.sub("", body[start:pct.start()].strip(" ,;")).strip(" ,;")
+            start = pct.end()
+            if re.search(r"[A-Za-z]{3}", name):
+                found.append(f"{name} {pct.group(0)}")
+        if not found:
+            return m.group(0)
+        return "\nActive Ingredients:\n" + ", ".join(found) + "\nInactive Ingredients:\n"
+    return _DRUG_FACTS.sub(rows, text) if "%" in text else text
+
+
 _STEP_RE = re.compile(r"^\s*(?:step\s*\d+|product\s*\d+|\d+\.)\s*[:.\-]?\s*", re.I)
 
 
@@ -489,7 +518,9 @@ def parse_label(text: str, is_known: IsKnown | None = None) -> ParsedLabel:
     cleaned = unwrap_list_literal(cleaned)
     cleaned = _PRODUCT_NAME_RE.sub(lambda m: "\n" + m.group("name").strip() + ":\n", cleaned)
     cleaned = _GLUED_HEADER.sub("\n", cleaned)
+    cleaned = _drug_facts(cleaned)
     cleaned = _INLINE_HEADING.sub(lambda m: "\n" + m.group(1) + ":\n", cleaned)
+    cleaned = _KIT_KIND.sub(lambda m: "\n" + m.group(1) + ":\n", cleaned)
     cleaned = _GLUED_PERCENT.sub(r"\1, ", cleaned)
     cleaned = _SPACED_LOCANT.sub(r"\1,\2-", cleaned)
     cleaned = _bracketed_may_contain(cleaned)
