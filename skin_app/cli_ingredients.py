@@ -73,7 +73,7 @@ def render_text(report: IngredientReport) -> str:
     for product in report.products:
         if report.is_kit:
             out.append(f"== {product.name or 'Product'} ==")
-        how = "guessed from its name" if product.product_type_guessed else (
+        how = "guessed from its name or ingredients" if product.product_type_guessed else (
             "as chosen" if report.product_type_chosen else "default; set it with --product-type")
         out.append(f"Product type: {PRODUCT_TYPES[product.product_type]} ({how})")
         for line in product.bans:

@@ -629,7 +629,8 @@ def analyse(text: str, *, scores: Mapping[str, float] | None = None,
     parsed = parse_label(text, kb.is_known)
     shelf_reports = _shelf_reports(shelf, kb)
     products = [_product_report(p.name, p.tokens, p.skipped, kb, scores, shelf_reports,
-                                _product_type(product_type, p.name, name, p.skipped), budget)
+                                _product_type(product_type, p.name, name, p.skipped), budget,
+                                may_guess=product_type is None)
                 for p in parsed.products]
     if not any(p.lines for p in products):
         raise IngredientInputError(
@@ -665,10 +666,23 @@ def _shelf_products(name: str, text: str, kb: KnowledgeBase) -> tuple[ProductRep
     out = []
     for p in parsed.products:
         rep = _product_report(p.name or name, p.tokens, p.skipped, kb, None, [],
-                              _product_type(None, p.name, name, p.skipped), FuzzyBudget(0.0))
+                              _product_type(None, p.name, name, p.skipped), FuzzyBudget(0.0), may_guess=True)
         rep.name = name if len(parsed.products) == 1 else f"{name}: {p.name or ''}".strip(": ")
         out.append(rep)
     return tuple(out)
+
+
+# Washing surfactants by name (CosIng's functions also call emulsifiers and fatty alcohols "cleansing").
+_WASHING = re.compile(r"BETAINE$|ISETHIONATE$|SARCOSINATE$|SULFOSUCCINATE$|TAURATE$|AMPHOACETATE$|GLUTAMATE$|"
+                      r"GLUCOSIDE$|SULFONATE$")
+_NOT_FORMULA = {"AQUA", "WATER", "ALOE BARBADENSIS LEAF JUICE"}
+
+
+def washes_off(entries: Sequence[Entry]) -> bool:
+    """A list led by a washing surfactant (one of the first two ingredients after water) is a rinse-off
+    product: a shampoo or a cleanser is then not judged as a face cream when nothing else names its type."""
+    firsts = [e for e in entries if e.inci not in _NOT_FORMULA][:2]
+    return any("sulfate" in e.flags or "Foaming" in e.functions or _WASHING.search(e.inci) for e in firsts)
 
 
 def _product_type(chosen: str | None, heading: str | None, name: str | None,
@@ -683,13 +697,19 @@ def _product_type(chosen: str | None, heading: str | None, name: str | None,
 
 def _product_report(name: str | None, tokens: list[Token], skipped: list[str], kb: KnowledgeBase,
                     scores: Mapping[str, float] | None, shelf: list[ProductReport],
-                    product_type: tuple[str, bool], budget: FuzzyBudget | None = None) -> ProductReport:
+                    product_type: tuple[str, bool], budget: FuzzyBudget | None = None,
+                    may_guess: bool = False) -> ProductReport:
+    """``may_guess``: no type was chosen, so one the words did not give may be read from the ingredients."""
     lines: list[IngredientLine] = []
     resolved: dict[str, list[Match]] = {}       # a name printed twice (a kit, a long paste) is resolved once
     for token in tokens:
-        matches = resolved.get(token.name)
-        if matches is None:
-            matches = resolved[token.name] = resolve(token.name, kb, budget)
+        if token.name not in resolved:
+            resolved[token.name] = resolve(token.name, kb, budget)
+    if may_guess and not product_type[1] and washes_off(
+            [m.entry for t in tokens for m in resolved[t.name] if m.entry is not None and not t.may_contain]):
+        product_type = ("rinse_off", True)
+    for token in tokens:
+        matches = resolved[token.name]
         for m in matches:
             line = _line(len(lines) + 1, token, m, product_type[0])
             if len(matches) > 1 and m.query != token.name:

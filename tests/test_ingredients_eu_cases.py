@@ -263,3 +263,19 @@ def test_formaldehyde_releaser_statement(kb, ref, name):
 def test_a_lines_eu_status_says_what_its_eu_verdict_says(kb, name, product_type):
     line = analyse(f"Aqua, {name}", product_type=product_type, kb=kb).products[0].lines[1]
     assert line.eu_status == line.eu_verdict
+
+
+def test_a_list_led_by_a_washing_surfactant_is_judged_as_rinse_off_when_nothing_names_its_type(kb):
+    """V/57: methylisothiazolinone is allowed in rinse-off products only; a shampoo pasted without its name
+    must not be judged as a face cream."""
+    product = analyse("Aqua, Sodium Laureth Sulfate, Cocamidopropyl Betaine, Glycerin, Methylisothiazolinone",
+                      kb=kb).products[0]
+    assert (product.product_type, product.product_type_guessed) == ("rinse_off", True)
+    assert product.lines[-1].eu_verdict == R and product.lines[-1].eu_limit_percent == pytest.approx(0.0015)
+
+
+def test_a_cream_and_a_chosen_type_are_not_guessed_from_the_ingredients(kb):
+    cream = analyse("Aqua, Glycerin, Cetearyl Alcohol, Polysorbate 20, Methylisothiazolinone", kb=kb).products[0]
+    assert (cream.product_type, cream.product_type_guessed) == ("leave_on_face", False)
+    chosen = analyse("Aqua, Sodium Laureth Sulfate, Methylisothiazolinone", product_type=FACE, kb=kb).products[0]
+    assert chosen.product_type == FACE and chosen.lines[-1].eu_verdict == NP
