@@ -205,10 +205,25 @@ _GLUED_HEADER = re.compile(r"(?<=[.!?;)\]])\s*(?=(?:active|inactive|other)\s+ing
 _INLINE_HEADING = re.compile(
     r"(?:^|(?<=[.;] )|(?<=[.;])) ?((?:First|Second|Third|Fourth|Fifth|Sixth|\d(?:st|nd|rd|th)) [A-Z][\w'&-]*"
     r"(?: [A-Z][\w'&-]*){0,3}|(?:Step|Product|Part|Phase) ?\d+(?: [A-Z][\w'&-]*){0,3}) ?: ?", re.M)
-# "Cleanser: Aqua, ... Moisturizer: Aqua, ...": a kit's products named by their kind, inside one line.
-_KIT_KIND = re.compile(r"(?:^|(?<=[.;] )|(?<=[.;])|(?<=[a-z0-9)] ))((?:(?:Eye|Night|Day|Face|Facial|Body|Hand|Lip) )?"
-                       r"(?:Cleanser|Moisturi[sz]er|Serum|Toner|Cream|Lotion|Mask|Essence|Balm|Sunscreen|Primer|"
-                       r"Shampoo|Conditioner|Face Wash|Body Wash|Scrub|Exfoliator|Treatment)) ?: ?(?=[A-Z])", re.M)
+# "Cleanser: Aqua, ... Moisturizer: Aqua, ...": a kit's products named by their kind, inside one line; at a
+# line's or sentence's start with up to three words of name before the kind ("Night Repair Serum:"), and glued
+# to the list before ("..., Glycerin Moisturizer: Aqua") only when what precedes it is a known name.
+_KIT_KINDS = (r"(?:Cleanser|Moisturi[sz]er|Serum|Toner|Cream|Lotion|Mask|Essence|Balm|Sunscreen|Primer|Shampoo|"
+              r"Conditioner|Face Wash|Body Wash|Scrub|Exfoliator|Treatment)")
+_KIT_KIND = re.compile(rf"(?:^|(?<=[.;] )|(?<=[.;]))((?:[A-Z][\w'&-]* ){{0,3}}{_KIT_KINDS}) ?: ?(?=[A-Z])", re.M)
+_KIT_KIND_GLUED = re.compile(rf"(?<=[a-z0-9)]) ((?:(?:Eye|Night|Day|Face|Facial|Body|Hand|Lip) )?{_KIT_KINDS}) ?: ?"
+                             r"(?=[A-Z])")
+
+
+def _kit_kinds(text: str, known: IsKnown) -> str:
+    text = _KIT_KIND.sub(lambda m: "\n" + m.group(1) + ":\n", text)
+
+    def glued(m: re.Match) -> str:           # the name before it: back to a separator, at most a name's length
+        start = max(0, m.start() - MAX_TOKEN_CHARS)
+        cut = max(text.rfind(c, start, m.start()) for c in ",;\n")
+        last = text[max(cut + 1, start):m.start()].strip(" .")
+        return "\n" + m.group(1) + ":\n" if last and known(last) else m.group(0)
+    return _KIT_KIND_GLUED.sub(glued, text)
 # A Drug Facts block printed on one line: "Active ingredients Purpose Avobenzone 3% Sunscreen Homosalate 10%
 # Sunscreen Inactive ingredients Water, ...": each active keeps its percentage, the purpose column goes.
 _DRUG_FACTS = re.compile(r"\bactive ingredients?(?: \([^()]{0,60}\))?(?: ?purposes?)? ?:? ?(?P<rows>.{1,600}?) ?"
@@ -520,7 +535,7 @@ def parse_label(text: str, is_known: IsKnown | None = None) -> ParsedLabel:
     cleaned = _GLUED_HEADER.sub("\n", cleaned)
     cleaned = _drug_facts(cleaned)
     cleaned = _INLINE_HEADING.sub(lambda m: "\n" + m.group(1) + ":\n", cleaned)
-    cleaned = _KIT_KIND.sub(lambda m: "\n" + m.group(1) + ":\n", cleaned)
+    cleaned = _kit_kinds(cleaned, known)
     cleaned = _GLUED_PERCENT.sub(r"\1, ", cleaned)
     cleaned = _SPACED_LOCANT.sub(r"\1,\2-", cleaned)
     cleaned = _bracketed_may_contain(cleaned)
