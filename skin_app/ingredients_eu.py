@@ -228,6 +228,21 @@ _OWN = {
 _OTHERS = re.compile(r"^\W*(?:all )?others?\b", re.I)
 
 
+# The annex's "Other" column: who may use it and where it may not go ("For professional use only", "Not to be used
+# in preparations for children under 6 years of age, ...").
+_PROFESSIONAL = re.compile(r"professional use", re.I)
+_NOT_TO_BE_USED = re.compile(r"not to be used (?:in|on|for) [^.;]{1,140}", re.I)
+
+
+def _other_conditions(rules: list[EuRule]) -> list[str]:
+    out: list[str] = []
+    for r in rules:
+        if _PROFESSIONAL.search(r.conditions):
+            out.append("for professional use only")
+        out += [" ".join(m.group(0).split()).rstrip(" ,") for m in _NOT_TO_BE_USED.finditer(r.conditions)]
+    return list(dict.fromkeys(c[0].lower() + c[1:] for c in out))
+
+
 def _general(rules: list[EuRule], product_type: str) -> list[EuRule]:
     """The rules whose field is the product type itself, not a narrower product it also covers (all of them
     when none is left), nor an entry's "other products" field when another field of it names the type."""
@@ -301,7 +316,7 @@ def verdict(rules: tuple[EuRule, ...] | list[EuRule], product_type: str, nano: b
         for r in ordered:
             scope = f" in {_short(r.scope, 90)}" if r.scope and r.types != ALL_TYPES else ""
             parts.append(f"max {_short(r.max_conc, 90)}{scope} ({r.ref})")
-        text = "restricted: " + "; ".join(dict.fromkeys(parts))
+        text = "restricted: " + "; ".join(dict.fromkeys(parts + _other_conditions(general)))
         if any(r.kind == "labelling" for r in applies):
             text += "; must be named on the label above 0.001 % (leave-on) or 0.01 % (rinse-off)"
         return EuVerdict("restricted", text, refs, limit, tuple(details), max(cap) if cap else None)

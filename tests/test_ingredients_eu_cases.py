@@ -279,3 +279,14 @@ def test_a_cream_and_a_chosen_type_are_not_guessed_from_the_ingredients(kb):
     assert (cream.product_type, cream.product_type_guessed) == ("leave_on_face", False)
     chosen = analyse("Aqua, Sodium Laureth Sulfate, Methylisothiazolinone", product_type=FACE, kb=kb).products[0]
     assert chosen.product_type == FACE and chosen.lines[-1].eu_verdict == NP
+
+
+@pytest.mark.parametrize(("ref", "name", "product_type", "condition"), [
+    ("III/14", "Hydroquinone", NAIL, "for professional use only"),
+    ("III/94", "Benzoyl Peroxide", NAIL, "for professional use only"),
+    ("V/12a", "Propylparaben", FACE, "nappy area of children under three years"),
+    ("III/324", "Methyl Salicylate", FACE, "children under 6 years"),
+], ids=lambda v: v if isinstance(v, str) else None)
+def test_the_other_columns_conditions_are_part_of_the_verdict(kb, ref, name, product_type, condition):
+    v = verdict(kb.lookup(name)[0].eu_rules, product_type)
+    assert v.level == R and condition in v.text, v.text
