@@ -507,7 +507,20 @@ def _line(position: int, token: Token, m: Match, product_type: str) -> Ingredien
     if eu.level == "not_permitted":
         line.helps = []                    # a banned ingredient is no help, whatever it does
     line.evidence = f"{e.evidence} ({e.evidence_source})" if e.evidence else ""
+    stated = _stated_percent(token.percent)
+    if stated is not None and eu.limit_percent is not None:
+        # A Drug Facts label states the amount: the one place where the limit can be checked, not only shown.
+        word = "above" if stated > eu.limit_percent + 1e-9 else "within"
+        line.hints.append(f"the label states {token.percent}: {word} the EU maximum of {eu.limit_percent:g} % for "
+                          f"this kind of product")
     return line
+
+
+def _stated_percent(percent: str | None) -> float | None:
+    try:
+        return float(percent.rstrip("%").replace(",", ".")) if percent else None
+    except ValueError:
+        return None
 
 
 def _position_hints(lines: list[IngredientLine]) -> int | None:

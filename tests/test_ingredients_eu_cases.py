@@ -290,3 +290,11 @@ def test_a_cream_and_a_chosen_type_are_not_guessed_from_the_ingredients(kb):
 def test_the_other_columns_conditions_are_part_of_the_verdict(kb, ref, name, product_type, condition):
     v = verdict(kb.lookup(name)[0].eu_rules, product_type)
     assert v.level == R and condition in v.text, v.text
+
+
+def test_a_stated_percentage_is_compared_with_the_limit(kb):
+    """VI/3 homosalate: 7,34 % in face products; VI/8 avobenzone: 5 %. A US Drug Facts label states both."""
+    lines = analyse("Active Ingredients: Homosalate 10%, Avobenzone 3%\nInactive Ingredients: Water, Glycerin",
+                    product_type=FACE, kb=kb).ingredients
+    assert "above the EU maximum of 7.34 %" in " ".join(lines[0].hints)
+    assert "within the EU maximum of 5 %" in " ".join(lines[1].hints)
