@@ -9,6 +9,7 @@ Runs inside ``st.navigation`` (app.py) and on its own (``streamlit run app_pages
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 _ROOT = str(Path(__file__).resolve().parents[1])
@@ -20,7 +21,7 @@ import streamlit as st  # noqa: E402
 
 from app_pages.common import active_profile, plain, storage  # noqa: E402
 from skin_app.ingredients import (ACTIVE_LABELS, IngredientInputError, IngredientReport,  # noqa: E402
-                                  ProductReport, analyse, compare)
+                                  ProductReport, analyse, compare, shelf_products)
 from skin_app.ingredients_eu import PRODUCT_TYPES  # noqa: E402
 from skin_app.limits import INGREDIENT_INPUT_MAX, SHELF_NAME_MAX  # noqa: E402
 from skin_app.export import unknown_ingredients_csv  # noqa: E402
@@ -236,13 +237,14 @@ def shelf_section(profile_id: int) -> None:
 
 
 def comparison_view(a, b) -> None:
-    try:
-        ra = analyse(a.ingredients_text).products[0]
-        rb = analyse(b.ingredients_text).products[0]
-    except IngredientInputError as exc:
-        st.error(str(exc))
-        return
-    ra.name, rb.name = a.name, b.name
+    reports = []
+    for saved in (a, b):        # remembered per saved text: the shelf shows on every render
+        products = [p for p in shelf_products(saved.name, saved.ingredients_text) if p.lines]
+        if not products:
+            st.error(f"No ingredient list was found in the saved text of {md_escape(saved.name)}.")
+            return
+        reports.append(replace(products[0], name=saved.name))
+    ra, rb = reports
     cmp = compare(ra, rb)
     left, right = st.columns(2)
     for col, name, only, flags, actives in ((left, cmp.a, cmp.only_a, cmp.flags_a, cmp.actives_a),

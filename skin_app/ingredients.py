@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 
 from skin_app.calibration import score_words
 from skin_app.concerns import CONCERN_LABELS, CONCERNS
@@ -209,6 +210,8 @@ class IngredientLine:
     eu_text: str = ""                  # the verdict in words, with the limit and the annex entry
     eu_details: list[str] = field(default_factory=list)   # specifications, pH, other product types
     eu_max_percent: float | None = None                     # the highest EU maximum for this product type
+    eu_limit_percent: float | None = None                   # the EU limit that applies to this product type (the
+    #                                                         lowest of its own fields; narrower products' apart)
     evidence: str = ""
     hints: list[str] = field(default_factory=list)
 
@@ -308,7 +311,7 @@ class IngredientReport:
         def product_dict(p: ProductReport) -> dict:
             return {
                 "name": p.name,
-                "ingredients": [asdict(ing) for ing in p.lines],
+                "ingredients": [_line_dict(ing) for ing in p.lines],
                 "actives": p.actives,
                 "flags": [asdict(f) for f in p.flags],
                 "conflicts": [asdict(c) for c in p.conflicts],
@@ -334,6 +337,12 @@ class IngredientReport:
         return out
 
 
+def _line_dict(line: IngredientLine) -> dict:
+    """``asdict`` for one line, a field at a time: the same keys and values, without asdict's deep copy (it
+    took most of the CLI's time for a 10,000-name paste). Lists are copied; their items are strings."""
+    return {k: list(v) if isinstance(v, list) else v for k, v in vars(line).items()}
+
+
 def _merge_flag_dicts(products: list[dict]) -> list[dict]:
     merged: dict[str, dict] = {}
     for p in products:
@@ -348,8 +357,9 @@ def _merge_flag_dicts(products: list[dict]) -> list[dict]:
 # ---------------------------------------------------------------------------------------------
 # Resolving tokens into ingredients
 # ---------------------------------------------------------------------------------------------
-# Seconds one analysis may spend on fuzzy suggestions, so any paste is answered within about 2 s.
-FUZZY_BUDGET_S = 0.8
+# Seconds one analysis may spend on fuzzy suggestions (about 1.3 ms a name: some 400 names, far more than a real
+# label leaves unknown), so any paste is answered within 2 s of CPU and the CLI, start-up included, within 3 s.
+FUZZY_BUDGET_S = 0.5
 
 
 def resolve(token_name: str, kb: KnowledgeBase, budget: FuzzyBudget | None = None) -> list[Match]:
@@ -380,13 +390,13 @@ def resolve(token_name: str, kb: KnowledgeBase, budget: FuzzyBudget | None = Non
                 continue
         # "Aqua - Water", "Tocopherol - Vitamin E", "Aqua/Watter", "Butyrospermum Parkii/Shea Buttter": one
         # ingredient under two names, one of them misspelt or cut short.
-        pair = re.split(r"\s+[-–]\s+", part) if len(synonyms) == 1 else synonyms
+        pair = re.split(r"(?<!\s)\s+[-–]\s+", part) if len(synonyms) == 1 else synonyms
         if len(pair) == 2:
             entry = kb.synonym_pair(pair[0], pair[1])
             if entry is not None:
                 out.append(Match(part, entry, "normalised", score=100.0))
                 continue
-        pieces = re.split(r"\s+(?:and|&|\+)\s+", part, flags=re.I)
+        pieces = re.split(r"(?<!\s)\s+(?:and|&|\+)\s+", part, flags=re.I)
         if len(pieces) > 1:
             hits = [kb.lookup(p) for p in pieces]
             resolved = [h for h in hits if h is not None]
@@ -489,15 +499,28 @@ def _line(position: int, token: Token, m: Match, product_type: str) -> Ingredien
         line.aggravates.append("acne")
     eu = verdict(e.eu_rules, product_type, nano="nano" in token.text.lower())
     line.eu_verdict, line.eu_text, line.eu_details = eu.level, eu.text, list(eu.details)
-    line.eu_max_percent = eu.limit_percent
+    line.eu_max_percent, line.eu_limit_percent = eu.cap_percent, eu.limit_percent
     line.flags = entry_flags(e, eu, product_type)
     line.comedogenic, line.irritancy, line.rating_source = e.comedogenic, e.irritancy, e.rating_source
-    line.eu_status, line.eu_limit = e.eu_status, e.eu_limit
+    line.eu_status, line.eu_limit = eu.level, e.eu_limit    # eu_status: the same verdict as eu_verdict
     line.eu_ref = " | ".join(eu.refs) if eu.refs else e.eu_ref
     if eu.level == "not_permitted":
         line.helps = []                    # a banned ingredient is no help, whatever it does
     line.evidence = f"{e.evidence} ({e.evidence_source})" if e.evidence else ""
+    stated = _stated_percent(token.percent)
+    if stated is not None and eu.limit_percent is not None:
+        # A Drug Facts label states the amount: the one place where the limit can be checked, not only shown.
+        word = "above" if stated > eu.limit_percent + 1e-9 else "within"
+        line.hints.append(f"the label states {token.percent}: {word} the EU maximum of {eu.limit_percent:g} % for "
+                          f"this kind of product")
     return line
+
+
+def _stated_percent(percent: str | None) -> float | None:
+    try:
+        return float(percent.rstrip("%").replace(",", ".")) if percent else None
+    except ValueError:
+        return None
 
 
 def _position_hints(lines: list[IngredientLine]) -> int | None:
@@ -617,9 +640,10 @@ def analyse(text: str, *, scores: Mapping[str, float] | None = None,
     kb = kb or default_kb()
     budget = FuzzyBudget(FUZZY_BUDGET_S)
     parsed = parse_label(text, kb.is_known)
-    shelf_reports = _shelf_reports(shelf, kb, budget)
+    shelf_reports = _shelf_reports(shelf, kb)
     products = [_product_report(p.name, p.tokens, p.skipped, kb, scores, shelf_reports,
-                                _product_type(product_type, p.name, name, p.skipped), budget)
+                                _product_type(product_type, p.name, name, p.skipped), budget,
+                                may_guess=product_type is None)
                 for p in parsed.products]
     if not any(p.lines for p in products):
         raise IngredientInputError(
@@ -629,23 +653,49 @@ def analyse(text: str, *, scores: Mapping[str, float] | None = None,
                             has_scan=scores is not None, product_type_chosen=product_type is not None)
 
 
-def _shelf_reports(shelf, kb: KnowledgeBase, budget: FuzzyBudget | None = None) -> list[ProductReport]:
-    out = []
+def _shelf_reports(shelf, kb: KnowledgeBase) -> list[ProductReport]:
+    out: list[ProductReport] = []
     for item in shelf:
         if isinstance(item, ProductReport):
             out.append(item)
-            continue
-        name, text = item
-        try:
-            parsed = parse_label(text, kb.is_known)
-        except Exception:  # noqa: BLE001 - a damaged shelf entry must not break the analysis of a new product
-            continue
-        for p in parsed.products:
-            rep = _product_report(p.name or name, p.tokens, p.skipped, kb, None, [],
-                                  _product_type(None, p.name, name, p.skipped), budget)
-            rep.name = name if len(parsed.products) == 1 else f"{name}: {p.name or ''}".strip(": ")
-            out.append(rep)
+        else:
+            out.extend(shelf_products(item[0], item[1], kb))
     return out
+
+
+def shelf_products(name: str, text: str, kb: KnowledgeBase | None = None) -> tuple[ProductReport, ...]:
+    """The reports of one saved product (a kit gives several, named "Kit: Serum"), without fuzzy guesses
+    (only recognised names take part in conflicts). Remembered for the last 128 saved texts, so a page that
+    shows the shelf on every render analyses each saved product once; treat the reports as read-only."""
+    return _shelf_products(name, text, kb or default_kb())
+
+
+@lru_cache(maxsize=128)
+def _shelf_products(name: str, text: str, kb: KnowledgeBase) -> tuple[ProductReport, ...]:
+    try:
+        parsed = parse_label(text, kb.is_known)
+    except Exception:  # noqa: BLE001 - a damaged shelf entry must not break the analysis of a new product
+        return ()
+    out = []
+    for p in parsed.products:
+        rep = _product_report(p.name or name, p.tokens, p.skipped, kb, None, [],
+                              _product_type(None, p.name, name, p.skipped), FuzzyBudget(0.0), may_guess=True)
+        rep.name = name if len(parsed.products) == 1 else f"{name}: {p.name or ''}".strip(": ")
+        out.append(rep)
+    return tuple(out)
+
+
+# Washing surfactants by name (CosIng's functions also call emulsifiers and fatty alcohols "cleansing").
+_WASHING = re.compile(r"BETAINE$|ISETHIONATE$|SARCOSINATE$|SULFOSUCCINATE$|TAURATE$|AMPHOACETATE$|GLUTAMATE$|"
+                      r"GLUCOSIDE$|SULFONATE$")
+_NOT_FORMULA = {"AQUA", "WATER", "ALOE BARBADENSIS LEAF JUICE"}
+
+
+def washes_off(entries: Sequence[Entry]) -> bool:
+    """A list led by a washing surfactant (one of the first two ingredients after water) is a rinse-off
+    product: a shampoo or a cleanser is then not judged as a face cream when nothing else names its type."""
+    firsts = [e for e in entries if e.inci not in _NOT_FORMULA][:2]
+    return any("sulfate" in e.flags or "Foaming" in e.functions or _WASHING.search(e.inci) for e in firsts)
 
 
 def _product_type(chosen: str | None, heading: str | None, name: str | None,
@@ -660,10 +710,19 @@ def _product_type(chosen: str | None, heading: str | None, name: str | None,
 
 def _product_report(name: str | None, tokens: list[Token], skipped: list[str], kb: KnowledgeBase,
                     scores: Mapping[str, float] | None, shelf: list[ProductReport],
-                    product_type: tuple[str, bool], budget: FuzzyBudget | None = None) -> ProductReport:
+                    product_type: tuple[str, bool], budget: FuzzyBudget | None = None,
+                    may_guess: bool = False) -> ProductReport:
+    """``may_guess``: no type was chosen, so one the words did not give may be read from the ingredients."""
     lines: list[IngredientLine] = []
+    resolved: dict[str, list[Match]] = {}       # a name printed twice (a kit, a long paste) is resolved once
     for token in tokens:
-        matches = resolve(token.name, kb, budget)
+        if token.name not in resolved:
+            resolved[token.name] = resolve(token.name, kb, budget)
+    if may_guess and not product_type[1] and washes_off(
+            [m.entry for t in tokens for m in resolved[t.name] if m.entry is not None and not t.may_contain]):
+        product_type = ("rinse_off", True)
+    for token in tokens:
+        matches = resolved[token.name]
         for m in matches:
             line = _line(len(lines) + 1, token, m, product_type[0])
             if len(matches) > 1 and m.query != token.name:

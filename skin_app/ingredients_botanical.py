@@ -56,7 +56,7 @@ _CHEMICAL_PART = re.compile(r"METHYL|ETHYL|PROPYL|AMIDO|MONIUM|HYDROXY|OXIDIZED"
 _LATIN_WORD = re.compile(r"^[A-Z][A-Z-]*[A-Z]$")
 _CHEMICAL_END = re.compile(r"(?:ED|YL|ATE|IDE|IC|OL)$")
 _PAREN = re.compile(r"\(([^()]*)\)")
-_AUTHOR = re.compile(r"\s+(?:L|LINN|DC|MILL|THUNB)\.?$")     # "Rumex Crispus L." (the botanist's abbreviation)
+_AUTHOR = re.compile(r"(?<!\s)\s+(?:L|LINN|DC|MILL|THUNB)\.?$")     # "Rumex Crispus L." (the botanist's abbreviation)
 _FOOTNOTES = re.compile(r"[*†‡§+^#]+")
 # Marketing words printed before a name ("Organic", "Cold-Pressed"): never part of the INCI name.
 MARKETING_PREFIXES = re.compile(

@@ -74,7 +74,10 @@ _SPECIAL = re.compile(
 _USE_ONLY = re.compile(r"^\W*(?:denaturant|rust inhibitor|as traces|(?:other uses )?(?:as )?ph[- ]ad?juster(?! for)|"
                        r"other uses|processing aid)", re.I)
 _FORM = re.compile(r"(?<!non-)(?<!non )\b(?:loose powder|powder|powdery|spray|aerosol|propellant)\b", re.I)
+# Wipes for the anogenital area (baby and intimate wipes) are a kind of product of their own.
+_NOT_OURS = re.compile(r"anogenital|intimate wipes|baby wipes", re.I)
 _NEGATED = re.compile(r"not to be used (?:in|on|for) ([^.;]*)", re.I)
+_EXCEPT_IN_PARENS = re.compile(r"\((?:except(?:ing)?|excluding|other than)\b([^()]*)\)", re.I)
 _EXCEPT = re.compile(r"\b(?:except(?:ing)?|with the exception of|excluding|other than)\b", re.I)
 _EVERYTHING = re.compile(r"\bother(?:s)?\s+(?:products?|produts|uses?|leave-on and rinse-off|non-spray)|"
                          r"\ball (?:cosmetic )?products|\bcosmetic products", re.I)
@@ -97,24 +100,28 @@ def _mentioned(text: str) -> set[str]:
     if re.search(r"\bhair\b(?! ?(?:d[yua][ey]|dyeing|straighten|waving|aerosol|spray|and eyelash))|shampoo", t):
         out.add("hair")
     face = re.sub(r"face powders? and blemish concealers|face powders?|loose powder|powder foundation|"
-                  r"self-tanning products? for the face|face rinse-? ?off|rinse-? ?off face", " ", t)
+                  r"self-tanning products? for the face|face rinse-? ?off|rinse-? ?off face|"
+                  r"(?:lip|eye) make-? ?up(?: products)?(?: and make-? ?up remover)?|rinse-? ?off skin products?", " ", t)
     if re.search(r"\bface\b|\bfacial|make-?up|skin products|hand products", face):
         out.add("leave_on_face")
         if re.search(r"^\W*skin products", face):
             out |= {"eye_area", "lip", "rinse_off"}
-        if re.search(r"face products|face make-?up", t):
+        if re.search(r"face products", t):
             out |= {"eye_area", "lip"}
         if re.search(r"face creams?|face and hand", t):
             out.add("eye_area")                  # an eye cream is a face cream for the skin around the eyes
     if re.search(r"rinse-? ?off|shower gel|soaps?\b|\bwash", t):
-        if not re.search(r"rinse-? ?off hair|hair rinse-? ?off|rinse-off \(?head", t) or "skin and hair" in t:
+        if not re.search(r"rinse-? ?off hair|hair rinse-? ?off|rinse-off \(?head", t) or \
+                re.search(r"skin and hair|rinse-? ?off skin", t):
             out.add("rinse_off")
         if not re.search(r"body|skin|hand|shower|soap|face", t) or re.search(r"hair", t):
             out.add("hair")
     if re.search(r"leave-? ?on|non-rinse|non rinse", t):
         if re.search(r"leave-? ?on hair|hair leave-? ?on", t):
             out.add("hair")
-        if not re.search(r"body leave-? ?on|leave-? ?on hair|hair leave-? ?on", t) or "skin" in t:
+        if re.search(r"leave-? ?on skin|skin leave-? ?on", t) and "hair" not in t:
+            out |= LEAVE_ON                      # skin products only
+        elif not re.search(r"body leave-? ?on|leave-? ?on hair|hair leave-? ?on", t) or "skin" in t:
             out |= LEAVE_ON | {"hair"}
     return out
 
@@ -132,7 +139,10 @@ def scope_types(text: str) -> frozenset[str]:
     for m in _NEGATED.finditer(t):
         removed |= _mentioned(m.group(1))
     t = _NEGATED.sub(" ", t)
-    main, *exceptions = _EXCEPT.split(t)
+    exceptions = [m.group(1) for m in _EXCEPT_IN_PARENS.finditer(t)]
+    t = _EXCEPT_IN_PARENS.sub(" ", t)
+    main, *rest = _EXCEPT.split(t)
+    exceptions += rest
     for e in exceptions:                     # "except face cream" does not take all face products away
         removed |= _mentioned(e) & {"eye_area", "lip", "nail", "hair"}
     if not re.search(r"[a-z]", main, re.I):
@@ -141,6 +151,8 @@ def scope_types(text: str) -> frozenset[str]:
         return frozenset(ALL_TYPES - removed)
     if _FORM.search(main) and ";" not in main:
         return frozenset()                   # a powder, spray or aerosol form: none of the six types
+    if _NOT_OURS.search(main):
+        return frozenset()                   # a product for one purpose that is none of our types
     named = _mentioned(main)
     if _EVERYTHING.search(main):
         named |= ALL_TYPES
@@ -174,17 +186,75 @@ class EuVerdict:
     level: str                 # not_permitted, restricted, labelling, allowed, "" (not listed)
     text: str                  # one line for people
     refs: tuple[str, ...]      # the annex entries behind it
-    limit_percent: float | None = None      # the highest maximum concentration for this type, if any
+    limit_percent: float | None = None      # the limit for this type: the lowest maximum of its general fields
     details: tuple[str, ...] = ()           # specifications, conditional entries, other product types
+    cap_percent: float | None = None        # the highest maximum any field covering this type allows
 
 
 _HAIR_DYE = re.compile(r"hair d[yua][ey]|colouring agents? for hair|hair dyeing", re.I)
-_PERCENT = re.compile(r"(\d+(?:[.,]\d+)?)\s*%")
+_PERCENT = re.compile(r"(?<!\d)(\d+(?:[.,]\d+)?)\s*%")
 
 
-def _percent(text: str) -> float | None:
+def _percent(text: str, highest: bool = False) -> float | None:
+    """The limit a field's maximum states: its lowest figure ("0,14 % for the sum ...; 0,8 % for mixtures ...":
+    0.14, the one every product must meet), or with ``highest`` the most it ever allows."""
     values = [float(v.replace(",", ".")) for v in _PERCENT.findall(text or "")]
-    return max(values) if values else None
+    return (max(values) if highest else min(values)) if values else None
+
+
+# Fields narrower than a product type: for a face cream, "self-tanning products for the face" and "face
+# make-up" are other products the type also covers, so their limits are shown, not taken as the type's own.
+_NARROWER = {
+    "leave_on_face": re.compile(r"self-tanning|make-? ?up|foundation|concealer|powder|\beye|\blip|\bnail|hand|"
+                                r"anti-?perspirant|deodorant|fragrance|body", re.I),
+    "eye_area": re.compile(r"self-tanning|\blip|\bnail|hand|body", re.I),
+    "lip": re.compile(r"self-tanning|\beye|\bnail|hand|body", re.I),
+    "rinse_off": re.compile(r"\bhair\b(?! products)|shampoo|oral|tooth|mouth", re.I),
+    "hair": re.compile(r"dye|straighten|waving|spray|aerosol|eyelash|eyebrow|\bskin\b(?! and hair)|soap|shower|"
+                       r"hand wash|\bface|^\W*(?:all )?leave-? ?on", re.I),    # our hair type: shampoo, conditioner
+    "nail": re.compile(r"self-tanning|\beye|\blip|\bface|hand wash|body", re.I),
+}
+
+
+# Fields that name the type itself ("face products, hand products and lip products" is a face product's field).
+_OWN = {
+    "leave_on_face": re.compile(r"face (?:products|creams?)|face and hand|^\W*(?:all )?leave-? ?on (?:skin )?products|"
+                                r"^\W*skin products", re.I),
+    "eye_area": re.compile(r"\beye", re.I), "lip": re.compile(r"\blip", re.I), "nail": re.compile(r"\bnail", re.I),
+    "rinse_off": re.compile(r"rinse-? ?off|soap|shower|wash", re.I),
+    "hair": re.compile(r"\bhair\b(?! ?d[yua]e)|shampoo", re.I),
+}
+# "Other products": the field for whatever the entry's other fields do not name.
+_OTHERS = re.compile(r"^\W*(?:all )?others?\b", re.I)
+
+
+# The annex's "Other" column: who may use it and where it may not go ("For professional use only", "Not to be used
+# in preparations for children under 6 years of age, ...").
+_PROFESSIONAL = re.compile(r"professional use", re.I)
+_NOT_TO_BE_USED = re.compile(r"not to be used (?:in|on|for) [^.;]{1,140}", re.I)
+
+
+def _other_conditions(rules: list[EuRule]) -> list[str]:
+    out: list[str] = []
+    for r in rules:
+        if _PROFESSIONAL.search(r.conditions):
+            out.append("for professional use only")
+        out += [" ".join(m.group(0).split()).rstrip(" ,") for m in _NOT_TO_BE_USED.finditer(r.conditions)]
+    return list(dict.fromkeys(c[0].lower() + c[1:] for c in out))
+
+
+def _general(rules: list[EuRule], product_type: str) -> list[EuRule]:
+    """The rules whose field is the product type itself, not a narrower product it also covers (all of them
+    when none is left), nor an entry's "other products" field when another field of it names the type."""
+    narrower, own = _NARROWER.get(product_type), _OWN.get(product_type)
+
+    def named(scope: str) -> str:            # what the field names, without what it excepts
+        return _EXCEPT.split(_EXCEPT_IN_PARENS.sub(" ", scope or ""))[0]
+    general = [r for r in rules if narrower is None or not narrower.search(named(r.scope))
+               or (own is not None and own.search(named(r.scope)))]
+    general = general or rules
+    named_refs = {r.ref for r in general if not _OTHERS.search(r.scope or "")}     # per entry
+    return [r for r in general if r.ref not in named_refs or not _OTHERS.search(r.scope or "")]
 
 
 def _short(text: str, n: int = 160) -> str:
@@ -230,15 +300,26 @@ def verdict(rules: tuple[EuRule, ...] | list[EuRule], product_type: str, nano: b
             text = "; ".join(p for p in (_short(r.scope, 80), r.max_conc, _short(r.conditions, 160)) if p)
             details.append(f"{r.ref} ({what}): {text or 'allowed'}")
     if limits:
+        general = _general(limits, product_type)
+        # Within one annex entry's fields the lowest applies; entries of different annexes are different
+        # purposes (Annex V: as a preservative; Annex III: other purposes), so the larger purpose's limit.
+        per_annex: dict[str, list[float]] = {}
+        for r in general:
+            pct = _percent(r.max_conc)
+            if pct is not None:
+                per_annex.setdefault(r.annex, []).append(pct)
+        cap = [p for p in (_percent(r.max_conc, highest=True) for r in limits) if p is not None]
+        limit = max(min(v) for v in per_annex.values()) if per_annex else None
+        # The type's own limit first, then the limits of narrower products it covers.
+        ordered = sorted(limits, key=lambda r: (r not in general, _percent(r.max_conc) or 0.0))
         parts = []
-        for r in limits:
+        for r in ordered:
             scope = f" in {_short(r.scope, 90)}" if r.scope and r.types != ALL_TYPES else ""
             parts.append(f"max {_short(r.max_conc, 90)}{scope} ({r.ref})")
-        pct = [p for p in (_percent(r.max_conc) for r in limits) if p is not None]
-        text = "restricted: " + "; ".join(dict.fromkeys(parts))
+        text = "restricted: " + "; ".join(dict.fromkeys(parts + _other_conditions(general)))
         if any(r.kind == "labelling" for r in applies):
             text += "; must be named on the label above 0.001 % (leave-on) or 0.01 % (rinse-off)"
-        return EuVerdict("restricted", text, refs, max(pct) if pct else None, tuple(details))
+        return EuVerdict("restricted", text, refs, limit, tuple(details), max(cap) if cap else None)
     if any(r.kind == "labelling" for r in applies):
         return EuVerdict("labelling", "must be named on the label above 0.001 % in leave-on or 0.01 % in "
                          "rinse-off products (fragrance allergen)", refs, details=tuple(details))

@@ -26,6 +26,7 @@ from skin_app.config import ingredients_csv_path
 from skin_app.ingredients_botanical import FORMS, MARKETING_PREFIXES, PARTS, BotanicalIndex, states_part_of
 from skin_app.ingredients_entry import BOOL_FLAGS, Entry
 from skin_app.ingredients_eu import ALL_TYPES, EuRule, verdict
+from skin_app.ingredients_parse import MAX_TOKEN_CHARS
 from skin_app.ingredients_spelling import SpellingIndex
 
 
@@ -46,20 +47,26 @@ class Match:
 # ---------------------------------------------------------------------------------------------
 # Keys
 # ---------------------------------------------------------------------------------------------
+# (the text a spelling needs, its pattern, the spelling the inventory uses): a pattern runs only when its text
+# is there, which keeps building the knowledge base's 60,000 keys quick.
 _SPELLING = [
-    (re.compile(r"sulph"), "sulf"), (re.compile(r"aluminium"), "aluminum"), (re.compile(r"colour"), "color"),
-    (re.compile(r"glycerine\b"), "glycerin"), (re.compile(r"\bextrait\b"), "extract"),
-    (re.compile(r"\bext\.?$"), "extract"), (re.compile(r"\bhcl\b"), "hydrochloride"),
-    (re.compile(r"tocopheryl acetate"), "tocopheryl acetate"),
+    ("sulph", re.compile(r"sulph"), "sulf"), ("aluminium", re.compile(r"aluminium"), "aluminum"),
+    ("colour", re.compile(r"colour"), "color"), ("glycerine", re.compile(r"glycerine\b"), "glycerin"),
+    ("extrait", re.compile(r"\bextrait\b"), "extract"), ("ext", re.compile(r"\bext\.?$"), "extract"),
+    ("hcl", re.compile(r"\bhcl\b"), "hydrochloride"),
 ]
-_CI_RE = re.compile(r"\b(?:c\s*\.?\s*i\s*\.?|colou?r\s+index)\s*[-:#]?\s*(?:no\.?\s*)?(\d{5})\b", re.I)
+_FIVE_DIGITS = re.compile(r"\d{5}")
+_NOT_KEY = re.compile(r"[^a-z0-9]+")
+# (no two optional runs of spaces side by side: each way to share a run between them would be tried)
+_CI_RE = re.compile(r"\b(?:c(?:\s*\.\s*|\s*)i(?:\s*\.)?|colou?r\s+index)(?:\s*[-:#])?\s*(?:no\.?\s*)?(\d{5})\b", re.I)
+
+
+_SPACED_PUNCTUATION = re.compile(r" ?([-/,()]) ?")
 
 
 def exact_key(name: str) -> str:
-    s = unicodedata.normalize("NFKC", name).casefold()
-    s = re.sub(r"\s*([-/,()])\s*", r"\1", s)
-    s = re.sub(r"\s+", " ", s).strip()
-    return s
+    s = " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+    return _SPACED_PUNCTUATION.sub(r"\1", s)
 
 
 def _strip_accents(s: str) -> str:
@@ -67,17 +74,21 @@ def _strip_accents(s: str) -> str:
 
 
 def loose_key(name: str) -> str:
-    s = _strip_accents(unicodedata.normalize("NFKC", name).casefold())
-    s = _CI_RE.sub(r"ci \1", s)
-    for pattern, repl in _SPELLING:
-        s = pattern.sub(repl, s)
-    return re.sub(r"[^a-z0-9]+", "", s)
+    s = unicodedata.normalize("NFKC", name).casefold()
+    if not s.isascii():
+        s = _strip_accents(s)
+    if _FIVE_DIGITS.search(s):
+        s = _CI_RE.sub(r"ci \1", s)
+    for needle, pattern, repl in _SPELLING:
+        if needle in s:
+            s = pattern.sub(repl, s)
+    return _NOT_KEY.sub("", s)
 
 
 _CI_IN_PARENS = re.compile(r"\(\s*C\.?\s*I\.?\s*(\d{5})\s*\)", re.I)
 _BOTANICAL_TAIL = re.compile(r"\b(?:EXTRACT|OIL|WATER|BUTTER|JUICE|POWDER|WAX|CERA)$")
-_PAREN = re.compile(r"\s*\(([^()]*)\)\s*")
-_SUFFIXES = re.compile(r"\s+(?:\(?(?:organic|bio|natural|vegan|non[- ]gmo|nano|non[- ]nano|ecocert)\)?)$", re.I)
+_PAREN = re.compile(r" ?\(([^()]*)\) ?")        # on a name with single spaces
+_SUFFIXES = re.compile(r"(?<!\s)\s+(?:\(?(?:organic|bio|natural|vegan|non[- ]gmo|nano|non[- ]nano|ecocert)\)?)$", re.I)
 
 
 def name_variants(name: str) -> list[str]:
@@ -92,7 +103,7 @@ def name_variants(name: str) -> list[str]:
     add(MARKETING_PREFIXES.sub("", name))
     add(_SUFFIXES.sub("", MARKETING_PREFIXES.sub("", name)))
     if "(" in name:
-        outside = _PAREN.sub(" ", name)
+        outside = _PAREN.sub(" ", " ".join(name.split()))
         add(outside)
         add(MARKETING_PREFIXES.sub("", outside))
         for inner in re.findall(r"\(([^()]*)\)", name):
@@ -201,6 +212,7 @@ class KnowledgeBase:
         self._allergen_entries = [self._fuzzy_entries[i] for i in allergen]
         self._cache: dict[str, Match] = {}
         self._lookups: dict[str, tuple[Entry, str] | None] = {}
+        self._known: dict[str, bool] = {}
         self._lock = threading.Lock()
 
     @classmethod
@@ -251,6 +263,8 @@ class KnowledgeBase:
             return self._lookups[name]
         except KeyError:
             pass
+        if len(name) > MAX_TOKEN_CHARS:
+            return None                 # no ingredient name is this long (and none is looked up at this length)
         result = None
         variants = name_variants(name)
         genus = self._genus_of(name)
@@ -345,16 +359,26 @@ class KnowledgeBase:
         """'Anthemis Nobilis (Chamomile)' -> 'ANTHEMIS' when the name starts with a plant genus of the inventory."""
         if "(" not in name:
             return None
-        words = _PAREN.sub(" ", name).split()
+        words = _PAREN.sub(" ", " ".join(name.split())).split()
         if len(words) < 2:
             return None
         first = words[0].upper()
         return first if first in self._genera else None
 
     def is_known(self, name: str) -> bool:
-        if self.lookup(name) is not None:
-            return True
-        return any(self.lookup(p) is not None for p in split_synonyms(name) if len(p) > 2)
+        """Whether the name, or one of its slash-printed synonyms, is recognised. Remembered: the parser asks
+        about every segment several times while it decides what is a list."""
+        try:
+            return self._known[name]
+        except KeyError:
+            pass
+        known = self.lookup(name) is not None or \
+            any(self.lookup(p) is not None for p in split_synonyms(name) if len(p) > 2)
+        with self._lock:
+            if len(self._known) > 200_000:
+                self._known.clear()
+            self._known[name] = known
+        return known
 
     # -- full match -----------------------------------------------------------------------------
     def match(self, name: str, fuzzy: bool = True, budget: FuzzyBudget | None = None) -> Match:

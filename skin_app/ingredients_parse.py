@@ -11,11 +11,13 @@ an ``is_known`` callback supplied by the matcher, so this module stays testable 
 from __future__ import annotations
 
 import ast
+import bisect
 import html
 import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from skin_app.limits import INGREDIENT_INPUT_MAX
 
@@ -25,9 +27,9 @@ from skin_app.limits import INGREDIENT_INPUT_MAX
 MAX_TOKEN_CHARS = 300
 
 
-@dataclass
+@dataclass(frozen=True)
 class Token:
-    """One ingredient as it appears on the label."""
+    """One ingredient as it appears on the label (frozen: make_token hands the same one out for the same text)."""
     text: str                     # as printed (trimmed)
     name: str                     # cleaned for matching: no percentage, no footnote marks
     percent: str | None = None    # "2%" when the label states it
@@ -54,7 +56,11 @@ class ParsedLabel:
 _MOJIBAKE = re.compile(r"[ÃÂâ][\x80-\xbf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013\u2014"
                        r"\u2018\u2019\u201a\u201c\u201d\u201e\u2020\u2021\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060\ufeff\ufffd]")
-_TAG = re.compile(r"<\s*(script|style)\b.*?<\s*/\s*\1\s*>|<!--.*?-->|</?[a-zA-Z][^<>]{0,500}>", re.S | re.I)
+# A script/style block or comment is cut whole, to its end; any other tag is cut alone (see _strip_tags).
+_BLOCK_START = re.compile(r"<\s*(script|style)\b|<!--", re.I)
+_BLOCK_END = {"script": re.compile(r"<\s*/\s*script\s*>", re.I), "style": re.compile(r"<\s*/\s*style\s*>", re.I),
+              "<!--": re.compile(r"-->")}
+_TAG = re.compile(r"</?[a-zA-Z][^<>]{0,500}>")
 _BR_TAG = re.compile(r"<\s*(br|/p|/li|/div|p|li)\b[^<>]{0,100}>", re.I)
 
 
@@ -98,14 +104,53 @@ def clean_text(text: str) -> tuple[str, bool]:
     text = fix_mojibake(text)
     if "<" in text and ">" in text:
         text = _BR_TAG.sub("\n", text)
-        text = _TAG.sub(" ", text)
+        text = _strip_tags(text)
     if "&" in text and ";" in text:
         text = html.unescape(text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = unicodedata.normalize("NFKC", text)          # ﬁ -> fi, full-width letters, superscripts
     text = text.translate(_TRANSLATE)
     text = _CONTROL.sub(" ", text)
+    text = _SPACE_RUN.sub(_space_run, text)              # runs of spaces, tabs, NBSP, zero-width marks: one
     return text, truncated
+
+
+# Each match starts where its run starts (the look-behind), so a long run is read once, not once per space.
+_SPACE_RUN = re.compile(r"(?<! ) *\n[ \n]*| {2,}")
+
+
+def _space_run(m: re.Match) -> str:
+    return "\n" if "\n" in m.group(0) else " "
+
+
+def _strip_tags(text: str) -> str:
+    """HTML tags out (script/style blocks and comments whole) in one pass. A block's end is searched for once
+    per kind of block (with no end after one opener there is none after the next), so a paste of openers
+    costs linear time, not one scan to the end per opener."""
+    out: list[str] = []
+    pos = i = 0
+    no_end: set[str] = set()
+    while (i := text.find("<", i)) >= 0:
+        block = _BLOCK_START.match(text, i)
+        kind = (block.group(1) or block.group(0)).lower() if block else ""
+        end = None
+        if kind and kind not in no_end:
+            closing = _BLOCK_END[kind].search(text, block.end()) if block else None
+            if closing is None:
+                no_end.add(kind)
+            else:
+                end = closing.end()
+        if end is None:
+            tag = _TAG.match(text, i)
+            end = tag.end() if tag else None
+        if end is None:
+            i += 1
+            continue
+        out.append(text[pos:i])
+        out.append(" ")
+        pos = i = end
+    out.append(text[pos:])
+    return "".join(out)
 
 
 _LIST_ITEM_SEPARATOR = re.compile(r"""['"]\s*,\s*['"]""")
@@ -139,27 +184,71 @@ _HEADER_WORDS = (
 # "Ingredients", "Full ingredient list", "Active Ingredients", "Ingredients/Ingrédients", "INCI"
 _HEADER_RE = re.compile(
     rf"^[\s\-*•\[(]*(?:(?:full|complete|other|inactive|active|key|all)\s+)?(?:{_HEADER_WORDS})"
-    rf"(?:\s*(?:/|\(|\||-)\s*(?:{_HEADER_WORDS})\)?)*(?:\s+(?:list|\(inci\)))?[\s\])]*$",
+    rf"(?>\s*(?:/|\(|\||-)\s*(?:{_HEADER_WORDS})\)?)*(?:\s+(?:list|\(inci\)))?[\s\])]*$",
     re.I,
 )
 _MAY_CONTAIN_RE = re.compile(
     r"^[\s\[(]*(?:\+\s*/\s*-|\+-|±|may\s+contain|may\s+also\s+contain|peut\s+contenir|kann\s+enthalten|"
     r"puede\s+contener|pu[òo]\s+contenere|mag\s+bevatten|mo[żz]e\s+zawiera[ćc])"
-    r"(?:\s*(?:/|\(|\||-)?\s*(?:\+\s*/\s*-|may\s+contain|peut\s+contenir|kann\s+enthalten|puede\s+contener)\)?)*"
+    r"(?>\s*(?:/|\(|\||-)?\s*(?:\+\s*/\s*-|may\s+contain|peut\s+contenir|kann\s+enthalten|puede\s+contener)\)?)*"
     r"[\s\])]*$",
     re.I,
 )
 _MAY_CONTAIN_PREFIX = re.compile(
     r"^[\s\[(]*(?:\+\s*/\s*-|\+-|±|may\s+contain|peut\s+contenir|kann\s+enthalten|puede\s+contener)[\s\])]*", re.I)
 # Kaggle-style exports of kits: "... Product Name: Spf30 Face Cream Division: Cl (Clinique)Water , ..."
-_PRODUCT_NAME_RE = re.compile(r"\bProduct Name:\s*(?P<name>.+?)\s+Division:\s*\w+\s*(?:\([^()]{0,40}\))?", re.I)
+_PRODUCT_NAME_RE = re.compile(r"\bProduct Name:\s{0,3}(?P<name>[^\n]{1,200}?)\s{1,3}Division:\s*\w+\s*(?:\([^()]{0,40}\))?", re.I)
 # "...before sun exposure.Active Ingredients: ..." - a drug-facts header glued to the sentence before it.
 _GLUED_HEADER = re.compile(r"(?<=[.!?;)\]])\s*(?=(?:active|inactive|other)\s+ingredients?\s*:)|"
                            r"(?<=[a-z])(?=(?:Active|Inactive|Other)\s+Ingredients?\s*:)", re.I)
 # "First Bar: ... . Second Bar: ..." - kit headings inside one line: each gets a line of its own.
 _INLINE_HEADING = re.compile(
-    r"(?:^|(?<=[.;]\s)|(?<=[.;]))\s*((?:First|Second|Third|Fourth|Fifth|Sixth|\d(?:st|nd|rd|th))\s+[A-Z][\w'&-]*"
-    r"(?:\s+[A-Z][\w'&-]*){0,3}|(?:Step|Product|Part|Phase)\s*\d+(?:\s+[A-Z][\w'&-]*){0,3})\s*:\s*", re.M)
+    r"(?:^|(?<=[.;] )|(?<=[.;])) ?((?:First|Second|Third|Fourth|Fifth|Sixth|\d(?:st|nd|rd|th)) [A-Z][\w'&-]*"
+    r"(?: [A-Z][\w'&-]*){0,3}|(?:Step|Product|Part|Phase) ?\d+(?: [A-Z][\w'&-]*){0,3}) ?: ?", re.M)
+# "Cleanser: Aqua, ... Moisturizer: Aqua, ...": a kit's products named by their kind, inside one line; at a
+# line's or sentence's start with up to three words of name before the kind ("Night Repair Serum:"), and glued
+# to the list before ("..., Glycerin Moisturizer: Aqua") only when what precedes it is a known name.
+_KIT_KINDS = (r"(?:Cleanser|Moisturi[sz]er|Serum|Toner|Cream|Lotion|Mask|Essence|Balm|Sunscreen|Primer|Shampoo|"
+              r"Conditioner|Face Wash|Body Wash|Scrub|Exfoliator|Treatment)")
+_KIT_KIND = re.compile(rf"(?:^|(?<=[.;] )|(?<=[.;]))((?:[A-Z][\w'&-]* ){{0,3}}{_KIT_KINDS}) ?: ?(?=[A-Z])", re.M)
+_KIT_KIND_GLUED = re.compile(rf"(?<=[a-z0-9)]) ((?:(?:Eye|Night|Day|Face|Facial|Body|Hand|Lip) )?{_KIT_KINDS}) ?: ?"
+                             r"(?=[A-Z])")
+
+
+def _kit_kinds(text: str, known: IsKnown) -> str:
+    text = _KIT_KIND.sub(lambda m: "\n" + m.group(1) + ":\n", text)
+
+    def glued(m: re.Match) -> str:           # the name before it: back to a separator, at most a name's length
+        start = max(0, m.start() - MAX_TOKEN_CHARS)
+        cut = max(text.rfind(c, start, m.start()) for c in ",;\n")
+        last = text[max(cut + 1, start):m.start()].strip(" .")
+        return "\n" + m.group(1) + ":\n" if last and known(last) else m.group(0)
+    return _KIT_KIND_GLUED.sub(glued, text)
+# A Drug Facts block printed on one line: "Active ingredients Purpose Avobenzone 3% Sunscreen Homosalate 10%
+# Sunscreen Inactive ingredients Water, ...": each active keeps its percentage, the purpose column goes.
+_DRUG_FACTS = re.compile(r"\bactive ingredients?(?: \([^()]{0,60}\))?(?: ?purposes?)? ?:? ?(?P<rows>.{1,600}?) ?"
+                         r"\binactive ingredients? ?:? ?", re.I)
+_DRUG_PERCENT = re.compile(r"(?<![\d.,])\d{1,2}(?:[.,]\d{1,3})? ?%")
+# What stands between two rows: the previous row's purpose ("Sunscreen") and "(in each ...)" notes.
+_DRUG_PURPOSE_WORDS = re.compile(r"^(?:(?:sunscreens?|skin protectant|acne (?:treatment|medication)|anti-?perspirant|"
+                                 r"anti-?dandruff|anti-?fungal|purposes?)\b[ ,;]*|\([^()]{0,60}\)[ ,;]*)+", re.I)
+
+
+def _drug_facts(text: str) -> str:
+    """Each row is the words before a percentage, less the purpose column of the row before."""
+    def rows(m: re.Match) -> str:
+        body, found, start = m.group("rows"), [], 0
+        for pct in _DRUG_PERCENT.finditer(body):
+            name = _DRUG_PURPOSE_WORDS.sub("", body[start:pct.start()].strip(" ,;")).strip(" ,;")
+            start = pct.end()
+            if re.search(r"[A-Za-z]{3}", name):
+                found.append(f"{name} {pct.group(0)}")
+        if not found:
+            return m.group(0)
+        return "\nActive Ingredients:\n" + ", ".join(found) + "\nInactive Ingredients:\n"
+    return _DRUG_FACTS.sub(rows, text) if "%" in text else text
+
+
 _STEP_RE = re.compile(r"^\s*(?:step\s*\d+|product\s*\d+|\d+\.)\s*[:.\-]?\s*", re.I)
 
 
@@ -169,12 +258,18 @@ _EXCLUSION_RE = re.compile(r"(?:\bfree\s+(?:of|from)\b|\bformulated\s+without\b|
                            r"\bfree\s*-\s*from\b|\bsans\b|\bohne\b|\bsin\b|\blibre\s+de\b)", re.I)
 
 
+# A header or a "may contain" line is short; longer text is neither and never reaches their patterns.
+_HEADING_MAX_CHARS = 120
+
+
 def is_list_header(text: str) -> bool:
-    return bool(_HEADER_RE.match(text.strip()))
+    text = text.strip()
+    return len(text) <= _HEADING_MAX_CHARS and bool(_HEADER_RE.match(text))
 
 
 def is_may_contain(text: str) -> bool:
-    return bool(_MAY_CONTAIN_RE.match(text.strip()))
+    text = text.strip()
+    return len(text) <= _HEADING_MAX_CHARS and bool(_MAY_CONTAIN_RE.match(text))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -324,37 +419,63 @@ _PERCENT_RE = re.compile(r"(?<![\w.])(\d{1,3}(?:[.,]\d{1,3})?)\s*%")
 _GLUED_PERCENT = re.compile(r"(\d\s*%)(?=[A-Za-z])")      # "Zinc Oxide 3.0%Water"
 _SPACED_LOCANT = re.compile(r"(?<![\d.,])(\d)\s*,\s+(\d)\s*-\s*(?=[A-Za-z])")   # "1, 2-Hexanediol"
 # "[+/-: Mica (CI 77019), Iron Oxides (CI 77491)]": a shade block in brackets
+# (the block's end is found by _bracketed_may_contain: one pattern to "]" would rescan the text per opener)
 _BRACKETED_MAY_CONTAIN = re.compile(r"[\[(]\s*((?:\+\s*/\s*-|±|may\s+contain|peut\s+contenir|kann\s+enthalten|"
-                                    r"puede\s+contener)[^:\])]{0,40})\s*:?\s*([^\[\]]*)\]", re.I)
+                                    r"puede\s+contener)[^:\])]{0,40})\s*:?\s*", re.I)
+_BRACKET = re.compile(r"[\[\]]")
 # "... Tocopherol Free of parabens, formaldehydes, ...": a claim glued to the end of the list starts a new line
-_CLAIM_START = re.compile(r"\s+(?=(?:free\s+(?:of|from)|formulated\s+without|made\s+without|does\s+not\s+contain|"
+_CLAIM_START = re.compile(r"(?<!\s)\s+(?=(?:free\s+(?:of|from)|formulated\s+without|made\s+without|does\s+not\s+contain|"
                           r"contains\s+no|clean\s+at\s+sephora)\b)", re.I)
 # "C.I. 77891", "C. I. 77891", "Ci77891", "CI-77891", "C I 77891" -> "CI 77891"
-_CI_SPELLING = re.compile(r"\bC\s*\.?\s*I\s*\.?\s*[-:#]?\s*(\d{5})\b", re.I)
+_CI_SPELLING = re.compile(r"\bC(?: ?\. ?| ?)I(?: ?\. ?| ?)(?:[-:#] ?)?(\d{5})\b", re.I)
 _DISCLAIMER = re.compile(r"(?:please be aware that ingredient lists may change|ingredient lists? (?:are|is) subject to "
                          r"change|refer to the product packaging for the most up[- ]to[- ]date)[^\n]*", re.I)
-# A footnote glued to the last name: "Phenoxyethanol * Essential Oil" -> cut at " *"
-_GLUED_FOOTNOTE = re.compile(r"\s+[*†‡]+\s*[A-Za-z][^,]*$")
+# A footnote glued to the last name: "Phenoxyethanol * Essential Oil" -> cut at " *" (after the last comma)
+_GLUED_FOOTNOTE = re.compile(r"(?<!\s)\s+[*†‡]+\s*[A-Za-z]")
 # Not ingredients: a spreadsheet's error value pasted as a cell ("#NAME?") and a shop's shade or batch code
 # in brackets ("[V2898A]", also after a name: "Heptapeptide-15 Palmitate [V2802A]").
 _SPREADSHEET_ERROR = re.compile(r"^#(?:NAME\?|VALUE!|REF!|N/A|DIV/0!|NUM!|NULL!)$", re.I)
-_SHADE_CODE = re.compile(r"\s*\[[A-Z]{1,2}\d{3,}[A-Z]?\]")
+_SHADE_CODE = re.compile(r"(?<!\s)\s*\[[A-Z]{1,2}\d{3,}[A-Z]?\]")
 # A Drug Facts row ("Avobenzone 3% Sunscreen"): the purpose column after the percentage is no part of the name.
-_DRUG_PURPOSE = re.compile(r"\s+(?:sunscreens?|skin protectant|acne (?:treatment|medication))\s*$", re.I)
+_DRUG_PURPOSE = re.compile(r"(?<!\s)\s+(?:sunscreens?|skin protectant|acne (?:treatment|medication))\s*$", re.I)
 # Letters lost with a PDF ligature ("ffi", "fi"): "Rosmarinus O_cinalis", "Of cinalis", "Metabisul te".
 _LIGATURE_GAP = [(re.compile(r"\b([Oo])f?[ _]cinal"), r"\1fficinal"), (re.compile(r"(bisul)[ _](te)\b", re.I), r"\1fi\2")]
 _FOOTNOTE_RE = re.compile(r"[*†‡§¹²³⁴⁵⁶⁷⁸⁹⁰°^#]+")
 _LEADING_NOISE = re.compile(r"^(?:[\s\-–+•>.·]|\band\b|&)+", re.I)
-_TRAILING_NOISE = re.compile(r"[\s.;,\-–]+$")
+_TRAILING_NOISE = re.compile(r"(?<![\s.;,\-–])[\s.;,\-–]+$")
 
 
+def _bracketed_may_contain(text: str) -> str:
+    """'[+/-: Mica (CI 77019), Iron Oxides (CI 77491)]' -> its own 'May contain' heading and line. The block
+    runs to the next ']' with no '[' before it; the brackets' places are read once, so this is linear."""
+    if "]" not in text:
+        return text
+    brackets = [m.start() for m in _BRACKET.finditer(text)]
+    out: list[str] = []
+    pos = 0
+    while (m := _BRACKETED_MAY_CONTAIN.search(text, pos)) is not None:
+        k = bisect.bisect_left(brackets, m.end())
+        if k == len(brackets) or text[brackets[k]] != "]":
+            out.append(text[pos:m.start() + 1])
+            pos = m.start() + 1
+            continue
+        close = brackets[k]
+        out.append(text[pos:m.start()] + "\n" + m.group(1).strip() + ":\n" + text[m.end():close] + "\n")
+        pos = close + 1
+    out.append(text[pos:])
+    return "".join(out)
+
+
+@lru_cache(maxsize=20_000)
 def make_token(raw: str, may_contain: bool) -> Token | None:
+    """A segment of the list -> the token it names, or None. Remembered: a kit or a long paste repeats names,
+    and the parser reads each segment more than once while it decides what is a list."""
     text = _SHADE_CODE.sub("", raw).strip().strip(",;").strip()
     if not text or _SPREADSHEET_ERROR.match(text):
         return None
     name = text
-    glued = _GLUED_FOOTNOTE.search(name)
-    if glued and len(glued.group(0).split()) >= 2:
+    glued = _GLUED_FOOTNOTE.search(name, name.rfind(",") + 1)
+    if glued and len(name[glued.start():].split()) >= 2:
         name = name[:glued.start()]
         text = name.strip()
     footnote = "".join(_FOOTNOTE_RE.findall(name))
@@ -390,9 +511,12 @@ def _balance(name: str) -> str:
     return name
 
 
+_BLEND = re.compile(r" ?\( ?(?:and|&|et|und) ?\) ?", re.I)
+
+
 def split_blend(name: str) -> list[str]:
     """'Cetearyl Alcohol (and) Ceteareth-20' is two ingredients sold premixed."""
-    parts = re.split(r"\s*\(\s*and\s*\)\s*|\s*\(\s*&\s*\)\s*|\s*\(\s*et\s*\)\s*|\s*\(\s*und\s*\)\s*", name, flags=re.I)
+    parts = _BLEND.split(" ".join(name.split()))      # spaces first: the pattern then reads each character once
     return [p.strip() for p in parts if p.strip()]
 
 
@@ -409,10 +533,12 @@ def parse_label(text: str, is_known: IsKnown | None = None) -> ParsedLabel:
     cleaned = unwrap_list_literal(cleaned)
     cleaned = _PRODUCT_NAME_RE.sub(lambda m: "\n" + m.group("name").strip() + ":\n", cleaned)
     cleaned = _GLUED_HEADER.sub("\n", cleaned)
+    cleaned = _drug_facts(cleaned)
     cleaned = _INLINE_HEADING.sub(lambda m: "\n" + m.group(1) + ":\n", cleaned)
+    cleaned = _kit_kinds(cleaned, known)
     cleaned = _GLUED_PERCENT.sub(r"\1, ", cleaned)
     cleaned = _SPACED_LOCANT.sub(r"\1,\2-", cleaned)
-    cleaned = _BRACKETED_MAY_CONTAIN.sub(lambda m: "\n" + m.group(1).strip() + ":\n" + m.group(2) + "\n", cleaned)
+    cleaned = _bracketed_may_contain(cleaned)
     cleaned = _DISCLAIMER.sub("\n", cleaned)
     cleaned = _CLAIM_START.sub("\n", cleaned)
     cleaned = _CI_SPELLING.sub(r"CI \1", cleaned)

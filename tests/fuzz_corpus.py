@@ -398,3 +398,37 @@ def assert_handled(stats: dict, budget_mb: float, tried: int | None = None, min_
     assert stats["accepted"] >= min_accepted and sum(stats["refused"].values()) >= min_refused, stats
     assert stats["slowest_s"] < 10, stats["slowest"]
     assert stats["peak_over_baseline_mb"] < budget_mb, stats
+
+
+# -- long pastes (issues 23 and 26: every text path linear in its input) ----------------------------------
+LONG_PASTE_CHARS = 200_000        # the analyzer's input limit (limits.INGREDIENT_INPUT_MAX)
+
+
+def long_pastes(seed: int, chars: int = LONG_PASTE_CHARS) -> list[tuple[str, str]]:
+    """Pastes of ``chars`` characters built from one short unit repeated: runs of whitespace and punctuation,
+    the openers of every multi-part pattern the parser has (shade blocks, kit headings, HTML blocks, headers),
+    long tokens, and a seeded random mix of the fuzz alphabet. Each once cost the parser quadratic time or worse
+    (40,000 spaces: 122 s; 15,000 "(may contain": minutes)."""
+    units = {
+        "spaces between names": None, "spaces": " ", "NBSP": "\u00a0", "tabs": "\t", "newlines": "\n",
+        "zero-width spaces": "\u200b", "space dot": " .", "space dash": " -", "dots": ".", "commas": ",",
+        "(may contain": "(may contain", "[may contain": "[may contain ", "may contain + space": "may contain ",
+        "ingredients /": "ingredients / ", "Product Name:": "Product Name: ", "First Bar:": "First Bar: ",
+        "Step 1 A:": ". Step 1 A: ", "<script>": "<script>", "<!--": "<!--", "C. I.": "C. I. ", "1, ": "1, ",
+        "digits": "1", "(and)": "Water (and) ", "footnote stars": "Water * a", "free of": "Water free of ",
+        "one letter": "a", "one long name": "Glycerin", "parentheses": "(", "brackets": "[", "colons": ": ",
+        "+/-": "+/- ", "unknown names": None,
+    }
+    rng = random.Random(f"long-{seed}")
+    out = []
+    for label, unit in units.items():
+        if label == "spaces between names":
+            text = "Water" + " " * (chars - 20) + ", Glycerin"
+        elif label == "unknown names":
+            text = ", ".join("".join(rng.choice("bcdfghjklmnpqrstvwxz") for _ in range(10)) for _ in range(chars // 12))
+        else:
+            text = unit * (chars // len(unit))
+        out.append((label, text[:chars]))
+    alphabet = "aZ0 ,;:|()[]{}<>!*_`#%$@=+-\t\n\r\x00\x07\x1b\u202e\u200b\ufeffé中😀"
+    out.append(("random fuzz alphabet", "".join(rng.choice(alphabet) for _ in range(chars))))
+    return out

@@ -143,3 +143,29 @@ def test_a_list_printed_without_commas_is_segmented():
 def test_list_literal_exports_are_unwrapped():
     parsed = parse_label("['Water, Glycerin, Squalane']")
     assert [t.name for t in parsed.products[0].tokens] == ["Water", "Glycerin", "Squalane"]
+
+
+def test_a_drug_facts_block_on_one_line_keeps_each_active_with_its_percentage():
+    text = ("Active ingredients Purpose Avobenzone 3% Sunscreen Homosalate 10% Sunscreen Octocrylene 7% Sunscreen "
+            "Inactive ingredients Water, Glycerin")
+    lines = analyse(text).ingredients
+    assert [(l.inci, l.percent) for l in lines[:3]] == [("BUTYL METHOXYDIBENZOYLMETHANE", "3%"), ("HOMOSALATE", "10%"),
+                                                       ("OCTOCRYLENE", "7%")]
+    assert [l.inci for l in lines[3:]] == ["WATER", "GLYCERIN"]
+
+
+def test_kit_headings_inside_one_line_split_the_kit():
+    report = analyse("Cleanser: Aqua, Coco-Glucoside, Glycerin Moisturizer: Aqua, Squalane, Niacinamide")
+    assert [(p.name, p.inci_names) for p in report.products] == [
+        ("Cleanser", ["AQUA", "COCO-GLUCOSIDE", "GLYCERIN"]), ("Moisturizer", ["AQUA", "SQUALANE", "NIACINAMIDE"])]
+
+
+def test_a_footnote_glued_to_a_slash_printed_fragrance_keeps_the_fragrance_flag():
+    line = analyse("Water, Glycerin, Fragrance/Parfum*, Phenoxyethanol. *Natural origin").ingredients[2]
+    assert line.inci == "PARFUM" and "fragrance" in line.flags
+
+
+def test_a_shade_block_keeps_its_iron_oxides():
+    text = "Talc, Mica, Dimethicone [+/- May Contain: CI 77891, CI 77491, CI 77492, CI 77499]"
+    lines = analyse(text).ingredients
+    assert [l.inci for l in lines if l.may_contain] == ["CI 77891", "CI 77491", "CI 77492", "CI 77499"]

@@ -32,6 +32,7 @@ CURATED = ROOT / "data" / "ingredients_curated.csv"
 ALIASES = ROOT / "data" / "ingredients_aliases.csv"
 BOTANICAL = ROOT / "data" / "ingredients_botanical_synonyms.csv"
 TEXTS = ROOT / "data" / "ingredients_texts.csv"
+ANNEX_NAMES = ROOT / "data" / "ingredients_annex_names.csv"
 
 COLUMNS = [
     "inci", "cas", "functions", "aliases", "what", "pros", "cons", "helps", "aggravates", "active",
@@ -89,7 +90,7 @@ _ALLERGEN_WORDING = re.compile(r"presence of the substances? (?:or substances )?
 _PURITY = re.compile(r"(?:maximum|minimum)?\s*(?:secondary amine content|nitrosamine content|purity|impurit\w*)[^;\n]*",
                      re.I)
 _HAS_LIMIT = re.compile(r"\d\s*%|\bppm\b|mg/kg", re.I)
-_LETTER = re.compile(r"(?:^|(?<=\s)|(?<=\n))\(?([a-h])\)\s*")
+_LETTER = re.compile(r"(?:^|(?<=\s)|(?<=\n))\(?([a-z])\)\s*")     # read in sequence only: (a), (b), ... (n)
 # Mercury and its compounds (Annex II/221): the annex names none of the compounds; these are the INCI names
 # that are mercury compounds (checked by hand). Thimerosal and the phenylmercuric salts keep their Annex V
 # entry for eye products ("except those special cases included in Annex V").
@@ -140,8 +141,11 @@ def _clean_limit(text: str) -> str:
 def _lettered(text: str) -> dict[str, str]:
     """'(a) Leave-on (b) Rinse-off' -> {'a': 'Leave-on', 'b': 'Rinse-off'}; unlettered text -> {'': text}."""
     text = (text or "").replace("\xad", "")
-    marks = list(_LETTER.finditer(text))
-    if not marks or marks[0].group(1) != "a":
+    marks = []
+    for m in _LETTER.finditer(text):         # "(i)" after "(h)" is a field; "(i)" anywhere else is not
+        if m.group(1) == chr(ord("a") + len(marks)):
+            marks.append(m)
+    if not marks:
         return {"": text.strip()}
     out: dict[str, str] = {}
     head = text[:marks[0].start()].strip()
@@ -163,9 +167,22 @@ def _functions_only_preserve(row: dict) -> bool:
     return bool(funcs) and funcs <= {"preservative", "antimicrobial"}
 
 
-def annex_rules(ref: Path, cosing: dict[str, dict]) -> tuple[list[dict], set[str], set[str]]:
+def load_annex_names(path: Path = ANNEX_NAMES) -> dict[str, list[tuple[str, str]]]:
+    """Annex reference -> [(name, CAS)]: substances an entry covers that the 2020 inventory lacks by that name."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    with open(path, encoding="utf-8", newline="") as fh:
+        for r in csv.DictReader(fh):
+            name = " ".join((r.get("name") or "").split()).upper()
+            if name and not name.startswith("#"):
+                out.setdefault(r["ref"].strip(), []).append((name, (r.get("cas") or "").strip()))
+    return out
+
+
+def annex_rules(ref: Path, cosing: dict[str, dict],
+                members: dict[str, list[tuple[str, str]]] | None = None) -> tuple[list[dict], set[str], set[str]]:
     """Every annex entry as rules attached to INCI names: one rule per field of application.
-    Also the INCI names the annexes mark as declarable fragrance allergens and as formaldehyde releasers."""
+    Also the INCI names the annexes mark as declarable fragrance allergens and as formaldehyde releasers.
+    ``members``: names an entry covers beyond those it prints (load_annex_names)."""
     from skin_app.ingredients_eu import scope_types          # the one place that reads fields of application
 
     inventory = set(cosing)
@@ -194,9 +211,12 @@ def annex_rules(ref: Path, cosing: dict[str, dict]) -> tuple[list[dict], set[str
             group = ANNEX_GROUP_MEMBERS.get(ref_no)
             if group is not None:
                 substance |= {n for n in inventory if group.search(n)}
+            substance |= {name for name, _cas in (members or {}).get(ref_no, ())}
             combination = annex != "II" and bool(_COMBINATION.search(
                 row.get("Name of Common Ingredients Glossary", "") or row.get("Chemical name / INN", "")))
-            nano = bool(_NANO.search(wording + " " + row.get("Name of Common Ingredients Glossary", "")))
+            # An entry about the nano form only; "TRIS-BIPHENYL TRIAZINE / TRIS-BIPHENYL TRIAZINE (NANO)" covers both.
+            glossary = [p for p in re.split(r"/|;|\n", row.get("Name of Common Ingredients Glossary", "")) if p.strip()]
+            nano = all(_NANO.search(p) for p in glossary) if glossary else bool(_NANO.search(wording))
             other = row.get("Other", "") + "\n" + row.get("Wording of conditions of use and warnings", "")
             if _ALLERGEN_WORDING.search(other):
                 allergens |= substance | identified
@@ -669,7 +689,12 @@ def build(ref: Path) -> tuple[list[dict], list[dict]]:
         if r["inci"] not in cosing:
             cosing[r["inci"]] = {"inci": r["inci"], "cas": r.get("cas", ""), "functions": []}
     inventory = set(cosing)
-    eu_rules, allergens, formaldehyde = annex_rules(ref / "reference", cosing)
+    members = load_annex_names()
+    for listed in members.values():         # banned substances the 2020 inventory does not name
+        for name, cas in listed:
+            cosing.setdefault(name, {"inci": name, "cas": cas, "functions": []})
+    inventory = set(cosing)
+    eu_rules, allergens, formaldehyde = annex_rules(ref / "reference", cosing, members)
     annex: dict[str, list[dict]] = {}
     for r in eu_rules:
         annex.setdefault(r["inci"], []).append(r)
