@@ -31,7 +31,7 @@ def _open_storage(path: str | None) -> Storage:
         cal = load_calibration()
     except CalibrationMissingError:
         return db
-    db.rescore_scans(cal.version, cal.rescore_legacy)
+    db.rescore_scans(cal.scored_by, cal.rescore_legacy)
     return db
 
 

@@ -36,18 +36,24 @@ PHOTO_TYPES = ["jpg", "jpeg", "png", "webp", "bmp", "heic", "heif"]
 WORD_COLOURS = {"good": "green", "fair": "orange", "needs care": "red"}
 KEEP_PICTURE = f"Keep the small face picture ({STORED_SIZE} px) and the marks"
 KEEP_NOTHING = "Keep only the scores (no picture)"
+SCORE_BOX_PX = 108                # three boxes to a line on a 390 px phone; labels wrap, never cut
 
 MEANING = """
 **How the scores work.** Each score is 0-100, higher is better, and means the same on every concern:
 **90** is what a typical face without that concern reads, **70** is where a dermatologist's grade
 turns from mild to moderate (or the reference photos' equivalent), **50 or less** is clearly visible.
-Words: **good** from 70, **fair** from 50, **needs care** below 50. Overall is the mean of the four,
-so each concern weighs a quarter. The scores were fitted to graded reference photos:
+Words: **good** from 70, **fair** from 50, **needs care** below 50, with one exception: once you have a
+saved scan of this view, a word changes from that scan's word only when the score moves past the edge
+by more than its noise band (the number after ±), so a 68 after a "good" scan still reads "good" and
+the page says so under the scores. **Overall** is the mean of the concerns this view scores, but never
+more than {LEAD} points above the weakest of them: so Overall reads "good" only when every concern is at
+least "fair", and one concern that needs care is never hidden by clear ones. The scores were fitted to
+graded reference photos:
 {CURVES}
 
-The number after ± is the noise band: how far the score moves when the same face is photographed
-again (light, distance, camera). A word only changes from your last scan's when the score moves past
-the edge by more than that.
+The number after ± is the noise band: how far the score moved when the same face was photographed
+again in the same conditions (minutes apart, simulated re-shots). Different light, distance or head
+position can move a score further than that; compare scans taken the same way.
 
 **Limits.** This is an estimate from one photo by a model trained on public research photos, not a
 medical diagnosis. Compare scans taken the same way. See a dermatologist about anything that worries
@@ -56,14 +62,14 @@ you. Your photo is analysed on this computer; the original is never stored.
 
 
 def meaning() -> str:
-    from skin_app.calibration import describe, load_calibration
+    from skin_app.calibration import OVERALL_LEAD, describe, load_calibration
     lines = []
     for row in describe(load_calibration()):
         at = row["at"]
         unit = row["unit"]
         lines.append(f"- {CONCERN_LABELS[row['concern']]}: from the {row['measure']}; "
                      f"{at['90']:.2f} {unit} reads 90, {at['70']:.2f} {unit} reads 70, {at['50']:.2f} {unit} reads 50.")
-    return MEANING.replace("{CURVES}", "\n".join(lines))
+    return MEANING.replace("{CURVES}", "\n".join(lines)).replace("{LEAD}", f"{OVERALL_LEAD:.0f}")
 
 
 FULL_CHECK_OPTION = "Full check"
@@ -89,7 +95,10 @@ FRAME_CSS = """<style>
 </style>"""
 # Score boxes three to a line on a 390 px phone: a smaller number than Streamlit's default (fixed CSS).
 SCORES_CSS = """<style>
-.st-key-scan_scores [data-testid="stMetricValue"] { font-size: 1.75rem; }
+[class*="st-key-scan_scores"] [data-testid="stMetricValue"] { font-size: 1.75rem; }
+[class*="st-key-scan_scores"] [data-testid="stMetricLabel"],
+[class*="st-key-scan_scores"] [data-testid="stMetricLabel"] * {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important; }
 </style>"""
 FRAME_WORDS = {
     "front": "Fit your face inside the oval, forehead to chin, about an arm's length (40-50 cm) away, light in front of you.",
@@ -267,21 +276,27 @@ def previous_words(profile_id: int, view: str) -> dict[str, str]:
 def scores(result: ScanResult) -> None:
     """The view's scores in one compact row (three to a line on a phone), each with its word and, after
     the ±, its noise band: how far it moves between re-shots of the same face. A word only changes
-    from the last saved scan's of this view when the score leaves that band around the edge."""
-    from skin_app.calibration import word_for
+    from the last saved scan's of this view when the score leaves that band around the edge; when it
+    is held (or Overall is held below a concern that needs care) the line under the row says why."""
+    from skin_app.calibration import overall_note, scan_words
     from skin_app.progress import load_noise_band
     band = load_noise_band()
-    before = previous_words(active_profile().id, result.view)
+    keys = ("overall", *VIEW_CONCERNS[result.view])
+    words = scan_words({k: result.scores[k] for k in keys}, previous_words(active_profile().id, result.view),
+                       {k: band[k] for k in keys})
     st.html(SCORES_CSS)
     with st.container(horizontal=True, gap="small", key="scan_scores"):
-        for key in ("overall", *VIEW_CONCERNS[result.view]):
-            value = result.scores[key]
-            word = word_for(value, before.get(key), band[key])
-            with st.container(border=True, width=108, gap=None):
+        for key in keys:
+            value, word = result.scores[key], words[key].word
+            with st.container(border=True, width=SCORE_BOX_PX, gap=None):
                 st.metric(CONCERN_LABELS[key], f"{value:.0f} ±{band[key]:.0f}",
                           help=f"Out of 100; higher is better. ±{band[key]:.1f}: how far this score moves "
                                "between re-shots of the same face.")
                 st.badge(word, color=WORD_COLOURS.get(word, "gray"))
+    why = [f"{CONCERN_LABELS[k]}: {words[k].why}." for k in keys if words[k].why]
+    note = overall_note(result.scores, VIEW_CONCERNS[result.view], CONCERN_LABELS)
+    if why or note:
+        st.caption("  \n".join([*why, *([note] if note else [])]), width="stretch")
     m = result.metrics
     st.caption(f"Acne lesions: {m.get('acne_lesion_count', '–')} · Dark spots: {m.get('flek_spot_count', '–')} "
                "(separate spots the model marked on your skin; touching spots counted apart)")

@@ -84,9 +84,9 @@ def run(args: argparse.Namespace) -> int:
         from skin_app.analysis import analyze
         from skin_app.segmentation import load_segmenter
         seg = load_segmenter()
-    from skin_app.calibration import score_words
+    from skin_app.calibration import overall_note, scan_words
     from skin_app.cli_history import shown
-    from skin_app.concerns import CONCERN_LABELS, CONCERNS
+    from skin_app.concerns import CONCERN_LABELS, CONCERNS, VIEW_CONCERNS
     from skin_app.errors import UserFacingError
     from skin_app.imaging import encode_png, read_photo_file
     from skin_app.overlay import overlay_masks, side_by_side
@@ -122,17 +122,21 @@ def run(args: argparse.Namespace) -> int:
             else:
                 print(f"{photo}: not analysed: {reason} {advice}".rstrip(), file=sys.stderr)
             continue
+        words = {k: w.word for k, w in scan_words(result.scores).items()}     # the Scan page's words and Overall rule
+        note = overall_note(result.scores, VIEW_CONCERNS[result.view], CONCERN_LABELS)
         if args.json:
             print(json.dumps({
-                "photo": str(photo), "scores": result.scores,
-                "words": {k: score_words(v, k) for k, v in result.scores.items()},
+                "photo": str(photo), "scores": result.scores, "words": words,
+                **({"overall_note": note} if note else {}),
                 "metrics": result.metrics, "model_version": result.model_version,
                 "advice": [{"code": i.code, "message": i.message, "advice": i.advice} for i in result.quality.issues],
                 "timings_ms": result.timings_ms, **({"scan_id": scan_id} if scan_id is not None else {}),
             }, default=_json_default))
         else:
-            parts = [f"{CONCERN_LABELS[k]} {v:.1f} ({score_words(v, k)})" for k, v in result.scores.items()]
+            parts = [f"{CONCERN_LABELS[k]} {v:.1f} ({words[k]})" for k, v in result.scores.items()]
             print(f"{photo}: " + ", ".join(parts) + f"; acne lesions {result.metrics['acne_lesion_count']}")
+            if note:
+                print(f"  {note}")
             for issue in result.quality.issues:
                 print(f"  note: {issue.message} {issue.advice}")
             if scan_id is not None:

@@ -91,3 +91,27 @@ def closeup_jpeg() -> bytes:
     buf = io.BytesIO()
     Image.fromarray(out).save(buf, format="JPEG", quality=92)
     return buf.getvalue()
+
+
+@functools.lru_cache(maxsize=None)
+def acne_face_jpeg() -> bytes:
+    """The astronaut with 36 inflamed papules painted on her cheeks (red discs with a redder core, 2-3.5 px,
+    softened): a real face whose acne the model scores "needs care" while her other concerns stay clear,
+    the case a plain mean over concerns hid (the shipped model: acne ~29, wrinkles and dark circles 100)."""
+    import cv2
+    from skimage import data
+
+    from skin_app import face
+    rgb = data.astronaut().copy()
+    points = face.find_faces(rgb)[0].points[:, :2]
+    rng = np.random.default_rng(0)
+    for region in (face.LEFT_CHEEK, face.RIGHT_CHEEK):
+        (x0, y0), (x1, y1) = points[region].min(0), points[region].max(0)
+        for _ in range(18):
+            x, y, r = rng.uniform(x0, x1), rng.uniform(y0, y1), rng.uniform(2.0, 3.5)
+            cv2.circle(rgb, (int(x), int(y)), int(r + 2), (200, 90, 90), -1, lineType=cv2.LINE_AA)
+            cv2.circle(rgb, (int(x), int(y)), int(r), (170, 40, 50), -1, lineType=cv2.LINE_AA)
+    rgb = cv2.GaussianBlur(rgb, (3, 3), 0.8)
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, format="JPEG", quality=92)
+    return buf.getvalue()

@@ -83,7 +83,10 @@ def test_metrics_are_json_and_carry_the_raw_measurements(result):
 
 def test_reports_model_version_and_timings(result):
     assert result.model_version.startswith("unet-resnet34-6ch-")
-    assert result.model_version.endswith(result.metrics["scored_by"])     # weights, thresholds and calibration
+    from skin_app.calibration import load_calibration
+    cal = load_calibration()
+    assert result.model_version.endswith(cal.version)                  # weights, thresholds and calibration
+    assert result.metrics["scored_by"] == cal.scored_by                 # the calibration and the Overall rule
     assert result.timings_ms["segment_ms"] > 0 and result.timings_ms["total_ms"] >= result.timings_ms["segment_ms"]
 
 
@@ -119,6 +122,18 @@ def _dilate(m, r):
     return cv2.dilate(m.astype(np.uint8), np.ones((2 * r + 1, 2 * r + 1), np.uint8)) > 0
 
 
+def test_a_face_with_acne_that_needs_care_does_not_read_overall_good(segmenter):
+    """Real measurements: clear wrinkles and dark circles no longer lift the Overall of a face whose acne
+    needs care (the plain mean read this face about 75, "good")."""
+    from skin_app.calibration import OVERALL_LEAD, scan_words, word_for
+    from tests.photos import acne_face_jpeg
+    r = analyze(acne_face_jpeg(), segmenter)
+    assert word_for(r.scores["acne"]) == "needs care"
+    assert max(r.scores[c] for c in CONCERNS) >= 90
+    assert r.scores["overall"] <= r.scores["acne"] + OVERALL_LEAD
+    assert scan_words(r.scores)["overall"].word != "good"
+
+
 def test_progress_is_reported_step_by_step(segmenter):
     steps = []
     analyze(astronaut_jpeg(), segmenter, progress=steps.append)
@@ -130,7 +145,8 @@ def test_a_side_view_scores_only_the_visible_half_and_what_it_can_see(segmenter)
     from tests.photos import side_view_jpeg
     r = analyze(side_view_jpeg("left"), segmenter, view="left")
     assert r.view == "left" and set(r.scores) == {"acne", "flek", "wrinkle", "overall"}
-    assert r.scores["overall"] == pytest.approx(np.mean([r.scores[c] for c in ("acne", "flek", "wrinkle")]), abs=0.06)
+    from skin_app.calibration import overall_of
+    assert r.scores["overall"] == overall_of(r.scores, ("acne", "flek", "wrinkle"))
     from skin_app.analysis import check_photo
     half = r.regions["left_half"]
     oval = face.face_oval_mask(check_photo(side_view_jpeg("left"), "left").aligned.points, r.crop.shape[0])
