@@ -154,7 +154,8 @@ def show_refusal(message: str, advice: str, others=()) -> None:
 # problem found early stops the later checks, which are then not listed).
 _CHECK_MEASURES = {"no_face": None, "several_faces": "faces", "cut_off": "cut_off_share", "turned": "yaw",
                    "too_small": ("face_width_px", "short_side_px"), "too_dark": "p98_luminance",
-                   "overexposed": "clipped_share", "blurry": "sharpness"}
+                   "overexposed": "clipped_share", "blurry": "sharpness", "whole_face": "whole_face",
+                   "not_skin": "skin_colour_share"}
 
 
 def _ran(code: str, measured: dict) -> bool:

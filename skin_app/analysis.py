@@ -161,6 +161,13 @@ def analyze(image_bytes: bytes, segmenter: SkinSegmenter | None = None,
     crop = checked.crop
     probabilities = probabilities_of(seg, crop)
     lap("segment_ms")
+    if view == "closeup":
+        skin = float(probabilities["face_skin"].mean())
+        quality.measurements["skin_probability"] = round(skin, 3)
+        issue = face_mod.not_skin_issue(skin)
+        if issue is not None:
+            quality.issues.append(issue)
+            raise FaceError(issue.message, issue.advice, issue.code, quality)
     say("Scoring…")
     regions, outline = _view_geometry(checked)
     measured = measure(probabilities, seg.thresholds, crop, regions, outline)

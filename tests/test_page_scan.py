@@ -320,3 +320,25 @@ def test_a_side_view_offers_only_the_marks_it_scores(db, me):
     at.file_uploader(key="scan_upload").set_value(("side.jpg", side_view_jpeg("left"), "image/jpeg")).run()
     assert at.button_group(key="scan_overlay").options and len(at.button_group(key="scan_overlay").value) == 3
     assert "panda_eye" not in at.button_group(key="scan_overlay").value
+
+
+@pytest.mark.parametrize("photo,said", [("room_drawing_png", "looks like a drawing or a screenshot"),
+                                        ("dark_screenshot_png", "looks like a drawing or a screenshot")])
+def test_a_drawing_or_screenshot_as_a_close_up_is_refused_with_advice_and_no_save_form(db, me, photo, said):
+    from tests import photos
+    at = page("scan").run()
+    at.button_group(key="scan_view_kind").set_value("closeup").run()
+    at.file_uploader(key="scan_upload").set_value(("x.png", getattr(photos, photo)(), "image/png")).run()
+    assert not at.exception
+    (refusal,) = texts(at.warning)
+    assert said in refusal and "patch of your own skin" in refusal
+    assert not at.metric and not [b for b in at.button if b.label == "Save to history"]
+
+
+def test_a_whole_face_as_a_close_up_is_sent_to_the_front_view(db, me):
+    at = page("scan").run()
+    at.button_group(key="scan_view_kind").set_value("closeup").run()
+    at.file_uploader(key="scan_upload").set_value(UPLOAD).run()
+    (refusal,) = texts(at.warning)
+    assert "whole face, not a close-up" in refusal and "Choose Front" in refusal
+    assert not at.metric
