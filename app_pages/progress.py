@@ -16,6 +16,7 @@ import streamlit as st  # noqa: E402
 
 from app_pages.common import active_profile, concern_picker, page_link, plain, storage, viewer_zone  # noqa: E402
 from skin_app.charts import compare_figure, progress_figure  # noqa: E402
+from skin_app.conditions import differences, of_scan  # noqa: E402
 from skin_app.export import ExportFileError, export_csv_zip, export_json, import_bundle, read_bundle  # noqa: E402
 from skin_app.overlay import overlay_masks  # noqa: E402
 from skin_app.pictures import png_to_masks, png_to_rgb  # noqa: E402
@@ -54,7 +55,8 @@ def chart_section(scans: list[StoredScan], band, zone) -> None:
         st.info("None of your scans could be put on today's score scale; see the history below.")
         return
     fig = progress_figure([(s.taken_at, s.scores) for s in scans], key, band[key], zone,
-                          others=[k for k in keys if k != key], versions=[s.model_version for s in scans])
+                          others=[k for k in keys if k != key], versions=[s.model_version for s in scans],
+                          conditions=[of_scan(s.metrics) for s in scans])
     st.plotly_chart(fig, width="stretch", key="progress_chart")
     current = scans[-1].model_version
     earlier = [s for s in scans if s.model_version != current]
@@ -66,13 +68,16 @@ def chart_section(scans: list[StoredScan], band, zone) -> None:
         st.info(f"{len(unscored)} scan(s) could not be put on today's score scale (their stored measurements are "
                 "incomplete); they are left out of the chart and listed in the history below.")
     scans = [s for s in scans if s.model_version == current]
-    changes = compare_scores(scans[0].scores, scans[-1].scores, band, keys=(key,)) if len(scans) >= 2 else []
+    unlike = differences(of_scan(scans[0].metrics), of_scan(scans[-1].metrics)) if len(scans) >= 2 else []
+    changes = compare_scores(scans[0].scores, scans[-1].scores, band, keys=(key,), conditions=unlike) \
+        if len(scans) >= 2 else []
     for change in changes:                  # none when an imported scan lacks this score
         text = f"Since your first scan: {change.describe()}."
         (st.success if change.verdict == "better" else st.warning if change.verdict == "worse" else st.info)(text)
     st.caption(f"The grey band is ±{band[key]:.1f} points around your first scan: two photos of the same face "
-               f"taken minutes apart differ by about this much, so a change inside it is not progress. "
-               f"Noise band: {band.source}.")
+               f"taken minutes apart in the same light differ by about this much, so a change inside it is not "
+               f"progress. Open circles are scans taken in different light, distance or head position than the "
+               f"first: the band does not cover that, so their change is not counted. Noise band: {band.source}.")
     if band.method:
         with st.expander("How the noise band was measured"):
             st.text(band.method)
@@ -114,17 +119,23 @@ def compare_section(scans: list[StoredScan], band, zone) -> None:
             col.image(image, caption=when(scan, zone), width="stretch")
         if scan.note:
             col.caption(f"Note: {plain(scan.note)}")
-    changes = compare_scores(before.scores, after.scores, band)
+    unlike = differences(of_scan(before.metrics), of_scan(after.metrics))
+    changes = compare_scores(before.scores, after.scores, band, conditions=unlike)
+    if unlike:
+        st.warning(f"These two photos were taken in different conditions ({', '.join(unlike)}). Scores can move "
+                   "with the light alone, so no change between them is counted as real. Take photos in the same "
+                   "place, light and distance to compare them.")
     cols = st.columns(len(changes) or 1)
     for col, c in zip(cols, changes):
-        col.metric(c.label, f"{c.after:.1f}", f"{c.delta:+.1f}" + ("" if c.real else " (noise)"),
+        col.metric(c.label, f"{c.after:.1f}", f"{c.delta:+.1f}" + ("" if c.real else " (not counted)" if c.conditions
+                                                                  else " (noise)"),
                    delta_color="normal" if c.real else "off",
                    help=f"Before {c.before:.1f}. Changes within ±{c.band:.1f} are noise.")
     st.plotly_chart(compare_figure(changes), width="stretch", key="compare_chart")
     real = [c.describe() for c in changes if c.real]
     if real:
         st.markdown("\n".join(f"- {plain(t)}" for t in real))
-    else:
+    elif not unlike:
         st.info("No score changed by more than its noise band between these two scans.")
     if before.model_version != after.model_version:
         st.warning("These scans were measured by different model versions, so they are not directly comparable: "

@@ -265,6 +265,19 @@ def pictures(result: ScanResult) -> None:
                     st.image(picture, caption=caption, width="stretch")
 
 
+def light_warning(result: ScanResult) -> None:
+    """Warns when this photo was taken in conditions unlike the person's usual scans of this view (the
+    median of their last five): score changes against those would come partly from the light."""
+    from skin_app.conditions import differences, of_scan, usual
+    recent = [of_scan(s.metrics) for s in storage().list_scans(active_profile().id, result.view)[-5:]]
+    unlike = differences(usual([c for c in recent if c]), result.metrics.get("conditions") or {})
+    if unlike:
+        st.warning(f"**Taken in different conditions from your usual scans:** {', '.join(unlike)}. Scores that "
+                   "depend on light (dark circles, dark spots) may move for that reason alone; Progress will not "
+                   "count such a change as real. For comparable scans, use the same place, light and distance.",
+                   icon=":material/wb_sunny:")
+
+
 def previous_words(profile_id: int, view: str) -> dict[str, str]:
     """The words of the profile's latest stored scan of this view (for hysteresis)."""
     from skin_app.calibration import word_for
@@ -350,6 +363,7 @@ def save_form(results: ScanResult | dict[str, ScanResult], key: str) -> None:
 
 def show_result(result: ScanResult, key: str) -> None:
     checklist(result.quality, result.view)
+    light_warning(result)
     left, right = st.columns([3, 2])
     with left:
         pictures(result)

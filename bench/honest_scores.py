@@ -81,6 +81,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", required=True, type=Path)
     ap.add_argument("--faces", type=int, default=40, help="ordinary front faces for the exposure part")
+    ap.add_argument("--front", type=int, default=0, help="at most this many ordinary front faces for Overall (0: all)")
+    ap.add_argument("--skip-side", action="store_true", help="leave out the ACNE04 side views")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "honest_scores.json")
     args = ap.parse_args()
     from skin_app.segmentation import load_segmenter
@@ -89,7 +91,7 @@ def main() -> None:
     t0 = time.perf_counter()
 
     side_rows = []
-    for path in val_files(args.data / "acne04v2_512" / "images", "acne04v2_512"):
+    for path in [] if args.skip_side else val_files(args.data / "acne04v2_512" / "images", "acne04v2_512"):
         data = path.read_bytes()
         front = check_photo(data, "front")
         if front.aligned is None:
@@ -105,21 +107,29 @@ def main() -> None:
 
     front_rows, exposure = [], {k: [] for k in (*CONCERNS, "overall")}
     moved = {k: 0 for k in exposure}
-    for path in ordinary_faces(args.data):
+    exposure_ratio = []                # conditions.measure's exposure at 0.7 over the original's
+    faces = ordinary_faces(args.data)
+    if args.front:                    # an even spread over the three datasets
+        faces = faces[::max(1, len(faces) // args.front)][:args.front]
+    for path in faces:
         rgb = np.asarray(Image.open(path).convert("RGB"))
         try:
             base = analyze(jpeg(rgb), seg)
         except (FaceError, ImageError):
             continue
         front_rows.append({"photo": path.name, "scores": base.scores, **overall_words(base.scores, CONCERNS)})
-        if len(front_rows) > args.faces:
+        if len(front_rows) > args.faces or not np.isfinite(base.metrics["conditions"]["exposure"]):
             continue
         runs = [base.scores]
         for f in FACTORS[1:]:
             try:
-                runs.append(analyze(jpeg((rgb * f).round().astype(np.uint8)), seg).scores)
+                dim = analyze(jpeg((rgb * f).round().astype(np.uint8)), seg)
             except FaceError:
                 runs.append({})
+                continue
+            runs.append(dim.scores)
+            if f == FACTORS[-1]:
+                exposure_ratio.append(dim.metrics["conditions"]["exposure"] / base.metrics["conditions"]["exposure"])
         for k in exposure:
             pts = [(f, s[k]) for f, s in zip(FACTORS, runs) if k in s]
             if len(pts) >= 3:
@@ -137,6 +147,8 @@ def main() -> None:
             k: {"faces": len(v), "median": round(float(np.median(v)), 2), "p95": round(float(np.percentile(v, 95)), 2),
                 "share_beyond_noise_band_at_0.7": round(moved[k] / max(n_exp, 1), 3), "noise_band": band[k]}
             for k, v in exposure.items() if v},
+        "measured_exposure_ratio_at_0.7": {"median": round(float(np.median(exposure_ratio)), 3) if exposure_ratio else None,
+                                           "max": round(float(np.max(exposure_ratio)), 3) if exposure_ratio else None},
         "rows": {"side": side_rows, "front": front_rows},
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)

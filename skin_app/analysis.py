@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from skin_app import conditions
 from skin_app import face as face_mod
 from skin_app.calibration import Calibration, load_calibration, overall_of
 from skin_app.concerns import CHANNELS, VIEW_CONCERNS, VIEWS
@@ -180,6 +181,7 @@ def analyze(image_bytes: bytes, segmenter: SkinSegmenter | None = None,
     metrics["scored_by"] = cal.scored_by
     metrics["thresholds"] = dict(seg.thresholds)
     metrics["quality"] = quality.measurements
+    metrics["conditions"] = conditions.measure(crop, outline, quality.measurements)
     lap("score_ms")
     timings["total_ms"] = round(sum(timings.values()), 1)
     return ScanResult(scores=scores, metrics=metrics, masks=measured.masks, probabilities=probabilities,

@@ -251,3 +251,31 @@ def test_the_active_profile_is_named_in_the_address_and_a_new_session_starts_wit
     reloaded.query_params["profile"] = str(bob.id)
     reloaded.run()
     assert reloaded.session_state["profile_id"] == bob.id and reloaded.sidebar.selectbox(key="profile_pick").value == bob.id
+
+
+@pytest.fixture()
+def dim(db):
+    """Two front scans: the second in much darker light, dark circles 'worse' by 11 points."""
+    p = db.create_profile("Dim")
+    light = {"exposure": 150.0, "cast_red": 0.3, "cast_blue": -0.2, "face_width_px": 300.0, "yaw": 1.0, "pitch": 0.0}
+    db.add_scan(p.id, taken_at="2025-03-01T08:00:00+00:00", scores={**SCORES, "panda_eye": 68.0},
+                metrics={"conditions": light}, model_version="m1")
+    db.add_scan(p.id, taken_at="2025-03-08T08:00:00+00:00", scores={**SCORES, "panda_eye": 57.0},
+                metrics={"conditions": {**light, "exposure": 100.0}}, model_version="m1")
+    return p
+
+
+def test_a_change_between_scans_in_different_light_is_not_called_real_anywhere(db, dim):
+    at = run(dim.id)
+    assert not at.exception
+    at.selectbox(key="progress_key").set_value("panda_eye").run()
+    summary = [t for t in texts(at.info) if t.startswith("Since your first scan")]
+    assert summary and "taken in different conditions (darker light (skin brightness 150 → 100))" in summary[0]
+    assert not [t for t in texts(at.warning) if "worse" in t]
+    line = figure(at, "progress_chart")["data"][1]
+    assert line["marker"]["symbol"] == ["circle", "circle-open"]
+    assert "taken in darker light" in line["hovertext"][1]
+    (warning,) = [t for t in texts(at.warning) if "different conditions" in t]
+    assert "no change between them is counted as real" in warning
+    assert {m.label: m.delta for m in at.metric}["Dark circles"] == "-11.0 (not counted)"
+    assert figure(at, "compare_chart")["data"][1]["text"][list(progress.SCORE_KEYS).index("panda_eye")] == "≠ -11.0"

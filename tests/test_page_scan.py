@@ -342,3 +342,17 @@ def test_a_whole_face_as_a_close_up_is_sent_to_the_front_view(db, me):
     (refusal,) = texts(at.warning)
     assert "whole face, not a close-up" in refusal and "Choose Front" in refusal
     assert not at.metric
+
+
+def test_a_photo_in_light_unlike_the_usual_scans_gets_a_warning(db, me):
+    usual = {"exposure": 250.0, "cast_red": 0.3, "cast_blue": -0.2}        # far brighter than the astronaut photo
+    for day in (1, 2):
+        db.add_scan(me.id, taken_at=f"2025-03-0{day}T08:00:00+00:00", model_version="m", metrics={"conditions": usual},
+                    scores={"acne": 90.0, "flek": 90.0, "wrinkle": 90.0, "panda_eye": 90.0, "overall": 90.0})
+    at = scanned()
+    (warning,) = texts(at.warning)
+    assert "Taken in different conditions from your usual scans" in warning and "darker light" in warning
+
+
+def test_a_first_scan_gets_no_light_warning(db, me):
+    assert not scanned().warning
