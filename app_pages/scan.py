@@ -36,6 +36,7 @@ PHOTO_TYPES = ["jpg", "jpeg", "png", "webp", "bmp", "heic", "heif"]
 WORD_COLOURS = {"good": "green", "fair": "orange", "needs care": "red"}
 KEEP_PICTURE = f"Keep the small face picture ({STORED_SIZE} px) and the marks"
 KEEP_NOTHING = "Keep only the scores (no picture)"
+PICTURE_VIEWS = ["Marked", "Side by side", "Blend"]
 SCORE_BOX_PX = 108                # three boxes to a line on a 390 px phone; labels wrap, never cut
 
 MEANING = """
@@ -245,24 +246,34 @@ def analyse(data: bytes, checked, started: float) -> ScanResult | None:
     return result
 
 
-def pictures(result: ScanResult) -> None:
-    from skin_app.overlay import overlay_masks
-    concerns = concern_picker("scan_overlay", concerns=VIEW_CONCERNS[result.view])
-    view = st.segmented_control("Picture", ["Side by side", "Blend"], default="Side by side", key="scan_view",
+def pictures(result: ScanResult, suffix: str = "") -> None:
+    """The marked face, as large as its column (the full width on a phone), or beside the plain photo,
+    or blended; the toolbar's fullscreen button and a download show it at full resolution."""
+    from skin_app.imaging import encode_png
+    from skin_app.overlay import overlay_masks, side_by_side
+    concerns = concern_picker(f"scan_overlay{suffix}", concerns=VIEW_CONCERNS[result.view])
+    view = st.segmented_control("Picture", PICTURE_VIEWS, default=PICTURE_VIEWS[0], key=f"scan_view{suffix}",
                                 required=True)
+    marked = overlay_masks(result.crop, result.masks, concerns)
     if view == "Blend":
-        strength = st.slider("Marks: 0 = plain photo, 100 = full marks", 0, 100, 60, key="scan_blend")
+        strength = st.slider("Marks: 0 = plain photo, 100 = full marks", 0, 100, 60, key=f"scan_blend{suffix}")
         st.image(overlay_masks(result.crop, result.masks, concerns, alpha=0.75 * strength / 100,
                                outline=strength > 0),
                  caption=f"Your face with the model's marks at {strength} %" if strength else "Your face, no marks",
                  width="stretch")
-    else:
+    elif view == "Side by side":
         # a row that does not stack on a phone, marked face first
         with st.container(horizontal=True, gap="small"):
-            for picture, caption in ((overlay_masks(result.crop, result.masks, concerns), "What the model marked"),
-                                     (result.crop, "Your photo as the model saw it")):
+            for picture, caption in ((marked, "What the model marked"), (result.crop, "Your photo as the model saw it")):
                 with st.container(width="stretch"):          # two equal halves
                     st.image(picture, caption=caption, width="stretch")
+    else:
+        st.image(marked, caption="What the model marked (the ⤢ button on the picture shows it full screen)",
+                 width="stretch")
+    st.download_button("Download the marked picture (full size, PNG)",
+                       lambda: encode_png(side_by_side(result.crop, overlay_masks(result.crop, result.masks, concerns))),
+                       f"skingorithm-{result.view}-marked.png", "image/png", key=f"scan_picture_png{suffix}",
+                       icon=":material/download:")
 
 
 def light_warning(result: ScanResult) -> None:
@@ -287,7 +298,7 @@ def previous_words(profile_id: int, view: str) -> dict[str, str]:
     return {k: word_for(v) for k, v in scans[-1].scores.items() if isinstance(v, (int, float))}
 
 
-def scores(result: ScanResult) -> None:
+def scores(result: ScanResult, suffix: str = "") -> None:
     """The view's scores in one compact row (three to a line on a phone), each with its word and, after
     the ±, its noise band: how far it moves between re-shots of the same face. A word only changes
     from the last saved scan's of this view when the score leaves that band around the edge; when it
@@ -299,7 +310,7 @@ def scores(result: ScanResult) -> None:
     words = scan_words({k: result.scores[k] for k in keys}, previous_words(active_profile().id, result.view),
                        {k: band[k] for k in keys})
     st.html(SCORES_CSS)
-    with st.container(horizontal=True, gap="small", key="scan_scores"):
+    with st.container(horizontal=True, gap="small", key=f"scan_scores{suffix}"):
         for key in keys:
             value, word = result.scores[key], words[key].word
             with st.container(border=True, width=SCORE_BOX_PX, gap=None):
@@ -361,14 +372,19 @@ def save_form(results: ScanResult | dict[str, ScanResult], key: str) -> None:
             st.rerun()
 
 
+def result_view(result: ScanResult, suffix: str = "") -> None:
+    """One view's result: the marked face beside its scores, words and bands (stacked on a phone)."""
+    left, right = st.columns([3, 2])
+    with left:
+        pictures(result, suffix)
+    with right:
+        scores(result, suffix)
+
+
 def show_result(result: ScanResult, key: str) -> None:
     checklist(result.quality, result.view)
     light_warning(result)
-    left, right = st.columns([3, 2])
-    with left:
-        pictures(result)
-    with right:
-        scores(result)
+    result_view(result)
     regions_table(result)
     with st.expander("What these scores mean, and their limits"):
         st.markdown(meaning())
@@ -408,9 +424,9 @@ def full_check() -> None:
             result = scan_one(view, suffix=f"_{view}")
             if result is not None:
                 results[view] = result
-                with st.container(horizontal=True, gap="small"):
-                    for key in ("overall", *VIEW_CONCERNS[view]):
-                        st.metric(CONCERN_LABELS[key], f"{result.scores[key]:.1f}", width=120)
+                checklist(result.quality, view)
+                light_warning(result)
+                result_view(result, f"_{view}")
     if len(results) == len(FULL_CHECK):
         save_form(results, "full:" + "|".join(f"{v}" for v in FULL_CHECK) +
                   hashlib.sha256("".join(str(r.scores) for r in results.values()).encode()).hexdigest()[:16])

@@ -90,17 +90,18 @@ def test_a_concern_that_needs_care_keeps_overall_below_good_however_clear_the_re
     assert word_for(s["overall"]) != "good"
 
 
-@pytest.mark.parametrize("scores", [
-    {"acne": 49.9, "flek": 100, "wrinkle": 100},                   # a side view, one concern just below fair
-    {"acne": 0, "flek": 100},                                       # a close-up
-    {"acne": 100, "flek": 100, "wrinkle": 100, "panda_eye": 30},
-    {"acne": 50, "flek": 100, "wrinkle": 100, "panda_eye": 100},   # every concern at least fair: may be good
+@pytest.mark.parametrize("scores,overall_word", [
+    ({"acne": 49.9, "flek": 100, "wrinkle": 100}, "fair"),           # a side view, one concern just below fair
+    ({"acne": 0, "flek": 100}, "needs care"),                         # a close-up
+    ({"acne": 100, "flek": 100, "wrinkle": 100, "panda_eye": 30}, "needs care"),
+    ({"acne": 53, "flek": 100, "wrinkle": 100}, "fair"),              # fair, but within a noise band of needs care
+    ({"acne": 56, "flek": 100, "wrinkle": 100, "panda_eye": 100}, "good"),
 ])
-def test_overall_reads_good_only_when_every_concern_is_at_least_fair(scores):
+def test_overall_reads_good_only_when_every_concern_is_at_least_fair(scores, overall_word):
     overall = overall_of(scores, list(scores))
-    every_fair = all(word_for(v) != "needs care" for v in scores.values())
-    assert (word_for(overall) == "good") == every_fair
-    assert overall >= 50 or not every_fair                           # all fair or better: never "needs care"
+    assert word_for(overall) == overall_word
+    if all(word_for(v) != "needs care" for v in scores.values()):
+        assert overall >= 50                                         # all fair or better: never "needs care"
 
 
 def test_the_rule_holds_over_a_grid_of_scores():
@@ -131,7 +132,7 @@ def test_the_overall_note_names_the_concern_that_holds_it_down():
     scores = {"acne": 40.0, "flek": 100.0, "wrinkle": 100.0}
     scores["overall"] = overall_of(scores, ("acne", "flek", "wrinkle"))
     note = overall_note(scores, ("acne", "flek", "wrinkle"), CONCERN_LABELS)
-    assert "Acne (40)" in note and "not the mean 80" in note
+    assert "Acne (40)" in note and "not the mean 80" in note and "never more than 15 points" in note
     even = {"acne": 90.0, "flek": 95.0, "overall": 92.5}
     assert overall_note(even, ("acne", "flek"), CONCERN_LABELS) == ""
 

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from skin_app.concerns import CONCERNS
-from tests.app_helpers import button, overlay_calls, page, texts  # noqa: F401
+from tests.app_helpers import button, downloads, overlay_calls, page, texts  # noqa: F401
 from tests.photos import astronaut_jpeg, no_face_jpeg
 
 UPLOAD = ("astronaut.jpg", astronaut_jpeg(), "image/jpeg")
@@ -56,8 +56,10 @@ def test_a_real_face_photo_gets_five_scores_with_words_and_the_marks(db, me):
     assert min(parts) - 0.5 <= overall <= np.mean(parts) + 0.5
     (counts,) = [c.value for c in at.caption if c.value.startswith("Acne lesions: ")]
     assert int(counts.split(":")[1].split("·")[0]) >= 0
-    assert len(at.image) == 2                                          # plain photo and marked photo
     assert at.status[0].label.startswith("Done in")
+    assert len(at.image) == 1                                          # the marked face, as large as its column
+    at.button_group(key="scan_view").set_value("Side by side").run()
+    assert len(at.image) == 2                                          # plain photo and marked photo
     regions = at.dataframe[0].value
     assert {"Forehead", "Left cheek", "Right cheek", "Nose", "Chin", "Left under-eye", "Right under-eye"} <= set(regions["Region"])
     assert any("not a medical diagnosis" in " ".join(m.value.split()) for m in at.markdown)
@@ -81,7 +83,7 @@ def test_a_face_whose_acne_needs_care_reads_overall_fair_at_best_and_the_page_sa
     badges = {b.split("-badge[")[1].split("]")[0] for b in [m.value for m in at.markdown if "-badge[" in m.value][:1]}
     assert badges and "good" not in badges                         # the first badge is Overall's
     assert [b for b in at.markdown if "-badge[needs care]" in b.value]          # acne
-    assert any("never more than 20 points above the weakest concern, here Acne" in c.value for c in at.caption)
+    assert any("never more than 15 points above the weakest concern, here Acne" in c.value for c in at.caption)
 
 
 def test_a_word_kept_from_the_last_scan_says_so(db, me, monkeypatch):
@@ -106,7 +108,7 @@ def test_the_explanation_states_the_word_and_overall_rules_as_they_are(db, me):
     at = scanned()
     text = " ".join(" ".join(m.value.split()) for m in at.markdown)
     assert "a 68 after a \"good\" scan still reads \"good\"" in text
-    assert "never more than 20 points above the weakest of them" in text
+    assert "never more than 15 points above the weakest of them" in text
 
 
 def test_overlay_toggles_choose_which_concerns_are_drawn(db, me, overlay_calls):
@@ -271,6 +273,28 @@ def test_a_close_up_is_scored_for_acne_and_dark_spots_without_face_regions(db, m
     button(at, "Save to history").click().run()
     (scan,) = db.list_scans(me.id)
     assert scan.view == "closeup" and set(scan.scores) == {"acne", "flek", "overall"}
+
+
+def test_a_full_check_shows_each_views_marked_picture_scores_words_and_bands(db, me):
+    from tests.photos import side_view_jpeg
+    at = page("scan").run()
+    at.button_group(key="scan_view_kind").set_value("Full check").run()
+    photos = {"front": astronaut_jpeg(), "left": side_view_jpeg("left"), "right": side_view_jpeg("right")}
+    for view, data in photos.items():
+        at.file_uploader(key=f"scan_upload_{view}").set_value((f"{view}.jpg", data, "image/jpeg")).run()
+    assert not at.exception
+    assert len(at.image) == 3                                          # one marked face per view
+    boxes = [m for m in at.metric]
+    assert len(boxes) == 5 + 4 + 4 and all(" ±" in m.value for m in boxes)      # score ± band, no bare decimals
+    assert len([m for m in at.markdown if "-badge[" in m.value]) == 13          # a word under each
+    assert at.button_group(key="scan_overlay_left").value == ["acne", "flek", "wrinkle"]
+
+
+def test_the_marked_picture_downloads_at_full_size_when_clicked(db, me, downloads):
+    at = scanned()
+    png = downloads["skingorithm-front-marked.png"]
+    with Image.open(io.BytesIO(png)) as im:
+        assert im.size[1] == 384 and im.size[0] > 2 * 384              # photo and marks side by side, model size
 
 
 def test_a_full_check_saves_front_left_and_right_as_one_visit(db, me):
