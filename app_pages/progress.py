@@ -147,7 +147,13 @@ def history_section(scans: list[StoredScan], zone) -> None:
     rows = [{"Date": when(s, zone), **{CONCERN_LABELS[k]: round(s.scores[k], 1) for k in SCORE_KEYS if k in s.scores},
              "Acne lesions": _count(s.metrics.get("acne_lesion_count")), "Note": s.note,
              "Picture": "yes" if s.has_picture else "no", "Model": s.model_version} for s in reversed(scans)]
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="history_table")
+    # Narrow columns and the date pinned: on a 390 px phone the table scrolls inside its own box,
+    # the date always in view, instead of running off the screen.
+    narrow = {label: st.column_config.NumberColumn(label, width="small", format="%.0f")
+              for label in (CONCERN_LABELS[k] for k in SCORE_KEYS)}
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="history_table",
+                 column_config={"Date": st.column_config.TextColumn("Date", pinned=True), **narrow,
+                                "Acne lesions": st.column_config.NumberColumn("Acne lesions", width="small")})
     with st.expander("Delete a scan"):
         by_id = {s.id: s for s in scans}
         pick = st.selectbox("Scan", list(reversed(list(by_id))), format_func=lambda i: scan_label(by_id[i], zone),
@@ -178,10 +184,12 @@ def export_section(profile) -> None:
     # Built when clicked, not on every rerun: a year of daily scans with pictures is tens of MB
     # (bench/bench_progress.py). Streamlit runs the callable on its own thread; Storage keeps one
     # connection per thread.
+    # on_click="ignore": a click does not rerun the page, so the file the browser is fetching is not
+    # dropped by the rerun ("Deferred file ... not found"), and a second click builds it again.
     left.download_button("Download as JSON", lambda: export_json(db, profile.id, pictures), f"skingorithm-{stem}.json",
-                         "application/json", key="export_json")
+                         "application/json", key="export_json", on_click="ignore")
     right.download_button("Download as CSV (ZIP)", lambda: export_csv_zip(db, profile.id, pictures),
-                          f"skingorithm-{stem}-csv.zip", "application/zip", key="export_csv")
+                          f"skingorithm-{stem}-csv.zip", "application/zip", key="export_csv", on_click="ignore")
     st.caption("JSON and the CSV ZIP each hold all of this profile's data: scans, shelf and routines.")
     upload = st.file_uploader("Import a SkinGorithm export (.json, .zip, or a scans .csv)",
                               type=["json", "zip", "csv"], key="import_file")

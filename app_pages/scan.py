@@ -273,7 +273,7 @@ def pictures(result: ScanResult, suffix: str = "") -> None:
     st.download_button("Download the marked picture (full size, PNG)",
                        lambda: encode_png(side_by_side(result.crop, overlay_masks(result.crop, result.masks, concerns))),
                        f"skingorithm-{result.view}-marked.png", "image/png", key=f"scan_picture_png{suffix}",
-                       icon=":material/download:")
+                       icon=":material/download:", on_click="ignore")
 
 
 def light_warning(result: ScanResult) -> None:

@@ -16,6 +16,8 @@ from skin_app.conditions import differences
 from skin_app.progress import DIFFERENT_CONDITIONS, verdict_of
 
 _WEEK_MS = 7 * 24 * 3600 * 1000
+# Plotly's toolbar stands upright at the right edge, so on a phone it never covers the title.
+MODEBAR = {"orientation": "v"}
 
 
 # -- routine adherence (reminders feature) ---------------------------------------------------------
@@ -58,7 +60,7 @@ def adherence_with_scores_figure(weeks: Sequence[Any], scans: Sequence[tuple[dat
         fig.update_xaxes(range=[first, last])
     fig.update_layout(
         title=title, yaxis={"title": "0-100", "range": [0, 105]}, xaxis={"title": "Week"},
-        legend={"orientation": "h", "y": -0.25}, margin={"t": 50, "l": 10, "r": 10, "b": 10},
+        legend={"orientation": "h", "y": -0.25}, margin={"t": 50, "l": 10, "r": 10, "b": 10}, modebar=MODEBAR,
         hovermode="closest")
     return fig
 
@@ -149,7 +151,7 @@ def progress_figure(scans: Sequence[tuple[datetime | str, Mapping[str, float]]],
     fig.update_layout(
         title=f"{label} score over time", yaxis={"title": "Score (0-100, higher is better)"},
         xaxis={"title": "Date"}, legend={"orientation": "h", "y": -0.25},
-        margin={"t": 50, "l": 10, "r": 10, "b": 10}, hovermode="closest")
+        margin={"t": 50, "l": 10, "r": 10, "b": 10}, modebar=MODEBAR, hovermode="closest")
     return fig
 
 
@@ -170,5 +172,5 @@ def compare_figure(changes: Sequence[Any], title: str = "Change between the two 
     reach = max([abs(c.delta) for c in changes] + [c.band for c in changes] + [1.0]) * 1.3
     fig.update_layout(title=title, barmode="overlay", xaxis={"title": "Score points (+ is better)",
                       "range": [-reach, reach], "zeroline": True}, yaxis={"autorange": "reversed"},
-                      showlegend=False, margin={"t": 50, "l": 10, "r": 10, "b": 10}, height=300)
+                      showlegend=False, margin={"t": 50, "l": 10, "r": 10, "b": 10}, modebar=MODEBAR, height=300)
     return fig

@@ -78,8 +78,9 @@ def run(args: argparse.Namespace) -> int:
     except CommandError as exc:
         print(f"skin_app analyze: {exc}", file=sys.stderr)
         return 1
-    from skin_app.config import setup_tensorflow_env
+    from skin_app.config import quiet_native_stderr, setup_tensorflow_env
     setup_tensorflow_env()
+    quiet_native_stderr()                                # as quiet as run.sh
     with contextlib.redirect_stdout(sys.stderr):         # segmentation-models prints a banner on import
         from skin_app.analysis import analyze
         from skin_app.segmentation import load_segmenter

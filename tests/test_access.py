@@ -138,3 +138,22 @@ def test_without_openssl_phone_mode_falls_back_to_plain_http(monkeypatch, tmp_pa
     mode = access._new_mode(8501, tmp_path)
     assert not mode.https and mode.url.startswith("http://192.168.77.10:8502/?access=")
     assert mode.token != access._new_mode(8501, tmp_path).token           # a new code every time
+
+
+def test_a_refusal_is_a_page_a_phone_shows_at_a_readable_size():
+    import asyncio
+
+    from skin_app.access import TOKEN_REFUSED, _refuse
+    sent: list[dict] = []
+
+    async def send(message):
+        sent.append(message)
+
+    async def receive():
+        return {"type": "http.request", "body": b""}
+    asyncio.run(_refuse({"type": "http"}, receive, send, TOKEN_REFUSED))
+    headers = dict(sent[0]["headers"])
+    assert headers[b"content-type"].startswith(b"text/html") and b"default-src 'none'" in headers[b"content-security-policy"]
+    body = sent[1]["body"].decode()
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in body
+    assert "needs its access code" in body and "font: 1.2rem" in body

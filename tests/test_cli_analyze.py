@@ -83,3 +83,17 @@ def test_the_cli_uses_the_pages_overall_rule_and_says_why(tmp_path):
     assert "weakest concern, here Acne" in row["overall_note"]
     text = run_cli(str(photo)).stdout
     assert "Overall" in text and "(needs care)" in text and "weakest concern, here Acne" in text
+
+
+def test_stderr_holds_only_what_a_person_needs_as_under_run_sh(tmp_path):
+    """The C++ libraries' start-up lines (cuDNN, XNNPACK, mediapipe) are dropped, as run.sh drops them;
+    a refusal printed just before exit still arrives."""
+    import re
+
+    from skin_app.config import NATIVE_NOISE
+    photo = tmp_path / "me.jpg"
+    photo.write_bytes(astronaut_jpeg())
+    proc = run_cli(str(photo), str(tmp_path / "missing.jpg"))
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines() == [f"{tmp_path / 'missing.jpg'}: not analysed: No such file or directory"]
+    assert not re.search(NATIVE_NOISE, proc.stderr)

@@ -279,3 +279,17 @@ def test_a_change_between_scans_in_different_light_is_not_called_real_anywhere(d
     assert "no change between them is counted as real" in warning
     assert {m.label: m.delta for m in at.metric}["Dark circles"] == "-11.0 (not counted)"
     assert figure(at, "compare_chart")["data"][1]["text"][list(progress.SCORE_KEYS).index("panda_eye")] == "≠ -11.0"
+
+
+def test_a_new_tab_opens_the_profile_used_last_not_the_first_by_name(db, ada):
+    bob = db.create_profile("Bob")
+    run(bob.id)                                     # Bob's progress, in one tab
+    at = run()                                      # a new tab: no session, no profile in the address
+    assert at.session_state["profile_id"] == bob.id
+    assert any("No saved scans for Bob yet" in t for t in texts(at.info))
+
+
+def test_the_charts_toolbar_stands_at_the_side_not_over_the_title(db, ada):
+    at = run(ada.id)
+    for key in ("progress_chart", "compare_chart"):
+        assert figure(at, key)["layout"]["modebar"]["orientation"] == "v"
