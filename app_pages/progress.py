@@ -20,7 +20,7 @@ from skin_app.conditions import differences, of_scan  # noqa: E402
 from skin_app.export import ExportFileError, export_csv_zip, export_json, import_bundle, read_bundle  # noqa: E402
 from skin_app.overlay import overlay_masks  # noqa: E402
 from skin_app.pictures import png_to_masks, png_to_rgb  # noqa: E402
-from skin_app.progress import SCORE_KEYS, compare_scores, load_noise_band  # noqa: E402
+from skin_app.progress import SCORE_KEYS, compare_scores, load_noise_band, visits  # noqa: E402
 from skin_app.concerns import CONCERN_LABELS, VIEW_LABELS, VIEWS  # noqa: E402
 from skin_app.errors import UserFacingError  # noqa: E402
 from skin_app.storage import DatabaseError, StoredScan  # noqa: E402
@@ -142,6 +142,56 @@ def compare_section(scans: list[StoredScan], band, zone) -> None:
                    "part of the change may come from the model, not your skin.")
 
 
+def visit_words(scan: StoredScan) -> str:
+    """A stored scan's scores with their words, one line (the Scan page's words, without hysteresis)."""
+    from skin_app.calibration import scan_words
+    words = scan_words(scan.scores)
+    return " · ".join(f"{CONCERN_LABELS.get(k, k)} {v:.0f} ({words[k].word})" for k, v in scan.scores.items()
+                      if k in words)
+
+
+def visits_section(all_scans: list[StoredScan], band, zone) -> None:
+    """Full checks: the views of one visit together (marked pictures, scores, words), and the changes of
+    each view between two visits, counted only when their photos were taken in comparable conditions."""
+    groups = visits(all_scans)
+    if not groups:
+        return
+    st.subheader("Full checks")
+    labels = {i: f"{when(g[0], zone)} ({', '.join(VIEW_LABELS[s.view].lower() for s in g)})" for i, g in enumerate(groups)}
+    pick = st.selectbox("Visit", list(labels), index=len(groups) - 1, format_func=labels.get, key="visit_pick")
+    concerns = concern_picker("visit_overlay")
+    for col, scan in zip(st.columns(len(groups[pick])), groups[pick]):
+        with col:
+            try:
+                image = picture(scan, [c for c in concerns if c in scan.scores])
+            except (ValueError, OSError):
+                image = None
+            if image is not None:
+                st.image(image, caption=VIEW_LABELS[scan.view], width="stretch")
+            else:
+                st.markdown(f"**{VIEW_LABELS[scan.view]}** (no picture)")
+            st.caption(visit_words(scan))
+    if len(groups) < 2:
+        st.caption("Save another full check to compare two visits.")
+        return
+    others = [i for i in labels if i != pick]
+    against = st.selectbox("Compare with the visit of", others, index=others.index(pick - 1) if pick else 0,
+                           format_func=labels.get, key="visit_against")
+    earlier, later = sorted((against, pick))
+    before = {s.view: s for s in groups[earlier]}
+    lines = []
+    for scan in groups[later]:
+        old = before.get(scan.view)
+        if old is None:
+            continue
+        unlike = differences(of_scan(old.metrics), of_scan(scan.metrics))
+        changes = compare_scores(old.scores, scan.scores, band, conditions=unlike)
+        said = [c.describe() for c in changes if c.real or c.conditions and abs(c.delta) > c.band]
+        lines.append(f"**{VIEW_LABELS[scan.view]}**: " + ("; ".join(plain(t) for t in said) if said else
+                                                          "no score changed by more than its noise band"))
+    st.markdown("  \n".join(lines))
+
+
 def history_section(scans: list[StoredScan], zone) -> None:
     st.subheader("History")
     rows = [{"Date": when(s, zone), **{CONCERN_LABELS[k]: round(s.scores[k], 1) for k in SCORE_KEYS if k in s.scores},
@@ -239,6 +289,14 @@ def main() -> None:
         compare_section(scans, band, zone)
         st.divider()
         history_section(scans, zone)
+    try:
+        every_view = storage().list_scans(profile.id)
+    except DatabaseError as exc:
+        st.error(str(exc))
+        return
+    if visits(every_view):
+        st.divider()
+        visits_section(every_view, band, zone)
     st.divider()
     export_section(profile)
 

@@ -13,8 +13,9 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from skin_app.concerns import CONCERN_LABELS, CONCERNS
+from skin_app.concerns import CONCERN_LABELS, CONCERNS, VIEWS
 from skin_app.config import settings
 
 SCORE_KEYS: tuple[str, ...] = ("overall", *CONCERNS)
@@ -115,3 +116,15 @@ def compare_scores(before: Mapping[str, float], after: Mapping[str, float], band
         changes.append(Change(key, CONCERN_LABELS.get(key, key), b, a, delta, width,
                               verdict_of(delta, width, conditions), tuple(conditions)))
     return changes
+
+
+def visits(scans: Sequence[Any]) -> list[list[Any]]:
+    """The full checks among ``scans`` (stored scans, any order): the scans of each visit in the order of
+    ``concerns.VIEWS``, visits oldest first. Scans outside a visit are left out."""
+    groups: dict[str, list[Any]] = {}
+    for scan in scans:
+        if scan.visit:
+            groups.setdefault(scan.visit, []).append(scan)
+    order = {v: i for i, v in enumerate(VIEWS)}
+    out = [sorted(g, key=lambda s: order.get(s.view, len(order))) for g in groups.values()]
+    return sorted(out, key=lambda g: min(s.taken_at for s in g))

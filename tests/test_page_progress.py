@@ -293,3 +293,43 @@ def test_the_charts_toolbar_stands_at_the_side_not_over_the_title(db, ada):
     at = run(ada.id)
     for key in ("progress_chart", "compare_chart"):
         assert figure(at, key)["layout"]["modebar"]["orientation"] == "v"
+
+
+@pytest.fixture()
+def two_visits(db):
+    """Two full checks a month apart; the left cheek's acne 80 -> 60 (worse), the front taken in darker light."""
+    p = db.create_profile("Vi")
+    light = {"exposure": 150.0, "cast_red": 0.3, "cast_blue": -0.2}
+    for day, acne, front_light in (("2025-03-01", 80.0, 150.0), ("2025-04-01", 60.0, 100.0)):
+        side = {"acne": acne, "flek": 90.0, "wrinkle": 95.0, "overall": min(88.3, acne + 15)}
+        db.add_scans(p.id, [
+            dict(taken_at=f"{day}T08:00:00+00:00", view="front", visit=f"v{day}", model_version="m1",
+                 scores={**SCORES, "acne": acne, "overall": 80.0}, metrics={"conditions": {**light, "exposure": front_light}},
+                 crop_png=small_png(1), masks_png=masks_png()),
+            dict(taken_at=f"{day}T08:01:00+00:00", view="left", visit=f"v{day}", model_version="m1", scores=side,
+                 metrics={"conditions": light}, crop_png=small_png(2), masks_png=masks_png()),
+            dict(taken_at=f"{day}T08:02:00+00:00", view="right", visit=f"v{day}", model_version="m1",
+                 scores={**side, "acne": 90.0, "overall": 88.3}, metrics={"conditions": light}),
+        ])
+    return p
+
+
+def test_a_visit_shows_its_three_views_together_and_compares_with_the_one_before(db, two_visits):
+    at = run(two_visits.id)
+    assert not at.exception
+    assert at.selectbox(key="visit_pick").value == 1                  # the latest visit
+    captions = [c.value for c in at.caption if c.value.startswith("Acne ") or c.value.startswith("Overall ")]
+    assert len(captions) == 3 and "Acne 60 (fair)" in captions[1] and "(good)" in captions[2]
+    images = [i for i in at.image]
+    assert len(images) >= 2                                            # front and left kept pictures
+    assert any("**Right side** (no picture)" in m.value for m in at.markdown)
+    (compare,) = [m.value.replace("\\", "") for m in at.markdown if m.value.startswith("**Front**:")]
+    front, left, right = compare.split("  \n")
+    assert "not counted as a change" in front and "darker light" in front and "worse" not in front
+    assert left.startswith("**Left side**:") and "Acne: 80 → 60 (-20.0) ▼ worse" in left     # a real change
+    assert right == "**Right side**: no score changed by more than its noise band"
+
+
+def test_scans_outside_a_visit_show_no_visit_section(db, ada):
+    at = run(ada.id)
+    assert not [s for s in at.subheader if s.value == "Full checks"]
