@@ -316,7 +316,7 @@ def scores(result: ScanResult, suffix: str = "") -> None:
             with st.container(border=True, width=SCORE_BOX_PX, gap=None):
                 st.metric(CONCERN_LABELS[key], f"{value:.0f} ±{band[key]:.0f}",
                           help=f"Out of 100; higher is better. ±{band[key]:.1f}: how far this score moves "
-                               "between re-shots of the same face.")
+                               "between re-shots of the same face in the same light.")
                 st.badge(word, color=WORD_COLOURS.get(word, "gray"))
     why = [f"{CONCERN_LABELS[k]}: {words[k].why}." for k in keys if words[k].why]
     note = overall_note(result.scores, VIEW_CONCERNS[result.view], CONCERN_LABELS)
