@@ -206,3 +206,15 @@ def concern_picker(key: str, label: str = "Show on the photo", concerns=None):
     chosen = st.pills(label, offered, selection_mode="multi", default=offered, key=key,
                       format_func=lambda c: f"{dots[c]} {CONCERN_LABELS[c]}")
     return [c for c in offered if c in (chosen or [])]
+
+
+# Score boxes' labels wrap instead of being cut ("Dark s..." and "Dark ci..." are the two easiest to
+# confuse); our own fixed CSS, on every page that draws st.metric.
+LABELS_IN_FULL = """<style>
+[data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important; }
+</style>"""
+
+
+def labels_in_full() -> None:
+    st.html(LABELS_IN_FULL)

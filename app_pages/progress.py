@@ -14,7 +14,8 @@ if _ROOT not in sys.path:                     # stand-alone run: make the projec
 import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
-from app_pages.common import active_profile, concern_picker, page_link, plain, storage, viewer_zone  # noqa: E402
+from app_pages.common import (active_profile, concern_picker, labels_in_full, page_link, plain, storage,  # noqa: E402
+                              viewer_zone)
 from skin_app.charts import compare_figure, progress_figure  # noqa: E402
 from skin_app.conditions import differences, of_scan  # noqa: E402
 from skin_app.export import ExportFileError, export_csv_zip, export_json, import_bundle, read_bundle  # noqa: E402
@@ -125,6 +126,7 @@ def compare_section(scans: list[StoredScan], band, zone) -> None:
         st.warning(f"These two photos were taken in different conditions ({', '.join(unlike)}). Scores can move "
                    "with the light alone, so no change between them is counted as real. Take photos in the same "
                    "place, light and distance to compare them.")
+    labels_in_full()
     cols = st.columns(len(changes) or 1)
     for col, c in zip(cols, changes):
         col.metric(c.label, f"{c.after:.1f}", f"{c.delta:+.1f}" + ("" if c.real else " (not counted)" if c.conditions

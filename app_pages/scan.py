@@ -17,8 +17,8 @@ if _ROOT not in sys.path:                     # stand-alone run: make the projec
 import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
-from app_pages.common import (active_profile, camera_input, concern_picker, page_link, plain, segmenter,  # noqa: E402
-                              storage, viewer_zone)
+from app_pages.common import (active_profile, camera_input, concern_picker, labels_in_full, page_link,  # noqa: E402
+                              plain, segmenter, storage, viewer_zone)
 from skin_app.config import setup_tensorflow_env  # noqa: E402
 from skin_app.errors import UserFacingError  # noqa: E402
 from skin_app.face import CHECK_LABELS, CLOSEUP_CHECKS  # noqa: E402
@@ -97,9 +97,6 @@ FRAME_CSS = """<style>
 # Score boxes three to a line on a 390 px phone: a smaller number than Streamlit's default (fixed CSS).
 SCORES_CSS = """<style>
 [class*="st-key-scan_scores"] [data-testid="stMetricValue"] { font-size: 1.75rem; }
-[class*="st-key-scan_scores"] [data-testid="stMetricLabel"],
-[class*="st-key-scan_scores"] [data-testid="stMetricLabel"] * {
-  white-space: normal !important; overflow: visible !important; text-overflow: clip !important; }
 </style>"""
 FRAME_WORDS = {
     "front": "Fit your face inside the oval, forehead to chin, about an arm's length (40-50 cm) away, light in front of you.",
@@ -310,6 +307,7 @@ def scores(result: ScanResult, suffix: str = "") -> None:
     words = scan_words({k: result.scores[k] for k in keys}, previous_words(active_profile().id, result.view),
                        {k: band[k] for k in keys})
     st.html(SCORES_CSS)
+    labels_in_full()
     with st.container(horizontal=True, gap="small", key=f"scan_scores{suffix}"):
         for key in keys:
             value, word = result.scores[key], words[key].word
