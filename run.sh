@@ -23,10 +23,9 @@ fi
 export SM_FRAMEWORK=tf.keras TF_USE_LEGACY_KERAS=1 TF_CPP_MIN_LOG_LEVEL=2
 # TensorFlow and mediapipe print CUDA and start-up lines at import ("Unable to register cuDNN factory",
 # "Could not find cuda drivers", ...) that no setting silences and that mean nothing on a computer
-# without an NVIDIA GPU: there they are filtered out of the terminal. Real errors still show.
-NOISE='cuda_dnn\.cc|cuda_blas\.cc|cuda_fft\.cc|cudart_stub\.cc|cuda_executor|cuInit|computation_placer\.cc|absl::InitializeLog'
-NOISE+='|oneDNN custom operations|cpu_feature_guard|rebuild TensorFlow with the appropriate|inference_feedback_manager'
-NOISE+='|landmark_projection_calculator|XNNPACK delegate'
+# without an NVIDIA GPU: there they are filtered out of the terminal (the patterns: skin_app/config.py,
+# NATIVE_NOISE, which the command line uses too). Real errors still show.
+NOISE=$(.venv/bin/python -c 'from skin_app.config import NATIVE_NOISE; print(NATIVE_NOISE)')
 if command -v nvidia-smi >/dev/null 2>&1; then
   exec .venv/bin/python -m streamlit run serve.py ${ARGS[@]+"${ARGS[@]}"}
 fi

@@ -31,7 +31,7 @@ def _open_storage(path: str | None) -> Storage:
         cal = load_calibration()
     except CalibrationMissingError:
         return db
-    db.rescore_scans(cal.version, cal.rescore_legacy)
+    db.rescore_scans(cal.scored_by, cal.rescore_legacy)
     return db
 
 
@@ -78,14 +78,34 @@ def active_profile() -> Profile:
         st.error(str(exc))
         st.stop()
     wanted = st.session_state.get(PROFILE)
-    if wanted is None:                         # a new session (a reload): the profile named in the address
-        wanted = _profile_in_address()
-    for p in profiles:
-        if p.id == wanted:
-            st.session_state[PROFILE] = p.id
-            return p
-    st.session_state[PROFILE] = profiles[0].id
-    return profiles[0]
+    if wanted is None:                         # a new session (a reload, a new tab): the address, else the last used
+        wanted = _profile_in_address() or _last_used()
+    chosen = next((p for p in profiles if p.id == wanted), profiles[0])
+    st.session_state[PROFILE] = chosen.id
+    _remember(chosen.id)
+    return chosen
+
+
+def _last_used_file():
+    """Beside the database: the id of the profile used last, so a new tab opens it (not the first by name)."""
+    db = settings().database
+    return db.with_name(db.name + ".last-profile")
+
+
+def _last_used() -> int | None:
+    try:
+        return int(_last_used_file().read_text(encoding="ascii").strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _remember(profile_id: int) -> None:
+    if _last_used() == profile_id:
+        return
+    try:
+        _last_used_file().write_text(str(profile_id), encoding="ascii")
+    except OSError:                            # a read-only folder: a new tab opens the first profile, as before
+        pass
 
 
 def _profile_in_address() -> int | None:
@@ -186,3 +206,15 @@ def concern_picker(key: str, label: str = "Show on the photo", concerns=None):
     chosen = st.pills(label, offered, selection_mode="multi", default=offered, key=key,
                       format_func=lambda c: f"{dots[c]} {CONCERN_LABELS[c]}")
     return [c for c in offered if c in (chosen or [])]
+
+
+# Score boxes' labels wrap instead of being cut ("Dark s..." and "Dark ci..." are the two easiest to
+# confuse); our own fixed CSS, on every page that draws st.metric.
+LABELS_IN_FULL = """<style>
+[data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important; }
+</style>"""
+
+
+def labels_in_full() -> None:
+    st.html(LABELS_IN_FULL)

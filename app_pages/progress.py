@@ -13,12 +13,14 @@ if _ROOT not in sys.path:                     # stand-alone run: make the projec
 import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
-from app_pages.common import active_profile, concern_picker, page_link, plain, storage, viewer_zone  # noqa: E402
+from app_pages.common import (active_profile, concern_picker, labels_in_full, page_link, plain, storage,  # noqa: E402
+                              viewer_zone)
 from skin_app.charts import compare_figure, progress_figure  # noqa: E402
+from skin_app.conditions import differences, of_scan  # noqa: E402
 from skin_app.export import ExportFileError, export_csv_zip, export_json, import_bundle, read_bundle  # noqa: E402
 from skin_app.overlay import overlay_masks  # noqa: E402
 from skin_app.pictures import png_to_masks, png_to_rgb  # noqa: E402
-from skin_app.progress import SCORE_KEYS, compare_scores, load_noise_band  # noqa: E402
+from skin_app.progress import SCORE_KEYS, compare_scores, load_noise_band, visits  # noqa: E402
 from skin_app.concerns import CONCERN_LABELS, VIEW_LABELS, VIEWS  # noqa: E402
 from skin_app.errors import UserFacingError  # noqa: E402
 from skin_app.limits import MAX_FILE_BYTES  # noqa: E402
@@ -57,7 +59,8 @@ def chart_section(scans: list[StoredScan], band, zone) -> None:
         st.info("None of your scans could be put on today's score scale; see the history below.")
         return
     fig = progress_figure([(s.taken_at, s.scores) for s in scans], key, band[key], zone,
-                          others=[k for k in keys if k != key], versions=[s.model_version for s in scans])
+                          others=[k for k in keys if k != key], versions=[s.model_version for s in scans],
+                          conditions=[of_scan(s.metrics) for s in scans])
     st.plotly_chart(fig, width="stretch", key="progress_chart")
     current = scans[-1].model_version
     earlier = [s for s in scans if s.model_version != current]
@@ -69,13 +72,16 @@ def chart_section(scans: list[StoredScan], band, zone) -> None:
         st.info(f"{len(unscored)} scan(s) could not be put on today's score scale (their stored measurements are "
                 "incomplete); they are left out of the chart and listed in the history below.")
     scans = [s for s in scans if s.model_version == current]
-    changes = compare_scores(scans[0].scores, scans[-1].scores, band, keys=(key,)) if len(scans) >= 2 else []
+    unlike = differences(of_scan(scans[0].metrics), of_scan(scans[-1].metrics)) if len(scans) >= 2 else []
+    changes = compare_scores(scans[0].scores, scans[-1].scores, band, keys=(key,), conditions=unlike) \
+        if len(scans) >= 2 else []
     for change in changes:                  # none when an imported scan lacks this score
         text = f"Since your first scan: {change.describe()}."
         (st.success if change.verdict == "better" else st.warning if change.verdict == "worse" else st.info)(text)
     st.caption(f"The grey band is ±{band[key]:.1f} points around your first scan: two photos of the same face "
-               f"taken minutes apart differ by about this much, so a change inside it is not progress. "
-               f"Noise band: {band.source}.")
+               f"taken minutes apart in the same light differ by about this much, so a change inside it is not "
+               f"progress. Open circles are scans taken in different light, distance or head position than the "
+               f"first: the band does not cover that, so their change is not counted. Noise band: {band.source}.")
     if band.method:
         with st.expander("How the noise band was measured"):
             st.text(band.method)
@@ -117,21 +123,78 @@ def compare_section(scans: list[StoredScan], band, zone) -> None:
             col.image(image, caption=when(scan, zone), width="stretch")
         if scan.note:
             col.caption(f"Note: {plain(scan.note)}")
-    changes = compare_scores(before.scores, after.scores, band)
+    unlike = differences(of_scan(before.metrics), of_scan(after.metrics))
+    changes = compare_scores(before.scores, after.scores, band, conditions=unlike)
+    if unlike:
+        st.warning(f"These two photos were taken in different conditions ({', '.join(unlike)}). Scores can move "
+                   "with the light alone, so no change between them is counted as real. Take photos in the same "
+                   "place, light and distance to compare them.")
+    labels_in_full()
     cols = st.columns(len(changes) or 1)
     for col, c in zip(cols, changes):
-        col.metric(c.label, f"{c.after:.1f}", f"{c.delta:+.1f}" + ("" if c.real else " (noise)"),
+        col.metric(c.label, f"{c.after:.1f}", f"{c.delta:+.1f}" + ("" if c.real else " (not counted)" if c.conditions
+                                                                  else " (noise)"),
                    delta_color="normal" if c.real else "off",
                    help=f"Before {c.before:.1f}. Changes within ±{c.band:.1f} are noise.")
     st.plotly_chart(compare_figure(changes), width="stretch", key="compare_chart")
     real = [c.describe() for c in changes if c.real]
     if real:
         st.markdown("\n".join(f"- {plain(t)}" for t in real))
-    else:
+    elif not unlike:
         st.info("No score changed by more than its noise band between these two scans.")
     if before.model_version != after.model_version:
         st.warning("These scans were measured by different model versions, so they are not directly comparable: "
                    "part of the change may come from the model, not your skin.")
+
+
+def visit_words(scan: StoredScan) -> str:
+    """A stored scan's scores with their words, one line (the Scan page's words, without hysteresis)."""
+    from skin_app.calibration import scan_words
+    words = scan_words(scan.scores)
+    return " · ".join(f"{CONCERN_LABELS.get(k, k)} {v:.0f} ({words[k].word})" for k, v in scan.scores.items()
+                      if k in words)
+
+
+def visits_section(all_scans: list[StoredScan], band, zone) -> None:
+    """Full checks: the views of one visit together (marked pictures, scores, words), and the changes of
+    each view between two visits, counted only when their photos were taken in comparable conditions."""
+    groups = visits(all_scans)
+    if not groups:
+        return
+    st.subheader("Full checks")
+    labels = {i: f"{when(g[0], zone)} ({', '.join(VIEW_LABELS[s.view].lower() for s in g)})" for i, g in enumerate(groups)}
+    pick = st.selectbox("Visit", list(labels), index=len(groups) - 1, format_func=labels.get, key="visit_pick")
+    concerns = concern_picker("visit_overlay")
+    for col, scan in zip(st.columns(len(groups[pick])), groups[pick]):
+        with col:
+            try:
+                image = picture(scan, [c for c in concerns if c in scan.scores])
+            except (ValueError, OSError):
+                image = None
+            if image is not None:
+                st.image(image, caption=VIEW_LABELS[scan.view], width="stretch")
+            else:
+                st.markdown(f"**{VIEW_LABELS[scan.view]}** (no picture)")
+            st.caption(visit_words(scan))
+    if len(groups) < 2:
+        st.caption("Save another full check to compare two visits.")
+        return
+    others = [i for i in labels if i != pick]
+    against = st.selectbox("Compare with the visit of", others, index=others.index(pick - 1) if pick else 0,
+                           format_func=labels.get, key="visit_against")
+    earlier, later = sorted((against, pick))
+    before = {s.view: s for s in groups[earlier]}
+    lines = []
+    for scan in groups[later]:
+        old = before.get(scan.view)
+        if old is None:
+            continue
+        unlike = differences(of_scan(old.metrics), of_scan(scan.metrics))
+        changes = compare_scores(old.scores, scan.scores, band, conditions=unlike)
+        said = [c.describe() for c in changes if c.real or c.conditions and abs(c.delta) > c.band]
+        lines.append(f"**{VIEW_LABELS[scan.view]}**: " + ("; ".join(plain(t) for t in said) if said else
+                                                          "no score changed by more than its noise band"))
+    st.markdown("  \n".join(lines))
 
 
 def history_section(scans: list[StoredScan], zone) -> None:
@@ -139,7 +202,13 @@ def history_section(scans: list[StoredScan], zone) -> None:
     rows = [{"Date": when(s, zone), **{CONCERN_LABELS[k]: round(s.scores[k], 1) for k in SCORE_KEYS if k in s.scores},
              "Acne lesions": _count(s.metrics.get("acne_lesion_count")), "Note": s.note,
              "Picture": "yes" if s.has_picture else "no", "Model": s.model_version} for s in reversed(scans)]
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="history_table")
+    # Narrow columns and the date pinned: on a 390 px phone the table scrolls inside its own box,
+    # the date always in view, instead of running off the screen.
+    narrow = {label: st.column_config.NumberColumn(label, width="small", format="%.0f")
+              for label in (CONCERN_LABELS[k] for k in SCORE_KEYS)}
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="history_table",
+                 column_config={"Date": st.column_config.TextColumn("Date", pinned=True), **narrow,
+                                "Acne lesions": st.column_config.NumberColumn("Acne lesions", width="small")})
     with st.expander("Delete a scan"):
         by_id = {s.id: s for s in scans}
         pick = st.selectbox("Scan", list(reversed(list(by_id))), format_func=lambda i: scan_label(by_id[i], zone),
@@ -170,10 +239,12 @@ def export_section(profile) -> None:
     # Built when clicked, not on every rerun: a year of daily scans with pictures is tens of MB
     # (bench/bench_progress.py). Streamlit runs the callable on its own thread; Storage keeps one
     # connection per thread.
+    # on_click="ignore": a click does not rerun the page, so the file the browser is fetching is not
+    # dropped by the rerun ("Deferred file ... not found"), and a second click builds it again.
     left.download_button("Download as JSON", lambda: export_json(db, profile.id, pictures), f"skingorithm-{stem}.json",
-                         "application/json", key="export_json")
+                         "application/json", key="export_json", on_click="ignore")
     right.download_button("Download as CSV (ZIP)", lambda: export_csv_zip(db, profile.id, pictures),
-                          f"skingorithm-{stem}-csv.zip", "application/zip", key="export_csv")
+                          f"skingorithm-{stem}-csv.zip", "application/zip", key="export_csv", on_click="ignore")
     st.caption("JSON and the CSV ZIP each hold all of this profile's data: scans, shelf and routines.")
     upload = st.file_uploader("Import a SkinGorithm export (.json, .zip, or a scans .csv)",
                               type=["json", "zip", "csv"], key="import_file")
@@ -225,6 +296,14 @@ def main() -> None:
         compare_section(scans, band, zone)
         st.divider()
         history_section(scans, zone)
+    try:
+        every_view = storage().list_scans(profile.id)
+    except DatabaseError as exc:
+        st.error(str(exc))
+        return
+    if visits(every_view):
+        st.divider()
+        visits_section(every_view, band, zone)
     st.divider()
     export_section(profile)
 

@@ -17,8 +17,8 @@ if _ROOT not in sys.path:                     # stand-alone run: make the projec
 import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
-from app_pages.common import (active_profile, camera_input, concern_picker, page_link, plain, segmenter,  # noqa: E402
-                              storage, viewer_zone)
+from app_pages.common import (active_profile, camera_input, concern_picker, labels_in_full, page_link,  # noqa: E402
+                              plain, segmenter, storage, viewer_zone)
 from skin_app.config import setup_tensorflow_env  # noqa: E402
 from skin_app.errors import UserFacingError  # noqa: E402
 from skin_app.face import CHECK_LABELS, CLOSEUP_CHECKS  # noqa: E402
@@ -36,18 +36,25 @@ PHOTO_TYPES = ["jpg", "jpeg", "png", "webp", "bmp", "heic", "heif"]
 WORD_COLOURS = {"good": "green", "fair": "orange", "needs care": "red"}
 KEEP_PICTURE = f"Keep the small face picture ({STORED_SIZE} px) and the marks"
 KEEP_NOTHING = "Keep only the scores (no picture)"
+PICTURE_VIEWS = ["Marked", "Side by side", "Blend"]
+SCORE_BOX_PX = 108                # three boxes to a line on a 390 px phone; labels wrap, never cut
 
 MEANING = """
 **How the scores work.** Each score is 0-100, higher is better, and means the same on every concern:
 **90** is what a typical face without that concern reads, **70** is where a dermatologist's grade
 turns from mild to moderate (or the reference photos' equivalent), **50 or less** is clearly visible.
-Words: **good** from 70, **fair** from 50, **needs care** below 50. Overall is the mean of the four,
-so each concern weighs a quarter. The scores were fitted to graded reference photos:
+Words: **good** from 70, **fair** from 50, **needs care** below 50, with one exception: once you have a
+saved scan of this view, a word changes from that scan's word only when the score moves past the edge
+by more than its noise band (the number after ±), so a 68 after a "good" scan still reads "good" and
+the page says so under the scores. **Overall** is the mean of the concerns this view scores, but never
+more than {LEAD} points above the weakest of them: so Overall reads "good" only when every concern is at
+least "fair", and one concern that needs care is never hidden by clear ones. The scores were fitted to
+graded reference photos:
 {CURVES}
 
-The number after ± is the noise band: how far the score moves when the same face is photographed
-again (light, distance, camera). A word only changes from your last scan's when the score moves past
-the edge by more than that.
+The number after ± is the noise band: how far the score moved when the same face was photographed
+again in the same conditions (minutes apart, simulated re-shots). Different light, distance or head
+position can move a score further than that; compare scans taken the same way.
 
 **Limits.** This is an estimate from one photo by a model trained on public research photos, not a
 medical diagnosis. Compare scans taken the same way. See a dermatologist about anything that worries
@@ -56,14 +63,14 @@ you. Your photo is analysed on this computer; the original is never stored.
 
 
 def meaning() -> str:
-    from skin_app.calibration import describe, load_calibration
+    from skin_app.calibration import OVERALL_LEAD, describe, load_calibration
     lines = []
     for row in describe(load_calibration()):
         at = row["at"]
         unit = row["unit"]
         lines.append(f"- {CONCERN_LABELS[row['concern']]}: from the {row['measure']}; "
                      f"{at['90']:.2f} {unit} reads 90, {at['70']:.2f} {unit} reads 70, {at['50']:.2f} {unit} reads 50.")
-    return MEANING.replace("{CURVES}", "\n".join(lines))
+    return MEANING.replace("{CURVES}", "\n".join(lines)).replace("{LEAD}", f"{OVERALL_LEAD:.0f}")
 
 
 FULL_CHECK_OPTION = "Full check"
@@ -89,7 +96,7 @@ FRAME_CSS = """<style>
 </style>"""
 # Score boxes three to a line on a 390 px phone: a smaller number than Streamlit's default (fixed CSS).
 SCORES_CSS = """<style>
-.st-key-scan_scores [data-testid="stMetricValue"] { font-size: 1.75rem; }
+[class*="st-key-scan_scores"] [data-testid="stMetricValue"] { font-size: 1.75rem; }
 </style>"""
 FRAME_WORDS = {
     "front": "Fit your face inside the oval, forehead to chin, about an arm's length (40-50 cm) away, light in front of you.",
@@ -145,7 +152,8 @@ def show_refusal(message: str, advice: str, others=()) -> None:
 # problem found early stops the later checks, which are then not listed).
 _CHECK_MEASURES = {"no_face": None, "several_faces": "faces", "cut_off": "cut_off_share", "turned": "yaw",
                    "too_small": ("face_width_px", "short_side_px"), "too_dark": "p98_luminance",
-                   "overexposed": "clipped_share", "blurry": "sharpness"}
+                   "overexposed": "clipped_share", "blurry": "sharpness", "whole_face": "whole_face",
+                   "not_skin": "skin_colour_share"}
 
 
 def _ran(code: str, measured: dict) -> bool:
@@ -235,24 +243,47 @@ def analyse(data: bytes, checked, started: float) -> ScanResult | None:
     return result
 
 
-def pictures(result: ScanResult) -> None:
-    from skin_app.overlay import overlay_masks
-    concerns = concern_picker("scan_overlay", concerns=VIEW_CONCERNS[result.view])
-    view = st.segmented_control("Picture", ["Side by side", "Blend"], default="Side by side", key="scan_view",
+def pictures(result: ScanResult, suffix: str = "") -> None:
+    """The marked face, as large as its column (the full width on a phone), or beside the plain photo,
+    or blended; the toolbar's fullscreen button and a download show it at full resolution."""
+    from skin_app.imaging import encode_png
+    from skin_app.overlay import overlay_masks, side_by_side
+    concerns = concern_picker(f"scan_overlay{suffix}", concerns=VIEW_CONCERNS[result.view])
+    view = st.segmented_control("Picture", PICTURE_VIEWS, default=PICTURE_VIEWS[0], key=f"scan_view{suffix}",
                                 required=True)
+    marked = overlay_masks(result.crop, result.masks, concerns)
     if view == "Blend":
-        strength = st.slider("Marks: 0 = plain photo, 100 = full marks", 0, 100, 60, key="scan_blend")
+        strength = st.slider("Marks: 0 = plain photo, 100 = full marks", 0, 100, 60, key=f"scan_blend{suffix}")
         st.image(overlay_masks(result.crop, result.masks, concerns, alpha=0.75 * strength / 100,
                                outline=strength > 0),
                  caption=f"Your face with the model's marks at {strength} %" if strength else "Your face, no marks",
                  width="stretch")
-    else:
+    elif view == "Side by side":
         # a row that does not stack on a phone, marked face first
         with st.container(horizontal=True, gap="small"):
-            for picture, caption in ((overlay_masks(result.crop, result.masks, concerns), "What the model marked"),
-                                     (result.crop, "Your photo as the model saw it")):
+            for picture, caption in ((marked, "What the model marked"), (result.crop, "Your photo as the model saw it")):
                 with st.container(width="stretch"):          # two equal halves
                     st.image(picture, caption=caption, width="stretch")
+    else:
+        st.image(marked, caption="What the model marked (the ⤢ button on the picture shows it full screen)",
+                 width="stretch")
+    st.download_button("Download the marked picture (full size, PNG)",
+                       lambda: encode_png(side_by_side(result.crop, overlay_masks(result.crop, result.masks, concerns))),
+                       f"skingorithm-{result.view}-marked.png", "image/png", key=f"scan_picture_png{suffix}",
+                       icon=":material/download:", on_click="ignore")
+
+
+def light_warning(result: ScanResult) -> None:
+    """Warns when this photo was taken in conditions unlike the person's usual scans of this view (the
+    median of their last five): score changes against those would come partly from the light."""
+    from skin_app.conditions import differences, of_scan, usual
+    recent = [of_scan(s.metrics) for s in storage().list_scans(active_profile().id, result.view)[-5:]]
+    unlike = differences(usual([c for c in recent if c]), result.metrics.get("conditions") or {})
+    if unlike:
+        st.warning(f"**Taken in different conditions from your usual scans:** {', '.join(unlike)}. Scores that "
+                   "depend on light (dark circles, dark spots) may move for that reason alone; Progress will not "
+                   "count such a change as real. For comparable scans, use the same place, light and distance.",
+                   icon=":material/wb_sunny:")
 
 
 def previous_words(profile_id: int, view: str) -> dict[str, str]:
@@ -264,24 +295,31 @@ def previous_words(profile_id: int, view: str) -> dict[str, str]:
     return {k: word_for(v) for k, v in scans[-1].scores.items() if isinstance(v, (int, float))}
 
 
-def scores(result: ScanResult) -> None:
+def scores(result: ScanResult, suffix: str = "") -> None:
     """The view's scores in one compact row (three to a line on a phone), each with its word and, after
     the ±, its noise band: how far it moves between re-shots of the same face. A word only changes
-    from the last saved scan's of this view when the score leaves that band around the edge."""
-    from skin_app.calibration import acne_words, word_for
+    from the last saved scan's of this view when the score leaves that band around the edge; when it
+    is held (or Overall is held below a concern that needs care) the line under the row says why."""
+    from skin_app.calibration import acne_words, overall_note, scan_words
     from skin_app.progress import load_noise_band
     band = load_noise_band()
-    before = previous_words(active_profile().id, result.view)
+    keys = ("overall", *VIEW_CONCERNS[result.view])
+    words = scan_words({k: result.scores[k] for k in keys}, previous_words(active_profile().id, result.view),
+                       {k: band[k] for k in keys})
     st.html(SCORES_CSS)
-    with st.container(horizontal=True, gap="small", key="scan_scores"):
-        for key in ("overall", *VIEW_CONCERNS[result.view]):
-            value = result.scores[key]
-            word = word_for(value, before.get(key), band[key])
-            with st.container(border=True, width=108, gap=None):
+    labels_in_full()
+    with st.container(horizontal=True, gap="small", key=f"scan_scores{suffix}"):
+        for key in keys:
+            value, word = result.scores[key], words[key].word
+            with st.container(border=True, width=SCORE_BOX_PX, gap=None):
                 st.metric(CONCERN_LABELS[key], f"{value:.0f} ±{band[key]:.0f}",
                           help=f"Out of 100; higher is better. ±{band[key]:.1f}: how far this score moves "
-                               "between re-shots of the same face.")
+                               "between re-shots of the same face in the same light.")
                 st.badge(word, color=WORD_COLOURS.get(word, "gray"))
+    why = [f"{CONCERN_LABELS[k]}: {words[k].why}." for k in keys if words[k].why]
+    note = overall_note(result.scores, VIEW_CONCERNS[result.view], CONCERN_LABELS)
+    if why or note:
+        st.caption("  \n".join([*why, *([note] if note else [])]), width="stretch")
     m = result.metrics
     acne = f"{acne_words(result.acne).capitalize()} · " if result.acne else ""
     side = " on this side of your face (as a dermatologist counts, half a face)" if result.view in ("left", "right") else ""
@@ -335,13 +373,19 @@ def save_form(results: ScanResult | dict[str, ScanResult], key: str) -> None:
             st.rerun()
 
 
-def show_result(result: ScanResult, key: str) -> None:
-    checklist(result.quality, result.view)
+def result_view(result: ScanResult, suffix: str = "") -> None:
+    """One view's result: the marked face beside its scores, words and bands (stacked on a phone)."""
     left, right = st.columns([3, 2])
     with left:
-        pictures(result)
+        pictures(result, suffix)
     with right:
-        scores(result)
+        scores(result, suffix)
+
+
+def show_result(result: ScanResult, key: str) -> None:
+    checklist(result.quality, result.view)
+    light_warning(result)
+    result_view(result)
     regions_table(result)
     with st.expander("What these scores mean, and their limits"):
         st.markdown(meaning())
@@ -381,9 +425,9 @@ def full_check() -> None:
             result = scan_one(view, suffix=f"_{view}")
             if result is not None:
                 results[view] = result
-                with st.container(horizontal=True, gap="small"):
-                    for key in ("overall", *VIEW_CONCERNS[view]):
-                        st.metric(CONCERN_LABELS[key], f"{result.scores[key]:.1f}", width=120)
+                checklist(result.quality, view)
+                light_warning(result)
+                result_view(result, f"_{view}")
     if len(results) == len(FULL_CHECK):
         save_form(results, "full:" + "|".join(f"{v}" for v in FULL_CHECK) +
                   hashlib.sha256("".join(str(r.scores) for r in results.values()).encode()).hexdigest()[:16])

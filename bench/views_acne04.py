@@ -38,7 +38,7 @@ from scipy.stats import spearmanr  # noqa: E402
 
 from skin_app import face as F  # noqa: E402
 from skin_app.analysis import analyze, check_photo  # noqa: E402
-from skin_app.errors import ImageError  # noqa: E402
+from skin_app.errors import FaceError, ImageError  # noqa: E402
 from skin_app.results import QualityReport  # noqa: E402
 from skin_app.calibration import score_words  # noqa: E402
 from skin_app.training.calibrate import grade_from_score  # noqa: E402
@@ -87,7 +87,10 @@ def closeups(data: Path) -> None:
         png = cv2.imencode(".png", cv2.cvtColor(sample.image, cv2.COLOR_RGB2BGR))[1].tobytes()
         label = F.closeup_square(((sample.codes["acne"] == 1) * 255).astype(np.uint8)[..., None].repeat(3, 2),
                                  INPUT_SIZE)[..., 0] > 127
-        r = analyze(png, seg, view="closeup")
+        try:
+            r = analyze(png, seg, view="closeup")
+        except FaceError:                 # a whole face, or no skin: refused as a close-up
+            continue
         pairs.append((float(label.mean()), r.metrics["area_fraction"]["acne"]))
     rho = spearmanr([a for a, _ in pairs], [b for _, b in pairs]).statistic if len(pairs) > 2 else float("nan")
     print(json.dumps({"photos": len(photos), **{k: dict(v) for k, v in counts.items()},

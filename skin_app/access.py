@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import html
 import ipaddress
 import os
 import secrets
@@ -49,6 +50,11 @@ BODY_TOO_LARGE = "This upload is larger than the {mb} MB limit."
 TOKEN_REFUSED = ("This SkinGorithm app needs its access code. Scan the QR code shown on the computer "
                  "(Settings & privacy, Open on my phone) with this phone's camera.")
 PHONE_OFF = "Phone access to SkinGorithm is turned off on the computer."
+# A refusal as a page a phone shows at a readable size (our own fixed HTML; the text is escaped).
+REFUSAL_PAGE = ("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
+                "content=\"width=device-width, initial-scale=1\"><title>SkinGorithm</title><style>body{{font: 1.2rem/1.5 "
+                "system-ui, sans-serif; margin: 2rem 1.2rem; max-width: 36rem; color: #222}}</style></head>"
+                "<body><h1 style=\"font-size:1.5rem\">SkinGorithm</h1><p>{text}</p></body></html>")
 
 
 class PhoneModeError(RuntimeError):
@@ -138,10 +144,10 @@ async def _refuse(scope, receive, send, text: str, status: int = 403) -> None:
         await receive()                                   # websocket.connect
         await send({"type": "websocket.close", "code": 1008})   # the handshake gets HTTP 403
         return
-    body = text.encode()
+    body = REFUSAL_PAGE.format(text=html.escape(text)).encode()
     await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode()),
-                            (b"cache-control", b"no-store")]})
+                "headers": [(b"content-type", b"text/html; charset=utf-8"), (b"content-length", str(len(body)).encode()),
+                            (b"cache-control", b"no-store"), (b"content-security-policy", b"default-src 'none'; style-src 'unsafe-inline'")]})
     await send({"type": "http.response.body", "body": body})
 
 

@@ -24,8 +24,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from skin_app import conditions
 from skin_app import face as face_mod
-from skin_app.calibration import Calibration, load_calibration
+from skin_app.calibration import Calibration, load_calibration, overall_of
 from skin_app.concerns import CHANNELS, VIEW_CONCERNS, VIEWS
 from skin_app.errors import FaceError
 from skin_app.imaging import DCT_SCALED_FORMATS, LoadedImage, load_image
@@ -146,9 +147,9 @@ def _view_geometry(checked: CheckedPhoto) -> tuple[dict[str, np.ndarray] | None,
 
 
 def view_scores(scores: dict[str, float], view: str) -> dict[str, float]:
-    """Only the concerns the view can see, and their mean as the view's overall."""
+    """Only the concerns the view can see, and the view's Overall over them (``calibration.overall_of``)."""
     kept = {c: scores[c] for c in VIEW_CONCERNS[view]}
-    kept["overall"] = round(float(np.mean(list(kept.values()))), 1)
+    kept["overall"] = overall_of(kept, VIEW_CONCERNS[view])
     return kept
 
 
@@ -172,6 +173,13 @@ def analyze(image_bytes: bytes, segmenter: SkinSegmenter | None = None,
     crop = checked.crop
     probabilities = probabilities_of(seg, crop)
     lap("segment_ms")
+    if view == "closeup":
+        skin = float(probabilities["face_skin"].mean())
+        quality.measurements["skin_probability"] = round(skin, 3)
+        issue = face_mod.not_skin_issue(skin)
+        if issue is not None:
+            quality.issues.append(issue)
+            raise FaceError(issue.message, issue.advice, issue.code, quality)
     say("Scoring…")
     regions, outline = _view_geometry(checked)
     measured = measure(probabilities, seg.thresholds, crop, regions, outline)
@@ -181,9 +189,10 @@ def analyze(image_bytes: bytes, segmenter: SkinSegmenter | None = None,
         scores = view_scores(scores, view)
         metrics["per_region"] = {k: v for k, v in metrics.get("per_region", {}).items() if k.startswith(view)}
     metrics["view"] = view
-    metrics["scored_by"] = cal.version
+    metrics["scored_by"] = cal.scored_by
     metrics["thresholds"] = dict(seg.thresholds)
     metrics["quality"] = quality.measurements
+    metrics["conditions"] = conditions.measure(crop, outline, quality.measurements)
     lap("score_ms")
     timings["total_ms"] = round(sum(timings.values()), 1)
     return ScanResult(scores=scores, metrics=metrics, masks=measured.masks, probabilities=probabilities,

@@ -15,8 +15,12 @@ Words follow the shared scale (``WORD_BANDS``): "good" from 70, "fair" from 50, 
 A word only changes against the person's previous word when the score leaves the measured noise
 band around the edge (``word_for(..., previous=, band=)``), so re-taking a photo does not flip it.
 
-Overall is the plain mean of the four display scores: they share a scale, so each weighs a quarter
-and none dominates (``bench/noise_band.py`` and ``evaluate`` report Overall's correlation with each).
+Overall (``overall_of``) is the mean of the concern scores a view scores (they share a scale, so each
+weighs alike), but never more than ``OVERALL_LEAD`` (15) points above the worst of them: a concern
+that needs care (below 50), or is within about a noise band of it (below 55), keeps Overall below 70,
+so Overall reads "good" only when every concern is at least "fair". A plain mean hid the one concern
+that matters (young faces score 100 on wrinkles and dark circles, so a cheek with acne 49 read
+Overall 70). ``bench/honest_scores.py`` counts it on ACNE04 side views and validation faces.
 """
 from __future__ import annotations
 
@@ -24,6 +28,7 @@ import hashlib
 import json
 import math
 import threading
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,6 +42,21 @@ from skin_app.errors import UserFacingError
 WORDS: tuple[str, ...] = ("good", "fair", "needs care")
 WORD_BANDS: tuple[float, float] = (70.0, 50.0)     # good from 70, fair from 50, needs care below 50
 OVERALL = "overall"
+# Overall is at most this many points above the worst concern: the width of the "fair" band (20) less
+# about one re-shot noise band (the concerns' bands are 2.7-6.7 points), so a concern that needs care,
+# or could on a re-shot (below 55), keeps Overall below 70 ("good"). With 20, one of 18 ACNE04 grade 2-3
+# validation side views (acne 53, "fair") read Overall "good"; with 15 none does, and 45 of 46 grade 0
+# ones still do (bench/README.md, "Honest scores").
+OVERALL_LEAD: float = WORD_BANDS[0] - WORD_BANDS[1] - 5.0
+# Which Overall rule stored scans were scored by (part of ``Calibration.scored_by``): changing the rule
+# re-scores stored scans from their measurements, as a new calibration file does.
+OVERALL_RULE = "overall-capped-15"
+
+
+def overall_of(scores: Mapping[str, float], concerns: Iterable[str]) -> float:
+    """Overall from the concern scores: their mean, never more than OVERALL_LEAD above the worst."""
+    values = [float(scores[c]) for c in concerns]
+    return round(min(float(np.mean(values)), min(values) + OVERALL_LEAD), 1)
 
 
 def word_for(score: float, previous: str | None = None, band: float = 0.0) -> str:
@@ -49,6 +69,56 @@ def word_for(score: float, previous: str | None = None, band: float = 0.0) -> st
         return new
     lo, hi = {"good": (good, math.inf), "fair": (fair, good), "needs care": (-math.inf, fair)}[previous]
     return previous if lo - band <= score < hi + band else new
+
+
+@dataclass(frozen=True)
+class Word:
+    """The word a score reads, and why when it is not simply the band the score falls in."""
+    word: str
+    why: str = ""          # "" when the word is the score's own band
+
+
+def _edge(word: str, score: float) -> float:
+    """The band edge between ``word``'s band and the band ``score`` falls in."""
+    good, fair = WORD_BANDS
+    if word == "fair":
+        return good if score >= good else fair
+    return good if word == "good" else fair
+
+
+def scan_words(scores: Mapping[str, float], previous: Mapping[str, str] | None = None,
+               bands: Mapping[str, float] | None = None) -> dict[str, Word]:
+    """The words of one scan's scores, each with why it is not the score's own band: a word kept from
+    the person's last scan of this view (``previous``) while the score is within the noise band
+    (``bands``) of the edge, and an Overall never "good" while a concern reads "needs care"."""
+    previous, bands = previous or {}, bands or {}
+    words: dict[str, Word] = {}
+    for key in [k for k in scores if k != OVERALL] + ([OVERALL] if OVERALL in scores else []):
+        score, before = float(scores[key]), previous.get(key)
+        band = float(bands.get(key, 0.0))
+        own, word = word_for(score), word_for(score, before, band)
+        why = ""
+        if word != own:
+            why = (f"still {word}: {score:.0f} is within the noise (±{band:.1f}) of the edge at "
+                   f"{_edge(word, score):.0f}, and your last scan of this view read {word}")
+        if key == OVERALL and word == "good" and any(w.word == "needs care" for w in words.values()):
+            word, why = "fair", "not good while a concern needs care"
+        words[key] = Word(word, why)
+    return words
+
+
+def overall_note(scores: Mapping[str, float], concerns: Iterable[str], labels: Mapping[str, str]) -> str:
+    """Why Overall is below the mean of the concerns ("" when it is the mean)."""
+    present = [c for c in concerns if c in scores]
+    if OVERALL not in scores or not present:
+        return ""
+    mean = float(np.mean([float(scores[c]) for c in present]))
+    if float(scores[OVERALL]) >= round(mean, 1) - 0.05:
+        return ""
+    worst = min(present, key=lambda c: float(scores[c]))
+    return (f"Overall is {float(scores[OVERALL]):.0f}, not the mean {mean:.0f}: it is never more than "
+            f"{OVERALL_LEAD:.0f} points above the weakest concern, here {labels.get(worst, worst)} "
+            f"({float(scores[worst]):.0f}).")
 
 
 def score_words(score: float, concern: str = OVERALL) -> str:
@@ -123,6 +193,14 @@ class Calibration:
     version: str
     info: dict = field(default_factory=dict)
 
+    @property
+    def scored_by(self) -> str:
+        """What a stored scan's scores depend on besides the model: this file and the Overall rule.
+        A scan scored under another is re-scored from its measurements (``rescore_scans``); the
+        model version (``analysis.scan_version``) keeps only ``version``, so the concern scores of
+        older scans stay comparable."""
+        return f"{self.version}-{OVERALL_RULE}"
+
     def concern_scores(self, metrics: dict, curves: dict[str, ConcernCurve] | None = None) -> dict[str, float]:
         out = {}
         for concern, curve in (curves or self.curves).items():
@@ -177,7 +255,7 @@ class Calibration:
         if any(c not in scores for c in needed):
             return None
         kept = {c: scores[c] for c in needed}
-        kept[OVERALL] = round(float(np.mean(list(kept.values()))), 1)
+        kept[OVERALL] = overall_of(kept, needed)
         return kept
 
 MEASURE_WORDS: dict[str, str] = {
@@ -215,7 +293,7 @@ def describe(cal: Calibration) -> list[dict]:
 
 def with_overall(scores: dict[str, float]) -> dict[str, float]:
     if all(c in scores for c in CONCERNS):
-        scores[OVERALL] = round(float(np.mean([scores[c] for c in CONCERNS])), 1)
+        scores[OVERALL] = overall_of(scores, CONCERNS)
     return scores
 
 

@@ -12,9 +12,13 @@ from typing import Any
 import plotly.graph_objects as go
 
 from skin_app.concerns import CONCERN_LABELS, CONCERNS, VIEW_LABELS, VIEWS
+from skin_app.conditions import differences
+from skin_app.progress import DIFFERENT_CONDITIONS, verdict_of
 from skin_app.values import local_time
 
 _WEEK_MS = 7 * 24 * 3600 * 1000
+# Plotly's toolbar stands upright at the right edge, so on a phone it never covers the title.
+MODEBAR = {"orientation": "v"}
 
 
 # -- routine adherence (reminders feature) ---------------------------------------------------------
@@ -57,7 +61,7 @@ def adherence_with_scores_figure(weeks: Sequence[Any], scans: Sequence[tuple[dat
         fig.update_xaxes(range=[first, last])
     fig.update_layout(
         title=title, yaxis={"title": "0-100", "range": [0, 105]}, xaxis={"title": "Week"},
-        legend={"orientation": "h", "y": -0.25}, margin={"t": 50, "l": 10, "r": 10, "b": 10},
+        legend={"orientation": "h", "y": -0.25}, margin={"t": 50, "l": 10, "r": 10, "b": 10}, modebar=MODEBAR,
         hovermode="closest")
     return fig
 
@@ -83,12 +87,14 @@ def _as_datetime(value: datetime | date | str, zone: tzinfo | None) -> datetime:
 
 
 # -- progress and comparison (scan history) ------------------------------------------------------------
-_VERDICT_COLOURS = {"better": "#2a9d8f", "worse": "#d1495b", "within noise": "#9aa5ab"}
+_VERDICT_COLOURS = {"better": "#2a9d8f", "worse": "#d1495b", "within noise": "#9aa5ab",
+                    DIFFERENT_CONDITIONS: "#e9a03b"}
 
 
 def progress_figure(scans: Sequence[tuple[datetime | str, Mapping[str, float]]], key: str,
                     band: float, zone: tzinfo | None = None, others: Sequence[str] = (),
-                    versions: Sequence[str] | None = None) -> go.Figure:
+                    versions: Sequence[str] | None = None,
+                    conditions: Sequence[Mapping[str, float]] | None = None) -> go.Figure:
     """One score over time, with the noise band drawn around the first scan's value: a point inside
     the shaded band has not really moved from where the person started.
 
@@ -97,11 +103,16 @@ def progress_figure(scans: Sequence[tuple[datetime | str, Mapping[str, float]]],
     ``others``: further score keys drawn as thin lines, hidden until picked in the legend.
     ``versions``: the model version of each scan (same order as ``scans``); scans of versions other
     than the newest scan's are drawn as separate open grey circles, never joined to its line.
+    ``conditions``: each scan's capture conditions (``conditions.of_scan``, same order); a scan taken in
+    conditions unlike the first scan's is drawn as an open circle and its change is not called real.
     """
+    conds = list(conditions) if conditions is not None else [{} for _ in scans]
     if versions is not None:
         current = max(zip(scans, versions), key=lambda sv: _as_datetime(sv[0][0], zone))[1] if scans else None
         earlier = [sv[0] for sv in zip(scans, versions) if sv[1] != current]
-        fig = progress_figure([sv[0] for sv in zip(scans, versions) if sv[1] == current], key, band, zone, others)
+        kept = [i for i, v in enumerate(versions) if v == current]
+        fig = progress_figure([scans[i] for i in kept], key, band, zone, others,
+                              conditions=[conds[i] for i in kept])
         pts = sorted((_as_datetime(t, zone), float(s[key])) for t, s in earlier if key in s)
         if pts:
             fig.add_scatter(x=[t for t, _ in pts], y=[round(v, 2) for _, v in pts], mode="markers",
@@ -113,24 +124,30 @@ def progress_figure(scans: Sequence[tuple[datetime | str, Mapping[str, float]]],
             fig.update_yaxes(range=[max(0.0, min(y0, min(v for _, v in pts) - 2)), 100.5])
             fig.update_xaxes(autorange=True, range=None)
         return fig
-    points = sorted((_as_datetime(t, zone), s) for t, s in scans if key in s)
+    ordered = sorted(((_as_datetime(t, zone), s, c) for (t, s), c in zip(scans, conds) if key in s),
+                     key=lambda p: p[0])
+    points = [(t, s) for t, s, _ in ordered]
     label = CONCERN_LABELS.get(key, key)
     fig = go.Figure()
     if points:
         xs = [t for t, _ in points]
         ys = [round(float(s[key]), 2) for _, s in points]
         base = ys[0]
+        unlike = [differences(ordered[0][2], c) for _, _, c in ordered]
         pad = timedelta(days=1) if xs[0] == xs[-1] else (xs[-1] - xs[0]) * 0.03
         x0, x1 = _shifted(xs[0], -pad), _shifted(xs[-1], pad)
         fig.add_scatter(x=[x0, x1, x1, x0], y=[base - band, base - band, base + band, base + band],
                         fill="toself", fillcolor="rgba(154,165,171,0.25)", line={"width": 0}, mode="lines",
                         name=f"Noise band (±{band:.1f})", hoverinfo="skip")
-        verdicts = ["within noise" if abs(y - base) <= band else ("better" if y > base else "worse") for y in ys]
+        verdicts = [verdict_of(y - base, band, u) for y, u in zip(ys, unlike)]
         hover = [f"{t:%d %b %Y %H:%M}<br>{label}: {y:.1f}<br>{y - base:+.1f} since first scan ({v})"
-                 for t, y, v in zip(xs, ys, verdicts)]
+                 + (f"<br>taken in {', '.join(u)}" if u else "")
+                 for t, y, v, u in zip(xs, ys, verdicts, unlike)]
         fig.add_scatter(x=xs, y=ys, mode="lines+markers", name=f"{label} score", line={"width": 3, "color": "#3a8f85"},
                         marker={"size": 10, "color": [_VERDICT_COLOURS[v] for v in verdicts],
-                                "line": {"width": 1, "color": "white"}},
+                                "symbol": ["circle-open" if u else "circle" for u in unlike],
+                                "line": {"width": 2, "color": [_VERDICT_COLOURS[v] if u else "white"
+                                                               for v, u in zip(verdicts, unlike)]}},
                         hovertext=hover, hoverinfo="text")
         for other in others:
             pts = [(t, float(s[other])) for t, s in points if other in s]
@@ -144,7 +161,7 @@ def progress_figure(scans: Sequence[tuple[datetime | str, Mapping[str, float]]],
     fig.update_layout(
         title=f"{label} score over time", yaxis={"title": "Score (0-100, higher is better)"},
         xaxis={"title": "Date"}, legend={"orientation": "h", "y": -0.25},
-        margin={"t": 50, "l": 10, "r": 10, "b": 10}, hovermode="closest")
+        margin={"t": 50, "l": 10, "r": 10, "b": 10}, modebar=MODEBAR, hovermode="closest")
     return fig
 
 
@@ -165,7 +182,7 @@ def compare_figure(changes: Sequence[Any], title: str = "Change between the two 
     reach = max([abs(c.delta) for c in changes] + [c.band for c in changes] + [1.0]) * 1.3
     fig.update_layout(title=title, barmode="overlay", xaxis={"title": "Score points (+ is better)",
                       "range": [-reach, reach], "zeroline": True}, yaxis={"autorange": "reversed"},
-                      showlegend=False, margin={"t": 50, "l": 10, "r": 10, "b": 10}, height=300)
+                      showlegend=False, margin={"t": 50, "l": 10, "r": 10, "b": 10}, modebar=MODEBAR, height=300)
     return fig
 
 

@@ -75,15 +75,16 @@ def run(args: argparse.Namespace) -> int:
     except CommandError as exc:
         print(f"skin_app analyze: {exc}", file=sys.stderr)
         return 1
-    from skin_app.config import setup_tensorflow_env
+    from skin_app.config import quiet_native_stderr, setup_tensorflow_env
     setup_tensorflow_env()
+    quiet_native_stderr()                                # as quiet as run.sh
     with contextlib.redirect_stdout(sys.stderr):         # segmentation-models prints a banner on import
         from skin_app.analysis import analyze
         from skin_app.segmentation import load_segmenter
         seg = load_segmenter()
-    from skin_app.calibration import acne_words, score_words
+    from skin_app.calibration import acne_words, overall_note, scan_words
     from skin_app.cli_history import shown
-    from skin_app.concerns import CONCERN_LABELS, CONCERNS
+    from skin_app.concerns import CONCERN_LABELS, CONCERNS, VIEW_CONCERNS
     from skin_app.errors import UserFacingError
     from skin_app.imaging import encode_png, read_photo_file
     from skin_app.overlay import overlay_masks, side_by_side
@@ -117,11 +118,15 @@ def run(args: argparse.Namespace) -> int:
                 reason, advice, _code = refusal(exc)
                 print(f"{photo}: not analysed: {reason} {advice}".rstrip(), file=sys.stderr)
             continue
+        words = {k: w.word for k, w in scan_words(result.scores).items()}     # the Scan page's words and Overall rule
+        note = overall_note(result.scores, VIEW_CONCERNS[result.view], CONCERN_LABELS)
         if args.json:
             print(dumps(result_record(str(photo), result, scan_id)))
         else:
-            parts = [f"{CONCERN_LABELS[k]} {v:.1f} ({score_words(v, k)})" for k, v in result.scores.items()]
+            parts = [f"{CONCERN_LABELS[k]} {v:.1f} ({words[k]})" for k, v in result.scores.items()]
             print(f"{photo}: " + ", ".join(parts) + f"; {acne_words(result.acne)}")
+            if note:
+                print(f"  {note}")
             for issue in result.quality.issues:
                 print(f"  note: {issue.message} {issue.advice}")
             if scan_id is not None:

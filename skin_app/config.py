@@ -97,6 +97,48 @@ def ingredients_csv_path() -> Path:
     return settings().ingredients_csv
 
 
+# Lines TensorFlow and mediapipe print at import and start-up on a computer without an NVIDIA GPU
+# ("Unable to register cuDNN factory", ...) that no setting silences and that mean nothing there:
+# ``run.sh`` and the command line (``quiet_native_stderr``) drop them; real errors still show.
+NATIVE_NOISE = (r"cuda_dnn\.cc|cuda_blas\.cc|cuda_fft\.cc|cudart_stub\.cc|cuda_executor|cuInit|computation_placer\.cc"
+                r"|absl::InitializeLog|oneDNN custom operations|cpu_feature_guard|rebuild TensorFlow with the appropriate"
+                r"|inference_feedback_manager|landmark_projection_calculator|XNNPACK delegate")
+
+
+def quiet_native_stderr() -> None:
+    """Without an NVIDIA GPU (as ``run.sh`` decides: no ``nvidia-smi``), routes this process's stderr
+    (file descriptor 2, which the C++ libraries write to directly) through a thread that drops
+    NATIVE_NOISE lines; everything else reaches the terminal, also what is written just before exit."""
+    import atexit
+    import re
+    import shutil
+    import sys
+    import threading
+    if shutil.which("nvidia-smi"):
+        return
+    os.environ["CUDA_VISIBLE_DEVICES"] = ""
+    noise = re.compile(NATIVE_NOISE.encode())
+    sys.stderr.flush()
+    terminal, restore = os.dup(2), os.dup(2)
+    read, write = os.pipe()
+    os.dup2(write, 2)
+    os.close(write)
+
+    def pump() -> None:
+        with os.fdopen(read, "rb") as lines, os.fdopen(terminal, "wb", buffering=0) as out:
+            for line in lines:
+                if not noise.search(line):
+                    out.write(line)
+    thread = threading.Thread(target=pump, name="stderr-filter", daemon=True)
+    thread.start()
+
+    def finish() -> None:
+        sys.stderr.flush()
+        os.dup2(restore, 2)              # the pipe's last writer closes: the thread reads to the end
+        thread.join(timeout=5)
+    atexit.register(finish)
+
+
 def setup_tensorflow_env() -> None:
     """segmentation_models must see tf.keras (legacy Keras 2); set before the first TensorFlow import."""
     os.environ.setdefault("SM_FRAMEWORK", "tf.keras")

@@ -25,6 +25,10 @@ photos from CelebAMask, FASSEG and HELEN plus skimage's astronaut): sharpness of
 2.8-52 (5th percentile 4.2), of the same photos Gaussian-blurred (sigma 0.3 % of the side)
 0.6-4.3 (median 1.7); 98th-percentile luminance of the originals 109-241, darkened to 20 %: 21-48.
 ``bench/quality_gate_bias.py`` checks the gate does not reject dark skin more often than light.
+
+Close-ups (``assess_closeup``) need no face but must be skin: a whole face inside the frame is sent to
+the Front view, a drawing or screenshot (mostly flat fills) and a photo with little skin colour are
+refused, and after the model ran, a square where it sees almost no face skin (``not_skin_issue``).
 """
 from __future__ import annotations
 
@@ -73,6 +77,15 @@ CLOSEUP_MIN_SIDE, CLOSEUP_WARN_SIDE = 200, 320
 # 2.0 at the 1st percentile (median 8.3); the same photos Gaussian-blurred (sigma 0.6 % of the long
 # side) 0.78 at the 99th (median 0.24).
 CLOSEUP_BLOCK_SHARPNESS = 1.0
+# Close-ups must be skin (``closeup_skin_checks``), measured on the centre square the model sees, at
+# most 256 px wide (nearest-neighbour, so flat areas stay flat). gjain's 163 close-up web photos:
+# skin-coloured share (YCrCb box) 0.20-1.0 (1st percentile 0.31), flat share (pixels whose right and
+# lower neighbours are identical) 0.002-0.28; a Pillow drawing of a room: skin-coloured 0.77, flat
+# 0.94 (0.97 as PNG); a dark-mode text screenshot: skin-coloured 0.00, flat 0.57-0.79. The model's
+# mean face-skin probability over the square (``analysis.analyze``): gjain 0.12-0.74 (1st percentile
+# 0.16), the screenshot 0.07.
+CLOSEUP_MIN_SKIN_COLOUR, CLOSEUP_MAX_FLAT, CLOSEUP_MIN_SKIN_PROB = 0.20, 0.40, 0.10
+SKIN_CR, SKIN_CB, SKIN_MIN_Y = (133, 180), (77, 135), 30
 
 # What each check is called in the pre-check list (the quality issue codes), in the order shown.
 CHECK_LABELS: dict[str, str] = {
@@ -84,9 +97,13 @@ CHECK_LABELS: dict[str, str] = {
     "too_dark": "Enough light",
     "overexposed": "Not washed out",
     "blurry": "Sharp",
+    "whole_face": "A patch of skin, not a whole face",
+    "not_skin": "Skin fills the frame",
 }
-# Checks a close-up goes through (no face is needed).
-CLOSEUP_CHECKS: tuple[str, ...] = ("too_small", "too_dark", "overexposed", "blurry")
+# Checks a close-up goes through (no face is needed; a whole face is refused).
+CLOSEUP_CHECKS: tuple[str, ...] = ("whole_face", "not_skin", "too_small", "too_dark", "overexposed", "blurry")
+NOT_SKIN_ADVICE = ("Photograph a patch of your own skin (a cheek, the chin, the forehead) so it fills the frame, "
+                   "10-15 cm away, in daylight. Drawings, screenshots and photos of objects cannot be scored.")
 
 
 @dataclass
@@ -380,10 +397,63 @@ def closeup_square(rgb: np.ndarray, size: int) -> np.ndarray:
     return cv2.resize(square, (size, size), interpolation=interp)
 
 
+def skin_texture(rgb: np.ndarray) -> tuple[float, float]:
+    """(share of skin-coloured pixels, share of flat pixels) of a close-up's centre square at most 256 px
+    wide (nearest-neighbour). Skin of every tone falls in a fixed Cr/Cb box; a photo of skin has sensor
+    noise and pores, so almost no pixel equals both its neighbours, while drawings and screenshots are
+    mostly flat fills."""
+    h, w = rgb.shape[:2]
+    side = min(h, w)
+    y0, x0 = (h - side) // 2, (w - side) // 2
+    square = np.ascontiguousarray(rgb[y0:y0 + side, x0:x0 + side])
+    if side > 256:
+        square = cv2.resize(square, (256, 256), interpolation=cv2.INTER_NEAREST)
+    ycc = cv2.cvtColor(square, cv2.COLOR_RGB2YCrCb).astype(np.int16)
+    y, cr, cb = ycc[..., 0], ycc[..., 1], ycc[..., 2]
+    skin = ((cr >= SKIN_CR[0]) & (cr <= SKIN_CR[1]) & (cb >= SKIN_CB[0]) & (cb <= SKIN_CB[1]) & (y >= SKIN_MIN_Y))
+    grey = cv2.cvtColor(square, cv2.COLOR_RGB2GRAY).astype(np.int16)
+    flat = (np.diff(grey, axis=1)[:-1, :] == 0) & (np.diff(grey, axis=0)[:, :-1] == 0)
+    return float(skin.mean()), float(flat.mean())
+
+
+def _closeup_skin_checks(rgb: np.ndarray, add, m: dict) -> None:
+    """A close-up must be skin, and not a whole face: a face whose outline is inside the frame (as the
+    front view's gate wants it) belongs on the Front view, where its regions are scored."""
+    h, w = rgb.shape[:2]
+    for found in find_faces(rgb):
+        oval = found.points[FACE_OVAL, :2]
+        outside = float(np.mean((oval[:, 0] < 0) | (oval[:, 0] >= w) | (oval[:, 1] < 0) | (oval[:, 1] >= h)))
+        if outside <= BLOCK_CUT_OFF:
+            m["whole_face"] = 1.0
+            add(QualityIssue("whole_face", "This photo shows a whole face, not a close-up of skin.",
+                             "Choose Front for a photo of your whole face, or come closer so one patch of skin "
+                             "(a cheek, the chin, the forehead) fills the frame.", True))
+            return
+    m["whole_face"] = 0.0
+    colour, flat = skin_texture(rgb)
+    m.update(skin_colour_share=round(colour, 3), flat_share=round(flat, 3))
+    if flat > CLOSEUP_MAX_FLAT:
+        add(QualityIssue("not_skin", "This looks like a drawing or a screenshot, not a photo of skin.", NOT_SKIN_ADVICE,
+                         True))
+    elif colour < CLOSEUP_MIN_SKIN_COLOUR:
+        add(QualityIssue("not_skin", "Little of this photo has the colour of skin.", NOT_SKIN_ADVICE, True))
+
+
+def not_skin_issue(skin_probability: float) -> QualityIssue | None:
+    """After the model ran on a close-up: the refusal when it sees too little face skin in it."""
+    if skin_probability >= CLOSEUP_MIN_SKIN_PROB:
+        return None
+    return QualityIssue("not_skin", "The skin model finds almost no skin in this photo.", NOT_SKIN_ADVICE, True)
+
+
 def assess_closeup(rgb: np.ndarray, pixels_per_original: float) -> QualityReport:
-    """The gate for a close-up of skin: big enough, lit, not washed out, sharp. No face is needed."""
+    """The gate for a close-up of skin: skin (not a whole face, a drawing or a screenshot), big enough,
+    lit, not washed out, sharp. No face is needed."""
     report = QualityReport()
     add, m = report.issues.append, report.measurements
+    _closeup_skin_checks(rgb, add, m)
+    if not report.ok:
+        return report
     side = min(rgb.shape[:2]) / max(pixels_per_original, 1e-6)
     m["short_side_px"] = round(side, 1)
     if side < CLOSEUP_MIN_SIDE:

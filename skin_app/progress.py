@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from skin_app.concerns import CONCERN_LABELS, CONCERNS
+from skin_app.concerns import CONCERN_LABELS, CONCERNS, VIEWS
 from skin_app.config import settings
 
 SCORE_KEYS: tuple[str, ...] = ("overall", *CONCERNS)
@@ -23,6 +24,8 @@ NOISE_BAND_PATH: Path | None = None
 # Fallback, in score points, used only when no measurement has been shipped: a deliberately cautious
 # guess (a change of 5 points or less is not treated as real) rather than a measured value.
 DEFAULT_NOISE_BAND: dict[str, float] = {key: 5.0 for key in SCORE_KEYS}
+# A change beyond the band between photos taken in different light, distance or pose (conditions.py).
+DIFFERENT_CONDITIONS = "different conditions"
 
 
 @dataclass(frozen=True)
@@ -67,17 +70,21 @@ class Change:
     after: float
     delta: float                    # after - before (positive: better, scores are higher-is-better)
     band: float
-    verdict: str                    # "better", "worse" or "within noise"
+    verdict: str                    # "better", "worse", "within noise" or DIFFERENT_CONDITIONS
+    conditions: tuple[str, ...] = ()    # how the later scan was taken differently (conditions.differences)
 
     @property
     def arrow(self) -> str:
-        return {"better": "▲", "worse": "▼"}.get(self.verdict, "≈")
+        return {"better": "▲", "worse": "▼", DIFFERENT_CONDITIONS: "≠"}.get(self.verdict, "≈")
 
     @property
     def real(self) -> bool:
-        return self.verdict != "within noise"
+        return self.verdict in ("better", "worse")
 
     def describe(self) -> str:
+        if self.verdict == DIFFERENT_CONDITIONS:
+            return (f"{self.label}: {self.before:.0f} → {self.after:.0f} ({self.delta:+.1f}), but the photos were "
+                    f"taken in different conditions ({', '.join(self.conditions)}), so not counted as a change")
         if not self.real:
             return (f"{self.label}: {self.before:.0f} → {self.after:.0f} ({self.delta:+.1f}), within the "
                     f"±{self.band:.1f} noise band, so not a real change")
@@ -85,15 +92,39 @@ class Change:
                 f"{self.verdict}, beyond the ±{self.band:.1f} noise band")
 
 
+def verdict_of(delta: float, width: float, conditions: Sequence[str] = ()) -> str:
+    """A change larger than the noise band is "better" or "worse", unless the photos were taken in
+    different conditions: the band does not cover those, so the change is not counted."""
+    if abs(delta) <= width:
+        return "within noise"
+    if conditions:
+        return DIFFERENT_CONDITIONS
+    return "better" if delta > 0 else "worse"
+
+
 def compare_scores(before: Mapping[str, float], after: Mapping[str, float], band: NoiseBand,
-                   keys: tuple[str, ...] = SCORE_KEYS) -> list[Change]:
-    """One :class:`Change` per key both scans have. A change counts only when it is larger than the band."""
+                   keys: tuple[str, ...] = SCORE_KEYS, conditions: Sequence[str] = ()) -> list[Change]:
+    """One :class:`Change` per key both scans have. A change counts only when it is larger than the band
+    and the two photos were taken in comparable conditions (``conditions``: how they differed, from
+    ``conditions.differences``; empty when comparable)."""
     changes = []
     for key in keys:
         if key not in before or key not in after:
             continue
         b, a = float(before[key]), float(after[key])
         delta, width = a - b, band[key]
-        verdict = "within noise" if abs(delta) <= width else ("better" if delta > 0 else "worse")
-        changes.append(Change(key, CONCERN_LABELS.get(key, key), b, a, delta, width, verdict))
+        changes.append(Change(key, CONCERN_LABELS.get(key, key), b, a, delta, width,
+                              verdict_of(delta, width, conditions), tuple(conditions)))
     return changes
+
+
+def visits(scans: Sequence[Any]) -> list[list[Any]]:
+    """The full checks among ``scans`` (stored scans, any order): the scans of each visit in the order of
+    ``concerns.VIEWS``, visits oldest first. Scans outside a visit are left out."""
+    groups: dict[str, list[Any]] = {}
+    for scan in scans:
+        if scan.visit:
+            groups.setdefault(scan.visit, []).append(scan)
+    order = {v: i for i, v in enumerate(VIEWS)}
+    out = [sorted(g, key=lambda s: order.get(s.view, len(order))) for g in groups.values()]
+    return sorted(out, key=lambda g: min(s.taken_at for s in g))

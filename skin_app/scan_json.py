@@ -13,7 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from skin_app.calibration import score_words
+from skin_app.calibration import overall_note, scan_words
+from skin_app.concerns import CONCERN_LABELS, VIEW_CONCERNS
 from skin_app.errors import UserFacingError
 from skin_app.results import ScanResult
 
@@ -22,9 +23,10 @@ log = logging.getLogger("skingorithm.cli")
 
 def result_record(photo: str, result: ScanResult, scan_id: int | None = None) -> dict[str, Any]:
     """An analysed photo: scores, their words, the raw metrics, the model version, non-blocking advice."""
+    words = {k: w.word for k, w in scan_words(result.scores).items()}     # the Scan page's words and Overall rule
+    note = overall_note(result.scores, VIEW_CONCERNS[result.view], CONCERN_LABELS)
     return {
-        "photo": photo, "scores": result.scores,
-        "words": {k: score_words(v, k) for k, v in result.scores.items()},
+        "photo": photo, "scores": result.scores, "words": words, **({"overall_note": note} if note else {}),
         "metrics": result.metrics, "acne": result.acne, "model_version": result.model_version,
         "advice": [{"code": i.code, "message": i.message, "advice": i.advice} for i in result.quality.issues],
         "timings_ms": result.timings_ms, **({"scan_id": scan_id} if scan_id is not None else {}),

@@ -105,3 +105,75 @@ def write_photo_set(folder: Path, n: int, kinds: list[tuple[str, bytes]]) -> lis
         path.write_bytes(data)
         paths.append(path)
     return paths
+
+
+@functools.lru_cache(maxsize=None)
+def acne_face_jpeg() -> bytes:
+    """The astronaut with 36 inflamed papules painted on her cheeks (red discs with a redder core, 2-3.5 px,
+    softened): a real face whose acne the model scores "needs care" while her other concerns stay clear,
+    the case a plain mean over concerns hid (the shipped model: acne ~29, wrinkles and dark circles 100)."""
+    import cv2
+    from skimage import data
+
+    from skin_app import face
+    rgb = data.astronaut().copy()
+    points = face.find_faces(rgb)[0].points[:, :2]
+    rng = np.random.default_rng(0)
+    for region in (face.LEFT_CHEEK, face.RIGHT_CHEEK):
+        (x0, y0), (x1, y1) = points[region].min(0), points[region].max(0)
+        for _ in range(18):
+            x, y, r = rng.uniform(x0, x1), rng.uniform(y0, y1), rng.uniform(2.0, 3.5)
+            cv2.circle(rgb, (int(x), int(y)), int(r + 2), (200, 90, 90), -1, lineType=cv2.LINE_AA)
+            cv2.circle(rgb, (int(x), int(y)), int(r), (170, 40, 50), -1, lineType=cv2.LINE_AA)
+    rgb = cv2.GaussianBlur(rgb, (3, 3), 0.8)
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, format="JPEG", quality=92)
+    return buf.getvalue()
+
+
+def _encode(rgb: np.ndarray, fmt: str = "PNG") -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, format=fmt, **({"quality": 92} if fmt == "JPEG" else {}))
+    return buf.getvalue()
+
+
+@functools.lru_cache(maxsize=None)
+def cheek_closeup_jpeg() -> bytes:
+    """A real skin close-up: Grace Hopper's own right cheek (a square inside its landmarks, from
+    matplotlib's public-domain sample portrait), at 224 px."""
+    import cv2
+    import matplotlib.cbook
+
+    from skin_app import face
+    with matplotlib.cbook.get_sample_data("grace_hopper.jpg") as f:
+        rgb = np.asarray(Image.open(f).convert("RGB"))
+    points = face.find_faces(rgb)[0].points[:, :2]
+    cx, cy = points[face.RIGHT_CHEEK].mean(0)
+    half = 0.5 * float(np.ptp(points[face.RIGHT_CHEEK][:, 0]))
+    square = rgb[int(cy - half):int(cy + half), int(cx - half):int(cx + half)]
+    return _encode(cv2.resize(square, (224, 224), interpolation=cv2.INTER_LANCZOS4), "JPEG")
+
+
+def room_drawing_png() -> bytes:
+    """A drawing of a room (Pillow): beige wall, wooden floor, a window, a red sofa, a lamp."""
+    from PIL import ImageDraw
+    im = Image.new("RGB", (800, 600), (240, 226, 200))
+    d = ImageDraw.Draw(im)
+    d.rectangle([0, 420, 800, 600], fill=(150, 100, 60))
+    d.rectangle([100, 150, 300, 350], fill=(170, 210, 240), outline=(60, 40, 20), width=6)
+    d.rectangle([450, 250, 700, 430], fill=(200, 80, 70), outline=(60, 40, 20), width=5)
+    d.ellipse([520, 120, 620, 220], fill=(250, 230, 120))
+    d.line([0, 420, 800, 420], fill=(60, 40, 20), width=4)
+    return _encode(np.asarray(im))
+
+
+def dark_screenshot_png() -> bytes:
+    """A dark-mode screenshot of code (Pillow's own font on a near-black editor background)."""
+    from PIL import ImageDraw, ImageFont
+    im = Image.new("RGB", (900, 700), (30, 30, 34))
+    d = ImageDraw.Draw(im)
+    font = ImageFont.load_default(size=22)
+    for i in range(20):
+        d.text((30, 20 + i * 33), f"def line_{i}(x): return x * {i} + 42  # a comment", font=font,
+               fill=(220, 220, 210) if i % 3 else (120, 200, 140))
+    return _encode(np.asarray(im))

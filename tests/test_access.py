@@ -224,3 +224,22 @@ def test_a_body_within_the_limit_reaches_the_app_whole():
     for length in (None, 900):
         sent, got, _ = send_body(1000, [b"a" * 300, b"b" * 300, b"c" * 300], length=length)
         assert status(sent) == 204 and b"".join(got) == b"a" * 300 + b"b" * 300 + b"c" * 300
+
+
+def test_a_refusal_is_a_page_a_phone_shows_at_a_readable_size():
+    import asyncio
+
+    from skin_app.access import TOKEN_REFUSED, _refuse
+    sent: list[dict] = []
+
+    async def send(message):
+        sent.append(message)
+
+    async def receive():
+        return {"type": "http.request", "body": b""}
+    asyncio.run(_refuse({"type": "http"}, receive, send, TOKEN_REFUSED))
+    headers = dict(sent[0]["headers"])
+    assert headers[b"content-type"].startswith(b"text/html") and b"default-src 'none'" in headers[b"content-security-policy"]
+    body = sent[1]["body"].decode()
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in body
+    assert "needs its access code" in body and "font: 1.2rem" in body

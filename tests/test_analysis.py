@@ -83,7 +83,10 @@ def test_metrics_are_json_and_carry_the_raw_measurements(result):
 
 def test_reports_model_version_and_timings(result):
     assert result.model_version.startswith("unet-resnet34-6ch-")
-    assert result.model_version.endswith(result.metrics["scored_by"])     # weights, thresholds and calibration
+    from skin_app.calibration import load_calibration
+    cal = load_calibration()
+    assert result.model_version.endswith(cal.version)                  # weights, thresholds and calibration
+    assert result.metrics["scored_by"] == cal.scored_by                 # the calibration and the Overall rule
     assert result.timings_ms["segment_ms"] > 0 and result.timings_ms["total_ms"] >= result.timings_ms["segment_ms"]
 
 
@@ -119,6 +122,18 @@ def _dilate(m, r):
     return cv2.dilate(m.astype(np.uint8), np.ones((2 * r + 1, 2 * r + 1), np.uint8)) > 0
 
 
+def test_a_face_with_acne_that_needs_care_does_not_read_overall_good(segmenter):
+    """Real measurements: clear wrinkles and dark circles no longer lift the Overall of a face whose acne
+    needs care (the plain mean read this face about 75, "good")."""
+    from skin_app.calibration import OVERALL_LEAD, scan_words, word_for
+    from tests.photos import acne_face_jpeg
+    r = analyze(acne_face_jpeg(), segmenter)
+    assert word_for(r.scores["acne"]) == "needs care"
+    assert max(r.scores[c] for c in CONCERNS) >= 90
+    assert r.scores["overall"] <= r.scores["acne"] + OVERALL_LEAD
+    assert scan_words(r.scores)["overall"].word != "good"
+
+
 def test_progress_is_reported_step_by_step(segmenter):
     steps = []
     analyze(astronaut_jpeg(), segmenter, progress=steps.append)
@@ -130,7 +145,8 @@ def test_a_side_view_scores_only_the_visible_half_and_what_it_can_see(segmenter)
     from tests.photos import side_view_jpeg
     r = analyze(side_view_jpeg("left"), segmenter, view="left")
     assert r.view == "left" and set(r.scores) == {"acne", "flek", "wrinkle", "overall"}
-    assert r.scores["overall"] == pytest.approx(np.mean([r.scores[c] for c in ("acne", "flek", "wrinkle")]), abs=0.06)
+    from skin_app.calibration import overall_of
+    assert r.scores["overall"] == overall_of(r.scores, ("acne", "flek", "wrinkle"))
     from skin_app.analysis import check_photo
     half = r.regions["left_half"]
     oval = face.face_oval_mask(check_photo(side_view_jpeg("left"), "left").aligned.points, r.crop.shape[0])
@@ -163,3 +179,50 @@ def test_a_blurred_close_up_is_refused_as_blurry():
     blurred = cv2.imencode(".png", cv2.GaussianBlur(rgb, (0, 0), 3))[1].tobytes()
     checked = check_photo(blurred, "closeup")
     assert [i.code for i in checked.quality.issues if i.blocking] == ["blurry"]
+
+
+# -- close-ups of skin only ------------------------------------------------------------------------
+def test_a_real_skin_close_up_cut_from_a_face_photo_is_scored(segmenter):
+    from tests.photos import cheek_closeup_jpeg
+    r = analyze(cheek_closeup_jpeg(), segmenter, view="closeup")
+    assert set(r.scores) == {"acne", "flek", "overall"}
+    q = r.quality.measurements
+    assert q["whole_face"] == 0.0 and q["skin_colour_share"] > 0.8 and q["flat_share"] < 0.1
+    assert q["skin_probability"] >= face.CLOSEUP_MIN_SKIN_PROB
+
+
+@pytest.mark.parametrize("photo,message", [
+    ("room_drawing_png", "looks like a drawing or a screenshot"),
+    ("dark_screenshot_png", "looks like a drawing or a screenshot"),
+])
+def test_a_drawing_or_a_screenshot_is_refused_as_a_close_up_with_advice(segmenter, photo, message):
+    from tests import photos
+    with pytest.raises(FaceError, match=message) as e:
+        analyze(getattr(photos, photo)(), segmenter, view="closeup")
+    assert e.value.code == "not_skin" and "patch of your own skin" in e.value.advice
+
+
+def test_a_whole_face_is_refused_as_a_close_up_and_pointed_to_front(segmenter):
+    with pytest.raises(FaceError, match="whole face, not a close-up") as e:
+        analyze(astronaut_jpeg(), segmenter, view="closeup")
+    assert e.value.code == "whole_face" and "Choose Front" in e.value.advice
+
+
+def test_a_close_up_with_skin_colour_but_no_skin_texture_or_colour_is_refused_by_each_check():
+    from skin_app.analysis import check_photo
+    from tests.photos import _encode
+    flat_beige = np.full((400, 400, 3), (224, 172, 140), np.uint8)             # skin-coloured, but a flat fill
+    codes = [i.code for i in check_photo(_encode(flat_beige), "closeup").quality.issues if i.blocking]
+    assert codes == ["not_skin"]
+    rng = np.random.default_rng(1)
+    green = np.clip(rng.normal((60, 150, 70), 12, (400, 400, 3)), 0, 255).astype(np.uint8)   # textured, not skin
+    (issue,) = [i for i in check_photo(_encode(green), "closeup").quality.issues if i.blocking]
+    assert issue.code == "not_skin" and "colour of skin" in issue.message
+
+
+def test_the_model_refuses_a_close_up_where_it_sees_no_skin(segmenter, monkeypatch):
+    from tests.photos import cheek_closeup_jpeg
+    monkeypatch.setattr(face, "CLOSEUP_MIN_SKIN_PROB", 1.01)        # nothing is skin enough
+    with pytest.raises(FaceError, match="finds almost no skin") as e:
+        analyze(cheek_closeup_jpeg(), segmenter, view="closeup")
+    assert e.value.quality.measurements["skin_probability"] < 1.01

@@ -6,7 +6,9 @@ import json
 import numpy as np
 import pytest
 
-from skin_app.calibration import (ConcernCurve, describe, load_calibration, parse_calibration, word_for)
+from skin_app.calibration import (OVERALL_LEAD, ConcernCurve, describe, load_calibration, overall_note, overall_of,
+                                  parse_calibration, scan_words, word_for)
+from skin_app.concerns import CONCERN_LABELS
 from skin_app.concerns import CONCERNS
 
 
@@ -73,9 +75,66 @@ def test_a_scan_stored_before_the_mean_probability_existed_is_rescored_from_its_
     assert set(cal.rescore_legacy(old)) == {*CONCERNS, "overall"}
 
 
-def test_overall_is_the_mean_of_the_four_display_scores(cal):
-    s = cal.display_scores(metrics_with(acne=0.02, wrinkle=0.01, under_eye_contrast=6.0))
+def test_overall_is_the_mean_of_the_display_scores_when_none_lags_far_behind(cal):
+    s = cal.display_scores(metrics_with(acne=0.002, wrinkle=0.001, under_eye_contrast=2.0))
+    assert max(s[c] for c in CONCERNS) - min(s[c] for c in CONCERNS) < OVERALL_LEAD
     assert s["overall"] == pytest.approx(np.mean([s[c] for c in CONCERNS]), abs=0.06)
+
+
+def test_a_concern_that_needs_care_keeps_overall_below_good_however_clear_the_rest(cal):
+    """The plain mean read a cheek with acne 49 and three clear concerns as Overall 87, "good"."""
+    s = cal.display_scores(metrics_with(acne=0.10))             # heavy acne, nothing else
+    assert s["acne"] < 50 and min(s[c] for c in CONCERNS if c != "acne") >= 90
+    assert np.mean([s[c] for c in CONCERNS]) >= 70              # what the old rule would have said
+    assert s["overall"] == pytest.approx(s["acne"] + OVERALL_LEAD, abs=0.06)
+    assert word_for(s["overall"]) != "good"
+
+
+@pytest.mark.parametrize("scores,overall_word", [
+    ({"acne": 49.9, "flek": 100, "wrinkle": 100}, "fair"),           # a side view, one concern just below fair
+    ({"acne": 0, "flek": 100}, "needs care"),                         # a close-up
+    ({"acne": 100, "flek": 100, "wrinkle": 100, "panda_eye": 30}, "needs care"),
+    ({"acne": 53, "flek": 100, "wrinkle": 100}, "fair"),              # fair, but within a noise band of needs care
+    ({"acne": 56, "flek": 100, "wrinkle": 100, "panda_eye": 100}, "good"),
+])
+def test_overall_reads_good_only_when_every_concern_is_at_least_fair(scores, overall_word):
+    overall = overall_of(scores, list(scores))
+    assert word_for(overall) == overall_word
+    if all(word_for(v) != "needs care" for v in scores.values()):
+        assert overall >= 50                                         # all fair or better: never "needs care"
+
+
+def test_the_rule_holds_over_a_grid_of_scores():
+    grid = np.linspace(0, 100, 21)
+    for a in grid:
+        for b in grid:
+            for c in (0.0, 49.9, 50.0, 100.0):
+                scores = {"acne": a, "flek": b, "wrinkle": c}
+                overall = overall_of(scores, scores)
+                assert min(scores.values()) <= overall <= max(scores.values()) + 1e-9
+                assert word_for(overall) != "good" or min(scores.values()) >= 50
+
+
+def test_a_held_word_says_why_and_overall_is_not_held_good_while_a_concern_needs_care():
+    bands = {"acne": 3.0, "flek": 3.0, "wrinkle": 3.0, "overall": 3.0}
+    words = scan_words({"acne": 68.0, "flek": 90.0, "wrinkle": 90.0, "overall": 82.7},
+                       previous={"acne": "good"}, bands=bands)
+    assert words["acne"].word == "good" and words["acne"].why.startswith("still good: 68 is within the noise")
+    assert words["flek"].why == ""
+    held = scan_words({"acne": 48.0, "flek": 90.0, "wrinkle": 90.0, "overall": 68.0},
+                      previous={"overall": "good"}, bands=bands)
+    assert held["acne"].word == "needs care"
+    assert held["overall"].word == "fair" and "needs care" in held["overall"].why
+    assert scan_words({"acne": 68.0}, previous={}, bands=bands)["acne"] == scan_words({"acne": 68.0})["acne"]
+
+
+def test_the_overall_note_names_the_concern_that_holds_it_down():
+    scores = {"acne": 40.0, "flek": 100.0, "wrinkle": 100.0}
+    scores["overall"] = overall_of(scores, ("acne", "flek", "wrinkle"))
+    note = overall_note(scores, ("acne", "flek", "wrinkle"), CONCERN_LABELS)
+    assert "Acne (40)" in note and "not the mean 80" in note and "never more than 15 points" in note
+    even = {"acne": 90.0, "flek": 95.0, "overall": 92.5}
+    assert overall_note(even, ("acne", "flek"), CONCERN_LABELS) == ""
 
 
 def test_no_overall_without_all_four_concerns(cal):

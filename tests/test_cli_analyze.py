@@ -72,3 +72,28 @@ def test_a_close_up_is_scored_as_a_close_up_when_asked(tmp_path):
     assert refused["code"] == "no_face"
     scored = json.loads(run_cli(str(photo), "--json", "--view", "closeup").stdout.splitlines()[-1])
     assert set(scored["scores"]) == {"acne", "flek", "overall"} and scored["metrics"]["view"] == "closeup"
+
+
+def test_the_cli_uses_the_pages_overall_rule_and_says_why(tmp_path):
+    from tests.photos import acne_face_jpeg
+    photo = tmp_path / "acne.jpg"
+    photo.write_bytes(acne_face_jpeg())
+    (row,) = [json.loads(line) for line in run_cli(str(photo), "--json").stdout.splitlines()]
+    assert row["words"]["acne"] == "needs care" and row["words"]["overall"] != "good"
+    assert "weakest concern, here Acne" in row["overall_note"]
+    text = run_cli(str(photo)).stdout
+    assert "Overall" in text and "(needs care)" in text and "weakest concern, here Acne" in text
+
+
+def test_stderr_holds_only_what_a_person_needs_as_under_run_sh(tmp_path):
+    """The C++ libraries' start-up lines (cuDNN, XNNPACK, mediapipe) are dropped, as run.sh drops them;
+    a refusal printed just before exit still arrives."""
+    import re
+
+    from skin_app.config import NATIVE_NOISE
+    photo = tmp_path / "me.jpg"
+    photo.write_bytes(astronaut_jpeg())
+    proc = run_cli(str(photo), str(tmp_path / "missing.jpg"))
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines() == [f"{tmp_path / 'missing.jpg'}: not analysed: No such file or directory"]
+    assert not re.search(NATIVE_NOISE, proc.stderr)

@@ -6,14 +6,13 @@ import io
 import json
 import zipfile
 
+import numpy as np
 import pytest
 
 from skin_app import progress
 from skin_app.pictures import masks_to_png
 from tests.app_helpers import SCORES, app, button, downloads, figure, overlay_calls, page, texts  # noqa: F401
 from tests.photos import small_png
-
-import numpy as np
 
 
 @pytest.fixture(autouse=True)
@@ -275,3 +274,85 @@ def test_a_profile_of_side_views_and_a_full_check_restores_from_its_own_export(d
     new = next(p for p in db.list_profiles() if p.name == "Sides (2)")
     assert db.scan_views(new.id) == db.scan_views(sides.id) == {"front": 1, "left": 2, "right": 1, "closeup": 1}
     assert {s.visit for s in db.list_scans(new.id)} == {None, "full1"}
+
+
+@pytest.fixture()
+def dim(db):
+    """Two front scans: the second in much darker light, dark circles 'worse' by 11 points."""
+    p = db.create_profile("Dim")
+    light = {"exposure": 150.0, "cast_red": 0.3, "cast_blue": -0.2, "face_width_px": 300.0, "yaw": 1.0, "pitch": 0.0}
+    db.add_scan(p.id, taken_at="2025-03-01T08:00:00+00:00", scores={**SCORES, "panda_eye": 68.0},
+                metrics={"conditions": light}, model_version="m1")
+    db.add_scan(p.id, taken_at="2025-03-08T08:00:00+00:00", scores={**SCORES, "panda_eye": 57.0},
+                metrics={"conditions": {**light, "exposure": 100.0}}, model_version="m1")
+    return p
+
+
+def test_a_change_between_scans_in_different_light_is_not_called_real_anywhere(db, dim):
+    at = run(dim.id)
+    assert not at.exception
+    at.selectbox(key="progress_key").set_value("panda_eye").run()
+    summary = [t for t in texts(at.info) if t.startswith("Since your first scan")]
+    assert summary and "taken in different conditions (darker light (skin brightness 150 → 100))" in summary[0]
+    assert not [t for t in texts(at.warning) if "worse" in t]
+    line = figure(at, "progress_chart")["data"][1]
+    assert line["marker"]["symbol"] == ["circle", "circle-open"]
+    assert "taken in darker light" in line["hovertext"][1]
+    (warning,) = [t for t in texts(at.warning) if "different conditions" in t]
+    assert "no change between them is counted as real" in warning
+    assert {m.label: m.delta for m in at.metric}["Dark circles"] == "-11.0 (not counted)"
+    assert figure(at, "compare_chart")["data"][1]["text"][list(progress.SCORE_KEYS).index("panda_eye")] == "≠ -11.0"
+
+
+def test_a_new_tab_opens_the_profile_used_last_not_the_first_by_name(db, ada):
+    bob = db.create_profile("Bob")
+    run(bob.id)                                     # Bob's progress, in one tab
+    at = run()                                      # a new tab: no session, no profile in the address
+    assert at.session_state["profile_id"] == bob.id
+    assert any("No saved scans for Bob yet" in t for t in texts(at.info))
+
+
+def test_the_charts_toolbar_stands_at_the_side_not_over_the_title(db, ada):
+    at = run(ada.id)
+    for key in ("progress_chart", "compare_chart"):
+        assert figure(at, key)["layout"]["modebar"]["orientation"] == "v"
+
+
+@pytest.fixture()
+def two_visits(db):
+    """Two full checks a month apart; the left cheek's acne 80 -> 60 (worse), the front taken in darker light."""
+    p = db.create_profile("Vi")
+    light = {"exposure": 150.0, "cast_red": 0.3, "cast_blue": -0.2}
+    for day, acne, front_light in (("2025-03-01", 80.0, 150.0), ("2025-04-01", 60.0, 100.0)):
+        side = {"acne": acne, "flek": 90.0, "wrinkle": 95.0, "overall": min(88.3, acne + 15)}
+        db.add_scans(p.id, [
+            dict(taken_at=f"{day}T08:00:00+00:00", view="front", visit=f"v{day}", model_version="m1",
+                 scores={**SCORES, "acne": acne, "overall": 80.0}, metrics={"conditions": {**light, "exposure": front_light}},
+                 crop_png=small_png(1), masks_png=masks_png()),
+            dict(taken_at=f"{day}T08:01:00+00:00", view="left", visit=f"v{day}", model_version="m1", scores=side,
+                 metrics={"conditions": light}, crop_png=small_png(2), masks_png=masks_png()),
+            dict(taken_at=f"{day}T08:02:00+00:00", view="right", visit=f"v{day}", model_version="m1",
+                 scores={**side, "acne": 90.0, "overall": 88.3}, metrics={"conditions": light}),
+        ])
+    return p
+
+
+def test_a_visit_shows_its_three_views_together_and_compares_with_the_one_before(db, two_visits):
+    at = run(two_visits.id)
+    assert not at.exception
+    assert at.selectbox(key="visit_pick").value == 1                  # the latest visit
+    captions = [c.value for c in at.caption if c.value.startswith("Acne ") or c.value.startswith("Overall ")]
+    assert len(captions) == 3 and "Acne 60 (fair)" in captions[1] and "(good)" in captions[2]
+    images = [i for i in at.image]
+    assert len(images) >= 2                                            # front and left kept pictures
+    assert any("**Right side** (no picture)" in m.value for m in at.markdown)
+    (compare,) = [m.value.replace("\\", "") for m in at.markdown if m.value.startswith("**Front**:")]
+    front, left, right = compare.split("  \n")
+    assert "not counted as a change" in front and "darker light" in front and "worse" not in front
+    assert left.startswith("**Left side**:") and "Acne: 80 → 60 (-20.0) ▼ worse" in left     # a real change
+    assert right == "**Right side**: no score changed by more than its noise band"
+
+
+def test_scans_outside_a_visit_show_no_visit_section(db, ada):
+    at = run(ada.id)
+    assert not [s for s in at.subheader if s.value == "Full checks"]
