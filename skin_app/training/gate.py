@@ -127,9 +127,9 @@ def grade_check(candidate: dict, reference: dict) -> list[dict]:
     return [{"check": "ACNE04 grade accuracy (validation)", "value": c, "goal": f">= {r}", "ok": c >= r}]
 
 
-def judge(cand: Path, models: Path, reference_probe: Path) -> list[dict]:
+def judge(cand: Path, models: Path, reference_probe: Path, reference_calibration: Path | None = None) -> list[dict]:
     cal = load(cand / "calibration.json")
-    ref_cal = load(models / "calibration.json")
+    ref_cal = load(reference_calibration or models / "calibration.json")
     checks = probe_checks(load(cand / "tone_probe.json"))
     checks += tone_ratio_checks(ordinary_faces(cal["model_weights"]))
     checks += words_checks(cal["validation"], ref_cal["validation"])
@@ -150,8 +150,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--candidate", type=Path, required=True)
     ap.add_argument("--models", type=Path, default=ROOT / "models", help="the shipped model's folder")
     ap.add_argument("--reference-probe", type=Path, default=ROOT / "bench" / "results" / "tone_probe.json")
+    ap.add_argument("--reference-calibration", type=Path,
+                    help="the shipped weights' calibration refitted by this code (default: models/calibration.json); "
+                         "use it when the scoring rules changed since the shipped file was fitted")
     a = ap.parse_args(argv)
-    checks = judge(a.candidate, a.models, a.reference_probe)
+    checks = judge(a.candidate, a.models, a.reference_probe, a.reference_calibration)
     for row in checks:
         shipped = f"  (shipped {row['shipped']})" if "shipped" in row else ""
         print(f"{'PASS' if row['ok'] else 'FAIL'}  {row['check']}: {row['value']}  goal {row['goal']}{shipped}")
