@@ -15,7 +15,9 @@ the two geometries are compared on the same photos). Reported per path, no fitti
 of acne score vs the dermatologists' grade (0-3; higher grade should mean lower score), and the
 share whose word (``calibration.score_words``: good / fair / needs care) matches the grade (0 -> good,
 1 -> fair, 2-3 -> needs care), and the four-class grade accuracy (display score boundaries 70 / 50 /
-30, as ``evaluate``'s ``grade_accuracy``). The scores are the calibrated display scores.
+30, as ``evaluate``'s ``grade_accuracy``), its quadratic-weighted kappa and recall per grade, and the
+lesion count's mean absolute error against the experts' circles, overall and per grade. The scores
+are the calibrated display scores.
 """
 from __future__ import annotations
 
@@ -38,11 +40,13 @@ from scipy.stats import spearmanr  # noqa: E402
 
 from skin_app import face as F  # noqa: E402
 from skin_app.analysis import analyze, check_photo  # noqa: E402
+from skin_app.calibration import score_words  # noqa: E402
+from skin_app.concerns import ACNE_GRADES  # noqa: E402
 from skin_app.errors import FaceError, ImageError  # noqa: E402
 from skin_app.results import QualityReport  # noqa: E402
-from skin_app.calibration import score_words  # noqa: E402
 from skin_app.training.calibrate import grade_from_score  # noqa: E402
 from skin_app.training.datasets import split_of  # noqa: E402
+from skin_app.training.grade_model import quadratic_weighted_kappa  # noqa: E402
 
 GRADE_WORD = {0: "good", 1: "fair", 2: "needs care", 3: "needs care"}
 
@@ -58,11 +62,23 @@ def summarise(rows: list[dict], key: str) -> dict:
     grades, scores = np.array([g for g, _ in got]), np.array([s for _, s in got])
     rho = spearmanr(grades, scores).statistic
     agree = np.mean([score_words(s, "acne") == GRADE_WORD[g] for g, s in got])
-    accuracy = np.mean([grade_from_score(s) == g for g, s in got])          # 4 classes, boundaries 70/50/30
+    pred = np.array([grade_from_score(s) for _, s in got])               # 4 classes, boundaries 70/50/30
+    accuracy = np.mean(pred == grades)
     medians = {int(g): round(float(np.median(scores[grades == g])), 2) for g in sorted(set(grades.tolist()))}
-    return {"n": len(got), "spearman_rho": round(float(rho), 3), "band_agreement": round(float(agree), 3),
-            "grade_accuracy": round(float(accuracy), 3),
-            "median_acne_score_by_grade": medians}
+    out = {"n": len(got), "spearman_rho": round(float(rho), 3), "band_agreement": round(float(agree), 3),
+           "grade_accuracy": round(float(accuracy), 3),
+           "quadratic_weighted_kappa": round(quadratic_weighted_kappa(grades, pred), 3),
+           "recall_by_grade": {ACNE_GRADES[g]: round(float(np.mean(pred[grades == g] == g)), 3)
+                               for g in sorted(set(grades.tolist()))},
+           "median_acne_score_by_grade": medians}
+    counted = [(r["grade"], r[key.replace("_acne", "_lesions")], r["lesions"]) for r in rows
+               if r.get(key) is not None and r.get(key.replace("_acne", "_lesions")) is not None]
+    if counted:
+        g = np.array([c[0] for c in counted])
+        err = np.abs(np.array([c[1] for c in counted]) - np.array([c[2] for c in counted]))
+        out["count_mae"] = round(float(err.mean()), 2)
+        out["count_mae_by_grade"] = {ACNE_GRADES[k]: round(float(err[g == k].mean()), 2) for k in sorted(set(g.tolist()))}
+    return out
 
 
 def closeups(data: Path) -> None:
@@ -77,6 +93,7 @@ def closeups(data: Path) -> None:
     # Does the close-up's acne measure follow the labelled acne? Validation photos only: the model's
     # acne share of the skin against the labelled acne share of the same centre square (Spearman).
     import cv2
+
     from skin_app.segmentation import INPUT_SIZE, load_segmenter
     from skin_app.training.datasets import load_gjain_freckle_acne
     seg = load_segmenter()
@@ -113,6 +130,9 @@ def main() -> None:
         photos = photos[:args.limit]
     from skin_app.segmentation import load_segmenter
     seg = load_segmenter()
+    ann = json.loads((args.data / "acne04v2_512" / "annotations_512.json").read_text())
+    names = {im["id"]: im["file_name"] for im in ann["images"]}
+    lesions = Counter(names[a["image_id"]] for a in ann["annotations"])     # the experts' circles per photo
     t0 = time.perf_counter()
     accepted = Counter()
     reasons = {"front": Counter(), "side": Counter()}
@@ -138,8 +158,13 @@ def main() -> None:
                "yaw": front.quality.measurements.get("yaw"), "front_ok": front.quality.ok, "side_ok": side.quality.ok}
         lifted = check_photo(data, "front")
         lifted.quality = QualityReport(measurements=lifted.quality.measurements)     # head-turn gate lifted
-        row["front_acne"] = analyze(data, seg, checked=lifted).scores["acne"]
-        row["side_acne"] = analyze(data, seg, checked=side).scores["acne"] if side.quality.ok else None
+        front_result = analyze(data, seg, checked=lifted)
+        row["front_acne"] = front_result.scores["acne"]
+        row["front_lesions"] = front_result.metrics["acne_lesion_count"]
+        side_result = analyze(data, seg, checked=side) if side.quality.ok else None
+        row["side_acne"] = side_result.scores["acne"] if side_result else None
+        row["side_lesions"] = side_result.metrics["acne_lesion_count"] if side_result else None
+        row["lesions"] = lesions.get(path.name, 0)
         rows.append(row)
     n = len(photos)
     report = {
