@@ -15,12 +15,12 @@ import streamlit as st  # noqa: E402
 
 from app_pages.common import (active_profile, concern_picker, labels_in_full, page_link, plain, storage,  # noqa: E402
                               viewer_zone)
-from skin_app.charts import compare_figure, progress_figure  # noqa: E402
+from skin_app.charts import acne_count_figure, compare_figure, progress_figure  # noqa: E402
 from skin_app.conditions import differences, of_scan  # noqa: E402
 from skin_app.export import ExportFileError, export_csv_zip, export_json, import_bundle, read_bundle  # noqa: E402
 from skin_app.overlay import overlay_masks  # noqa: E402
 from skin_app.pictures import png_to_masks, png_to_rgb  # noqa: E402
-from skin_app.progress import SCORE_KEYS, compare_scores, load_noise_band, visits  # noqa: E402
+from skin_app.progress import SCORE_KEYS, acne_counts, compare_scores, load_noise_band, visits  # noqa: E402
 from skin_app.concerns import CONCERN_LABELS, VIEW_LABELS, VIEWS  # noqa: E402
 from skin_app.errors import UserFacingError  # noqa: E402
 from skin_app.limits import MAX_FILE_BYTES  # noqa: E402
@@ -62,6 +62,11 @@ def chart_section(scans: list[StoredScan], band, zone) -> None:
                           others=[k for k in keys if k != key], versions=[s.model_version for s in scans],
                           conditions=[of_scan(s.metrics) for s in scans])
     st.plotly_chart(fig, width="stretch", key="progress_chart")
+    counts = acne_counts(scans) if key == "acne" else []
+    if len(counts) >= 2:
+        with st.expander("Acne lesions counted in each scan"):
+            st.plotly_chart(acne_count_figure(counts, zone), width="stretch", key="progress_acne_counts")
+            st.caption("The bars show the range the counter's typical error gives; touching lesions are counted apart.")
     current = scans[-1].model_version
     earlier = [s for s in scans if s.model_version != current]
     if earlier:

@@ -165,6 +165,20 @@ def progress_figure(scans: Sequence[tuple[datetime | str, Mapping[str, float]]],
     return fig
 
 
+def acne_count_figure(points: Sequence[tuple[datetime | str, int, int, int]], zone: tzinfo | None = None) -> go.Figure:
+    """Acne lesions counted in each scan over time, with the range the counter's typical error gives
+    (``calibration.acne_reading``): ``points`` are ``(taken_at, lesions, low, high)``."""
+    rows = sorted((_as_datetime(t, zone), n, lo, hi) for t, n, lo, hi in points)
+    fig = go.Figure(go.Scatter(
+        x=[r[0] for r in rows], y=[r[1] for r in rows], mode="lines+markers", name="Acne lesions",
+        error_y={"type": "data", "symmetric": False, "array": [r[3] - r[1] for r in rows],
+                 "arrayminus": [r[1] - r[2] for r in rows]},
+        hovertemplate="%{x|%d %b %Y}: about %{y} lesions<extra></extra>"))
+    fig.update_layout(title="Acne lesions counted", yaxis={"title": "lesions", "rangemode": "tozero"},
+                      margin={"l": 40, "r": 10, "t": 50, "b": 30}, height=280, showlegend=False)
+    return fig
+
+
 def compare_figure(changes: Sequence[Any], title: str = "Change between the two scans") -> go.Figure:
     """Horizontal bars of each score's change (after - before) over a grey bar for its noise band.
 

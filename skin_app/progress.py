@@ -128,3 +128,16 @@ def visits(scans: Sequence[Any]) -> list[list[Any]]:
     order = {v: i for i, v in enumerate(VIEWS)}
     out = [sorted(g, key=lambda s: order.get(s.view, len(order))) for g in groups.values()]
     return sorted(out, key=lambda g: min(s.taken_at for s in g))
+
+
+def acne_counts(scans: Sequence[Any]) -> list[tuple[Any, int, int, int]]:
+    """(taken_at, lesions, low, high) of each scan whose measurements hold a lesion count, the range
+    read as today's calibration reads it (``calibration.acne_reading``)."""
+    from skin_app.calibration import load_calibration
+    cal = load_calibration()
+    out = []
+    for s in scans:
+        reading = cal.acne_reading(s.metrics or {})
+        if reading is not None:
+            out.append((s.taken_at, reading["lesions"], *reading["range"]))
+    return out

@@ -356,3 +356,20 @@ def test_a_visit_shows_its_three_views_together_and_compares_with_the_one_before
 def test_scans_outside_a_visit_show_no_visit_section(db, ada):
     at = run(ada.id)
     assert not [s for s in at.subheader if s.value == "Full checks"]
+
+
+def test_acne_shows_the_lesions_counted_in_each_scan_with_their_range(db, ada):
+    at = run(ada.id)
+    at.selectbox(key="progress_key").set_value("acne").run()
+    assert not at.exception
+    counts = figure(at, "progress_acne_counts")["data"][0]
+    assert counts["y"] == [4, 9]                                        # the scan without a count is left out
+    lows, highs = counts["error_y"]["arrayminus"], counts["error_y"]["array"]
+    assert all(lo >= 0 for lo in lows) and all(hi >= 0 for hi in highs)
+
+
+def test_other_scores_do_not_show_the_lesion_chart(db, ada):
+    at = run(ada.id)
+    at.selectbox(key="progress_key").set_value("wrinkle").run()
+    assert not at.exception and figure(at, "progress_chart")
+    assert not [c for c in at.get("plotly_chart") if "progress_acne_counts" in c.proto.id]
