@@ -19,7 +19,7 @@ from skin_app.charts import compare_figure, progress_figure  # noqa: E402
 from skin_app.export import ExportFileError, export_csv_zip, export_json, import_bundle, read_bundle  # noqa: E402
 from skin_app.overlay import overlay_masks  # noqa: E402
 from skin_app.pictures import png_to_masks, png_to_rgb  # noqa: E402
-from skin_app.progress import SCORE_KEYS, compare_scores, load_noise_band  # noqa: E402
+from skin_app.progress import SCORE_KEYS, compare_scores, load_noise_band, not_measured  # noqa: E402
 from skin_app.concerns import CONCERN_LABELS, VIEW_LABELS, VIEWS  # noqa: E402
 from skin_app.errors import UserFacingError  # noqa: E402
 from skin_app.storage import DatabaseError, StoredScan  # noqa: E402
@@ -65,6 +65,10 @@ def chart_section(scans: list[StoredScan], band, zone) -> None:
     if unscored:
         st.info(f"{len(unscored)} scan(s) could not be put on today's score scale (their stored measurements are "
                 "incomplete); they are left out of the chart and listed in the history below.")
+    missing = sum(key not in s.scores for s in scans)
+    if missing:
+        st.caption(f"{CONCERN_LABELS.get(key, key)} was not measured on {missing} scan(s) (saved before it "
+                   "existed, or a photo whose colour could not be read); they are left out of this line.")
     scans = [s for s in scans if s.model_version == current]
     changes = compare_scores(scans[0].scores, scans[-1].scores, band, keys=(key,)) if len(scans) >= 2 else []
     for change in changes:                  # none when an imported scan lacks this score
@@ -115,6 +119,9 @@ def compare_section(scans: list[StoredScan], band, zone) -> None:
         if scan.note:
             col.caption(f"Note: {plain(scan.note)}")
     changes = compare_scores(before.scores, after.scores, band)
+    unmeasured = not_measured(before.scores, after.scores)
+    if unmeasured:
+        st.caption(f"Not measured on one of these scans, so not compared: {', '.join(unmeasured)}.")
     cols = st.columns(len(changes) or 1)
     for col, c in zip(cols, changes):
         col.metric(c.label, f"{c.after:.1f}", f"{c.delta:+.1f}" + ("" if c.real else " (noise)"),
@@ -137,6 +144,9 @@ def history_section(scans: list[StoredScan], zone) -> None:
              "Acne lesions": _count(s.metrics.get("acne_lesion_count")), "Note": s.note,
              "Picture": "yes" if s.has_picture else "no", "Model": s.model_version} for s in reversed(scans)]
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="history_table")
+    if any("redness" not in s.scores for s in scans):
+        st.caption("A blank Redness was not measured (a scan saved before redness existed, or a photo whose "
+                   "colour could not be read).")
     with st.expander("Delete a scan"):
         by_id = {s.id: s for s in scans}
         pick = st.selectbox("Scan", list(reversed(list(by_id))), format_func=lambda i: scan_label(by_id[i], zone),

@@ -25,7 +25,7 @@ from skin_app.face import CHECK_LABELS, CLOSEUP_CHECKS  # noqa: E402
 from skin_app.limits import NOTE_MAX  # noqa: E402
 from skin_app.pictures import STORED_SIZE  # noqa: E402
 from skin_app.results import ScanResult  # noqa: E402
-from skin_app.concerns import CONCERN_LABELS, FULL_CHECK, REGION_LABELS, VIEW_CONCERNS, VIEW_HELP, VIEW_LABELS, VIEWS  # noqa: E402
+from skin_app.concerns import CONCERN_LABELS, FULL_CHECK, REGION_LABELS, VIEW_HELP, VIEW_LABELS, VIEW_SCORED, VIEWS  # noqa: E402
 from skin_app.scans import save_scans  # noqa: E402
 from skin_app.storage import DatabaseError  # noqa: E402
 
@@ -36,6 +36,8 @@ PHOTO_TYPES = ["jpg", "jpeg", "png", "webp", "bmp", "heic", "heif"]
 WORD_COLOURS = {"good": "green", "fair": "orange", "needs care": "red"}
 KEEP_PICTURE = f"Keep the small face picture ({STORED_SIZE} px) and the marks"
 KEEP_NOTHING = "Keep only the scores (no picture)"
+NOT_MEASURED = "not measured"
+NOT_MEASURED_HELP = "Not measured on this photo: its colour cannot be read (see the photo check)."
 
 MEANING = """
 **How the scores work.** Each score is 0-100, higher is better, and means the same on every concern:
@@ -145,7 +147,7 @@ def show_refusal(message: str, advice: str, others=()) -> None:
 # problem found early stops the later checks, which are then not listed).
 _CHECK_MEASURES = {"no_face": None, "several_faces": "faces", "cut_off": "cut_off_share", "turned": "yaw",
                    "too_small": ("face_width_px", "short_side_px"), "too_dark": "p98_luminance",
-                   "overexposed": "clipped_share", "blurry": "sharpness"}
+                   "overexposed": "clipped_share", "blurry": "sharpness", "colour_cast": "skin_hue"}
 
 
 def _ran(code: str, measured: dict) -> bool:
@@ -237,7 +239,7 @@ def analyse(data: bytes, checked, started: float) -> ScanResult | None:
 
 def pictures(result: ScanResult) -> None:
     from skin_app.overlay import overlay_masks
-    concerns = concern_picker("scan_overlay", concerns=VIEW_CONCERNS[result.view])
+    concerns = concern_picker("scan_overlay", concerns=VIEW_SCORED[result.view])
     view = st.segmented_control("Picture", ["Side by side", "Blend"], default="Side by side", key="scan_view",
                                 required=True)
     if view == "Blend":
@@ -274,10 +276,14 @@ def scores(result: ScanResult) -> None:
     before = previous_words(active_profile().id, result.view)
     st.html(SCORES_CSS)
     with st.container(horizontal=True, gap="small", key="scan_scores"):
-        for key in ("overall", *VIEW_CONCERNS[result.view]):
-            value = result.scores[key]
-            word = word_for(value, before.get(key), band[key])
+        for key in ("overall", *VIEW_SCORED[result.view]):
+            value = result.scores.get(key)
             with st.container(border=True, width=108, gap=None):
+                if value is None:               # redness on a photo whose colour cannot be read
+                    st.metric(CONCERN_LABELS[key], "–", help=NOT_MEASURED_HELP)
+                    st.badge(NOT_MEASURED, color="gray")
+                    continue
+                word = word_for(value, before.get(key), band[key])
                 st.metric(CONCERN_LABELS[key], f"{value:.0f} ±{band[key]:.0f}",
                           help=f"Out of 100; higher is better. ±{band[key]:.1f}: how far this score moves "
                                "between re-shots of the same face.")
@@ -292,9 +298,10 @@ def regions_table(result: ScanResult) -> None:
     rows = []
     for name, values in per_region.items():
         rows.append({"Region": REGION_LABELS.get(name, name),
-                     **{CONCERN_LABELS[c]: round(100 * float(values.get(c, 0.0)), 2) for c in VIEW_CONCERNS[result.view]}})
+                     **{CONCERN_LABELS[c]: round(100 * float(values[c]), 2) if c in values else None
+                        for c in VIEW_SCORED[result.view]}})
     if rows:
-        with st.expander("Where on the face (% of each region the model marked)"):
+        with st.expander("Where on the face (% of each region marked; redness: % redder than your own skin)"):
             st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="scan_regions")
 
 
@@ -379,8 +386,9 @@ def full_check() -> None:
             if result is not None:
                 results[view] = result
                 with st.container(horizontal=True, gap="small"):
-                    for key in ("overall", *VIEW_CONCERNS[view]):
-                        st.metric(CONCERN_LABELS[key], f"{result.scores[key]:.1f}", width=120)
+                    for key in ("overall", *VIEW_SCORED[view]):
+                        value = result.scores.get(key)
+                        st.metric(CONCERN_LABELS[key], f"{value:.1f}" if value is not None else NOT_MEASURED, width=120)
     if len(results) == len(FULL_CHECK):
         save_form(results, "full:" + "|".join(f"{v}" for v in FULL_CHECK) +
                   hashlib.sha256("".join(str(r.scores) for r in results.values()).encode()).hexdigest()[:16])
@@ -391,8 +399,8 @@ def full_check() -> None:
 
 def main() -> None:
     st.title("Scan")
-    st.caption("A photo of your face → what the model sees (acne, dark spots, wrinkles, dark circles) → "
-               "saved to your history. Everything happens on this computer.")
+    st.caption("A photo of your face → what the model sees (acne, dark spots, wrinkles, dark circles) and "
+               "the redness in its colour → saved to your history. Everything happens on this computer.")
     view = view_picker()
     if view == FULL_CHECK_OPTION:
         tips("front")

@@ -15,8 +15,11 @@ Words follow the shared scale (``WORD_BANDS``): "good" from 70, "fair" from 50, 
 A word only changes against the person's previous word when the score leaves the measured noise
 band around the edge (``word_for(..., previous=, band=)``), so re-taking a photo does not flip it.
 
-Overall is the plain mean of the four display scores: they share a scale, so each weighs a quarter
-and none dominates (``bench/noise_band.py`` and ``evaluate`` report Overall's correlation with each).
+Overall is the plain mean of the four model concerns' display scores: they share a scale, so each
+weighs a quarter and none dominates (``bench/noise_band.py`` and ``evaluate`` report Overall's
+correlation with each). Redness (``concerns.COLOUR_CONCERNS``) has its own curve and words but stays
+out of Overall: scans stored before it existed have no redness, and an Overall that took it in would
+move between old and new scans with nothing on the skin changed.
 """
 from __future__ import annotations
 
@@ -30,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from skin_app.concerns import CONCERNS, VIEW_CONCERNS
+from skin_app.concerns import COLOUR_CONCERNS, CONCERNS, VIEW_CONCERNS
 from skin_app.config import settings
 from skin_app.errors import UserFacingError
 
@@ -139,6 +142,7 @@ class Calibration:
             return None
         kept = {c: scores[c] for c in needed}
         kept[OVERALL] = round(float(np.mean(list(kept.values()))), 1)
+        kept.update({c: scores[c] for c in COLOUR_CONCERNS if c in scores})
         return kept
 
 MEASURE_WORDS: dict[str, str] = {
@@ -148,14 +152,18 @@ MEASURE_WORDS: dict[str, str] = {
     "under_eye_contrast": "how much darker your under-eye skin is than your cheek (CIELAB lightness L*)",
     "dark_circle_index": ("how much darker your under-eye skin is than your cheek (CIELAB lightness L*) plus how "
                           "strongly, on average over the eye area, the model sees dark circles, weighted alike"),
+    "redness.share": ("share of your face skin redder than your own skin's usual colour (an erythema index "
+                      "corrected for melanin, from the photo's colour)"),
 }
+# Measures that are shares of an area (shown in %).
+SHARE_MEASURES: tuple[str, ...] = ("soft_fraction.", "redness.share")
 
 
 def describe(cal: Calibration) -> list[dict]:
     """Per concern: what is measured and which raw value reads 90, 70 and 50 (for pages and the card)."""
     rows = []
     for concern, curve in cal.curves.items():
-        percent = curve.measure.startswith("soft_fraction") and not curve.terms
+        percent = curve.measure.startswith(SHARE_MEASURES) and not curve.terms
         at = {str(s): curve.value_at(s) * (100 if percent else 1) for s in (90, 70, 50)}
         rows.append({"concern": concern, "measure": MEASURE_WORDS.get(curve.measure, curve.measure),
                      "unit": "%" if percent else "index" if curve.terms else "L*", "at": at,

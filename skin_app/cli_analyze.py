@@ -86,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
         seg = load_segmenter()
     from skin_app.calibration import score_words
     from skin_app.cli_history import shown
-    from skin_app.concerns import CONCERN_LABELS, CONCERNS
+    from skin_app.concerns import CONCERN_LABELS, SCORED, VIEW_SCORED
     from skin_app.errors import UserFacingError
     from skin_app.imaging import encode_png, read_photo_file
     from skin_app.overlay import overlay_masks, side_by_side
@@ -99,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             result = analyze(read_photo_file(photo), seg, view=args.view)
             if args.overlay:
-                pic = side_by_side(result.crop, overlay_masks(result.crop, result.masks, CONCERNS))
+                pic = side_by_side(result.crop, overlay_masks(result.crop, result.masks, SCORED))
                 _overlay_path(args.overlay, photo, many, taken).write_bytes(encode_png(pic))
             scan_id = None
             if target is not None:
@@ -122,9 +122,10 @@ def run(args: argparse.Namespace) -> int:
             else:
                 print(f"{photo}: not analysed: {reason} {advice}".rstrip(), file=sys.stderr)
             continue
+        unmeasured = [k for k in VIEW_SCORED[result.view] if k not in result.scores]
         if args.json:
             print(json.dumps({
-                "photo": str(photo), "scores": result.scores,
+                "photo": str(photo), "scores": result.scores, "not_measured": unmeasured,
                 "words": {k: score_words(v, k) for k, v in result.scores.items()},
                 "metrics": result.metrics, "model_version": result.model_version,
                 "advice": [{"code": i.code, "message": i.message, "advice": i.advice} for i in result.quality.issues],
@@ -132,6 +133,7 @@ def run(args: argparse.Namespace) -> int:
             }, default=_json_default))
         else:
             parts = [f"{CONCERN_LABELS[k]} {v:.1f} ({score_words(v, k)})" for k, v in result.scores.items()]
+            parts += [f"{CONCERN_LABELS[k]} not measured" for k in unmeasured]
             print(f"{photo}: " + ", ".join(parts) + f"; acne lesions {result.metrics['acne_lesion_count']}")
             for issue in result.quality.issues:
                 print(f"  note: {issue.message} {issue.advice}")

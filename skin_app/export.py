@@ -49,7 +49,7 @@ from skin_app.limits import (
     SHELF_TEXT_MAX,
 )
 from skin_app.pictures import looks_like_png
-from skin_app.progress import SCORE_KEYS
+from skin_app.progress import BASE_SCORE_KEYS, SCORE_KEYS
 from skin_app.storage import ImportSummary, Storage, normalise_timestamp
 from skin_app.storage.shelf import clean_product_name, shelf_product_problem
 
@@ -110,10 +110,12 @@ _CSV_COLUMNS: dict[str, list[str]] = {
 _JSON_FIELDS = {"scores", "metrics", "inci", "actives"}
 
 _README = """SkinGorithm profile export ({name}), made {when}.
-One CSV per table, UTF-8. scans.csv: one row per scan; scores are 0-100 (higher is better);
-scores_json and metrics_json hold every value (raw metrics can be re-scored later). The stored face
-pictures and their concern masks (one concern per RGBA channel: acne, dark spots, wrinkles, dark
-circles) are PNG files named in the picture and masks columns. Ids link rows between files only.
+One CSV per table, UTF-8. scans.csv: one row per scan; scores are 0-100 (higher is better); a blank
+redness means it was not measured (scans from before it existed, or a photo whose colour could not be
+read); scores_json and metrics_json hold every value (raw metrics can be re-scored later). The stored
+face pictures and their concern masks (a greyscale PNG, one bit per concern: 1 acne, 2 dark spots,
+4 wrinkles, 8 dark circles, 16 redness; older scans: one concern per RGBA channel, acne, dark spots,
+wrinkles, dark circles) are PNG files named in the picture and masks columns. Ids link rows between files only.
 Import this ZIP (or a scans.csv alone) back on the Progress page.
 """
 
@@ -468,7 +470,7 @@ def _check_scan(r: dict, n: int) -> dict:
         f = float(value)
         if not 0 <= f <= 100:
             raise ValueError(f"score {str(key)[:40]} is {str(value)[:20]}, outside 0-100")
-    missing = [k for k in SCORE_KEYS if k not in scores]
+    missing = [k for k in BASE_SCORE_KEYS if k not in scores]      # redness may be absent: older exports
     if missing:
         raise ValueError(f"scores are missing: {', '.join(missing)}")
     metrics = _nesting(r.get("metrics") or {}, "metrics")

@@ -14,10 +14,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from skin_app.concerns import CONCERN_LABELS, CONCERNS
+from skin_app.concerns import CONCERN_LABELS, CONCERNS, SCORED
 from skin_app.config import settings
 
-SCORE_KEYS: tuple[str, ...] = ("overall", *CONCERNS)
+# Every score a scan may hold, in display order.
+SCORE_KEYS: tuple[str, ...] = ("overall", *SCORED)
+# The scores every scan has held since the first version (redness came later: older scans and
+# exports have none, and show it as not measured).
+BASE_SCORE_KEYS: tuple[str, ...] = ("overall", *CONCERNS)
 # None: the measurement beside the weights (config.Settings.noise_band); a path here overrides it.
 NOISE_BAND_PATH: Path | None = None
 # Fallback, in score points, used only when no measurement has been shipped: a deliberately cautious
@@ -83,6 +87,13 @@ class Change:
                     f"±{self.band:.1f} noise band, so not a real change")
         return (f"{self.label}: {self.before:.0f} → {self.after:.0f} ({self.delta:+.1f}) {self.arrow} "
                 f"{self.verdict}, beyond the ±{self.band:.1f} noise band")
+
+
+def not_measured(before: Mapping[str, float], after: Mapping[str, float],
+                 keys: tuple[str, ...] = SCORE_KEYS) -> list[str]:
+    """Labels of the scores one of two scans holds and the other does not (e.g. redness on a scan
+    stored before it existed): said as "not measured", never compared against a made-up value."""
+    return [CONCERN_LABELS.get(k, k) for k in keys if (k in before) != (k in after)]
 
 
 def compare_scores(before: Mapping[str, float], after: Mapping[str, float], band: NoiseBand,
