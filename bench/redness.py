@@ -87,14 +87,12 @@ def evaluate(photos: list[dict], melanin_k: float = red_mod.MELANIN_K, sigma: fl
     """Pixel AUCs (per photo and pooled) and the photo AUC of the share, for one setting."""
     per_photo, ys, scores, labels, shares = [], [], [], [], []
     for ph in photos:
-        area = red_mod.usable_skin(ph["crop"], ph["skin"])
-        if int(area.sum()) < red_mod.MIN_SKIN_PX:
+        red = red_mod.redness_map(ph["crop"], ph["skin"], melanin_k, baseline_pct, edge, sigma)
+        if red is None:
             continue
-        index = red_mod.erythema_index(ph["crop"], melanin_k, sigma)
-        rel = index - float(np.percentile(index[area], baseline_pct))
-        soft = np.clip((rel[area] - (edge - red_mod.RED_RAMP)) / (2 * red_mod.RED_RAMP), 0, 1)
+        area, rel = red.area, red.index
         labels.append(ph["is_rosacea"])
-        shares.append(float(soft.mean()))
+        shares.append(float(red.soft[area].mean()))
         if ph["is_rosacea"]:
             y = ph["rosacea"][area]
             ys.append(y)

@@ -10,6 +10,14 @@ Subtracting ``MELANIN_K x (A_blue - A_green)``, the melanin-dominated blue-green
 melanin to first order (``K`` from melanin's spectral slope and the training split;
 ``bench/redness.py --grid`` shows the figures with and without it), leaving mostly haemoglobin: redness.
 
+Two things make the index move on ordinary skin with nothing red there, and more on darker skin and
+in side light (measured on CelebAMask/FASSEG faces by ITA band): deep shadows, where little light is
+left and what is left is often coloured by the surroundings, and shading under a camera's tone curve,
+which is not the pure power law sRGB assumes, so a darker-lit part of the face changes the index.
+Shadows (smoothed luminance below ``SHADOW_FRACTION`` of the face's median) are not read; the shading
+part is removed per face by a least-squares fit of the index against the red absorbance ``A_red``
+(which follows shading and melanin but hardly haemoglobin), so blotches stay and lighting goes.
+
 The index is then taken relative to the person's own skin: minus its value at the ``BASELINE_PCT``
 percentile of the scored face skin. A darker or lighter face, a photo a little over- or underexposed,
 or a light a little warmer or cooler multiplies every pixel alike, which shifts the index of every
@@ -49,6 +57,9 @@ BASELINE_PCT = 25.0        # the person's own skin: the index's 25th percentile 
 RED_EDGE = 0.15
 RED_RAMP = 0.03            # soft edge: 0 at RED_EDGE - RED_RAMP, 1 at RED_EDGE + RED_RAMP
 MIN_SKIN_PX = 200          # too little skin to know its own baseline: redness is not measured
+# Skin darker than this share of the face's median (smoothed linear) luminance is a shadow, not read.
+SHADOW_FRACTION = 0.6
+MAX_SHADING_SLOPE = 2.0    # bound on the per-face shading fit (index units per A_red unit)
 # A pixel whose red or green channel is clipped has no colour information left.
 CLIPPED_LEVEL = 250
 
@@ -59,6 +70,7 @@ class RednessMap:
     soft: np.ndarray            # float32 (H, W) in [0, 1]: each skin pixel's soft red mark (0 off the skin)
     mask: np.ndarray            # bool (H, W): red areas (the overlay), inside the scored skin
     baseline: float             # the person's own skin's index (absolute, for reports only)
+    area: np.ndarray            # bool (H, W): the skin it was read on (scored skin, no clipping, no shadow)
 
 
 def srgb_to_linear(rgb: np.ndarray) -> np.ndarray:
@@ -77,23 +89,43 @@ def erythema_index(rgb: np.ndarray, melanin_k: float = MELANIN_K, sigma: float =
     return index.astype(np.float32)
 
 
-def usable_skin(rgb: np.ndarray, skin: np.ndarray) -> np.ndarray:
-    """The scored skin minus pixels with a clipped red or green channel (no colour left to read)."""
-    return skin & (rgb[..., 0] < CLIPPED_LEVEL) & (rgb[..., 1] < CLIPPED_LEVEL)
+_LUMINANCE = np.array([0.2126, 0.7152, 0.0722], np.float32)
+
+
+def usable_skin(rgb: np.ndarray, skin: np.ndarray, sigma: float = SMOOTH_SIGMA_PX) -> np.ndarray:
+    """The scored skin minus pixels with a clipped red or green channel (no colour left to read) and
+    minus deep shadows (darker than ``SHADOW_FRACTION`` of the skin's median luminance)."""
+    area = skin & (rgb[..., 0] < CLIPPED_LEVEL) & (rgb[..., 1] < CLIPPED_LEVEL)
+    if not area.any():
+        return area
+    lum = cv2.GaussianBlur(srgb_to_linear(rgb) @ _LUMINANCE, (0, 0), sigma)
+    return area & (lum > SHADOW_FRACTION * float(np.median(lum[area])))
+
+
+def without_shading(index: np.ndarray, rgb: np.ndarray, area: np.ndarray, sigma: float = SMOOTH_SIGMA_PX) -> np.ndarray:
+    """``index`` minus its least-squares dependence on the red absorbance over ``area`` (shading and the
+    camera's tone curve move both; haemoglobin hardly moves the red absorbance)."""
+    a_red = cv2.GaussianBlur(-np.log10(srgb_to_linear(rgb)[..., 0]), (0, 0), sigma)
+    x = a_red[area] - float(np.median(a_red[area]))
+    y = index[area] - float(np.mean(index[area]))
+    slope = float(np.clip(np.sum(x * y) / max(float(np.sum(x * x)), 1e-9), -MAX_SHADING_SLOPE, MAX_SHADING_SLOPE))
+    return (index - slope * (a_red - float(np.median(a_red[area])))).astype(np.float32)
 
 
 def redness_map(rgb: np.ndarray, skin: np.ndarray, melanin_k: float = MELANIN_K,
-                baseline_pct: float = BASELINE_PCT, edge: float = RED_EDGE) -> RednessMap | None:
-    """The red-area map of a crop over its scored skin; None when too little usable skin is left."""
-    area = usable_skin(rgb, skin)
+                baseline_pct: float = BASELINE_PCT, edge: float = RED_EDGE,
+                sigma: float = SMOOTH_SIGMA_PX) -> RednessMap | None:
+    """The red-area map of a crop over its scored skin; None when too little usable skin is left.
+    (The keyword settings are the module's constants; ``bench/redness.py --grid`` tries others.)"""
+    area = usable_skin(rgb, skin, sigma)
     if int(area.sum()) < MIN_SKIN_PX:
         return None
-    absolute = erythema_index(rgb, melanin_k)
+    absolute = without_shading(erythema_index(rgb, melanin_k, sigma), rgb, area, sigma)
     base = float(np.percentile(absolute[area], baseline_pct))
     rel = absolute - base
     soft = np.clip((rel - (edge - RED_RAMP)) / (2 * RED_RAMP), 0.0, 1.0).astype(np.float32)
     soft[~area] = 0.0
-    return RednessMap(index=rel, soft=soft, mask=area & (rel > edge), baseline=round(base, 4))
+    return RednessMap(index=rel, soft=soft, mask=area & (rel > edge), baseline=round(base, 4), area=area)
 
 
 def measure_redness(rgb: np.ndarray, skin: np.ndarray, regions: dict[str, np.ndarray] | None = None,
@@ -102,7 +134,7 @@ def measure_redness(rgb: np.ndarray, skin: np.ndarray, regions: dict[str, np.nda
     red = redness_map(rgb, skin, edge=edge)
     if red is None:
         return None, None
-    area = usable_skin(rgb, skin)
+    area = red.area
     n = int(area.sum())
     excess = np.maximum(red.index[area] - edge, 0.0)
     metrics: dict = {"share": round(float(red.soft[area].sum()) / n, 6),

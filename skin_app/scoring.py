@@ -54,7 +54,7 @@ LESION_PEAK_DISTANCE = 3
 SIDES = ("right", "left")
 SOFT_RAMP = 0.15
 # Bumped whenever a measurement's definition changes (score calibration caches are keyed by it).
-MEASURE_VERSION = 5
+MEASURE_VERSION = 6
 # The under-eye area starts this far below the eye (pixels on the 384 px crop): lashes and the lid
 # crease are dark whatever the skin does, and a landmark that moves a pixel would move them in or out.
 UNDER_EYE_GAP_PX = 4
