@@ -14,7 +14,9 @@ and once after the app's lightness normalisation (``skin_app.tone``).
 Reported per target ITA and per concern: the marked-area ratio (mean area darkened / mean area of the
 unchanged control), the share of faces whose word for the concern gets worse (good > fair > needs
 care), and lesion/spot counts. Goal (issue 9): acne and dark-spot ratios <= 1.2 at ITA 7, at most
-10 % of faces with a worse dark-spot word. The normaliser undoes a uniform L* shift almost exactly by
+10 % of faces with a worse dark-spot word. Redness (read from colour, issue 20) is reported as the
+change of its display score, |darkened - control| at the median and 95th percentile (goal: <= 3
+points at p95), and the ratio of its red-skin share. The normaliser undoes a uniform L* shift almost exactly by
 construction, so the "normalised" column is NOT evidence on its own: the ITA-band table on real
 photos (``python -m skin_app.training.evaluate --tone``) is the honest check.
 """
@@ -83,6 +85,18 @@ def summarise(records: list[dict], variant: str, mode: str) -> dict:
                   "ratio": round(md / max(mc, 1e-9), 3), "worse_word_share": round(worse / max(len(records), 1), 3)}
     for key in ("acne_count", "flek_count"):
         out[key] = {"control": int(sum(v[key] for v in ctrl)), "darkened": int(sum(v[key] for v in dark))}
+    pairs = [(k["scores"]["redness"], d["scores"]["redness"]) for k, d in zip(ctrl, dark)
+             if "redness" in k.get("scores", {}) and "redness" in d.get("scores", {})]
+    if pairs:
+        moved = np.abs([d - k for k, d in pairs])
+        worse = sum(WORD_RANK[d["words"]["redness"]] > WORD_RANK[k["words"]["redness"]] for k, d in zip(ctrl, dark)
+                    if "redness" in k["words"] and "redness" in d["words"])
+        out["redness"] = {"n": len(pairs), "score_change_p50": round(float(np.percentile(moved, 50)), 2),
+                          "score_change_p95": round(float(np.percentile(moved, 95)), 2),
+                          "score_change_max": round(float(moved.max()), 2),
+                          "control_score_mean": round(float(np.mean([k for k, _ in pairs])), 2),
+                          "darkened_score_mean": round(float(np.mean([d for _, d in pairs])), 2),
+                          "worse_word_share": round(worse / len(pairs), 3)}
     return out
 
 
@@ -123,6 +137,10 @@ def main(argv: list[str] | None = None) -> None:
         for mode in ("raw", "normalised"):
             s = summary[key][mode]
             cells = "  ".join(f"{c} x{s[c]['ratio']:.2f} (worse {100 * s[c]['worse_word_share']:.0f}%)" for c in CONCERNS)
+            if "redness" in s:
+                r = s["redness"]
+                cells += (f"  redness score moved p50 {r['score_change_p50']:.1f} p95 {r['score_change_p95']:.1f} "
+                          f"(worse {100 * r['worse_word_share']:.0f}%)")
             print(f"ITA {v:+.0f} (achieved {s['achieved_ita_median']}) {mode:10s} n={s['n']}: {cells}")
     print(f"-> {a.out} in {summary['seconds']:.0f}s")
 

@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from skin_app.concerns import CONCERNS
+from skin_app.concerns import SCORED
 from tests.app_helpers import button, overlay_calls, page, texts  # noqa: F401
-from tests.photos import astronaut_jpeg, no_face_jpeg
+from tests.photos import astronaut_jpeg, flushed_face_jpeg, greyscale_jpeg, no_face_jpeg
 
 UPLOAD = ("astronaut.jpg", astronaut_jpeg(), "image/jpeg")
-SCORE_LABELS = ["Overall", "Acne", "Dark spots", "Wrinkles", "Dark circles"]
+SCORE_LABELS = ["Overall", "Acne", "Dark spots", "Wrinkles", "Dark circles", "Redness"]
 
 
 @pytest.fixture()
@@ -23,12 +23,12 @@ def me(db):
     return db.create_profile("Me")
 
 
-def scanned(profile_id: int | None = None):
+def scanned(profile_id: int | None = None, upload=UPLOAD):
     at = page("scan")
     if profile_id is not None:
         at.session_state["profile_id"] = profile_id
     at.run()
-    at.file_uploader(key="scan_upload").set_value(UPLOAD).run()
+    at.file_uploader(key="scan_upload").set_value(upload).run()
     assert not at.exception, at.exception
     return at
 
@@ -41,7 +41,7 @@ def test_before_a_photo_the_page_invites_one_and_shows_no_scores(db, me):
     assert at.file_uploader(key="scan_upload").allowed_type == [".jpg", ".jpeg", ".png", ".webp", ".bmp", ".heic", ".heif"]
 
 
-def test_a_real_face_photo_gets_five_scores_with_words_and_the_marks(db, me):
+def test_a_real_face_photo_gets_six_scores_with_words_and_the_marks(db, me):
     at = scanned()
     metrics = {m.label: m.value for m in at.metric}
     assert [label for label in SCORE_LABELS if label in metrics] == SCORE_LABELS
@@ -50,7 +50,7 @@ def test_a_real_face_photo_gets_five_scores_with_words_and_the_marks(db, me):
     overall = float(shown["Overall"][0])
     parts = [float(shown[label][0]) for label in SCORE_LABELS[1:]]
     assert all(0 <= v <= 100 for v in parts)
-    assert overall == pytest.approx(np.mean(parts), abs=1.0)           # overall is the mean of the four (shown rounded)
+    assert overall == pytest.approx(np.mean(parts[:4]), abs=1.0)       # the mean of the model's four, not redness
     (counts,) = [c.value for c in at.caption if c.value.startswith("Acne lesions: ")]
     assert int(counts.split(":")[1].split("·")[0]) >= 0
     assert len(at.image) == 2                                          # plain photo and marked photo
@@ -66,13 +66,15 @@ def test_each_score_is_labelled_good_fair_or_needs_care(db, me):
     badges = [m.value for m in at.markdown if "-badge[" in m.value]
     colours = {"good": "green", "fair": "orange", "needs care": "red"}
     scores = at.session_state["scan_result"][1].scores     # the unrounded scores behind the shown ones
-    words = [score_words(scores[concern]) for concern in ("overall", *CONCERNS)]     # no earlier scan: no hysteresis
+    words = [score_words(scores[concern]) for concern in ("overall", *SCORED)]     # no earlier scan: no hysteresis
     assert [b.split("]")[0] for b in badges] == [f":{colours[w]}-badge[{w}" for w in words]
 
 
 def test_overlay_toggles_choose_which_concerns_are_drawn(db, me, overlay_calls):
     at = scanned()
-    assert overlay_calls[-1] == list(CONCERNS)
+    assert overlay_calls[-1] == list(SCORED)
+    at.button_group(key="scan_overlay").set_value(["redness"]).run()
+    assert overlay_calls[-1] == ["redness"]
     at.button_group(key="scan_overlay").set_value(["acne", "wrinkle"]).run()
     assert overlay_calls[-1] == ["acne", "wrinkle"]
     at.button_group(key="scan_overlay").set_value([]).run()
@@ -188,6 +190,33 @@ def test_an_unexpected_failure_in_the_engine_is_shown_as_advice_without_a_traceb
     assert not any("internal detail" in t for t in texts(at.warning) + texts(at.info))
 
 
+def test_a_flushed_cheek_lowers_redness_and_shows_on_that_cheek_in_the_regions(db, me):
+    plain = scanned().session_state["scan_result"][1]
+    at = scanned(upload=("flushed.jpg", flushed_face_jpeg(), "image/jpeg"))
+    flushed = at.session_state["scan_result"][1]
+    assert flushed.scores["redness"] < plain.scores["redness"] - 5
+    assert abs(flushed.scores["overall"] - plain.scores["overall"]) < 5            # redness stays out of Overall
+    regions = at.dataframe[0].value.set_index("Region")["Redness"]
+    assert regions["Left cheek"] > 50 > regions["Forehead"] + 25
+    assert flushed.masks["redness"][flushed.regions["left_cheek"]].mean() > 0.3
+    button(at, "Save to history").click().run()
+    (scan,) = db.list_scans(me.id)
+    assert scan.scores["redness"] == pytest.approx(flushed.scores["redness"])
+    assert scan.metrics["redness"]["share"] > 0.05
+
+
+def test_a_black_and_white_photo_shows_redness_as_not_measured_and_the_other_scores(db, me):
+    at = scanned(upload=("grey.jpg", greyscale_jpeg(), "image/jpeg"))
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Redness"] == "–" and "±" in metrics["Acne"]
+    assert any("not measured" in m.value for m in at.markdown if "-badge[" in m.value)
+    (check,) = [m.value for m in at.markdown if m.value.startswith("**Photo check**")]
+    assert "Natural colour: The colour of your skin cannot be read" in check
+    button(at, "Save to history").click().run()
+    (scan,) = db.list_scans(me.id)
+    assert "redness" not in scan.scores and scan.metrics["redness"] is None
+
+
 def test_the_photo_check_lists_each_check_before_the_scores(db, me):
     at = scanned()
     (check,) = [m.value for m in at.markdown if m.value.startswith("**Photo check**")]
@@ -231,7 +260,7 @@ def test_a_close_up_is_scored_for_acne_and_dark_spots_without_face_regions(db, m
     assert not at.dataframe                                  # no face regions in a close-up
     button(at, "Save to history").click().run()
     (scan,) = db.list_scans(me.id)
-    assert scan.view == "closeup" and set(scan.scores) == {"acne", "flek", "overall"}
+    assert scan.view == "closeup" and set(scan.scores) == {"acne", "flek", "redness", "overall"}
 
 
 def test_a_full_check_saves_front_left_and_right_as_one_visit(db, me):
