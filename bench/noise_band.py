@@ -148,40 +148,12 @@ def reshoot(rgb: np.ndarray, rng: random.Random) -> tuple[bytes, dict]:
     return buf.getvalue(), {k: round(v, 3) if isinstance(v, float) else v for k, v in p.items()}
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", required=True, help="the shared data folder (e.g. ../shared/data)")
-    ap.add_argument("--faces", type=int, default=40)
-    ap.add_argument("--variants", type=int, default=6)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--percentile", type=float, default=95.0)
-    ap.add_argument("--no-flip", action="store_true", help="measure without mirror averaging (what it buys)")
-    ap.add_argument("--out", help="default: noise_band.json beside the weights")
-    ap.add_argument("--only", choices=("redness",), help="write only this score's band into the existing file")
-    ap.add_argument("--detail", default=str(ROOT / "bench" / "results" / "noise_band.json"))
-    args = ap.parse_args(argv)
-
+def collect(args, data: Path, queues: dict, candidates, max_tries: int):
+    """Analyses each face photo and its re-shots as the app does; (faces, skipped photos, skipped re-shots,
+    scan version, start time)."""
     from skin_app.analysis import analyze, scan_version
     from skin_app.calibration import load_calibration
-    from skin_app.config import model_path
     from skin_app.segmentation import load_segmenter
-
-    data = Path(args.data).expanduser().resolve()
-    groups = list_photos(data)
-    rng = random.Random(args.seed)
-    for paths in groups.values():
-        rng.shuffle(paths)
-    queues = {name: list(ps) for name, ps in groups.items() if ps}
-    max_tries = 150   # per face slot: ACNE04 is mostly side views, so most of its photos are refused as turned
-
-    def candidates():
-        """Round-robin over datasets; each turn yields photos of one dataset until one passes the gate."""
-        while queues:
-            for name in list(queues):
-                yield name, queues[name]
-    if args.no_flip:
-        import skin_app.analysis
-        skin_app.analysis.FLIP_AVERAGE = False
     seg = load_segmenter()
     seg_version = scan_version(seg, load_calibration())
     t0 = time.perf_counter()
@@ -224,6 +196,63 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  face {len(faces)}/{args.faces} {name}: {len(ok)} re-shots analysed, "
               f"{time.perf_counter() - t0:.0f} s", file=sys.stderr)
 
+    return faces, skipped_photos, skipped_variants, seg_version, t0
+
+
+def rescored(detail: Path) -> tuple[list[dict], list, int, str]:
+    """The faces of an earlier run's detail file, every shot re-scored from its stored raw measurements
+    with today's calibration (a curve fitted after the shots were analysed, e.g. redness's)."""
+    from skin_app.calibration import load_calibration
+    cal = load_calibration()
+    old = json.loads(detail.read_text())
+    score = cal.display_scores             # every shot is a front view, scored as the app scores one
+    for f in old["faces"]:
+        f["original_scores"] = score(f["original_metrics"])
+        for v in f["variants"]:
+            if "metrics" in v:
+                v["scores"] = score(v["metrics"])
+    version = f"{old['model_version'].rsplit('-cal-', 1)[0]}-{cal.version}"
+    return old["faces"], old.get("skipped", []), int(old.get("skipped_variants", 0)), version
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", required=True, help="the shared data folder (e.g. ../shared/data)")
+    ap.add_argument("--faces", type=int, default=40)
+    ap.add_argument("--variants", type=int, default=6)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--percentile", type=float, default=95.0)
+    ap.add_argument("--no-flip", action="store_true", help="measure without mirror averaging (what it buys)")
+    ap.add_argument("--out", help="default: noise_band.json beside the weights")
+    ap.add_argument("--only", choices=("redness",), help="write only this score's band into the existing file")
+    ap.add_argument("--rescore", help="an earlier run's detail file: re-score its shots with today's calibration "
+                                      "instead of analysing photos again")
+    ap.add_argument("--detail", default=str(ROOT / "bench" / "results" / "noise_band.json"))
+    args = ap.parse_args(argv)
+
+    from skin_app.config import model_path
+
+    data = Path(args.data).expanduser().resolve()
+    groups = list_photos(data)
+    rng = random.Random(args.seed)
+    for paths in groups.values():
+        rng.shuffle(paths)
+    queues = {name: list(ps) for name, ps in groups.items() if ps}
+    max_tries = 150   # per face slot: ACNE04 is mostly side views, so most of its photos are refused as turned
+
+    def candidates():
+        """Round-robin over datasets; each turn yields photos of one dataset until one passes the gate."""
+        while queues:
+            for name in list(queues):
+                yield name, queues[name]
+    if args.no_flip:
+        import skin_app.analysis
+        skin_app.analysis.FLIP_AVERAGE = False
+    if args.rescore:
+        faces, skipped_photos, skipped_variants, seg_version = rescored(Path(args.rescore))
+        t0 = time.perf_counter()
+    else:
+        faces, skipped_photos, skipped_variants, seg_version, t0 = collect(args, data, queues, candidates, max_tries)
     diffs: dict[str, list[float]] = {k: [] for k in KEYS}
     by_dataset: dict[str, dict[str, list[float]]] = {}
     for f in faces:
