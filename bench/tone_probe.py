@@ -85,12 +85,15 @@ def summarise(records: list[dict], variant: str, mode: str) -> dict:
                   "ratio": round(md / max(mc, 1e-9), 3), "worse_word_share": round(worse / max(len(records), 1), 3)}
     for key in ("acne_count", "flek_count"):
         out[key] = {"control": int(sum(v[key] for v in ctrl)), "darkened": int(sum(v[key] for v in dark))}
-    pairs = [(k["scores"]["redness"], d["scores"]["redness"]) for k, d in zip(ctrl, dark)
-             if "redness" in k.get("scores", {}) and "redness" in d.get("scores", {})]
+    # Redness scored here from the stored raw share with today's curve, so a curve fitted after the
+    # faces were scanned can be checked again (``--records``) without scanning them again.
+    from skin_app.calibration import load_calibration, word_for
+    curve = load_calibration().curves.get("redness")
+    pairs = [(curve.score(k["redness_share"]), curve.score(d["redness_share"])) for k, d in zip(ctrl, dark)
+             if curve is not None and k.get("redness_share") is not None and d.get("redness_share") is not None]
     if pairs:
         moved = np.abs([d - k for k, d in pairs])
-        worse = sum(WORD_RANK[d["words"]["redness"]] > WORD_RANK[k["words"]["redness"]] for k, d in zip(ctrl, dark)
-                    if "redness" in k["words"] and "redness" in d["words"])
+        worse = sum(WORD_RANK[word_for(d)] > WORD_RANK[word_for(k)] for k, d in pairs)
         out["redness"] = {"n": len(pairs), "score_change_p50": round(float(np.percentile(moved, 50)), 2),
                           "score_change_p95": round(float(np.percentile(moved, 95)), 2),
                           "score_change_max": round(float(moved.max()), 2),
@@ -108,10 +111,16 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "tone_probe.json")
     ap.add_argument("--reference", type=float, default=tone.REFERENCE_SKIN_L,
                     help="skin L* the normalisation lifts darker skin to (default: tone.REFERENCE_SKIN_L)")
+    ap.add_argument("--records", type=Path, help="summarise the faces of an earlier run's --out file again "
+                                                 "(with today's calibration) instead of scanning")
     a = ap.parse_args(argv)
+    t0 = time.time()
+    if a.records:
+        old = json.loads(a.records.read_text())
+        write_summary(a, old["faces"], old["summary"]["model"], t0)
+        return
     from skin_app.segmentation import INPUT_SIZE, load_segmenter
     seg = load_segmenter(a.model)
-    t0 = time.time()
     records = []
     for s, landmarks, t in probe_faces(a.data, a.limit):
         skin = s.codes["face_skin"] == 1
@@ -125,7 +134,11 @@ def main(argv: list[str] | None = None) -> None:
         records.append(rec)
         print(f"{len(records):3d} {s.dataset}/{s.name} ITA {t.ita:.0f}: flek % " +
               " ".join(f"{k} {rec[k]['raw']['area_pct']['flek']:.3f}" for k in variants), flush=True)
-    summary = {"faces": len(records), "model": seg.version, "reference_skin_l": a.reference, "seconds": round(time.time() - t0, 1),
+    write_summary(a, records, seg.version, t0)
+
+
+def write_summary(a: argparse.Namespace, records: list[dict], model: str, t0: float) -> None:
+    summary = {"faces": len(records), "model": model, "reference_skin_l": a.reference, "seconds": round(time.time() - t0, 1),
                "load_average": os.getloadavg()}
     for v in TARGET_ITAS:
         key = f"ita_{int(v)}"

@@ -78,6 +78,7 @@ def _scan(seg, view: ViewScan, crop: np.ndarray, shift: float, t: tone.SkinTone 
     return {"area_pct": {c: None if area[c] is None else round(100 * area[c], 4) for c in CONCERNS},
             "words": {c: word_for(scores[c]) for c in SCORED if c in scores},
             "scores": {c: scores[c] for c in SCORED if c in scores},
+            "redness_share": (metrics.get("redness") or {}).get("share"),
             "acne_count": metrics["acne_lesion_count"], "flek_count": metrics["flek_spot_count"],
             "lower_face_acne_count": count_blobs(measured.masks["acne"] & lower_face(view)),
             "shift": round(shift, 2), "crop_lightness": t.lightness if t else None}
