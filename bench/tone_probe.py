@@ -45,6 +45,29 @@ from skin_app.training.tone_eval import ViewScan, scan_view, view_scan  # noqa: 
 
 PROBE_SETS = ["celebamask_mini", "fasseg_frontal02"]
 TARGET_ITAS = (7.0, -27.0)
+# Melanin absorbance per unit, red / green / blue (log10 units in linear light): melanin absorbs more the
+# shorter the wavelength (about wavelength^-3.3), so darker skin in light as it falls is these factors.
+MELANIN_SLOPE = (1.0, 1.63, 2.9)
+
+
+def melanin_darken(image: np.ndarray, skin: np.ndarray, target_ita: float) -> np.ndarray:
+    """The labelled skin darkened as more melanin darkens it (absorbance added per channel in linear
+    light, ``MELANIN_SLOPE``; texture and redness kept as absorbances add), to about ``target_ita``:
+    the physical counterpart of ``recolour_skin``'s CIELAB L* shift."""
+    from skin_app.redness import srgb_to_linear
+    lin = srgb_to_linear(image)
+
+    def dark(m: float) -> np.ndarray:
+        out = lin.copy()
+        out[skin] *= 10.0 ** (-m * np.array(MELANIN_SLOPE, np.float32))
+        srgb = np.where(out <= 0.0031308, out * 12.92, 1.055 * out ** (1 / 2.4) - 0.055)
+        return np.clip(np.round(srgb * 255), 0, 255).astype(np.uint8)
+    lo, hi = 0.0, 1.5
+    for _ in range(20):                      # ITA falls as melanin rises: bisect on the amount
+        mid = (lo + hi) / 2
+        t = tone.skin_tone(dark(mid), skin)
+        lo, hi = (mid, hi) if t is not None and t.ita > target_ita else (lo, mid)
+    return dark((lo + hi) / 2)
 WORD_RANK = {"good": 0, "fair": 1, "needs care": 2}
 LIGHT_BANDS = ("very_light", "light")
 
@@ -125,7 +148,8 @@ def main(argv: list[str] | None = None) -> None:
     for s, landmarks, t in probe_faces(a.data, a.limit):
         skin = s.codes["face_skin"] == 1
         rec = {"dataset": s.dataset, "name": s.name, "control_ita": t.ita}
-        variants = {"control": s.image, **{f"ita_{int(v)}": recolour_skin(s.image, skin, v) for v in TARGET_ITAS}}
+        variants = {"control": s.image, **{f"ita_{int(v)}": recolour_skin(s.image, skin, v) for v in TARGET_ITAS},
+                    **{f"melanin_{int(v)}": melanin_darken(s.image, skin, v) for v in TARGET_ITAS}}
         for name, image in variants.items():
             view = aligned_view(image, landmarks, INPUT_SIZE)
             achieved = tone.skin_tone(image, skin)
@@ -140,13 +164,12 @@ def main(argv: list[str] | None = None) -> None:
 def write_summary(a: argparse.Namespace, records: list[dict], model: str, t0: float) -> None:
     summary = {"faces": len(records), "model": model, "reference_skin_l": a.reference, "seconds": round(time.time() - t0, 1),
                "load_average": os.getloadavg()}
-    for v in TARGET_ITAS:
-        key = f"ita_{int(v)}"
-        summary[key] = {mode: summarise(records, key, mode) for mode in ("raw", "normalised")}
+    for key in (f"{kind}_{int(v)}" for kind in ("ita", "melanin") for v in TARGET_ITAS):
+        if all(key in r for r in records):
+            summary[key] = {mode: summarise(records, key, mode) for mode in ("raw", "normalised")}
     a.out.parent.mkdir(parents=True, exist_ok=True)
     a.out.write_text(json.dumps({"summary": summary, "faces": records}, indent=1))
-    for v in TARGET_ITAS:
-        key = f"ita_{int(v)}"
+    for key in (k for k in summary if k.startswith(("ita_", "melanin_"))):
         for mode in ("raw", "normalised"):
             s = summary[key][mode]
             cells = "  ".join(f"{c} x{s[c]['ratio']:.2f} (worse {100 * s[c]['worse_word_share']:.0f}%)" for c in CONCERNS)
@@ -154,7 +177,7 @@ def write_summary(a: argparse.Namespace, records: list[dict], model: str, t0: fl
                 r = s["redness"]
                 cells += (f"  redness score moved p50 {r['score_change_p50']:.1f} p95 {r['score_change_p95']:.1f} "
                           f"(worse {100 * r['worse_word_share']:.0f}%)")
-            print(f"ITA {v:+.0f} (achieved {s['achieved_ita_median']}) {mode:10s} n={s['n']}: {cells}")
+            print(f"{key} (achieved ITA {s['achieved_ita_median']}) {mode:10s} n={s['n']}: {cells}")
     print(f"-> {a.out} in {summary['seconds']:.0f}s")
 
 
