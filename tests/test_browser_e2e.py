@@ -200,7 +200,7 @@ def test_the_redness_toggle_draws_and_removes_the_red_areas_on_the_face(server, 
     marked = page.locator('[data-testid="stImage"] img').first
     expect(marked).to_be_visible(timeout=30_000)
     with_red = marked.get_attribute("src")
-    toggle = page.get_by_role("button", name=re.compile(r"Redness$"))
+    toggle = page.get_by_role("button", name="● Redness", exact=True)     # the overlay pill, not the help
     toggle.click()                                        # off: the flushed cheek's marks go
     expect(marked).not_to_have_attribute("src", with_red, timeout=60_000)
     page.screenshot(path=str(ARTIFACTS / "e2e_redness_off.png"), full_page=True)
