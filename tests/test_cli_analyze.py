@@ -84,4 +84,4 @@ def test_a_close_up_is_scored_as_a_close_up_when_asked(tmp_path):
     refused = json.loads(run_cli(str(photo), "--json").stdout.splitlines()[-1])
     assert refused["code"] == "no_face"
     scored = json.loads(run_cli(str(photo), "--json", "--view", "closeup").stdout.splitlines()[-1])
-    assert set(scored["scores"]) == {"acne", "flek", "overall"} and scored["metrics"]["view"] == "closeup"
+    assert set(scored["scores"]) == {"acne", "flek", "redness", "overall"} and scored["metrics"]["view"] == "closeup"

@@ -89,7 +89,7 @@ def test_the_csv_zip_is_readable_in_a_spreadsheet(db, ada):
             "routine_log.csv", "routine_step_log.csv"} <= names
     lines = zf.read("scans.csv").decode().splitlines()
     assert lines[0].startswith("id,taken_at,overall,acne,flek,wrinkle,panda_eye,redness,acne_lesion_count,note")
-    assert "2025-03-01T08:00:00+00:00,88.69,91.5,88.0,95.25,80.0,3," in lines[1]
+    assert "2025-03-01T08:00:00+00:00,88.69,91.5,88.0,95.25,80.0,,3," in lines[1]     # blank redness: not measured
     assert zf.read("pictures/scan-1.png") == small_png(1)
 
 
