@@ -199,10 +199,11 @@ def concern_picker(key: str, label: str = "Show on the photo", concerns=None):
     """Per-concern overlay toggles (all on at first) over ``concerns`` (default: all; a view offers only
     what it scores); returns the chosen concern keys in display order."""
     from skin_app.overlay import CONCERN_COLOURS
-    from skin_app.concerns import CONCERN_LABELS, CONCERNS
-    dots = {"acne": ":red[●]", "flek": ":orange[●]", "wrinkle": ":blue[●]", "panda_eye": ":violet[●]"}   # overlay colours
-    assert set(dots) == set(CONCERNS) and set(CONCERNS) <= set(CONCERN_COLOURS)
-    offered = [c for c in CONCERNS if concerns is None or c in concerns]
+    from skin_app.concerns import CONCERN_LABELS, SCORED
+    dots = {"acne": ":red[●]", "flek": ":orange[●]", "wrinkle": ":blue[●]", "panda_eye": ":violet[●]",
+            "redness": ":green[●]"}   # overlay colours
+    assert set(dots) == set(SCORED) and set(SCORED) <= set(CONCERN_COLOURS)
+    offered = [c for c in SCORED if concerns is None or c in concerns]
     chosen = st.pills(label, offered, selection_mode="multi", default=offered, key=key,
                       format_func=lambda c: f"{dots[c]} {CONCERN_LABELS[c]}")
     return [c for c in offered if c in (chosen or [])]

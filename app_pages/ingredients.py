@@ -138,7 +138,7 @@ def product_section(product: ProductReport, report: IngredientReport, key: str) 
             mark = "**" if fit.yours else ""
             st.markdown(f"- {mark}{label}{score}{mark}: " + "; ".join(parts))
     if not any_fit:
-        st.markdown("Nothing in this list targets acne, dark spots, wrinkles or dark circles.")
+        st.markdown("Nothing in this list targets acne, dark spots, wrinkles, dark circles or redness.")
     if product.one_percent_after:
         st.caption(f"Hint: from position {product.one_percent_after + 1} on, ingredients are probably at most 1 % "
                    "(an ingredient capped at 1 % or less by EU law comes before them). Labels never give "

@@ -20,7 +20,7 @@ from skin_app.conditions import differences, of_scan  # noqa: E402
 from skin_app.export import ExportFileError, export_csv_zip, export_json, import_bundle, read_bundle  # noqa: E402
 from skin_app.overlay import overlay_masks  # noqa: E402
 from skin_app.pictures import png_to_masks, png_to_rgb  # noqa: E402
-from skin_app.progress import SCORE_KEYS, acne_counts, compare_scores, load_noise_band, visits  # noqa: E402
+from skin_app.progress import SCORE_KEYS, acne_counts, compare_scores, load_noise_band, not_measured, visits  # noqa: E402
 from skin_app.concerns import CONCERN_LABELS, VIEW_LABELS, VIEWS  # noqa: E402
 from skin_app.errors import UserFacingError  # noqa: E402
 from skin_app.limits import MAX_FILE_BYTES  # noqa: E402
@@ -76,6 +76,10 @@ def chart_section(scans: list[StoredScan], band, zone) -> None:
     if unscored:
         st.info(f"{len(unscored)} scan(s) could not be put on today's score scale (their stored measurements are "
                 "incomplete); they are left out of the chart and listed in the history below.")
+    missing = sum(key not in s.scores for s in scans)
+    if missing:
+        st.caption(f"{CONCERN_LABELS.get(key, key)} was not measured on {missing} scan(s) (saved before it "
+                   "existed, or a photo whose colour could not be read); they are left out of this line.")
     scans = [s for s in scans if s.model_version == current]
     unlike = differences(of_scan(scans[0].metrics), of_scan(scans[-1].metrics)) if len(scans) >= 2 else []
     changes = compare_scores(scans[0].scores, scans[-1].scores, band, keys=(key,), conditions=unlike) \
@@ -135,6 +139,9 @@ def compare_section(scans: list[StoredScan], band, zone) -> None:
                    "with the light alone, so no change between them is counted as real. Take photos in the same "
                    "place, light and distance to compare them.")
     labels_in_full()
+    unmeasured = not_measured(before.scores, after.scores)
+    if unmeasured:
+        st.caption(f"Not measured on one of these scans, so not compared: {', '.join(unmeasured)}.")
     cols = st.columns(len(changes) or 1)
     for col, c in zip(cols, changes):
         col.metric(c.label, f"{c.after:.1f}", f"{c.delta:+.1f}" + ("" if c.real else " (not counted)" if c.conditions
@@ -214,6 +221,9 @@ def history_section(scans: list[StoredScan], zone) -> None:
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="history_table",
                  column_config={"Date": st.column_config.TextColumn("Date", pinned=True), **narrow,
                                 "Acne lesions": st.column_config.NumberColumn("Acne lesions", width="small")})
+    if any("redness" not in s.scores for s in scans):
+        st.caption("A blank Redness was not measured (a scan saved before redness existed, or a photo whose "
+                   "colour could not be read).")
     with st.expander("Delete a scan"):
         by_id = {s.id: s for s in scans}
         pick = st.selectbox("Scan", list(reversed(list(by_id))), format_func=lambda i: scan_label(by_id[i], zone),

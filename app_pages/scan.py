@@ -25,7 +25,7 @@ from skin_app.face import CHECK_LABELS, CLOSEUP_CHECKS  # noqa: E402
 from skin_app.limits import NOTE_MAX  # noqa: E402
 from skin_app.pictures import STORED_SIZE  # noqa: E402
 from skin_app.results import ScanResult  # noqa: E402
-from skin_app.concerns import CONCERN_LABELS, FULL_CHECK, REGION_LABELS, VIEW_CONCERNS, VIEW_HELP, VIEW_LABELS, VIEWS  # noqa: E402
+from skin_app.concerns import CONCERN_LABELS, FULL_CHECK, REGION_LABELS, VIEW_HELP, VIEW_LABELS, VIEW_CONCERNS, VIEW_SCORED, VIEWS  # noqa: E402
 from skin_app.scans import save_scans  # noqa: E402
 from skin_app.storage import DatabaseError  # noqa: E402
 
@@ -38,6 +38,8 @@ KEEP_PICTURE = f"Keep the small face picture ({STORED_SIZE} px) and the marks"
 KEEP_NOTHING = "Keep only the scores (no picture)"
 PICTURE_VIEWS = ["Marked", "Side by side", "Blend"]
 SCORE_BOX_PX = 108                # three boxes to a line on a 390 px phone; labels wrap, never cut
+NOT_MEASURED = "not measured"
+NOT_MEASURED_HELP = "Not measured on this photo: its colour cannot be read (see the photo check)."
 
 MEANING = """
 **How the scores work.** Each score is 0-100, higher is better, and means the same on every concern:
@@ -153,7 +155,7 @@ def show_refusal(message: str, advice: str, others=()) -> None:
 _CHECK_MEASURES = {"no_face": None, "several_faces": "faces", "cut_off": "cut_off_share", "turned": "yaw",
                    "too_small": ("face_width_px", "short_side_px"), "too_dark": "p98_luminance",
                    "overexposed": "clipped_share", "blurry": "sharpness", "whole_face": "whole_face",
-                   "not_skin": "skin_colour_share"}
+                   "not_skin": "skin_colour_share", "colour_cast": "skin_hue"}
 
 
 def _ran(code: str, measured: dict) -> bool:
@@ -248,7 +250,7 @@ def pictures(result: ScanResult, suffix: str = "") -> None:
     or blended; the toolbar's fullscreen button and a download show it at full resolution."""
     from skin_app.imaging import encode_png
     from skin_app.overlay import overlay_masks, side_by_side
-    concerns = concern_picker(f"scan_overlay{suffix}", concerns=VIEW_CONCERNS[result.view])
+    concerns = concern_picker(f"scan_overlay{suffix}", concerns=VIEW_SCORED[result.view])
     view = st.segmented_control("Picture", PICTURE_VIEWS, default=PICTURE_VIEWS[0], key=f"scan_view{suffix}",
                                 required=True)
     marked = overlay_masks(result.crop, result.masks, concerns)
@@ -303,20 +305,26 @@ def scores(result: ScanResult, suffix: str = "") -> None:
     from skin_app.calibration import acne_words, overall_note, scan_words
     from skin_app.progress import load_noise_band
     band = load_noise_band()
-    keys = ("overall", *VIEW_CONCERNS[result.view])
-    words = scan_words({k: result.scores[k] for k in keys}, previous_words(active_profile().id, result.view),
-                       {k: band[k] for k in keys})
+    keys = ("overall", *VIEW_SCORED[result.view])
+    present = [k for k in keys if k in result.scores]      # redness may be unmeasured (colour unreadable)
+    words = scan_words({k: result.scores[k] for k in present}, previous_words(active_profile().id, result.view),
+                       {k: band[k] for k in present})
     st.html(SCORES_CSS)
     labels_in_full()
     with st.container(horizontal=True, gap="small", key=f"scan_scores{suffix}"):
         for key in keys:
-            value, word = result.scores[key], words[key].word
+            value = result.scores.get(key)
             with st.container(border=True, width=SCORE_BOX_PX, gap=None):
+                if value is None:               # redness on a photo whose colour cannot be read
+                    st.metric(CONCERN_LABELS[key], "–", help=NOT_MEASURED_HELP)
+                    st.badge(NOT_MEASURED, color="gray")
+                    continue
+                word = words[key].word
                 st.metric(CONCERN_LABELS[key], f"{value:.0f} ±{band[key]:.0f}",
                           help=f"Out of 100; higher is better. ±{band[key]:.1f}: how far this score moves "
                                "between re-shots of the same face in the same light.")
                 st.badge(word, color=WORD_COLOURS.get(word, "gray"))
-    why = [f"{CONCERN_LABELS[k]}: {words[k].why}." for k in keys if words[k].why]
+    why = [f"{CONCERN_LABELS[k]}: {words[k].why}." for k in present if words[k].why]
     note = overall_note(result.scores, VIEW_CONCERNS[result.view], CONCERN_LABELS)
     if why or note:
         st.caption("  \n".join([*why, *([note] if note else [])]), width="stretch")
@@ -333,9 +341,10 @@ def regions_table(result: ScanResult) -> None:
     rows = []
     for name, values in per_region.items():
         rows.append({"Region": REGION_LABELS.get(name, name),
-                     **{CONCERN_LABELS[c]: round(100 * float(values.get(c, 0.0)), 2) for c in VIEW_CONCERNS[result.view]}})
+                     **{CONCERN_LABELS[c]: round(100 * float(values[c]), 2) if c in values else None
+                        for c in VIEW_SCORED[result.view]}})
     if rows:
-        with st.expander("Where on the face (% of each region the model marked)"):
+        with st.expander("Where on the face (% of each region marked; redness: % redder than your own skin)"):
             st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="scan_regions")
 
 
@@ -438,8 +447,8 @@ def full_check() -> None:
 
 def main() -> None:
     st.title("Scan")
-    st.caption("A photo of your face → what the model sees (acne, dark spots, wrinkles, dark circles) → "
-               "saved to your history. Everything happens on this computer.")
+    st.caption("A photo of your face → what the model sees (acne, dark spots, wrinkles, dark circles) and "
+               "the redness in its colour → saved to your history. Everything happens on this computer.")
     view = view_picker()
     if view == FULL_CHECK_OPTION:
         tips("front")

@@ -20,7 +20,9 @@ every pair of shots of the same face. Word changes: the share of shots whose wor
 original's, without and with the hysteresis the app applies (``calibration.word_for`` with the band).
 
 Writes ``noise_band.json`` beside the weights (the numbers the Progress and Scan pages read, plus the
-method) and the detail to ``bench/results/noise_band.json``.
+method) and the detail to ``bench/results/noise_band.json``. ``--only redness`` measures the same way
+but writes only redness's band and word changes into the existing file (and the detail to
+``bench/results/noise_band_redness.json``), every other figure left as it was.
 """
 from __future__ import annotations
 
@@ -47,7 +49,7 @@ from PIL import Image  # noqa: E402
 
 from skin_app.errors import FaceError, ImageError  # noqa: E402
 
-KEYS = ("acne", "flek", "wrinkle", "panda_eye", "overall")
+KEYS = ("acne", "flek", "wrinkle", "panda_eye", "redness", "overall")
 
 
 def list_photos(data: Path) -> dict[str, list[Path]]:
@@ -97,7 +99,8 @@ def same_picture_as_other_files(rgb: np.ndarray) -> list[tuple[bytes, dict]]:
 
 def raw_of(metrics: dict) -> dict:
     """The raw measurements the display curves read, kept per shot so other curves can be tried offline."""
-    keys = ("soft_fraction", "area_fraction", "mean_probability", "under_eye_contrast", "acne_lesion_count", "skin_ita")
+    keys = ("soft_fraction", "area_fraction", "mean_probability", "under_eye_contrast", "acne_lesion_count", "skin_ita",
+            "redness")
     return {k: metrics.get(k) for k in keys}
 
 
@@ -109,6 +112,18 @@ def pair_changes(shots: list[dict]) -> dict[str, list[float]]:
         for k in KEYS:
             if k in a and k in b:
                 out[k].append(abs(a[k] - b[k]))
+    return out
+
+
+def only_one(existing: dict, measured: dict, key: str, method: str) -> dict:
+    """``existing`` (the shipped noise band) with ``key``'s band and word changes from ``measured``
+    added, and a note of how it was measured; every other figure unchanged."""
+    out = dict(existing)
+    out[key] = measured[key]
+    for kind in ("plain", "hysteresis"):
+        out.setdefault("word_changes", {}).setdefault(kind, {})[key] = measured["word_changes"][kind][key]
+    out[f"{key}_method"] = (f"{key} measured separately (bench/noise_band.py --only {key}) under "
+                            f"{measured['scored_by']}: {method}")
     return out
 
 
@@ -133,39 +148,12 @@ def reshoot(rgb: np.ndarray, rng: random.Random) -> tuple[bytes, dict]:
     return buf.getvalue(), {k: round(v, 3) if isinstance(v, float) else v for k, v in p.items()}
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", required=True, help="the shared data folder (e.g. ../shared/data)")
-    ap.add_argument("--faces", type=int, default=40)
-    ap.add_argument("--variants", type=int, default=6)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--percentile", type=float, default=95.0)
-    ap.add_argument("--no-flip", action="store_true", help="measure without mirror averaging (what it buys)")
-    ap.add_argument("--out", help="default: noise_band.json beside the weights")
-    ap.add_argument("--detail", default=str(ROOT / "bench" / "results" / "noise_band.json"))
-    args = ap.parse_args(argv)
-
+def collect(args, data: Path, queues: dict, candidates, max_tries: int):
+    """Analyses each face photo and its re-shots as the app does; (faces, skipped photos, skipped re-shots,
+    scan version, start time)."""
     from skin_app.analysis import analyze, scan_version
     from skin_app.calibration import load_calibration
-    from skin_app.config import model_path
     from skin_app.segmentation import load_segmenter
-
-    data = Path(args.data).expanduser().resolve()
-    groups = list_photos(data)
-    rng = random.Random(args.seed)
-    for paths in groups.values():
-        rng.shuffle(paths)
-    queues = {name: list(ps) for name, ps in groups.items() if ps}
-    max_tries = 150   # per face slot: ACNE04 is mostly side views, so most of its photos are refused as turned
-
-    def candidates():
-        """Round-robin over datasets; each turn yields photos of one dataset until one passes the gate."""
-        while queues:
-            for name in list(queues):
-                yield name, queues[name]
-    if args.no_flip:
-        import skin_app.analysis
-        skin_app.analysis.FLIP_AVERAGE = False
     seg = load_segmenter()
     seg_version = scan_version(seg, load_calibration())
     t0 = time.perf_counter()
@@ -208,6 +196,63 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  face {len(faces)}/{args.faces} {name}: {len(ok)} re-shots analysed, "
               f"{time.perf_counter() - t0:.0f} s", file=sys.stderr)
 
+    return faces, skipped_photos, skipped_variants, seg_version, t0
+
+
+def rescored(detail: Path) -> tuple[list[dict], list, int, str]:
+    """The faces of an earlier run's detail file, every shot re-scored from its stored raw measurements
+    with today's calibration (a curve fitted after the shots were analysed, e.g. redness's)."""
+    from skin_app.calibration import load_calibration
+    cal = load_calibration()
+    old = json.loads(detail.read_text())
+    score = cal.display_scores             # every shot is a front view, scored as the app scores one
+    for f in old["faces"]:
+        f["original_scores"] = score(f["original_metrics"])
+        for v in f["variants"]:
+            if "metrics" in v:
+                v["scores"] = score(v["metrics"])
+    version = f"{old['model_version'].rsplit('-cal-', 1)[0]}-{cal.version}"
+    return old["faces"], old.get("skipped", []), int(old.get("skipped_variants", 0)), version
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", required=True, help="the shared data folder (e.g. ../shared/data)")
+    ap.add_argument("--faces", type=int, default=40)
+    ap.add_argument("--variants", type=int, default=6)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--percentile", type=float, default=95.0)
+    ap.add_argument("--no-flip", action="store_true", help="measure without mirror averaging (what it buys)")
+    ap.add_argument("--out", help="default: noise_band.json beside the weights")
+    ap.add_argument("--only", choices=("redness",), help="write only this score's band into the existing file")
+    ap.add_argument("--rescore", help="an earlier run's detail file: re-score its shots with today's calibration "
+                                      "instead of analysing photos again")
+    ap.add_argument("--detail", default=str(ROOT / "bench" / "results" / "noise_band.json"))
+    args = ap.parse_args(argv)
+
+    from skin_app.config import model_path
+
+    data = Path(args.data).expanduser().resolve()
+    groups = list_photos(data)
+    rng = random.Random(args.seed)
+    for paths in groups.values():
+        rng.shuffle(paths)
+    queues = {name: list(ps) for name, ps in groups.items() if ps}
+    max_tries = 150   # per face slot: ACNE04 is mostly side views, so most of its photos are refused as turned
+
+    def candidates():
+        """Round-robin over datasets; each turn yields photos of one dataset until one passes the gate."""
+        while queues:
+            for name in list(queues):
+                yield name, queues[name]
+    if args.no_flip:
+        import skin_app.analysis
+        skin_app.analysis.FLIP_AVERAGE = False
+    if args.rescore:
+        faces, skipped_photos, skipped_variants, seg_version = rescored(Path(args.rescore))
+        t0 = time.perf_counter()
+    else:
+        faces, skipped_photos, skipped_variants, seg_version, t0 = collect(args, data, queues, candidates, max_tries)
     diffs: dict[str, list[float]] = {k: [] for k in KEYS}
     by_dataset: dict[str, dict[str, list[float]]] = {}
     for f in faces:
@@ -215,22 +260,25 @@ def main(argv: list[str] | None = None) -> int:
         for k, d in pair_changes(ok).items():
             diffs[k] += d
             by_dataset.setdefault(f["dataset"], {kk: [] for kk in KEYS})[k] += d
-        f["spread_max_minus_min"] = {k: round(max(s[k] for s in ok) - min(s[k] for s in ok), 3) for k in KEYS} if ok else None
+        f["spread_max_minus_min"] = {k: round(max(s[k] for s in ok if k in s) - min(s[k] for s in ok if k in s), 3)
+                                     for k in KEYS if any(k in s for s in ok)} if ok else None
 
     n_pairs = len(diffs["overall"])
     if not n_pairs:
         raise SystemExit("No pairs of analysed re-shots: nothing to measure.")
     q = args.percentile
-    band = {k: round(float(np.percentile(diffs[k], q)), 2) for k in KEYS}
+    band = {k: round(float(np.percentile(diffs[k], q)), 2) for k in KEYS if diffs[k]}
     n_variants = sum(f["n_ok"] for f in faces)
     from skin_app.calibration import word_for
     word_changes = {"plain": {}, "hysteresis": {}}
-    for k in KEYS:
+    for k in band:
         plain = steady = total = 0
         for f in faces:
+            if k not in f["original_scores"]:
+                continue
             first = word_for(f["original_scores"][k])
             for v in f["variants"]:
-                if "scores" in v:
+                if "scores" in v and k in v["scores"]:
                     total += 1
                     plain += word_for(v["scores"][k]) != first
                     steady += word_for(v["scores"][k], first, band[k]) != first
@@ -238,8 +286,9 @@ def main(argv: list[str] | None = None) -> int:
         word_changes["hysteresis"][k] = round(steady / max(total, 1), 4)
     from scipy.stats import spearmanr
     originals = [f["original_scores"] for f in faces]
-    overall_spearman = {k: round(float(spearmanr([o["overall"] for o in originals], [o[k] for o in originals]).correlation), 3)
-                        for k in KEYS if k != "overall"}
+    overall_spearman = {k: round(float(spearmanr([o["overall"] for o in originals if k in o],
+                                                 [o[k] for o in originals if k in o]).correlation), 3)
+                        for k in band if k != "overall"}
     method = (f"{len(faces)} validation face photos, each analysed as the original, as a 512 px JPEG, a 12 MP JPEG, a "
               f"HEIC and an EXIF-rotated JPEG, and as {args.variants} simulated re-shots (zoom 1.00-1.08, shift +-4 %, "
               f"rotation +-5 deg, exposure x0.85-1.15, white balance R x(1+t) B x(1-t) |t|<=0.10, JPEG quality 70); "
@@ -250,6 +299,8 @@ def main(argv: list[str] | None = None) -> int:
            "word_changes": word_changes}
     default = ROOT / "bench" / "results" / "noise_band_noflip_summary.json" if args.no_flip else model_path().with_name("noise_band.json")
     out_path = Path(args.out) if args.out else default
+    if args.only:
+        out = only_one(json.loads(out_path.read_text()), out, args.only, method)
     out_path.write_text(json.dumps(out, indent=2) + "\n")
 
     detail = {
@@ -262,22 +313,25 @@ def main(argv: list[str] | None = None) -> int:
         "skipped_variant_reasons": dict(sorted(__import__("collections").Counter(
             v["error"] for f in faces for v in f["variants"] if "error" in v).items())),
         "other_percentiles": {k: {f"p{p}": round(float(np.percentile(diffs[k], p)), 3) for p in (50, 75, 90, 95, 99)}
-                              | {"max": round(max(diffs[k]), 3)} for k in KEYS},
-        "by_dataset_p95": {ds: {k: round(float(np.percentile(v[k], q)), 2) for k in KEYS} | {"pairs": len(v["overall"])}
+                              | {"max": round(max(diffs[k]), 3)} for k in band},
+        "by_dataset_p95": {ds: {k: round(float(np.percentile(v[k], q)), 2) for k in band if v[k]} | {"pairs": len(v["overall"])}
                            for ds, v in by_dataset.items()},
-        "score_ranges_over_originals": {k: [min(f["original_scores"][k] for f in faces), max(f["original_scores"][k] for f in faces)]
-                                        for k in KEYS},
+        "score_ranges_over_originals": {k: [min(f["original_scores"][k] for f in faces if k in f["original_scores"]),
+                                            max(f["original_scores"][k] for f in faces if k in f["original_scores"])]
+                                        for k in band},
         "method": method, "faces": faces, "skipped": skipped_photos,
         "seconds": round(time.perf_counter() - t0, 1),
     }
     detail_path = Path(args.detail)
+    if args.only and args.detail == ap.get_default("detail"):
+        detail_path = detail_path.with_name(f"noise_band_{args.only}.json")
     if args.no_flip and args.detail == ap.get_default("detail"):
         detail_path = detail_path.with_name("noise_band_noflip.json")
     detail_path.parent.mkdir(parents=True, exist_ok=True)
     detail_path.write_text(json.dumps(detail, indent=1) + "\n")
 
     print(f"{'score':<10}{'band (p' + format(q, 'g') + ')':>12}{'p50':>8}{'p90':>8}{'max':>8}")
-    for k in KEYS:
+    for k in band:
         o = detail["other_percentiles"][k]
         print(f"{k:<10}{band[k]:>12.2f}{o['p50']:>8.2f}{o['p90']:>8.2f}{o['max']:>8.2f}")
     print(f"{len(faces)} faces, {n_variants} re-shots analysed, {n_pairs} pairs; skipped photos {len(skipped_photos)} "

@@ -27,7 +27,7 @@ import numpy as np
 from skin_app import conditions
 from skin_app import face as face_mod
 from skin_app.calibration import Calibration, load_calibration, overall_of
-from skin_app.concerns import CHANNELS, VIEW_CONCERNS, VIEWS
+from skin_app.concerns import CHANNELS, COLOUR_CONCERNS, VIEW_CONCERNS, VIEWS
 from skin_app.errors import FaceError
 from skin_app.imaging import DCT_SCALED_FORMATS, LoadedImage, load_image
 from skin_app.results import QualityReport, ScanResult
@@ -147,10 +147,25 @@ def _view_geometry(checked: CheckedPhoto) -> tuple[dict[str, np.ndarray] | None,
 
 
 def view_scores(scores: dict[str, float], view: str) -> dict[str, float]:
-    """Only the concerns the view can see, and the view's Overall over them (``calibration.overall_of``)."""
+    """Only the model's concerns the view can see, the view's Overall over them (``calibration.overall_of``),
+    plus the colour concerns it has (they stay out of Overall: ``concerns.COLOUR_CONCERNS``)."""
     kept = {c: scores[c] for c in VIEW_CONCERNS[view]}
     kept["overall"] = overall_of(kept, VIEW_CONCERNS[view])
+    kept.update({c: scores[c] for c in COLOUR_CONCERNS if c in scores})
     return kept
+
+
+def drop_untrusted_colour(metrics: dict, masks: dict[str, np.ndarray], quality: QualityReport) -> None:
+    """Redness is read from colour: where the photo check says colour cannot be trusted (a strong cast,
+    no colour at all), it is not measured rather than measured wrong."""
+    if face_mod.colour_trusted(quality.measurements):
+        return
+    metrics["redness"] = None
+    metrics["redness_skipped"] = "colour_cast"
+    for region in metrics.get("per_region", {}).values():
+        region.pop("redness", None)
+    if "redness" in masks:
+        masks["redness"] = np.zeros_like(masks["redness"])
 
 
 def analyze(image_bytes: bytes, segmenter: SkinSegmenter | None = None,
@@ -184,6 +199,7 @@ def analyze(image_bytes: bytes, segmenter: SkinSegmenter | None = None,
     regions, outline = _view_geometry(checked)
     measured = measure(probabilities, seg.thresholds, crop, regions, outline)
     metrics = measured.metrics
+    drop_untrusted_colour(metrics, measured.masks, quality)
     scores = cal.display_scores(metrics)
     if view != "front":
         scores = view_scores(scores, view)

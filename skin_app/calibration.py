@@ -21,6 +21,9 @@ that needs care (below 50), or is within about a noise band of it (below 55), ke
 so Overall reads "good" only when every concern is at least "fair". A plain mean hid the one concern
 that matters (young faces score 100 on wrinkles and dark circles, so a cheek with acne 49 read
 Overall 70). ``bench/honest_scores.py`` counts it on ACNE04 side views and validation faces.
+Redness (``concerns.COLOUR_CONCERNS``) has its own curve and words but stays out of Overall: scans
+stored before it existed have no redness, and an Overall that took it in would move between old and
+new scans with nothing on the skin changed.
 """
 from __future__ import annotations
 
@@ -35,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from skin_app.concerns import ACNE_GRADES, CONCERNS, VIEW_CONCERNS
+from skin_app.concerns import ACNE_GRADES, COLOUR_CONCERNS, CONCERNS, VIEW_CONCERNS
 from skin_app.config import settings
 from skin_app.errors import UserFacingError
 
@@ -256,6 +259,7 @@ class Calibration:
             return None
         kept = {c: scores[c] for c in needed}
         kept[OVERALL] = overall_of(kept, needed)
+        kept.update({c: scores[c] for c in COLOUR_CONCERNS if c in scores})
         return kept
 
 MEASURE_WORDS: dict[str, str] = {
@@ -267,7 +271,11 @@ MEASURE_WORDS: dict[str, str] = {
                           "counted (its grade boundaries read 70, 50 and 30)"),
     "dark_circle_index": ("how much darker your under-eye skin is than your cheek (CIELAB lightness L*) plus how "
                           "strongly, on average over the eye area, the model sees dark circles, weighted alike"),
+    "redness.share": ("share of your face skin redder than your own skin's usual colour (an erythema index "
+                      "corrected for melanin, from the photo's colour)"),
 }
+# Measures that are shares of an area (shown in %).
+SHARE_MEASURES: tuple[str, ...] = ("soft_fraction.", "redness.share")
 
 
 def acne_words(acne: dict | None) -> str:
@@ -283,7 +291,7 @@ def describe(cal: Calibration) -> list[dict]:
     """Per concern: what is measured and which raw value reads 90, 70 and 50 (for pages and the card)."""
     rows = []
     for concern, curve in cal.curves.items():
-        percent = curve.measure.startswith("soft_fraction") and not curve.terms
+        percent = curve.measure.startswith(SHARE_MEASURES) and not curve.terms
         at = {str(s): curve.value_at(s) * (100 if percent else 1) for s in (90, 70, 50)}
         rows.append({"concern": concern, "measure": MEASURE_WORDS.get(curve.measure, curve.measure),
                      "unit": "%" if percent else "index" if curve.terms or curve.features else "L*", "at": at,

@@ -84,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
         seg = load_segmenter()
     from skin_app.calibration import acne_words, overall_note, scan_words
     from skin_app.cli_history import shown
-    from skin_app.concerns import CONCERN_LABELS, CONCERNS, VIEW_CONCERNS
+    from skin_app.concerns import CONCERN_LABELS, SCORED, VIEW_CONCERNS, VIEW_SCORED
     from skin_app.errors import UserFacingError
     from skin_app.imaging import encode_png, read_photo_file
     from skin_app.overlay import overlay_masks, side_by_side
@@ -98,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             result = analyze(read_photo_file(photo), seg, view=args.view)
             if args.overlay:
-                pic = side_by_side(result.crop, overlay_masks(result.crop, result.masks, CONCERNS))
+                pic = side_by_side(result.crop, overlay_masks(result.crop, result.masks, SCORED))
                 _overlay_path(args.overlay, photo, many, taken).write_bytes(encode_png(pic))
             scan_id = None
             if target is not None:
@@ -120,10 +120,12 @@ def run(args: argparse.Namespace) -> int:
             continue
         words = {k: w.word for k, w in scan_words(result.scores).items()}     # the Scan page's words and Overall rule
         note = overall_note(result.scores, VIEW_CONCERNS[result.view], CONCERN_LABELS)
+        unmeasured = [k for k in VIEW_SCORED[result.view] if k not in result.scores]
         if args.json:
             print(dumps(result_record(str(photo), result, scan_id)))
         else:
             parts = [f"{CONCERN_LABELS[k]} {v:.1f} ({words[k]})" for k, v in result.scores.items()]
+            parts += [f"{CONCERN_LABELS[k]} not measured" for k in unmeasured]
             print(f"{photo}: " + ", ".join(parts) + f"; {acne_words(result.acne)}")
             if note:
                 print(f"  {note}")

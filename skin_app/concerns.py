@@ -9,13 +9,19 @@ from __future__ import annotations
 
 # Output channels of the one segmentation model, in order.
 CHANNELS: tuple[str, ...] = ("face_skin", "eye", "acne", "flek", "wrinkle", "panda_eye")
-# The four scored concerns, in display order, and their plain names ("overall" is their mean).
+# The four concerns the model scores (each is a model channel), in display order ("overall" is their mean).
 CONCERNS: tuple[str, ...] = ("acne", "flek", "wrinkle", "panda_eye")
+# Concerns measured from the photo's colour, not by the model (no channel; ``redness.py``). They are
+# shown beside the four but stay out of Overall, so Overall means the same for scans stored before them.
+COLOUR_CONCERNS: tuple[str, ...] = ("redness",)
+# Every concern with a display score, in display order.
+SCORED: tuple[str, ...] = CONCERNS + COLOUR_CONCERNS
 CONCERN_LABELS: dict[str, str] = {
     "acne": "Acne",
     "flek": "Dark spots",
     "wrinkle": "Wrinkles",
     "panda_eye": "Dark circles",
+    "redness": "Redness",
     "overall": "Overall",
 }
 # Views a scan can be taken from. Each view keeps its own history line (never mixed in one chart):
@@ -33,13 +39,16 @@ VIEW_HELP: dict[str, str] = {
     "right": "Head turned about 40 degrees to your left, so your right cheek faces the camera.",
     "closeup": "A patch of skin filling the frame (a cheek, the chin, the forehead); no whole face needed.",
 }
-# The concerns each view can score (a side view cannot see both eyes; a close-up has no face regions).
+# The model's concerns each view can score (a side view cannot see both eyes; a close-up has no face
+# regions); a view's Overall is their mean.
 VIEW_CONCERNS: dict[str, tuple[str, ...]] = {
     "front": CONCERNS,
     "left": ("acne", "flek", "wrinkle"),
     "right": ("acne", "flek", "wrinkle"),
     "closeup": ("acne", "flek"),
 }
+# Everything each view shows: its model concerns and the colour concerns (skin colour is read on any view).
+VIEW_SCORED: dict[str, tuple[str, ...]] = {view: (*kept, *COLOUR_CONCERNS) for view, kept in VIEW_CONCERNS.items()}
 # A "full check" is one visit made of these views, as clinical systems photograph a face.
 FULL_CHECK: tuple[str, ...] = ("front", "left", "right")
 # Named landmark regions of the face crop.

@@ -115,10 +115,12 @@ _CSV_COLUMNS: dict[str, list[str]] = {
 _JSON_FIELDS = {"scores", "metrics", "inci", "actives"}
 
 _README = """SkinGorithm profile export ({name}), made {when}.
-One CSV per table, UTF-8. scans.csv: one row per scan; scores are 0-100 (higher is better);
-scores_json and metrics_json hold every value (raw metrics can be re-scored later). The stored face
-pictures and their concern masks (one concern per RGBA channel: acne, dark spots, wrinkles, dark
-circles) are PNG files named in the picture and masks columns. Ids link rows between files only.
+One CSV per table, UTF-8. scans.csv: one row per scan; scores are 0-100 (higher is better); a blank
+redness means it was not measured (scans from before it existed, or a photo whose colour could not be
+read); scores_json and metrics_json hold every value (raw metrics can be re-scored later). The stored
+face pictures and their concern masks (a greyscale PNG, one bit per concern: 1 acne, 2 dark spots,
+4 wrinkles, 8 dark circles, 16 redness; older scans: one concern per RGBA channel, acne, dark spots,
+wrinkles, dark circles) are PNG files named in the picture and masks columns. Ids link rows between files only.
 Import this ZIP (or a scans.csv alone) back on the Progress page.
 """
 

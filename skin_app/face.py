@@ -19,6 +19,9 @@ too blurry         Laplacian variance / grey-level variance x 100 inside the fac
 too dark           98th percentile of luminance over the face (highlights exist on well-  < 70
                    lit faces of every skin tone; mean brightness would penalise dark skin)
 overexposed        share of face pixels clipped white (all channels >= 250)               > 0.20
+colour cast        the face's median CIELAB hue angle and chroma (skin of every tone      never; see
+                   lies at hue 30-67 deg, 5th-95th percentile of 400 CelebAMask and       below
+                   FASSEG faces, chroma 13-38); far outside, redness is not measured
 =================  =====================================================================  ==========
 Milder values raise the same issue as non-blocking advice (see ``WARN_*``). Calibration (60 real
 photos from CelebAMask, FASSEG and HELEN plus skimage's astronaut): sharpness of the originals
@@ -86,6 +89,15 @@ CLOSEUP_BLOCK_SHARPNESS = 1.0
 # 0.16), the screenshot 0.07.
 CLOSEUP_MIN_SKIN_COLOUR, CLOSEUP_MAX_FLAT, CLOSEUP_MIN_SKIN_PROB = 0.20, 0.40, 0.10
 SKIN_CR, SKIN_CB, SKIN_MIN_Y = (133, 180), (77, 135), 30
+# Colour cast. Redness (``redness.py``) is relative to the person's own skin, so light that tints the
+# whole face alike cancels; what it cannot survive is a photo with no colour (black and white, a
+# filter) or light so coloured that skin no longer looks like skin. Skin hue (CIELAB, degrees) in
+# neutral light: 30-67 at the 5th-95th percentile of 400 CelebAMask/FASSEG faces (1st: 10.8; a
+# +-10 % white-balance change moves the median by about 3); chroma 13-38 (1st: 7.8; greyscale
+# photos read about 1). Outside the warn range the scan says colour may be off; outside the limit
+# range (or below the chroma limit) redness is left unmeasured, the other scores stand.
+WARN_SKIN_HUE, LIMIT_SKIN_HUE = (15.0, 85.0), (0.0, 100.0)
+WARN_SKIN_CHROMA, LIMIT_SKIN_CHROMA = 8.0, 4.0
 
 # What each check is called in the pre-check list (the quality issue codes), in the order shown.
 CHECK_LABELS: dict[str, str] = {
@@ -99,9 +111,11 @@ CHECK_LABELS: dict[str, str] = {
     "blurry": "Sharp",
     "whole_face": "A patch of skin, not a whole face",
     "not_skin": "Skin fills the frame",
+    "colour_cast": "Natural colour",
 }
 # Checks a close-up goes through (no face is needed; a whole face is refused).
-CLOSEUP_CHECKS: tuple[str, ...] = ("whole_face", "not_skin", "too_small", "too_dark", "overexposed", "blurry")
+CLOSEUP_CHECKS: tuple[str, ...] = ("whole_face", "not_skin", "too_small", "too_dark", "overexposed", "blurry",
+                                   "colour_cast")
 NOT_SKIN_ADVICE = ("Photograph a patch of your own skin (a cheek, the chin, the forehead) so it fills the frame, "
                    "10-15 cm away, in daylight. Drawings, screenshots and photos of objects cannot be scored.")
 
@@ -376,6 +390,36 @@ def _light_checks(p98: float, clipped: float, add, what: str) -> None:
                          "Softer, indirect light gives steadier scores.", False))
 
 
+def skin_colour(rgb: np.ndarray, area: np.ndarray | None = None) -> tuple[float, float]:
+    """(median CIELAB hue angle in degrees, median chroma) of ``area`` of an RGB picture (all of it if None)."""
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
+    pixels = lab[area] if area is not None else lab.reshape(-1, 3)
+    a, b = float(np.median(pixels[:, 1])) - 128.0, float(np.median(pixels[:, 2])) - 128.0
+    return math.degrees(math.atan2(b, a)), math.hypot(a, b)
+
+
+def colour_trusted(measurements: dict) -> bool:
+    """Whether the photo's colour can be read for redness (``skin_hue``/``skin_chroma`` from the gate;
+    a report without them, e.g. from an older version, is trusted)."""
+    hue, chroma = measurements.get("skin_hue"), measurements.get("skin_chroma")
+    if hue is None or chroma is None:
+        return True
+    return chroma >= LIMIT_SKIN_CHROMA and LIMIT_SKIN_HUE[0] <= hue <= LIMIT_SKIN_HUE[1]
+
+
+def _colour_checks(rgb: np.ndarray, area: np.ndarray | None, m: dict, add, what: str) -> None:
+    """Colour cast: measured, and said in words; redness is skipped where ``colour_trusted`` says no."""
+    hue, chroma = skin_colour(rgb, area)
+    m.update(skin_hue=round(hue, 1), skin_chroma=round(chroma, 1))
+    if not colour_trusted(m):
+        add(QualityIssue("colour_cast", f"The colour of {what} cannot be read (black and white, a filter or "
+                         "strongly coloured light), so redness is not measured.",
+                         "Take the photo in daylight or under white light, without a filter.", False))
+    elif chroma < WARN_SKIN_CHROMA or not WARN_SKIN_HUE[0] <= hue <= WARN_SKIN_HUE[1]:
+        add(QualityIssue("colour_cast", "The light looks tinted; redness may read less reliably.",
+                         "Daylight from a window or a white lamp gives the truest colour.", False))
+
+
 def _image_sharpness(grey: np.ndarray, width: int = 320) -> float:
     """Detail of a whole close-up at a fixed width (never upsampled), as ``face_sharpness`` measures it."""
     f = min(1.0, width / grey.shape[1])
@@ -469,6 +513,7 @@ def assess_closeup(rgb: np.ndarray, pixels_per_original: float) -> QualityReport
     sharpness = _image_sharpness(grey)
     m.update(p98_luminance=round(p98, 1), clipped_share=round(clipped, 4), sharpness=round(sharpness, 2))
     _light_checks(p98, clipped, add, "the skin")
+    _colour_checks(closeup_square(rgb, 128), None, m, add, "the skin")
     if sharpness < CLOSEUP_BLOCK_SHARPNESS:
         add(QualityIssue("blurry", "The photo is too blurry to see skin detail.",
                          "Hold the phone a little further away (phones cannot focus very close), tap the skin "
@@ -541,6 +586,7 @@ def assess_quality(faces: list[FaceLandmarks], rgb: np.ndarray, aligned: Aligned
     sharpness = face_sharpness(rgb, face)
     m.update(p98_luminance=round(p98, 1), clipped_share=round(clipped, 4), sharpness=round(sharpness, 2))
     _light_checks(p98, clipped, add, "your face")
+    _colour_checks(aligned.crop, oval_mask, m, add, "your skin")
     if sharpness < BLOCK_SHARPNESS:
         add(QualityIssue("blurry", "The photo is too blurry to see skin detail.",
                          "Hold the phone still, tap to focus on your face, and wipe the lens.", True))

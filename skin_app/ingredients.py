@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 
 from skin_app.calibration import score_words
-from skin_app.concerns import CONCERN_LABELS, CONCERNS
+from skin_app.concerns import CONCERN_LABELS, SCORED
 from skin_app.errors import UserFacingError
 from skin_app.ingredients_botanical import states_part_of
 from skin_app.ingredients_eu import PRODUCT_TYPES, EuVerdict, guess_product_type, verdict
@@ -604,7 +604,7 @@ def find_conflicts(product: ProductReport, other: ProductReport, other_name: str
 
 def concern_fit(lines: list[IngredientLine], scores: Mapping[str, float] | None) -> list[ConcernFit]:
     fits = []
-    for concern in CONCERNS:
+    for concern in SCORED:              # redness too: soothing ingredients help it, irritants flag it
         label = CONCERN_LABELS[concern].lower()
         score = None if scores is None else scores.get(concern)
         helps = list(dict.fromkeys(ing.text for ing in lines if concern in ing.helps))

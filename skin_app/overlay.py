@@ -9,6 +9,7 @@ CONCERN_COLOURS: dict[str, tuple[int, int, int]] = {
     "flek": (255, 183, 3),        # amber
     "wrinkle": (58, 134, 255),    # blue
     "panda_eye": (131, 56, 236),  # violet
+    "redness": (56, 176, 0),      # green: shows on the red areas it marks
     "face_skin": (46, 196, 182),  # teal
     "eye": (255, 255, 255),
 }

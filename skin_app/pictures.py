@@ -1,8 +1,10 @@
-"""The small pictures a scan may keep: the aligned face crop and its four concern masks, as PNG bytes.
+"""The small pictures a scan may keep: the aligned face crop and its concern masks, as PNG bytes.
 
 Privacy by default: only the aligned, downsized crop (``STORED_SIZE`` px) is ever stored, never the
-original upload. The masks are packed into one RGBA PNG, one concern per channel (``CONCERNS`` order),
-so an overlay can be drawn again later (Progress > Compare) without re-running the model.
+original upload. The masks are packed into one greyscale PNG, one bit per concern (bit i =
+``SCORED[i]``: the model's four, then redness), so an overlay can be drawn again later
+(Progress > Compare) without re-running the model. Scans stored before redness existed hold an RGBA
+PNG, one of the four model concerns per channel (``CONCERNS`` order); both are read.
 """
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import io
 import numpy as np
 from PIL import Image
 
-from skin_app.concerns import CONCERNS
+from skin_app.concerns import CONCERNS, SCORED
 from skin_app.errors import InvalidRecordError
 from skin_app.limits import MAX_PNG_BYTES, MAX_PNG_SIDE
 
@@ -30,14 +32,14 @@ def crop_to_png(crop: np.ndarray, size: int = STORED_SIZE) -> bytes:
 
 
 def masks_to_png(masks: dict[str, np.ndarray], size: int = STORED_SIZE) -> bytes:
-    """Concern masks (bool (H, W), any square size) -> one RGBA PNG, channel i = ``CONCERNS[i]``."""
+    """Concern masks (bool (H, W), any square size) -> one greyscale PNG, bit i = ``SCORED[i]``."""
     shape = next(iter(masks.values())).shape if masks else (size, size)
-    planes = []
-    for concern in CONCERNS:
+    bits = np.zeros(shape, np.uint8)
+    for i, concern in enumerate(SCORED):
         m = masks.get(concern)
-        plane = np.zeros(shape, np.uint8) if m is None else (np.asarray(m) > 0).astype(np.uint8) * 255
-        planes.append(plane)
-    image = Image.fromarray(np.stack(planes, axis=-1), "RGBA")
+        if m is not None:
+            bits |= ((np.asarray(m) > 0).astype(np.uint8) << np.uint8(i)).astype(np.uint8)
+    image = Image.fromarray(bits, "L")
     if image.size != (size, size):
         image = image.resize((size, size), Image.Resampling.NEAREST)
     buf = io.BytesIO()
@@ -63,10 +65,13 @@ def png_to_masks(data: bytes, size: tuple[int, int] | None = None) -> dict[str, 
     """Stored masks -> bool mask per concern, resized to ``size`` (h, w) when given (a crop and its masks
     from an import need not agree); ValueError or OSError for a damaged picture."""
     with _open_stored(data) as image:
-        image = image.convert("RGBA")
+        packed = image.mode == "L"              # bits; anything else is the older RGBA form
+        image = image if packed else image.convert("RGBA")
         if size is not None and image.size != (size[1], size[0]):
             image = image.resize((size[1], size[0]), Image.Resampling.NEAREST)
         planes = np.asarray(image)
+    if packed:
+        return {concern: (planes >> i) & 1 == 1 for i, concern in enumerate(SCORED)}
     return {concern: planes[..., i] > 127 for i, concern in enumerate(CONCERNS)}
 
 

@@ -15,10 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from skin_app.concerns import CONCERN_LABELS, CONCERNS, VIEWS
+from skin_app.concerns import CONCERN_LABELS, CONCERNS, SCORED, VIEWS
 from skin_app.config import settings
 
-SCORE_KEYS: tuple[str, ...] = ("overall", *CONCERNS)
+# Every score a scan may hold, in display order.
+SCORE_KEYS: tuple[str, ...] = ("overall", *SCORED)
+# The scores every scan has held since the first version (redness came later: older scans and
+# exports have none, and show it as not measured).
+BASE_SCORE_KEYS: tuple[str, ...] = ("overall", *CONCERNS)
 # None: the measurement beside the weights (config.Settings.noise_band); a path here overrides it.
 NOISE_BAND_PATH: Path | None = None
 # Fallback, in score points, used only when no measurement has been shipped: a deliberately cautious
@@ -100,6 +104,13 @@ def verdict_of(delta: float, width: float, conditions: Sequence[str] = ()) -> st
     if conditions:
         return DIFFERENT_CONDITIONS
     return "better" if delta > 0 else "worse"
+
+
+def not_measured(before: Mapping[str, float], after: Mapping[str, float],
+                 keys: tuple[str, ...] = SCORE_KEYS) -> list[str]:
+    """Labels of the scores one of two scans holds and the other does not (e.g. redness on a scan
+    stored before it existed): said as "not measured", never compared against a made-up value."""
+    return [CONCERN_LABELS.get(k, k) for k in keys if (k in before) != (k in after)]
 
 
 def compare_scores(before: Mapping[str, float], after: Mapping[str, float], band: NoiseBand,

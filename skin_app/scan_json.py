@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from skin_app.calibration import overall_note, scan_words
-from skin_app.concerns import CONCERN_LABELS, VIEW_CONCERNS
+from skin_app.concerns import CONCERN_LABELS, VIEW_CONCERNS, VIEW_SCORED
 from skin_app.errors import UserFacingError
 from skin_app.results import ScanResult
 
@@ -26,7 +26,9 @@ def result_record(photo: str, result: ScanResult, scan_id: int | None = None) ->
     words = {k: w.word for k, w in scan_words(result.scores).items()}     # the Scan page's words and Overall rule
     note = overall_note(result.scores, VIEW_CONCERNS[result.view], CONCERN_LABELS)
     return {
-        "photo": photo, "scores": result.scores, "words": words, **({"overall_note": note} if note else {}),
+        "photo": photo, "scores": result.scores,
+        "not_measured": [k for k in VIEW_SCORED[result.view] if k not in result.scores],
+        "words": words, **({"overall_note": note} if note else {}),
         "metrics": result.metrics, "acne": result.acne, "model_version": result.model_version,
         "advice": [{"code": i.code, "message": i.message, "advice": i.advice} for i in result.quality.issues],
         "timings_ms": result.timings_ms, **({"scan_id": scan_id} if scan_id is not None else {}),

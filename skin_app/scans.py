@@ -12,7 +12,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from skin_app.concerns import CONCERNS
+from skin_app.concerns import SCORED
 from skin_app.pictures import crop_to_png, masks_to_png
 from skin_app.results import ScanResult
 from skin_app.storage import Storage
@@ -24,7 +24,7 @@ def scan_row(result: ScanResult, taken_at: str | datetime, note: str = "", keep_
     return dict(taken_at=taken_at, scores=result.scores, metrics=result.metrics, model_version=result.model_version,
                 note=note, view=result.view, visit=visit,
                 crop_png=crop_to_png(result.crop) if keep_picture else None,
-                masks_png=masks_to_png({c: result.masks[c] for c in CONCERNS}) if keep_picture else None)
+                masks_png=masks_to_png({c: result.masks[c] for c in SCORED if c in result.masks}) if keep_picture else None)
 
 
 def save_scans(db: Storage, profile_id: int, results: list[ScanResult], taken_at: str | datetime, note: str = "",

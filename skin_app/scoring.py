@@ -32,7 +32,10 @@ hair, background or padding that the numbers do not count.
 * ``under_eye_contrast``: how much darker (CIELAB L*) the under-eye skin is than the upper cheek of
   the same side, relative to the person's own skin, so neither skin tone nor exposure moves it much
   (``under_eye_contrast_rel`` divides by the cheek's L*);
-* ``skin_ita``: the individual typology angle of the face skin (for fairness reports only).
+* ``skin_ita``: the individual typology angle of the face skin (for fairness reports only);
+* ``redness``: from colour, not from the model, over the same scored skin (``redness.py``): the soft
+  share of it redder than the person's own skin (``redness.share``) and the red-area mask
+  (``masks["redness"]``); None when too little usable skin is left.
 """
 from __future__ import annotations
 
@@ -43,6 +46,7 @@ import cv2
 import numpy as np
 
 from skin_app.concerns import CONCERNS
+from skin_app.redness import measure_redness
 
 MIN_LESION_PX = 2          # connected components smaller than this are noise, not lesions
 # Lesion sizes from the experts' circles on the ACNE04 training split (19,025 circles; radius 5th /
@@ -58,7 +62,8 @@ LESION_PEAK_DISTANCE = 3
 SIDES = ("right", "left")
 SOFT_RAMP = 0.15
 # Bumped whenever a measurement's definition changes (score calibration caches are keyed by it).
-MEASURE_VERSION = 5
+# 5: lesions counted at two scales and parted by size (acne_lesions); 6: redness (redness.py)
+MEASURE_VERSION = 6
 # The under-eye area starts this far below the eye (pixels on the 384 px crop): lashes and the lid
 # crease are dark whatever the skin does, and a landmark that moves a pixel would move them in or out.
 UNDER_EYE_GAP_PX = 4
@@ -247,10 +252,15 @@ def measure(probabilities: dict[str, np.ndarray], thresholds: dict[str, float], 
 
     acne = find_lesions(probabilities["acne"], masks["acne"])
     lab = _lab(crop)
+    redness, red_map = measure_redness(crop, skin, regions)
+    masks["redness"] = red_map.mask if red_map is not None else np.zeros_like(skin)
     contrast = contrast_rel = None
     sides: dict[str, float] = {}
     if regions is not None:
         contrast, contrast_rel, sides = under_eye_contrast(lab, skin, regions)
+    per_region = per_region_shares(masks, regions, skin) if regions is not None else {}
+    for name, share in (redness or {}).get("per_region", {}).items():
+        per_region.setdefault(name, {})["redness"] = share
     metrics = {
         "area_fraction": {c: (round(v, 6) if v is not None else None) for c, v in area.items()},
         "soft_fraction": {c: (round(v, 6) if v is not None else None) for c, v in soft.items()},
@@ -269,7 +279,8 @@ def measure(probabilities: dict[str, np.ndarray], thresholds: dict[str, float], 
         "face_skin_pixels": skin_px,
         "eye_region_pixels": eye_px,
         "face_skin_from_model": model_skin_ok,
-        "per_region": per_region_shares(masks, regions, skin) if regions is not None else {},
+        "per_region": per_region,
+        "redness": {k: v for k, v in redness.items() if k != "per_region"} if redness else None,
     }
     return Measurement(masks=masks, metrics=metrics, skin=skin, eye_region=eye_region)
 

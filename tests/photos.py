@@ -177,3 +177,33 @@ def dark_screenshot_png() -> bytes:
         d.text((30, 20 + i * 33), f"def line_{i}(x): return x * {i} + 42  # a comment", font=font,
                fill=(220, 220, 210) if i % 3 else (120, 200, 140))
     return _encode(np.asarray(im))
+
+
+@functools.lru_cache(maxsize=None)
+def flushed_face_jpeg(cheek: str = "left_cheek") -> bytes:
+    """The astronaut with one cheek flushed: haemoglobin-like absorbance (green most, blue less, red
+    hardly; log10 units in linear light) added over that cheek's face-mesh region, edges feathered."""
+    import cv2
+
+    from skin_app import face as face_mod
+    from skin_app.redness import srgb_to_linear
+    from skimage import data
+    rgb = data.astronaut()
+    (found,) = face_mod.find_faces(rgb)[:1]
+    ids = {"left_cheek": face_mod.LEFT_CHEEK, "right_cheek": face_mod.RIGHT_CHEEK}[cheek]
+    hull = cv2.convexHull(found.points[ids, :2].astype(np.int32))
+    weight = np.zeros(rgb.shape[:2], np.float32)
+    cv2.fillConvexPoly(weight, hull, 1.0)
+    weight = cv2.GaussianBlur(weight, (0, 0), 3)[..., None]
+    lin = srgb_to_linear(rgb) * 10.0 ** -(weight * np.array([0.02, 0.30, 0.18], np.float32))
+    srgb = np.where(lin <= 0.0031308, lin * 12.92, 1.055 * lin ** (1 / 2.4) - 0.055)
+    buf = io.BytesIO()
+    Image.fromarray(np.clip(np.round(srgb * 255), 0, 255).astype(np.uint8)).save(buf, format="JPEG", quality=92)
+    return buf.getvalue()
+
+
+def greyscale_jpeg() -> bytes:
+    """The astronaut in black and white: a face whose colour cannot be read."""
+    buf = io.BytesIO()
+    Image.open(io.BytesIO(astronaut_jpeg())).convert("L").convert("RGB").save(buf, format="JPEG", quality=92)
+    return buf.getvalue()

@@ -9,7 +9,7 @@ import pytest
 from skin_app import face
 from skin_app.analysis import analyze
 from skin_app.errors import FaceError, ImageError
-from skin_app.concerns import CHANNELS, CONCERNS
+from skin_app.concerns import CHANNELS, COLOUR_CONCERNS, CONCERNS
 from tests.photos import astronaut_jpeg, no_face_jpeg
 
 
@@ -18,8 +18,8 @@ def result(segmenter):
     return analyze(astronaut_jpeg(), segmenter)
 
 
-def test_returns_all_six_masks_on_the_aligned_crop(result):
-    assert set(result.masks) == set(CHANNELS)
+def test_returns_all_six_masks_and_the_red_areas_on_the_aligned_crop(result):
+    assert set(result.masks) == set(CHANNELS) | set(COLOUR_CONCERNS)
     for m in result.masks.values():
         assert m.shape == result.crop.shape[:2] and m.dtype == bool
 
@@ -47,7 +47,7 @@ def test_dark_circle_mask_if_any_is_below_the_eyes_not_on_the_forehead(result):
 def test_display_scores_come_from_the_shipped_calibration(result):
     from skin_app.calibration import load_calibration
     assert result.scores == load_calibration().display_scores(result.metrics)
-    assert set(result.scores) == {*CONCERNS, "overall"}
+    assert set(result.scores) == {*CONCERNS, "redness", "overall"}
     assert all(0 <= v <= 100 for v in result.scores.values())
 
 
@@ -144,7 +144,7 @@ def test_progress_is_reported_step_by_step(segmenter):
 def test_a_side_view_scores_only_the_visible_half_and_what_it_can_see(segmenter):
     from tests.photos import side_view_jpeg
     r = analyze(side_view_jpeg("left"), segmenter, view="left")
-    assert r.view == "left" and set(r.scores) == {"acne", "flek", "wrinkle", "overall"}
+    assert r.view == "left" and set(r.scores) == {"acne", "flek", "wrinkle", "redness", "overall"}
     from skin_app.calibration import overall_of
     assert r.scores["overall"] == overall_of(r.scores, ("acne", "flek", "wrinkle"))
     from skin_app.analysis import check_photo
@@ -167,7 +167,7 @@ def test_a_close_up_needs_no_face_and_scores_acne_and_dark_spots(segmenter):
     with pytest.raises(FaceError, match="No face"):
         analyze(closeup_jpeg(), segmenter)                     # as a front photo it has no face
     r = analyze(closeup_jpeg(), segmenter, view="closeup")
-    assert set(r.scores) == {"acne", "flek", "overall"} and r.metrics["per_region"] == {}
+    assert set(r.scores) == {"acne", "flek", "redness", "overall"} and r.metrics["per_region"] == {}
     assert r.crop.shape == (384, 384, 3) and r.faces_found == 0
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.photos import closeup_jpeg, no_face_jpeg, side_view_jpeg, write_astronaut
+from tests.photos import closeup_jpeg, flushed_face_jpeg, no_face_jpeg, side_view_jpeg, write_astronaut
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -202,6 +202,26 @@ def assert_labels_in_full(page) -> None:
         cut = label.evaluate("""e => [e, ...e.querySelectorAll('*')].some(x => x.scrollWidth > x.clientWidth + 1
                                    || getComputedStyle(x).textOverflow === 'ellipsis' && x.scrollWidth > x.clientWidth)""")
         assert not cut, f"the label {label.inner_text()!r} is cut"
+
+
+def test_the_redness_toggle_draws_and_removes_the_red_areas_on_the_face(server, browser, tmp_path):
+    from playwright.sync_api import expect
+    page = open_page(browser, server["url"])
+    upload(page, flushed_face_jpeg(), "flushed.jpg", tmp_path)
+    expect(page.get_by_text(re.compile(r"^Done in \d"))).to_be_visible(timeout=180_000)
+    redness = page.locator('[data-testid="stMetric"]').filter(has_text="Redness")
+    expect(redness).to_be_visible()
+    assert "±" in redness.locator('[data-testid="stMetricValue"]').inner_text()
+    marked = page.locator('[data-testid="stImage"] img').first
+    expect(marked).to_be_visible(timeout=30_000)
+    with_red = marked.get_attribute("src")
+    toggle = page.get_by_role("button", name="● Redness", exact=True)     # the overlay pill, not the help
+    toggle.click()                                        # off: the flushed cheek's marks go
+    expect(marked).not_to_have_attribute("src", with_red, timeout=60_000)
+    page.screenshot(path=str(ARTIFACTS / "e2e_redness_off.png"), full_page=True)
+    toggle.click()                                        # on again: the same marked picture
+    expect(marked).to_have_attribute("src", with_red, timeout=60_000)
+    page.screenshot(path=str(ARTIFACTS / "e2e_redness_on.png"), full_page=True)
 
 
 def test_a_refused_photo_shows_its_reason_and_advice_without_a_click(server, browser, tmp_path):

@@ -8,8 +8,7 @@ import pytest
 
 from skin_app.calibration import (OVERALL_LEAD, ConcernCurve, describe, load_calibration, overall_note, overall_of,
                                   parse_calibration, scan_words, word_for)
-from skin_app.concerns import CONCERN_LABELS
-from skin_app.concerns import CONCERNS
+from skin_app.concerns import CONCERN_LABELS, CONCERNS, SCORED
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +28,7 @@ def metrics_with(**soft) -> dict:
     return base
 
 
-@pytest.mark.parametrize("concern", CONCERNS)
+@pytest.mark.parametrize("concern", SCORED)
 def test_every_curve_is_monotone_decreasing_and_spans_0_to_100(cal, concern):
     curve = cal.curves[concern]
     xs = np.linspace(curve.knots[0][0] - 1, curve.knots[-1][0] + 1, 400)
@@ -39,7 +38,7 @@ def test_every_curve_is_monotone_decreasing_and_spans_0_to_100(cal, concern):
     assert max(scores) == 100.0 and min(scores) == 0.0
 
 
-@pytest.mark.parametrize("concern", CONCERNS)
+@pytest.mark.parametrize("concern", SCORED)
 def test_the_documented_anchor_values_map_back_to_90_70_50(cal, concern):
     curve = cal.curves[concern]
     for s in (90, 70, 50):
@@ -190,5 +189,20 @@ def test_non_numbers_in_metrics_are_ignored_not_scored():
 
 def test_describe_names_the_raw_value_at_each_anchor(cal):
     rows = {r["concern"]: r for r in describe(cal)}
-    assert set(rows) == set(CONCERNS)
+    assert set(rows) == set(SCORED)
     assert rows["acne"]["at"]["90"] < rows["acne"]["at"]["70"] < rows["acne"]["at"]["50"]
+    assert rows["redness"]["unit"] == "%" and rows["redness"]["at"]["90"] < rows["redness"]["at"]["50"]
+
+
+def test_more_red_skin_lowers_the_redness_score_and_leaves_overall_alone(cal):
+    calm = cal.display_scores({**metrics_with(), "redness": {"share": 0.005}})
+    red = cal.display_scores({**metrics_with(), "redness": {"share": 0.30}})
+    assert calm["redness"] >= 90 and word_for(red["redness"]) != "good"
+    assert red["overall"] == calm["overall"] == cal.display_scores(metrics_with())["overall"]
+
+
+def test_a_stored_scan_with_redness_is_rescored_with_it_and_one_without_shows_none(cal):
+    old = metrics_with(under_eye_contrast=8.0)
+    assert "redness" not in cal.rescore_legacy(old)                       # not measured, never made up
+    newer = cal.rescore_legacy({**old, "redness": {"share": 0.02}})
+    assert "redness" in newer and newer["overall"] == cal.rescore_legacy(old)["overall"]

@@ -29,11 +29,24 @@ def test_json_for_a_good_photo_and_a_clear_reason_for_a_bad_one(tmp_path):
     rows = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
     assert len(rows) == 2
     ok, failed = rows
-    assert set(ok["scores"]) == {"acne", "flek", "wrinkle", "panda_eye", "overall"}
-    assert ok["words"]["overall"] in {"good", "fair", "needs care"}
+    assert set(ok["scores"]) == {"acne", "flek", "wrinkle", "panda_eye", "redness", "overall"}
+    assert ok["words"]["overall"] in {"good", "fair", "needs care"} and ok["words"]["redness"] in {"good", "fair", "needs care"}
+    assert ok["not_measured"] == [] and 0 <= ok["metrics"]["redness"]["share"] <= 1
+    assert set(ok["metrics"]["per_region"]["left_cheek"]) >= {"acne", "redness"}
     assert failed["code"] == "not_an_image" and failed["advice"]
     with Image.open(out / "me_overlay.png") as im:
         assert im.size[0] > im.size[1]                   # photo and overlay side by side
+
+
+def test_a_photo_whose_colour_cannot_be_read_says_redness_was_not_measured(tmp_path):
+    from tests.photos import greyscale_jpeg
+    grey = tmp_path / "grey.jpg"
+    grey.write_bytes(greyscale_jpeg())
+    row = json.loads(run_cli(str(grey), "--json").stdout.splitlines()[-1])
+    assert row["not_measured"] == ["redness"] and "redness" not in row["scores"] and "acne" in row["scores"]
+    assert any(a["code"] == "colour_cast" for a in row["advice"])
+    text = run_cli(str(grey)).stdout
+    assert "Redness not measured" in text
 
 
 def test_a_batch_with_hostile_inputs_analyses_every_good_photo_and_prints_only_json(tmp_path):
@@ -71,7 +84,7 @@ def test_a_close_up_is_scored_as_a_close_up_when_asked(tmp_path):
     refused = json.loads(run_cli(str(photo), "--json").stdout.splitlines()[-1])
     assert refused["code"] == "no_face"
     scored = json.loads(run_cli(str(photo), "--json", "--view", "closeup").stdout.splitlines()[-1])
-    assert set(scored["scores"]) == {"acne", "flek", "overall"} and scored["metrics"]["view"] == "closeup"
+    assert set(scored["scores"]) == {"acne", "flek", "redness", "overall"} and scored["metrics"]["view"] == "closeup"
 
 
 def test_the_cli_uses_the_pages_overall_rule_and_says_why(tmp_path):

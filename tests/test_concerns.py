@@ -3,12 +3,12 @@ import re
 from pathlib import Path
 
 from skin_app import calibration
-from skin_app.concerns import (CHANNELS, CONCERN_LABELS, CONCERNS, FULL_CHECK, REGION_LABELS, REGIONS, VIEW_CONCERNS,
-                               VIEW_HELP, VIEW_LABELS, VIEWS)
+from skin_app.concerns import (CHANNELS, COLOUR_CONCERNS, CONCERN_LABELS, CONCERNS, FULL_CHECK, REGION_LABELS, REGIONS,
+                               SCORED, VIEW_CONCERNS, VIEW_HELP, VIEW_LABELS, VIEW_SCORED, VIEWS)
 
 ROOT = Path(__file__).resolve().parent.parent
-NAMES = ("CHANNELS", "CONCERNS", "CONCERN_LABELS", "VIEWS", "VIEW_LABELS", "VIEW_HELP", "VIEW_CONCERNS", "FULL_CHECK",
-         "REGIONS", "REGION_LABELS")
+NAMES = ("CHANNELS", "CONCERNS", "COLOUR_CONCERNS", "SCORED", "CONCERN_LABELS", "VIEWS", "VIEW_LABELS", "VIEW_HELP",
+         "VIEW_CONCERNS", "VIEW_SCORED", "FULL_CHECK", "REGIONS", "REGION_LABELS")
 DEFINITION = re.compile(r"^\s*(" + "|".join(NAMES) + r")\s*(:[^=]*)?=", re.M)
 
 
@@ -19,6 +19,13 @@ def test_every_concern_view_and_region_has_a_label():
     assert set(REGIONS) <= set(REGION_LABELS)
     assert all(set(scored) <= set(CONCERNS) for scored in VIEW_CONCERNS.values())
     assert set(CONCERNS) <= set(CHANNELS)
+
+
+def test_the_model_concerns_stay_the_four_channels_and_redness_is_shown_on_every_view_but_is_no_channel():
+    assert CONCERNS == ("acne", "flek", "wrinkle", "panda_eye")          # the trainers' concern channels
+    assert set(SCORED) == set(CONCERNS) | set(COLOUR_CONCERNS) and "redness" in SCORED
+    assert not set(COLOUR_CONCERNS) & set(CHANNELS) and set(SCORED) <= set(CONCERN_LABELS)
+    assert all(VIEW_SCORED[v] == (*VIEW_CONCERNS[v], "redness") for v in VIEWS)
 
 
 def test_no_other_module_defines_the_vocabulary():

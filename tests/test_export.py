@@ -88,8 +88,8 @@ def test_the_csv_zip_is_readable_in_a_spreadsheet(db, ada):
     assert {"README.txt", "profile.csv", "scans.csv", "shelf_products.csv", "routines.csv", "routine_steps.csv",
             "routine_log.csv", "routine_step_log.csv"} <= names
     lines = zf.read("scans.csv").decode().splitlines()
-    assert lines[0].startswith("id,taken_at,overall,acne,flek,wrinkle,panda_eye,acne_lesion_count,note")
-    assert "2025-03-01T08:00:00+00:00,88.69,91.5,88.0,95.25,80.0,3," in lines[1]
+    assert lines[0].startswith("id,taken_at,overall,acne,flek,wrinkle,panda_eye,redness,acne_lesion_count,note")
+    assert "2025-03-01T08:00:00+00:00,88.69,91.5,88.0,95.25,80.0,,3," in lines[1]     # blank redness: not measured
     assert zf.read("pictures/scan-1.png") == small_png(1)
 
 
@@ -370,3 +370,30 @@ def test_an_imported_product_whose_name_is_only_whitespace_is_refused_as_the_ana
     doc["shelf_products"][0]["name"] = " \n\t "
     with pytest.raises(ExportFileError, match="name"):
         read_bundle(json.dumps(doc).encode(), "x.json")
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv"])
+def test_redness_travels_through_an_export_and_back(db, ada, fmt):
+    db.add_scan(ada.id, taken_at="2025-03-15T08:00:00+00:00", scores={**SCORES, "redness": 72.5},
+                metrics={"redness": {"share": 0.04}}, model_version="m2", note="")
+    data = export_json(db, ada.id) if fmt == "json" else export_csv_zip(db, ada.id)
+    summary = import_bundle(db, read_bundle(data, f"x.{'json' if fmt == 'json' else 'zip'}"), into_profile_id=None)
+    scans = db.list_scans(summary.profile_id)
+    assert [s.scores.get("redness") for s in scans] == [None, None, 72.5]
+
+
+def test_an_export_from_before_redness_still_imports_and_its_scans_show_redness_as_not_measured(db, ada):
+    old = json.loads(export_json(db, ada.id))
+    assert all("redness" not in s["scores"] for s in old["scans"])
+    summary = import_bundle(db, read_bundle(json.dumps(old).encode(), "old.json"), into_profile_id=None)
+    first, second = db.list_scans(summary.profile_id)[:2]
+    assert progress.not_measured(first.scores, {**second.scores, "redness": 70.0}) == ["Redness"]
+    assert [c.key for c in compare_scores(first.scores, {**second.scores, "redness": 70.0},
+                                          load_noise_band())] == list(progress.BASE_SCORE_KEYS)
+
+
+def test_a_scan_without_one_of_the_four_model_scores_is_still_refused_on_import(db, ada):
+    old = json.loads(export_json(db, ada.id))
+    del old["scans"][0]["scores"]["acne"]
+    with pytest.raises(ExportFileError, match="acne"):
+        read_bundle(json.dumps(old).encode(), "old.json")

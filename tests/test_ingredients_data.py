@@ -40,9 +40,17 @@ def test_every_skincare_active_class_is_curated(kb, inci, active):
 
 
 def test_concerns_use_the_scan_names(kb):
-    allowed = {"acne", "flek", "wrinkle", "panda_eye"}
+    allowed = {"acne", "flek", "wrinkle", "panda_eye", "redness"}
     for e in kb.entries:
         assert set(e.helps) <= allowed and set(e.aggravates) <= allowed, e.inci
+
+
+def test_soothing_ingredients_help_redness_and_irritants_are_flagged_for_it(kb):
+    by_name = {e.inci: e for e in kb.entries}
+    for inci in ("NIACINAMIDE", "AZELAIC ACID", "ALLANTOIN", "CENTELLA ASIATICA EXTRACT", "BISABOLOL"):
+        assert "redness" in by_name[inci].helps, inci
+    for inci in ("ALCOHOL DENAT.", "PARFUM", "MENTHOL", "MENTHA PIPERITA OIL", "HAMAMELIS VIRGINIANA WATER"):
+        assert "redness" in by_name[inci].aggravates, inci
 
 
 def test_annex_statuses_are_known_values_with_a_reference(kb):

@@ -121,6 +121,22 @@ def test_fit_flags_what_may_aggravate_acne():
     assert fit["acne"].aggravates == ["Isopropyl Myristate"]
 
 
+def test_fit_to_a_red_scan_names_soothing_ingredients_and_flags_irritants_for_redness():
+    scores = {"acne": 90, "flek": 88, "wrinkle": 85, "panda_eye": 86, "redness": 45, "overall": 87}
+    fit = analyse("Water, Alcohol Denat., Niacinamide, Centella Asiatica Extract, Menthol, Parfum",
+                  scores=scores).products[0].fit
+    assert fit[0].concern == "redness" and fit[0].yours          # the weakest score first
+    assert fit[0].helps == ["Niacinamide", "Centella Asiatica Extract"]
+    assert fit[0].aggravates == ["Alcohol Denat.", "Menthol", "Parfum"]
+    assert fit[0].sentence.startswith("helps your redness: Niacinamide")
+
+
+def test_a_scan_without_redness_leaves_its_fit_unscored():
+    scores = {"acne": 90, "flek": 88, "wrinkle": 85, "panda_eye": 86, "overall": 87}
+    fit = {f.concern: f for f in analyse("Water, Allantoin", scores=scores).products[0].fit}
+    assert fit["redness"].score is None and not fit["redness"].yours and fit["redness"].helps == ["Allantoin"]
+
+
 def test_position_hints_first_five_and_one_percent_line():
     text = "Water, Glycerin, Squalane, Cetearyl Alcohol, Niacinamide, Dimethicone, Phenoxyethanol, Tocopherol"
     report = analyse(text)

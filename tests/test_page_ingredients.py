@@ -117,6 +117,14 @@ def test_fit_uses_the_latest_scan(db, me):
     assert any("Dark spots (your score 50/100)" in m.value and "Tranexamic Acid" in m.value for m in at.markdown)
 
 
+def test_fit_names_soothing_ingredients_and_irritants_for_a_red_scan(db, me):
+    db.add_scan(me.id, taken_at="2025-01-01T10:00:00+00:00", model_version="t",
+                scores={"acne": 90, "flek": 88, "wrinkle": 85, "panda_eye": 80, "redness": 45, "overall": 86}, metrics={})
+    at = run_with("Water, Alcohol Denat., Allantoin, Menthol")
+    (line,) = [m.value for m in at.markdown if "Redness (your score 45/100)" in m.value]
+    assert "helps: Allantoin" in line and "may aggravate: Alcohol Denat\\., Menthol" in line   # Markdown-escaped
+
+
 def test_a_kit_gets_one_tab_per_product(me):
     at = run_with(label("list_literal_kit"))
     assert len(at.tabs) == 3

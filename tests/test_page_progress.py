@@ -106,7 +106,7 @@ def test_a_scan_without_a_picture_is_compared_by_its_scores_only(db, ada, overla
 
 def test_overlay_toggles_choose_which_concerns_are_drawn_on_both_photos(db, ada, overlay_calls):
     at = run(ada.id)
-    assert overlay_calls[-2:] == [["acne", "flek", "wrinkle", "panda_eye"]] * 2
+    assert overlay_calls[-2:] == [["acne", "flek", "wrinkle", "panda_eye", "redness"]] * 2
     overlay_calls.clear()
     at.button_group(key="cmp_overlay").set_value(["acne"]).run()
     assert overlay_calls == [["acne"], ["acne"]]
@@ -373,3 +373,44 @@ def test_other_scores_do_not_show_the_lesion_chart(db, ada):
     at.selectbox(key="progress_key").set_value("wrinkle").run()
     assert not at.exception and figure(at, "progress_chart")
     assert not [c for c in at.get("plotly_chart") if "progress_acne_counts" in c.proto.id]
+
+
+@pytest.fixture()
+def before_and_after_redness(db):
+    """Two scans saved before redness existed, then one with it (and its red-area mask kept)."""
+    p = db.create_profile("Rosa")
+    for day, note in (("01", "old"), ("08", "old too")):
+        db.add_scan(p.id, taken_at=f"2025-03-{day}T08:00:00+00:00", scores=dict(SCORES), metrics={},
+                    model_version="m1", note=note)
+    red = np.zeros((64, 64), bool)
+    red[30:40, 5:25] = True
+    db.add_scan(p.id, taken_at="2025-03-15T08:00:00+00:00", scores={**SCORES, "redness": 64.0}, metrics={},
+                model_version="m1", note="new", crop_png=small_png(3),
+                masks_png=masks_to_png({"acne": np.zeros_like(red), "redness": red}, size=64))
+    return p
+
+
+def test_redness_is_charted_from_the_scans_that_have_it_and_the_others_are_said_to_be_unmeasured(db, before_and_after_redness):
+    at = run(before_and_after_redness.id)
+    at.selectbox(key="progress_key").set_value("redness").run()
+    assert not at.exception
+    assert figure(at, "progress_chart")["data"][1]["y"] == [64.0]
+    assert any("Redness was not measured on 2 scan(s)" in c.value for c in at.caption)
+
+
+def test_comparing_a_scan_from_before_redness_says_redness_was_not_measured_instead_of_a_change(db, before_and_after_redness):
+    at = run(before_and_after_redness.id)
+    assert "Redness" not in {m.label for m in at.metric}
+    assert any("Not measured on one of these scans, so not compared: Redness." in c.value for c in at.caption)
+    table = at.dataframe[0].value
+    assert list(table["Redness"].isna()) == [False, True, True]
+    assert any("A blank Redness was not measured" in c.value for c in at.caption)
+
+
+def test_the_red_areas_of_a_stored_scan_are_drawn_when_redness_is_toggled(db, before_and_after_redness, overlay_calls):
+    at = run(before_and_after_redness.id)
+    first = db.list_scans(before_and_after_redness.id)[0].id
+    at.selectbox(key="cmp_a").set_value(first).run()
+    overlay_calls.clear()
+    at.button_group(key="cmp_overlay").set_value(["redness"]).run()
+    assert overlay_calls == [["redness"]]       # only the newer scan kept a picture with marks

@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from skin_app.concerns import CONCERNS
+from skin_app.concerns import CONCERNS, SCORED
 from tests.app_helpers import button, downloads, overlay_calls, page, texts  # noqa: F401
-from tests.photos import astronaut_jpeg, no_face_jpeg
+from tests.photos import astronaut_jpeg, flushed_face_jpeg, greyscale_jpeg, no_face_jpeg
 
 UPLOAD = ("astronaut.jpg", astronaut_jpeg(), "image/jpeg")
-SCORE_LABELS = ["Overall", "Acne", "Dark spots", "Wrinkles", "Dark circles"]
+SCORE_LABELS = ["Overall", "Acne", "Dark spots", "Wrinkles", "Dark circles", "Redness"]
 
 
 @pytest.fixture()
@@ -24,12 +24,12 @@ def me(db):
     return db.create_profile("Me")
 
 
-def scanned(profile_id: int | None = None):
+def scanned(profile_id: int | None = None, upload=UPLOAD):
     at = page("scan")
     if profile_id is not None:
         at.session_state["profile_id"] = profile_id
     at.run()
-    at.file_uploader(key="scan_upload").set_value(UPLOAD).run()
+    at.file_uploader(key="scan_upload").set_value(upload).run()
     assert not at.exception, at.exception
     return at
 
@@ -42,7 +42,7 @@ def test_before_a_photo_the_page_invites_one_and_shows_no_scores(db, me):
     assert at.file_uploader(key="scan_upload").allowed_type == [".jpg", ".jpeg", ".png", ".webp", ".bmp", ".heic", ".heif"]
 
 
-def test_a_real_face_photo_gets_five_scores_with_words_and_the_marks(db, me):
+def test_a_real_face_photo_gets_six_scores_with_words_and_the_marks(db, me):
     at = scanned()
     metrics = {m.label: m.value for m in at.metric}
     assert [label for label in SCORE_LABELS if label in metrics] == SCORE_LABELS
@@ -54,7 +54,8 @@ def test_a_real_face_photo_gets_five_scores_with_words_and_the_marks(db, me):
     from skin_app.calibration import overall_of
     scores = at.session_state["scan_result"][1].scores
     assert overall == pytest.approx(overall_of(scores, CONCERNS), abs=0.51)    # the page shows the engine's Overall
-    assert min(parts) - 0.5 <= overall <= np.mean(parts) + 0.5
+    model_parts = parts[:4]                                              # the model's four; redness stays out
+    assert min(model_parts) - 0.5 <= overall <= np.mean(model_parts) + 0.5
     (counts,) = [c.value for c in at.caption if " acne lesions (" in c.value]
     n, lo, hi = (int(v) for v in re.match(r"About (\d+) acne lesions \((\d+)-(\d+)\)", counts).groups())
     assert lo <= n <= hi                                               # about N, with its range
@@ -73,7 +74,7 @@ def test_each_score_is_labelled_good_fair_or_needs_care(db, me):
     badges = [m.value for m in at.markdown if "-badge[" in m.value]
     colours = {"good": "green", "fair": "orange", "needs care": "red"}
     scores = at.session_state["scan_result"][1].scores     # the unrounded scores behind the shown ones
-    words = [score_words(scores[concern]) for concern in ("overall", *CONCERNS)]     # no earlier scan: no hysteresis
+    words = [score_words(scores[concern]) for concern in ("overall", *SCORED)]     # no earlier scan: no hysteresis
     assert [b.split("]")[0] for b in badges] == [f":{colours[w]}-badge[{w}" for w in words]
 
 
@@ -115,7 +116,9 @@ def test_the_explanation_states_the_word_and_overall_rules_as_they_are(db, me):
 
 def test_overlay_toggles_choose_which_concerns_are_drawn(db, me, overlay_calls):
     at = scanned()
-    assert overlay_calls[-1] == list(CONCERNS)
+    assert overlay_calls[-1] == list(SCORED)
+    at.button_group(key="scan_overlay").set_value(["redness"]).run()
+    assert overlay_calls[-1] == ["redness"]
     at.button_group(key="scan_overlay").set_value(["acne", "wrinkle"]).run()
     assert overlay_calls[-1] == ["acne", "wrinkle"]
     at.button_group(key="scan_overlay").set_value([]).run()
@@ -166,7 +169,7 @@ def test_saving_keeps_the_scores_metrics_note_and_only_the_small_aligned_picture
     assert (picture.format, picture.size) == ("PNG", (256, 256))      # the aligned crop, never the upload
     assert astronaut_jpeg()[1000:1064] not in db.path.read_bytes()
     masks = Image.open(io.BytesIO(scan.masks_png))
-    assert (masks.mode, masks.size) == ("RGBA", (256, 256))
+    assert (masks.mode, masks.size) == ("L", (256, 256))                # one bit per concern
 
 
 def test_saving_without_a_picture_keeps_only_the_scores(db, me):
@@ -231,6 +234,33 @@ def test_an_unexpected_failure_in_the_engine_is_shown_as_advice_without_a_traceb
     assert not any("internal detail" in t for t in texts(at.warning) + texts(at.info))
 
 
+def test_a_flushed_cheek_lowers_redness_and_shows_on_that_cheek_in_the_regions(db, me):
+    plain = scanned().session_state["scan_result"][1]
+    at = scanned(upload=("flushed.jpg", flushed_face_jpeg(), "image/jpeg"))
+    flushed = at.session_state["scan_result"][1]
+    assert flushed.scores["redness"] < plain.scores["redness"] - 5
+    assert abs(flushed.scores["overall"] - plain.scores["overall"]) < 5            # redness stays out of Overall
+    regions = at.dataframe[0].value.set_index("Region")["Redness"]
+    assert regions["Left cheek"] > 50 > regions["Forehead"] + 25
+    assert flushed.masks["redness"][flushed.regions["left_cheek"]].mean() > 0.3
+    button(at, "Save to history").click().run()
+    (scan,) = db.list_scans(me.id)
+    assert scan.scores["redness"] == pytest.approx(flushed.scores["redness"])
+    assert scan.metrics["redness"]["share"] > 0.05
+
+
+def test_a_black_and_white_photo_shows_redness_as_not_measured_and_the_other_scores(db, me):
+    at = scanned(upload=("grey.jpg", greyscale_jpeg(), "image/jpeg"))
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Redness"] == "–" and "±" in metrics["Acne"]
+    assert any("not measured" in m.value for m in at.markdown if "-badge[" in m.value)
+    (check,) = [m.value for m in at.markdown if m.value.startswith("**Photo check**")]
+    assert "Natural colour: The colour of your skin cannot be read" in check
+    button(at, "Save to history").click().run()
+    (scan,) = db.list_scans(me.id)
+    assert "redness" not in scan.scores and scan.metrics["redness"] is None
+
+
 def test_the_photo_check_lists_each_check_before_the_scores(db, me):
     at = scanned()
     (check,) = [m.value for m in at.markdown if m.value.startswith("**Photo check**")]
@@ -274,7 +304,7 @@ def test_a_close_up_is_scored_for_acne_and_dark_spots_without_face_regions(db, m
     assert not at.dataframe                                  # no face regions in a close-up
     button(at, "Save to history").click().run()
     (scan,) = db.list_scans(me.id)
-    assert scan.view == "closeup" and set(scan.scores) == {"acne", "flek", "overall"}
+    assert scan.view == "closeup" and set(scan.scores) == {"acne", "flek", "redness", "overall"}
 
 
 def test_a_full_check_shows_each_views_marked_picture_scores_words_and_bands(db, me):
@@ -344,7 +374,7 @@ def test_a_side_view_offers_only_the_marks_it_scores(db, me):
     at = page("scan").run()
     at.button_group(key="scan_view_kind").set_value("left").run()
     at.file_uploader(key="scan_upload").set_value(("side.jpg", side_view_jpeg("left"), "image/jpeg")).run()
-    assert at.button_group(key="scan_overlay").options and len(at.button_group(key="scan_overlay").value) == 3
+    assert at.button_group(key="scan_overlay").value == ["acne", "flek", "wrinkle", "redness"]
     assert "panda_eye" not in at.button_group(key="scan_overlay").value
 
 

@@ -42,7 +42,7 @@ COLUMNS = [
 ]
 BOOL_FLAGS = ["fragrance", "allergen", "essential_oil", "drying_alcohol", "silicone", "sulfate", "paraben",
               "formaldehyde_releaser", "fungal_acne", "pregnancy"]
-from skin_app.concerns import CONCERNS  # noqa: E402  (the one vocabulary)
+from skin_app.concerns import SCORED  # noqa: E402  (the one vocabulary)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -474,7 +474,7 @@ def load_curated(path: Path = CURATED) -> list[dict]:
         r["inci"] = " ".join(r["inci"].split()).upper()
         for key in ("helps", "aggravates"):
             for c in filter(None, (r.get(key) or "").split(";")):
-                if c.strip() not in CONCERNS:
+                if c.strip() not in SCORED:
                     raise ValueError(f"{r['inci']}: unknown concern {c!r} in {key}")
     return rows
 

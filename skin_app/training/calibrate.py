@@ -28,6 +28,15 @@ Step 2 fits one monotone curve per concern (``fit``), each anchored on graded re
   wrinkle pixels, 70 half-way (in log units).
 * dark spots (``soft_fraction.flek``): no graded references exist, so the curve is relative to
   ordinary faces: 90 at their median, 70 at their 90th percentile, 50 as far again beyond.
+* redness (``redness.share``, from colour, ``skin_app.redness``): 90 at the 90th percentile of
+  ordinary faces; 70 at the share that best separates the gjain close-ups with hand-drawn rosacea
+  from the other close-ups (Youden); 50 at the median of the rosacea close-ups.
+
+Redness alone can be re-fitted into an existing calibration, every other curve left as it is:
+
+    python -m skin_app.training.calibrate --data ../shared/data --only redness
+
+(measures only the photos the redness curve needs: ordinary faces and the gjain close-ups).
 
 Step 3 (``report``) prints what the fitted curves do on the VALIDATION split (grade accuracy,
 Spearman, medians per grade, dark-circle AUC, Overall's correlation with each concern).
@@ -42,7 +51,7 @@ from pathlib import Path
 
 import numpy as np
 
-from skin_app.concerns import ACNE_GRADES, CONCERNS
+from skin_app.concerns import ACNE_GRADES, COLOUR_CONCERNS, CONCERNS
 from skin_app.training.datasets import POS, iter_samples
 
 CACHE_DIR = Path("runs") / "calibration"
@@ -56,6 +65,10 @@ ORDINARY = ("celebamask_mini", "fasseg_frontal02")      # faces without labelled
 GRADE_SCORES = (70.0, 50.0, 30.0)                        # the score at each ACNE04 grade boundary
 LOG_OFFSET = 0.002     # log10(share + 0.2 % of the skin): below that, shares are within re-shot noise
 DARK_CIRCLE_MARKS = "mean_probability.panda_eye"   # the model's part of the dark-circle index
+REDNESS = "redness.share"
+ROSACEA_MIN_SHARE = 0.02      # class 4 covering more than this of a gjain close-up: hand-drawn rosacea
+# (below it, class 4 is only the resize artefact ringing acne and freckle blobs)
+REDNESS_DATASETS = ("gjain_freckle_acne", *ORDINARY)
 
 
 def acne_grade(name: str) -> int | None:
@@ -77,6 +90,8 @@ def labels_of(sample) -> dict:
         out["wrinkle_share"] = float((sample.codes["wrinkle"] == POS).sum()) / max(int(known.sum()), 1)
     if sample.dataset == "gjain_freckle_acne" and "flek" in sample.codes:
         out["freckle_px_share"] = float((sample.codes["flek"] == POS).sum()) / sample.codes["flek"].size
+    if sample.dataset == "gjain_freckle_acne" and sample.rosacea is not None:
+        out["rosacea"] = bool(sample.rosacea.mean() > ROSACEA_MIN_SHARE)
     if sample.dataset in ("javad71_wrinkle_boxes", "darkcircle_boxes"):
         out["box_classes"] = [int(c) for _, c, _ in sample.boxes]
     return out
@@ -272,9 +287,35 @@ def fit(records: list[dict]) -> dict:
                    "50": "as far again beyond (no graded dark-spot references exist; the partly labelled "
                          "freckle close-ups are not marked more than ordinary faces, so no anchor comes from them)"}
 
+    concerns["redness"], why["redness"] = fit_redness(train)
     legacy = fit_legacy(train, concerns)
     return {"fitted_on": "training split", "concerns": concerns, "legacy": legacy, "why": why,
             "n_train_photos": len(train)}
+
+
+def fit_redness(train: list[dict]) -> tuple[dict, dict]:
+    """The redness curve (spec, why) from training records: ordinary faces for 90, gjain close-ups with
+    and without hand-drawn rosacea for 70 (Youden) and 50 (median of those with)."""
+    ordinary = [r for r in train if r["dataset"] in ORDINARY and r["aligned"] and value(r, REDNESS) is not None]
+    closeups = [r for r in train if r["dataset"] == "gjain_freckle_acne" and "rosacea" in r["labels"]
+                and value(r, REDNESS) is not None]
+    pos = np.array([log_x(measured(r, REDNESS)) for r in closeups if r["labels"]["rosacea"]])
+    neg = np.array([log_x(measured(r, REDNESS)) for r in closeups if not r["labels"]["rosacea"]])
+    if len(ordinary) < 10 or len(pos) < 3 or len(neg) < 3:
+        raise ValueError(f"too few training photos measured for redness ({len(ordinary)} ordinary faces, "
+                         f"{len(pos)} rosacea and {len(neg)} other close-ups)")
+    x90 = float(np.quantile([log_x(measured(r, REDNESS)) for r in ordinary], 0.9))
+    x50 = float(np.median(pos))
+    both = np.sort(np.concatenate([pos, neg]))
+    youden = max(both, key=lambda t: np.mean(pos >= t) - np.mean(neg >= t))
+    x70 = float(np.clip(youden, x90 + 0.01, x50 - 0.01))
+    spec = {"measure": REDNESS, "transform": "log10", "offset": LOG_OFFSET,
+            "knots": _knots([(x90, 90.0), (x70, 70.0), (x50, 50.0)], log_x(0.0))}
+    why = {"90": f"90th percentile of {len(ordinary)} ordinary training faces",
+           "70": f"the share that best separates {len(pos)} gjain training close-ups with hand-drawn rosacea "
+                 f"from {len(neg)} without (Youden)",
+           "50": f"median of the {len(pos)} rosacea training close-ups"}
+    return spec, why
 
 
 def fit_legacy(train: list[dict], concerns: dict) -> dict:
@@ -282,9 +323,9 @@ def fit_legacy(train: list[dict], concerns: dict) -> dict:
     each knot moves to the area fraction at the same quantile of the training photos as the knot's
     measure. Used only to re-score scans stored before the calibration existed."""
     from skin_app.calibration import _curves
-    curves = _curves(concerns)
+    curves = _curves({c: spec for c, spec in concerns.items() if c not in COLOUR_CONCERNS})
     out = {}
-    for concern, curve in curves.items():
+    for concern, curve in curves.items():       # earlier versions stored no colour measures
         pairs: list[tuple[float, float]] = []
         for r in train:
             a = curve.raw(r["aligned"]) if r["aligned"] else None
@@ -345,6 +386,7 @@ def report(records: list[dict], spec: dict, split: str = "val") -> dict:
         wr = [cal.curves["wrinkle"].score(measured(r, "soft_fraction.wrinkle")) for r in javad]
         out["wrinkle_spearman_with_javad_box_count"] = round(spearman(wr, [-b for b in boxes]), 4)
         out["n_javad"] = len(javad)
+    out.update(report_redness(rows, cal))
     out["not_good_by_ita"] = words_by_ita([r for r in records if r["dataset"] in ORDINARY and r["aligned"]], cal)
     faces = [cal.display_scores(r["aligned"]) for r in rows if r["aligned"]]
     faces = [f for f in faces if "overall" in f]
@@ -389,6 +431,18 @@ def acne_report(acne: list[dict], cal) -> dict:
     return out
 
 
+def report_redness(rows: list[dict], cal) -> dict:
+    """Photo AUC of the redness score, gjain close-ups with hand-drawn rosacea against the others."""
+    curve = cal.curves.get("redness")
+    closeups = [r for r in rows if r["dataset"] == "gjain_freckle_acne" and "rosacea" in r["labels"]
+                and value(r, REDNESS) is not None]
+    if curve is None or not closeups:
+        return {}
+    s = np.array([curve.score(measured(r, REDNESS)) for r in closeups])
+    lab = np.array([r["labels"]["rosacea"] for r in closeups])
+    return {"redness_rosacea_auc": round(auc(-s[lab], -s[~lab]), 4), "n_gjain_rosacea": [int(lab.sum()), int((~lab).sum())]}
+
+
 def words_by_ita(faces: list[dict], cal) -> dict:
     """Per ITA band of ordinary faces (both splits: no labels are involved): how many, and the share
     whose word is not "good" per concern - a display scale must not flag one skin tone more."""
@@ -402,8 +456,10 @@ def words_by_ita(faces: list[dict], cal) -> dict:
     for name in BAND_NAMES:
         band = [b for b in by_band.get(name, []) if "overall" in b]
         if band:
-            out[name.replace("_", " ")] = {"n": len(band), **{c: round(float(np.mean([word_for(b[c]) != "good" for b in band])), 2)
-                                                              for c in (*CONCERNS, "overall")}}
+            out[name.replace("_", " ")] = {"n": len(band), **{c: round(float(np.mean([word_for(b[c]) != "good" for b in band
+                                                                                  if c in b])), 2)
+                                                              for c in (*CONCERNS, *COLOUR_CONCERNS, "overall")
+                                                              if any(c in b for b in band)}}
     return out
 
 
@@ -413,9 +469,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=Path("models/calibration.json"))
     ap.add_argument("--model", type=Path, help="weights file (default: the shipped model)")
     ap.add_argument("--report", type=Path, help="also write the validation report (JSON) here")
+    ap.add_argument("--only", choices=("redness",), help="re-fit only this curve into the existing --out file, "
+                    "every other curve, the legacy curves and the validation figures of the others unchanged")
     a = ap.parse_args(argv)
     from skin_app.segmentation import load_segmenter
     seg = load_segmenter(a.model)
+    if a.only:
+        return refit_redness(a, seg)
     records = collect(a.data, seg, log=lambda m: print(m, file=sys.stderr))
     spec = fit(records)
     spec["model_weights"] = seg.version
@@ -425,6 +485,28 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps(spec["validation"], indent=1))
     if a.report:
         a.report.write_text(json.dumps(spec["validation"], indent=1))
+    return 0
+
+
+def refit_redness(a: argparse.Namespace, seg) -> int:
+    """``--only redness``: measures the photos the redness curve needs and writes its curve, reasons and
+    validation figures into the existing calibration; everything else in the file is kept as it is."""
+    spec = json.loads(a.out.read_text())
+    records = collect(a.data, seg, datasets=REDNESS_DATASETS, log=lambda m: print(m, file=sys.stderr))
+    curve, why = fit_redness([r for r in records if r["split"] == "train"])
+    spec["concerns"]["redness"] = curve
+    spec["why"]["redness"] = why
+    from skin_app.calibration import parse_calibration
+    cal = parse_calibration(json.dumps(spec).encode())
+    validation = report_redness([r for r in records if r["split"] == "val"], cal)
+    by_ita = words_by_ita([r for r in records if r["dataset"] in ORDINARY and r["aligned"]], cal)
+    validation["redness_not_good_by_ita"] = {band: {"n": v["n"], "redness": v["redness"]}
+                                             for band, v in by_ita.items() if "redness" in v}
+    spec.setdefault("validation", {}).update(validation)
+    a.out.write_text(json.dumps(spec, indent=1) + "\n")
+    print(json.dumps(validation, indent=1))
+    if a.report:
+        a.report.write_text(json.dumps(validation, indent=1))
     return 0
 
 

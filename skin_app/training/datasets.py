@@ -48,6 +48,9 @@ class Sample:
     # Pixels known to hold no lesion (hair, eyebrows, background): hard negatives for acne and dark
     # spots, used only when packing for training (``pack --hard-negatives``), never in evaluation.
     not_lesion: np.ndarray | None = None
+    # gjain close-ups: the hand-drawn rosacea (class 4) as a bool map, for the redness calibration
+    # (redness is read from colour, not learnt: no channel, never packed for training).
+    rosacea: np.ndarray | None = None
 
 
 def split_of(dataset: str, group: str) -> str:
@@ -250,7 +253,9 @@ def load_gjain_freckle_acne(root: Path, ring: int = 6) -> Iterator[Sample]:
         if not codes:
             continue
         g = groups[img_path]
-        yield Sample("gjain_freckle_acne", img_path.stem, g, split_of("gjain_freckle_acne", g), image, codes)
+        rosacea = (_read_gray(cls_path) == 4) if cls_path.exists() else None
+        yield Sample("gjain_freckle_acne", img_path.stem, g, split_of("gjain_freckle_acne", g), image, codes,
+                     rosacea=rosacea)
 
 
 # -- YOLO box sets: wrinkles (javad71) and dark circles ----------------------------------------

@@ -23,7 +23,7 @@ import numpy as np
 
 from skin_app import face as face_mod
 from skin_app import tone
-from skin_app.concerns import CONCERNS
+from skin_app.concerns import CONCERNS, SCORED
 from skin_app.scoring import count_blobs, measure
 from skin_app.training.datasets import iter_samples
 from skin_app.training.pack import letterbox_with_transform
@@ -76,7 +76,9 @@ def _scan(seg, view: ViewScan, crop: np.ndarray, shift: float, t: tone.SkinTone 
     scores = load_calibration().display_scores(metrics)
     area = metrics["area_fraction"]
     return {"area_pct": {c: None if area[c] is None else round(100 * area[c], 4) for c in CONCERNS},
-            "words": {c: word_for(scores[c]) for c in CONCERNS if c in scores},
+            "words": {c: word_for(scores[c]) for c in SCORED if c in scores},
+            "scores": {c: scores[c] for c in SCORED if c in scores},
+            "redness_share": (metrics.get("redness") or {}).get("share"),
             "acne_count": metrics["acne_lesion_count"], "flek_count": metrics["flek_spot_count"],
             "lower_face_acne_count": count_blobs(measured.masks["acne"] & lower_face(view)),
             "shift": round(shift, 2), "crop_lightness": t.lightness if t else None}

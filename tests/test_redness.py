@@ -1,0 +1,116 @@
+"""Redness from colour (skin_app/redness.py): relative to the person's own skin, melanin-corrected, and
+left unmeasured where the photo's colour cannot be read."""
+import functools
+
+import numpy as np
+import pytest
+
+from skin_app import face as face_mod
+from skin_app import redness
+from skin_app.analysis import check_photo, drop_untrusted_colour, front_geometry
+from skin_app.results import QualityReport
+from tests.photos import astronaut_jpeg
+
+
+@functools.lru_cache(maxsize=None)
+def _face():
+    """A real face: the astronaut's aligned crop, its scored skin (outline minus eyes) and regions."""
+    checked = check_photo(astronaut_jpeg())
+    regions, oval = front_geometry(checked.aligned)
+    return checked.aligned.crop, oval & ~regions["eyes"], regions
+
+
+def absorb(rgb: np.ndarray, where: np.ndarray, red: float, green: float, blue: float) -> np.ndarray:
+    """``rgb`` with extra absorbance (log10 units per channel, in linear light) inside ``where``: what a
+    pigment in the skin does to the light it reflects."""
+    lin = redness.srgb_to_linear(rgb)
+    lin[where] *= 10.0 ** -np.array([red, green, blue], np.float32)
+    srgb = np.where(lin <= 0.0031308, lin * 12.92, 1.055 * lin ** (1 / 2.4) - 0.055)
+    return np.clip(np.round(srgb * 255), 0, 255).astype(np.uint8)
+
+
+def blotch(regions: dict, name: str) -> np.ndarray:
+    return regions[name].copy()
+
+
+# Haemoglobin absorbs green most, blue less, red hardly; melanin more the shorter the wavelength.
+HAEMOGLOBIN = (0.01, 0.20, 0.12)
+MELANIN = (0.30, 0.49, 0.87)        # 0.3 x (1, 1.63, 2.9): melanin's spectral slope (wavelength^-3.3)
+
+
+def test_a_red_blotch_is_marked_where_it_is_and_raises_the_share():
+    crop, skin, regions = _face()
+    before, _ = redness.measure_redness(crop, skin, regions)
+    flushed = absorb(crop, blotch(regions, "left_cheek") & skin, *HAEMOGLOBIN)
+    after, red = redness.measure_redness(flushed, skin, regions)
+    assert after["share"] > before["share"] + 0.05
+    cheek = regions["left_cheek"] & red.area               # the cheek's lit part (its shadow is not read)
+    assert cheek.sum() > 1000 and red.mask[cheek].mean() > 0.9      # the blotch is on the map
+    assert red.mask[regions["forehead"] & skin].mean() < 0.1
+    assert after["per_region"]["left_cheek"] > 0.8 > after["per_region"]["forehead"] + 0.5
+
+
+def test_melanin_never_raises_the_corrected_index_while_the_classic_one_calls_it_red():
+    crop, skin, regions = _face()
+    spot = blotch(regions, "right_cheek") & skin
+    tanned = absorb(crop, spot, *MELANIN)
+    rise = lambda k: float(np.median(redness.erythema_index(tanned, k)[spot] - redness.erythema_index(crop, k)[spot]))  # noqa: E731
+    assert rise(redness.MELANIN_K) <= 0.0                 # K fitted above theory's 0.5: over- not under-corrects
+    assert rise(0.0) > 0.15                                 # the classic index (Diffey) calls a brown spot red
+
+
+def test_a_brown_spot_is_not_on_the_red_map():
+    crop, skin, regions = _face()
+    spot = blotch(regions, "right_cheek") & skin
+    red = redness.redness_map(absorb(crop, spot, *(v / 2 for v in MELANIN)), skin)
+    assert red.mask[spot].mean() < 0.05
+
+
+@pytest.mark.parametrize("factors", [(0.85, 0.85, 0.85), (1.10, 1.0, 0.90), (0.62, 0.55, 0.45)],
+                         ids=["exposure", "white-balance", "darker-skin"])
+def test_light_or_tone_that_changes_every_pixel_alike_does_not_move_the_share(factors):
+    crop, skin, regions = _face()
+    flushed = absorb(crop, blotch(regions, "left_cheek") & skin, *HAEMOGLOBIN)
+    base, _ = redness.measure_redness(flushed, skin)
+    lin = redness.srgb_to_linear(flushed) * np.array(factors, np.float32)
+    srgb = np.where(lin <= 0.0031308, lin * 12.92, 1.055 * lin ** (1 / 2.4) - 0.055)
+    shifted = np.clip(np.round(srgb * 255), 0, 255).astype(np.uint8)
+    moved, _ = redness.measure_redness(shifted, skin)
+    assert moved["share"] == pytest.approx(base["share"], abs=0.02)
+
+
+def test_too_little_skin_is_not_measured():
+    crop, _, _ = _face()
+    tiny = np.zeros(crop.shape[:2], bool)
+    tiny[:5, :5] = True
+    assert redness.measure_redness(crop, tiny) == (None, None)
+
+
+def test_the_photo_check_measures_the_skin_colour_and_trusts_an_ordinary_photo():
+    checked = check_photo(astronaut_jpeg())
+    m = checked.quality.measurements
+    assert 15 <= m["skin_hue"] <= 85 and m["skin_chroma"] >= 8
+    assert face_mod.colour_trusted(m)
+    assert not [i for i in checked.quality.issues if i.code == "colour_cast"]
+
+
+def test_a_black_and_white_photo_is_flagged_and_its_redness_is_left_unmeasured():
+    import io
+
+    from PIL import Image
+    grey = Image.open(io.BytesIO(astronaut_jpeg())).convert("L").convert("RGB")
+    buf = io.BytesIO()
+    grey.save(buf, format="JPEG", quality=92)
+    checked = check_photo(buf.getvalue())
+    assert checked.quality.ok                              # the other scores still stand
+    issue = next(i for i in checked.quality.issues if i.code == "colour_cast")
+    assert "redness is not measured" in issue.message and not issue.blocking
+    metrics = {"redness": {"share": 0.0}, "per_region": {"nose": {"acne": 0.0, "redness": 0.0}}}
+    masks = {"redness": np.ones((4, 4), bool)}
+    drop_untrusted_colour(metrics, masks, checked.quality)
+    assert metrics["redness"] is None and metrics["redness_skipped"] == "colour_cast"
+    assert "redness" not in metrics["per_region"]["nose"] and not masks["redness"].any()
+
+
+def test_a_report_from_an_older_version_without_colour_figures_is_trusted():
+    assert face_mod.colour_trusted(QualityReport().measurements)
