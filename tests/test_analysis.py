@@ -185,7 +185,7 @@ def test_a_blurred_close_up_is_refused_as_blurry():
 def test_a_real_skin_close_up_cut_from_a_face_photo_is_scored(segmenter):
     from tests.photos import cheek_closeup_jpeg
     r = analyze(cheek_closeup_jpeg(), segmenter, view="closeup")
-    assert set(r.scores) == {"acne", "flek", "overall"}
+    assert set(r.scores) == {"acne", "flek", "redness", "overall"}
     q = r.quality.measurements
     assert q["whole_face"] == 0.0 and q["skin_colour_share"] > 0.8 and q["flat_share"] < 0.1
     assert q["skin_probability"] >= face.CLOSEUP_MIN_SKIN_PROB

@@ -97,7 +97,8 @@ def test_a_word_kept_from_the_last_scan_says_so(db, me, monkeypatch):
     monkeypatch.setattr(progress, "load_noise_band", lambda path=None: progress.NoiseBand(
         {k: 60.0 for k in progress.SCORE_KEYS}, True, "test"))
     db.add_scan(me.id, taken_at="2025-03-01T08:00:00+00:00", model_version="m",
-                scores={"acne": 40.0, "flek": 40.0, "wrinkle": 40.0, "panda_eye": 40.0, "overall": 40.0}, metrics={})
+                scores={"acne": 40.0, "flek": 40.0, "wrinkle": 40.0, "panda_eye": 40.0, "redness": 40.0, "overall": 40.0},
+                metrics={})
     at = scanned()
     shown = at.session_state["scan_result"][1].scores
     badges = [m.value for m in at.markdown if "-badge[" in m.value]
@@ -317,9 +318,10 @@ def test_a_full_check_shows_each_views_marked_picture_scores_words_and_bands(db,
     assert not at.exception
     assert len(at.image) == 3                                          # one marked face per view
     boxes = [m for m in at.metric]
-    assert len(boxes) == 5 + 4 + 4 and all(" ±" in m.value for m in boxes)      # score ± band, no bare decimals
-    assert len([m for m in at.markdown if "-badge[" in m.value]) == 13          # a word under each
-    assert at.button_group(key="scan_overlay_left").value == ["acne", "flek", "wrinkle"]
+    # Overall, the view's model concerns and redness: front 6, each side 5
+    assert len(boxes) == 6 + 5 + 5 and all(" ±" in m.value for m in boxes)      # score ± band, no bare decimals
+    assert len([m for m in at.markdown if "-badge[" in m.value]) == 16          # a word under each
+    assert at.button_group(key="scan_overlay_left").value == ["acne", "flek", "wrinkle", "redness"]
 
 
 def test_the_marked_picture_downloads_at_full_size_when_clicked(db, me, downloads):
