@@ -184,13 +184,17 @@ def test_a_few_steps_write_a_checkpoint_its_config_and_app_weights_then_resume(t
     assert "resumed" in (out / "train.log").read_text()
 
 
-def test_a_run_killed_mid_way_resumes_from_its_last_checkpoint(tiny_pack, tmp_path):
-    out = tmp_path / "run"
+def start_trainer(pack: Path, out: Path, *extra: str) -> subprocess.Popen:
+    """The trainer in a process of its own (so a test can kill it as a person or the machine would)."""
     env = {**os.environ, "SM_FRAMEWORK": "tf.keras", "TF_USE_LEGACY_KERAS": "1", "TF_CPP_MIN_LOG_LEVEL": "2",
            "CUDA_VISIBLE_DEVICES": ""}
-    proc = subprocess.Popen([sys.executable, "-m", "skin_app.training.train_keras",
-                             *trainer_args(tiny_pack, out, "--ckpt-minutes", "0", "--max-steps", "1000", "--tone-share", "0")],
+    return subprocess.Popen([sys.executable, "-m", "skin_app.training.train_keras", *trainer_args(pack, out, *extra)],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def test_a_run_killed_mid_way_resumes_from_its_last_checkpoint(tiny_pack, tmp_path):
+    out = tmp_path / "run"
+    proc = start_trainer(tiny_pack, out, "--ckpt-minutes", "0", "--max-steps", "1000", "--tone-share", "0")
     try:
         deadline = time.time() + 240
         while time.time() < deadline and not list((out / "ckpt").glob("ckpt-*.index")):
@@ -214,11 +218,7 @@ def test_a_run_killed_mid_way_resumes_from_its_last_checkpoint(tiny_pack, tmp_pa
 
 def test_sigterm_saves_before_leaving(tiny_pack, tmp_path):
     out = tmp_path / "run"
-    env = {**os.environ, "SM_FRAMEWORK": "tf.keras", "TF_USE_LEGACY_KERAS": "1", "TF_CPP_MIN_LOG_LEVEL": "2",
-           "CUDA_VISIBLE_DEVICES": ""}
-    proc = subprocess.Popen([sys.executable, "-m", "skin_app.training.train_keras",
-                             *trainer_args(tiny_pack, out, "--max-steps", "100000", "--ckpt-minutes", "60", "--tone-share", "1")],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = start_trainer(tiny_pack, out, "--max-steps", "100000", "--ckpt-minutes", "60", "--tone-share", "1")
     try:
         deadline = time.time() + 240
         while time.time() < deadline and '"step": 1,' not in _read(out / "log.jsonl"):
