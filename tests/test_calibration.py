@@ -16,15 +16,23 @@ def cal():
     return load_calibration()
 
 
+SKIN_PX_PER_LESION = 50_000 / 17      # a face's skin pixels over a typical lesion's (scoring.LESION_TYPICAL_PX)
+
+
 def metrics_with(**soft) -> dict:
+    """Raw measurements of a face: the soft shares given, the acne lesions the acne share implies."""
     base = {"soft_fraction": {"acne": 0.0, "flek": 0.0, "wrinkle": 0.0, "panda_eye": 0.1},
+            "area_fraction": {"acne": 0.0, "flek": 0.0, "wrinkle": 0.0, "panda_eye": 0.1},
             "mean_probability": {"acne": 0.01, "flek": 0.05, "wrinkle": 0.02, "panda_eye": 0.05},
             "under_eye_contrast": 0.0}
     for k, v in soft.items():
         if k == "under_eye_contrast":
             base[k] = v
         else:
-            base["soft_fraction"][k] = v
+            base["soft_fraction"][k] = base["area_fraction"][k] = v
+    lesions = round(base["soft_fraction"]["acne"] * SKIN_PX_PER_LESION)
+    base.update(acne_lesion_count=lesions, acne_blob_count=lesions,
+                acne_lesions={"by_size": {"small": 0, "medium": lesions, "large": 0}})
     return base
 
 
@@ -32,8 +40,8 @@ def metrics_with(**soft) -> dict:
 def test_every_curve_is_monotone_decreasing_and_spans_0_to_100(cal, concern):
     curve = cal.curves[concern]
     xs = np.linspace(curve.knots[0][0] - 1, curve.knots[-1][0] + 1, 400)
-    raw = (10 ** xs - curve.offset) if curve.transform == "log10" else xs
-    scores = [curve.score(max(v, 0.0)) for v in raw]
+    raw = np.maximum(10 ** xs - curve.offset, 0.0) if curve.transform == "log10" else xs
+    scores = [curve.score(v) for v in raw]
     assert all(a >= b for a, b in zip(scores, scores[1:]))
     assert max(scores) == 100.0 and min(scores) == 0.0
 
