@@ -530,8 +530,9 @@ def test_a_full_check_shows_three_marked_faces_with_words(server, browser, tmp_p
         upload(page, data, f"{view}.jpg", tmp_path, words)
         expect(page.locator('[data-testid="stImage"] img')).to_have_count(["front", "left", "right"].index(view) + 1,
                                                                          timeout=180_000)
-    expect(page.locator('[data-testid="stMetric"]')).to_have_count(13)
-    assert page.locator('[data-testid="stMetric"]').filter(has_text="±").count() == 13
+    # Overall, the view's model concerns and redness: front 6, each side 5
+    expect(page.locator('[data-testid="stMetric"]')).to_have_count(6 + 5 + 5)
+    assert page.locator('[data-testid="stMetric"]').filter(has_text="±").count() == 16
     page.screenshot(path=str(ARTIFACTS / "e2e_full_check.png"), full_page=True)
     save(page)
     page.get_by_role("link", name="Progress").first.click()
