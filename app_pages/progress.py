@@ -87,9 +87,9 @@ def chart_section(scans: list[StoredScan], band, zone) -> None:
     for change in changes:                  # none when an imported scan lacks this score
         text = f"Since your first scan: {change.describe()}."
         (st.success if change.verdict == "better" else st.warning if change.verdict == "worse" else st.info)(text)
-    st.caption(f"The grey band is ±{band[key]:.1f} points around your first scan: two photos of the same face "
-               f"taken minutes apart in the same light differ by about this much, so a change inside it is not "
-               f"progress. Open circles are scans taken in different light, distance or head position than the "
+    st.caption(f"The grey band is ±{band[key]:.1f} points around your first scan: re-shots of the same face "
+               f"(a little zoom, shift, exposure and colour, simulated from real photos) differ by about this much, "
+               f"so a change inside it is not progress; real re-shots in other light can differ more. Open circles are scans taken in different light, distance or head position than the "
                f"first: the band does not cover that, so their change is not counted. Noise band: {band.source}.")
     if band.method:
         with st.expander("How the noise band was measured"):

@@ -342,7 +342,7 @@ def _read_zip(data: bytes) -> Bundle:
         rows = _read_csv(_text(read("profile.csv"), "profile.csv"), "profile")
         if rows:
             name, created = rows[0].get("name") or name, rows[0].get("created_at") or None
-            store = str(rows[0].get("store_pictures", "1")).strip() not in ("0", "false", "False")
+            store = _flag(rows[0].get("store_pictures", "1"), "store_pictures")
     return _bundle(name, created, store, tables, from_csv=True)
 
 
@@ -379,6 +379,19 @@ def _csv_row(row: dict, table: str, n: int) -> dict:
 
 
 # -- validation: every row typed and checked before anything is written ------------------------------
+def _flag(value: Any, what: str) -> bool:
+    """A yes/no field as an export writes it (JSON true/false, CSV 1/0) or as a person might edit it
+    ("true"/"false", "yes"/"no"); anything else is damage, never guessed (``bool("false")`` is True)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    words = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+    if isinstance(value, str) and value.strip().lower() in words:
+        return words[value.strip().lower()]
+    raise ExportFileError(f"The profile's {what} is neither yes nor no ({str(value)[:40]!r}).")
+
+
 def _bundle(name: Any, created: Any, store: Any, tables: dict[str, list[dict]], from_csv: bool = False) -> Bundle:
     name = " ".join(str(name or "Imported").split())[:PROFILE_NAME_MAX] or "Imported"
     problem = text_problem(name, "The profile name")
@@ -422,7 +435,7 @@ def _bundle(name: Any, created: Any, store: Any, tables: dict[str, list[dict]], 
             created_at = normalise_timestamp(str(created))
         except (ValueError, OverflowError):
             created_at = None
-    return Bundle(name, created_at, bool(store), typed)
+    return Bundle(name, created_at, _flag(store, "store_pictures"), typed)
 
 
 def _check_routines_as_the_form_does(typed: dict[str, list[dict]]) -> None:

@@ -262,7 +262,7 @@ def align_and_crop(rgb: np.ndarray, face: FaceLandmarks, size: int) -> AlignedFa
     # Face width measured along the eye line, so a tilted head is not cropped larger.
     rot = cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), angle, 1.0)
     rotated = (oval @ rot[:, :2].T) + rot[:, 2]
-    width = float(max(rotated[:, 0].ptp(), rotated[:, 1].ptp() * 0.85))
+    width = float(max(np.ptp(rotated[:, 0]), np.ptp(rotated[:, 1]) * 0.85))
     side = width * CROP_MARGIN
     scale = size / side
     # Pre-shrink big photos with area averaging so the warp does not alias.

@@ -63,7 +63,7 @@ def load_noise_band(path: str | Path | None = None) -> NoiseBand:
         return NoiseBand(points, False, "a default estimate (the installed measurement holds no usable values)")
     method = raw.get("method")
     method = method if isinstance(method, str) else ""
-    return NoiseBand(points, True, "measured on photos re-taken minutes apart", " ".join(method.split())[:2000])
+    return NoiseBand(points, True, "measured on simulated re-shots of validation faces (a little zoom, shift, rotation, exposure, white balance, JPEG)", " ".join(method.split())[:2000])
 
 
 @dataclass(frozen=True)

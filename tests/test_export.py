@@ -397,3 +397,32 @@ def test_a_scan_without_one_of_the_four_model_scores_is_still_refused_on_import(
     del old["scans"][0]["scores"]["acne"]
     with pytest.raises(ExportFileError, match="acne"):
         read_bundle(json.dumps(old).encode(), "old.json")
+
+
+# -- issue 25's fixes: the picture choice read as written, names kept to the limit ------------------------
+@pytest.mark.parametrize("written, kept", [("false", False), ("False", False), ("no", False), (0, False),
+                                           ("true", True), (True, True), (1, True)])
+def test_a_json_export_edited_by_hand_keeps_its_picture_choice(db, ada, written, kept):
+    doc = json.loads(export_json(db, ada.id))
+    doc["profile"]["store_pictures"] = written
+    summary = import_bundle(db, read_bundle(json.dumps(doc).encode(), "ada.json"))
+    assert db.get_profile(summary.profile_id).store_pictures is kept
+
+
+def test_a_picture_choice_that_is_neither_yes_nor_no_is_refused(db, ada):
+    doc = json.loads(export_json(db, ada.id))
+    doc["profile"]["store_pictures"] = "maybe"
+    with pytest.raises(ExportFileError, match="neither yes nor no"):
+        read_bundle(json.dumps(doc).encode(), "ada.json")
+
+
+def test_an_imported_profile_keeps_a_name_as_long_as_the_limit_allows(db, ada):
+    long = "Ada Lovelace, Countess of Lovelace, née Byron, analyst"          # 54 characters: 51-60 were cut to 50
+    assert 50 < len(long) <= limits.PROFILE_NAME_MAX
+    doc = json.loads(export_json(db, ada.id))
+    doc["profile"]["name"] = long
+    first = import_bundle(db, read_bundle(json.dumps(doc).encode(), "a.json"))
+    again = import_bundle(db, read_bundle(json.dumps(doc).encode(), "a.json"))
+    assert first.profile_name == long                                       # found again by the name given
+    assert again.profile_name.endswith(" (2)") and len(again.profile_name) <= limits.PROFILE_NAME_MAX
+    assert not again.profile_name[:-4].endswith(" ")

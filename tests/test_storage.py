@@ -400,3 +400,30 @@ def test_a_full_check_is_saved_all_or_nothing(db):
     assert db.list_scans(p.id) == []
     ids = db.add_scans(p.id, [{**good, "view": v} for v in ("front", "left", "right")])
     assert len(ids) == 3 and {s.visit for s in db.list_scans(p.id)} == {"v1"}
+
+
+def test_an_applied_migration_does_not_follow_todays_choice_lists(monkeypatch):
+    """Migration 3 is the SQL that was applied, not an f-string over limits.py: a changed choice list
+    must come as a new migration, or old and new database files would disagree."""
+    import importlib
+
+    from skin_app import limits
+    from skin_app.storage import schema
+    before = list(schema.MIGRATIONS)
+    monkeypatch.setattr(limits, "SCHEDULE_KINDS", ("hourly",))
+    monkeypatch.setattr(limits, "ALERT_CHOICES", (7,))
+    try:
+        assert importlib.reload(schema).MIGRATIONS == before
+    finally:
+        monkeypatch.undo()
+        importlib.reload(schema)
+
+
+def test_the_routine_choices_the_form_offers_are_the_ones_the_database_allows():
+    """Today's choice lists still agree with the applied migration (a change needs a new migration)."""
+    from skin_app.limits import ALERT_CHOICES, INTERVAL_DAYS_MIN, SCHEDULE_KINDS, sql_in
+    from skin_app.storage.schema import MIGRATIONS
+    applied = " ".join("".join(m) if isinstance(m, tuple) else m for m in MIGRATIONS if isinstance(m, str | tuple))
+    assert f"kind IN ({sql_in(SCHEDULE_KINDS)})" in applied
+    assert f"alert_minutes IN ({sql_in(ALERT_CHOICES)})" in applied
+    assert f"interval_days >= {INTERVAL_DAYS_MIN}" in applied

@@ -6,8 +6,6 @@ migration, since an existing file keeps the CHECK it was created with.
 """
 from __future__ import annotations
 
-from skin_app.limits import ALERT_CHOICES, INTERVAL_DAYS_MIN, SCHEDULE_KINDS, sql_in
-
 # Each entry upgrades the schema by one version. Never edit an applied entry; append a new one.
 MIGRATIONS: list[str] = [
     # 1: profiles and scans
@@ -49,20 +47,21 @@ MIGRATIONS: list[str] = [
         example_product TEXT NOT NULL DEFAULT ''
     );
     """,
-    # 3: routines, schedules and their done/skipped log (owned by the reminders feature)
-    f"""
+    # 3: routines, schedules and their done/skipped log (owned by the reminders feature). Written out as it
+    # was applied: a migration never changes, so a later change to a choice list in limits.py needs a new one.
+    """
     CREATE TABLE routines (
         id            INTEGER PRIMARY KEY AUTOINCREMENT,
         profile_id    INTEGER NOT NULL REFERENCES profiles(id) ON DELETE CASCADE,
         name          TEXT NOT NULL,
-        kind          TEXT NOT NULL CHECK (kind IN ({sql_in(SCHEDULE_KINDS)})),
+        kind          TEXT NOT NULL CHECK (kind IN ('once', 'daily', 'weekdays', 'every_n_days')),
         time_of_day   TEXT NOT NULL,
         timezone      TEXT NOT NULL,
         start_date    TEXT NOT NULL,
         end_date      TEXT,
         weekdays      TEXT NOT NULL DEFAULT '',
-        interval_days INTEGER NOT NULL DEFAULT 1 CHECK (interval_days >= {INTERVAL_DAYS_MIN}),
-        alert_minutes INTEGER NOT NULL DEFAULT 0 CHECK (alert_minutes IN ({sql_in(ALERT_CHOICES)})),
+        interval_days INTEGER NOT NULL DEFAULT 1 CHECK (interval_days >= 1),
+        alert_minutes INTEGER NOT NULL DEFAULT 0 CHECK (alert_minutes IN (0, 15, 30)),
         created_at    TEXT NOT NULL,
         updated_at    TEXT NOT NULL
     );

@@ -8,6 +8,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from skin_app.errors import InvalidRecordError
+from skin_app.limits import PROFILE_NAME_MAX
 from skin_app.storage.db import Database, utc_now
 from skin_app.storage.profiles import write_profile
 from skin_app.storage.routines import write_mark, write_routine, write_step
@@ -81,11 +82,12 @@ def _import_rows(conn: sqlite3.Connection, tables: dict[str, list[dict]], profil
                  into_profile_id: int | None, profile_created_at: str | None) -> ImportSummary:
     created = into_profile_id is None
     if created:
-        base = " ".join((profile_name or "Imported").split())[:50] or "Imported"
+        base = " ".join((profile_name or "Imported").split())[:PROFILE_NAME_MAX].rstrip() or "Imported"
         taken = {r[0].lower() for r in conn.execute("SELECT name FROM profiles")}
         name, n = base, 2
-        while name.lower() in taken:
-            name, n = f"{base} ({n})", n + 1
+        while name.lower() in taken:      # "Name (2)": the base shortened so the whole stays within the limit
+            suffix = f" ({n})"
+            name, n = base[:PROFILE_NAME_MAX - len(suffix)].rstrip() + suffix, n + 1
         pid = write_profile(conn, name, profile_created_at or utc_now())
     else:
         row = conn.execute("SELECT id, name FROM profiles WHERE id = ?", (into_profile_id,)).fetchone()
