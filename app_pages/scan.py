@@ -31,7 +31,7 @@ from skin_app.storage import DatabaseError  # noqa: E402
 
 log = logging.getLogger("skingorithm.scan")
 RESULT = "scan_result"            # session key: (photo digest, ScanResult) of the last analysis
-SAVED = "scan_saved"              # session key: (photo digest, scan id) once saved
+SAVED = "scan_saved"              # session key: (photo digest, scan ids, profile id) once saved
 PHOTO_TYPES = ["jpg", "jpeg", "png", "webp", "bmp", "heic", "heif"]
 WORD_COLOURS = {"good": "green", "fair": "orange", "needs care": "red"}
 KEEP_PICTURE = f"Keep the small face picture ({STORED_SIZE} px) and the marks"
@@ -350,13 +350,13 @@ def regions_table(result: ScanResult) -> None:
 
 def save_form(results: ScanResult | dict[str, ScanResult], key: str) -> None:
     """Saves one scan, or a full check's scans (a dict view -> result) as one visit."""
+    profile = active_profile()
     saved = st.session_state.get(SAVED)
-    if saved and saved[0] == key:
+    if saved and saved[0] == key and saved[2] == profile.id:     # saved to this profile, not one switched from
         st.success("Saved to your history.")
         page_link("app_pages/progress.py", "See your progress", ":material/monitoring:")
         return
     batch = results if isinstance(results, dict) else {results.view: results}
-    profile = active_profile()
     zone = viewer_zone()
     now = datetime.now(zone)
     with st.form("save_scan"):
@@ -378,7 +378,7 @@ def save_form(results: ScanResult | dict[str, ScanResult], key: str) -> None:
             except UserFacingError as exc:
                 st.warning(str(exc))
                 return
-            st.session_state[SAVED] = (key, ids)
+            st.session_state[SAVED] = (key, ids, profile.id)
             st.rerun()
 
 

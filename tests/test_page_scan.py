@@ -202,6 +202,17 @@ def test_the_scan_is_saved_to_the_active_profile(db, me):
     assert len(db.list_scans(bob.id)) == 1 and db.list_scans(me.id) == []
 
 
+def test_after_switching_profile_the_page_offers_to_save_instead_of_saying_saved(db, me):
+    bob = db.create_profile("Bob")
+    at = scanned(bob.id)
+    button(at, "Save to history").click().run()
+    assert any("Saved to your history" in t for t in texts(at.success))
+    at.session_state["profile_id"] = me.id                           # the sidebar's profile picker
+    at.run()
+    assert not any("Saved to your history" in t for t in texts(at.success))   # Me has no scans
+    assert [b for b in at.button if b.label == "Save to history"]
+
+
 def test_a_photo_without_a_face_gets_advice_not_an_error(db, me):
     at = page("scan").run()
     at.file_uploader(key="scan_upload").set_value(("cup.jpg", no_face_jpeg(), "image/jpeg")).run()
