@@ -29,6 +29,7 @@ import logging
 import os
 import threading
 import warnings
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -318,8 +319,13 @@ def _read_weights(path: Path) -> tuple[dict[str, np.ndarray], str]:
     if not path.exists():
         raise _weights_missing(path)
     raw = path.read_bytes()
-    with np.load(io.BytesIO(raw)) as z:    # the bytes already read for the version hash
-        arrays = {k: z[k] for k in z.files}
+    try:
+        with np.load(io.BytesIO(raw), allow_pickle=False) as z:    # the bytes already read for the version hash
+            arrays = {k: z[k] for k in z.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as exc:
+        raise ModelMissingError(f"The weights file {path} is damaged ({type(exc).__name__}).",
+                                "Reinstall SkinGorithm, or point SKINGORITHM_MODEL at a complete weights file.",
+                                code="model_damaged") from exc
     return arrays, hashlib.sha256(raw).hexdigest()
 
 

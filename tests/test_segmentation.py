@@ -28,6 +28,17 @@ def test_a_missing_weights_file_gives_a_clear_error(tmp_path):
         load_segmenter(tmp_path / "nothing.npz")
 
 
+@pytest.mark.parametrize("damage", ["truncated", "not_a_zip"])
+def test_a_damaged_weights_file_gives_a_clear_error_not_a_traceback(tmp_path, damage):
+    from skin_app.config import model_path
+    bad = tmp_path / "skin_unet_resnet34.npz"
+    shipped = model_path().read_bytes()
+    bad.write_bytes(shipped[: len(shipped) // 3] if damage == "truncated" else b"not weights at all" * 100)
+    with pytest.raises(ModelMissingError, match="damaged") as exc:
+        load_segmenter(bad)
+    assert exc.value.code == "model_damaged" and "SKINGORITHM_MODEL" in str(exc.value)
+
+
 def test_weights_for_another_model_are_refused():
     model = build_model()
     arrays = {f"{layer.name}/{j}": w for layer in model.layers for j, w in enumerate(layer.get_weights())}
