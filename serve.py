@@ -18,12 +18,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from starlette.middleware import Middleware  # noqa: E402
-from streamlit import net_util  # noqa: E402
-from streamlit.starlette import App  # noqa: E402
+from starlette.middleware import Middleware
+from streamlit import net_util
+from streamlit.starlette import App
 
-from skin_app import access  # noqa: E402
-from skin_app.config import data_dir  # noqa: E402
+from skin_app import access
+from skin_app.config import data_dir
 
 
 def announce(mode: access.PhoneMode) -> None:

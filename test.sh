@@ -15,7 +15,7 @@ if [ ! -x .venv/bin/python ] || [ requirements.txt -nt .venv/.installed ] || [ r
 fi
 export SM_FRAMEWORK=tf.keras TF_USE_LEGACY_KERAS=1 TF_CPP_MIN_LOG_LEVEL=2
 # Lint and type check first (settings in pyproject.toml): a finding fails the run, as in CI.
-.venv/bin/ruff check --quiet skin_app
+.venv/bin/ruff check --quiet skin_app app_pages app.py serve.py bench
 .venv/bin/mypy --no-error-summary
 if [ "$#" -gt 0 ]; then
   exec .venv/bin/python -m pytest -q "$@"

@@ -198,8 +198,8 @@ def viewer_zone():
 def concern_picker(key: str, label: str = "Show on the photo", concerns=None):
     """Per-concern overlay toggles (all on at first) over ``concerns`` (default: all; a view offers only
     what it scores); returns the chosen concern keys in display order."""
-    from skin_app.overlay import CONCERN_COLOURS
     from skin_app.concerns import CONCERN_LABELS, SCORED
+    from skin_app.overlay import CONCERN_COLOURS
     dots = {"acne": ":red[●]", "flek": ":orange[●]", "wrinkle": ":blue[●]", "panda_eye": ":violet[●]",
             "redness": ":green[●]"}   # overlay colours
     assert set(dots) == set(SCORED) and set(SCORED) <= set(CONCERN_COLOURS)

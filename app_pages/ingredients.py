@@ -20,13 +20,20 @@ import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
 from app_pages.common import active_profile, plain, storage  # noqa: E402
-from skin_app.ingredients import (ACTIVE_LABELS, IngredientInputError, IngredientReport,  # noqa: E402
-                                  ProductReport, analyse, compare, shelf_products)
-from skin_app.ingredients_eu import PRODUCT_TYPES  # noqa: E402
-from skin_app.limits import INGREDIENT_INPUT_MAX, SHELF_NAME_MAX  # noqa: E402
-from skin_app.export import unknown_ingredients_csv  # noqa: E402
 from skin_app.concerns import CONCERN_LABELS  # noqa: E402
 from skin_app.errors import UserFacingError  # noqa: E402
+from skin_app.export import unknown_ingredients_csv  # noqa: E402
+from skin_app.ingredients import (  # noqa: E402
+    ACTIVE_LABELS,
+    IngredientInputError,
+    IngredientReport,
+    ProductReport,
+    analyse,
+    compare,
+    shelf_products,
+)
+from skin_app.ingredients_eu import PRODUCT_TYPES  # noqa: E402
+from skin_app.limits import INGREDIENT_INPUT_MAX, SHELF_NAME_MAX  # noqa: E402
 from skin_app.storage import DatabaseError  # noqa: E402
 
 TEXT = "ing_text"                 # session key of the text area
@@ -49,25 +56,25 @@ def names(items: list[str]) -> str:
 # ---------------------------------------------------------------------------------------------
 def ingredient_table(product: ProductReport) -> pd.DataFrame:
     rows = []
-    for l in product.lines:
-        matched = l.matched or (f"did you mean {l.did_you_mean}?" if l.did_you_mean else "not recognised")
-        flags = [f.replace("_", " ") for f in l.flags]
-        if l.comedogenic is not None:
-            flags.append(f"comedogenic {l.comedogenic}/5")
-        eu = {"not_permitted": "NOT PERMITTED: ", "restricted": "", "labelling": ""}.get(l.eu_verdict, "")
-        eu = (eu + l.eu_text) if l.eu_text else ""
+    for ing in product.lines:
+        matched = ing.matched or (f"did you mean {ing.did_you_mean}?" if ing.did_you_mean else "not recognised")
+        flags = [f.replace("_", " ") for f in ing.flags]
+        if ing.comedogenic is not None:
+            flags.append(f"comedogenic {ing.comedogenic}/5")
+        eu = {"not_permitted": "NOT PERMITTED: ", "restricted": "", "labelling": ""}.get(ing.eu_verdict, "")
+        eu = (eu + ing.eu_text) if ing.eu_text else ""
         rows.append({
-            "#": l.position,
-            "As printed": l.text,
+            "#": ing.position,
+            "As printed": ing.text,
             "Matched (INCI)": matched,
-            "What it does": (l.what or "; ".join(l.functions)) + (f" Evidence: {l.evidence}." if l.evidence else ""),
-            "Pros": l.pros,
-            "Cons": l.cons,
+            "What it does": (ing.what or "; ".join(ing.functions)) + (f" Evidence: {ing.evidence}." if ing.evidence else ""),
+            "Pros": ing.pros,
+            "Cons": ing.cons,
             "Flags": ", ".join(flags),
             "EU (for this product type)": eu,
-            "Position hint": "; ".join(l.hints),
-            "%": l.percent or "",
-            "May contain": "yes" if l.may_contain else "",
+            "Position hint": "; ".join(ing.hints),
+            "%": ing.percent or "",
+            "May contain": "yes" if ing.may_contain else "",
         })
     return pd.DataFrame(rows)
 
@@ -88,10 +95,10 @@ def eu_section(product: ProductReport, report: IngredientReport) -> None:
            "guessed from the label" if product.product_type_guessed else "the default")
     st.caption(f"EU verdicts are for a **{md_escape(kind)}** product ({how}); change the product type above "
                "if that is wrong.")
-    for l in product.bans:
-        st.error(f"**Not permitted in the EU: {md_escape(l.text)}**: {md_escape(l.eu_text)}. "
+    for ing in product.bans:
+        st.error(f"**Not permitted in the EU: {md_escape(ing.text)}**: {md_escape(ing.eu_text)}. "
                  "Products sold outside the EU may still use it; check the product's origin.")
-    details = [(l.text, d) for l in product.lines for d in l.eu_details]
+    details = [(ing.text, d) for ing in product.lines for d in ing.eu_details]
     if details:
         with st.expander("EU details (purity and pH specifications, other product types, conditional entries)"):
             st.dataframe(pd.DataFrame([{"Ingredient": t, "Annex entry": d} for t, d in details]), hide_index=True)
@@ -146,12 +153,12 @@ def product_section(product: ProductReport, report: IngredientReport, key: str) 
 
     st.subheader("Every ingredient, in label order")
     st.dataframe(ingredient_table(product), hide_index=True)
-    unknown = [l for l in product.lines if not l.recognised]
+    unknown = [ing for ing in product.lines if not ing.recognised]
     if unknown:
         st.markdown(f"**Not recognised ({len(unknown)}):** kept in your local log, which you can export "
                     "below to report a missing ingredient.")
-        st.text("\n".join(f"{l.text}" + (f"  (did you mean {l.did_you_mean}?)" if l.did_you_mean else "")
-                          for l in unknown))
+        st.text("\n".join(f"{ing.text}" + (f"  (did you mean {ing.did_you_mean}?)" if ing.did_you_mean else "")
+                          for ing in unknown))
     if product.skipped_text:
         with st.expander("Text we did not read as ingredients"):
             st.text("\n".join(t[:300] for t in product.skipped_text[:50]))
@@ -180,7 +187,7 @@ def save_form(product: ProductReport, key: str) -> None:
 
 def _product_text(product: ProductReport) -> str:
     """The product's own list (one product of a kit), as printed, comma-separated."""
-    return ", ".join(dict.fromkeys(l.text for l in product.lines))
+    return ", ".join(dict.fromkeys(ing.text for ing in product.lines))
 
 
 def _log_unknown(report: IngredientReport, text: str) -> None:

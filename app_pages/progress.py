@@ -13,17 +13,16 @@ if _ROOT not in sys.path:                     # stand-alone run: make the projec
 import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
-from app_pages.common import (active_profile, concern_picker, labels_in_full, page_link, plain, storage,  # noqa: E402
-                              viewer_zone)
+from app_pages.common import active_profile, concern_picker, labels_in_full, page_link, plain, storage, viewer_zone  # noqa: E402
 from skin_app.charts import acne_count_figure, compare_figure, progress_figure  # noqa: E402
+from skin_app.concerns import CONCERN_LABELS, VIEW_LABELS, VIEWS  # noqa: E402
 from skin_app.conditions import differences, of_scan  # noqa: E402
+from skin_app.errors import UserFacingError  # noqa: E402
 from skin_app.export import ExportFileError, export_csv_zip, export_json, import_bundle, read_bundle  # noqa: E402
+from skin_app.limits import MAX_FILE_BYTES  # noqa: E402
 from skin_app.overlay import overlay_masks  # noqa: E402
 from skin_app.pictures import png_to_masks, png_to_rgb  # noqa: E402
 from skin_app.progress import SCORE_KEYS, acne_counts, compare_scores, load_noise_band, not_measured, visits  # noqa: E402
-from skin_app.concerns import CONCERN_LABELS, VIEW_LABELS, VIEWS  # noqa: E402
-from skin_app.errors import UserFacingError  # noqa: E402
-from skin_app.limits import MAX_FILE_BYTES  # noqa: E402
 from skin_app.storage import DatabaseError, StoredScan  # noqa: E402
 from skin_app.values import local_time  # noqa: E402
 

@@ -22,9 +22,8 @@ import streamlit as st  # noqa: E402
 from app_pages.common import active_profile, plain, storage  # noqa: E402
 from skin_app import reminders as rem  # noqa: E402
 from skin_app.charts import adherence_with_scores_figure  # noqa: E402
-from skin_app.limits import ALERT_CHOICES, INTERVAL_DAYS_MAX, INTERVAL_DAYS_MIN, SCHEDULE_KINDS  # noqa: E402
 from skin_app.errors import UserFacingError  # noqa: E402
-from skin_app.storage import DatabaseError  # noqa: E402
+from skin_app.limits import ALERT_CHOICES, INTERVAL_DAYS_MAX, INTERVAL_DAYS_MIN, SCHEDULE_KINDS  # noqa: E402
 
 STATUS_WORDS = {
     "upcoming": "⏳ later today",

@@ -17,17 +17,34 @@ if _ROOT not in sys.path:                     # stand-alone run: make the projec
 import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
-from app_pages.common import (active_profile, camera_input, concern_picker, labels_in_full, page_link,  # noqa: E402
-                              plain, segmenter, storage, viewer_zone)
+from app_pages.common import (  # noqa: E402
+    active_profile,
+    camera_input,
+    concern_picker,
+    labels_in_full,
+    page_link,
+    plain,
+    segmenter,
+    storage,
+    viewer_zone,
+)
+from skin_app.concerns import (  # noqa: E402
+    CONCERN_LABELS,
+    FULL_CHECK,
+    REGION_LABELS,
+    VIEW_CONCERNS,
+    VIEW_HELP,
+    VIEW_LABELS,
+    VIEW_SCORED,
+    VIEWS,
+)
 from skin_app.config import setup_tensorflow_env  # noqa: E402
 from skin_app.errors import UserFacingError  # noqa: E402
 from skin_app.face import CHECK_LABELS, CLOSEUP_CHECKS  # noqa: E402
 from skin_app.limits import NOTE_MAX  # noqa: E402
 from skin_app.pictures import STORED_SIZE  # noqa: E402
 from skin_app.results import ScanResult  # noqa: E402
-from skin_app.concerns import CONCERN_LABELS, FULL_CHECK, REGION_LABELS, VIEW_HELP, VIEW_LABELS, VIEW_CONCERNS, VIEW_SCORED, VIEWS  # noqa: E402
 from skin_app.scans import save_scans  # noqa: E402
-from skin_app.storage import DatabaseError  # noqa: E402
 
 log = logging.getLogger("skingorithm.scan")
 RESULT = "scan_result"            # session key: (photo digest, ScanResult) of the last analysis
@@ -194,7 +211,7 @@ def precheck(data: bytes, view: str):
     except UserFacingError as exc:
         show_refusal(exc.message, exc.advice)
         return None
-    except Exception:  # noqa: BLE001 - shown as advice; the details go to the terminal's log
+    except Exception:
         log.exception("photo check failed")
         show_refusal("Something went wrong while reading this photo.",
                      "Try another photo. If it keeps happening, the terminal running the app shows the details.")
@@ -223,7 +240,7 @@ def analyse(data: bytes, checked, started: float) -> ScanResult | None:
                              checked=checked)
         except UserFacingError as exc:          # the photo, a missing calibration file, ...
             problem = (exc.message, exc.advice)
-        except Exception:  # noqa: BLE001 - shown as advice; the details go to the terminal's log
+        except Exception:
             log.exception("analysis failed")
             problem = ("Something went wrong while analysing this photo.",
                        "Try another photo. If it keeps happening, the terminal running the app shows the details.")

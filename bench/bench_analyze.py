@@ -231,7 +231,7 @@ class SeedBaseline:
         return laps
 
 
-def time_baseline(base: "SeedBaseline", jpeg: bytes, walls: list, stages: dict) -> None:
+def time_baseline(base: SeedBaseline, jpeg: bytes, walls: list, stages: dict) -> None:
     t0 = time.perf_counter()
     laps = base(jpeg)
     walls.append((time.perf_counter() - t0) * 1000)

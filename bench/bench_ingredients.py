@@ -29,8 +29,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from skin_app.ingredients import analyse  # noqa: E402
-from skin_app.ingredients_kb import KnowledgeBase, default_kb  # noqa: E402
+from skin_app.ingredients import analyse
+from skin_app.ingredients_kb import KnowledgeBase, default_kb
 
 
 def load_lists(path: Path) -> list[dict]:
@@ -125,9 +125,9 @@ def main(argv: list[str] | None = None) -> int:
         except ValueError:
             plain = []                      # only the plant names made it a list
         plain_s += time.perf_counter() - t_plain
-        plain_hit += sum(l.recognised for l in plain)
+        plain_hit += sum(ing.recognised for ing in plain)
         plain_total += len(plain)
-        before = collections.Counter(l.text for l in plain if l.recognised)
+        before = collections.Counter(ing.text for ing in plain if ing.recognised)
         for line in report.ingredients:
             if line.recognised:
                 if before[line.text]:
@@ -171,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     for lang, text in LABELS.items():
         lines = analyse(text, kb=kb).ingredients
         print(f"  own {lang} label (tests/test_ingredients_languages.py): "
-              f"{sum(l.recognised for l in lines)}/{len(lines)} recognised")
+              f"{sum(ing.recognised for ing in lines)}/{len(lines)} recognised")
     foreign = [v for k, v in by_lang.items() if k != "en"]
     hit, n = sum(v[0] for v in foreign), sum(v[1] for v in foreign)
     print(f"  non-English together: {hit}/{n} = {hit / max(n, 1):.2%}")

@@ -29,7 +29,7 @@ def one_process(delay: float, warm: int, mode: str) -> dict:
     """Runs inside the fresh process."""
     sys.path.insert(0, str(ROOT))
     sys.path.insert(0, str(ROOT / "bench"))
-    from bench_analyze import make_photo      # the test photo first: making it is not part of the app start
+    from bench_analyze import make_photo  # the test photo first: making it is not part of the app start
     photo, _ = make_photo(None)
     t0 = time.perf_counter()                  # the app starts: app.py starts the background load
     from skin_app.config import setup_tensorflow_env
@@ -38,7 +38,7 @@ def one_process(delay: float, warm: int, mode: str) -> dict:
     loader = Preloader()
     if mode == "background":
         loader.start()
-    from skin_app.analysis import analyze, check_photo      # the page's own imports
+    from skin_app.analysis import analyze, check_photo  # the page's own imports
     import_s = time.perf_counter() - t0
     time.sleep(max(0.0, delay - (time.perf_counter() - t0)))
 
