@@ -51,7 +51,7 @@ from skin_app.redness import measure_redness
 MIN_LESION_PX = 2          # connected components smaller than this are noise, not lesions
 # Lesion sizes from the experts' circles on the ACNE04 training split (19,025 circles; radius 5th /
 # 50th / 95th percentile 1.48 / 3.11 / 7.56 px at 512 px, so 1.11 / 2.33 / 5.67 px on the 384 px crop):
-# areas pi r^2. ``python -m skin_app.training.grade_model --data ../shared/data --lesion-sizes`` prints them.
+# areas pi r^2. ``python -m skin_app.training.grade_model --data DATA_FOLDER --lesion-sizes`` prints them.
 LESION_MIN_PX = 4
 LESION_TYPICAL_PX = 17
 LESION_MAX_PX = 101
