@@ -31,7 +31,7 @@ import hashlib
 import json
 import math
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,6 +60,15 @@ def overall_of(scores: Mapping[str, float], concerns: Iterable[str]) -> float:
     """Overall from the concern scores: their mean, never more than OVERALL_LEAD above the worst."""
     values = [float(scores[c]) for c in concerns]
     return round(min(float(np.mean(values)), min(values) + OVERALL_LEAD), 1)
+
+
+def grade_probabilities(latent: np.ndarray, cuts: Sequence[float]) -> np.ndarray:
+    """P(grade = k), k = 0..len(cuts), of an ordinal (proportional-odds) model: P(grade > k) =
+    sigmoid(latent - cut_k). The acne grade model is fitted with it (training/grade_model.py)."""
+    latent = np.atleast_1d(np.asarray(latent, float))
+    above = 0.5 * (1.0 + np.tanh(0.5 * (latent[:, None] - np.asarray(cuts, float)[None, :])))
+    cum = np.concatenate([np.ones((len(latent), 1)), above, np.zeros((len(latent), 1))], 1)
+    return np.clip(cum[:, :-1] - cum[:, 1:], 0.0, 1.0)
 
 
 def word_for(score: float, previous: str | None = None, band: float = 0.0) -> str:
@@ -219,8 +228,7 @@ class Calibration:
         latent = curve.raw(metrics) if curve is not None and curve.cuts else None
         if curve is None or latent is None:
             return None
-        cum = [1.0] + [1.0 / (1.0 + math.exp(-(latent - c))) for c in curve.cuts] + [0.0]
-        probs = [max(0.0, cum[k] - cum[k + 1]) for k in range(len(cum) - 1)]
+        probs = grade_probabilities(np.array([latent]), curve.cuts)[0].tolist()
         grade = sum(latent > c for c in curve.cuts)
         return {"grade": ACNE_GRADES[grade], "grade_index": grade,
                 "expected_grade": round(sum(k * p for k, p in enumerate(probs)), 3),

@@ -42,6 +42,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from skin_app import tone
+
 # Melanin correction: index = (A_g - A_r) - MELANIN_K * (A_b - A_g). Melanin's absorption falls
 # roughly as wavelength^-3.3; for camera bands near 470, 550 and 610 nm that gives a green-red
 # difference about half its blue-green difference.
@@ -74,10 +76,8 @@ class RednessMap:
 
 
 def srgb_to_linear(rgb: np.ndarray) -> np.ndarray:
-    """uint8 sRGB -> linear reflectance-like values in (0, 1]."""
-    x = rgb.astype(np.float32) / 255.0
-    lin = np.where(x <= 0.04045, x / 12.92, ((x + 0.055) / 1.055) ** 2.4)
-    return np.maximum(lin, 1.0 / 4096.0)
+    """uint8 sRGB -> linear reflectance-like values in (0, 1] (never 0: the index takes logarithms)."""
+    return np.maximum(tone.srgb_to_linear(rgb), 1.0 / 4096.0)
 
 
 def erythema_index(rgb: np.ndarray, melanin_k: float = MELANIN_K, sigma: float = SMOOTH_SIGMA_PX) -> np.ndarray:

@@ -58,6 +58,18 @@ def from_lab(lab: np.ndarray) -> np.ndarray:
     return np.clip(np.round(rgb * 255.0), 0, 255).astype(np.uint8)
 
 
+def srgb_to_linear(rgb: np.ndarray) -> np.ndarray:
+    """sRGB values 0-255 (uint8 or float) -> linear light 0-1, float32 (IEC 61966-2-1)."""
+    x = np.clip(np.asarray(rgb, np.float32) / 255.0, 0.0, 1.0)
+    return np.where(x <= 0.04045, x / 12.92, ((x + 0.055) / 1.055) ** 2.4).astype(np.float32)
+
+
+def linear_to_srgb(lin: np.ndarray) -> np.ndarray:
+    """Linear light 0-1 -> sRGB values 0-255, float32 (not rounded)."""
+    y = np.clip(np.asarray(lin, np.float32), 0.0, 1.0)
+    return (np.where(y <= 0.0031308, y * 12.92, 1.055 * y ** (1 / 2.4) - 0.055) * 255.0).astype(np.float32)
+
+
 def ita_degrees(lightness: float, b_star: float) -> float:
     return float(math.degrees(math.atan2(lightness - 50.0, b_star)))
 

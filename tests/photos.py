@@ -196,9 +196,9 @@ def flushed_face_jpeg(cheek: str = "left_cheek") -> bytes:
     cv2.fillConvexPoly(weight, hull, 1.0)
     weight = cv2.GaussianBlur(weight, (0, 0), 3)[..., None]
     lin = srgb_to_linear(rgb) * 10.0 ** -(weight * np.array([0.02, 0.30, 0.18], np.float32))
-    srgb = np.where(lin <= 0.0031308, lin * 12.92, 1.055 * lin ** (1 / 2.4) - 0.055)
+    from skin_app.tone import linear_to_srgb
     buf = io.BytesIO()
-    Image.fromarray(np.clip(np.round(srgb * 255), 0, 255).astype(np.uint8)).save(buf, format="JPEG", quality=92)
+    Image.fromarray(np.round(linear_to_srgb(lin)).astype(np.uint8)).save(buf, format="JPEG", quality=92)
     return buf.getvalue()
 
 

@@ -124,6 +124,15 @@ def open_page(browser, url: str, viewport=None, **context):
     return page
 
 
+def add_profile(page, name: str) -> None:
+    """Adds a profile from the sidebar and waits until it is the active one."""
+    from playwright.sync_api import expect
+    page.get_by_text("Add a profile").click()
+    page.get_by_label("Name").fill(name)
+    page.get_by_role("button", name="Add", exact=True).click()
+    expect(page.get_by_role("combobox", name="Profile")).to_have_value(name, timeout=30_000)
+
+
 def upload(page, data: bytes, name: str, tmp_path: Path, view_words: str | None = None) -> None:
     """Hands a photo to the uploader; with ``view_words`` (e.g. "close-up"), to the uploader drawn for that
     view, waiting for it first (picking a view redraws the uploader, and a file given to the old one is lost)."""
@@ -308,10 +317,7 @@ def test_every_page_fits_a_phone_screen_without_sideways_scrolling(server, brows
 def test_the_profile_survives_a_reload(server, browser):
     from playwright.sync_api import expect
     page = open_page(browser, server["url"])
-    page.get_by_text("Add a profile").click()
-    page.get_by_label("Name").fill("Grandma")
-    page.get_by_role("button", name="Add", exact=True).click()
-    expect(page.get_by_role("combobox", name="Profile")).to_have_value("Grandma", timeout=30_000)
+    add_profile(page, "Grandma")
     expect(page).to_have_url(re.compile(r"profile=\d+"), timeout=30_000)
     page.reload()
     expect(page.get_by_role("heading", name="Scan")).to_be_visible(timeout=60_000)
@@ -458,10 +464,7 @@ def test_two_downloads_in_a_row_both_arrive(server, browser, tmp_path):
 def test_a_new_tab_opens_the_profile_used_last(server, browser):
     from playwright.sync_api import expect
     page = open_page(browser, server["url"])
-    page.get_by_text("Add a profile").click()
-    page.get_by_label("Name").fill("Tabby")
-    page.get_by_role("button", name="Add", exact=True).click()
-    expect(page.get_by_role("combobox", name="Profile")).to_have_value("Tabby", timeout=30_000)
+    add_profile(page, "Tabby")
     other = open_page(browser, f"{server['url']}/progress")          # a new tab, no profile in its address
     expect(other.get_by_role("combobox", name="Profile")).to_have_value("Tabby", timeout=30_000)
 

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from skin_app.calibration import parse_calibration
+from skin_app.calibration import grade_probabilities, parse_calibration
 from skin_app.training import grade_model as gm
 
 
@@ -35,7 +35,7 @@ def test_the_ordinal_model_orders_its_cuts_and_grades_separable_photos_well():
 
 
 def test_grade_probabilities_sum_to_one_and_move_with_the_latent_value():
-    p = gm.grade_probabilities(np.array([-5.0, 0.5, 5.0]), [0.0, 1.0, 2.0])
+    p = grade_probabilities(np.array([-5.0, 0.5, 5.0]), [0.0, 1.0, 2.0])
     assert np.allclose(p.sum(1), 1.0)
     assert p[0].argmax() == 0 and p[2].argmax() == 3
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from skin_app import face as face_mod
-from skin_app import redness
+from skin_app import redness, tone
 from skin_app.analysis import check_photo, drop_untrusted_colour, front_geometry
 from skin_app.results import QualityReport
 from tests.photos import astronaut_jpeg
@@ -25,8 +25,7 @@ def absorb(rgb: np.ndarray, where: np.ndarray, red: float, green: float, blue: f
     pigment in the skin does to the light it reflects."""
     lin = redness.srgb_to_linear(rgb)
     lin[where] *= 10.0 ** -np.array([red, green, blue], np.float32)
-    srgb = np.where(lin <= 0.0031308, lin * 12.92, 1.055 * lin ** (1 / 2.4) - 0.055)
-    return np.clip(np.round(srgb * 255), 0, 255).astype(np.uint8)
+    return np.round(tone.linear_to_srgb(lin)).astype(np.uint8)
 
 
 def blotch(regions: dict, name: str) -> np.ndarray:
@@ -73,8 +72,7 @@ def test_light_or_tone_that_changes_every_pixel_alike_does_not_move_the_share(fa
     flushed = absorb(crop, blotch(regions, "left_cheek") & skin, *HAEMOGLOBIN)
     base, _ = redness.measure_redness(flushed, skin)
     lin = redness.srgb_to_linear(flushed) * np.array(factors, np.float32)
-    srgb = np.where(lin <= 0.0031308, lin * 12.92, 1.055 * lin ** (1 / 2.4) - 0.055)
-    shifted = np.clip(np.round(srgb * 255), 0, 255).astype(np.uint8)
+    shifted = np.round(tone.linear_to_srgb(lin)).astype(np.uint8)
     moved, _ = redness.measure_redness(shifted, skin)
     assert moved["share"] == pytest.approx(base["share"], abs=0.02)
 

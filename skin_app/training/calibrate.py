@@ -220,11 +220,8 @@ def fit(records: list[dict]) -> dict:
     x90 = float(np.quantile([latent(r["aligned"]) for r in ordinary], 0.9))
     if x90 >= cuts[0]:
         x90 = cuts[0] - 0.1
-    nothing = {"soft_fraction": {"acne": 0.0}, "area_fraction": {"acne": 0.0}, "mean_probability": {"acne": 0.0},
-               "acne_lesion_count": 0, "acne_blob_count": 0,
-               "acne_lesions": {"by_size": {"small": 0, "medium": 0, "large": 0}}}
     concerns["acne"] = {"measure": "acne_grade_latent", "transform": "linear", **model.spec(),
-                        "knots": _knots([(x90, 90.0)] + list(zip(cuts, GRADE_SCORES)), latent(nothing))}
+                        "knots": _knots([(x90, 90.0)] + list(zip(cuts, GRADE_SCORES)), model.eta_of_nothing())}
     counts = np.array([measured(r, "acne_lesion_count", "letterboxed") for r in acne])
     truth = np.array([r["labels"]["lesions"] for r in acne])
     concerns["acne"]["count_error"] = round(float(np.median(np.abs(counts - truth) / np.maximum(truth, 1))), 3)

@@ -50,13 +50,17 @@ def load(path: Path) -> Any:
     return json.loads(path.read_text())
 
 
-def probe_checks(candidate: dict) -> list[dict]:
+def probe_checks(candidate: dict, reference: dict | None = None) -> list[dict]:
+    """``reference``: the shipped model's probe, shown beside each ratio for context."""
     out = []
     for key, goal in PROBE_GOALS.items():
         s = candidate["summary"][key]["raw"]
         for c in ("acne", "flek"):
-            out.append({"check": f"tone probe {key}: {c} area ratio", "value": s[c]["ratio"], "goal": f"<= {goal}",
-                        "ok": s[c]["ratio"] <= goal})
+            row = {"check": f"tone probe {key}: {c} area ratio", "value": s[c]["ratio"], "goal": f"<= {goal}",
+                   "ok": s[c]["ratio"] <= goal}
+            if reference is not None:
+                row["shipped"] = reference["summary"][key]["raw"][c]["ratio"]
+            out.append(row)
         n = s["n"]
         worst = max(("acne", "flek", "wrinkle", "panda_eye"), key=lambda c: s[c]["worse_word_share"])
         faces = round(s[worst]["worse_word_share"] * n)
@@ -130,18 +134,12 @@ def grade_check(candidate: dict, reference: dict) -> list[dict]:
 def judge(cand: Path, models: Path, reference_probe: Path, reference_calibration: Path | None = None) -> list[dict]:
     cal = load(cand / "calibration.json")
     ref_cal = load(reference_calibration or models / "calibration.json")
-    checks = probe_checks(load(cand / "tone_probe.json"))
+    checks = probe_checks(load(cand / "tone_probe.json"), load(reference_probe) if reference_probe.exists() else None)
     checks += tone_ratio_checks(ordinary_faces(cal["model_weights"]))
     checks += words_checks(cal["validation"], ref_cal["validation"])
     checks += reshot_checks(load(cand / "noise_band.json"))
     checks += segmentation_checks(load(cand / "metrics_val.json"), load(models / "metrics_val.json"))
     checks += grade_check(cal["validation"], ref_cal["validation"])
-    if reference_probe.exists():          # context only: the shipped model on the same probe
-        ref = load(reference_probe)["summary"]
-        for row in checks:
-            if row["check"].startswith("tone probe") and "area ratio" in row["check"]:
-                key, concern = row["check"].split(": ")[0].split()[-1], row["check"].split(": ")[1].split()[0]
-                row["shipped"] = ref[key]["raw"][concern]["ratio"]
     return checks
 
 

@@ -71,14 +71,6 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * x))
 
 
-def grade_probabilities(eta: np.ndarray, cuts: Sequence[float]) -> np.ndarray:
-    """P(grade = k) for k = 0..len(cuts): P(grade > k) = sigmoid(eta - cut_k)."""
-    eta = np.atleast_1d(np.asarray(eta, float))
-    above = _sigmoid(eta[:, None] - np.asarray(cuts, float)[None, :])      # P(grade > k), decreasing in k
-    cum = np.concatenate([np.ones((len(eta), 1)), above, np.zeros((len(eta), 1))], 1)
-    return np.clip(cum[:, :-1] - cum[:, 1:], 0.0, 1.0)
-
-
 @dataclass(frozen=True)
 class OrdinalModel:
     names: tuple[str, ...]
@@ -88,6 +80,10 @@ class OrdinalModel:
 
     def eta(self, x: np.ndarray) -> np.ndarray:
         return x @ np.asarray(self.weights)
+
+    def eta_of_nothing(self) -> float:
+        """The latent value of a face with nothing marked and no lesion (every feature at log10(offset))."""
+        return float(sum(w * math.log10(FEATURES[n][1]) for n, w in zip(self.names, self.weights)))
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         return np.searchsorted(np.asarray(self.cuts), self.eta(x), side="right")

@@ -153,6 +153,14 @@ def read_pack(path: Path, split: str | None = None, workers: int | None = None):
             yield str(z["dataset"][i]), str(z["name"][i]), str(z["split"][i]), image, maps, z["present"][i]
 
 
+def load_pack_arrays(path: Path, split: str | None = None) -> tuple[np.ndarray, np.ndarray, list[str], list[str]]:
+    """A pack (or one split of it) in memory: images uint8 (N, S, S, 3), codes uint8 (N, 6, S, S),
+    dataset and photo names; what both trainers start from."""
+    rows = list(read_pack(path, split))
+    return (np.stack([r[3] for r in rows]), np.stack([r[4] for r in rows]),
+            [r[0] for r in rows], [r[1] for r in rows])
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, help="folder laid out like ../shared/data")

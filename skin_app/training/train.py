@@ -45,7 +45,7 @@ import torch.nn.functional as F
 
 from skin_app.concerns import CHANNELS, CONCERNS
 from skin_app.training import recipe
-from skin_app.training.pack import read_pack
+from skin_app.training.pack import load_pack_arrays
 from skin_app.training.tone_aug import random_tone
 from skin_app.training.torch_unet import UnetResNet34, keras_weight_arrays, load_keras_weight_arrays
 
@@ -55,12 +55,8 @@ WEAK_FRACTION = torch.tensor(recipe.WEAK_FRACTION)
 
 
 def load_pack_tensors(path: Path, split: str | None):
-    rows = list(read_pack(path, split))
-    images = torch.from_numpy(np.stack([r[3] for r in rows])).permute(0, 3, 1, 2).contiguous()
-    codes = torch.from_numpy(np.stack([r[4] for r in rows])).contiguous()
-    datasets = [r[0] for r in rows]
-    names = [r[1] for r in rows]
-    return images, codes, datasets, names
+    images, codes, datasets, names = load_pack_arrays(path, split)
+    return torch.from_numpy(images).permute(0, 3, 1, 2).contiguous(), torch.from_numpy(codes), datasets, names
 
 
 def sampling_weights(datasets: list[str]) -> torch.Tensor:

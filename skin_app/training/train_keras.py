@@ -50,9 +50,11 @@ from typing import Any
 import cv2
 import numpy as np
 
+from skin_app import tone
 from skin_app.concerns import CHANNELS
 from skin_app.training import recipe
 from skin_app.training.datasets import IGNORE
+from skin_app.training.pack import load_pack_arrays
 
 SKIN, ACNE, FLEK = CHANNELS.index("face_skin"), CHANNELS.index("acne"), CHANNELS.index("flek")
 # Melanin absorbance per R, G, B relative to red, read off the ratio of linear reflectances of light
@@ -85,15 +87,6 @@ class Config:
 
 
 # -- data -------------------------------------------------------------------------------------------
-def load_pack(path: Path, split: str = "train") -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Images uint8 (N,S,S,3), codes uint8 (N,6,S,S), dataset names."""
-    from skin_app.training.pack import read_pack
-    rows = list(read_pack(path, split))
-    images = np.stack([r[3] for r in rows])
-    codes = np.stack([r[4] for r in rows])
-    return images, codes, [r[0] for r in rows]
-
-
 def freckles_not_acne(codes: np.ndarray, datasets: list[str]) -> int:
     """In the freckle close-ups a marked freckle is an acne negative (in place); returns pixels changed."""
     changed = 0
@@ -148,16 +141,6 @@ def photometric(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return (np.clip(x, 0, 1) * 255.0).astype(np.float32)
 
 
-def srgb_to_linear(x: np.ndarray) -> np.ndarray:
-    x = np.clip(x / 255.0, 0, 1)
-    return np.where(x <= 0.04045, x / 12.92, ((x + 0.055) / 1.055) ** 2.4)
-
-
-def linear_to_srgb(y: np.ndarray) -> np.ndarray:
-    y = np.clip(y, 0, 1)
-    return np.where(y <= 0.0031308, y * 12.92, 1.055 * y ** (1 / 2.4) - 0.055) * 255.0
-
-
 def melanin_change(x: np.ndarray, skin: np.ndarray, d: float, rng: np.random.Generator | None = None,
                    k: tuple[float, float, float] = MELANIN_K) -> np.ndarray:
     """float (S,S,3) 0-255 with the skin (soft mask 0-1) given ``d`` more melanin (less where d < 0):
@@ -166,10 +149,10 @@ def melanin_change(x: np.ndarray, skin: np.ndarray, d: float, rng: np.random.Gen
     kk = np.array(k, np.float64)
     if rng is not None:
         kk = kk * np.array([1.0, rng.uniform(0.9, 1.1), rng.uniform(0.85, 1.15)])
-    lin = srgb_to_linear(x)
+    lin = tone.srgb_to_linear(x)
     changed = lin * np.exp(-d * kk)
     w = np.clip(skin, 0, 1)[..., None]
-    return linear_to_srgb(lin + w * (changed - lin)).astype(np.float32)
+    return tone.linear_to_srgb(lin + w * (changed - lin))
 
 
 def reshot_photometric(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -282,7 +265,7 @@ class Trainer:
         self.out = Path(cfg.out)
         self.out.mkdir(parents=True, exist_ok=True)
         t0 = time.time()
-        self.images, self.codes, self.datasets = load_pack(Path(cfg.pack))
+        self.images, self.codes, self.datasets, _ = load_pack_arrays(Path(cfg.pack), "train")
         changed = freckles_not_acne(self.codes, self.datasets) if cfg.freckles_not_acne else 0
         self.weights = recipe.sampling_weights(self.datasets)
         self.log(f"loaded {len(self.datasets)} training samples in {time.time() - t0:.0f}s "
