@@ -296,7 +296,7 @@ def light_warning(result: ScanResult) -> None:
     """Warns when this photo was taken in conditions unlike the person's usual scans of this view (the
     median of their last five): score changes against those would come partly from the light."""
     from skin_app.conditions import differences, of_scan, usual
-    recent = [of_scan(s.metrics) for s in storage().list_scans(active_profile().id, result.view)[-5:]]
+    recent = [of_scan(s.metrics) for s in storage().latest_scans(active_profile().id, result.view, 5)]
     unlike = differences(usual([c for c in recent if c]), result.metrics.get("conditions") or {})
     if unlike:
         st.warning(f"**Taken in different conditions from your usual scans:** {', '.join(unlike)}. Scores that "
@@ -308,7 +308,7 @@ def light_warning(result: ScanResult) -> None:
 def previous_words(profile_id: int, view: str) -> dict[str, str]:
     """The words of the profile's latest stored scan of this view (for hysteresis)."""
     from skin_app.calibration import word_for
-    scans = [s for s in storage().list_scans(profile_id, view) if not s.rescore_failed]
+    scans = storage().latest_scans(profile_id, view, 1, scorable_only=True)
     if not scans:
         return {}
     return {k: word_for(v) for k, v in scans[-1].scores.items() if isinstance(v, (int, float))}

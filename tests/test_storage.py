@@ -427,3 +427,17 @@ def test_the_routine_choices_the_form_offers_are_the_ones_the_database_allows():
     assert f"kind IN ({sql_in(SCHEDULE_KINDS)})" in applied
     assert f"alert_minutes IN ({sql_in(ALERT_CHOICES)})" in applied
     assert f"interval_days >= {INTERVAL_DAYS_MIN}" in applied
+
+
+def test_the_latest_scans_of_a_view_come_oldest_first_and_can_leave_out_unscorable_ones(db, tmp_path):
+    p = db.create_profile("Ada")
+    ids = [add(db, p.id, day) for day in (1, 2, 3, 4)]
+    add(db, p.id, 5, view="left")                                        # another view's line
+    assert [s.id for s in db.latest_scans(p.id, "front", 2)] == ids[2:]
+    conn = sqlite3.connect(tmp_path / "s.sqlite3")
+    with conn:
+        conn.execute("UPDATE scans SET scored_by = 'unscorable:x' WHERE id = ?", (ids[3],))
+    conn.close()
+    assert [s.id for s in db.latest_scans(p.id, "front", 1, scorable_only=True)] == [ids[2]]
+    assert [s.id for s in db.latest_scans(p.id, "front", 1)] == [ids[3]]
+    assert db.latest_scan(p.id).id == ids[3]

@@ -74,6 +74,7 @@ class Storage(Database):
     scan_views = scans.scan_views
     get_scan = scans.get_scan
     latest_scan = scans.latest_scan
+    latest_scans = scans.latest_scans
     delete_scan = scans.delete_scan
     forget_pictures = scans.forget_pictures
     # ingredient shelf and unknown-ingredient log

@@ -125,9 +125,17 @@ def get_scan(db: Database, scan_id: int, profile_id: int | None = None) -> Store
 
 def latest_scan(db: Database, profile_id: int, view: str = "front") -> StoredScan | None:
     """The profile's latest scan of ``view``: front by default, the one view that scores every concern."""
-    rows = db.query("SELECT * FROM scans WHERE profile_id = ? AND view = ? ORDER BY taken_at DESC, id DESC "
-                       "LIMIT 1", (profile_id, view))
-    return _scan_from_row(rows[0]) if rows else None
+    found = latest_scans(db, profile_id, view, 1)
+    return found[0] if found else None
+
+
+def latest_scans(db: Database, profile_id: int, view: str, n: int, scorable_only: bool = False) -> list[StoredScan]:
+    """The profile's ``n`` latest scans of ``view``, oldest first (``scorable_only``: leaving out scans
+    that could not be re-scored), read without the rest of the history and its pictures."""
+    rows = db.query("SELECT * FROM scans WHERE profile_id = ? AND view = ? "
+                    "AND (? = 0 OR substr(scored_by, 1, length(?)) != ?) ORDER BY taken_at DESC, id DESC LIMIT ?",
+                    (profile_id, view, int(scorable_only), UNSCORABLE_PREFIX, UNSCORABLE_PREFIX, n))
+    return [_scan_from_row(r) for r in reversed(rows)]
 
 
 def delete_scan(db: Database, scan_id: int, profile_id: int | None = None) -> bool:
