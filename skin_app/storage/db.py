@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import sqlite3
 import threading
 import time as clock
@@ -55,6 +56,9 @@ FOLDER_MODE = PRIVATE_FOLDER_MODE
 # Tables every SkinGorithm database has had since migration 1: an SQLite file with tables but not these
 # (or with no schema version) is another program's, refused and never migrated.
 OUR_TABLES = frozenset({"profiles", "scans"})
+_CREATE_TABLE = re.compile(r"CREATE TABLE (?:IF NOT EXISTS )?(\w+)", re.IGNORECASE)
+# A file holding only our tables but no schema version is another first start's, mid-way: looked at again.
+HALF_MADE_LOOKS, HALF_MADE_WAIT_SECONDS = 20, 0.1
 
 
 def write_error(exc: sqlite3.Error, path: Path) -> DatabaseError:
@@ -206,21 +210,16 @@ class Database:
         (switching to WAL or migrating would otherwise touch its header)."""
         if not self.path.exists() or self.path.stat().st_size == 0:
             return
-        tables: set[str] = set()
-        version = 0
-        try:
-            conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=30.0)
-            try:
-                conn.execute("PRAGMA busy_timeout = 30000")
-                verdict = [r[0] for r in conn.execute("PRAGMA quick_check(5)")]
-                version = int(conn.execute("PRAGMA user_version").fetchone()[0])
-                tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-            finally:
-                conn.close()
-        except sqlite3.DatabaseError as exc:
-            if _not_a_database(exc):
-                raise self._not_sqlite() from exc
-            verdict = [str(exc)]
+        verdict, version, tables = self._look()
+        ours = {m.group(1) for sql in self.migrations for m in _CREATE_TABLE.finditer(sql)}
+        for _ in range(HALF_MADE_LOOKS):
+            # Only our own tables and no schema version yet: another first start of this file is making it
+            # (seen with a hundred at once); look again once its migration has committed, before calling
+            # the file another program's.
+            if not (tables and version == 0 and tables - {"sqlite_sequence"} <= ours):
+                break
+            clock.sleep(HALF_MADE_WAIT_SECONDS)
+            verdict, version, tables = self._look()
         if verdict != ["ok"] and not (os.access(self.path, os.W_OK) and os.access(self.path.parent, os.W_OK)):
             raise DatabaseError(
                 f"The database {self.path} is read-only (file permissions, or a read-only disk), and SkinGorithm "
@@ -236,6 +235,26 @@ class Database:
             raise self._damaged(f"its schema version reads {version}")
         if tables and (version == 0 or not OUR_TABLES <= tables):
             raise self._foreign()
+
+    def _look(self) -> tuple[list[str], int, set[str]]:
+        """(quick_check verdict, schema version, table names) of the file, read through a read-only
+        connection that cannot change it."""
+        tables: set[str] = set()
+        version = 0
+        try:
+            conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=30.0)
+            try:
+                conn.execute("PRAGMA busy_timeout = 30000")
+                verdict = [r[0] for r in conn.execute("PRAGMA quick_check(5)")]
+                version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+                tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            finally:
+                conn.close()
+        except sqlite3.DatabaseError as exc:
+            if _not_a_database(exc):
+                raise self._not_sqlite() from exc
+            verdict = [str(exc)]
+        return verdict, version, tables
 
     # -- schema --------------------------------------------------------------------------------
     @property
