@@ -98,6 +98,24 @@ def test_shift_back_undoes_a_subpixel_shift():
     assert np.abs(back - a[:, 5:-5, 5:-5]).max() < 0.02
 
 
+def test_share_gap_sees_a_sparse_channel_halve_and_pulls_only_the_darker_photo():
+    import tensorflow as tf
+    pa = np.zeros((2, 16, 16, 6), np.float32)
+    pa[:, :4, :4, 3] = 0.9                         # a dark-spot share of 6 %
+    pb = pa.copy()
+    pb[:, :4, :2, 3] = 0.0                         # halved in the variant
+    same = float(tk.share_gap(tf, tf.constant(pa), tf.constant(pa)))
+    halved = float(tk.share_gap(tf, tf.constant(pa), tf.constant(pb)))
+    assert same == 0.0
+    assert halved > 0.1 * np.log(2) ** 2           # one of four channels off by about ln 2
+    a, b = tf.Variable(pa), tf.Variable(pb)
+    with tf.GradientTape() as tape:
+        gap = tk.share_gap(tf, a, b, tf.constant([1.0, 0.0]))
+    ga, gb = tape.gradient(gap, [a, b])
+    assert np.abs(ga.numpy()[0]).sum() == 0 and np.abs(gb.numpy()[0]).sum() > 0      # b pulled, a fixed
+    assert np.abs(ga.numpy()[1]).sum() > 0 and np.abs(gb.numpy()[1]).sum() == 0      # and the other way
+
+
 def test_the_supervised_loss_ignores_unlabelled_pixels_and_rewards_right_answers():
     import tensorflow as tf
     codes = np.full((1, 16, 16, 6), IGNORE, np.uint8)

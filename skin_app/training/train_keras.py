@@ -21,6 +21,11 @@ them (geometry, colour), cuts a ``--crop`` window (lesions keep their size), and
   ``--shift`` px, with exposure, white balance (``recipe.RESHOT_*``), a real JPEG at quality 60-90,
   sometimes a blur and sensor noise. Consistency both ways, after undoing the shift.
 
+Besides the per-pixel consistency, ``--share-weight`` asks the concern *shares* (mean probability of
+acne, spots, wrinkles, dark circles over the window, on a log scale as the scores read them) of the
+pair to agree: a sparse channel can halve while its pixel BCE hardly moves, and the scores follow
+the share (run k1 learned tone fairness but not steadiness without it).
+
 Both the photo and its variant are supervised where the set labels them; where it does not (e.g.
 acne on CelebAMask faces), the photo's output is distilled towards the frozen shipped model's output
 (``--distill``), so a fine-tune on partial labels does not forget. Hard negatives: packs made with
@@ -80,6 +85,7 @@ class Config:
     tone_weight: float = 2.0
     reshot_weight: float = 2.0
     distill: float = 0.5
+    share_weight: float = 1.0        # the concern shares (what the scores read) of photo and variant alike
     threads: int = 2
     ckpt_minutes: float = 4.0
     seed: int = 0
@@ -214,6 +220,23 @@ def soft_bce(tf, logits, target_prob, weight):
     return tf.reduce_sum(bce * weight) / tf.maximum(tf.reduce_sum(weight), 1.0)
 
 
+# Below this share of the crop a concern counts as absent (about the calibration's 0.002 of the face skin).
+SHARE_EPS = 1e-3
+
+
+def share_gap(tf, pa, pb, pull_b=None):
+    """Mean squared gap of ln(SHARE_EPS + share) between photo and variant, per photo and concern channel
+    (acne, dark spots, wrinkles, dark circles; share = mean probability over the crop). The scores read
+    shares on a log scale, so this is what moves them; a pixel BCE hardly sees a sparse channel halve.
+    ``pull_b`` (B,) 1 where only b is pulled (a fixed), 0 where only a is; None: both move."""
+    la = tf.math.log(SHARE_EPS + tf.reduce_mean(pa[..., 2:], axis=(1, 2)))     # (B, 4)
+    lb = tf.math.log(SHARE_EPS + tf.reduce_mean(pb[..., 2:], axis=(1, 2)))
+    if pull_b is not None:
+        w = tf.reshape(pull_b, (-1, 1))
+        la, lb = w * tf.stop_gradient(la) + (1 - w) * la, w * lb + (1 - w) * tf.stop_gradient(lb)
+    return tf.reduce_mean(tf.square(la - lb))
+
+
 def shift_back(tf, p, iy, ix, fy, fx, margin: int):
     """p (B,S,S,C) of a photo shifted by (iy + fy, ix + fx) px (integer tensors iy, ix; fractions fy, fx
     in [0, 1)) -> sampled at the original's pixels, bilinear, over the inner region that both photos
@@ -345,6 +368,7 @@ class Trainer:
                     wb = tf.reshape(darker_b, (-1, 1, 1, 1)) * tf.ones_like(pa)
                     cons = soft_bce(tf, lb, pa, wb) + soft_bce(tf, la, pb, 1.0 - wb)
                     cons_w = cfg.tone_weight
+                    share = share_gap(tf, pa, pb, darker_b)
                 else:
                     pb_back = shift_back(tf, pb, iy, ix, fy, fx, margin)
                     lb_back = shift_back(tf, lb, iy, ix, fy, fx, margin)
@@ -353,12 +377,13 @@ class Trainer:
                     ones = tf.ones_like(pa_in)
                     cons = 0.5 * (soft_bce(tf, la_in, pb_back, ones) + soft_bce(tf, lb_back, pa_in, ones))
                     cons_w = cfg.reshot_weight
-                loss = sup_a + sup_b + cfg.distill * distill + cons_w * cons
+                    share = share_gap(tf, pa_in, pb_back)
+                loss = sup_a + sup_b + cfg.distill * distill + cons_w * cons + cfg.share_weight * share
             variables = self.student.trainable_variables
             grads = tape.gradient(loss, variables)
             grads, norm = tf.clip_by_global_norm(grads, 5.0)
             self.opt.apply_gradients(zip(grads, variables))
-            return {"loss": loss, "sup": sup_a, "distill": distill, "cons": cons, "mil": mil_a, "gnorm": norm,
+            return {"loss": loss, "sup": sup_a, "distill": distill, "cons": cons, "share": share, "mil": mil_a, "gnorm": norm,
                     "bce": bce_a, "dice": dice_a}
 
         self._steps[tone_step] = step
