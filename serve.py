@@ -69,7 +69,7 @@ def upload_body_limit() -> int:
 
 @asynccontextmanager
 async def lifespan(_app):
-    from skin_app.preload import shared
+    from skin_app.scan.preload import shared
     shared(os.environ.get("SKINGORITHM_MODEL"))       # the model loads while the browser opens
     access.attach(app, asyncio.get_running_loop())
     if os.environ.get("SKINGORITHM_PHONE") == "1":

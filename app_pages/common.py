@@ -25,7 +25,7 @@ PROFILE_PARAM = "profile"         # the active profile's id in the page address,
 def _open_storage(path: str | None) -> Storage:
     """Opens the database and brings every stored scan onto the current score calibration (without a
     calibration file, scans stay as stored: the Scan page says what is missing)."""
-    from skin_app.calibration import CalibrationMissingError, load_calibration
+    from skin_app.scan.calibration import CalibrationMissingError, load_calibration
     db = Storage(path)
     try:
         cal = load_calibration()
@@ -45,7 +45,7 @@ def storage() -> Storage:
 
 
 def _preloader(path: str | None):
-    from skin_app.preload import shared
+    from skin_app.scan.preload import shared
     return shared(path)
 
 
@@ -57,7 +57,7 @@ def start_model_loading() -> None:
 def segmenter():
     """(the segmentation model, seconds this call waited for it to finish loading); (None, 0) with a
     message shown if it cannot load."""
-    from skin_app.segmentation import ModelMissingError
+    from skin_app.scan.segmentation import ModelMissingError
     loader = _preloader(str(settings().model))
     try:
         if loader.ready:
@@ -199,7 +199,7 @@ def concern_picker(key: str, label: str = "Show on the photo", concerns=None):
     """Per-concern overlay toggles (all on at first) over ``concerns`` (default: all; a view offers only
     what it scores); returns the chosen concern keys in display order."""
     from skin_app.concerns import CONCERN_LABELS, SCORED
-    from skin_app.overlay import CONCERN_COLOURS
+    from skin_app.scan.overlay import CONCERN_COLOURS
     dots = {"acne": ":red[●]", "flek": ":orange[●]", "wrinkle": ":blue[●]", "panda_eye": ":violet[●]",
             "redness": ":green[●]"}   # overlay colours
     assert set(dots) == set(SCORED) and set(SCORED) <= set(CONCERN_COLOURS)

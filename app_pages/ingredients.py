@@ -1,7 +1,7 @@
 """Ingredient analyzer page: paste a label, see every ingredient, the flags, conflicts and the fit to your
 latest scan; save products to your shelf and compare two side by side; export unrecognised names.
 
-A thin shell over ``skin_app.ingredients`` (analysis) and ``skin_app.storage`` (shelf, unknown log).
+A thin shell over ``skin_app.ingredients.report`` (analysis) and ``skin_app.storage`` (shelf, unknown log).
 Pasted text is never rendered as HTML or Markdown: it goes into tables, ``st.text`` or is escaped.
 Runs inside ``st.navigation`` (app.py) and on its own (``streamlit run app_pages/ingredients.py``,
 ``AppTest.from_file``).
@@ -22,8 +22,9 @@ import streamlit as st  # noqa: E402
 from app_pages.common import active_profile, plain, storage  # noqa: E402
 from skin_app.concerns import CONCERN_LABELS  # noqa: E402
 from skin_app.errors import UserFacingError  # noqa: E402
-from skin_app.export import unknown_ingredients_csv  # noqa: E402
-from skin_app.ingredients import (  # noqa: E402
+from skin_app.history.export import unknown_ingredients_csv  # noqa: E402
+from skin_app.ingredients.eu import PRODUCT_TYPES  # noqa: E402
+from skin_app.ingredients.report import (  # noqa: E402
     ACTIVE_LABELS,
     IngredientInputError,
     IngredientReport,
@@ -32,7 +33,6 @@ from skin_app.ingredients import (  # noqa: E402
     compare,
     shelf_products,
 )
-from skin_app.ingredients_eu import PRODUCT_TYPES  # noqa: E402
 from skin_app.limits import INGREDIENT_INPUT_MAX, SHELF_NAME_MAX  # noqa: E402
 from skin_app.storage import DatabaseError  # noqa: E402
 

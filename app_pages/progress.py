@@ -16,13 +16,13 @@ import streamlit as st  # noqa: E402
 from app_pages.common import active_profile, concern_picker, labels_in_full, page_link, plain, storage, viewer_zone  # noqa: E402
 from skin_app.charts import acne_count_figure, compare_figure, progress_figure  # noqa: E402
 from skin_app.concerns import CONCERN_LABELS, VIEW_LABELS, VIEWS  # noqa: E402
-from skin_app.conditions import differences, of_scan  # noqa: E402
 from skin_app.errors import UserFacingError  # noqa: E402
-from skin_app.export import ExportFileError, export_csv_zip, export_json, import_bundle, read_bundle  # noqa: E402
+from skin_app.history.export import ExportFileError, export_csv_zip, export_json, import_bundle, read_bundle  # noqa: E402
+from skin_app.history.progress import SCORE_KEYS, acne_counts, compare_scores, load_noise_band, not_measured, visits  # noqa: E402
 from skin_app.limits import MAX_FILE_BYTES  # noqa: E402
-from skin_app.overlay import overlay_masks  # noqa: E402
-from skin_app.pictures import png_to_masks, png_to_rgb  # noqa: E402
-from skin_app.progress import SCORE_KEYS, acne_counts, compare_scores, load_noise_band, not_measured, visits  # noqa: E402
+from skin_app.scan.conditions import differences, of_scan  # noqa: E402
+from skin_app.scan.overlay import overlay_masks  # noqa: E402
+from skin_app.scan.pictures import png_to_masks, png_to_rgb  # noqa: E402
 from skin_app.storage import DatabaseError, StoredScan  # noqa: E402
 from skin_app.values import local_time  # noqa: E402
 
@@ -160,7 +160,7 @@ def compare_section(scans: list[StoredScan], band, zone) -> None:
 
 def visit_words(scan: StoredScan) -> str:
     """A stored scan's scores with their words, one line (the Scan page's words, without hysteresis)."""
-    from skin_app.calibration import scan_words
+    from skin_app.scan.calibration import scan_words
     words = scan_words(scan.scores)
     return " · ".join(f"{CONCERN_LABELS.get(k, k)} {v:.0f} ({words[k].word})" for k, v in scan.scores.items()
                       if k in words)

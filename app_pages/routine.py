@@ -1,7 +1,7 @@
 """Routine page: today's routines (due now / missed, refreshed every minute, a toast when one comes
 due), marking done or skipped, adherence next to skin scores, editing routines, .ics export.
 
-A thin shell: every rule lives in ``skin_app.reminders``, every query in ``skin_app.storage``,
+A thin shell: every rule lives in ``skin_app.routines.schedule``, every query in ``skin_app.storage``,
 the chart in ``skin_app.charts``. Runs inside ``st.navigation`` (app.py) and on its own
 (``streamlit run app_pages/routine.py``, ``AppTest.from_file``).
 """
@@ -20,10 +20,10 @@ import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
 from app_pages.common import active_profile, plain, storage  # noqa: E402
-from skin_app import reminders as rem  # noqa: E402
 from skin_app.charts import adherence_with_scores_figure  # noqa: E402
 from skin_app.errors import UserFacingError  # noqa: E402
 from skin_app.limits import ALERT_CHOICES, INTERVAL_DAYS_MAX, INTERVAL_DAYS_MIN, SCHEDULE_KINDS  # noqa: E402
+from skin_app.routines import schedule as rem  # noqa: E402
 
 STATUS_WORDS = {
     "upcoming": "⏳ later today",

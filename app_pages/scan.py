@@ -1,5 +1,5 @@
 """Scan: a selfie (upload or camera) -> what the model found, as overlays and scores -> saved to the
-profile's history. A thin shell over ``skin_app.analysis.analyze``; runs inside app.py's navigation
+profile's history. A thin shell over ``skin_app.scan.analysis.analyze``; runs inside app.py's navigation
 and on its own (AppTest)."""
 from __future__ import annotations
 
@@ -40,11 +40,11 @@ from skin_app.concerns import (  # noqa: E402
 )
 from skin_app.config import setup_tensorflow_env  # noqa: E402
 from skin_app.errors import UserFacingError  # noqa: E402
-from skin_app.face import CHECK_LABELS, CLOSEUP_CHECKS  # noqa: E402
+from skin_app.history.save import save_scans  # noqa: E402
 from skin_app.limits import NOTE_MAX  # noqa: E402
-from skin_app.pictures import STORED_SIZE  # noqa: E402
-from skin_app.results import ScanResult  # noqa: E402
-from skin_app.scans import save_scans  # noqa: E402
+from skin_app.scan.face import CHECK_LABELS, CLOSEUP_CHECKS  # noqa: E402
+from skin_app.scan.pictures import STORED_SIZE  # noqa: E402
+from skin_app.scan.results import ScanResult  # noqa: E402
 
 log = logging.getLogger("skingorithm.scan")
 RESULT = "scan_result"            # session key: (photo digest, ScanResult) of the last analysis
@@ -82,7 +82,7 @@ you. Your photo is analysed on this computer; the original is never stored.
 
 
 def meaning() -> str:
-    from skin_app.calibration import OVERALL_LEAD, describe, load_calibration
+    from skin_app.scan.calibration import OVERALL_LEAD, describe, load_calibration
     lines = []
     for row in describe(load_calibration()):
         at = row["at"]
@@ -205,7 +205,7 @@ def checklist(quality, view: str) -> None:
 def precheck(data: bytes, view: str):
     """Decode and check the photo for its view before the model runs. A photo that cannot be used gets
     the refusal (what to fix) on top and the check list under it; returns the CheckedPhoto or None."""
-    from skin_app.analysis import check_photo
+    from skin_app.scan.analysis import check_photo
     try:
         checked = check_photo(data, view)
     except UserFacingError as exc:
@@ -231,7 +231,7 @@ def analyse(data: bytes, checked, started: float) -> ScanResult | None:
     if seg is None:
         return None
     setup_tensorflow_env()
-    from skin_app.analysis import analyze
+    from skin_app.scan.analysis import analyze
     status = st.empty()
     problem = None
     with status.status("Analysing…", expanded=False) as box:
@@ -265,8 +265,8 @@ def analyse(data: bytes, checked, started: float) -> ScanResult | None:
 def pictures(result: ScanResult, suffix: str = "") -> None:
     """The marked face, as large as its column (the full width on a phone), or beside the plain photo,
     or blended; the toolbar's fullscreen button and a download show it at full resolution."""
-    from skin_app.imaging import encode_png
-    from skin_app.overlay import overlay_masks, side_by_side
+    from skin_app.scan.imaging import encode_png
+    from skin_app.scan.overlay import overlay_masks, side_by_side
     concerns = concern_picker(f"scan_overlay{suffix}", concerns=VIEW_SCORED[result.view])
     view = st.segmented_control("Picture", PICTURE_VIEWS, default=PICTURE_VIEWS[0], key=f"scan_view{suffix}",
                                 required=True)
@@ -295,7 +295,7 @@ def pictures(result: ScanResult, suffix: str = "") -> None:
 def light_warning(result: ScanResult) -> None:
     """Warns when this photo was taken in conditions unlike the person's usual scans of this view (the
     median of their last five): score changes against those would come partly from the light."""
-    from skin_app.conditions import differences, of_scan, usual
+    from skin_app.scan.conditions import differences, of_scan, usual
     recent = [of_scan(s.metrics) for s in storage().latest_scans(active_profile().id, result.view, 5)]
     unlike = differences(usual([c for c in recent if c]), result.metrics.get("conditions") or {})
     if unlike:
@@ -307,7 +307,7 @@ def light_warning(result: ScanResult) -> None:
 
 def previous_words(profile_id: int, view: str) -> dict[str, str]:
     """The words of the profile's latest stored scan of this view (for hysteresis)."""
-    from skin_app.calibration import word_for
+    from skin_app.scan.calibration import word_for
     scans = storage().latest_scans(profile_id, view, 1, scorable_only=True)
     if not scans:
         return {}
@@ -319,8 +319,8 @@ def scores(result: ScanResult, suffix: str = "") -> None:
     the ±, its noise band: how far it moves between re-shots of the same face. A word only changes
     from the last saved scan's of this view when the score leaves that band around the edge; when it
     is held (or Overall is held below a concern that needs care) the line under the row says why."""
-    from skin_app.calibration import acne_words, overall_note, scan_words
-    from skin_app.progress import load_noise_band
+    from skin_app.history.progress import load_noise_band
+    from skin_app.scan.calibration import acne_words, overall_note, scan_words
     band = load_noise_band()
     keys = ("overall", *VIEW_SCORED[result.view])
     present = [k for k in keys if k in result.scores]      # redness may be unmeasured (colour unreadable)

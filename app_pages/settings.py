@@ -13,7 +13,7 @@ import streamlit as st  # noqa: E402
 
 from app_pages.common import PROFILE, active_profile, plain, storage  # noqa: E402
 from skin_app.config import data_dir, model_card_path, model_path  # noqa: E402
-from skin_app.pictures import STORED_SIZE  # noqa: E402
+from skin_app.scan.pictures import STORED_SIZE  # noqa: E402
 from skin_app.storage import DatabaseError  # noqa: E402
 
 CONFIRM_WORD = "DELETE"

@@ -131,7 +131,7 @@ class Flipped:
 
 def thread_variant(seg, threads: int):
     """The same fast model in an interpreter with another thread count (for the --threads comparison)."""
-    from skin_app import segmentation
+    from skin_app.scan import segmentation
     engine = segmentation.TFLiteEngine(seg.engine.flatbuffer, seg.engine.kind, threads)
     variant = segmentation.SkinSegmenter(engine, seg.version, seg.thresholds)
     variant.predict(np.zeros((segmentation.INPUT_SIZE, segmentation.INPUT_SIZE, 3), np.uint8))
@@ -142,8 +142,8 @@ def prepare_ours(jpeg: bytes, warmup: int) -> tuple[dict, object, object]:
     t0 = time.perf_counter()
     import tensorflow as tf
     tf_import_s = time.perf_counter() - t0
-    from skin_app import segmentation
-    from skin_app.analysis import analyze
+    from skin_app.scan import segmentation
+    from skin_app.scan.analysis import analyze
 
     rss_before_load = current_rss_mb()
     t0 = time.perf_counter()

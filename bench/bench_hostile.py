@@ -39,7 +39,7 @@ REPRODUCERS = {
 }
 FOUR_AT_ONCE = """from tests.hostile import png_of_zeros
 from concurrent.futures import ThreadPoolExecutor
-from skin_app.imaging import load_image
+from skin_app.scan.imaging import load_image
 data = png_of_zeros(7000, 5650, 8, 6)
 ---
 with ThreadPoolExecutor(4) as pool:
@@ -52,7 +52,7 @@ def reproducers() -> list[dict]:
         run = peak_rss_mb(f"""import time
 from tests.hostile import (directory_bomb, jpeg_scan_bomb, jpeg_with_exif, png_of_zeros, png_with_exif,
                            tiff_of_zeros, tiff_with_tags, webp_with_exif)
-from skin_app.imaging import load_image
+from skin_app.scan.imaging import load_image
 data = {expr}
 ---
 started = time.process_time()
@@ -67,7 +67,7 @@ result = [result, time.process_time() - started]""", exact=True)
     rows.append({"input": "four 8-bit RGBA PNGs of 39.5 MP at once (threads)", "outcome": f"decoded {len(run['result'])}",
                  "peak_over_baseline_mb": round(run["delta_mb"], 1)})
     zip_run = peak_rss_mb("""from tests.hostile import zip_with_lying_header
-from skin_app.export import read_bundle
+from skin_app.history.export import read_bundle
 data = zip_with_lying_header("scans.csv", 1024 * 1024 * 1024, 100)
 ---
 try:

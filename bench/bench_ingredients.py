@@ -29,8 +29,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from skin_app.ingredients import analyse
-from skin_app.ingredients_kb import KnowledgeBase, default_kb
+from skin_app.ingredients.kb import KnowledgeBase, default_kb
+from skin_app.ingredients.report import analyse
 
 
 def load_lists(path: Path) -> list[dict]:

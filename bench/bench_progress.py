@@ -4,7 +4,7 @@
 
 Seeds a temporary database (``SKINGORITHM_DB``) with ``--scans`` daily front scans, each with its
 face picture and masks: one real analysis of the test photo (``tests/photos.astronaut_jpeg``) saved
-through ``skin_app.scans.save_scans``, its scores moved a few points per day. Then drives the page
+through ``skin_app.history.save.save_scans``, its scores moved a few points per day. Then drives the page
 with Streamlit's AppTest: one cold run, then ``--clicks`` changes of the chart's "Score" choice, each
 timed from the click to the end of the rerun. The page as it is now and the page at
 ``--baseline-rev`` (``git show REV:app_pages/progress.py``, which built both exports on every run)
@@ -38,8 +38,8 @@ def seed(db_path: Path, scans: int) -> dict:
     from skin_app.config import setup_tensorflow_env
     setup_tensorflow_env()
     with contextlib.redirect_stdout(sys.stderr):
-        from skin_app.analysis import analyze
-    from skin_app.scans import save_scans
+        from skin_app.scan.analysis import analyze
+    from skin_app.history.save import save_scans
     from skin_app.storage import Storage
     from tests.photos import astronaut_jpeg
 
@@ -52,7 +52,7 @@ def seed(db_path: Path, scans: int) -> dict:
         scores = {k: float(np.clip(v + rng.normal(0, 3), 0, 100)) for k, v in result.scores.items()}
         save_scans(db, profile.id, [dataclasses.replace(result, scores=scores)], start + timedelta(days=day),
                    note=f"day {day + 1}")
-    from skin_app.export import export_csv_zip, export_json
+    from skin_app.history.export import export_csv_zip, export_json
     size = db_path.stat().st_size + (Path(f"{db_path}-wal").stat().st_size if Path(f"{db_path}-wal").exists() else 0)
     started = time.perf_counter()
     sizes = {"json_bytes": len(export_json(db, profile.id)), "csv_zip_bytes": len(export_csv_zip(db, profile.id))}
@@ -63,7 +63,7 @@ def seed(db_path: Path, scans: int) -> dict:
 
 def clicks(at, n: int) -> list[float]:
     """``n`` changes of the chart's score choice; ms from each click to the end of its rerun."""
-    from skin_app.progress import SCORE_KEYS
+    from skin_app.history.progress import SCORE_KEYS
     out = []
     for _ in range(n):
         box = at.selectbox(key="progress_key")
@@ -91,7 +91,7 @@ def main() -> None:
     baseline_source = subprocess.run(["git", "show", f"{args.baseline_rev}:app_pages/progress.py"], cwd=ROOT,
                                      check=True, capture_output=True, text=True).stdout
     # The vocabulary moved from results.py to concerns.py after that commit: point the old page at it.
-    baseline_source = baseline_source.replace("from skin_app.results import", "from skin_app.concerns import")
+    baseline_source = baseline_source.replace("from skin_app.scan.results import", "from skin_app.concerns import")
     pages = {"baseline": lambda: AppTest.from_string(baseline_source, default_timeout=300),
              "ours": lambda: AppTest.from_file(str(ROOT / "app_pages" / "progress.py"), default_timeout=300)}
     runs: dict[str, dict] = {}

@@ -3,7 +3,7 @@
     python bench/first_scan.py [--delays 0 3 5 8] [--warm 5] [--out bench/results/first_scan.json]
 
 Each measurement runs in a fresh Python process, as the app does after ``bash run.sh``: at t = 0 (the
-test photo already made) the app starts loading the model in the background (``skin_app.preload.Preloader``, what app.py starts);
+test photo already made) the app starts loading the model in the background (``skin_app.scan.preload.Preloader``, what app.py starts);
 ``delay`` seconds later the person hands over a photo (the time to open the page and pick a file).
 Measured: upload -> scores, i.e. waiting for the model if it is not ready yet, then ``check_photo``
 and ``analyze`` (what the Scan page runs), on the same photo as ``bench_analyze.py`` (the astronaut,
@@ -34,11 +34,11 @@ def one_process(delay: float, warm: int, mode: str) -> dict:
     t0 = time.perf_counter()                  # the app starts: app.py starts the background load
     from skin_app.config import setup_tensorflow_env
     setup_tensorflow_env()
-    from skin_app.preload import Preloader
+    from skin_app.scan.preload import Preloader
     loader = Preloader()
     if mode == "background":
         loader.start()
-    from skin_app.analysis import analyze, check_photo  # the page's own imports
+    from skin_app.scan.analysis import analyze, check_photo  # the page's own imports
     import_s = time.perf_counter() - t0
     time.sleep(max(0.0, delay - (time.perf_counter() - t0)))
 

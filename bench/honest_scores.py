@@ -34,12 +34,12 @@ setup_tensorflow_env()
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from skin_app import face as F  # noqa: E402
-from skin_app.analysis import analyze, check_photo  # noqa: E402
-from skin_app.calibration import word_for  # noqa: E402
 from skin_app.concerns import CONCERNS, VIEW_CONCERNS  # noqa: E402
 from skin_app.errors import FaceError, ImageError  # noqa: E402
-from skin_app.progress import load_noise_band  # noqa: E402
+from skin_app.history.progress import load_noise_band  # noqa: E402
+from skin_app.scan import face as F  # noqa: E402
+from skin_app.scan.analysis import analyze, check_photo  # noqa: E402
+from skin_app.scan.calibration import word_for  # noqa: E402
 from skin_app.training.datasets import split_of  # noqa: E402
 
 FACTORS = (1.0, 0.9, 0.8, 0.7)
@@ -85,7 +85,7 @@ def main() -> None:
     ap.add_argument("--skip-side", action="store_true", help="leave out the ACNE04 side views")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "honest_scores.json")
     args = ap.parse_args()
-    from skin_app.segmentation import load_segmenter
+    from skin_app.scan.segmentation import load_segmenter
     seg = load_segmenter()
     band = load_noise_band()
     t0 = time.perf_counter()

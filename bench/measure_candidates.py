@@ -61,7 +61,7 @@ def contrast_candidates(crop: np.ndarray, skin: np.ndarray, regions: dict) -> di
     """Cheek against under-eye (the app's areas, ``scoring.under_eye_and_cheek``), per visible side then
     averaged: L* difference (shipped), 100 x log10 ratio of linear luminance, 100 x mean log10 ratio of
     the linear R, G, B."""
-    from skin_app import scoring
+    from skin_app.scan import measure as scoring
     lum = scoring._lab(crop)[..., 0]
     lin = _linear_rgb(crop)
     y = lin @ np.array([0.2126, 0.7152, 0.0722], np.float32)
@@ -74,7 +74,7 @@ def contrast_candidates(crop: np.ndarray, skin: np.ndarray, regions: dict) -> di
 
 
 def candidates(probabilities: dict, thresholds: dict, crop: np.ndarray, regions: dict | None, m) -> dict:
-    from skin_app.scoring import soft_marks
+    from skin_app.scan.measure import soft_marks
     n = max(int(m.skin.sum()), 1)
     out: dict = {}
     for c in SHARE_CONCERNS:
@@ -97,8 +97,8 @@ def candidates(probabilities: dict, thresholds: dict, crop: np.ndarray, regions:
 
 def install() -> None:
     """Every measurement the app makes from here on also carries ``metrics["candidates"]``."""
-    import skin_app.analysis as analysis
-    import skin_app.scoring as scoring
+    import skin_app.scan.analysis as analysis
+    import skin_app.scan.measure as scoring
     plain = scoring.measure
 
     def measure_with_candidates(probabilities, thresholds, crop, regions=None, oval=None):
@@ -135,7 +135,7 @@ def substitute(metrics: dict | None, subs: dict[str, str]) -> dict | None:
 
 
 def evaluate(records: list[dict], faces: list[dict], subs: dict[str, str]) -> dict:
-    from skin_app.calibration import parse_calibration, word_for
+    from skin_app.scan.calibration import parse_calibration, word_for
     from skin_app.training import calibrate
     swapped = [{**r, "aligned": substitute(r["aligned"], subs), "letterboxed": substitute(r["letterboxed"], subs)}
                for r in records]
@@ -169,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     RUNS.mkdir(parents=True, exist_ok=True)
     if a.mode == "collect":
         install()
-        from skin_app.segmentation import load_segmenter
+        from skin_app.scan.segmentation import load_segmenter
         from skin_app.training import calibrate
         calibrate.CACHE_DIR = RUNS / "cache"
         records = calibrate.collect(Path(a.data), load_segmenter(), log=lambda s: print(s, file=sys.stderr))

@@ -151,9 +151,9 @@ def reshoot(rgb: np.ndarray, rng: random.Random) -> tuple[bytes, dict]:
 def collect(args, data: Path, queues: dict, candidates, max_tries: int):
     """Analyses each face photo and its re-shots as the app does; (faces, skipped photos, skipped re-shots,
     scan version, start time)."""
-    from skin_app.analysis import analyze, scan_version
-    from skin_app.calibration import load_calibration
-    from skin_app.segmentation import load_segmenter
+    from skin_app.scan.analysis import analyze, scan_version
+    from skin_app.scan.calibration import load_calibration
+    from skin_app.scan.segmentation import load_segmenter
     seg = load_segmenter()
     seg_version = scan_version(seg, load_calibration())
     t0 = time.perf_counter()
@@ -202,7 +202,7 @@ def collect(args, data: Path, queues: dict, candidates, max_tries: int):
 def rescored(detail: Path) -> tuple[list[dict], list, int, str]:
     """The faces of an earlier run's detail file, every shot re-scored from its stored raw measurements
     with today's calibration (a curve fitted after the shots were analysed, e.g. redness's)."""
-    from skin_app.calibration import load_calibration
+    from skin_app.scan.calibration import load_calibration
     cal = load_calibration()
     old = json.loads(detail.read_text())
     score = cal.display_scores             # every shot is a front view, scored as the app scores one
@@ -246,8 +246,8 @@ def main(argv: list[str] | None = None) -> int:
             for name in list(queues):
                 yield name, queues[name]
     if args.no_flip:
-        import skin_app.analysis
-        skin_app.analysis.FLIP_AVERAGE = False
+        import skin_app.scan.analysis
+        skin_app.scan.analysis.FLIP_AVERAGE = False
     if args.rescore:
         faces, skipped_photos, skipped_variants, seg_version = rescored(Path(args.rescore))
         t0 = time.perf_counter()
@@ -269,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
     q = args.percentile
     band = {k: round(float(np.percentile(diffs[k], q)), 2) for k in KEYS if diffs[k]}
     n_variants = sum(f["n_ok"] for f in faces)
-    from skin_app.calibration import word_for
+    from skin_app.scan.calibration import word_for
     word_changes = {"plain": {}, "hysteresis": {}}
     for k in band:
         plain = steady = total = 0

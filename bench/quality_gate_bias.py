@@ -48,11 +48,11 @@ import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 from skimage.color import rgb2lab  # noqa: E402
 
-from skin_app import face as F  # noqa: E402
-from skin_app.imaging import load_image  # noqa: E402
-from skin_app.segmentation import INPUT_SIZE  # noqa: E402  (no TensorFlow import at module level)
-from skin_app.tone import BAND_NAMES as TONE_BANDS  # noqa: E402
-from skin_app.tone import ita_band  # noqa: E402
+from skin_app.scan import face as F  # noqa: E402
+from skin_app.scan.imaging import load_image  # noqa: E402
+from skin_app.scan.segmentation import INPUT_SIZE  # noqa: E402  (no TensorFlow import at module level)
+from skin_app.scan.tone import BAND_NAMES as TONE_BANDS  # noqa: E402
+from skin_app.scan.tone import ita_band  # noqa: E402
 
 BAND_NAMES = [*TONE_BANDS, "unknown"]
 LIGHT_GROUP, DARK_GROUP = ("very_light", "light"), ("brown", "dark")
@@ -61,7 +61,7 @@ GREY_CHROMA = 4.0      # median skin chroma (C*ab) below this: a black-and-white
 WELL_LIT_EYE = 110.0   # whites of the eyes (90th pct grey level inside the eye outline) at least this: well lit
 EYE_WHITE_REF = 170.0  # exposure normalisation target for the whites of the eyes (about the median of well-lit photos)
 
-# mediapipe face-mesh polygons not in skin_app.face
+# mediapipe face-mesh polygons not in skin_app.scan.face
 LIPS_OUTER = [61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 409, 270, 269, 267, 0, 37, 39, 40, 185]
 RIGHT_BROW = [70, 63, 105, 66, 107, 55, 65, 52, 53, 46]
 LEFT_BROW = [300, 293, 334, 296, 336, 285, 295, 282, 283, 276]
@@ -346,7 +346,7 @@ def markdown(result: dict) -> str:
     lim = f" --limit {meta['limit']}" if meta["limit"] else ""
     lines = ["# Quality gate by skin tone (ITA bands)", "",
              f"{meta['n_photos']} photos from {', '.join(meta['datasets'])}; run {meta['when']} "
-             f"(`python bench/quality_gate_bias.py --data ../shared/data{lim}`). Gate thresholds as in skin_app/face.py.",
+             f"(`python bench/quality_gate_bias.py --data ../shared/data{lim}`). Gate thresholds as in skin_app/scan/face.py.",
              "",
              "Rejected = any blocking issue. Tone checks = no_face, too_dark, overexposed, blurry (measures that could "
              "depend on skin tone); turned, cut_off, too_small, several_faces are geometry (ACNE04 is mostly 3/4 and profile "

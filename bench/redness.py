@@ -6,7 +6,7 @@ The 163 close-ups of ``gjain_freckle_acne`` (19 of them with rosacea masks: clas
 ``masks_classes/`` covering more than 2 % of the photo; the other photos carry class 4 only as the
 resize artefact ringing acne and freckle blobs) are measured as calibration measures them
 (``training.calibrate.measure_photo``: letterboxed to 384 px, the model's face skin as the scored area,
-redness from colour, ``skin_app.redness``). Split: the project's stable hash split
+redness from colour, ``skin_app.scan.redness``). Split: the project's stable hash split
 (``training.datasets.split_of``), so the 14 + 126 training photos are the ones the parameters and the
 score curve were chosen on, and the 5 + 18 validation photos are held out.
 
@@ -40,7 +40,7 @@ os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
-from skin_app import redness as red_mod  # noqa: E402
+from skin_app.scan import redness as red_mod  # noqa: E402
 from skin_app.training.calibrate import auc  # noqa: E402
 
 ROSACEA_CLASS = 4
@@ -51,8 +51,8 @@ def load(data: Path) -> list[dict]:
     """Each close-up letterboxed as calibration measures it, with the model's scored skin and the classes."""
     from PIL import Image
 
-    from skin_app.analysis import probabilities_of
-    from skin_app.segmentation import INPUT_SIZE, load_segmenter
+    from skin_app.scan.analysis import probabilities_of
+    from skin_app.scan.segmentation import INPUT_SIZE, load_segmenter
     from skin_app.training.datasets import _digest_groups, read_rgb, split_of
     from skin_app.training.pack import letterbox_with_transform
     root = data / "gjain_freckle_acne"

@@ -9,7 +9,7 @@ background excluded) is darkened in CIELAB by lowering L* until the skin's media
 inside the skin (texture, lesions) are unchanged (``tone_aug.recolour_skin``, mode "shift"). The face
 mesh found on the unchanged photo is used for every variant, so only the pixels differ; each variant
 is aligned and scored exactly as the app does (``tone_eval.scan_view``), once as the model sees it raw
-and once after the app's lightness normalisation (``skin_app.tone``).
+and once after the app's lightness normalisation (``skin_app.scan.tone``).
 
 Reported per target ITA and per concern: the marked-area ratio (mean area darkened / mean area of the
 unchanged control), the share of faces whose word for the concern gets worse (good > fair > needs
@@ -36,9 +36,9 @@ os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 
 import numpy as np  # noqa: E402
 
-from skin_app import face as face_mod  # noqa: E402
-from skin_app import tone  # noqa: E402
 from skin_app.concerns import CONCERNS  # noqa: E402
+from skin_app.scan import face as face_mod  # noqa: E402
+from skin_app.scan import tone  # noqa: E402
 from skin_app.training.datasets import iter_samples  # noqa: E402
 from skin_app.training.tone_aug import recolour_skin  # noqa: E402
 from skin_app.training.tone_eval import ViewScan, scan_view, view_scan  # noqa: E402
@@ -54,7 +54,7 @@ def melanin_darken(image: np.ndarray, skin: np.ndarray, target_ita: float) -> np
     """The labelled skin darkened as more melanin darkens it (absorbance added per channel in linear
     light, ``MELANIN_SLOPE``; texture and redness kept as absorbances add), to about ``target_ita``:
     the physical counterpart of ``recolour_skin``'s CIELAB L* shift."""
-    from skin_app.redness import srgb_to_linear
+    from skin_app.scan.redness import srgb_to_linear
     lin = srgb_to_linear(image)
 
     def dark(m: float) -> np.ndarray:
@@ -110,7 +110,7 @@ def summarise(records: list[dict], variant: str, mode: str) -> dict:
         out[key] = {"control": int(sum(v[key] for v in ctrl)), "darkened": int(sum(v[key] for v in dark))}
     # Redness scored here from the stored raw share with today's curve, so a curve fitted after the
     # faces were scanned can be checked again (``--records``) without scanning them again.
-    from skin_app.calibration import load_calibration, word_for
+    from skin_app.scan.calibration import load_calibration, word_for
     curve = load_calibration().curves.get("redness")
     pairs = [(curve.score(k["redness_share"]), curve.score(d["redness_share"])) for k, d in zip(ctrl, dark)
              if curve is not None and k.get("redness_share") is not None and d.get("redness_share") is not None]
@@ -142,7 +142,7 @@ def main(argv: list[str] | None = None) -> None:
         old = json.loads(a.records.read_text())
         write_summary(a, old["faces"], old["summary"]["model"], t0)
         return
-    from skin_app.segmentation import INPUT_SIZE, load_segmenter
+    from skin_app.scan.segmentation import INPUT_SIZE, load_segmenter
     seg = load_segmenter(a.model)
     records = []
     for s, landmarks, t in probe_faces(a.data, a.limit):

@@ -38,12 +38,12 @@ setup_tensorflow_env()
 import numpy as np  # noqa: E402
 from scipy.stats import spearmanr  # noqa: E402
 
-from skin_app import face as F  # noqa: E402
-from skin_app.analysis import analyze, check_photo  # noqa: E402
-from skin_app.calibration import score_words  # noqa: E402
 from skin_app.concerns import ACNE_GRADES  # noqa: E402
 from skin_app.errors import FaceError, ImageError  # noqa: E402
-from skin_app.results import QualityReport  # noqa: E402
+from skin_app.scan import face as F  # noqa: E402
+from skin_app.scan.analysis import analyze, check_photo  # noqa: E402
+from skin_app.scan.calibration import score_words  # noqa: E402
+from skin_app.scan.results import QualityReport  # noqa: E402
 from skin_app.training.calibrate import grade_from_score  # noqa: E402
 from skin_app.training.datasets import split_of  # noqa: E402
 from skin_app.training.grade_model import quadratic_weighted_kappa  # noqa: E402
@@ -94,7 +94,7 @@ def closeups(data: Path) -> None:
     # acne share of the skin against the labelled acne share of the same centre square (Spearman).
     import cv2
 
-    from skin_app.segmentation import INPUT_SIZE, load_segmenter
+    from skin_app.scan.segmentation import INPUT_SIZE, load_segmenter
     from skin_app.training.datasets import load_gjain_freckle_acne
     seg = load_segmenter()
     pairs = []
@@ -128,7 +128,7 @@ def main() -> None:
     photos = sorted((args.data / "acne04v2_512" / "images").glob("*.jpg"))
     if args.limit:
         photos = photos[:args.limit]
-    from skin_app.segmentation import load_segmenter
+    from skin_app.scan.segmentation import load_segmenter
     seg = load_segmenter()
     ann = json.loads((args.data / "acne04v2_512" / "annotations_512.json").read_text())
     names = {im["id"]: im["file_name"] for im in ann["images"]}

@@ -2,11 +2,11 @@
 
 Each feature registers its own subcommand here with ``add_parser(subparsers)``; the subcommand's
 ``run(args)`` returns the exit status.
-- ``ingredients``: analyse an ingredient label (skin_app/cli_ingredients.py).
-- ``analyze``: scan face photos, optionally saving them to a profile (skin_app/cli_analyze.py).
-- ``batch``: many photos into a resumable Parquet table, on Ray or ``--local`` (skin_app/cli_batch.py).
-- ``history``: list, export, import or delete a profile's scans (skin_app/cli_history.py).
-- ``routine``: list a profile's routines or write their calendar file (skin_app/cli_routine.py).
+- ``ingredients``: analyse an ingredient label (skin_app/cli/ingredients.py).
+- ``analyze``: scan face photos, optionally saving them to a profile (skin_app/cli/analyze.py).
+- ``batch``: many photos into a resumable Parquet table, on Ray or ``--local`` (skin_app/cli/batch.py).
+- ``history``: list, export, import or delete a profile's scans (skin_app/cli/history.py).
+- ``routine``: list a profile's routines or write their calendar file (skin_app/cli/routine.py).
 """
 from __future__ import annotations
 
@@ -17,12 +17,9 @@ import sys
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m skin_app", description="SkinGorithm command line")
     sub = parser.add_subparsers(dest="command", required=True)
-    from skin_app import cli_analyze, cli_batch, cli_history, cli_ingredients, cli_routine
-    cli_analyze.add_parser(sub)
-    cli_batch.add_parser(sub)
-    cli_ingredients.add_parser(sub)
-    cli_history.add_parser(sub)
-    cli_routine.add_parser(sub)
+    from skin_app.cli import analyze, batch, history, ingredients, routine
+    for command in (analyze, batch, ingredients, history, routine):
+        command.add_parser(sub)
     return parser
 
 

@@ -12,8 +12,8 @@ from typing import Any
 import plotly.graph_objects as go
 
 from skin_app.concerns import CONCERN_LABELS, CONCERNS, VIEW_LABELS, VIEWS
-from skin_app.conditions import differences
-from skin_app.progress import DIFFERENT_CONDITIONS, verdict_of
+from skin_app.history.progress import DIFFERENT_CONDITIONS, verdict_of
+from skin_app.scan.conditions import differences
 from skin_app.values import local_time
 
 _WEEK_MS = 7 * 24 * 3600 * 1000
@@ -29,7 +29,7 @@ def adherence_with_scores_figure(weeks: Sequence[Any], scans: Sequence[tuple[dat
     higher is better) on one shared axis, so a person can see whether keeping the routine went with
     better scores.
 
-    ``weeks``: :class:`skin_app.reminders.WeekAdherence` rows (``week_start``, ``rate`` in [0, 1] or
+    ``weeks``: :class:`skin_app.routines.schedule.WeekAdherence` rows (``week_start``, ``rate`` in [0, 1] or
     None, ``done``, ``partial``, ``skipped``, ``missed``, ``scheduled``).
     ``scans``: ``(taken_at, scores)`` pairs; ``scores`` has ``overall`` and the concerns. Only scans
     inside the weeks shown are drawn. The overall score is shown, the concerns are one click away in
@@ -99,7 +99,7 @@ def progress_figure(scans: Sequence[tuple[datetime | str, Mapping[str, float]]],
     the shaded band has not really moved from where the person started.
 
     ``scans``: ``(taken_at, scores)`` pairs, any order; scans without ``key`` are left out.
-    ``band``: +/- score points of same-face, minutes-apart spread (skin_app.progress).
+    ``band``: +/- score points of same-face, minutes-apart spread (skin_app.history.progress).
     ``others``: further score keys drawn as thin lines, hidden until picked in the legend.
     ``versions``: the model version of each scan (same order as ``scans``); scans of versions other
     than the newest scan's are drawn as separate open grey circles, never joined to its line.
@@ -182,7 +182,7 @@ def acne_count_figure(points: Sequence[tuple[datetime | str, int, int, int]], zo
 def compare_figure(changes: Sequence[Any], title: str = "Change between the two scans") -> go.Figure:
     """Horizontal bars of each score's change (after - before) over a grey bar for its noise band.
 
-    ``changes``: :class:`skin_app.progress.Change` values (``label``, ``delta``, ``band``, ``verdict``).
+    ``changes``: :class:`skin_app.history.progress.Change` values (``label``, ``delta``, ``band``, ``verdict``).
     """
     labels = [c.label for c in changes]
     fig = go.Figure()

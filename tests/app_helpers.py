@@ -12,7 +12,6 @@ from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
-
 ROOT = Path(__file__).resolve().parents[1]
 SCORES = {"acne": 96.0, "flek": 92.0, "wrinkle": 97.5, "panda_eye": 85.0, "overall": 92.62}
 
@@ -66,7 +65,7 @@ def downloads(monkeypatch):
 @pytest.fixture()
 def overlay_calls(monkeypatch):
     """The concerns of every ``overlay_masks`` call the page makes, in order."""
-    from skin_app import overlay
+    from skin_app.scan import overlay
     calls: list[list[str]] = []
     original = overlay.overlay_masks
 

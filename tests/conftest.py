@@ -20,7 +20,7 @@ def db(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="session")
 def segmenter():
-    from skin_app.segmentation import load_segmenter
+    from skin_app.scan.segmentation import load_segmenter
     return load_segmenter()
 
 

@@ -19,8 +19,20 @@ import textwrap
 import zipfile
 from datetime import date, datetime, time, timezone
 
-from tests.hostile import (HOSTILE_TEXTS, ROOT, deep_json, directory_bomb, jpeg_scan_bomb, jpeg_with_exif, mutate,
-                           png_header_only, png_of_zeros, tiff_of_zeros, tiff_with_tags, zip_with_lying_header)
+from tests.hostile import (
+    HOSTILE_TEXTS,
+    ROOT,
+    deep_json,
+    directory_bomb,
+    jpeg_scan_bomb,
+    jpeg_with_exif,
+    mutate,
+    png_header_only,
+    png_of_zeros,
+    tiff_of_zeros,
+    tiff_with_tags,
+    zip_with_lying_header,
+)
 
 CLASSES = ("jpeg", "png", "heic", "tiff", "webp_bmp", "crafted_headers", "big_but_allowed", "json_bundles",
            "zip_bundles", "routine_text", "ingredient_text")
@@ -31,6 +43,7 @@ IMAGE_CLASSES = CLASSES[:7]
 def _face(size: int = 256):
     import numpy as np
     from PIL import Image
+
     from tests.photos import astronaut_jpeg
     face = Image.open(io.BytesIO(astronaut_jpeg())).convert("RGB").resize((size, size))
     return np.asarray(face)
@@ -39,6 +52,7 @@ def _face(size: int = 256):
 def _seeds(fmt: str) -> list[bytes]:
     import numpy as np
     from PIL import Image
+
     from tests.hostile import encoded
     face = _face()
     out = []
@@ -101,8 +115,9 @@ def _export_documents() -> tuple[bytes, bytes]:
     """A real profile's JSON and CSV-ZIP exports, made in a throwaway database."""
     import tempfile
     from pathlib import Path
-    from skin_app.export import export_csv_zip, export_json
-    from skin_app.reminders import Routine, Schedule, Step
+
+    from skin_app.history.export import export_csv_zip, export_json
+    from skin_app.routines.schedule import Routine, Schedule, Step
     from skin_app.storage import Storage
     from tests.photos import small_png
     with tempfile.TemporaryDirectory() as tmp:
@@ -295,7 +310,7 @@ def prepare(cls: str, seed: int, n: int):
     anything it raises is a crash."""
     from skin_app.errors import UserFacingError
     if cls in IMAGE_CLASSES:
-        from skin_app.imaging import load_image
+        from skin_app.scan.imaging import load_image
 
         def feed(data):
             try:
@@ -308,7 +323,8 @@ def prepare(cls: str, seed: int, n: int):
     if cls in ("json_bundles", "zip_bundles"):
         import tempfile
         from pathlib import Path
-        from skin_app.export import import_bundle, read_bundle
+
+        from skin_app.history.export import import_bundle, read_bundle
         from skin_app.storage import DatabaseError, Storage
         db = Storage(Path(tempfile.mkdtemp()) / "fuzz.sqlite3")
 
@@ -326,7 +342,8 @@ def prepare(cls: str, seed: int, n: int):
     if cls == "routine_text":
         import tempfile
         from pathlib import Path
-        from skin_app.reminders import Routine, RoutineError, Schedule, Step, to_ics
+
+        from skin_app.routines.schedule import Routine, RoutineError, Schedule, Step, to_ics
         from skin_app.storage import Storage
         db = Storage(Path(tempfile.mkdtemp()) / "fuzz.sqlite3")
         pid = db.create_profile("Fuzz").id
@@ -343,8 +360,8 @@ def prepare(cls: str, seed: int, n: int):
             return "ok", len(ics)
         return [(repr(t[:40]), t) for t in text_inputs(cls, seed, n)], feed
     if cls == "ingredient_text":
-        from skin_app.export import unknown_ingredients_csv
-        from skin_app.ingredients import IngredientInputError, analyse
+        from skin_app.history.export import unknown_ingredients_csv
+        from skin_app.ingredients.report import IngredientInputError, analyse
         from skin_app.storage import UnknownIngredient
 
         def feed(text):
@@ -366,8 +383,9 @@ def after_import(db, profile_id: int) -> None:
     shows each time in the viewer's zone (one at each end of UTC), and the profile exports again in
     both formats. None of it may raise."""
     from zoneinfo import ZoneInfo
-    from skin_app.calibration import load_calibration
-    from skin_app.export import export_csv_zip, export_json
+
+    from skin_app.history.export import export_csv_zip, export_json
+    from skin_app.scan.calibration import load_calibration
     from skin_app.values import local_time
     cal = load_calibration()
     db.rescore_scans(cal.version, cal.rescore_legacy)

@@ -318,6 +318,7 @@ def seed_hostile_records(db) -> dict:
     that is Markdown and HTML aimed at an outside host, a fake PNG, masks of the wrong size, scores
     without ``overall``, routines the form would refuse. Returns the ids, for the tests."""
     import datetime as dt
+
     from PIL import Image
     today = dt.datetime.now(dt.timezone.utc).date()
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()

@@ -55,7 +55,7 @@ def side_view_jpeg(side: str = "right", degrees: float = 40.0) -> bytes:
     from skimage import data
     from skimage.transform import PiecewiseAffineTransform, warp
 
-    from skin_app.face import find_faces
+    from skin_app.scan.face import find_faces
     rgb = cv2.resize(data.astronaut()[10:270, 80:340], None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
     pts = find_faces(rgb)[0].points.astype(np.float64)
     c = pts.mean(0)
@@ -115,7 +115,7 @@ def acne_face_jpeg() -> bytes:
     import cv2
     from skimage import data
 
-    from skin_app import face
+    from skin_app.scan import face
     rgb = data.astronaut().copy()
     points = face.find_faces(rgb)[0].points[:, :2]
     rng = np.random.default_rng(0)
@@ -144,7 +144,7 @@ def cheek_closeup_jpeg() -> bytes:
     import cv2
     import matplotlib.cbook
 
-    from skin_app import face
+    from skin_app.scan import face
     with matplotlib.cbook.get_sample_data("grace_hopper.jpg") as f:
         rgb = np.asarray(Image.open(f).convert("RGB"))
     points = face.find_faces(rgb)[0].points[:, :2]
@@ -184,10 +184,10 @@ def flushed_face_jpeg(cheek: str = "left_cheek") -> bytes:
     """The astronaut with one cheek flushed: haemoglobin-like absorbance (green most, blue less, red
     hardly; log10 units in linear light) added over that cheek's face-mesh region, edges feathered."""
     import cv2
-
-    from skin_app import face as face_mod
-    from skin_app.redness import srgb_to_linear
     from skimage import data
+
+    from skin_app.scan import face as face_mod
+    from skin_app.scan.redness import srgb_to_linear
     rgb = data.astronaut()
     (found,) = face_mod.find_faces(rgb)[:1]
     ids = {"left_cheek": face_mod.LEFT_CHEEK, "right_cheek": face_mod.RIGHT_CHEEK}[cheek]
@@ -196,7 +196,7 @@ def flushed_face_jpeg(cheek: str = "left_cheek") -> bytes:
     cv2.fillConvexPoly(weight, hull, 1.0)
     weight = cv2.GaussianBlur(weight, (0, 0), 3)[..., None]
     lin = srgb_to_linear(rgb) * 10.0 ** -(weight * np.array([0.02, 0.30, 0.18], np.float32))
-    from skin_app.tone import linear_to_srgb
+    from skin_app.scan.tone import linear_to_srgb
     buf = io.BytesIO()
     Image.fromarray(np.round(linear_to_srgb(lin)).astype(np.uint8)).save(buf, format="JPEG", quality=92)
     return buf.getvalue()

@@ -6,10 +6,10 @@ import json
 import numpy as np
 import pytest
 
-from skin_app import face
-from skin_app.analysis import analyze
-from skin_app.errors import FaceError, ImageError
 from skin_app.concerns import CHANNELS, COLOUR_CONCERNS, CONCERNS
+from skin_app.errors import FaceError, ImageError
+from skin_app.scan import face
+from skin_app.scan.analysis import analyze
 from tests.photos import astronaut_jpeg, no_face_jpeg
 
 
@@ -45,7 +45,7 @@ def test_dark_circle_mask_if_any_is_below_the_eyes_not_on_the_forehead(result):
 
 
 def test_display_scores_come_from_the_shipped_calibration(result):
-    from skin_app.calibration import load_calibration
+    from skin_app.scan.calibration import load_calibration
     assert result.scores == load_calibration().display_scores(result.metrics)
     assert set(result.scores) == {*CONCERNS, "redness", "overall"}
     assert all(0 <= v <= 100 for v in result.scores.values())
@@ -68,7 +68,7 @@ def test_concern_marks_lie_only_on_scored_skin_or_the_eye_region(result):
 
 
 def test_shown_counts_agree_with_shown_marks(result):
-    from skin_app.scoring import count_blobs
+    from skin_app.scan.measure import count_blobs
     assert (result.metrics["acne_lesion_count"] == 0) == (count_blobs(result.masks["acne"]) == 0)
     assert result.metrics["acne_lesion_count"] >= count_blobs(result.masks["acne"])
 
@@ -83,7 +83,7 @@ def test_metrics_are_json_and_carry_the_raw_measurements(result):
 
 def test_reports_model_version_and_timings(result):
     assert result.model_version.startswith("unet-resnet34-6ch-")
-    from skin_app.calibration import load_calibration
+    from skin_app.scan.calibration import load_calibration
     cal = load_calibration()
     assert result.model_version.endswith(cal.version)                  # weights, thresholds and calibration
     assert result.metrics["scored_by"] == cal.scored_by                 # the calibration and the Overall rule
@@ -113,7 +113,7 @@ def _points(result):
 
 
 def _decode(b):
-    from skin_app.imaging import load_image
+    from skin_app.scan.imaging import load_image
     return load_image(b).rgb
 
 
@@ -125,7 +125,7 @@ def _dilate(m, r):
 def test_a_face_with_acne_that_needs_care_does_not_read_overall_good(segmenter):
     """Real measurements: clear wrinkles and dark circles no longer lift the Overall of a face whose acne
     needs care (the plain mean read this face about 75, "good")."""
-    from skin_app.calibration import OVERALL_LEAD, scan_words, word_for
+    from skin_app.scan.calibration import OVERALL_LEAD, scan_words, word_for
     from tests.photos import acne_face_jpeg
     r = analyze(acne_face_jpeg(), segmenter)
     assert word_for(r.scores["acne"]) == "needs care"
@@ -145,9 +145,9 @@ def test_a_side_view_scores_only_the_visible_half_and_what_it_can_see(segmenter)
     from tests.photos import side_view_jpeg
     r = analyze(side_view_jpeg("left"), segmenter, view="left")
     assert r.view == "left" and set(r.scores) == {"acne", "flek", "wrinkle", "redness", "overall"}
-    from skin_app.calibration import overall_of
+    from skin_app.scan.calibration import overall_of
     assert r.scores["overall"] == overall_of(r.scores, ("acne", "flek", "wrinkle"))
-    from skin_app.analysis import check_photo
+    from skin_app.scan.analysis import check_photo
     half = r.regions["left_half"]
     oval = face.face_oval_mask(check_photo(side_view_jpeg("left"), "left").aligned.points, r.crop.shape[0])
     assert 0.3 * oval.sum() < (half & oval).sum() < 0.9 * oval.sum()     # one side of the face, not all of it
@@ -173,7 +173,8 @@ def test_a_close_up_needs_no_face_and_scores_acne_and_dark_spots(segmenter):
 
 def test_a_blurred_close_up_is_refused_as_blurry():
     import cv2
-    from skin_app.analysis import check_photo
+
+    from skin_app.scan.analysis import check_photo
     from tests.photos import closeup_jpeg
     rgb = cv2.imdecode(np.frombuffer(closeup_jpeg(), np.uint8), cv2.IMREAD_COLOR)
     blurred = cv2.imencode(".png", cv2.GaussianBlur(rgb, (0, 0), 3))[1].tobytes()
@@ -209,7 +210,7 @@ def test_a_whole_face_is_refused_as_a_close_up_and_pointed_to_front(segmenter):
 
 
 def test_a_close_up_with_skin_colour_but_no_skin_texture_or_colour_is_refused_by_each_check():
-    from skin_app.analysis import check_photo
+    from skin_app.scan.analysis import check_photo
     from tests.photos import _encode
     flat_beige = np.full((400, 400, 3), (224, 172, 140), np.uint8)             # skin-coloured, but a flat fill
     codes = [i.code for i in check_photo(_encode(flat_beige), "closeup").quality.issues if i.blocking]

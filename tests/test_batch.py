@@ -1,4 +1,4 @@
-"""Batch analysis (skin_app.batch, batch_ray, cli_batch): the pieces without a model, then whole runs
+"""Batch analysis (skin_app.batch.run, batch.on_ray, cli.batch): the pieces without a model, then whole runs
 through Ray (the optional extra, installed by test.sh) checked against ``analyze --json``."""
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from skin_app import batch
-from skin_app.batch import BatchError, Output, Progress, photo_list, row_of
+from skin_app.batch import run as batch
+from skin_app.batch.run import BatchError, Output, Progress, photo_list, row_of
 from tests.hostile import png_of_zeros
 from tests.photos import astronaut_jpeg, closeup_jpeg, no_face_jpeg, side_view_jpeg, write_photo_set
 
@@ -189,8 +189,8 @@ def test_a_report_of_refusals_only_still_has_its_counts_and_figures(tmp_path):
 
 # -- the command: without Ray, with Ray ------------------------------------------------------------
 def test_without_ray_batch_says_how_to_install_it_and_offers_local(monkeypatch, tmp_path, capsys):
-    from skin_app import batch_ray
     from skin_app.__main__ import main
+    from skin_app.batch import on_ray as batch_ray
     monkeypatch.setattr(batch_ray, "available", lambda: False)
     assert main(["batch", "x.jpg", "--out", str(tmp_path / "r.parquet")]) == 1
     err = capsys.readouterr()
@@ -232,7 +232,7 @@ def _leaves(value, prefix):
         yield prefix, value
 
 
-ray_installed = pytest.mark.skipif(not __import__("skin_app.batch_ray").batch_ray.available(),
+ray_installed = pytest.mark.skipif(not __import__("skin_app.batch.on_ray").batch.on_ray.available(),
                                    reason="Ray (requirements-batch.txt) is not installed")
 
 

@@ -8,7 +8,6 @@ so the browser sends the Host a phone would send and no packet leaves this compu
 from __future__ import annotations
 
 import contextlib
-
 import http.client
 import os
 import re

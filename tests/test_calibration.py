@@ -6,9 +6,18 @@ import json
 import numpy as np
 import pytest
 
-from skin_app.calibration import (OVERALL_LEAD, ConcernCurve, describe, load_calibration, overall_note, overall_of,
-                                  parse_calibration, scan_words, word_for)
 from skin_app.concerns import CONCERN_LABELS, CONCERNS, SCORED
+from skin_app.scan.calibration import (
+    OVERALL_LEAD,
+    ConcernCurve,
+    describe,
+    load_calibration,
+    overall_note,
+    overall_of,
+    parse_calibration,
+    scan_words,
+    word_for,
+)
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from skin_app.__main__ import main
-from skin_app.reminders import Routine, Schedule, Step
+from skin_app.routines.schedule import Routine, Schedule, Step
 from skin_app.storage import Storage
 from tests.photos import astronaut_jpeg
 
@@ -137,7 +137,8 @@ def test_an_endless_file_is_refused_without_reading_it_all(db, capsys):
 
 
 def test_a_file_over_the_import_limit_is_refused_after_reading_only_the_limit(db, capsys, tmp_path, monkeypatch):
-    from skin_app import export, limits
+    from skin_app import limits
+    from skin_app.history import export
     monkeypatch.setattr(limits, "MAX_IMPORT_BYTES", 100_000)
     monkeypatch.setattr(export, "MAX_IMPORT_BYTES", 100_000)
     big = tmp_path / "big.json"

@@ -2,9 +2,22 @@
 import re
 from pathlib import Path
 
-from skin_app import calibration
-from skin_app.concerns import (CHANNELS, COLOUR_CONCERNS, CONCERN_LABELS, CONCERNS, FULL_CHECK, REGION_LABELS, REGIONS,
-                               SCORED, VIEW_CONCERNS, VIEW_HELP, VIEW_LABELS, VIEW_SCORED, VIEWS)
+from skin_app.concerns import (
+    CHANNELS,
+    COLOUR_CONCERNS,
+    CONCERN_LABELS,
+    CONCERNS,
+    FULL_CHECK,
+    REGION_LABELS,
+    REGIONS,
+    SCORED,
+    VIEW_CONCERNS,
+    VIEW_HELP,
+    VIEW_LABELS,
+    VIEW_SCORED,
+    VIEWS,
+)
+from skin_app.scan import calibration
 
 ROOT = Path(__file__).resolve().parent.parent
 NAMES = ("CHANNELS", "CONCERNS", "COLOUR_CONCERNS", "SCORED", "CONCERN_LABELS", "VIEWS", "VIEW_LABELS", "VIEW_HELP",

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from skin_app import conditions
-from skin_app.analysis import analyze
-from skin_app.progress import DIFFERENT_CONDITIONS, NoiseBand, SCORE_KEYS, compare_scores
+from skin_app.history.progress import DIFFERENT_CONDITIONS, SCORE_KEYS, NoiseBand, compare_scores
+from skin_app.scan import conditions
+from skin_app.scan.analysis import analyze
 from tests.photos import astronaut_jpeg
 
 BAND = NoiseBand({k: 2.0 for k in SCORE_KEYS}, True, "test")
@@ -77,7 +77,7 @@ def test_the_usual_conditions_are_the_median_of_recent_scans():
 
 
 def test_conditions_travel_with_an_export_and_an_older_export_without_them_still_imports(db):
-    from skin_app.export import export_json, import_bundle, read_bundle
+    from skin_app.history.export import export_json, import_bundle, read_bundle
     p = db.create_profile("Ada")
     cond = {"exposure": 120.0, "cast_red": 0.3, "cast_blue": -0.2, "yaw": 1.0}
     scores = {"acne": 90.0, "flek": 90.0, "wrinkle": 90.0, "panda_eye": 90.0, "overall": 90.0}

@@ -1,12 +1,12 @@
 """Everything a person can cause is one kind of error, UserFacingError, with a readable message."""
 import pytest
 
-from skin_app.calibration import CalibrationMissingError, load_calibration
 from skin_app.errors import InvalidRecordError, UserFacingError
-from skin_app.export import ExportFileError
-from skin_app.ingredients import IngredientInputError
-from skin_app.reminders import RoutineError
-from skin_app.segmentation import ModelMissingError
+from skin_app.history.export import ExportFileError
+from skin_app.ingredients.report import IngredientInputError
+from skin_app.routines.schedule import RoutineError
+from skin_app.scan.calibration import CalibrationMissingError, load_calibration
+from skin_app.scan.segmentation import ModelMissingError
 from skin_app.storage import DatabaseError, Storage
 
 

@@ -8,11 +8,11 @@ from datetime import date, datetime, time, timezone
 
 import pytest
 
-from skin_app import export, limits
-from skin_app.export import ExportFileError, export_csv_zip, export_json, import_bundle, read_bundle
-from skin_app import progress
-from skin_app.progress import DEFAULT_NOISE_BAND, NoiseBand, compare_scores, load_noise_band
-from skin_app.reminders import Routine, Schedule, Step
+from skin_app import limits
+from skin_app.history import export, progress
+from skin_app.history.export import ExportFileError, export_csv_zip, export_json, import_bundle, read_bundle
+from skin_app.history.progress import DEFAULT_NOISE_BAND, NoiseBand, compare_scores, load_noise_band
+from skin_app.routines.schedule import Routine, Schedule, Step
 from skin_app.storage import Storage
 from tests.photos import small_png
 
@@ -149,7 +149,7 @@ def test_a_picture_that_is_not_a_png_is_refused(db, ada):
         read_bundle(json.dumps(doc).encode(), "x.json")
 
 
-# -- noise band and changes (skin_app/progress.py) -----------------------------------------------------
+# -- noise band and changes (skin_app/history/progress.py) -----------------------------------------------------
 def test_the_noise_band_is_read_from_the_measurement_file(tmp_path):
     path = tmp_path / "noise_band.json"
     path.write_text(json.dumps({"acne": 1.5, "flek": 2, "wrinkle": 0.5, "panda_eye": 3.25, "overall": 1.0,
@@ -202,7 +202,7 @@ def _zip(members: dict[str, bytes | str]) -> bytes:
 def test_a_zip_member_that_understates_its_size_is_refused_without_inflating_it():
     bomb = zip_with_lying_header("scans.csv", payload_size=400 * 1024 * 1024, claimed_size=100)
     assert len(bomb) < 1_000_000
-    run = peak_rss_mb(f"""from skin_app.export import read_bundle, ExportFileError
+    run = peak_rss_mb(f"""from skin_app.history.export import read_bundle, ExportFileError
 from tests.hostile import zip_with_lying_header
 data = zip_with_lying_header("scans.csv", {400 * 1024 * 1024}, 100)
 ---
@@ -332,7 +332,7 @@ def test_formula_cells_are_escaped_in_the_csv_and_restored_on_import(db, text):
 
 
 def test_the_unknown_ingredient_log_escapes_formulas():
-    from skin_app.export import unknown_ingredients_csv
+    from skin_app.history.export import unknown_ingredients_csv
     from skin_app.storage import UnknownIngredient
     rows = [UnknownIngredient("=HYPERLINK(\"http://evil.example\")", 2, "2025-01-01", "2025-01-02", "@shop")]
     lines = unknown_ingredients_csv(rows).decode().splitlines()

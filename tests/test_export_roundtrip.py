@@ -14,8 +14,8 @@ import pytest
 
 from skin_app.__main__ import main
 from skin_app.concerns import FULL_CHECK, VIEW_CONCERNS, VIEWS
-from skin_app.export import export_csv_zip, export_json, import_bundle, read_bundle
-from skin_app.reminders import Routine, Schedule, Step
+from skin_app.history.export import export_csv_zip, export_json, import_bundle, read_bundle
+from skin_app.routines.schedule import Routine, Schedule, Step
 from skin_app.storage import Storage
 from tests.photos import small_png
 from tests.test_export import comparable
@@ -197,7 +197,7 @@ def test_a_500_scan_backup_restores_as_a_csv_zip_through_the_cli(db, five_hundre
 
 
 def test_an_export_too_large_to_restore_is_refused_with_advice_not_written(db, monkeypatch):
-    from skin_app import export
+    from skin_app.history import export
     pid = db.create_profile("Big").id
     db.add_scan(pid, taken_at="2025-01-01T08:00:00Z", scores=scores_for(random.Random(0), "front"), metrics={},
                 model_version="m", crop_png=noise_png(0))

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from skin_app import face
-from skin_app.segmentation import INPUT_SIZE
+from skin_app.scan import face
+from skin_app.scan.segmentation import INPUT_SIZE
 from tests.photos import astronaut_jpeg
 
 

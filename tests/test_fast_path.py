@@ -8,8 +8,16 @@ import numpy as np
 import pytest
 
 from skin_app.concerns import CHANNELS
-from skin_app.segmentation import (FAST_CACHE_KEEP, FAST_KIND, INPUT_SIZE, SkinSegmenter, TFLiteEngine,
-                                   cached_fast_model, fast_cache_path, prune_fast_cache)
+from skin_app.scan.segmentation import (
+    FAST_CACHE_KEEP,
+    FAST_KIND,
+    INPUT_SIZE,
+    SkinSegmenter,
+    TFLiteEngine,
+    cached_fast_model,
+    fast_cache_path,
+    prune_fast_cache,
+)
 from tests.photos import FIXTURES, astronaut_jpeg
 
 # The tolerances, per photo here (the parity tool checks the same on all validation photos).
@@ -68,7 +76,7 @@ def test_only_the_most_recently_used_converted_models_are_kept(tmp_path):
 
 @pytest.mark.parametrize("name", ["astronaut", "grace_hopper", "grace_hopper_mirrored"])
 def test_fast_path_agrees_with_the_reference_on_a_real_photo(segmenter, reference, name):
-    from skin_app.analysis import analyze
+    from skin_app.scan.analysis import analyze
     photo = real_photos()[name]
     fast, ref = analyze(photo, segmenter), analyze(photo, reference)
     assert np.array_equal(fast.crop, ref.crop)          # same face, same crop: only the engine differs
@@ -84,7 +92,7 @@ def test_fast_path_agrees_with_the_reference_on_a_real_photo(segmenter, referenc
 
 
 def test_flip_average_is_the_mean_of_the_crop_and_its_mirror(segmenter, reference):
-    from skin_app.analysis import analyze
+    from skin_app.scan.analysis import analyze
     crop = analyze(astronaut_jpeg(), segmenter).crop
     for seg in (segmenter, reference):
         plain, mirrored = seg.predict(crop), seg.predict(np.ascontiguousarray(crop[:, ::-1]))
@@ -95,7 +103,7 @@ def test_flip_average_is_the_mean_of_the_crop_and_its_mirror(segmenter, referenc
 
 
 def test_flip_average_of_a_mirror_symmetric_crop_is_mirror_symmetric(segmenter):
-    from skin_app.analysis import analyze
+    from skin_app.scan.analysis import analyze
     half = analyze(astronaut_jpeg(), segmenter).crop[:, :INPUT_SIZE // 2]
     symmetric = np.ascontiguousarray(np.concatenate([half, half[:, ::-1]], axis=1))
     out = segmenter.predict(symmetric, flip_average=True)
@@ -150,9 +158,9 @@ def test_a_small_face_in_a_big_jpeg_is_decoded_again_aimed_at_the_face():
 
     from PIL import Image
 
-    from skin_app import face as face_mod
-    from skin_app.analysis import _aim_at_face
-    from skin_app.imaging import load_image
+    from skin_app.scan import face as face_mod
+    from skin_app.scan.analysis import _aim_at_face
+    from skin_app.scan.imaging import load_image
     canvas = Image.new("RGB", (4000, 3000), (96, 96, 96))       # a 12 MP photo, the portrait small in it
     canvas.paste(Image.open(FIXTURES / "grace_hopper.jpg"), (1700, 1200))
     buf = io.BytesIO()
@@ -170,9 +178,9 @@ def test_a_small_face_in_a_big_jpeg_is_decoded_again_aimed_at_the_face():
 
 
 def test_a_face_large_enough_keeps_the_first_decode():
-    from skin_app import face as face_mod
-    from skin_app.analysis import _aim_at_face
-    from skin_app.imaging import load_image
+    from skin_app.scan import face as face_mod
+    from skin_app.scan.analysis import _aim_at_face
+    from skin_app.scan.imaging import load_image
     photo = real_photos()["grace_hopper"]
     loaded = load_image(photo)
     faces = face_mod.find_faces(loaded.rgb)

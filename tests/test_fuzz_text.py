@@ -23,15 +23,15 @@ def test_hostile_text_is_stored_and_exported_safely_or_refused(cls):
 @pytest.fixture(scope="module")
 def warm_kb():
     """The knowledge base loaded and its spelling index built: the budget is for the paste, not the start."""
-    from skin_app.ingredients import analyse
-    from skin_app.ingredients_kb import default_kb
+    from skin_app.ingredients.kb import default_kb
+    from skin_app.ingredients.report import analyse
     analyse("Water, Glycerin, Glycerinn, Qwertyuiop")
     return default_kb()
 
 
 @pytest.mark.parametrize(("label", "text"), long_pastes(seed=10), ids=[label for label, _ in long_pastes(seed=10)])
 def test_a_200000_character_paste_is_answered_within_its_cpu_budget(warm_kb, label, text):
-    from skin_app.ingredients import IngredientInputError, analyse
+    from skin_app.ingredients.report import IngredientInputError, analyse
     start = time.process_time()
     try:
         analyse(text, kb=warm_kb)
@@ -41,9 +41,9 @@ def test_a_200000_character_paste_is_answered_within_its_cpu_budget(warm_kb, lab
     assert took < PASTE_CPU_BUDGET_S, f"{label}: {took:.2f} s of CPU"
 
 
-TEXT_MODULES = ("skin_app.ingredients", "skin_app.ingredients_parse", "skin_app.ingredients_kb",
-                "skin_app.ingredients_eu", "skin_app.ingredients_botanical", "skin_app.ingredients_spelling",
-                "skin_app.reminders")
+TEXT_MODULES = ("skin_app.ingredients.report", "skin_app.ingredients.parse", "skin_app.ingredients.kb",
+                "skin_app.ingredients.eu", "skin_app.ingredients.botanical", "skin_app.ingredients.spelling",
+                "skin_app.routines.schedule")
 RUN_UNITS = (" ", "\u00a0", "\t", "\n", " .", " -", ".", ",", "1", "a", "A ", "(", "[", " *", "(may contain",
              "may contain ", "ingredients / ", "C I ", "1, ", "Water ", "<a ", "+/- ", "(and) ", "free of ", "e.g. ")
 

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from skin_app.calibration import grade_probabilities, parse_calibration
+from skin_app.scan.calibration import grade_probabilities, parse_calibration
 from skin_app.training import grade_model as gm
 
 

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from skin_app import imaging
 from skin_app.errors import ImageError
-from skin_app.imaging import JPEG_DECODE_SIDE, MAX_BYTES, WORKING_MAX_SIDE, load_image
+from skin_app.scan import imaging
+from skin_app.scan.imaging import JPEG_DECODE_SIDE, MAX_BYTES, WORKING_MAX_SIDE, load_image
 from tests.hostile import jpeg_scan_bomb
 from tests.photos import astronaut_jpeg
 
@@ -140,7 +140,7 @@ from tests.hostile import peak_rss_mb, png_of_zeros, tiff_of_zeros  # noqa: E402
 
 def _load_in_fresh_process(expr: str) -> dict:
     return peak_rss_mb(f"""from tests.hostile import png_of_zeros, tiff_of_zeros
-from skin_app.imaging import load_image
+from skin_app.scan.imaging import load_image
 data = {expr}
 ---
 try:
@@ -188,7 +188,7 @@ def test_slivers_and_specks_are_refused_as_too_narrow_or_small(size):
 
 
 def test_the_format_is_read_from_the_bytes_not_the_name(tmp_path):
-    from skin_app.imaging import read_photo_file, sniff_format
+    from skin_app.scan.imaging import read_photo_file, sniff_format
     path = tmp_path / "holiday.png"                        # a TIFF in disguise
     path.write_bytes(tiff_of_zeros(7000, 5650))
     data = read_photo_file(path)
@@ -205,7 +205,7 @@ def test_a_gif_is_named_and_refused():
 
 
 def test_an_endless_file_is_read_only_up_to_the_limit():
-    from skin_app.imaging import read_photo_file
+    from skin_app.scan.imaging import read_photo_file
     with pytest.raises(ImageError) as e:
         read_photo_file("/dev/zero")
     assert e.value.code == "too_large"

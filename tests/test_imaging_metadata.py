@@ -12,9 +12,17 @@ import pytest
 from PIL import Image
 
 from skin_app.errors import ImageError
-from skin_app.imaging import MAX_METADATA_ENTRIES, decode_bytes_needed, load_image
-from tests.hostile import (directory_bomb, encoded, jpeg_with_exif, peak_rss_mb, png_with_exif, png_with_text,
-                           tiff_with_tags, webp_with_exif)
+from skin_app.scan.imaging import MAX_METADATA_ENTRIES, decode_bytes_needed, load_image
+from tests.hostile import (
+    directory_bomb,
+    encoded,
+    jpeg_with_exif,
+    peak_rss_mb,
+    png_with_exif,
+    png_with_text,
+    tiff_with_tags,
+    webp_with_exif,
+)
 from tests.photos import astronaut_jpeg
 
 # 550 entries aimed at one 1.45 MB block: a 1.5 MB file that Pillow read into 800 MB (more entries cost more).
@@ -31,7 +39,7 @@ BOMBS = {"png": lambda: png_with_exif(directory_bomb(ENTRIES, BLOCK), size=256),
 def test_metadata_heavy_photo_costs_no_more_memory_than_its_pixels_budget(kind):
     measured = peak_rss_mb(f"""
 from skin_app.errors import ImageError
-from skin_app.imaging import load_image
+from skin_app.scan.imaging import load_image
 from tests.hostile import encoded, _noise
 from tests.test_imaging_metadata import BOMBS
 data = BOMBS[{kind!r}]()

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from skin_app.ingredients import IngredientInputError, analyse
+from skin_app.ingredients.report import IngredientInputError, analyse
 from skin_app.limits import INGREDIENT_INPUT_MAX
 
 

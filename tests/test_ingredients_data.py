@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from skin_app.ingredients_kb import default_kb
+from skin_app.ingredients.kb import default_kb
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -83,6 +83,6 @@ def test_our_plain_language_texts_reach_the_app(kb):
 
 
 def test_every_ingredient_with_cosing_functions_gets_a_sentence():
-    from skin_app.ingredients import analyse
+    from skin_app.ingredients.report import analyse
     line = analyse("Water, Sodium Cocoyl Apple Amino Acids").ingredients[1]
     assert line.inci and "CosIng functions" in line.what

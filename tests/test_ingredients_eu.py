@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from skin_app.ingredients import analyse
-from skin_app.ingredients_eu import PRODUCT_TYPES, guess_product_type, scope_types
-from skin_app.ingredients_kb import default_kb
-from skin_app.ingredients_eu import verdict
+from skin_app.ingredients.eu import PRODUCT_TYPES, guess_product_type, scope_types, verdict
+from skin_app.ingredients.kb import default_kb
+from skin_app.ingredients.report import analyse
 
 NP, R, LAB, OK, NONE = "not_permitted", "restricted", "labelling", "allowed", ""
 

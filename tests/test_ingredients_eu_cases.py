@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import pytest
 
-from skin_app.ingredients import analyse
-from skin_app.ingredients_eu import PRODUCT_TYPES, verdict
-from skin_app.ingredients_kb import default_kb
+from skin_app.ingredients.eu import PRODUCT_TYPES, verdict
+from skin_app.ingredients.kb import default_kb
+from skin_app.ingredients.report import analyse
 
 NP, R, LAB, OK = "not_permitted", "restricted", "labelling", "allowed"
 FACE, RINSE, EYE, LIP, HAIR, NAIL = "leave_on_face", "rinse_off", "eye_area", "lip", "hair", "nail"

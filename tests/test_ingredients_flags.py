@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from skin_app.ingredients import analyse
+from skin_app.ingredients.report import analyse
 
 
 def line(text: str, product_type: str = "leave_on_face"):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from skin_app.ingredients import analyse
-from skin_app.ingredients_kb import FuzzyBudget, default_kb
+from skin_app.ingredients.kb import FuzzyBudget, default_kb
+from skin_app.ingredients.report import analyse
 
 # Labels written by us in the way German, French, Spanish and Italian packs print their lists (the
 # development lists hold no list printed in these languages, only English ones with French synonyms).

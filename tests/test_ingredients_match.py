@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from skin_app.ingredients import analyse
-from skin_app.ingredients_kb import default_kb
+from skin_app.ingredients.kb import default_kb
+from skin_app.ingredients.report import analyse
 from tests.ingredient_fixtures import label, labels
 
 

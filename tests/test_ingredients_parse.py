@@ -1,8 +1,8 @@
 """Parsing real labels: every pitfall listed in the issue, one behaviour per test."""
 from __future__ import annotations
 
-from skin_app.ingredients import analyse
-from skin_app.ingredients_parse import clean_text, parse_label
+from skin_app.ingredients.parse import clean_text, parse_label
+from skin_app.ingredients.report import analyse
 from tests.ingredient_fixtures import label
 
 

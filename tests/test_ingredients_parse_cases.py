@@ -1,7 +1,7 @@
 """The parser and matcher cases from the audit of 47 real labels (issue 11), one test each."""
 from __future__ import annotations
 
-from skin_app.ingredients import analyse
+from skin_app.ingredients.report import analyse
 
 
 def names(text: str) -> list[str | None]:

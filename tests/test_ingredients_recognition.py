@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from skin_app.ingredients import analyse
-from skin_app.ingredients_kb import KnowledgeBase, default_kb
-from skin_app.ingredients_parse import parse_label
-from skin_app.ingredients_spelling import SpellingIndex
+from skin_app.ingredients.kb import KnowledgeBase, default_kb
+from skin_app.ingredients.parse import parse_label
+from skin_app.ingredients.report import analyse
+from skin_app.ingredients.spelling import SpellingIndex
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-
-from skin_app.ingredients import analyse, compare
+from skin_app.ingredients.report import analyse, compare
 from tests.ingredient_fixtures import label
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -71,7 +70,7 @@ def test_tretinoin_on_the_shelf_with_benzoyl_peroxide_is_an_avoid_with_its_sourc
 
 
 def test_every_conflict_rule_cites_a_source():
-    from skin_app.ingredients import CONFLICT_RULES
+    from skin_app.ingredients.report import CONFLICT_RULES
     assert CONFLICT_RULES and all(len(r.source) > 20 for r in CONFLICT_RULES)
 
 

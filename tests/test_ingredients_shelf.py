@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from skin_app.errors import InvalidRecordError
-from skin_app.ingredients import analyse
+from skin_app.ingredients.report import analyse
 from skin_app.storage import Storage
 
 

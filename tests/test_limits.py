@@ -7,13 +7,39 @@ from pathlib import Path
 import pytest
 
 from skin_app import limits
-from skin_app.limits import (ALERT_CHOICES, INGREDIENT_INPUT_MAX, INTERVAL_DAYS_MAX, INTERVAL_DAYS_MIN, MAX_CSV_FIELD,
-                             MAX_FILE_BYTES, MAX_IMPORT_BYTES, MAX_JSON_CONTAINERS, MAX_NESTING, MAX_PNG_BYTES, MAX_PNG_SIDE, MAX_ROWS,
-                             MAX_TOTAL_ROWS, MAX_UNPACKED_BYTES, MODEL_VERSION_MAX, NOTE_MAX, PROFILE_NAME_MAX,
-                             ROUTINE_NAME_MAX, SCHEDULE_KINDS, SHELF_NAME_MAX, SHELF_TEXT_MAX, STEP_TEXT_MAX, STEPS_MAX,
-                             RESERVE_BYTES, STORED_JSON_ITEMS_MAX, STORED_NUMBER_MAX, STORED_YEAR_MAX, STORED_YEAR_MIN,
-                             UNKNOWN_ROWS_MAX, UNKNOWN_TEXT_MAX)
-from skin_app.reminders import Routine, Schedule, Step, problems
+from skin_app.limits import (
+    ALERT_CHOICES,
+    INGREDIENT_INPUT_MAX,
+    INTERVAL_DAYS_MAX,
+    INTERVAL_DAYS_MIN,
+    MAX_CSV_FIELD,
+    MAX_FILE_BYTES,
+    MAX_IMPORT_BYTES,
+    MAX_JSON_CONTAINERS,
+    MAX_NESTING,
+    MAX_PNG_BYTES,
+    MAX_PNG_SIDE,
+    MAX_ROWS,
+    MAX_TOTAL_ROWS,
+    MAX_UNPACKED_BYTES,
+    MODEL_VERSION_MAX,
+    NOTE_MAX,
+    PROFILE_NAME_MAX,
+    RESERVE_BYTES,
+    ROUTINE_NAME_MAX,
+    SCHEDULE_KINDS,
+    SHELF_NAME_MAX,
+    SHELF_TEXT_MAX,
+    STEP_TEXT_MAX,
+    STEPS_MAX,
+    STORED_JSON_ITEMS_MAX,
+    STORED_NUMBER_MAX,
+    STORED_YEAR_MAX,
+    STORED_YEAR_MIN,
+    UNKNOWN_ROWS_MAX,
+    UNKNOWN_TEXT_MAX,
+)
+from skin_app.routines.schedule import Routine, Schedule, Step, problems
 from skin_app.storage import Storage
 
 ROOT = Path(__file__).resolve().parent.parent

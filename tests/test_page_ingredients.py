@@ -162,7 +162,7 @@ def test_the_page_says_how_the_product_type_was_set(me):
 def test_a_hostile_shelf_product_is_analysed_once_not_on_every_render(db, me, monkeypatch):
     """Issue 26: an imported shelf product of 100,000 characters of "(may contain" made every render of the
     page slow. The shelf's analyses are remembered per saved text."""
-    import skin_app.ingredients as ingredients
+    import skin_app.ingredients.report as ingredients
     hostile = "(may contain" * 8_000 + " shelf-cache-test"
     db.save_shelf_product(me.id, "Hostile", hostile)
     db.save_shelf_product(me.id, "Night cream", "Aqua, Retinol, Squalane, shelf-cache-test")

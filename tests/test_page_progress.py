@@ -9,8 +9,8 @@ import zipfile
 import numpy as np
 import pytest
 
-from skin_app import progress
-from skin_app.pictures import masks_to_png
+from skin_app.history import progress
+from skin_app.scan.pictures import masks_to_png
 from tests.app_helpers import SCORES, app, button, downloads, figure, overlay_calls, page, texts  # noqa: F401
 from tests.photos import small_png
 
@@ -150,7 +150,7 @@ def test_export_holds_only_the_active_profiles_data_as_json_and_csv(db, ada, dow
 
 
 def test_the_exports_are_built_only_when_their_button_is_clicked(db, ada, downloads, monkeypatch):
-    from skin_app import export
+    from skin_app.history import export
     built = []
     for name in ("export_json", "export_csv_zip"):
         monkeypatch.setattr(export, name, lambda *a, _real=getattr(export, name), **k: built.append(1) or _real(*a, **k))

@@ -11,8 +11,8 @@ import pytest
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
-from skin_app import reminders
-from skin_app.reminders import Routine, Schedule, Step
+from skin_app.routines import schedule as reminders
+from skin_app.routines.schedule import Routine, Schedule, Step
 
 PAGE = str(Path(__file__).resolve().parents[1] / "app_pages" / "routine.py")
 TODAY = date(2025, 3, 10)                       # a Monday; the page sees UTC (no browser in tests)

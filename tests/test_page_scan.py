@@ -51,7 +51,7 @@ def test_a_real_face_photo_gets_six_scores_with_words_and_the_marks(db, me):
     overall = float(shown["Overall"][0])
     parts = [float(shown[label][0]) for label in SCORE_LABELS[1:]]
     assert all(0 <= v <= 100 for v in parts)
-    from skin_app.calibration import overall_of
+    from skin_app.scan.calibration import overall_of
     scores = at.session_state["scan_result"][1].scores
     assert overall == pytest.approx(overall_of(scores, CONCERNS), abs=0.51)    # the page shows the engine's Overall
     model_parts = parts[:4]                                              # the model's four; redness stays out
@@ -70,7 +70,7 @@ def test_a_real_face_photo_gets_six_scores_with_words_and_the_marks(db, me):
 
 def test_each_score_is_labelled_good_fair_or_needs_care(db, me):
     at = scanned()
-    from skin_app.calibration import score_words
+    from skin_app.scan.calibration import score_words
     badges = [m.value for m in at.markdown if "-badge[" in m.value]
     colours = {"good": "green", "fair": "orange", "needs care": "red"}
     scores = at.session_state["scan_result"][1].scores     # the unrounded scores behind the shown ones
@@ -92,7 +92,7 @@ def test_a_face_whose_acne_needs_care_reads_overall_fair_at_best_and_the_page_sa
 def test_a_word_kept_from_the_last_scan_says_so(db, me, monkeypatch):
     """The word is held while the score is within the noise band of the edge; the page says why, so the
     same score reading different words in two profiles is explained."""
-    from skin_app import progress
+    from skin_app.history import progress
     monkeypatch.setattr(progress, "NOISE_BAND_PATH", None)
     monkeypatch.setattr(progress, "load_noise_band", lambda path=None: progress.NoiseBand(
         {k: 60.0 for k in progress.SCORE_KEYS}, True, "test"))
@@ -127,7 +127,7 @@ def test_overlay_toggles_choose_which_concerns_are_drawn(db, me, overlay_calls):
 
 
 def test_the_blend_view_goes_from_the_plain_photo_to_full_marks(db, me, overlay_calls, monkeypatch):
-    from skin_app import overlay
+    from skin_app.scan import overlay
     alphas = []
     original = overlay.overlay_masks
     monkeypatch.setattr(overlay, "overlay_masks", lambda crop, masks, concerns, alpha=0.45, outline=True:
@@ -142,7 +142,7 @@ def test_the_blend_view_goes_from_the_plain_photo_to_full_marks(db, me, overlay_
 
 
 def test_the_photo_is_analysed_once_not_on_every_click(db, me, monkeypatch):
-    from skin_app import analysis
+    from skin_app.scan import analysis
     calls = []
     original = analysis.analyze
     monkeypatch.setattr(analysis, "analyze", lambda data, *args, **kwargs: calls.append(1) or original(data, *args, **kwargs))
@@ -232,7 +232,7 @@ def test_a_file_that_is_not_an_image_gets_advice_not_an_error(db, me):
 
 
 def test_an_unexpected_failure_in_the_engine_is_shown_as_advice_without_a_traceback(db, me, monkeypatch):
-    from skin_app import analysis
+    from skin_app.scan import analysis
 
     def broken(data, *args, **kwargs):
         raise RuntimeError("internal detail that must not reach the browser")

@@ -12,7 +12,8 @@ from tests.photos import small_png
 def family(db):
     """Ada with two scans (one with a picture), a shelf product and a routine; Bob with one scan."""
     from datetime import date, datetime, time, timezone
-    from skin_app.reminders import Routine, Schedule, Step
+
+    from skin_app.routines.schedule import Routine, Schedule, Step
     ada, bob = db.create_profile("Ada"), db.create_profile("Bob")
     db.add_scan(ada.id, taken_at="2025-03-01T08:00:00Z", scores=SCORES, metrics={}, model_version="m",
                 crop_png=small_png(1), masks_png=small_png(2))

@@ -140,6 +140,7 @@ def test_the_camera_widget_sends_no_one_to_an_outside_site(db):
 def test_streamlits_camera_help_link_is_an_absolute_outside_address_that_the_rule_hides():
     """Guards a Streamlit upgrade: the hidden link must still be an ``http`` link inside the camera widget."""
     from pathlib import Path
+
     import streamlit
     js = Path(streamlit.__file__).parent / "static" / "static" / "js"
     (camera_js,) = [p for p in js.glob("CameraInput.*.js")]
@@ -150,6 +151,7 @@ def test_streamlits_camera_help_link_is_an_absolute_outside_address_that_the_rul
 
 def _disk_full(*args, **kwargs):
     import sqlite3
+
     from skin_app.storage import write_error
     raise write_error(sqlite3.OperationalError("database or disk is full"), __import__("pathlib").Path("db"))
 

@@ -1,4 +1,4 @@
-"""Stored concern masks (skin_app/pictures.py): one bit per concern, redness included; the RGBA form of
+"""Stored concern masks (skin_app/scan/pictures.py): one bit per concern, redness included; the RGBA form of
 scans stored before redness existed still reads."""
 import io
 
@@ -6,7 +6,7 @@ import numpy as np
 from PIL import Image
 
 from skin_app.concerns import CONCERNS, SCORED
-from skin_app.pictures import masks_to_png, png_to_masks
+from skin_app.scan.pictures import masks_to_png, png_to_masks
 
 
 def _masks(size: int = 64) -> dict[str, np.ndarray]:

@@ -5,8 +5,8 @@ import time
 
 import pytest
 
-from skin_app.preload import Preloader, shared
-from skin_app.segmentation import ModelMissingError
+from skin_app.scan.preload import Preloader, shared
+from skin_app.scan.segmentation import ModelMissingError
 
 
 def test_the_model_loads_in_the_background_and_is_ready_without_waiting_later():

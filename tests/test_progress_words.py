@@ -1,7 +1,7 @@
 """What the noise band says it is (issue 25): simulated re-shots, not re-taken photos."""
 from __future__ import annotations
 
-from skin_app import progress
+from skin_app.history import progress
 
 
 def test_the_shipped_noise_band_says_it_was_simulated():

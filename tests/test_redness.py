@@ -1,14 +1,14 @@
-"""Redness from colour (skin_app/redness.py): relative to the person's own skin, melanin-corrected, and
+"""Redness from colour (skin_app/scan/redness.py): relative to the person's own skin, melanin-corrected, and
 left unmeasured where the photo's colour cannot be read."""
 import functools
 
 import numpy as np
 import pytest
 
-from skin_app import face as face_mod
-from skin_app import redness, tone
-from skin_app.analysis import check_photo, drop_untrusted_colour, front_geometry
-from skin_app.results import QualityReport
+from skin_app.scan import face as face_mod
+from skin_app.scan import redness, tone
+from skin_app.scan.analysis import check_photo, drop_untrusted_colour, front_geometry
+from skin_app.scan.results import QualityReport
 from tests.photos import astronaut_jpeg
 
 

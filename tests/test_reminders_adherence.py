@@ -6,9 +6,21 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from skin_app.reminders import (GRACE, LogEntry, Routine, Schedule, Step, agenda, current_streak,
-                                newly_alerting, next_occurrences, outcome, outcomes, summarize,
-                                weekly_adherence)
+from skin_app.routines.schedule import (
+    GRACE,
+    LogEntry,
+    Routine,
+    Schedule,
+    Step,
+    agenda,
+    current_streak,
+    newly_alerting,
+    next_occurrences,
+    outcome,
+    outcomes,
+    summarize,
+    weekly_adherence,
+)
 
 UTC = timezone.utc
 BERLIN = ZoneInfo("Europe/Berlin")

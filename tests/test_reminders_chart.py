@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from skin_app.charts import adherence_with_scores_figure
-from skin_app.reminders import WeekAdherence
+from skin_app.routines.schedule import WeekAdherence
 
 
 def week(monday: date, rate, done=0, scheduled=0) -> WeekAdherence:

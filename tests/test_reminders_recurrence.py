@@ -6,8 +6,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from skin_app.reminders import (Routine, Schedule, describe_schedule, dst_notes, iter_occurrences,
-                                next_occurrences, occurrences_between, occurrences_on_dates)
+from skin_app.routines.schedule import (
+    Routine,
+    Schedule,
+    describe_schedule,
+    dst_notes,
+    iter_occurrences,
+    next_occurrences,
+    occurrences_between,
+    occurrences_on_dates,
+)
 
 UTC = timezone.utc
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -7,9 +7,9 @@ from datetime import date, datetime, time, timezone
 
 import pytest
 
-from skin_app.errors import InvalidRecordError
 from skin_app import storage as storage_module
-from skin_app.reminders import LogEntry, Routine, RoutineError, Schedule, Step
+from skin_app.errors import InvalidRecordError
+from skin_app.routines.schedule import LogEntry, Routine, RoutineError, Schedule, Step
 from skin_app.storage import DatabaseError, Storage
 
 

@@ -5,8 +5,17 @@ from datetime import date, time
 
 import pytest
 
-from skin_app.reminders import (Routine, RoutineError, Schedule, Step, carry_step_ids, format_steps,
-                                parse_steps, problems, validate)
+from skin_app.routines.schedule import (
+    Routine,
+    RoutineError,
+    Schedule,
+    Step,
+    carry_step_ids,
+    format_steps,
+    parse_steps,
+    problems,
+    validate,
+)
 
 
 def routine(name="Morning", kind="daily", at=time(7, 30), tz="Europe/Berlin", start=date(2025, 1, 6),

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from skin_app.calibration import load_calibration
+from skin_app.scan.calibration import load_calibration
 from skin_app.storage import MIGRATIONS, Storage
 
 SEED_SCORES = {"acne": 98.8, "flek": 99.1, "wrinkle": 99.5, "panda_eye": 88.0, "overall": 96.35}

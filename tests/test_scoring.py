@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from skin_app.concerns import CHANNELS
-from skin_app.scoring import count_blobs, count_lesions, measure
+from skin_app.scan.measure import count_blobs, count_lesions, measure
 
 S = 100
 THRESHOLDS = {ch: 0.5 for ch in CHANNELS}

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from skin_app.concerns import CHANNELS
-from skin_app.segmentation import INPUT_SIZE, ModelMissingError, build_model, load_segmenter, set_weights
+from skin_app.scan.segmentation import INPUT_SIZE, ModelMissingError, build_model, load_segmenter, set_weights
 
 
 def test_predict_gives_six_probability_maps(segmenter):
@@ -59,7 +59,7 @@ def test_shipped_weights_are_compact_float16_kernels():
 
 
 def test_shipped_thresholds_are_used_and_missing_ones_default_to_half(segmenter, tmp_path):
-    from skin_app.segmentation import load_thresholds
+    from skin_app.scan.segmentation import load_thresholds
     assert segmenter.thresholds == load_thresholds()
     assert set(segmenter.thresholds) == set(CHANNELS)
     assert all(0.3 <= t <= 0.8 for t in segmenter.thresholds.values())
@@ -67,8 +67,8 @@ def test_shipped_thresholds_are_used_and_missing_ones_default_to_half(segmenter,
 
 
 def test_a_higher_threshold_marks_fewer_pixels(segmenter):
+    from skin_app.scan.analysis import analyze
     from tests.photos import astronaut_jpeg
-    from skin_app.analysis import analyze
     base = analyze(astronaut_jpeg(), segmenter)
     strict = type(segmenter)(segmenter.model, segmenter.version, {ch: 0.95 for ch in CHANNELS})
     high = analyze(astronaut_jpeg(), strict)

@@ -29,7 +29,7 @@ def test_the_models_files_follow_the_weights(tmp_path):
 
 
 def test_the_noise_band_is_read_beside_the_weights_the_environment_names(tmp_path, monkeypatch):
-    from skin_app import progress
+    from skin_app.history import progress
     (tmp_path / "noise_band.json").write_text(json.dumps({"acne": 1.5, "method": "test"}))
     monkeypatch.setenv("SKINGORITHM_MODEL", str(tmp_path / "w.npz"))
     band = progress.load_noise_band()

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from skin_app.errors import InvalidRecordError
-from skin_app.reminders import Routine, Schedule, Step
+from skin_app.routines.schedule import Routine, Schedule, Step
 from skin_app.storage import MIGRATIONS, DatabaseError, Storage
 from tests.photos import small_png
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from skin_app.errors import UserFacingError
-from skin_app.export import export_csv_zip, export_json
+from skin_app.history.export import export_csv_zip, export_json
 from skin_app.storage import Storage
 from tests.photos import small_png
 

@@ -273,7 +273,7 @@ def test_history_list_on_another_programs_sqlite_file_says_so_and_changes_nothin
 
 def test_the_model_cache_coming_first_makes_the_apps_home_private(tmp_path, monkeypatch):
     """The fast-model cache used to create the home folder 0755 before the database could make it 0700."""
-    from skin_app import segmentation
+    from skin_app.scan import segmentation
     home = tmp_path / "fresh" / "home"
     monkeypatch.setenv("SKINGORITHM_HOME", str(home))
     monkeypatch.setattr(segmentation, "fast_cache_path", lambda digest, kind="k": home / "model_cache" / "m.tflite")

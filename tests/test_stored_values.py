@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from skin_app.calibration import load_calibration
 from skin_app.errors import InvalidRecordError
-from skin_app.export import ExportFileError, export_csv_zip, export_json, import_bundle, read_bundle
+from skin_app.history.export import ExportFileError, export_csv_zip, export_json, import_bundle, read_bundle
+from skin_app.scan.calibration import load_calibration
 from skin_app.storage import Storage
 from tests.app_helpers import SCORES, page, texts
 
@@ -124,7 +124,8 @@ SURROGATE = "bad \ud800 text"
 def test_a_lone_surrogate_anywhere_in_an_imported_file_is_refused_in_words(db, ada, table, field):
     db.save_shelf_product(ada.id, "Serum", "Aqua, Glycerin")
     from datetime import date, time
-    from skin_app.reminders import Routine, Schedule, Step
+
+    from skin_app.routines.schedule import Routine, Schedule, Step
     db.create_routine(ada.id, Routine("Night", Schedule("daily", time(21), "UTC", date(2025, 3, 1)), (Step("Cleanse"),)))
 
     def change(doc):

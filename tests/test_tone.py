@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from skin_app import face, tone
+from skin_app.scan import face, tone
 from skin_app.training import tone_aug
 from tests.photos import astronaut_jpeg
 

@@ -32,7 +32,8 @@ def data_root(tmp_path):
     # CelebAMask: aligned face photos with a palette mask, 1 skin, 2 nose, 4/5 eyes, 3 eyeglasses;
     # skin and eyes traced from the face mesh, a nose box and an eyeglasses corner by hand.
     import cv2
-    from skin_app import face
+
+    from skin_app.scan import face
     aligned = face.align_and_crop(img, face.find_faces(img)[0], 512)
     pts = aligned.points
     m = np.zeros((512, 512), np.uint8)

@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from skin_app import tone
 from skin_app.concerns import CHANNELS
 from skin_app.config import model_path
+from skin_app.scan import tone
 from skin_app.training import recipe
 from skin_app.training import train_keras as tk
 from skin_app.training.datasets import IGNORE, Sample
@@ -189,7 +189,7 @@ def test_a_few_steps_write_a_checkpoint_its_config_and_app_weights_then_resume(t
     saved = sorted((out / "ckpt").glob("ckpt-2*.config.json"))
     assert saved and json.loads(saved[0].read_text())["step"] == 2
     # the weights beside the checkpoint load into the app's model, in the shipped layout and dtypes
-    from skin_app.segmentation import load_segmenter
+    from skin_app.scan.segmentation import load_segmenter
     seg = load_segmenter(out / "weights.npz", engine="reference")
     with np.load(out / "weights.npz") as new, np.load(model_path()) as shipped:
         assert set(new.files) == set(shipped.files)

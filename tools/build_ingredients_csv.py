@@ -183,7 +183,7 @@ def annex_rules(ref: Path, cosing: dict[str, dict],
     """Every annex entry as rules attached to INCI names: one rule per field of application.
     Also the INCI names the annexes mark as declarable fragrance allergens and as formaldehyde releasers.
     ``members``: names an entry covers beyond those it prints (load_annex_names)."""
-    from skin_app.ingredients_eu import scope_types          # the one place that reads fields of application
+    from skin_app.ingredients.eu import scope_types          # the one place that reads fields of application
 
     inventory = set(cosing)
     by_cas = _cas_index(cosing)
@@ -280,7 +280,7 @@ def annex_rules(ref: Path, cosing: dict[str, dict],
 
 def annex_columns(rules: list[dict]) -> tuple[str, str, str]:
     """A product-type-free summary for the main CSV (status, refs, limits); the verdict per product type
-    comes from the rules themselves (skin_app.ingredients_eu.verdict)."""
+    comes from the rules themselves (skin_app.ingredients.eu.verdict)."""
     rules = [r for r in rules if not r["nano"]] or rules
     kinds = {r["kind"] for r in rules}
     annexes = {r["annex"] for r in rules}

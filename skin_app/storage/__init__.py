@@ -93,6 +93,6 @@ class Storage(Database):
     delete_routine = routines.delete_routine
     mark_routine = routines.mark_routine
     routine_log = routines.routine_log
-    # a profile's rows out and in (formats live in skin_app/export.py)
+    # a profile's rows out and in (formats live in skin_app/history/export.py)
     export_profile_tables = transfer.export_profile_tables
     import_profile_tables = transfer.import_profile_tables

@@ -1,5 +1,5 @@
 """The ``routines``, ``routine_steps``, ``routine_log`` and ``routine_step_log`` tables. Owned by the
-reminders feature (skin_app/reminders.py holds the rules; this only stores them).
+reminders feature (skin_app/routines/schedule.py holds the rules; this only stores them).
 
 Ids are AUTOINCREMENT: a deleted routine or step never lends its id (the .ics UID, a mark) to a
 new one. A step may name a shelf product by text and id; there is deliberately no foreign key to the
@@ -15,13 +15,13 @@ from skin_app.errors import InvalidRecordError
 from skin_app.storage.db import Database, new_id, utc_now
 
 if TYPE_CHECKING:  # the reminders core imports nothing from here; storage only converts its values
-    from skin_app.reminders import LogEntry, Routine
+    from skin_app.routines.schedule import LogEntry, Routine
 
 
 def create_routine(db: Database, profile_id: int, routine: Routine) -> Routine:
     """Validates and stores a new routine with its steps; returns it with ids filled in.
     ``routine.created_at`` (aware) is kept when given, so the app's clock decides; else now."""
-    from skin_app.reminders import validate
+    from skin_app.routines.schedule import validate
     routine = validate(routine)
     now = utc_now()
     created = now
@@ -41,7 +41,7 @@ def create_routine(db: Database, profile_id: int, routine: Routine) -> Routine:
 def update_routine(db: Database, routine: Routine) -> Routine:
     """Saves changes to a stored routine. Steps keep their ids (and their done/skipped marks) when
     they are passed back with their ``id``; steps without an id are added; missing ones removed."""
-    from skin_app.reminders import validate
+    from skin_app.routines.schedule import validate
     if routine.id is None:
         raise InvalidRecordError("This routine has not been saved yet; create it first.")
     routine = validate(routine)
@@ -120,7 +120,7 @@ def mark_routine(db: Database, routine_id: int, occurrence_date: date, status: s
 
 def routine_log(db: Database, profile_id: int, since: date | None = None) -> list[LogEntry]:
     """Every done/skipped mark of the profile's routines (whole-routine and per-step), oldest first."""
-    from skin_app.reminders import LogEntry
+    from skin_app.routines.schedule import LogEntry
     since_iso = since.isoformat() if since else ""
     rows = db.query(
         "SELECT l.routine_id, l.occurrence_date, l.status, NULL AS step_id, l.logged_at "
@@ -178,7 +178,7 @@ def _routine_columns(routine: Routine) -> tuple:
 
 
 def _routine_from_row(r: sqlite3.Row, step_rows: list[sqlite3.Row]) -> Routine:
-    from skin_app.reminders import Routine, Schedule, Step
+    from skin_app.routines.schedule import Routine, Schedule, Step
     schedule = Schedule(
         kind=r["kind"], time_of_day=time.fromisoformat(r["time_of_day"]), timezone=r["timezone"],
         start_date=date.fromisoformat(r["start_date"]),

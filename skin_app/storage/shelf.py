@@ -1,6 +1,6 @@
 """The ``shelf_products`` table (products a person saved from the ingredient analyzer) and the
 ``unknown_ingredients`` log (names the analyzer did not recognise). Owned by the ingredients feature
-(skin_app/ingredients.py analyses; this only stores).
+(skin_app/ingredients/report.py analyses; this only stores).
 """
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """A profile's rows, table by table, out of the database and back in (the file formats live in
-skin_app/export.py). An import adds everything in one transaction, or nothing.
+skin_app/history/export.py). An import adds everything in one transaction, or nothing.
 """
 from __future__ import annotations
 

@@ -28,7 +28,7 @@ Step 2 fits one monotone curve per concern (``fit``), each anchored on graded re
   wrinkle pixels, 70 half-way (in log units).
 * dark spots (``soft_fraction.flek``): no graded references exist, so the curve is relative to
   ordinary faces: 90 at their median, 70 at their 90th percentile, 50 as far again beyond.
-* redness (``redness.share``, from colour, ``skin_app.redness``): 90 at the 90th percentile of
+* redness (``redness.share``, from colour, ``skin_app.scan.redness``): 90 at the 90th percentile of
   ordinary faces; 70 at the share that best separates the gjain close-ups with hand-drawn rosacea
   from the other close-ups (Youden); 50 at the median of the rosacea close-ups.
 
@@ -105,10 +105,10 @@ def measure_photo(seg, image: np.ndarray, letterboxed_only: bool = False,
     Mirror-averaged by default, as the app measures: curves fitted on single-pass measurements
     graded the validation photos differently once the app averaged (ACNE04 grade accuracy 0.750 in
     the fit's report, 0.742 measured as the app), so the fit pays the second pass."""
-    from skin_app import face as face_mod
-    from skin_app.analysis import measure_aligned, probabilities_of
-    from skin_app.scoring import measure
-    from skin_app.segmentation import INPUT_SIZE
+    from skin_app.scan import face as face_mod
+    from skin_app.scan.analysis import measure_aligned, probabilities_of
+    from skin_app.scan.measure import measure
+    from skin_app.scan.segmentation import INPUT_SIZE
     from skin_app.training.pack import letterbox_with_transform
     aligned_metrics = None
     faces = [] if letterboxed_only else face_mod.find_faces(image)
@@ -126,7 +126,7 @@ def measure_photo(seg, image: np.ndarray, letterboxed_only: bool = False,
 def collect(data: Path, seg, datasets=DATASETS, limits: dict | None = None, log=print) -> list[dict]:
     """Measures every reference photo (both splits), appending to a per-model-version cache."""
     limits = DEFAULT_LIMITS if limits is None else limits
-    from skin_app.scoring import MEASURE_VERSION
+    from skin_app.scan.measure import MEASURE_VERSION
     cache = CACHE_DIR / f"{seg.version}-m{MEASURE_VERSION}-mirror.jsonl"
     cache.parent.mkdir(parents=True, exist_ok=True)
     records = {}
@@ -161,7 +161,7 @@ def metrics_of(r: dict) -> dict:
 
 
 def value(r: dict, dotted: str, prefer: str = "auto") -> float | None:
-    from skin_app.calibration import _lookup
+    from skin_app.scan.calibration import _lookup
     m = r["letterboxed"] if prefer == "letterboxed" else metrics_of(r)
     return _lookup(m, dotted) if m else None
 
@@ -242,7 +242,7 @@ def fit(records: list[dict]) -> dict:
     share = np.array([value(r, DARK_CIRCLE_MARKS) for r in ordinary if value(r, DARK_CIRCLE_MARKS) is not None])
     iqr = lambda v: float(np.subtract(*np.percentile(v, [75, 25])))  # noqa: E731
     terms = {"under_eye_contrast": 1.0, DARK_CIRCLE_MARKS: round(iqr(contrast) / iqr(share), 4)}
-    from skin_app.calibration import ConcernCurve
+    from skin_app.scan.calibration import ConcernCurve
     index = ConcernCurve("dark_circle_index", "linear", ((0.0, 100.0), (1.0, 0.0)), terms=tuple(terms.items()))
     dc = [r for r in train if r["dataset"] == "gjain_wrinkle_darkcircle" and r["aligned"]
           and index.raw(r["aligned"]) is not None]
@@ -319,7 +319,7 @@ def fit_legacy(train: list[dict], concerns: dict) -> dict:
     """Curves on the thresholded ``area_fraction`` that earlier versions stored, by quantile matching:
     each knot moves to the area fraction at the same quantile of the training photos as the knot's
     measure. Used only to re-score scans stored before the calibration existed."""
-    from skin_app.calibration import _curves
+    from skin_app.scan.calibration import _curves
     curves = _curves({c: spec for c, spec in concerns.items() if c not in COLOUR_CONCERNS})
     out = {}
     for concern, curve in curves.items():       # earlier versions stored no colour measures
@@ -362,7 +362,7 @@ def grade_from_score(score: float) -> int:
 
 
 def report(records: list[dict], spec: dict, split: str = "val") -> dict:
-    from skin_app.calibration import parse_calibration
+    from skin_app.scan.calibration import parse_calibration
     cal = parse_calibration(json.dumps(spec).encode())
     rows = [r for r in records if r["split"] == split]
     out: dict = {}
@@ -398,7 +398,7 @@ def report(records: list[dict], spec: dict, split: str = "val") -> dict:
 def acne_report(acne: list[dict], cal) -> dict:
     """Grade accuracy, quadratic-weighted kappa, recall per grade, lesion-count error per grade, and
     the same split by skin tone, for ACNE04 photos measured letterboxed."""
-    from skin_app.tone import ita_band
+    from skin_app.scan.tone import ita_band
     from skin_app.training.grade_model import quadratic_weighted_kappa
     s = np.array([cal.curves["acne"].score(cal.curves["acne"].raw(r["letterboxed"])) for r in acne])
     g = np.array([r["labels"]["grade"] for r in acne])
@@ -443,8 +443,8 @@ def report_redness(rows: list[dict], cal) -> dict:
 def words_by_ita(faces: list[dict], cal) -> dict:
     """Per ITA band of ordinary faces (both splits: no labels are involved): how many, and the share
     whose word is not "good" per concern - a display scale must not flag one skin tone more."""
-    from skin_app.calibration import word_for
-    from skin_app.tone import BAND_NAMES, ita_band
+    from skin_app.scan.calibration import word_for
+    from skin_app.scan.tone import BAND_NAMES, ita_band
     by_band: dict[str, list[dict]] = {}
     for r in faces:
         if r["aligned"].get("skin_ita") is not None:
@@ -469,7 +469,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", choices=("redness",), help="re-fit only this curve into the existing --out file, "
                     "every other curve, the legacy curves and the validation figures of the others unchanged")
     a = ap.parse_args(argv)
-    from skin_app.segmentation import load_segmenter
+    from skin_app.scan.segmentation import load_segmenter
     seg = load_segmenter(a.model)
     if a.only:
         return refit_redness(a, seg)
@@ -493,7 +493,7 @@ def refit_redness(a: argparse.Namespace, seg) -> int:
     curve, why = fit_redness([r for r in records if r["split"] == "train"])
     spec["concerns"]["redness"] = curve
     spec["why"]["redness"] = why
-    from skin_app.calibration import parse_calibration
+    from skin_app.scan.calibration import parse_calibration
     cal = parse_calibration(json.dumps(spec).encode())
     validation = report_redness([r for r in records if r["split"] == "val"], cal)
     by_ita = words_by_ita([r for r in records if r["dataset"] in ORDINARY and r["aligned"]], cal)

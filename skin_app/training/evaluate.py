@@ -145,8 +145,8 @@ def score_sample(acc: Accumulator, s, prob: np.ndarray, codes: dict[str, np.ndar
 def normalised_for_model(image: np.ndarray, reference: float) -> np.ndarray:
     """The letterboxed photo after the candidate tone normalisation (``tone.prepare_crop``), using
     the face mesh found on it; unchanged where no face is found (close-ups, boxes of eyes)."""
-    from skin_app import face as face_mod
-    from skin_app.tone import prepare_crop
+    from skin_app.scan import face as face_mod
+    from skin_app.scan.tone import prepare_crop
     faces = face_mod.find_faces(image)
     if not faces:
         return image
@@ -158,7 +158,7 @@ def predictions(data_root: Path, split: str | None, model_file: Path | None, dat
                 limit: int, tone_reference: float | None = None):
     """Yields (sample, probabilities, letterboxed codes, transform) for every photo evaluated; with
     ``tone_reference`` the model sees each photo after the candidate tone normalisation."""
-    from skin_app.segmentation import INPUT_SIZE, load_segmenter
+    from skin_app.scan.segmentation import INPUT_SIZE, load_segmenter
     seg = load_segmenter(model_file)
     counts: dict[str, int] = {}
     for s in iter_samples(data_root, datasets, split):
@@ -175,7 +175,7 @@ def evaluate(data_root: Path, split: str | None = None, model_file: Path | None 
              datasets: list[str] | None = None, thresholds: dict[str, float] | None = None,
              limit: int = 0, tone_reference: float | None = None) -> list[dict]:
     """Rows of metrics; ``thresholds`` per channel default to the shipped ones (segmentation.THRESHOLDS)."""
-    from skin_app.segmentation import load_thresholds
+    from skin_app.scan.segmentation import load_thresholds
     thr = thresholds or load_thresholds()
     acc = Accumulator()
     for s, prob, codes, transform in predictions(data_root, split, model_file, datasets, limit, tone_reference):
@@ -196,8 +196,8 @@ def display_score_rows(data_root: Path, split: str | None = None, model_file: Pa
       turned so higher is better), ``count_mae`` (split lesion count against the expert's count);
     * ``gjain_wrinkle_darkcircle`` panda_eye: ``auc`` (display score separating photos with and
       without hand-marked dark circles)."""
-    from skin_app.calibration import load_calibration
-    from skin_app.segmentation import load_segmenter
+    from skin_app.scan.calibration import load_calibration
+    from skin_app.scan.segmentation import load_segmenter
     from skin_app.training.calibrate import LETTERBOXED, labels_of, measure_photo, report
     seg = load_segmenter(model_file)
     cal = load_calibration(model_file.with_name("calibration.json") if model_file else None)
@@ -230,8 +230,8 @@ def tone_band_rows(data_root: Path, split: str | None, model_file: Path | None, 
                    records_out: Path | None, beard_list: Path | None = None, reference: float | None = None) -> list[dict]:
     """The ITA-band table rows (see tone_eval.py), acne marks on the lower face of the listed bearded
     faces, and how many photos had no face found or no ITA."""
-    from skin_app.segmentation import load_segmenter
-    from skin_app.tone import REFERENCE_SKIN_L
+    from skin_app.scan.segmentation import load_segmenter
+    from skin_app.scan.tone import REFERENCE_SKIN_L
     from skin_app.training.tone_eval import band_rows, beard_rows, survey
     result = survey(data_root, split, load_segmenter(model_file), limit, records_out, reference or REFERENCE_SKIN_L)
     rows = band_rows(result.records)

@@ -29,7 +29,7 @@ def merge_parts(run_dir: Path) -> dict[str, np.ndarray]:
 
 
 def check_against_twin(arrays: dict[str, np.ndarray], check: Path, tol: float = 2e-2) -> float:
-    from skin_app.segmentation import build_model, set_weights
+    from skin_app.scan.segmentation import build_model, set_weights
     model = build_model()
     set_weights(model, arrays)
     with np.load(check) as z:

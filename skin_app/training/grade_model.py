@@ -54,7 +54,7 @@ FOLDS = 5
 
 
 def feature_value(metrics: dict, name: str) -> float | None:
-    from skin_app.calibration import _lookup
+    from skin_app.scan.calibration import _lookup
     measure, offset = FEATURES[name]
     v = _lookup(metrics, measure)
     return None if v is None else math.log10(max(v, 0.0) + offset)

@@ -36,7 +36,7 @@ from skin_app.config import setup_tensorflow_env
 setup_tensorflow_env()
 
 from skin_app.concerns import CHANNELS  # noqa: E402
-from skin_app.segmentation import INPUT_SIZE, SkinSegmenter  # noqa: E402
+from skin_app.scan.segmentation import INPUT_SIZE, SkinSegmenter  # noqa: E402
 from skin_app.training.datasets import LOADERS, iter_samples  # noqa: E402
 from skin_app.training.evaluate import Accumulator, score_sample  # noqa: E402
 from skin_app.training.pack import letterbox_with_transform  # noqa: E402
@@ -68,8 +68,8 @@ def build_engines(kinds: list[str], data_root: Path, calibration: int, threads: 
     like the app's (segmentation.cached_fast_model), so a re-run converts nothing."""
     import hashlib
 
-    from skin_app import segmentation as seg_mod
     from skin_app.config import model_path
+    from skin_app.scan import segmentation as seg_mod
     ref = seg_mod.load_segmenter(engine="reference")
     digest = hashlib.sha256(model_path().read_bytes()).hexdigest()
     engines = {}
@@ -138,8 +138,8 @@ def score_parity(data_root: Path, ref, engines: dict, limit: int, flip: bool, da
     """|score difference| of ``analyze()`` with each engine vs the reference, over gate-passing photos."""
     from PIL import Image
 
-    from skin_app.analysis import analyze
     from skin_app.errors import FaceError
+    from skin_app.scan.analysis import analyze
     diffs: dict[str, list[list[float]]] = {k: [] for k in engines}
     counts: dict[str, int] = {}
     refused = 0
@@ -202,7 +202,7 @@ def verdict(kind_parity: dict, kind_scores: dict | None) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from skin_app.segmentation import FAST_KINDS
+    from skin_app.scan.segmentation import FAST_KINDS
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, required=True)
     ap.add_argument("--kinds", nargs="+", choices=FAST_KINDS, default=["dynamic_int8"])

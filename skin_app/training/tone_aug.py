@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 
-from skin_app import tone
+from skin_app.scan import tone
 
 MODES = ("shift", "scale")
 

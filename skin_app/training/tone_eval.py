@@ -8,7 +8,7 @@ face-mesh outline; dark circles over the landmark eye region) in two views:
 * ``letterbox``: the whole photo letterboxed to the model's size, as the segmentation metrics are;
 * ``aligned``: the crop the app makes (``face.align_and_crop``).
 
-and each view with and without the inference-time lightness normalisation (``skin_app.tone``).
+and each view with and without the inference-time lightness normalisation (``skin_app.scan.tone``).
 ITA comes from the labelled face skin where the set has it (CelebAMask, FASSEG) and from the
 face-mesh skin regions otherwise (HELEN). Photos where no face is found, and black-and-white photos
 (no ITA), are counted and left out.
@@ -21,10 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
-from skin_app import face as face_mod
-from skin_app import tone
 from skin_app.concerns import CONCERNS, SCORED
-from skin_app.scoring import count_blobs, measure
+from skin_app.scan import face as face_mod
+from skin_app.scan import tone
+from skin_app.scan.measure import count_blobs, measure
 from skin_app.training.datasets import iter_samples
 from skin_app.training.pack import letterbox_with_transform
 
@@ -69,8 +69,8 @@ def scan_view(seg, view: ViewScan, reference: float = tone.REFERENCE_SKIN_L) -> 
 
 
 def _scan(seg, view: ViewScan, crop: np.ndarray, shift: float, t: tone.SkinTone | None) -> dict:
-    from skin_app.analysis import probabilities_of
-    from skin_app.calibration import load_calibration, word_for
+    from skin_app.scan.analysis import probabilities_of
+    from skin_app.scan.calibration import load_calibration, word_for
     measured = measure(probabilities_of(seg, crop), seg.thresholds, crop, view.regions, view.oval)
     metrics = measured.metrics
     scores = load_calibration().display_scores(metrics)
@@ -110,7 +110,7 @@ def photo_tone(s, image: np.ndarray, view: ViewScan) -> tone.SkinTone | None:
 def survey(data_root: Path, split: str | None, seg, limit: int = 0, records_out: Path | None = None,
            reference: float = tone.REFERENCE_SKIN_L) -> ToneSurvey:
     """Scans every face photo of ``FACE_SETS`` in both views, raw and normalised."""
-    from skin_app.segmentation import INPUT_SIZE
+    from skin_app.scan.segmentation import INPUT_SIZE
     result = ToneSurvey()
     counts: dict[str, int] = {}
     sink = open(records_out, "w") if records_out else None

@@ -55,8 +55,8 @@ from typing import Any
 import cv2
 import numpy as np
 
-from skin_app import tone
 from skin_app.concerns import CHANNELS
+from skin_app.scan import tone
 from skin_app.training import recipe
 from skin_app.training.datasets import IGNORE
 from skin_app.training.pack import load_pack_arrays
@@ -252,7 +252,7 @@ def shift_back(tf, p, iy, ix, fy, fx, margin: int):
 
 # -- model files ------------------------------------------------------------------------------------
 def load_keras(path: Path):
-    from skin_app.segmentation import build_model, set_weights
+    from skin_app.scan.segmentation import build_model, set_weights
     model = build_model()
     with np.load(path) as z:
         set_weights(model, {k: z[k] for k in z.files})

@@ -11,7 +11,7 @@ import threading
 import time
 from pathlib import Path
 
-from skin_app.segmentation import SkinSegmenter, load_segmenter
+from skin_app.scan.segmentation import SkinSegmenter, load_segmenter
 
 
 class Preloader:
@@ -38,7 +38,7 @@ class Preloader:
         try:
             from skin_app.config import setup_tensorflow_env
             setup_tensorflow_env()                             # before TensorFlow's first import
-            from skin_app.face import warm_up
+            from skin_app.scan.face import warm_up
             warm_up()                                          # mediapipe's detectors and face mesh
             self._segmenter = load_segmenter(self._path)      # builds, loads and traces once
         except BaseException as exc:  # noqa: BLE001 - handed to whoever asks for the model

@@ -1,9 +1,9 @@
 """``python -m skin_app batch PHOTOS... | --from-list FILE --out RESULTS.parquet [--view VIEW] [--workers N]
 [--threads N] [--address ray://HOST:PORT | auto] [--jsonl FILE|-] [--report report.html] [--local]``.
 
-Thousands of photos into one Parquet table (``skin_app.batch``: one row per photo, each the photo's
+Thousands of photos into one Parquet table (``skin_app.batch.run``: one row per photo, each the photo's
 ``analyze --json`` object; resumable: run the same command again after a crash or Ctrl+C and only the
-photos not yet done run). On Ray Data by default (``skin_app.batch_ray``: a private local Ray, or a
+photos not yet done run). On Ray Data by default (``skin_app.batch.on_ray``: a private local Ray, or a
 cluster with ``--address``); ``--local`` runs in this one process and needs no Ray.
 
 stdout stays clean for machine output: only ``--jsonl -`` writes there. The progress line, Ray's
@@ -62,7 +62,8 @@ def _stop_on_sigterm(_signum, _frame) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from skin_app import batch, batch_ray
+    from skin_app.batch import on_ray as batch_ray
+    from skin_app.batch import run as batch
     from skin_app.errors import UserFacingError
     if args.local and (args.address or args.workers):
         _say("--local runs in this one process; it takes no --address or --workers.")
@@ -74,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     try:
         photos = batch.photo_list(args.photos, args.from_list)
-        from skin_app.analysis import installed_scan_version
+        from skin_app.scan.analysis import installed_scan_version
         version = installed_scan_version()
     except UserFacingError as exc:
         _say(str(exc))

@@ -46,7 +46,7 @@ import cv2
 import numpy as np
 
 from skin_app.concerns import CONCERNS
-from skin_app.redness import measure_redness
+from skin_app.scan.redness import measure_redness
 
 MIN_LESION_PX = 2          # connected components smaller than this are noise, not lesions
 # Lesion sizes from the experts' circles on the ACNE04 training split (19,025 circles; radius 5th /

@@ -24,15 +24,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from skin_app import conditions
-from skin_app import face as face_mod
-from skin_app.calibration import Calibration, load_calibration, overall_of
 from skin_app.concerns import CHANNELS, COLOUR_CONCERNS, VIEW_CONCERNS, VIEWS
 from skin_app.errors import FaceError
-from skin_app.imaging import DCT_SCALED_FORMATS, LoadedImage, load_image
-from skin_app.results import QualityReport, ScanResult
-from skin_app.scoring import Measurement, measure
-from skin_app.segmentation import INPUT_SIZE, SkinSegmenter, installed_weights, load_segmenter
+from skin_app.scan import conditions
+from skin_app.scan import face as face_mod
+from skin_app.scan.calibration import Calibration, load_calibration, overall_of
+from skin_app.scan.imaging import DCT_SCALED_FORMATS, LoadedImage, load_image
+from skin_app.scan.measure import Measurement, measure
+from skin_app.scan.results import QualityReport, ScanResult
+from skin_app.scan.segmentation import INPUT_SIZE, SkinSegmenter, installed_weights, load_segmenter
 
 # Averaging the model's output over the crop and its mirror image (one batch of two) steadies the
 # area measurements between re-shots (bench/noise_band.py and bench/bench_analyze.py measure it).

@@ -13,8 +13,8 @@ import argparse
 import json
 import sys
 
-from skin_app.ingredients import ACTIVE_LABELS, IngredientInputError, IngredientReport, analyse
-from skin_app.ingredients_eu import PRODUCT_TYPES
+from skin_app.ingredients.eu import PRODUCT_TYPES
+from skin_app.ingredients.report import ACTIVE_LABELS, IngredientInputError, IngredientReport, analyse
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:

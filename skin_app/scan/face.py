@@ -42,7 +42,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from skin_app.results import QualityIssue, QualityReport
+from skin_app.scan.results import QualityIssue, QualityReport
 
 # Face-mesh landmark indices (mediapipe canonical face model).
 FACE_OVAL = [10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377, 152,

@@ -19,7 +19,7 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-from skin_app.batch import Analyzer, BatchError, worker_env
+from skin_app.batch.run import Analyzer, BatchError, worker_env
 
 BATCH_SIZE = 4              # photos per actor call: small, so progress is smooth and a crash loses little
 INSTALL_HINT = "pip install -r requirements-batch.txt"

@@ -7,7 +7,7 @@ reason and makes the exit status 1, and the other photos still run. With ``--jso
 JSON lines (library banners go to stderr), so the output can be piped to ``jq``.
 
 ``--save`` keeps each analysed photo as a scan of the profile (made if missing), as the Scan page's
-save form does (``skin_app.scans``): now, with the note, and the small face picture unless
+save form does (``skin_app.history.save``): now, with the note, and the small face picture unless
 ``--no-picture`` or the profile chose to keep none. ``--json`` then adds its ``scan_id``.
 """
 from __future__ import annotations
@@ -42,7 +42,7 @@ def add_save_arguments(p: argparse.ArgumentParser) -> None:
 
 def _save_target(args: argparse.Namespace):
     """(storage, profile) for --save, or None; refuses a missing or invalid profile before any analysis."""
-    from skin_app.cli_history import CommandError, refusals
+    from skin_app.cli.history import CommandError, refusals
     from skin_app.storage import Storage
     if not args.save:
         if args.profile or args.note or args.no_picture:
@@ -69,7 +69,7 @@ def _overlay_path(target: Path, photo: Path, many: bool, taken: set[Path]) -> Pa
 
 
 def run(args: argparse.Namespace) -> int:
-    from skin_app.cli_history import CommandError
+    from skin_app.cli.history import CommandError
     try:
         target = _save_target(args)
     except CommandError as exc:
@@ -79,17 +79,17 @@ def run(args: argparse.Namespace) -> int:
     setup_tensorflow_env()
     quiet_native_stderr()                                # as quiet as run.sh
     with contextlib.redirect_stdout(sys.stderr):         # segmentation-models prints a banner on import
-        from skin_app.analysis import analyze
-        from skin_app.segmentation import load_segmenter
+        from skin_app.scan.analysis import analyze
+        from skin_app.scan.segmentation import load_segmenter
         seg = load_segmenter()
-    from skin_app.calibration import acne_words, overall_note, scan_words
-    from skin_app.cli_history import shown
+    from skin_app.cli.history import shown
     from skin_app.concerns import CONCERN_LABELS, SCORED, VIEW_CONCERNS, VIEW_SCORED
     from skin_app.errors import UserFacingError
-    from skin_app.imaging import encode_png, read_photo_file
-    from skin_app.overlay import overlay_masks, side_by_side
-    from skin_app.scan_json import dumps, expected, refusal, refusal_record, result_record
-    from skin_app.scans import save_scans
+    from skin_app.history.save import save_scans
+    from skin_app.scan.calibration import acne_words, overall_note, scan_words
+    from skin_app.scan.imaging import encode_png, read_photo_file
+    from skin_app.scan.overlay import overlay_masks, side_by_side
+    from skin_app.scan.record import dumps, expected, refusal, refusal_record, result_record
 
     status = 0
     many = len(args.photos) > 1

@@ -13,10 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from skin_app.calibration import overall_note, scan_words
 from skin_app.concerns import CONCERN_LABELS, VIEW_CONCERNS, VIEW_SCORED
 from skin_app.errors import UserFacingError
-from skin_app.results import ScanResult
+from skin_app.scan.calibration import overall_note, scan_words
+from skin_app.scan.results import ScanResult
 
 log = logging.getLogger("skingorithm.cli")
 
@@ -59,8 +59,8 @@ def analyze_file(photo: str, seg, view: str, path: str | Path | None = None) -> 
     """The record of one photo file: ``result_record`` or, when it cannot be analysed, ``refusal_record``
     (never raises for a bad photo). ``path``: where to read it when ``photo`` (the name the record
     carries) is relative to another folder."""
-    from skin_app.analysis import analyze
-    from skin_app.imaging import read_photo_file
+    from skin_app.scan.analysis import analyze
+    from skin_app.scan.imaging import read_photo_file
     try:
         result = analyze(read_photo_file(path if path is not None else photo), seg, view=view)
     except Exception as exc:  # one photo's failure never stops a batch

@@ -7,7 +7,7 @@
     python -m skin_app history delete --profile Me --whole-profile --yes
 
 The database is the app's (``SKINGORITHM_DB``). Files and rows pass the same checks as in the app
-(``skin_app.export``, ``Storage``), and a refusal prints the app's message on stderr with exit
+(``skin_app.history.export``, ``Storage``), and a refusal prints the app's message on stderr with exit
 status 1; nothing is changed then. ``--json`` prints one JSON document on stdout and nothing else.
 """
 from __future__ import annotations
@@ -159,7 +159,7 @@ def print_rows(rows: list, as_json: bool, as_data, as_text, none: str) -> int:
 
 
 def export_profile(args: argparse.Namespace) -> int:
-    from skin_app.export import export_csv_zip, export_json
+    from skin_app.history.export import export_csv_zip, export_json
     db = Storage()
     profile = existing_profile(db, args.profile)
     build = export_json if args.format == "json" else export_csv_zip
@@ -171,7 +171,7 @@ def export_profile(args: argparse.Namespace) -> int:
 def import_file(args: argparse.Namespace) -> int:
     """Into the named profile when it exists (skipping what it already holds), else into a new
     profile of that name, in one transaction."""
-    from skin_app.export import check_head, import_bundle, read_bundle
+    from skin_app.history.export import check_head, import_bundle, read_bundle
     from skin_app.limits import MAX_IMPORT_BYTES
     with args.file.open("rb") as f:                     # never more than the limit into memory
         head = f.read(64 * 1024)

@@ -31,7 +31,7 @@ class QualityReport:
 @dataclass
 class ScanResult:
     scores: dict[str, float]                 # CONCERNS + "overall": calibrated display scores 0-100, higher is better
-    metrics: dict[str, Any]                  # raw, JSON-serialisable measurements (see scoring.py)
+    metrics: dict[str, Any]                  # raw, JSON-serialisable measurements (see measure.py)
     masks: dict[str, np.ndarray]             # CHANNELS -> bool (H, W) on the aligned crop
     probabilities: dict[str, np.ndarray]     # CHANNELS -> float32 (H, W) in [0, 1]
     crop: np.ndarray                         # aligned face crop, uint8 (H, W, 3) RGB

@@ -6,8 +6,8 @@
     report = analyse(text, product_type="rinse_off") # EU verdicts for that kind of product
     report.to_dict()                                  # JSON-ready (the CLI's --json)
 
-Parsing lives in ``ingredients_parse``, the knowledge and name matching in ``ingredients_kb``, EU verdicts
-by product type in ``ingredients_eu``; this module turns matches into a report. It never imports streamlit. Concentrations are never known (labels do not
+Parsing lives in ``parse``, the knowledge and name matching in ``kb``, EU verdicts
+by product type in ``eu``; this module turns matches into a report. It never imports streamlit. Concentrations are never known (labels do not
 give them, except the rare stated percentage), so position remarks are hints, and flags say what an
 ingredient *is*, not how much harm it does.
 """
@@ -18,16 +18,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 
-from skin_app.calibration import score_words
 from skin_app.concerns import CONCERN_LABELS, SCORED
 from skin_app.errors import UserFacingError
-from skin_app.ingredients_botanical import states_part_of
-from skin_app.ingredients_eu import PRODUCT_TYPES, EuVerdict, guess_product_type, verdict
-from skin_app.ingredients_kb import Entry, FuzzyBudget, KnowledgeBase, Match, default_kb, split_synonyms
-from skin_app.ingredients_parse import Token, parse_label, segment_words, split_blend
+from skin_app.ingredients.botanical import states_part_of
+from skin_app.ingredients.eu import PRODUCT_TYPES, EuVerdict, guess_product_type, verdict
+from skin_app.ingredients.kb import Entry, FuzzyBudget, KnowledgeBase, Match, default_kb, split_synonyms
+from skin_app.ingredients.parse import Token, parse_label, segment_words, split_blend
+from skin_app.scan.calibration import score_words
 
 # A concern is one of "yours" when the latest scan's score for it is not "good" in that concern's
-# calibrated display score (skin_app.calibration.WORD_BANDS: "good" from 70).
+# calibrated display score (skin_app.scan.calibration.WORD_BANDS: "good" from 70).
 
 
 class IngredientInputError(UserFacingError, ValueError):

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from skin_app import tone
+from skin_app.scan import tone
 
 # Melanin correction: index = (A_g - A_r) - MELANIN_K * (A_b - A_g). Melanin's absorption falls
 # roughly as wavelength^-3.3; for camera bands near 470, 550 and 610 nm that gives a green-red

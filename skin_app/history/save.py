@@ -13,8 +13,8 @@ from datetime import datetime
 from typing import Any
 
 from skin_app.concerns import SCORED
-from skin_app.pictures import crop_to_png, masks_to_png
-from skin_app.results import ScanResult
+from skin_app.scan.pictures import crop_to_png, masks_to_png
+from skin_app.scan.results import ScanResult
 from skin_app.storage import Storage
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from skin_app.ingredients_eu import EuRule
+from skin_app.ingredients.eu import EuRule
 
 BOOL_FLAGS = ("fragrance", "allergen", "essential_oil", "drying_alcohol", "silicone", "sulfate", "paraben",
               "formaldehyde_releaser", "fungal_acne", "pregnancy")

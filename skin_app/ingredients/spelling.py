@@ -6,7 +6,7 @@ Labels are typed by hand and misspell long chemical and Latin words. A word is r
   the optimal string alignment distance), so the repair is not a choice between candidates;
 - at most two words of the name need it; digits, punctuation and every other word stay as printed.
 
-The matcher (``ingredients_kb``) accepts the repaired name only when it is an inventory name without any EU
+The matcher (``kb``) accepts the repaired name only when it is an inventory name without any EU
 annex entry and is no fragrance allergen: a typo can never raise or clear a ban or an allergen flag, those
 names keep a "did you mean" instead. Words inside parentheses (common names) that cannot be repaired are left
 as they are.

@@ -144,7 +144,7 @@ def visits(scans: Sequence[Any]) -> list[list[Any]]:
 def acne_counts(scans: Sequence[Any]) -> list[tuple[Any, int, int, int]]:
     """(taken_at, lesions, low, high) of each scan whose measurements hold a lesion count, the range
     read as today's calibration reads it (``calibration.acne_reading``)."""
-    from skin_app.calibration import load_calibration
+    from skin_app.scan.calibration import load_calibration
     cal = load_calibration()
     out = []
     for s in scans:

@@ -12,8 +12,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from skin_app import reminders as rem
-from skin_app.cli_history import existing_profile, print_rows, run_guarded, shown, write_file
+from skin_app.cli.history import existing_profile, print_rows, run_guarded, shown, write_file
+from skin_app.routines import schedule as rem
 from skin_app.storage import Storage
 
 

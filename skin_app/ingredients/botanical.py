@@ -27,7 +27,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
-from skin_app.ingredients_entry import Entry
+from skin_app.ingredients.entry import Entry
 
 # Plant parts as INCI botanical names print them (CTFA/PCPC nomenclature conventions and CosIng usage).
 PARTS = frozenset("""

@@ -38,8 +38,8 @@ import cv2
 import numpy as np
 from PIL import Image, PngImagePlugin, UnidentifiedImageError
 
-from skin_app import photo_headers
 from skin_app.errors import ImageError
+from skin_app.scan import photo_headers
 
 MAX_BYTES = 25 * 1024 * 1024
 MAX_PIXELS = 40_000_000

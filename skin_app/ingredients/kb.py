@@ -3,11 +3,11 @@
 Matching goes exact (the INCI name itself), then alias (common, old and translated names), then
 normalised (case, punctuation, spacing, British spellings, the common name in parentheses, synonyms
 separated by slashes), then botanical (a plant of the inventory with a part or form it does not list, read by
-the INCI plant-name grammar in ``ingredients_botanical``), then spelling (one-letter typos repaired by
-``ingredients_spelling``, never for a name the EU bans anywhere or a fragrance allergen), then fuzzy. A fuzzy match is only a suggestion ("did you mean"): it is never
+the INCI plant-name grammar in ``botanical``), then spelling (one-letter typos repaired by
+``spelling``, never for a name the EU bans anywhere or a fragrance allergen), then fuzzy. A fuzzy match is only a suggestion ("did you mean"): it is never
 treated as the ingredient, so it can never raise a ban; a suggestion that is a fragrance allergen raises
 only an "uncertain allergen" flag. Fuzzy matching runs within a time budget (``FuzzyBudget``); the
-EU rules of each entry come from data/ingredients_eu.csv (see ``ingredients_eu``).
+EU rules of each entry come from data/ingredients_eu.csv (see ``eu``).
 """
 from __future__ import annotations
 
@@ -23,11 +23,11 @@ from pathlib import Path
 from rapidfuzz import fuzz, process
 
 from skin_app.config import ingredients_csv_path
-from skin_app.ingredients_botanical import FORMS, MARKETING_PREFIXES, PARTS, BotanicalIndex, states_part_of
-from skin_app.ingredients_entry import BOOL_FLAGS, Entry
-from skin_app.ingredients_eu import ALL_TYPES, EuRule, verdict
-from skin_app.ingredients_parse import MAX_TOKEN_CHARS
-from skin_app.ingredients_spelling import SpellingIndex
+from skin_app.ingredients.botanical import FORMS, MARKETING_PREFIXES, PARTS, BotanicalIndex, states_part_of
+from skin_app.ingredients.entry import BOOL_FLAGS, Entry
+from skin_app.ingredients.eu import ALL_TYPES, EuRule, verdict
+from skin_app.ingredients.parse import MAX_TOKEN_CHARS
+from skin_app.ingredients.spelling import SpellingIndex
 
 
 @dataclass(frozen=True)
@@ -289,7 +289,7 @@ class KnowledgeBase:
         return result
 
     def _repaired(self, name: str) -> tuple[Entry, str] | None:
-        """A name with one-letter typos repaired (``ingredients_spelling``), accepted only for an ingredient that
+        """A name with one-letter typos repaired (``spelling``), accepted only for an ingredient that
         no EU annex bans in any kind of product and that is no fragrance allergen or formaldehyde releaser: a
         typo never raises a ban or an allergen flag (those names get a "did you mean")."""
         target = self._repair_target(name)

@@ -34,6 +34,7 @@ from typing import Any
 
 from skin_app.concerns import VIEW_CONCERNS, VIEWS
 from skin_app.errors import InvalidRecordError, UserFacingError
+from skin_app.history.progress import SCORE_KEYS
 from skin_app.limits import (
     ALERT_CHOICES,
     INTERVAL_DAYS_MIN,
@@ -52,8 +53,7 @@ from skin_app.limits import (
     SHELF_NAME_MAX,
     SHELF_TEXT_MAX,
 )
-from skin_app.pictures import looks_like_png
-from skin_app.progress import SCORE_KEYS
+from skin_app.scan.pictures import looks_like_png
 from skin_app.storage import ImportSummary, Storage, normalise_timestamp
 from skin_app.storage.shelf import clean_product_name, shelf_product_problem
 from skin_app.values import check_json_value, check_text, text_problem
@@ -442,7 +442,7 @@ def _check_routines_as_the_form_does(typed: dict[str, list[dict]]) -> None:
     """Every routine, with its steps, must pass the rules the Routine form applies (name length, weekdays,
     dates in order and in range, interval, number of steps): a routine the form would refuse could not
     be shown, edited or exported as a calendar file later."""
-    from skin_app.reminders import Routine, Schedule, Step, problems
+    from skin_app.routines.schedule import Routine, Schedule, Step, problems
     steps: dict[int, list[dict]] = {}
     for st in sorted(typed["routine_steps"], key=lambda s: (s["routine_id"], s["position"], s["id"])):
         steps.setdefault(st["routine_id"], []).append(st)
@@ -557,7 +557,7 @@ def _check_shelf(r: dict, n: int) -> dict:
 
 
 def _check_routine(r: dict, n: int) -> dict:
-    from skin_app.reminders import is_known_timezone
+    from skin_app.routines.schedule import is_known_timezone
     kind = str(r["kind"])
     if kind not in SCHEDULE_KINDS:
         raise ValueError(f"unknown schedule kind {kind[:20]!r}")

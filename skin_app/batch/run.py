@@ -1,6 +1,6 @@
 """Batch analysis: many photo files -> one Parquet table, one row per photo, resumable.
 
-Each photo's result is exactly what ``analyze --json`` prints for it (``scan_json.analyze_file``, the
+Each photo's result is exactly what ``analyze --json`` prints for it (``scan.record.analyze_file``, the
 same function): the row keeps that object as its ``json`` column and spreads it into columns a
 pandas or DuckDB user can query (``scores.acne``, ``words.overall``, ``metrics.skin_ita``,
 ``metrics.per_region.forehead.acne``, ...). A photo that cannot be analysed is a row too, with
@@ -16,7 +16,7 @@ with every photo exactly once: a photo is keyed by (``photo`` as given, ``view``
 one row per key, the newest.
 
 Who does the work is the caller's choice (``analyze_photos``): ``Analyzer`` is one loaded model, used
-by the one-process run (``--local``) and, one per actor, by the Ray run (``batch_ray``).
+by the one-process run (``--local``) and, one per actor, by the Ray run (``on_ray``).
 """
 from __future__ import annotations
 
@@ -33,8 +33,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from skin_app.errors import UserFacingError
-from skin_app.imaging import PHOTO_SUFFIXES
-from skin_app.scan_json import analyze_file, dumps
+from skin_app.scan.imaging import PHOTO_SUFFIXES
+from skin_app.scan.record import analyze_file, dumps
 
 KEY = ("photo", "view")
 PART_PHOTOS = 200           # a part is committed after this many photos ...
@@ -253,7 +253,7 @@ class Analyzer:
         import cv2
         cv2.setNumThreads(threads)
         with contextlib.redirect_stdout(sys.stderr):     # segmentation-models prints a banner on import
-            from skin_app.segmentation import load_segmenter
+            from skin_app.scan.segmentation import load_segmenter
             self.seg = load_segmenter()
         self.view = view
 
@@ -354,7 +354,7 @@ def run_batch(photos: list[str], out: str | Path, view: str, engine: Engine, mod
               part_seconds: float = PART_SECONDS) -> Summary:
     """Analyse the photos of ``photos`` not yet in ``out`` for ``model_version``, committing parts as
     they come; when all are done, merge ``out``. ``engine`` turns (photo, path) pairs into batches of
-    ``analyze --json`` lines (``local_records``, ``batch_ray.ray_records``).
+    ``analyze --json`` lines (``local_records``, ``on_ray.ray_records``).
     Raises ``Interrupted`` on KeyboardInterrupt after committing what was done."""
     with Output(out) as output:
         done = output.done(model_version)
@@ -413,7 +413,7 @@ def read_results(path: str | Path) -> Any:
 def report_frame(table: Any) -> Any:
     """The batch table as a DataFrame for the report, with each analysed face's skin-tone band
     (``tone_band``, from ``metrics.skin_ita``; "unknown" where the scan has no ITA)."""
-    from skin_app.tone import ita_band
+    from skin_app.scan.tone import ita_band
     rows = table.to_pandas()
     ita = rows["metrics.skin_ita"] if "metrics.skin_ita" in rows else None
     rows["tone_band"] = ["unknown" if ita is None or v is None or v != v else ita_band(float(v))
@@ -428,7 +428,7 @@ def report_html(table: Any, title: str = "SkinGorithm batch report") -> str:
 
     from skin_app import charts
     from skin_app.concerns import VIEW_LABELS, VIEWS
-    from skin_app.tone import BAND_NAMES
+    from skin_app.scan.tone import BAND_NAMES
     rows = report_frame(table)
     bands = {b: b.replace("_", " ") for b in BAND_NAMES}
     figures = [charts.batch_counts_figure(rows), charts.batch_refusals_figure(rows),
