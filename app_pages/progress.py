@@ -300,7 +300,11 @@ def main() -> None:
         st.error(str(exc))
         return
     zone = viewer_zone()
-    band = load_noise_band()
+    try:
+        band = load_noise_band()
+    except UserFacingError as exc:          # a noise band measured for other weights
+        st.error(str(exc))
+        return
     if not scans:
         st.info(f"No saved scans for {plain(profile.name)} yet. Scan your face and save the result to start your history.")
         page_link("app_pages/scan.py", "Go to Scan", ":material/photo_camera:")

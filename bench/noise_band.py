@@ -231,6 +231,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     from skin_app.config import model_path
+    from skin_app.segmentation import MODEL_WEIGHTS, weights_fingerprint
 
     data = Path(args.data).expanduser().resolve()
     groups = list_photos(data)
@@ -299,8 +300,14 @@ def main(argv: list[str] | None = None) -> int:
            "word_changes": word_changes}
     default = ROOT / "bench" / "results" / "noise_band_noflip_summary.json" if args.no_flip else model_path().with_name("noise_band.json")
     out_path = Path(args.out) if args.out else default
+    weights = weights_fingerprint()          # the app refuses a band measured for other weights
     if args.only:
-        out = only_one(json.loads(out_path.read_text()), out, args.only, method)
+        existing = json.loads(out_path.read_text())
+        if existing.get(MODEL_WEIGHTS, weights) != weights:
+            raise SystemExit(f"{out_path} was measured for {existing[MODEL_WEIGHTS]}, the installed weights are "
+                             f"{weights}: measure every band instead of --only.")
+        out = only_one(existing, out, args.only, method)
+    out[MODEL_WEIGHTS] = weights
     out_path.write_text(json.dumps(out, indent=2) + "\n")
 
     detail = {
