@@ -236,7 +236,7 @@ def shelf_section(profile_id: int) -> None:
         gone = st.selectbox("Product", ids, format_func=labels.get, key="shelf_remove")
         if st.button("Remove from shelf", key="shelf_remove_btn"):
             try:
-                storage().delete_shelf_product(gone)
+                storage().delete_shelf_product(gone, profile_id=active_profile().id)
             except DatabaseError as exc:
                 st.error(str(exc))
                 return

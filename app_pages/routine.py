@@ -148,15 +148,12 @@ def step_words(step: rem.Step) -> str:
 
 
 def _mark(routine_id: int, day: date, status: str, step_id: int | None = None) -> None:
-    if _guard(storage().mark_routine, routine_id, day, status, step_id) is not FAILED:
+    if _guard(storage().mark_routine, routine_id, day, status, step_id, profile_id=active_profile().id) is not FAILED:
         st.rerun()                 # the whole page: history and streak change too
 
 
 def _clear_marks(routine: rem.Routine, day: date) -> None:
-    db = storage()
-    results = [_guard(db.mark_routine, routine.id, day, None)]
-    results += [_guard(db.mark_routine, routine.id, day, None, step.id) for step in routine.steps]
-    if FAILED not in results:
+    if _guard(storage().clear_marks, routine.id, day, profile_id=active_profile().id) is not FAILED:
         st.rerun()
 
 
@@ -256,7 +253,7 @@ def delete_control(r: rem.Routine, where) -> None:
         st.warning(f"Delete '{plain(r.name[:80])}' and its history?")
         y, n = st.columns(2)
         if y.button("Yes, delete", key=f"really-delete-{r.id}", type="primary"):
-            if _guard(storage().delete_routine, r.id) is not FAILED:
+            if _guard(storage().delete_routine, r.id, profile_id=active_profile().id) is not FAILED:
                 st.session_state.pop("routine_confirm_delete", None)
                 st.rerun()
         if n.button("Keep it", key=f"keep-{r.id}"):
@@ -316,7 +313,7 @@ def editor(profile_id: int, r: rem.Routine | None, zone: str) -> None:
         if save.button("Save routine", type="primary", key=FORM + "save"):
             candidate = _routine_from_form(r)
             db = storage()
-            saved = _guard(db.create_routine, profile_id, candidate) if r is None else _guard(db.update_routine, candidate)
+            saved = _guard(db.create_routine, profile_id, candidate) if r is None else _guard(db.update_routine, candidate, profile_id=profile_id)
             if saved is not FAILED:
                 st.session_state[EDIT] = None
                 st.session_state["routine_saved"] = saved.name

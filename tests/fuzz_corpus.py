@@ -119,7 +119,7 @@ def _export_documents() -> tuple[bytes, bytes]:
                                                               date(2025, 3, 1), weekdays=(0, 2, 4)),
                                             (Step("Cleanse"), Step("Serum", serum.name, serum.id)),
                                             created_at=datetime(2025, 3, 1, tzinfo=timezone.utc)))
-        db.mark_routine(r.id, date(2025, 3, 3), "done")
+        db.mark_routine(r.id, date(2025, 3, 3), "done", profile_id=r.profile_id)
         data = export_json(db, p.id), export_csv_zip(db, p.id)
         db.close()
     return data
