@@ -157,7 +157,9 @@ def collect(args, data: Path, queues: dict, candidates, max_tries: int):
     seg = load_segmenter()
     seg_version = scan_version(seg, load_calibration())
     t0 = time.perf_counter()
-    faces, skipped_photos, skipped_variants = [], [], 0
+    faces: list[dict] = []
+    skipped_photos: list[dict] = []
+    skipped_variants = 0
     for name, queue in candidates():
         if len(faces) >= args.faces:
             break
@@ -271,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
     band = {k: round(float(np.percentile(diffs[k], q)), 2) for k in KEYS if diffs[k]}
     n_variants = sum(f["n_ok"] for f in faces)
     from skin_app.calibration import word_for
-    word_changes = {"plain": {}, "hysteresis": {}}
+    word_changes: dict[str, dict[str, float]] = {"plain": {}, "hysteresis": {}}
     for k in band:
         plain = steady = total = 0
         for f in faces:

@@ -18,9 +18,22 @@ import sys
 import textwrap
 import zipfile
 from datetime import date, datetime, time, timezone
+from typing import Any
 
-from tests.hostile import (HOSTILE_TEXTS, ROOT, deep_json, directory_bomb, jpeg_scan_bomb, jpeg_with_exif, mutate,
-                           png_header_only, png_of_zeros, tiff_of_zeros, tiff_with_tags, zip_with_lying_header)
+from tests.hostile import (
+    HOSTILE_TEXTS,
+    ROOT,
+    deep_json,
+    directory_bomb,
+    jpeg_scan_bomb,
+    jpeg_with_exif,
+    mutate,
+    png_header_only,
+    png_of_zeros,
+    tiff_of_zeros,
+    tiff_with_tags,
+    zip_with_lying_header,
+)
 
 CLASSES = ("jpeg", "png", "heic", "tiff", "webp_bmp", "crafted_headers", "big_but_allowed", "json_bundles",
            "zip_bundles", "routine_text", "ingredient_text")
@@ -31,6 +44,7 @@ IMAGE_CLASSES = CLASSES[:7]
 def _face(size: int = 256):
     import numpy as np
     from PIL import Image
+
     from tests.photos import astronaut_jpeg
     face = Image.open(io.BytesIO(astronaut_jpeg())).convert("RGB").resize((size, size))
     return np.asarray(face)
@@ -39,6 +53,7 @@ def _face(size: int = 256):
 def _seeds(fmt: str) -> list[bytes]:
     import numpy as np
     from PIL import Image
+
     from tests.hostile import encoded
     face = _face()
     out = []
@@ -101,6 +116,7 @@ def _export_documents() -> tuple[bytes, bytes]:
     """A real profile's JSON and CSV-ZIP exports, made in a throwaway database."""
     import tempfile
     from pathlib import Path
+
     from skin_app.export import export_csv_zip, export_json
     from skin_app.reminders import Routine, Schedule, Step
     from skin_app.storage import Storage
@@ -119,13 +135,14 @@ def _export_documents() -> tuple[bytes, bytes]:
                                                               date(2025, 3, 1), weekdays=(0, 2, 4)),
                                             (Step("Cleanse"), Step("Serum", serum.name, serum.id)),
                                             created_at=datetime(2025, 3, 1, tzinfo=timezone.utc)))
-        db.mark_routine(r.id, date(2025, 3, 3), "done", profile_id=r.profile_id)
+        assert r.id is not None
+        db.mark_routine(r.id, date(2025, 3, 3), "done", profile_id=p.id)
         data = export_json(db, p.id), export_csv_zip(db, p.id)
         db.close()
     return data
 
 
-_HOSTILE_VALUES = [None, True, -1, 0, 2**63, -2**63 - 1, 10**30, 1e308, float("inf"), "", " ", "9" * 30,
+_HOSTILE_VALUES: list[Any] = [None, True, -1, 0, 2**63, -2**63 - 1, 10**30, 1e308, float("inf"), "", " ", "9" * 30,
                    "0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00", "0001-01-01", "9999-12-31", "25:99",
                    "Mars/Olympus", [], {}, [[[[]]]], {"a": {"b": {}}}, *HOSTILE_TEXTS,
                    # issue 26: numbers that overflow float(), lone surrogates, the calendar's ends in UTC
@@ -155,7 +172,7 @@ def _mutate_document(doc: dict, rng: random.Random) -> dict:
             if rng.random() < 0.5:
                 row["metrics"] = {"deep": f"__DEEP_{rng.choice((30, 500, 5000))}__"}     # spelled out by _dumps
             else:                          # a measurement re-scoring reads, made hostile (issue 26's 703-byte file)
-                value = rng.choice([10**400, -10**400, float("nan"), float("inf"), 1e308, "\ud800", None, []])
+                value: Any = rng.choice([10**400, -10**400, float("nan"), float("inf"), 1e308, "\ud800", None, []])
                 row["metrics"] = {rng.choice(_MEASUREMENTS): value if rng.random() < 0.5 else {"acne": value}}
         else:
             doc[table] = rng.choice([None, "x", [1, 2], [{}] * 3, {"a": 1}])
@@ -308,6 +325,7 @@ def prepare(cls: str, seed: int, n: int):
     if cls in ("json_bundles", "zip_bundles"):
         import tempfile
         from pathlib import Path
+
         from skin_app.export import import_bundle, read_bundle
         from skin_app.storage import DatabaseError, Storage
         db = Storage(Path(tempfile.mkdtemp()) / "fuzz.sqlite3")
@@ -326,6 +344,7 @@ def prepare(cls: str, seed: int, n: int):
     if cls == "routine_text":
         import tempfile
         from pathlib import Path
+
         from skin_app.reminders import Routine, RoutineError, Schedule, Step, to_ics
         from skin_app.storage import Storage
         db = Storage(Path(tempfile.mkdtemp()) / "fuzz.sqlite3")
@@ -366,6 +385,7 @@ def after_import(db, profile_id: int) -> None:
     shows each time in the viewer's zone (one at each end of UTC), and the profile exports again in
     both formats. None of it may raise."""
     from zoneinfo import ZoneInfo
+
     from skin_app.calibration import load_calibration
     from skin_app.export import export_csv_zip, export_json
     from skin_app.values import local_time
@@ -409,7 +429,7 @@ def long_pastes(seed: int, chars: int = LONG_PASTE_CHARS) -> list[tuple[str, str
     the openers of every multi-part pattern the parser has (shade blocks, kit headings, HTML blocks, headers),
     long tokens, and a seeded random mix of the fuzz alphabet. Each once cost the parser quadratic time or worse
     (40,000 spaces: 122 s; 15,000 "(may contain": minutes)."""
-    units = {
+    units: dict[str, str | None] = {
         "spaces between names": None, "spaces": " ", "NBSP": "\u00a0", "tabs": "\t", "newlines": "\n",
         "zero-width spaces": "\u200b", "space dot": " .", "space dash": " -", "dots": ".", "commas": ",",
         "(may contain": "(may contain", "[may contain": "[may contain ", "may contain + space": "may contain ",
@@ -427,6 +447,7 @@ def long_pastes(seed: int, chars: int = LONG_PASTE_CHARS) -> list[tuple[str, str
         elif label == "unknown names":
             text = ", ".join("".join(rng.choice("bcdfghjklmnpqrstvwxz") for _ in range(10)) for _ in range(chars // 12))
         else:
+            assert unit is not None
             text = unit * (chars // len(unit))
         out.append((label, text[:chars]))
     alphabet = "aZ0 ,;:|()[]{}<>!*_`#%$@=+-\t\n\r\x00\x07\x1b\u202e\u200b\ufeffé中😀"
