@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs ruff and mypy on skin_app/, then the whole test suite (unit, AppTest pages, and the real-browser
+# Runs ruff and mypy on the whole app (skin_app/, app_pages/, app.py, serve.py, bench/), then the whole test suite (unit, AppTest pages, and the real-browser
 # test when Chromium is installed).
 # Sets up .venv with the app and test requirements and the batch extra (Ray, for tests/test_batch.py) if
 # needed. Extra arguments go to pytest.

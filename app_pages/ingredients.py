@@ -122,7 +122,7 @@ def product_section(product: ProductReport, report: IngredientReport, key: str) 
         if f.code != "eu_prohibited":      # shown above, as errors
             st.markdown(f"- **{f.label}**: {names(f.ingredients)}  \n  {f.note}")
     for c in product.conflicts:
-        text = (f"**With {md_escape(c.with_product)} on your shelf:** {c.message} "
+        text = (f"**With {md_escape(c.with_product or '')} on your shelf:** {c.message} "
                 f"({names(c.here)} / {names(c.other)})")
         (st.error if c.severity == "avoid" else st.warning)(text)
         st.caption(f"Source: {md_escape(c.source)}")
@@ -223,8 +223,8 @@ def shelf_section(profile_id: int) -> None:
     st.subheader("Compare two products")
     ids = list(labels)
     c1, c2 = st.columns(2)
-    a = c1.selectbox("First", ids, format_func=labels.get, key="cmp_a")
-    b = c2.selectbox("Second", ids, index=min(1, len(ids) - 1), format_func=labels.get, key="cmp_b")
+    a = c1.selectbox("First", ids, format_func=lambda i: labels[i], key="cmp_a")
+    b = c2.selectbox("Second", ids, index=min(1, len(ids) - 1), format_func=lambda i: labels[i], key="cmp_b")
     if len(ids) < 2:
         st.caption("Save a second product to compare.")
     elif a == b:
@@ -233,10 +233,10 @@ def shelf_section(profile_id: int) -> None:
         comparison_view(next(s for s in shelf if s.id == a), next(s for s in shelf if s.id == b))
 
     with st.expander("Remove a product"):
-        gone = st.selectbox("Product", ids, format_func=labels.get, key="shelf_remove")
-        if st.button("Remove from shelf", key="shelf_remove_btn"):
+        gone = st.selectbox("Product", ids, format_func=lambda i: labels[i], key="shelf_remove")
+        if st.button("Remove from shelf", key="shelf_remove_btn") and gone is not None:
             try:
-                storage().delete_shelf_product(gone)
+                storage().delete_shelf_product(gone, profile_id=active_profile().id)
             except DatabaseError as exc:
                 st.error(str(exc))
                 return

@@ -51,7 +51,9 @@ def view_picker(profile) -> str:
 def chart_section(scans: list[StoredScan], band, zone) -> None:
     st.subheader("Over time")
     keys = [k for k in SCORE_KEYS if any(k in s.scores for s in scans)]
-    key = st.selectbox("Score", keys, format_func=CONCERN_LABELS.get, key="progress_key")
+    key = st.selectbox("Score", keys, format_func=lambda k: CONCERN_LABELS.get(k, k), key="progress_key")
+    if key is None:                         # no score in any scan
+        return
     unscored = [s for s in scans if s.rescore_failed]
     scans = [s for s in scans if not s.rescore_failed]
     if not scans:
@@ -103,7 +105,7 @@ def picture(scan: StoredScan, concerns: list[str]):
     crop = png_to_rgb(scan.crop_png)
     if scan.masks_png is None or not concerns:
         return crop
-    return overlay_masks(crop, png_to_masks(scan.masks_png, size=crop.shape[:2]), concerns)
+    return overlay_masks(crop, png_to_masks(scan.masks_png, size=(crop.shape[0], crop.shape[1])), concerns)
 
 
 def compare_section(scans: list[StoredScan], band, zone) -> None:
@@ -174,7 +176,9 @@ def visits_section(all_scans: list[StoredScan], band, zone) -> None:
         return
     st.subheader("Full checks")
     labels = {i: f"{when(g[0], zone)} ({', '.join(VIEW_LABELS[s.view].lower() for s in g)})" for i, g in enumerate(groups)}
-    pick = st.selectbox("Visit", list(labels), index=len(groups) - 1, format_func=labels.get, key="visit_pick")
+    pick = st.selectbox("Visit", list(labels), index=len(groups) - 1, format_func=lambda i: labels[i], key="visit_pick")
+    if pick is None:
+        return
     concerns = concern_picker("visit_overlay")
     for col, scan in zip(st.columns(len(groups[pick])), groups[pick]):
         with col:
@@ -192,7 +196,9 @@ def visits_section(all_scans: list[StoredScan], band, zone) -> None:
         return
     others = [i for i in labels if i != pick]
     against = st.selectbox("Compare with the visit of", others, index=others.index(pick - 1) if pick else 0,
-                           format_func=labels.get, key="visit_against")
+                           format_func=lambda i: labels[i], key="visit_against")
+    if against is None:
+        return
     earlier, later = sorted((against, pick))
     before = {s.view: s for s in groups[earlier]}
     lines = []
@@ -266,7 +272,7 @@ def export_section(profile) -> None:
                "scans with pictures) imports from a terminal: `python -m skin_app history import FILE --profile NAME`.")
     target = st.radio("Import into", ["this profile", "a new profile"], horizontal=True, key="import_target",
                       help="Into this profile: anything it already holds is skipped, so importing twice is safe.")
-    if st.button("Import", key="import_go", disabled=upload is None):
+    if st.button("Import", key="import_go", disabled=upload is None) and upload is not None:
         try:
             bundle = read_bundle(upload.getvalue(), upload.name)
             summary = import_bundle(db, bundle, into_profile_id=profile.id if target == "this profile" else None)
@@ -300,7 +306,11 @@ def main() -> None:
         st.error(str(exc))
         return
     zone = viewer_zone()
-    band = load_noise_band()
+    try:
+        band = load_noise_band()
+    except UserFacingError as exc:          # a noise band measured for other weights
+        st.error(str(exc))
+        return
     if not scans:
         st.info(f"No saved scans for {plain(profile.name)} yet. Scan your face and save the result to start your history.")
         page_link("app_pages/scan.py", "Go to Scan", ":material/photo_camera:")

@@ -11,6 +11,7 @@ import sys
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import cast
 
 _ROOT = str(Path(__file__).resolve().parents[1])
 if _ROOT not in sys.path:                     # stand-alone run: make the project importable
@@ -113,6 +114,9 @@ def today_section(profile_id: int, zone: str) -> None:
 
 def _today_row(routine: rem.Routine, o: rem.Outcome, local_now: datetime) -> None:
     occ = o.occurrence
+    routine_id = routine.id
+    if routine_id is None:                   # only stored routines are listed; nothing to mark otherwise
+        return
     key = f"{occ.routine_id}-{occ.local_date.isoformat()}"
     cols = st.columns([1.1, 3, 2, 1, 1])
     cols[0].markdown(f"**{occ.start.astimezone(local_now.tzinfo):%H:%M}**")
@@ -126,20 +130,20 @@ def _today_row(routine: rem.Routine, o: rem.Outcome, local_now: datetime) -> Non
             _clear_marks(routine, occ.local_date)
     else:
         if cols[3].button("Done", key=f"done-{key}", type="primary"):
-            _mark(routine.id, occ.local_date, "done")
+            _mark(routine_id, occ.local_date, "done")
         if cols[4].button("Skip", key=f"skip-{key}"):
-            _mark(routine.id, occ.local_date, "skipped")
+            _mark(routine_id, occ.local_date, "skipped")
     if routine.steps:
         with st.expander(f"Steps of {plain(occ.routine_name)}", expanded=False):
             for number, step in enumerate(routine.steps, start=1):
                 c = st.columns([4, 1, 1])
-                mark = o.step_marks.get(step.id)
+                mark = o.step_marks.get(step.id) if step.id is not None else None
                 c[0].markdown(f"{number}\\. {step_words(step)}" + (f"  *({mark})*" if mark else ""))
                 skey = f"{key}-{step.id}"
                 if c[1].button("Done", key=f"sdone-{skey}", disabled=mark == "done"):
-                    _mark(routine.id, occ.local_date, "done", step.id)
+                    _mark(routine_id, occ.local_date, "done", step.id)
                 if c[2].button("Skip", key=f"sskip-{skey}", disabled=mark == "skipped"):
-                    _mark(routine.id, occ.local_date, "skipped", step.id)
+                    _mark(routine_id, occ.local_date, "skipped", step.id)
 
 
 def step_words(step: rem.Step) -> str:
@@ -148,15 +152,12 @@ def step_words(step: rem.Step) -> str:
 
 
 def _mark(routine_id: int, day: date, status: str, step_id: int | None = None) -> None:
-    if _guard(storage().mark_routine, routine_id, day, status, step_id) is not FAILED:
+    if _guard(storage().mark_routine, routine_id, day, status, step_id, profile_id=active_profile().id) is not FAILED:
         st.rerun()                 # the whole page: history and streak change too
 
 
 def _clear_marks(routine: rem.Routine, day: date) -> None:
-    db = storage()
-    results = [_guard(db.mark_routine, routine.id, day, None)]
-    results += [_guard(db.mark_routine, routine.id, day, None, step.id) for step in routine.steps]
-    if FAILED not in results:
+    if _guard(storage().clear_marks, routine.id, day, profile_id=active_profile().id) is not FAILED:
         st.rerun()
 
 
@@ -256,7 +257,7 @@ def delete_control(r: rem.Routine, where) -> None:
         st.warning(f"Delete '{plain(r.name[:80])}' and its history?")
         y, n = st.columns(2)
         if y.button("Yes, delete", key=f"really-delete-{r.id}", type="primary"):
-            if _guard(storage().delete_routine, r.id) is not FAILED:
+            if _guard(storage().delete_routine, r.id, profile_id=active_profile().id) is not FAILED:
                 st.session_state.pop("routine_confirm_delete", None)
                 st.rerun()
         if n.button("Keep it", key=f"keep-{r.id}"):
@@ -295,7 +296,7 @@ def editor(profile_id: int, r: rem.Routine | None, zone: str) -> None:
                      key=FORM + "steps", height=120)
         c = st.columns(2)
         kind = c[0].selectbox("Repeats", SCHEDULE_KINDS, key=FORM + "kind",
-                              format_func=rem.SCHEDULE_LABELS.get)
+                              format_func=lambda k: rem.SCHEDULE_LABELS.get(k, k))
         c[1].time_input("Time", key=FORM + "time", step=300)
         zones = rem.timezone_names()
         if st.session_state.get(FORM + "tz") not in zones:
@@ -316,7 +317,7 @@ def editor(profile_id: int, r: rem.Routine | None, zone: str) -> None:
         if save.button("Save routine", type="primary", key=FORM + "save"):
             candidate = _routine_from_form(r)
             db = storage()
-            saved = _guard(db.create_routine, profile_id, candidate) if r is None else _guard(db.update_routine, candidate)
+            saved = _guard(db.create_routine, profile_id, candidate) if r is None else _guard(db.update_routine, candidate, profile_id=profile_id)
             if saved is not FAILED:
                 st.session_state[EDIT] = None
                 st.session_state["routine_saved"] = saved.name
@@ -334,8 +335,8 @@ def _routine_from_form(old: rem.Routine | None) -> rem.Routine:
         steps = list(rem.carry_step_ids(old.steps, steps))
         steps = [replace(st_, product_id=_old_product_id(old, st_)) for st_ in steps]
     schedule = rem.Schedule(
-        kind=kind, time_of_day=g(FORM + "time") or time(0), timezone=g(FORM + "tz") or "UTC",
-        start_date=g(FORM + "start"),
+        kind=cast(str, kind), time_of_day=g(FORM + "time") or time(0), timezone=g(FORM + "tz") or "UTC",
+        start_date=cast(date, g(FORM + "start")),          # the form always holds one (validate checks it)
         end_date=g(FORM + "end") if kind != "once" and g(FORM + "has_end") else None,
         weekdays=tuple(g(FORM + "weekdays") or ()), interval_days=int(g(FORM + "every") or 1),
         alert_minutes=int(g(FORM + "alert") or 0))

@@ -9,6 +9,7 @@ import sys
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any, Literal
 
 _ROOT = str(Path(__file__).resolve().parents[1])
 if _ROOT not in sys.path:                     # stand-alone run: make the project importable
@@ -50,7 +51,8 @@ log = logging.getLogger("skingorithm.scan")
 RESULT = "scan_result"            # session key: (photo digest, ScanResult) of the last analysis
 SAVED = "scan_saved"              # session key: (photo digest, scan ids, profile id) once saved
 PHOTO_TYPES = ["jpg", "jpeg", "png", "webp", "bmp", "heic", "heif"]
-WORD_COLOURS = {"good": "green", "fair": "orange", "needs care": "red"}
+WORD_COLOURS: dict[str, Literal["green", "orange", "red", "gray"]] = {"good": "green", "fair": "orange",
+                                                                     "needs care": "red"}
 KEEP_PICTURE = f"Keep the small face picture ({STORED_SIZE} px) and the marks"
 KEEP_NOTHING = "Keep only the scores (no picture)"
 PICTURE_VIEWS = ["Marked", "Side by side", "Blend"]
@@ -184,7 +186,7 @@ def _ran(code: str, measured: dict) -> bool:
 
 def checklist(quality, view: str) -> None:
     """The pre-check: what passed on one line, then each problem with what to do, one line each."""
-    found = {}
+    found: dict[str, Any] = {}
     for issue in quality.issues:
         found.setdefault(issue.code, issue)
     passed, problems = [], []

@@ -19,7 +19,7 @@ from skin_app.storage import DatabaseError  # noqa: E402
 CONFIRM_WORD = "DELETE"
 
 
-def _size(n: int) -> str:
+def _size(n: float) -> str:
     for unit in ("bytes", "KB", "MB", "GB"):
         if n < 1024 or unit == "GB":
             return f"{n:,.0f} {unit}" if unit == "bytes" else f"{n:,.1f} {unit}"

@@ -44,6 +44,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any, cast
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -54,6 +55,8 @@ setup_tensorflow_env()   # SM_FRAMEWORK=tf.keras, TF_USE_LEGACY_KERAS=1 before a
 
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
+
+from skin_app.scan.segmentation import SkinSegmenter  # noqa: E402
 
 TARGET_W, TARGET_H = 3000, 4000      # portrait as displayed; stored 4000x3000 with EXIF orientation 6
 BASELINE_SIZE = 256
@@ -129,6 +132,11 @@ class Flipped:
         return self.seg.predict(crop, flip_average=True)
 
 
+def flipped_segmenter(seg) -> SkinSegmenter:
+    """``Flipped`` where analyze() takes a segmenter (it reads only what ``Flipped`` has)."""
+    return cast(SkinSegmenter, Flipped(seg))
+
+
 def thread_variant(seg, threads: int):
     """The same fast model in an interpreter with another thread count (for the --threads comparison)."""
     from skin_app.scan import segmentation
@@ -156,7 +164,7 @@ def prepare_ours(jpeg: bytes, warmup: int) -> tuple[dict, object, object]:
     cold_ms = (time.perf_counter() - t0) * 1000
     for _ in range(warmup):
         analyze(jpeg, seg)
-        analyze(jpeg, Flipped(seg))
+        analyze(jpeg, flipped_segmenter(seg))
     info = {
         "cold_first_call_ms": round(cold_ms, 1),
         "tf_import_s": round(tf_import_s, 2),
@@ -189,7 +197,8 @@ class SeedBaseline:
     def __init__(self, scale_factor: float = HAAR_SCALE_FACTOR, min_neighbors: int = HAAR_MIN_NEIGHBORS):
         import cv2
         import segmentation_models as sm
-        path = cv2.data.haarcascades + "haarcascade_frontalface_default.xml"
+        from cv2 import data as cv2_data
+        path = cv2_data.haarcascades + "haarcascade_frontalface_default.xml"
         if not os.path.exists(path):
             raise SystemExit(f"Haar cascade not found at {path}: the installed OpenCV wheel does not ship it.")
         self.cascade_path = path
@@ -203,7 +212,7 @@ class SeedBaseline:
     def __call__(self, jpeg: bytes) -> dict:
         import cv2
         t = time.perf_counter()
-        laps = {}
+        laps: dict[str, Any] = {}
 
         def lap(name):
             nonlocal t
@@ -268,9 +277,15 @@ def main(argv: list[str] | None = None) -> int:
         base_cold_ms = (time.perf_counter() - t0) * 1000
     # Interleaved timing, so both pipelines see the same load from other users of this shared machine:
     # each round is one baseline call followed by n / n_baseline calls of ours.
-    o_walls, o_stages, b_walls, b_stages, f_walls, f_stages = [], {}, [], {}, [], {}
+    o_walls: list[float] = []
+    b_walls: list[float] = []
+    f_walls: list[float] = []
+    o_stages: dict[str, list[float]] = {}
+    b_stages: dict[str, list[float]] = {}
+    f_stages: dict[str, list[float]] = {}
     flipped = Flipped(seg)
-    by_threads = {t: (thread_variant(seg, t), [], {}) for t in args.threads}
+    by_threads: dict[int, tuple[Any, list[float], dict[str, list[float]]]] = {
+        t: (thread_variant(seg, t), [], {}) for t in args.threads}
     rounds = max(1, args.n_baseline) if base else 1
     per_round = [args.n // rounds + (1 if i < args.n % rounds else 0) for i in range(rounds)]
     for r in range(rounds):
@@ -284,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
     load_end = os.getloadavg()
     ours = {"wall": summary(o_walls), "stages_p50_ms": {k: round(pct(v, 50), 1) for k, v in o_stages.items()}, **info}
     ours_flip = {"wall": summary(f_walls), "stages_p50_ms": {k: round(pct(v, 50), 1) for k, v in f_stages.items()}}
-    threads = {t: {"wall": summary(w), "segment_p50_ms": round(pct(st["segment_ms"], 50), 1)}
+    threads: dict[int, dict[str, Any]] = {t: {"wall": summary(w), "segment_p50_ms": round(pct(st["segment_ms"], 50), 1)}
                for t, (_, w, st) in by_threads.items()}
     baseline = None
     if base:
@@ -301,7 +316,7 @@ def main(argv: list[str] | None = None) -> int:
             "peak_rss_mb_process_after_baseline": round(rss_mb(), 1),
         }
 
-    result = {
+    result: dict[str, Any] = {
         "when": time.strftime("%Y-%m-%d %H:%M:%S"),
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
                     "loadavg_start": [round(v, 2) for v in load_start], "loadavg_end": [round(v, 2) for v in load_end]},

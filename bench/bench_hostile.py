@@ -16,6 +16,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -86,9 +87,9 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "hostile.json")
     args = ap.parse_args()
     started = time.time()
-    classes = []
+    classes: list[dict[str, Any]] = []
     for cls in CLASSES:
-        total = {"class": cls, "tried": 0, "accepted": 0, "refused": {}, "crashes": [], "peak_over_baseline_mb": 0.0,
+        total: dict[str, Any] = {"class": cls, "tried": 0, "accepted": 0, "refused": {}, "crashes": [], "peak_over_baseline_mb": 0.0,
                  "slowest_s": 0.0}
         for seed in args.seeds:
             s = run_class(cls, seed=seed, n=args.n, timeout=900)

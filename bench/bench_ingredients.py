@@ -100,11 +100,11 @@ def main(argv: list[str] | None = None) -> int:
     by_lang: dict[str, list[int]] = collections.defaultdict(lambda: [0, 0])
     lang_lists = collections.Counter(label_language(r["ingredients"]) for r in rows)
     unknown_foreign: collections.Counter = collections.Counter()
-    accepted: list[tuple[str, str, str]] = []
+    accepted: list[tuple[str, str | None, str]] = []
     plain_kb = KnowledgeBase(kb.entries, infer=False)        # without the plant-name grammar and typo repair
     plain_hit = plain_total = 0
     plain_s = 0.0
-    newly: list[tuple[str, str, str]] = []
+    newly: list[tuple[str, str | None, str]] = []
     kits = 0
     naive_hit = naive_total = 0
     cosing_names = {e.inci for e in kb.entries}
@@ -218,7 +218,10 @@ def main(argv: list[str] | None = None) -> int:
     base = time_it(lambda: naive_baseline(sixty, cosing_names), args.repeat)
     ours = time_it(lambda: analyse(sixty, kb=kb), args.repeat)
     kb._cache.clear()
-    cold_cache = time_it(lambda: (kb._cache.clear(), analyse(sixty, kb=kb)), 20)
+    def cold() -> None:
+        kb._cache.clear()
+        analyse(sixty, kb=kb)
+    cold_cache = time_it(cold, 20)
     print(f"\nTIMING (warm, {args.repeat} runs, a real list of {n_tokens} ingredients, median / p95 in ms):")
     print(f"  baseline comma split + exact lookup: {statistics.median(base):.3f} / "
           f"{sorted(base)[int(len(base) * 0.95) - 1]:.3f}")

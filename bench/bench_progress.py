@@ -55,7 +55,7 @@ def seed(db_path: Path, scans: int) -> dict:
     from skin_app.history.export import export_csv_zip, export_json
     size = db_path.stat().st_size + (Path(f"{db_path}-wal").stat().st_size if Path(f"{db_path}-wal").exists() else 0)
     started = time.perf_counter()
-    sizes = {"json_bytes": len(export_json(db, profile.id)), "csv_zip_bytes": len(export_csv_zip(db, profile.id))}
+    sizes: dict[str, float] = {"json_bytes": len(export_json(db, profile.id)), "csv_zip_bytes": len(export_csv_zip(db, profile.id))}
     sizes["both_exports_ms"] = round((time.perf_counter() - started) * 1000, 1)
     db.close()
     return {"scans": scans, "database_bytes": size, "exports": sizes}

@@ -105,7 +105,8 @@ def main() -> None:
         side_rows.append({"photo": path.name, "grade": grade, "scores": r.scores,
                           **overall_words(r.scores, VIEW_CONCERNS[side])})
 
-    front_rows, exposure = [], {k: [] for k in (*CONCERNS, "overall")}
+    front_rows: list[dict] = []
+    exposure: dict[str, list] = {k: [] for k in (*CONCERNS, "overall")}
     moved = {k: 0 for k in exposure}
     exposure_ratio = []                # conditions.measure's exposure at 0.7 over the original's
     faces = ordinary_faces(args.data)

@@ -147,7 +147,7 @@ def evaluate(records: list[dict], faces: list[dict], subs: dict[str, str]) -> di
     changed = {k: [0, 0] for k in KEYS}
     for f in faces:
         shots = [f["original_metrics"]] + [v["metrics"] for v in f["variants"] if "metrics" in v]
-        scores = [cal.display_scores(substitute(m, subs)) for m in shots]
+        scores = [cal.display_scores(substitute(m, subs) or {}) for m in shots]
         for k, d in pair_changes(scores).items():
             diffs[k] += d
         for s in scores[1:]:

@@ -157,7 +157,9 @@ def collect(args, data: Path, queues: dict, candidates, max_tries: int):
     seg = load_segmenter()
     seg_version = scan_version(seg, load_calibration())
     t0 = time.perf_counter()
-    faces, skipped_photos, skipped_variants = [], [], 0
+    faces: list[dict] = []
+    skipped_photos: list[dict] = []
+    skipped_variants = 0
     for name, queue in candidates():
         if len(faces) >= args.faces:
             break
@@ -231,6 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     from skin_app.config import model_path
+    from skin_app.scan.segmentation import MODEL_WEIGHTS, weights_fingerprint
 
     data = Path(args.data).expanduser().resolve()
     groups = list_photos(data)
@@ -270,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
     band = {k: round(float(np.percentile(diffs[k], q)), 2) for k in KEYS if diffs[k]}
     n_variants = sum(f["n_ok"] for f in faces)
     from skin_app.scan.calibration import word_for
-    word_changes = {"plain": {}, "hysteresis": {}}
+    word_changes: dict[str, dict[str, float]] = {"plain": {}, "hysteresis": {}}
     for k in band:
         plain = steady = total = 0
         for f in faces:
@@ -299,8 +302,14 @@ def main(argv: list[str] | None = None) -> int:
            "word_changes": word_changes}
     default = ROOT / "bench" / "results" / "noise_band_noflip_summary.json" if args.no_flip else model_path().with_name("noise_band.json")
     out_path = Path(args.out) if args.out else default
+    weights = weights_fingerprint()          # the app refuses a band measured for other weights
     if args.only:
-        out = only_one(json.loads(out_path.read_text()), out, args.only, method)
+        existing = json.loads(out_path.read_text())
+        if existing.get(MODEL_WEIGHTS, weights) != weights:
+            raise SystemExit(f"{out_path} was measured for {existing[MODEL_WEIGHTS]}, the installed weights are "
+                             f"{weights}: measure every band instead of --only.")
+        out = only_one(existing, out, args.only, method)
+    out[MODEL_WEIGHTS] = weights
     out_path.write_text(json.dumps(out, indent=2) + "\n")
 
     detail = {

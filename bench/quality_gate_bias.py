@@ -39,6 +39,7 @@ import sys
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -192,7 +193,7 @@ def list_photos(data: Path, limit: int | None, seed: int) -> list[tuple[str, Pat
         if (data / "gjain_wrinkle_darkcircle" / "images").exists() else [],
     }
     rng = random.Random(seed)
-    out = []
+    out: list[tuple[str, Path]] = []
     for name, paths in groups.items():
         if limit and len(paths) > limit:
             paths = sorted(rng.sample(paths, limit))
@@ -206,7 +207,7 @@ def gate_one(dataset: str, path: Path, data_root: Path) -> dict:
     faces = F.find_faces(loaded.rgb)
     aligned = F.align_and_crop(loaded.rgb, faces[0], INPUT_SIZE) if faces else None
     quality = F.assess_quality(faces, loaded.rgb, aligned, loaded.scale)
-    rec = {
+    rec: dict[str, Any] = {
         "dataset": dataset, "file": str(path.relative_to(data_root)),
         "ok": quality.ok,
         "blocking": sorted({i.code for i in quality.issues if i.blocking}),
@@ -225,19 +226,20 @@ def gate_one(dataset: str, path: Path, data_root: Path) -> dict:
     label = ita_of(labels[0]) if labels is not None else None
     rec["ita_mesh"] = None if mesh is None else round(mesh[0], 2)
     rec["ita_label"] = None if label is None else round(label[0], 2)
-    chosen_px = mesh_px if mesh else (labels[0] if label else None)
+    chosen_px = mesh_px if mesh else (labels[0] if labels is not None and label else None)
     chosen = mesh or label
     rec["ita_source"] = "mesh" if mesh else ("label" if label else None)
     rec["eye_white_p90"] = None if eye_white is None else round(eye_white, 1)
     rec["well_lit"] = eye_white is not None and eye_white >= WELL_LIT_EYE
     rec["greyscale"] = chosen is not None and chosen[3] < GREY_CHROMA
     ok_colour = chosen is not None and not rec["greyscale"]
-    rec["ita"] = round(chosen[0], 2) if ok_colour else None
+    rec["ita"] = round(chosen[0], 2) if chosen is not None and ok_colour else None
     rec["L"] = None if chosen is None else round(chosen[1], 2)
     rec["b"] = None if chosen is None else round(chosen[2], 2)
     rec["chroma"] = None if chosen is None else round(chosen[3], 2)
     rec["band"] = band_of(rec["ita"])
-    norm = ita_of(chosen_px, exposure_gain(eye_white)) if ok_colour and eye_white is not None else None
+    norm = ita_of(chosen_px, exposure_gain(eye_white)) if chosen_px is not None and ok_colour and eye_white is not None \
+        else None
     rec["ita_norm"] = None if norm is None else round(norm[0], 2)
     rec["band_norm"] = band_of(rec["ita_norm"])
     return rec

@@ -28,6 +28,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -98,7 +99,7 @@ def summarise(records: list[dict], variant: str, mode: str) -> dict:
     """Ratios and worse-word shares of ``variant`` ("ita_7" ...) against the control, for one mode."""
     ctrl = [r["control"][mode] for r in records]
     dark = [r[variant][mode] for r in records]
-    out = {"n": len(records),
+    out: dict[str, Any] = {"n": len(records),
            "achieved_ita_median": round(float(np.median([r[variant]["ita"] for r in records])), 1)}
     for c in CONCERNS:
         mc = float(np.mean([v["area_pct"][c] for v in ctrl]))
@@ -154,7 +155,7 @@ def main(argv: list[str] | None = None) -> None:
             view = aligned_view(image, landmarks, INPUT_SIZE)
             achieved = tone.skin_tone(image, skin)
             raw, normalised = scan_view(seg, view, a.reference)
-            rec[name] = {"ita": achieved.ita, "raw": raw, "normalised": normalised}
+            rec[name] = {"ita": achieved.ita if achieved is not None else None, "raw": raw, "normalised": normalised}
         records.append(rec)
         print(f"{len(records):3d} {s.dataset}/{s.name} ITA {t.ita:.0f}: flek % " +
               " ".join(f"{k} {rec[k]['raw']['area_pct']['flek']:.3f}" for k in variants), flush=True)

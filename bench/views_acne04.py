@@ -84,7 +84,7 @@ def summarise(rows: list[dict], key: str) -> dict:
 def closeups(data: Path) -> None:
     """The close-up path's gate on gjain's 163 close-up web photos (acne, freckles; 294 x 222 px)."""
     photos = sorted((data / "gjain_freckle_acne" / "images").glob("*"))
-    counts = {"front": Counter(), "closeup": Counter()}
+    counts: dict[str, Counter] = {"front": Counter(), "closeup": Counter()}
     for path in photos:
         for view in counts:
             quality = check_photo(path.read_bytes(), view).quality
@@ -134,8 +134,8 @@ def main() -> None:
     names = {im["id"]: im["file_name"] for im in ann["images"]}
     lesions = Counter(names[a["image_id"]] for a in ann["annotations"])     # the experts' circles per photo
     t0 = time.perf_counter()
-    accepted = Counter()
-    reasons = {"front": Counter(), "side": Counter()}
+    accepted: Counter = Counter()
+    reasons: dict[str, Counter] = {"front": Counter(), "side": Counter()}
     rows = []
     for path in photos:
         data = path.read_bytes()

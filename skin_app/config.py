@@ -105,17 +105,22 @@ NATIVE_NOISE = (r"cuda_dnn\.cc|cuda_blas\.cc|cuda_fft\.cc|cudart_stub\.cc|cuda_e
                 r"|inference_feedback_manager|landmark_projection_calculator|XNNPACK delegate")
 
 
+_quiet: list[bool] = []          # set once the filter is in place (a process calls it once or many times)
+
+
 def quiet_native_stderr() -> None:
     """Without an NVIDIA GPU (as ``run.sh`` decides: no ``nvidia-smi``), routes this process's stderr
     (file descriptor 2, which the C++ libraries write to directly) through a thread that drops
-    NATIVE_NOISE lines; everything else reaches the terminal, also what is written just before exit."""
+    NATIVE_NOISE lines; everything else reaches the terminal, also what is written just before exit.
+    Once per process: a second call (the command line run in-process again, as tests do) adds no filter."""
     import atexit
     import re
     import shutil
     import sys
     import threading
-    if shutil.which("nvidia-smi"):
+    if _quiet or shutil.which("nvidia-smi"):
         return
+    _quiet.append(True)
     os.environ["CUDA_VISIBLE_DEVICES"] = ""
     noise = re.compile(NATIVE_NOISE.encode())
     sys.stderr.flush()

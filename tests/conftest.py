@@ -18,6 +18,27 @@ def db(tmp_path, monkeypatch):
     s.close()
 
 
+@pytest.fixture()
+def run_cli(capsys, monkeypatch):
+    """``python -m skin_app ARGV`` run in this process (no new Python, no second TensorFlow start):
+    ``run_cli(*argv, stdin=None) -> (exit status, stdout, stderr)``; argparse's refusals give status 2."""
+    import io
+
+    from skin_app.__main__ import main
+
+    def run(*argv: str, stdin: str | None = None) -> tuple[int, str, str]:
+        capsys.readouterr()
+        if stdin is not None:
+            monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(stdin.encode()), encoding="utf-8"))
+        try:
+            status = main(list(argv))
+        except SystemExit as exc:
+            status = exc.code if isinstance(exc.code, int) else 1
+        out = capsys.readouterr()
+        return status, out.out, out.err
+    return run
+
+
 @pytest.fixture(scope="session")
 def segmenter():
     from skin_app.scan.segmentation import load_segmenter

@@ -18,6 +18,7 @@ import sys
 import textwrap
 import zipfile
 from datetime import date, datetime, time, timezone
+from typing import Any
 
 from tests.hostile import (
     HOSTILE_TEXTS,
@@ -134,13 +135,14 @@ def _export_documents() -> tuple[bytes, bytes]:
                                                               date(2025, 3, 1), weekdays=(0, 2, 4)),
                                             (Step("Cleanse"), Step("Serum", serum.name, serum.id)),
                                             created_at=datetime(2025, 3, 1, tzinfo=timezone.utc)))
-        db.mark_routine(r.id, date(2025, 3, 3), "done")
+        assert r.id is not None
+        db.mark_routine(r.id, date(2025, 3, 3), "done", profile_id=p.id)
         data = export_json(db, p.id), export_csv_zip(db, p.id)
         db.close()
     return data
 
 
-_HOSTILE_VALUES = [None, True, -1, 0, 2**63, -2**63 - 1, 10**30, 1e308, float("inf"), "", " ", "9" * 30,
+_HOSTILE_VALUES: list[Any] = [None, True, -1, 0, 2**63, -2**63 - 1, 10**30, 1e308, float("inf"), "", " ", "9" * 30,
                    "0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00", "0001-01-01", "9999-12-31", "25:99",
                    "Mars/Olympus", [], {}, [[[[]]]], {"a": {"b": {}}}, *HOSTILE_TEXTS,
                    # issue 26: numbers that overflow float(), lone surrogates, the calendar's ends in UTC
@@ -170,7 +172,7 @@ def _mutate_document(doc: dict, rng: random.Random) -> dict:
             if rng.random() < 0.5:
                 row["metrics"] = {"deep": f"__DEEP_{rng.choice((30, 500, 5000))}__"}     # spelled out by _dumps
             else:                          # a measurement re-scoring reads, made hostile (issue 26's 703-byte file)
-                value = rng.choice([10**400, -10**400, float("nan"), float("inf"), 1e308, "\ud800", None, []])
+                value: Any = rng.choice([10**400, -10**400, float("nan"), float("inf"), 1e308, "\ud800", None, []])
                 row["metrics"] = {rng.choice(_MEASUREMENTS): value if rng.random() < 0.5 else {"acne": value}}
         else:
             doc[table] = rng.choice([None, "x", [1, 2], [{}] * 3, {"a": 1}])
@@ -427,7 +429,7 @@ def long_pastes(seed: int, chars: int = LONG_PASTE_CHARS) -> list[tuple[str, str
     the openers of every multi-part pattern the parser has (shade blocks, kit headings, HTML blocks, headers),
     long tokens, and a seeded random mix of the fuzz alphabet. Each once cost the parser quadratic time or worse
     (40,000 spaces: 122 s; 15,000 "(may contain": minutes)."""
-    units = {
+    units: dict[str, str | None] = {
         "spaces between names": None, "spaces": " ", "NBSP": "\u00a0", "tabs": "\t", "newlines": "\n",
         "zero-width spaces": "\u200b", "space dot": " .", "space dash": " -", "dots": ".", "commas": ",",
         "(may contain": "(may contain", "[may contain": "[may contain ", "may contain + space": "may contain ",
@@ -445,6 +447,7 @@ def long_pastes(seed: int, chars: int = LONG_PASTE_CHARS) -> list[tuple[str, str
         elif label == "unknown names":
             text = ", ".join("".join(rng.choice("bcdfghjklmnpqrstvwxz") for _ in range(10)) for _ in range(chars // 12))
         else:
+            assert unit is not None
             text = unit * (chars // len(unit))
         out.append((label, text[:chars]))
     alphabet = "aZ0 ,;:|()[]{}<>!*_`#%$@=+-\t\n\r\x00\x07\x1b\u202e\u200b\ufeffé中😀"

@@ -85,7 +85,7 @@ def closeup_jpeg() -> bytes:
     portrait) below the eyes, 1.6x: skin filling the frame, no whole face in it."""
     import cv2
     import matplotlib.cbook
-    with matplotlib.cbook.get_sample_data("grace_hopper.jpg") as f:
+    with open(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False), "rb") as f:
         rgb = np.asarray(Image.open(f).convert("RGB"))
     out = cv2.resize(rgb[235:370, 165:375], None, fx=1.6, fy=1.6, interpolation=cv2.INTER_CUBIC)
     buf = io.BytesIO()
@@ -145,7 +145,7 @@ def cheek_closeup_jpeg() -> bytes:
     import matplotlib.cbook
 
     from skin_app.scan import face
-    with matplotlib.cbook.get_sample_data("grace_hopper.jpg") as f:
+    with open(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False), "rb") as f:
         rgb = np.asarray(Image.open(f).convert("RGB"))
     points = face.find_faces(rgb)[0].points[:, :2]
     cx, cy = points[face.RIGHT_CHEEK].mean(0)

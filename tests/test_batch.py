@@ -237,7 +237,7 @@ ray_installed = pytest.mark.skipif(not __import__("skin_app.batch.on_ray").batch
 
 
 @ray_installed
-def test_a_batch_on_ray_gives_each_photo_exactly_its_analyze_json(tmp_path):
+def test_a_batch_on_ray_gives_each_photo_exactly_its_analyze_json(tmp_path, run_cli):
     photos = _photo_set(tmp_path / "photos", 52)
     listing = tmp_path / "photos.txt"
     listing.write_text("".join(f"{p}\n" for p in photos), encoding="utf-8")
@@ -249,8 +249,8 @@ def test_a_batch_on_ray_gives_each_photo_exactly_its_analyze_json(tmp_path):
     assert "52 photos: 28 analysed and 24 refused now" in proc.stderr and "photos/s" in proc.stderr
 
     expected = {}
-    analyzed = _cli("analyze", *map(str, photos), "--json")
-    for line in analyzed.stdout.splitlines():
+    _, analyzed, _ = run_cli("analyze", *map(str, photos), "--json")        # in this process
+    for line in analyzed.splitlines():
         record = json.loads(line)
         expected[record["photo"]] = record
     assert len(expected) == 52
@@ -285,7 +285,7 @@ def _wait_for_parts(parts: Path, n: int, proc: subprocess.Popen, timeout: float 
 
 
 @ray_installed
-def test_a_batch_killed_part_way_then_stopped_then_resumed_has_every_photo_exactly_once(tmp_path):
+def test_a_batch_killed_part_way_then_stopped_then_resumed_has_every_photo_exactly_once(tmp_path, run_cli):
     photos = _photo_set(tmp_path / "photos", 48)   # enough that the Ctrl+C comes long before the end
     out = tmp_path / "r.parquet"
     parts = tmp_path / "r.parquet.parts"
@@ -323,10 +323,11 @@ def test_a_batch_killed_part_way_then_stopped_then_resumed_has_every_photo_exact
     # 3. resumed in one process (--local): only the photos not yet done run
     done_before = sum(pq.read_table(p).num_rows for p in parts.glob("part-*.parquet"))
     assert 0 < done_before < 48
-    third = _cli("batch", str(tmp_path / "photos"), "--out", str(out), "--local", "--jsonl", "-")
-    assert third.returncode == 0, third.stderr[-3000:]
-    assert f"{done_before} done before" in third.stderr
-    assert sorted(json.loads(line)["photo"] for line in third.stdout.splitlines()) == sorted(map(str, photos))
+    status, third_out, third_err = run_cli("batch", str(tmp_path / "photos"), "--out", str(out), "--local",
+                                           "--jsonl", "-")                # in this process
+    assert status == 0, third_err[-3000:]
+    assert f"{done_before} done before" in third_err
+    assert sorted(json.loads(line)["photo"] for line in third_out.splitlines()) == sorted(map(str, photos))
     table = pq.read_table(out).to_pandas()
     assert sorted(table["photo"]) == sorted(map(str, photos))   # every photo, each exactly once
     assert not parts.exists()

@@ -41,8 +41,8 @@ def ada(db):
         "Night", Schedule("weekdays", time(21, 30), "Europe/Berlin", date(2025, 3, 1), weekdays=(0, 2, 4),
                           alert_minutes=15),
         (Step("Cleanse"), Step("Serum", serum.name, serum.id)), created_at=datetime(2025, 3, 1, tzinfo=timezone.utc)))
-    db.mark_routine(r.id, date(2025, 3, 3), "done")
-    db.mark_routine(r.id, date(2025, 3, 5), "skipped", step_id=r.steps[1].id)
+    db.mark_routine(r.id, date(2025, 3, 3), "done", profile_id=r.profile_id)
+    db.mark_routine(r.id, date(2025, 3, 5), "skipped", step_id=r.steps[1].id, profile_id=r.profile_id)
     return p
 
 

@@ -88,9 +88,9 @@ def make_profile(db: Storage, seed: int) -> int:
                                      alert_minutes=rng.choice([0, 15, 30])),
             tuple(steps), created_at=datetime(2025, 3, 1, i, tzinfo=timezone.utc)))
         for day in range(rng.randrange(0, 4)):
-            db.mark_routine(r.id, date(2025, 3, 3 + day), rng.choice(["done", "skipped"]))
+            db.mark_routine(r.id, date(2025, 3, 3 + day), rng.choice(["done", "skipped"]), profile_id=r.profile_id)
         if rng.random() < 0.5:
-            db.mark_routine(r.id, date(2025, 3, 10), "done", step_id=r.steps[0].id)
+            db.mark_routine(r.id, date(2025, 3, 10), "done", step_id=r.steps[0].id, profile_id=r.profile_id)
     return pid
 
 

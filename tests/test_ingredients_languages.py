@@ -67,4 +67,5 @@ def test_a_spent_time_budget_keeps_only_the_allergen_suggestions():
     kb = default_kb()
     spent = FuzzyBudget(0.0)
     assert kb.match("Methl Trimethicone X", budget=spent).suggestion is None
-    assert kb.match("Linallool", budget=spent).suggestion.inci == "LINALOOL"
+    suggestion = kb.match("Linallool", budget=spent).suggestion
+    assert suggestion is not None and suggestion.inci == "LINALOOL"

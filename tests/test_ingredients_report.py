@@ -165,38 +165,39 @@ def test_json_report_of_a_kit_has_products():
     assert d["kit"] and len(d["products"]) == 3 and all(p["ingredients"] for p in d["products"])
 
 
-def _cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+def _process(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "skin_app", "ingredients", *args], input=stdin, text=True,
                           capture_output=True, cwd=ROOT, timeout=120)
 
 
 def test_cli_reads_standard_input_and_prints_json():
-    out = _cli("-", "--json", stdin="Water, Glycerin, Retinol")
+    """In a real process: stdout holds the JSON alone (the other CLI tests run in this process)."""
+    out = _process("-", "--json", stdin="Water, Glycerin, Retinol")
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     assert [i["inci"] for i in data["ingredients"]] == ["WATER", "GLYCERIN", "RETINOL"]
 
 
-def test_cli_plain_text_report_puts_bans_first():
-    out = _cli("Water, Benzoyl Peroxide, Retinol")
-    assert out.returncode == 0
-    assert out.stdout.index("EU NOT PERMITTED - Benzoyl Peroxide") < out.stdout.index("1. Water")
+def test_cli_plain_text_report_puts_bans_first(run_cli):
+    status, out, _ = run_cli("ingredients", "Water, Benzoyl Peroxide, Retinol")
+    assert status == 0
+    assert out.index("EU NOT PERMITTED - Benzoyl Peroxide") < out.index("1. Water")
 
 
-def test_cli_product_type_changes_the_verdict():
-    leave_on = _cli("Aqua, Methylisothiazolinone", "--product-type", "leave_on_face")
-    rinse_off = _cli("Aqua, Methylisothiazolinone", "--product-type", "rinse_off")
-    assert "EU NOT PERMITTED - Methylisothiazolinone" in leave_on.stdout
-    assert "EU NOT PERMITTED" not in rinse_off.stdout and "0.0015" in rinse_off.stdout
+def test_cli_product_type_changes_the_verdict(run_cli):
+    leave_on = run_cli("ingredients", "Aqua, Methylisothiazolinone", "--product-type", "leave_on_face")[1]
+    rinse_off = run_cli("ingredients", "Aqua, Methylisothiazolinone", "--product-type", "rinse_off")[1]
+    assert "EU NOT PERMITTED - Methylisothiazolinone" in leave_on
+    assert "EU NOT PERMITTED" not in rinse_off and "0.0015" in rinse_off
 
 
-def test_cli_refuses_an_unknown_product_type():
-    assert _cli("Aqua", "--product-type", "toothpaste").returncode == 2
+def test_cli_refuses_an_unknown_product_type(run_cli):
+    assert run_cli("ingredients", "Aqua", "--product-type", "toothpaste")[0] == 2
 
 
-def test_cli_empty_input_is_an_error_with_a_message():
-    out = _cli("-", stdin="   ")
-    assert out.returncode == 2 and "empty" in out.stderr
+def test_cli_empty_input_is_an_error_with_a_message(run_cli):
+    status, _, err = run_cli("ingredients", "-", stdin="   ")
+    assert status == 2 and "empty" in err
 
 
 def test_a_concern_is_yours_when_its_display_score_is_not_good():

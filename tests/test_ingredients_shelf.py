@@ -31,6 +31,14 @@ def test_shelves_are_per_profile(db):
     assert db.list_shelf(b.id) == []
 
 
+def test_one_profile_can_neither_read_nor_remove_another_profiles_product(db):
+    a, b = db.create_profile("A"), db.create_profile("B")
+    p = db.save_shelf_product(a.id, "Cream", "Water, Glycerin")
+    assert db.get_shelf_product(p.id, profile_id=b.id) is None
+    assert db.delete_shelf_product(p.id, profile_id=b.id) is False
+    assert db.get_shelf_product(p.id, profile_id=a.id) == p
+
+
 def test_deleting_a_profile_empties_its_shelf(db):
     me = db.create_profile("Me")
     db.save_shelf_product(me.id, "Cream", "Water, Glycerin")
@@ -41,8 +49,8 @@ def test_deleting_a_profile_empties_its_shelf(db):
 def test_a_product_can_be_removed(db):
     me = db.create_profile("Me")
     p = db.save_shelf_product(me.id, "Cream", "Water, Glycerin")
-    db.delete_shelf_product(p.id)
-    assert db.get_shelf_product(p.id) is None
+    db.delete_shelf_product(p.id, profile_id=p.profile_id)
+    assert db.get_shelf_product(p.id, profile_id=p.profile_id) is None
 
 
 @pytest.mark.parametrize("name,text,message", [("", "Water", "name"), ("x" * 121, "Water", "120"),

@@ -414,3 +414,14 @@ def test_the_red_areas_of_a_stored_scan_are_drawn_when_redness_is_toggled(db, be
     overlay_calls.clear()
     at.button_group(key="cmp_overlay").set_value(["redness"]).run()
     assert overlay_calls == [["redness"]]       # only the newer scan kept a picture with marks
+
+
+def test_a_noise_band_measured_for_other_weights_is_refused_in_words(db, ada, tmp_path, monkeypatch):
+    from tests.test_model_bundle import edit, shipped_copy
+    weights = shipped_copy(tmp_path / "model")
+    edit(tmp_path / "model" / "noise_band.json", model_weights="unet-resnet34-6ch-0000000000")
+    monkeypatch.setenv("SKINGORITHM_MODEL", str(weights))
+    monkeypatch.setattr(progress, "NOISE_BAND_PATH", None)
+    at = run(ada.id)
+    assert not at.exception
+    assert any("do not belong together" in e.value for e in at.error)

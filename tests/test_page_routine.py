@@ -154,7 +154,7 @@ def test_edit_changes_name_and_time_and_keeps_the_steps(db, me, clock):
     at.text_input(key="rt_form_name").input("Late night")
     at.time_input(key="rt_form_time").set_value(time(22, 15))
     at.button(key="rt_form_save").click().run()
-    saved = db.get_routine(r.id)
+    saved = db.get_routine(r.id, profile_id=r.profile_id)
     assert saved.name == "Late night" and saved.schedule.time_of_day == time(22, 15)
     assert [s.id for s in saved.steps] == [s.id for s in r.steps]
     assert saved.created_at == r.created_at
@@ -167,10 +167,10 @@ def test_delete_asks_first_and_keep_it_keeps_it(db, me, clock):
     button(at, "Delete").click().run()
     assert "Delete 'Night' and its history?" in at.warning[0].value
     button(at, "Keep it").click().run()
-    assert db.get_routine(r.id) is not None
+    assert db.get_routine(r.id, profile_id=r.profile_id) is not None
     button(at, "Delete").click().run()
     button(at, "Yes, delete").click().run()
-    assert db.get_routine(r.id) is None
+    assert db.get_routine(r.id, profile_id=r.profile_id) is None
     assert "Nothing scheduled today." in texts(at)
 
 
@@ -246,7 +246,7 @@ def test_marking_one_step_records_only_that_step(db, me, clock):
 def test_adherence_metrics_count_the_history(db, me, clock):
     r = db.create_routine(me.id, night())
     for day in (1, 2, 3, 4, 5, 7, 8, 9):                 # 6 March missed
-        db.mark_routine(r.id, date(2025, 3, day), "done")
+        db.mark_routine(r.id, date(2025, 3, day), "done", profile_id=r.profile_id)
     clock.now = datetime(2025, 3, 10, 12, 0, tzinfo=timezone.utc)
     at = open_page()
     metrics = {m.label: m.value for m in at.metric}
@@ -257,7 +257,7 @@ def test_adherence_metrics_count_the_history(db, me, clock):
 
 def test_the_chart_shows_adherence_with_the_skin_scores(db, me, clock):
     r = db.create_routine(me.id, night())
-    db.mark_routine(r.id, date(2025, 3, 3), "done")
+    db.mark_routine(r.id, date(2025, 3, 3), "done", profile_id=r.profile_id)
     db.add_scan(me.id, taken_at="2025-03-04T08:00:00+00:00", model_version="test",
                 scores={"acne": 80, "flek": 70, "wrinkle": 90, "panda_eye": 60, "overall": 75}, metrics={})
     db.add_scan(me.id, taken_at="2025-03-05T08:00:00+00:00", model_version="test", view="closeup",
@@ -299,7 +299,7 @@ def test_a_streak_not_yet_finished_today_does_not_read_zero_beside_everything_ke
                                                created_at=datetime(2025, 3, 10, tzinfo=timezone.utc)))
     db.create_routine(me.id, Routine("Night", Schedule("daily", time(21, 0), "UTC", date(2025, 3, 10)),
                                      created_at=datetime(2025, 3, 10, tzinfo=timezone.utc)))
-    db.mark_routine(morning.id, TODAY, "done")
+    db.mark_routine(morning.id, TODAY, "done", profile_id=morning.profile_id)
     clock.now = datetime(2025, 3, 10, 12, 0, tzinfo=timezone.utc)
     metrics = {m.label: m.value for m in open_page().metric}
     assert metrics["Kept, last 30 days"] == "100%" and metrics["Current streak"] == "starts today"
@@ -308,6 +308,6 @@ def test_a_streak_not_yet_finished_today_does_not_read_zero_beside_everything_ke
 def test_next_times_leave_out_one_already_done_today(db, me, clock):
     r = db.create_routine(me.id, night())
     clock.now = datetime(2025, 3, 10, 20, 0, tzinfo=timezone.utc)        # before 21:00, marked done early
-    db.mark_routine(r.id, TODAY, "done")
+    db.mark_routine(r.id, TODAY, "done", profile_id=r.profile_id)
     captions = [c.value for c in open_page().caption if c.value.startswith("Next: ")]
     assert captions == ["Next: Tue 11 Mar 21:00, Wed 12 Mar 21:00, Thu 13 Mar 21:00"]

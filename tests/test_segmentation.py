@@ -58,19 +58,23 @@ def test_shipped_weights_are_compact_float16_kernels():
     assert model_path().stat().st_size < 60 * 1024 * 1024
 
 
-def test_shipped_thresholds_are_used_and_missing_ones_default_to_half(segmenter, tmp_path):
+def test_shipped_thresholds_are_used(segmenter):
     from skin_app.scan.segmentation import load_thresholds
     assert segmenter.thresholds == load_thresholds()
     assert set(segmenter.thresholds) == set(CHANNELS)
     assert all(0.3 <= t <= 0.8 for t in segmenter.thresholds.values())
-    assert load_thresholds(tmp_path / "absent.json") == {ch: 0.5 for ch in CHANNELS}
 
 
 def test_a_higher_threshold_marks_fewer_pixels(segmenter):
     from skin_app.scan.analysis import analyze
     from tests.photos import astronaut_jpeg
     base = analyze(astronaut_jpeg(), segmenter)
+    import dataclasses
+
+    from skin_app.scan.calibration import load_calibration
     strict = type(segmenter)(segmenter.model, segmenter.version, {ch: 0.95 for ch in CHANNELS})
-    high = analyze(astronaut_jpeg(), strict)
+    cal = load_calibration()        # a calibration fitted with these thresholds, as the bundle check wants
+    cal = dataclasses.replace(cal, info={**cal.info, "thresholds": strict.thresholds})
+    high = analyze(astronaut_jpeg(), strict, calibration=cal)
     assert high.masks["flek"].sum() <= base.masks["flek"].sum()
     assert high.metrics["thresholds"]["flek"] == 0.95

@@ -296,8 +296,8 @@ def test_deleting_a_profile_removes_everything_it_owned_and_nothing_else(db):
         add(db, who.id, crop_png=small_png(who.id))
         db.save_shelf_product(who.id, "Serum", "Aqua, Niacinamide")
         r = db.create_routine(who.id, routine())
-        db.mark_routine(r.id, date(2025, 3, 2), "done")
-        db.mark_routine(r.id, date(2025, 3, 2), "done", step_id=r.steps[0].id)
+        db.mark_routine(r.id, date(2025, 3, 2), "done", profile_id=r.profile_id)
+        db.mark_routine(r.id, date(2025, 3, 2), "done", step_id=r.steps[0].id, profile_id=r.profile_id)
     db.delete_profile(ada.id)
     assert [p.name for p in db.list_profiles()] == ["Bob"]
     conn = db._connect()
@@ -441,3 +441,23 @@ def test_the_latest_scans_of_a_view_come_oldest_first_and_can_leave_out_unscorab
     assert [s.id for s in db.latest_scans(p.id, "front", 1, scorable_only=True)] == [ids[2]]
     assert [s.id for s in db.latest_scans(p.id, "front", 1)] == [ids[3]]
     assert db.latest_scan(p.id).id == ids[3]
+
+
+def test_deleting_several_scans_is_one_transaction_a_failure_midway_deletes_none(db):
+    me = db.create_profile("Me")
+    ids = [add(db, me.id, day) for day in (1, 2, 3)]
+    with db.transaction() as conn:         # the third delete fails after the first two ran
+        conn.execute(f"CREATE TRIGGER fail_third BEFORE DELETE ON scans WHEN OLD.id = {ids[2]} "
+                     "BEGIN SELECT RAISE(ABORT, 'disk trouble'); END")
+    with pytest.raises(DatabaseError):
+        db.delete_scans(ids, profile_id=me.id)
+    assert [s.id for s in db.list_scans(me.id)] == ids
+
+
+def test_deleting_several_scans_with_one_of_another_profile_deletes_none(db):
+    me, other = db.create_profile("Me"), db.create_profile("Other")
+    mine, theirs = add(db, me.id, 1), add(db, other.id, 2)
+    with pytest.raises(InvalidRecordError, match=str(theirs)):
+        db.delete_scans([mine, theirs], profile_id=me.id)
+    assert [s.id for s in db.list_scans(me.id)] == [mine] and len(db.list_scans(other.id)) == 1
+    assert db.delete_scans([mine], profile_id=me.id) == 1 and db.list_scans(me.id) == []

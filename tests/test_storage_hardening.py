@@ -259,12 +259,12 @@ def test_another_programs_sqlite_file_is_refused_and_never_migrated(tmp_path, us
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.sqlite3"]        # no -wal, no -shm left
 
 
-def test_history_list_on_another_programs_sqlite_file_says_so_and_changes_nothing(tmp_path):
+def test_history_list_on_another_programs_sqlite_file_says_so_and_changes_nothing(tmp_path, monkeypatch, run_cli):
     path = tmp_path / "notes.sqlite3"
     before = _foreign_file(path)
-    proc = subprocess.run([sys.executable, "-m", "skin_app", "history", "list", "--profile", "Me"], cwd=ROOT,
-                          env={**os.environ, "SKINGORITHM_DB": str(path)}, capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 1 and "another program" in proc.stderr and "Traceback" not in proc.stderr
+    monkeypatch.setenv("SKINGORITHM_DB", str(path))
+    status, _, err = run_cli("history", "list", "--profile", "Me")      # a traceback would fail the test
+    assert status == 1 and "another program" in err
     assert hashlib.sha256(path.read_bytes()).hexdigest() == before
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"     # not switched to WAL

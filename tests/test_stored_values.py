@@ -9,10 +9,7 @@ import io
 import json
 import os
 import sqlite3
-import subprocess
-import sys
 import zipfile
-from pathlib import Path
 
 import pytest
 
@@ -22,7 +19,6 @@ from skin_app.scan.calibration import load_calibration
 from skin_app.storage import Storage
 from tests.app_helpers import SCORES, page, texts
 
-ROOT = Path(__file__).resolve().parent.parent
 HUGE = 10**400                      # the 703-byte file: a 400-digit integer in the measurements
 
 
@@ -172,13 +168,22 @@ def calendar_ends(db, ada):
 
 
 @pytest.mark.parametrize("zone", ["America/New_York", "Pacific/Kiritimati"])
-def test_history_list_shows_scans_at_the_ends_of_the_calendar_in_any_time_zone(db, calendar_ends, zone):
-    proc = subprocess.run([sys.executable, "-m", "skin_app", "history", "list", "--profile", "Ada"], cwd=ROOT,
-                          env={**os.environ, "TZ": zone, "SKINGORITHM_DB": str(db.path)}, capture_output=True,
-                          text=True, timeout=60)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "0001-01-01 00:00" in proc.stdout and "9999-12-31 " in proc.stdout     # in UTC where the zone cannot
-    assert len(proc.stdout.strip().splitlines()) == 3
+def test_history_list_shows_scans_at_the_ends_of_the_calendar_in_any_time_zone(db, calendar_ends, zone, run_cli):
+    import time
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = zone                 # this computer's zone, as the command reads it
+    time.tzset()
+    try:
+        status, out, err = run_cli("history", "list", "--profile", "Ada")
+    finally:
+        if before is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = before
+        time.tzset()
+    assert status == 0, err[-2000:]
+    assert "0001-01-01 00:00" in out and "9999-12-31 " in out     # in UTC where the zone cannot
+    assert len(out.strip().splitlines()) == 3
 
 
 @pytest.mark.parametrize("zone", ["America/New_York", "Pacific/Kiritimati"])

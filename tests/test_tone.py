@@ -125,3 +125,26 @@ def test_beard_rows_count_lower_face_acne_on_the_listed_faces_only():
     rows = beard_rows(records, [{"dataset": "helen_68lm", "name": "beard"}], views=("aligned",))
     by = {r["metric"]: r["value"] for r in rows}
     assert by == {"aligned/lower_face_acne_marks_total": 5, "aligned/faces_with_lower_face_acne": 1}
+
+
+def _measured(crop, regions, oval):
+    """A scan's measurement of ``crop`` with the model's skin taken to be the landmark skin."""
+    from skin_app.concerns import CHANNELS
+    from skin_app.scan.measure import measure
+    prob = {ch: np.zeros(crop.shape[:2], np.float32) for ch in CHANNELS}
+    prob["face_skin"][tone.landmark_skin(regions)] = 0.95
+    return measure(prob, {ch: 0.5 for ch in CHANNELS}, crop, regions, oval)
+
+
+def test_a_scan_stores_the_one_ita_definition(aligned):
+    crop, regions, oval = aligned
+    m = _measured(crop, regions, oval)
+    expected = tone.skin_tone(crop, m.skin)
+    assert expected is not None
+    assert m.metrics["skin_ita"] == expected.ita == tone.skin_ita(crop, m.skin)
+
+
+def test_a_black_and_white_photo_stores_no_ita(aligned):
+    crop, regions, oval = aligned
+    grey = np.repeat(cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)[..., None], 3, axis=2)
+    assert _measured(grey, regions, oval).metrics["skin_ita"] is None

@@ -204,7 +204,6 @@ def delete(args: argparse.Namespace) -> int:
     if missing:
         raise CommandError(f"{shown(profile.name)} has no scan with id {', '.join(map(str, missing))}; nothing was deleted "
                            "(see: history list).")
-    for scan_id in args.scan:
-        db.delete_scan(scan_id, profile_id=profile.id)
+    db.delete_scans(args.scan, profile_id=profile.id)      # one transaction: all or none
     print(f"Deleted {len(args.scan)} scan(s) of {shown(profile.name)}.")
     return 0

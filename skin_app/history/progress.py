@@ -17,6 +17,7 @@ from typing import Any
 
 from skin_app.concerns import CONCERN_LABELS, CONCERNS, SCORED, VIEWS
 from skin_app.config import settings
+from skin_app.scan.segmentation import check_made_for
 
 # Every score a scan may hold, in display order.
 SCORE_KEYS: tuple[str, ...] = ("overall", *SCORED)
@@ -43,9 +44,13 @@ class NoiseBand:
         return self.points.get(key, DEFAULT_NOISE_BAND.get(key, 5.0))
 
 
-def load_noise_band(path: str | Path | None = None) -> NoiseBand:
+def load_noise_band(path: str | Path | None = None, weights: str | Path | None = None) -> NoiseBand:
     """The measured band from ``models/noise_band.json`` if present and valid, else the default.
-    Keys the file lacks fall back to the default one by one."""
+    Keys the file lacks fall back to the default one by one. The band beside the installed weights
+    (``path`` None), or any band given the ``weights`` file it must belong to, is refused
+    (``segmentation.ModelBundleError``) when it was measured for other weights."""
+    if path is None and NOISE_BAND_PATH is None:
+        weights = settings().model
     path = Path(path) if path is not None else NOISE_BAND_PATH or settings().noise_band
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
@@ -53,6 +58,8 @@ def load_noise_band(path: str | Path | None = None) -> NoiseBand:
         return NoiseBand(dict(DEFAULT_NOISE_BAND), False, "a default estimate (no measurement is installed)")
     if not isinstance(raw, dict):
         return NoiseBand(dict(DEFAULT_NOISE_BAND), False, "a default estimate (the installed measurement is unreadable)")
+    if weights is not None and Path(weights).exists():       # without weights nothing is scored anyway
+        check_made_for(path, raw, weights)
     points, found = dict(DEFAULT_NOISE_BAND), 0
     for key in SCORE_KEYS:
         value = raw.get(key)

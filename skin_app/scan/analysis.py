@@ -19,20 +19,30 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
 from skin_app.concerns import CHANNELS, COLOUR_CONCERNS, VIEW_CONCERNS, VIEWS
+from skin_app.config import settings
 from skin_app.errors import FaceError
 from skin_app.scan import conditions
 from skin_app.scan import face as face_mod
-from skin_app.scan.calibration import Calibration, load_calibration, overall_of
+from skin_app.scan.calibration import MEASURE_VERSION_KEY, Calibration, load_calibration, overall_of
 from skin_app.scan.imaging import DCT_SCALED_FORMATS, LoadedImage, load_image
-from skin_app.scan.measure import Measurement, measure
+from skin_app.scan.measure import MEASURE_VERSION, Measurement, measure
 from skin_app.scan.results import QualityReport, ScanResult
-from skin_app.scan.segmentation import INPUT_SIZE, SkinSegmenter, installed_weights, load_segmenter
+from skin_app.scan.segmentation import (
+    INPUT_SIZE,
+    MODEL_WEIGHTS,
+    SkinSegmenter,
+    check_made_for,
+    installed_weights,
+    load_segmenter,
+    require_same,
+)
 
 # Averaging the model's output over the crop and its mirror image (one batch of two) steadies the
 # area measurements between re-shots (bench/noise_band.py and bench/bench_analyze.py measure it).
@@ -61,21 +71,46 @@ def front_geometry(aligned: face_mod.AlignedFace) -> tuple[dict[str, np.ndarray]
 
 
 def scan_version(seg: SkinSegmenter, cal: Calibration) -> str:
-    """What a score depends on: the weights, the per-channel thresholds and the score calibration.
-    Two scans with different versions are not directly comparable (Progress says so)."""
+    """What a score depends on: the weights, the per-channel thresholds, the measurement code
+    (``scoring.MEASURE_VERSION``) and the score calibration, checked to belong together
+    (``check_bundle``). Two scans with different versions are not directly comparable (Progress says so).
+    The noise band is not in it: it changes no score."""
     return _version(seg.version, seg.thresholds, cal)
 
 
-def installed_scan_version() -> str:
-    """The ``scan_version`` the installed model files give, without loading the model (a batch reads
-    it before starting, to skip the photos already scored by this version)."""
-    weights, thresholds = installed_weights()
-    return _version(weights, thresholds, load_calibration())
+def installed_scan_version(weights_path: str | Path | None = None) -> str:
+    """The ``scan_version`` the model files at ``weights_path`` (default: the installed ones) give,
+    without loading the model (a batch reads it before starting, to skip the photos already scored by
+    this version) and the app's model loader before its first scan. Raises ``ModelBundleError`` when
+    the files (the noise band too) do not belong together."""
+    weights_file = Path(weights_path) if weights_path else settings().model
+    weights, thresholds = installed_weights(weights_file)
+    version = _version(weights, thresholds, load_calibration(weights_file.with_name("calibration.json")))
+    band = weights_file.with_name("noise_band.json")
+    try:
+        raw = json.loads(band.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raw = None          # no band (or an unreadable one): the pages show a default estimate, no score changes
+    if isinstance(raw, dict):
+        check_made_for(band, raw, weights_file)
+    return version
 
 
-def _version(weights: str, thresholds: dict[str, float], cal: Calibration) -> str:
-    thr = hashlib.sha256(json.dumps(thresholds, sort_keys=True).encode()).hexdigest()[:6]
-    return f"{weights}-t{thr}-{cal.version}"
+def check_bundle(weights: str, thresholds: Mapping[str, float], cal: Calibration) -> None:
+    """Refuses (``segmentation.ModelBundleError``) a calibration fitted for other weights, other
+    thresholds or another measurement version: its curves would read the measurements wrongly."""
+    path = cal.path or Path("calibration.json")
+    require_same(path, MODEL_WEIGHTS, cal.info.get(MODEL_WEIGHTS), weights)
+    named = cal.info.get("thresholds")
+    require_same(path, "thresholds", named if not isinstance(named, dict) else
+                 {k: float(v) for k, v in named.items()}, {k: float(v) for k, v in thresholds.items()})
+    require_same(path, MEASURE_VERSION_KEY, cal.info.get(MEASURE_VERSION_KEY), MEASURE_VERSION)
+
+
+def _version(weights: str, thresholds: Mapping[str, float], cal: Calibration) -> str:
+    check_bundle(weights, thresholds, cal)
+    thr = hashlib.sha256(json.dumps(dict(thresholds), sort_keys=True).encode()).hexdigest()[:6]
+    return f"{weights}-t{thr}-m{MEASURE_VERSION}-{cal.version}"
 
 
 @dataclass

@@ -204,6 +204,7 @@ class Calibration:
     legacy: dict[str, ConcernCurve]          # from what scans of earlier versions stored (area_fraction)
     version: str
     info: dict = field(default_factory=dict)
+    path: Path | None = None                 # the file it was read from (named when it is refused)
 
     @property
     def scored_by(self) -> str:
@@ -282,6 +283,10 @@ MEASURE_WORDS: dict[str, str] = {
     "redness.share": ("share of your face skin redder than your own skin's usual colour (an erythema index "
                       "corrected for melanin, from the photo's colour)"),
 }
+# What the calibration file names besides the weights and thresholds it was fitted with
+# (``segmentation.MODEL_WEIGHTS``, ``"thresholds"``): the ``scoring.MEASURE_VERSION`` of the
+# measurements it was fitted on, since a changed measurement moves every curve's input.
+MEASURE_VERSION_KEY = "measure_version"
 # Measures that are shares of an area (shown in %).
 SHARE_MEASURES: tuple[str, ...] = ("soft_fraction.", "redness.share")
 
@@ -351,7 +356,9 @@ def load_calibration(path: str | Path | None = None) -> Calibration:
     with _lock:
         if key not in _cache:
             try:
-                _cache[key] = parse_calibration(path.read_bytes())
+                cal = parse_calibration(path.read_bytes())
+                cal.path = path
+                _cache[key] = cal
             except (OSError, ValueError, KeyError, TypeError) as exc:
                 raise CalibrationMissingError(
                     f"The score calibration {path} is missing or damaged ({exc}).",

@@ -32,7 +32,8 @@ hair, background or padding that the numbers do not count.
 * ``under_eye_contrast``: how much darker (CIELAB L*) the under-eye skin is than the upper cheek of
   the same side, relative to the person's own skin, so neither skin tone nor exposure moves it much
   (``under_eye_contrast_rel`` divides by the cheek's L*);
-* ``skin_ita``: the individual typology angle of the face skin (for fairness reports only);
+* ``skin_ita``: the individual typology angle of the scored face skin (for fairness reports only),
+  by the one definition (``tone.skin_ita``); None on a photo with next to no colour;
 * ``redness``: from colour, not from the model, over the same scored skin (``redness.py``): the soft
   share of it redder than the person's own skin (``redness.share``) and the red-area mask
   (``masks["redness"]``); None when too little usable skin is left.
@@ -47,6 +48,7 @@ import numpy as np
 
 from skin_app.concerns import CONCERNS
 from skin_app.scan.redness import measure_redness
+from skin_app.scan.tone import skin_ita
 
 MIN_LESION_PX = 2          # connected components smaller than this are noise, not lesions
 # Lesion sizes from the experts' circles on the ACNE04 training split (19,025 circles; radius 5th /
@@ -62,8 +64,10 @@ LESION_PEAK_DISTANCE = 3
 SIDES = ("right", "left")
 SOFT_RAMP = 0.15
 # Bumped whenever a measurement's definition changes (score calibration caches are keyed by it).
-# 5: lesions counted at two scales and parted by size (acne_lesions); 6: redness (redness.py)
-MEASURE_VERSION = 6
+# 5: lesions counted at two scales and parted by size (acne_lesions); 6: redness (redness.py);
+# 7: skin_ita by tone.skin_ita (float CIELAB, none on a colourless photo), no longer its own copy;
+# no score reads it, so the version 6 calibration stays valid (its file says 7; see issue 25)
+MEASURE_VERSION = 7
 # The under-eye area starts this far below the eye (pixels on the 384 px crop): lashes and the lid
 # crease are dark whatever the skin does, and a landmark that moves a pixel would move them in or out.
 UNDER_EYE_GAP_PX = 4
@@ -174,14 +178,6 @@ def _lab(crop: np.ndarray) -> np.ndarray:
     return lab
 
 
-def skin_ita(lab: np.ndarray, skin: np.ndarray) -> float | None:
-    """Individual typology angle (degrees) from the median L* and b* of the skin; None if too little skin."""
-    if skin.sum() < 50:
-        return None
-    lum, b = float(np.median(lab[..., 0][skin])), float(np.median(lab[..., 2][skin]))
-    return round(math.degrees(math.atan2(lum - 50.0, b)), 2)
-
-
 def under_eye_and_cheek(skin: np.ndarray, regions: dict[str, np.ndarray],
                         min_px: int = 30) -> list[tuple[str, np.ndarray, np.ndarray]]:
     """(side, under-eye skin, cheek skin) for each visible side with enough of both; the under-eye kept
@@ -275,7 +271,7 @@ def measure(probabilities: dict[str, np.ndarray], thresholds: dict[str, float], 
         "under_eye_contrast": contrast,
         "under_eye_contrast_rel": contrast_rel,
         "under_eye_contrast_sides": sides,
-        "skin_ita": skin_ita(lab, skin),
+        "skin_ita": skin_ita(crop, skin),
         "face_skin_pixels": skin_px,
         "eye_region_pixels": eye_px,
         "face_skin_from_model": model_skin_ok,

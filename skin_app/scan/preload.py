@@ -40,6 +40,8 @@ class Preloader:
             setup_tensorflow_env()                             # before TensorFlow's first import
             from skin_app.scan.face import warm_up
             warm_up()                                          # mediapipe's detectors and face mesh
+            from skin_app.scan.analysis import installed_scan_version
+            installed_scan_version(self._path)                  # the model's files belong together
             self._segmenter = load_segmenter(self._path)      # builds, loads and traces once
         except BaseException as exc:  # noqa: BLE001 - handed to whoever asks for the model
             self._error = exc

@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from skin_app.concerns import CHANNELS
-from skin_app.config import data_dir, model_path, private_folder, settings, setup_tensorflow_env
+from skin_app.config import data_dir, model_path, private_folder, setup_tensorflow_env
 from skin_app.errors import UserFacingError
 
 log = logging.getLogger(__name__)
@@ -61,13 +61,25 @@ def interpreter_threads() -> int:
     return max(1, int(env)) if env.isdigit() else min(DEFAULT_THREADS, os.cpu_count() or 1)
 
 
-def load_thresholds(path: str | Path | None = None) -> dict[str, float]:
-    """Per-channel probability thresholds shipped beside the weights (``thresholds.json``, chosen on
-    the training split by ``training/tune_thresholds.py``); 0.5 for any channel it does not name."""
+def load_thresholds(weights: str | Path | None = None) -> dict[str, float]:
+    """The per-channel probability thresholds shipped beside the weights file ``weights`` (default: the
+    installed one): ``thresholds.json``, chosen on the training split by ``training/tune_thresholds.py``
+    for exactly these weights. A missing file, a channel it does not name, or a file chosen for other
+    weights is refused (a silent 0.5 would score every scan on a scale nobody measured)."""
     import json
-    path = Path(path) if path is not None else settings().thresholds
-    chosen = json.loads(path.read_text())["thresholds"] if path.exists() else {}
-    return {ch: float(chosen.get(ch, DEFAULT_THRESHOLD)) for ch in CHANNELS}
+    weights = Path(weights) if weights is not None else model_path()
+    path = weights.with_name("thresholds.json")
+    try:
+        spec = json.loads(path.read_text(encoding="utf-8"))
+        chosen = {ch: float(spec["thresholds"][ch]) for ch in CHANNELS}
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ModelMissingError(f"The thresholds file {path} is missing or incomplete ({type(exc).__name__}: {exc}).",
+                                BUNDLE_ADVICE, code="thresholds_missing") from exc
+    if not all(0.0 < t < 1.0 for t in chosen.values()):
+        raise ModelMissingError(f"The thresholds file {path} holds a threshold outside 0-1.", BUNDLE_ADVICE,
+                                code="thresholds_missing")
+    require_same(path, MODEL_WEIGHTS, spec.get(MODEL_WEIGHTS), weights_fingerprint(weights))
+    return chosen
 
 
 class ModelMissingError(UserFacingError, RuntimeError):
@@ -76,6 +88,55 @@ class ModelMissingError(UserFacingError, RuntimeError):
 
     def __init__(self, message: str, advice: str = "", code: str = "model_missing") -> None:
         super().__init__(message, advice, code)
+
+
+# The model bundle: the weights, and beside them thresholds.json, calibration.json and noise_band.json,
+# each naming what it was made for (``MODEL_WEIGHTS``: the weights' fingerprint; the calibration also the
+# thresholds and ``scoring.MEASURE_VERSION``). The writers (training/tune_thresholds.py, calibrate.py,
+# bench/noise_band.py) stamp them; the loaders refuse files that were not made together.
+MODEL_WEIGHTS = "model_weights"
+BUNDLE_ADVICE = ("Reinstall SkinGorithm, or copy a retrained model's files (the weights, thresholds.json, "
+                 "calibration.json and noise_band.json) together from the one folder they were made in.")
+
+
+class ModelBundleError(ModelMissingError):
+    """The model's files were not made together (e.g. new weights beside the old thresholds): every score
+    would silently mean something else, so nothing is scored."""
+
+    def __init__(self, message: str, advice: str = BUNDLE_ADVICE, code: str = "model_bundle") -> None:
+        super().__init__(message, advice, code)
+
+
+def require_same(path: Path, key: str, found: object, expected: object) -> None:
+    """Raises ModelBundleError unless the model file ``path`` names ``expected`` under ``key``."""
+    if found != expected:
+        named = "does not say" if found is None else f"names {found!r}"
+        raise ModelBundleError(f"The model files in {path.parent} do not belong together: {path.name} {named} for "
+                               f"{key}, but the installed model's is {expected!r}.")
+
+
+_fingerprints: dict[tuple[str, int, int], str] = {}
+
+
+def check_made_for(path: Path, raw: object, weights: str | Path) -> None:
+    """Raises ModelBundleError unless the model file ``path`` (its parsed JSON ``raw``) names the weights
+    file ``weights`` it lies beside: thresholds and the noise band say which weights they were made for."""
+    require_same(path, MODEL_WEIGHTS, raw.get(MODEL_WEIGHTS) if isinstance(raw, dict) else None,
+                 weights_fingerprint(weights))
+
+
+def weights_fingerprint(path: str | Path | None = None) -> str:
+    """The weights file's name and version (``weights_version`` of its SHA-256), what every other model
+    file names; hashed once per file state (49 MB: about 0.1 s)."""
+    path = Path(path) if path is not None else model_path()
+    try:
+        info = path.stat()
+    except OSError:
+        raise _weights_missing(path) from None
+    key = (str(path.resolve()), info.st_size, info.st_mtime_ns)
+    if key not in _fingerprints:
+        _fingerprints[key] = weights_version(hashlib.sha256(path.read_bytes()).hexdigest())
+    return _fingerprints[key]
 
 
 def build_model():
@@ -292,7 +353,7 @@ class SkinSegmenter:
         return out[0]
 
 
-_cache: dict[tuple[str, str], SkinSegmenter] = {}
+_cache: dict[tuple[str, str, bool], SkinSegmenter] = {}
 _cache_lock = threading.Lock()
 
 
@@ -304,10 +365,7 @@ def weights_version(digest: str) -> str:
 def installed_weights(path: str | Path | None = None) -> tuple[str, dict[str, float]]:
     """(version, thresholds) of the weights at ``path`` (default: the shipped ones) without building the
     model: what a segmenter loaded from them will say (``batch`` reads it to skip photos already done)."""
-    path = Path(path) if path is not None else model_path()
-    if not path.exists():
-        raise _weights_missing(path)
-    return weights_version(hashlib.sha256(path.read_bytes()).hexdigest()), load_thresholds(path.with_name("thresholds.json"))
+    return weights_fingerprint(path), load_thresholds(path)
 
 
 def _weights_missing(path: Path) -> ModelMissingError:
@@ -329,8 +387,11 @@ def _read_weights(path: Path) -> tuple[dict[str, np.ndarray], str]:
     return arrays, hashlib.sha256(raw).hexdigest()
 
 
-def load_segmenter(path: str | Path | None = None, engine: str = "fast") -> SkinSegmenter:
+def load_segmenter(path: str | Path | None = None, engine: str = "fast", thresholds: bool = True) -> SkinSegmenter:
     """The model for the weights at ``path`` (default: the shipped ones), once per process.
+
+    ``thresholds=False``: without the thresholds file (every channel at 0.5), for the one tool that
+    chooses them (training/tune_thresholds.py); everything else scores with the file beside the weights.
 
     ``engine="fast"`` (the app): the cached TensorFlow Lite model (converted on first start, see the
     module docstring), with the Keras reference built only if a crop of another size comes;
@@ -338,13 +399,13 @@ def load_segmenter(path: str | Path | None = None, engine: str = "fast") -> Skin
     if engine not in ("fast", "reference"):
         raise ValueError(f"engine must be 'fast' or 'reference', got {engine!r}")
     path = Path(path) if path is not None else model_path()
-    key = (str(path.resolve()), engine)
+    key = (str(path.resolve()), engine, thresholds)
     with _cache_lock:
         if key in _cache:
             return _cache[key]
         arrays, digest = _read_weights(path)
         version = weights_version(digest)
-        thresholds = load_thresholds(path.with_name("thresholds.json"))
+        chosen = load_thresholds(path) if thresholds else None
         built = {}
 
         def keras_model():
@@ -355,12 +416,12 @@ def load_segmenter(path: str | Path | None = None, engine: str = "fast") -> Skin
             return built["model"]
 
         if engine == "reference":
-            seg = SkinSegmenter(KerasEngine(keras_model()), version, thresholds)
+            seg = SkinSegmenter(KerasEngine(keras_model()), version, chosen)
         else:
             # A cache hit means these exact bytes were converted (so fitted the model) before; on a
             # miss, building the Keras model checks the weights (ModelMissingError) before converting.
             flat = cached_fast_model(keras_model, digest)
-            seg = SkinSegmenter(TFLiteEngine(flat, FAST_KIND), version, thresholds, reference=keras_model)
+            seg = SkinSegmenter(TFLiteEngine(flat, FAST_KIND), version, chosen, reference=keras_model)
         seg.predict(np.zeros((INPUT_SIZE, INPUT_SIZE, 3), np.uint8))   # first call warms up, so the first scan is fast
         _cache[key] = seg
         return seg

@@ -92,6 +92,13 @@ def skin_tone(rgb: np.ndarray, skin: np.ndarray, lab: np.ndarray | None = None) 
     return SkinTone(round(lightness, 2), round(b_star, 2), round(ita, 2), ita_band(ita))
 
 
+def skin_ita(rgb: np.ndarray, skin: np.ndarray) -> float | None:
+    """The one ITA of a photo's skin (degrees), what a scan stores (``metrics["skin_ita"]``) and every
+    fairness table groups by; None where ``skin_tone`` finds no tone (too little skin, no colour)."""
+    tone = skin_tone(rgb, skin)
+    return tone.ita if tone is not None else None
+
+
 def landmark_skin(regions: dict[str, np.ndarray]) -> np.ndarray:
     """Face skin from the face mesh alone (forehead, cheeks, nose, chin; eyes excluded), so the tone
     can be measured before the model has run."""

@@ -76,6 +76,7 @@ class Storage(Database):
     latest_scan = scans.latest_scan
     latest_scans = scans.latest_scans
     delete_scan = scans.delete_scan
+    delete_scans = scans.delete_scans
     forget_pictures = scans.forget_pictures
     # ingredient shelf and unknown-ingredient log
     save_shelf_product = shelf.save_shelf_product
@@ -92,6 +93,7 @@ class Storage(Database):
     list_routines = routines.list_routines
     delete_routine = routines.delete_routine
     mark_routine = routines.mark_routine
+    clear_marks = routines.clear_marks
     routine_log = routines.routine_log
     # a profile's rows out and in (formats live in skin_app/history/export.py)
     export_profile_tables = transfer.export_profile_tables

@@ -33,14 +33,15 @@ def create_routine(db: Database, profile_id: int, routine: Routine) -> Routine:
         routine_id = write_routine(conn, profile_id, _routine_columns(routine), created, now)
         for position, step in enumerate(routine.steps):
             write_step(conn, routine_id, position, step.text, step.product_name, step.product_id)
-    stored = get_routine(db, routine_id)
+    stored = get_routine(db, routine_id, profile_id=profile_id)
     assert stored is not None
     return stored
 
 
-def update_routine(db: Database, routine: Routine) -> Routine:
-    """Saves changes to a stored routine. Steps keep their ids (and their done/skipped marks) when
-    they are passed back with their ``id``; steps without an id are added; missing ones removed."""
+def update_routine(db: Database, routine: Routine, *, profile_id: int) -> Routine:
+    """Saves changes to a stored routine of ``profile_id`` (another profile's is "no longer exists").
+    Steps keep their ids (and their done/skipped marks) when they are passed back with their ``id``;
+    steps without an id are added; missing ones removed."""
     from skin_app.routines.schedule import validate
     if routine.id is None:
         raise InvalidRecordError("This routine has not been saved yet; create it first.")
@@ -49,11 +50,12 @@ def update_routine(db: Database, routine: Routine) -> Routine:
     with db.transaction() as conn:
         cur = conn.execute(
             "UPDATE routines SET name = ?, kind = ?, time_of_day = ?, timezone = ?, start_date = ?, "
-            "end_date = ?, weekdays = ?, interval_days = ?, alert_minutes = ?, updated_at = ? WHERE id = ?",
-            (*_routine_columns(routine), utc_now(), routine.id),
+            "end_date = ?, weekdays = ?, interval_days = ?, alert_minutes = ?, updated_at = ? "
+            "WHERE id = ? AND profile_id = ?",
+            (*_routine_columns(routine), utc_now(), routine.id, profile_id),
         )
         if cur.rowcount == 0:
-            raise InvalidRecordError("This routine no longer exists (it was deleted, perhaps in another tab).")
+            raise InvalidRecordError(_GONE)
         existing = {r[0] for r in conn.execute(
             "SELECT id FROM routine_steps WHERE routine_id = ?", (routine.id,))}
         kept = {step.id for step in routine.steps if step.id in existing}
@@ -66,13 +68,14 @@ def update_routine(db: Database, routine: Routine) -> Routine:
                     "WHERE id = ?", (position, step.text, step.product_name, step.product_id, step.id))
             else:
                 write_step(conn, routine.id, position, step.text, step.product_name, step.product_id)
-    stored = get_routine(db, routine.id)
+    stored = get_routine(db, routine.id, profile_id=profile_id)
     assert stored is not None
     return stored
 
 
-def get_routine(db: Database, routine_id: int) -> Routine | None:
-    rows = db.query("SELECT * FROM routines WHERE id = ?", (routine_id,))
+def get_routine(db: Database, routine_id: int, *, profile_id: int) -> Routine | None:
+    """One routine of ``profile_id``; None when there is none (or it is another profile's)."""
+    rows = db.query("SELECT * FROM routines WHERE id = ? AND profile_id = ?", (routine_id, profile_id))
     if not rows:
         return None
     return _routine_from_row(rows[0], db.query(
@@ -92,22 +95,32 @@ def list_routines(db: Database, profile_id: int) -> list[Routine]:
     return [_routine_from_row(r, steps.get(r["id"], [])) for r in rows]
 
 
-def delete_routine(db: Database, routine_id: int) -> None:
-    """Deletes the routine, its steps and its done/skipped log."""
+def delete_routine(db: Database, routine_id: int, *, profile_id: int) -> bool:
+    """Deletes the routine of ``profile_id``, its steps and its done/skipped log; True if there was one."""
     with db.transaction() as conn:
-        conn.execute("DELETE FROM routines WHERE id = ?", (routine_id,))
+        return conn.execute("DELETE FROM routines WHERE id = ? AND profile_id = ?",
+                            (routine_id, profile_id)).rowcount > 0
+
+
+_GONE = "This routine no longer exists (it was deleted, perhaps in another tab)."
+
+
+def _own_routine(conn: sqlite3.Connection, routine_id: int, profile_id: int) -> None:
+    if conn.execute("SELECT 1 FROM routines WHERE id = ? AND profile_id = ?", (routine_id, profile_id)).fetchone() is None:
+        raise InvalidRecordError(_GONE)
 
 
 def mark_routine(db: Database, routine_id: int, occurrence_date: date, status: str | None,
-                 step_id: int | None = None) -> None:
-    """Records "done" or "skipped" for one occurrence (of the whole routine, or of one step);
-    ``None`` clears the mark. Marking again replaces the earlier mark."""
+                 step_id: int | None = None, *, profile_id: int) -> None:
+    """Records "done" or "skipped" for one occurrence (of the whole routine, or of one step) of a
+    routine of ``profile_id``; ``None`` clears the mark. Marking again replaces the earlier mark."""
     if status not in ("done", "skipped", None):
         raise InvalidRecordError(f"Unknown mark {status!r}: a routine is marked done or skipped.")
     day = occurrence_date.isoformat()
     table, key_column = _MARK_TABLES[step_id is not None]
     key = routine_id if step_id is None else step_id
     with db.transaction() as conn:
+        _own_routine(conn, routine_id, profile_id)
         if step_id is not None:
             row = conn.execute("SELECT routine_id FROM routine_steps WHERE id = ?", (step_id,)).fetchone()
             if row is None or int(row[0]) != routine_id:
@@ -116,6 +129,17 @@ def mark_routine(db: Database, routine_id: int, occurrence_date: date, status: s
             conn.execute(f"DELETE FROM {table} WHERE {key_column} = ? AND occurrence_date = ?", (key, day))
         else:
             write_mark(conn, key, day, status, utc_now(), of_step=step_id is not None, replace=True)
+
+
+def clear_marks(db: Database, routine_id: int, occurrence_date: date, *, profile_id: int) -> None:
+    """Clears every mark of one occurrence of a routine of ``profile_id`` (the whole routine's and each
+    step's) in one transaction: all cleared or, on a failure, none."""
+    day = occurrence_date.isoformat()
+    with db.transaction() as conn:
+        _own_routine(conn, routine_id, profile_id)
+        conn.execute("DELETE FROM routine_log WHERE routine_id = ? AND occurrence_date = ?", (routine_id, day))
+        conn.execute("DELETE FROM routine_step_log WHERE occurrence_date = ? AND step_id IN "
+                     "(SELECT id FROM routine_steps WHERE routine_id = ?)", (day, routine_id))
 
 
 def routine_log(db: Database, profile_id: int, since: date | None = None) -> list[LogEntry]:

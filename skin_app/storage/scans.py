@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -146,6 +146,25 @@ def delete_scan(db: Database, scan_id: int, profile_id: int | None = None) -> bo
             return conn.execute("DELETE FROM scans WHERE id = ?", (scan_id,)).rowcount > 0
         return conn.execute("DELETE FROM scans WHERE id = ? AND profile_id = ?", (scan_id, profile_id)).rowcount > 0
     return db.delete(work)
+
+
+def delete_scans(db: Database, scan_ids: Iterable[int], *, profile_id: int) -> int:
+    """Deletes several scans of ``profile_id`` in one transaction: all of them, or, when one is not that
+    profile's (or anything fails), none (``InvalidRecordError`` names the missing ids). Returns how many."""
+    wanted = list(dict.fromkeys(int(i) for i in scan_ids))
+
+    def work(conn: sqlite3.Connection) -> int:
+        have = {r[0] for r in conn.execute(
+            f"SELECT id FROM scans WHERE profile_id = ? AND id IN ({','.join('?' * len(wanted))})",
+            (profile_id, *wanted))}
+        missing = [i for i in wanted if i not in have]
+        if missing:
+            raise InvalidRecordError(f"There is no scan with id {', '.join(map(str, missing))} in this profile; "
+                                     "nothing was deleted.")
+        for scan_id in wanted:
+            conn.execute("DELETE FROM scans WHERE id = ? AND profile_id = ?", (scan_id, profile_id))
+        return len(wanted)
+    return db.delete(work) if wanted else 0
 
 
 def forget_pictures(db: Database, profile_id: int) -> int:

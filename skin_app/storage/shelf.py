@@ -87,14 +87,17 @@ def list_shelf(db: Database, profile_id: int) -> list[ShelfProduct]:
     return [_shelf_from_row(r) for r in rows]
 
 
-def get_shelf_product(db: Database, product_id: int) -> ShelfProduct | None:
-    rows = db.query("SELECT * FROM shelf_products WHERE id = ?", (product_id,))
+def get_shelf_product(db: Database, product_id: int, *, profile_id: int) -> ShelfProduct | None:
+    """One product on the shelf of ``profile_id``; None when there is none (or it is on another's)."""
+    rows = db.query("SELECT * FROM shelf_products WHERE id = ? AND profile_id = ?", (product_id, profile_id))
     return _shelf_from_row(rows[0]) if rows else None
 
 
-def delete_shelf_product(db: Database, product_id: int) -> None:
+def delete_shelf_product(db: Database, product_id: int, *, profile_id: int) -> bool:
+    """Removes a product from the shelf of ``profile_id``; True if there was one."""
     with db.transaction() as conn:
-        conn.execute("DELETE FROM shelf_products WHERE id = ?", (product_id,))
+        return conn.execute("DELETE FROM shelf_products WHERE id = ? AND profile_id = ?",
+                            (product_id, profile_id)).rowcount > 0
 
 
 def shelf_rows(db: Database, profile_id: int) -> list[ShelfProduct]:

@@ -460,6 +460,15 @@ def words_by_ita(faces: list[dict], cal) -> dict:
     return out
 
 
+def bundle_names(seg) -> dict:
+    """What the calibration names so the app can tell it belongs to the model beside it: the weights and
+    thresholds it was fitted with and the measurement version of the measurements (``analysis.check_bundle``)."""
+    from skin_app.scan.calibration import MEASURE_VERSION_KEY
+    from skin_app.scan.measure import MEASURE_VERSION
+    from skin_app.scan.segmentation import MODEL_WEIGHTS
+    return {MODEL_WEIGHTS: seg.version, "thresholds": seg.thresholds, MEASURE_VERSION_KEY: MEASURE_VERSION}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, required=True)
@@ -475,8 +484,7 @@ def main(argv: list[str] | None = None) -> int:
         return refit_redness(a, seg)
     records = collect(a.data, seg, log=lambda m: print(m, file=sys.stderr))
     spec = fit(records)
-    spec["model_weights"] = seg.version
-    spec["thresholds"] = seg.thresholds
+    spec.update(bundle_names(seg))
     spec["validation"] = report(records, spec)
     a.out.write_text(json.dumps(spec, indent=1) + "\n")
     print(json.dumps(spec["validation"], indent=1))
@@ -489,6 +497,11 @@ def refit_redness(a: argparse.Namespace, seg) -> int:
     """``--only redness``: measures the photos the redness curve needs and writes its curve, reasons and
     validation figures into the existing calibration; everything else in the file is kept as it is."""
     spec = json.loads(a.out.read_text())
+    names = bundle_names(seg)
+    for key, value in names.items():        # one curve re-fitted: the others must be this model's
+        if spec.get(key) != value:
+            raise SystemExit(f"{a.out} was fitted with {key} {spec.get(key)!r}, this model's is {value!r}: "
+                             "fit the whole calibration instead of --only.")
     records = collect(a.data, seg, datasets=REDNESS_DATASETS, log=lambda m: print(m, file=sys.stderr))
     curve, why = fit_redness([r for r in records if r["split"] == "train"])
     spec["concerns"]["redness"] = curve

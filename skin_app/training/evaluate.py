@@ -155,11 +155,12 @@ def normalised_for_model(image: np.ndarray, reference: float) -> np.ndarray:
 
 
 def predictions(data_root: Path, split: str | None, model_file: Path | None, datasets: list[str] | None,
-                limit: int, tone_reference: float | None = None):
+                limit: int, tone_reference: float | None = None, thresholds_file: bool = True):
     """Yields (sample, probabilities, letterboxed codes, transform) for every photo evaluated; with
-    ``tone_reference`` the model sees each photo after the candidate tone normalisation."""
+    ``tone_reference`` the model sees each photo after the candidate tone normalisation.
+    ``thresholds_file=False``: the weights need no thresholds file yet (tune_thresholds chooses it)."""
     from skin_app.scan.segmentation import INPUT_SIZE, load_segmenter
-    seg = load_segmenter(model_file)
+    seg = load_segmenter(model_file, thresholds=thresholds_file)
     counts: dict[str, int] = {}
     for s in iter_samples(data_root, datasets, split):
         if limit and counts.get(s.dataset, 0) >= limit:
@@ -174,9 +175,9 @@ def predictions(data_root: Path, split: str | None, model_file: Path | None, dat
 def evaluate(data_root: Path, split: str | None = None, model_file: Path | None = None,
              datasets: list[str] | None = None, thresholds: dict[str, float] | None = None,
              limit: int = 0, tone_reference: float | None = None) -> list[dict]:
-    """Rows of metrics; ``thresholds`` per channel default to the shipped ones (segmentation.THRESHOLDS)."""
+    """Rows of metrics; ``thresholds`` per channel default to the file beside the weights evaluated."""
     from skin_app.scan.segmentation import load_thresholds
-    thr = thresholds or load_thresholds()
+    thr = thresholds or load_thresholds(model_file)
     acc = Accumulator()
     for s, prob, codes, transform in predictions(data_root, split, model_file, datasets, limit, tone_reference):
         score_sample(acc, s, prob, codes, transform, thr)
