@@ -36,7 +36,7 @@ RESERVE_BYTES = 2 * 1024 * 1024            # kept allocated beside the database,
 
 # -- imported files (hostile-file proof) ---------------------------------------------------------------------
 MAX_FILE_BYTES = 25 * 1024 * 1024          # a lone scans .csv (as a photo: imaging.MAX_BYTES)
-# A backup of the app's own formats (JSON, CSV ZIP) may be far larger: 500 scans with pictures are about 90 MB of
+# A backup of the app's own formats (JSON, CSV ZIP) may be far larger: 500 scans with pictures are about 85 MB of
 # JSON. Memory budget: reading a JSON file takes about 3x its size at the peak (bytes, text, parsed values), a
 # ZIP about its unpacked size, so an import stays under about 800 MB. An export larger than this is refused
 # with advice (leave the pictures out) rather than written as a backup that could not be restored.
