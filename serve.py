@@ -19,11 +19,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from starlette.middleware import Middleware
-from streamlit import net_util
+from streamlit import config, net_util
 from streamlit.starlette import App
 
 from skin_app import access
 from skin_app.config import data_dir
+from skin_app.history.export import in_own_format
+from skin_app.limits import MAX_FILE_BYTES, MAX_IMPORT_BYTES
+from skin_app.scan.imaging import MAX_BYTES
 
 
 def announce(mode: access.PhoneMode) -> None:
@@ -60,11 +63,24 @@ def release_uploads() -> None:
             manager.remove_session_files(session_id)
 
 
-def upload_body_limit() -> int:
-    """The largest request body the server reads: Streamlit's upload limit (``server.maxUploadSize``, MB,
-    the same 25 MB as imaging.MAX_BYTES) and room for the multipart envelope around the file."""
-    from streamlit import config
-    return int(config.get_option("server.maxUploadSize")) * 1024 * 1024 + 64 * 1024
+# What a browser may upload, from the limits the engine reads: a photo or a lone scans .csv up to their own
+# limit, a file in the app's own backup formats (a JSON or ZIP export) up to the import limit, so a backup of
+# any size the app writes restores from the page. Each body may carry the multipart envelope around the file.
+# Streamlit's own check (server.maxUploadSize, whole MB) is set from the same numbers; each uploader tells the
+# browser its own limit (app_pages: max_upload_size), so a person hears it before anything is sent.
+ENVELOPE_BYTES = 64 * 1024
+SMALL_UPLOAD_BYTES = max(MAX_BYTES, MAX_FILE_BYTES) + ENVELOPE_BYTES
+LARGE_UPLOAD_BYTES = MAX_IMPORT_BYTES + ENVELOPE_BYTES
+UPLOAD_LIMIT_MB = -(-LARGE_UPLOAD_BYTES // (1024 * 1024))
+
+
+def apply_upload_limit() -> None:
+    """Streamlit's upload limit from limits.py, now and each time Streamlit re-reads a changed config.toml."""
+    config.set_option("server.maxUploadSize", UPLOAD_LIMIT_MB, "serve.py (skin_app/limits.py: MAX_IMPORT_BYTES)")
+
+
+config.on_config_parsed(apply_upload_limit, force_connect=True)
+apply_upload_limit()
 
 
 @asynccontextmanager
@@ -73,7 +89,6 @@ async def lifespan(_app):
     shared(os.environ.get("SKINGORITHM_MODEL"))       # the model loads while the browser opens
     access.attach(app, asyncio.get_running_loop())
     if os.environ.get("SKINGORITHM_PHONE") == "1":
-        from streamlit import config
         try:
             announce(await access.turn_on_async(int(config.get_option("server.port")), data_dir()))
         except access.PhoneModeError as exc:
@@ -86,8 +101,8 @@ async def lifespan(_app):
 
 
 app = App("app.py", lifespan=lifespan,
-          middleware=[Middleware(access.HostAllowList, max_body=upload_body_limit(),
-                                 on_websocket_closed=release_uploads)])
+          middleware=[Middleware(access.HostAllowList, max_body=SMALL_UPLOAD_BYTES, large_body=LARGE_UPLOAD_BYTES,
+                                 large_when=in_own_format, on_websocket_closed=release_uploads)])
 
 if __name__ == "__main__":
     app.run()

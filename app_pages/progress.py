@@ -19,7 +19,7 @@ from skin_app.concerns import CONCERN_LABELS, VIEW_LABELS, VIEWS  # noqa: E402
 from skin_app.errors import UserFacingError  # noqa: E402
 from skin_app.history.export import ExportFileError, export_csv_zip, export_json, import_bundle, read_bundle  # noqa: E402
 from skin_app.history.progress import SCORE_KEYS, acne_counts, compare_scores, load_noise_band, not_measured, visits  # noqa: E402
-from skin_app.limits import MAX_FILE_BYTES  # noqa: E402
+from skin_app.limits import MAX_FILE_BYTES, MAX_IMPORT_BYTES  # noqa: E402
 from skin_app.scan.conditions import differences, of_scan  # noqa: E402
 from skin_app.scan.overlay import overlay_masks  # noqa: E402
 from skin_app.scan.pictures import png_to_masks, png_to_rgb  # noqa: E402
@@ -266,10 +266,12 @@ def export_section(profile) -> None:
     right.download_button("Download as CSV (ZIP)", lambda: export_csv_zip(db, profile.id, pictures),
                           f"skingorithm-{stem}-csv.zip", "application/zip", key="export_csv", on_click="ignore")
     st.caption("JSON and the CSV ZIP each hold all of this profile's data: scans, shelf and routines.")
+    # Any export this app writes imports back here: the uploader takes the import limit (serve.py lets files in
+    # the app's own formats through up to it; a lone scans .csv stays at its own, smaller limit).
     upload = st.file_uploader("Import a SkinGorithm export (.json, .zip, or a scans .csv)",
-                              type=["json", "zip", "csv"], key="import_file")
-    st.caption(f"The browser sends files up to {MAX_FILE_BYTES // (1024 * 1024)} MB. A larger backup (hundreds of "
-               "scans with pictures) imports from a terminal: `python -m skin_app history import FILE --profile NAME`.")
+                              type=["json", "zip", "csv"], key="import_file", max_upload_size=MAX_IMPORT_BYTES // 2**20)
+    st.caption(f"Any export this app writes imports back here: JSON or ZIP up to {MAX_IMPORT_BYTES // 2**20} MB, "
+               f"a scans .csv up to {MAX_FILE_BYTES // 2**20} MB.")
     target = st.radio("Import into", ["this profile", "a new profile"], horizontal=True, key="import_target",
                       help="Into this profile: anything it already holds is skipped, so importing twice is safe.")
     if st.button("Import", key="import_go", disabled=upload is None) and upload is not None:

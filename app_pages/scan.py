@@ -44,6 +44,7 @@ from skin_app.errors import UserFacingError  # noqa: E402
 from skin_app.history.save import save_scans  # noqa: E402
 from skin_app.limits import NOTE_MAX  # noqa: E402
 from skin_app.scan.face import CHECK_LABELS, CLOSEUP_CHECKS  # noqa: E402
+from skin_app.scan.imaging import MAX_BYTES as PHOTO_MAX_BYTES  # noqa: E402
 from skin_app.scan.pictures import STORED_SIZE  # noqa: E402
 from skin_app.scan.results import ScanResult  # noqa: E402
 
@@ -156,8 +157,9 @@ def photo_input(view: str, key_suffix: str = ""):
         st.caption(FRAME_WORDS[view])
         with st.container(key=f"scan_frame_{view}{key_suffix}"):
             return camera_input("Take a photo", key=f"scan_camera{key_suffix}")
-    return st.file_uploader(f"Choose a photo ({VIEW_LABELS[view].lower()}; JPEG, PNG, WebP, BMP or HEIC, up to 25 MB)",
-                            type=PHOTO_TYPES, key=f"scan_upload{key_suffix}")
+    return st.file_uploader(f"Choose a photo ({VIEW_LABELS[view].lower()}; JPEG, PNG, WebP, BMP or HEIC, up to "
+                            f"{PHOTO_MAX_BYTES // 2**20} MB)", type=PHOTO_TYPES, key=f"scan_upload{key_suffix}",
+                            max_upload_size=PHOTO_MAX_BYTES // 2**20)
 
 
 def show_refusal(message: str, advice: str, others=()) -> None:

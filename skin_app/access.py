@@ -32,6 +32,7 @@ import shutil
 import socket
 import subprocess
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,8 @@ HOST_REFUSED = ("SkinGorithm answers only to this computer's own name (localhost
 ORIGIN_REFUSED = ("SkinGorithm answers only to its own pages, not to other web pages or sites. "
                   "Open it at http://localhost:{port}.")
 BODY_TOO_LARGE = "This upload is larger than the {mb} MB limit."
+BODY_HEAD_BYTES = 64 * 1024       # how much of a large body is read to choose its limit
+FILE_HEAD_BYTES = 16              # the first bytes of the file in it that choose it
 TOKEN_REFUSED = ("This SkinGorithm app needs its access code. Scan the QR code shown on the computer "
                  "(Settings & privacy, Open on my phone) with this phone's camera.")
 PHONE_OFF = "Phone access to SkinGorithm is turned off on the computer."
@@ -154,12 +157,17 @@ async def _refuse(scope, receive, send, text: str, status: int = 403) -> None:
 class HostAllowList:
     """ASGI middleware: refuses HTTP requests and WebSocket handshakes whose Host is not this computer
     (or, in phone mode, the address the phone was given) or whose Origin is another page's, and request
-    bodies over ``max_body`` bytes. ``on_websocket_closed`` runs on the event loop each time a browser
-    tab's connection has ended (serve.py releases what the tab uploaded)."""
+    bodies over ``max_body`` bytes, or over ``large_body`` for a file whose first bytes ``large_when``
+    accepts (serve.py: the app's own backup formats, so a backup of any size the app writes restores
+    while a photo stays at its own limit). ``on_websocket_closed`` runs on the event loop each time a
+    browser tab's connection has ended (serve.py releases what the tab uploaded)."""
 
-    def __init__(self, app, max_body: int | None = None, on_websocket_closed=None) -> None:
+    def __init__(self, app, max_body: int | None = None, on_websocket_closed=None, large_body: int | None = None,
+                 large_when: Callable[[bytes], bool] | None = None) -> None:
         self.app = app
         self.max_body = max_body
+        self.large_body = large_body if large_when is not None else None
+        self.large_when = large_when
         self.on_websocket_closed = on_websocket_closed
 
     async def __call__(self, scope, receive, send) -> None:
@@ -183,32 +191,59 @@ class HostAllowList:
             if scope["type"] == "websocket" and self.on_websocket_closed is not None:
                 self.on_websocket_closed()
 
-    async def _bounded_body(self, scope, receive, send):
-        """``receive`` for the app, or None once the request is answered here: a declared length over
-        ``max_body`` is refused unread; a body without one (chunked) is read here, counting, and refused
-        as soon as it passes ``max_body`` (the app then gets it from memory, as it arrived)."""
+    def _limit_for(self, scope, head: bytes, complete: bool) -> int | None:
+        """The body limit once enough of the body's start is there to choose it (None: read on). A
+        multipart body (a browser's upload) is judged by its first part's content, past the part's
+        headers; a head that never shows that content within ``BODY_HEAD_BYTES`` gets ``max_body``."""
         assert self.max_body is not None
-        too_large = BODY_TOO_LARGE.format(mb=self.max_body // (1024 * 1024))
+        if self.large_when is None or self.large_body is None:
+            return self.max_body
+        content: bytes | None = head
+        if _header(scope, b"content-type").lower().startswith(b"multipart/"):
+            at = head.find(b"\r\n\r\n")
+            content = head[at + 4:] if at >= 0 else None
+        if content is None or len(content) < FILE_HEAD_BYTES and not complete:
+            return self.max_body if complete or len(head) >= BODY_HEAD_BYTES else None
+        return self.large_body if self.large_when(content[:FILE_HEAD_BYTES]) else self.max_body
+
+    async def _bounded_body(self, scope, receive, send):
+        """``receive`` for the app, or None once the request is answered here. A declared length over
+        every limit is refused unread; over ``max_body``, the body's start is read first to choose its
+        limit, and the rest flows to the app as it arrives. A body without a length (chunked) is read here,
+        counting, and refused as soon as it passes its limit (the app then gets it from memory)."""
+        assert self.max_body is not None
         length = _header(scope, b"content-length")
-        if length:
-            if not length.strip().isdigit() or int(length) > self.max_body:
-                await _refuse(scope, receive, send, too_large, 413)
-                return None
-            return receive                     # the server never passes on more than the declared length
-        if not _header(scope, b"transfer-encoding"):
-            return receive                     # no body at all
-        messages, total = [], 0
+        if length and not length.strip().isdigit():
+            await _refuse(scope, receive, send, BODY_TOO_LARGE.format(mb=self.max_body // (1024 * 1024)), 413)
+            return None
+        declared = int(length) if length else None
+        if declared is not None and declared <= self.max_body or declared is None and not _header(scope, b"transfer-encoding"):
+            return receive                     # within every limit (the server never passes on more), or no body
+        ceiling = max(self.max_body, self.large_body or 0)
+        limit: int | None = None
+        messages: list[dict] = []
+        total, head = 0, b""
         while True:
+            if declared is not None and declared > (limit or ceiling):
+                await _refuse(scope, receive, send, BODY_TOO_LARGE.format(mb=(limit or ceiling) // (1024 * 1024)), 413)
+                return None
+            if declared is not None and limit is not None:
+                break                          # its start is read and its length fits: the rest streams
             message = await receive()
             messages.append(message)
             if message["type"] != "http.request":
                 break                          # the client went away; the app hears it too
-            total += len(message.get("body", b""))
-            if total > self.max_body:
+            body = message.get("body", b"")
+            total += len(body)
+            more = message.get("more_body", False)
+            if limit is None:
+                head = (head + body)[:BODY_HEAD_BYTES]
+                limit = self._limit_for(scope, head, complete=not more)
+            if total > (limit or ceiling):
                 messages.clear()
-                await _refuse(scope, receive, send, too_large, 413)
+                await _refuse(scope, receive, send, BODY_TOO_LARGE.format(mb=(limit or ceiling) // (1024 * 1024)), 413)
                 return None
-            if not message.get("more_body", False):
+            if not more:
                 break
 
         async def replay():

@@ -35,11 +35,14 @@ MAX_PNG_SIDE = 1024              # px; stored pictures are pictures.STORED_SIZE,
 RESERVE_BYTES = 2 * 1024 * 1024            # kept allocated beside the database, given up so a delete works on a full disk
 
 # -- imported files (hostile-file proof) ---------------------------------------------------------------------
-MAX_FILE_BYTES = 25 * 1024 * 1024          # same as the upload limit (a file through the browser)
-# A backup of the app's own formats (JSON, CSV ZIP) may be far larger: 500 scans with pictures are about 90 MB of
+MAX_FILE_BYTES = 25 * 1024 * 1024          # a lone scans .csv (as a photo: imaging.MAX_BYTES)
+# A backup of the app's own formats (JSON, CSV ZIP) may be far larger: 500 scans with pictures are about 85 MB of
 # JSON. Memory budget: reading a JSON file takes about 3x its size at the peak (bytes, text, parsed values), a
 # ZIP about its unpacked size, so an import stays under about 800 MB. An export larger than this is refused
 # with advice (leave the pictures out) rather than written as a backup that could not be restored.
+# It is also the largest upload the page takes: serve.py sets Streamlit's server.maxUploadSize and its
+# own body bound from it, for files in these formats only (a photo or a .csv stays at 25 MB). There the upload
+# itself is held as well while the tab is open, so an import from the page peaks at about 4x (1 GB at the limit).
 MAX_IMPORT_BYTES = 256 * 1024 * 1024
 MAX_UNPACKED_BYTES = 320 * 1024 * 1024     # a ZIP may not unpack to more than this (zip bombs), counted as read
 MAX_ROWS = 100_000                         # per table

@@ -377,3 +377,76 @@ def seed_hostile_records(db) -> dict:
             conn.execute("INSERT INTO routine_steps(routine_id, position, text) VALUES (?, ?, ?)",
                          (ids["broken_routines"][0], i, f"step {i} {EVIL}"))
     return ids
+
+
+# -- an export that imports, holding the worst values each rule still lets in ---------------------------
+def _export_of_one_profile(fill) -> bytes:
+    """A real JSON export of a profile ``fill(db, profile_id)`` builds in a throwaway database."""
+    import tempfile
+
+    from skin_app.history.export import export_json
+    from skin_app.storage import Storage
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Storage(Path(tmp) / "seed.sqlite3")
+        pid = db.create_profile("Seed").id
+        fill(db, pid)
+        data = export_json(db, pid)
+        db.close()
+    return data
+
+
+# Long runs of what once made the ingredient parser backtrack (issue 26, item 4), within the shelf's limits.
+SLOW_PASTE = ("Aqua, " + " ." * 8_000 + "\u00a0" * 8_000 + "\t" * 4_000 + " -" * 8_000 + "(may contain " * 2_000
+              + "\u200b" * 20_000 + ", Niacinamide")
+
+
+def hostile_export() -> bytes:
+    """A JSON export that the import accepts, every value at an edge the rules still allow: scans at the
+    ends of the calendar every time zone can show (years 2 and 9998, UTC), measurements and capture
+    conditions of +-10^15, a lesion count just under a million, Markdown, HTML, right-to-left and emoji
+    text in the names, notes and model version, a nesting just inside the limit, a shelf product whose
+    text is the long runs that once made the parser backtrack, a routine starting in the last year the form takes."""
+    from datetime import date, time
+
+    from skin_app.limits import MAX_NESTING, STORED_NUMBER_MAX
+    from skin_app.routines.schedule import Routine, Schedule, Step
+    big = STORED_NUMBER_MAX
+    rtl = "\u202eevil\u202c 👩🏽‍🔬 "
+    deep: dict = {"acne": float(big)}
+    for _ in range(MAX_NESTING - 3):
+        deep = {"x": deep}
+    measurements = {"soft_fraction": {"acne": float(big), "flek": -float(big), "wrinkle": big, "panda_eye": 1e-300},
+                    "area_fraction": {"acne": -big, "flek": float(big)}, "under_eye_contrast": -float(big),
+                    "acne_lesion_count": 999_999, "per_region": {"forehead": {"acne": float(big)}, "chin": deep},
+                    "conditions": {"exposure": float(big), "cast_red": -float(big), "cast_blue": float(big),
+                                   "face_width_px": 0.0, "yaw": float(big), "pitch": -float(big)},
+                    "timings": [big, -big, 0.0], EVIL: rtl}
+    edge = {"acne": 0.0, "flek": 100.0, "wrinkle": 0.0, "panda_eye": 100.0, "redness": 0.0, "overall": 100.0}
+
+    def fill(db, pid):
+        db.add_scans(pid, [
+            dict(taken_at="0002-01-01T00:00:00+00:00", scores=edge, metrics=measurements, model_version=EVIL + rtl,
+                 note=(EVIL + "\n" + rtl) * 10),
+            dict(taken_at="9998-12-31T23:59:59+00:00", scores=edge, metrics=measurements, model_version=EVIL, note=rtl),
+            dict(taken_at="9998-12-31T23:58:00+00:00", scores={k: v for k, v in edge.items() if k != "panda_eye"},
+                 metrics={**measurements, "view": "left"}, model_version=EVIL, view="left", visit=EVIL[:64]),
+            dict(taken_at="0002-01-01T00:01:00+00:00", scores={"acne": 100.0, "flek": 0.0, "overall": 50.0},
+                 metrics={**measurements, "view": "closeup"}, model_version=EVIL, view="closeup"),
+        ])
+        db.save_shelf_product(pid, (EVIL + rtl)[:120], SLOW_PASTE, inci=["AQUA", EVIL], actives={EVIL: [rtl]})
+        db.create_routine(pid, Routine(EVIL[:80], Schedule("daily", time(23, 59), "Pacific/Kiritimati",
+                                                            date(2199, 12, 31)), (Step(EVIL[:200]),)))
+    doc = json.loads(_export_of_one_profile(fill))
+    doc["profile"]["name"] = (rtl + EVIL)[:60]
+    return json.dumps(doc, ensure_ascii=False).encode("utf-8")
+
+
+def export_with_a_400_digit_measurement() -> bytes:
+    """Issue 26's 703-byte reproducer in spirit: a real export whose measurement is a 400-digit integer
+    (it once imported, and every page failed from the next start on). Refused now, in words."""
+    def fill(db, pid):
+        db.add_scan(pid, taken_at="2025-01-01T08:00:00+00:00", scores={"acne": 90.0, "flek": 90.0, "wrinkle": 90.0,
+                    "panda_eye": 90.0, "overall": 90.0}, metrics={}, model_version="m1")
+    doc = json.loads(_export_of_one_profile(fill))
+    doc["scans"][0]["metrics"] = {"soft_fraction": {"acne": 10**400}}
+    return json.dumps(doc).encode()

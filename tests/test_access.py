@@ -175,9 +175,11 @@ def test_the_websocket_hook_runs_when_a_tabs_connection_ends():
 
 
 # -- request bodies: bounded before they are read whole (issue 26) -------------------------------------
-def send_body(limit: int, chunks: list[bytes], length: int | None = None) -> tuple[list[dict], list[bytes], int]:
+def send_body(limit: int, chunks: list[bytes], length: int | None = None, large: int | None = None,
+              multipart: bool = False) -> tuple[list[dict], list[bytes], int]:
     """A PUT with ``chunks`` as its body (chunked unless ``length``): what was sent back, what the app
-    read, and how many chunks the middleware pulled from the client."""
+    read, and how many chunks the middleware pulled from the client. With ``large``, a body whose file
+    starts as an export does (serve.py's rule, ``export.in_own_format``) may be that large."""
     got: list[bytes] = []
 
     async def reader(scope, receive, send):
@@ -189,6 +191,7 @@ def send_body(limit: int, chunks: list[bytes], length: int | None = None) -> tup
         await send({"type": "http.response.start", "status": 204, "headers": []})
         await send({"type": "http.response.body", "body": b""})
     headers = [(b"host", b"localhost:8611")]
+    headers += [(b"content-type", b"multipart/form-data; boundary=b0undary")] if multipart else []
     headers.append((b"content-length", str(length).encode()) if length is not None
                    else (b"transfer-encoding", b"chunked"))
     scope = {"type": "http", "method": "PUT", "path": "/_stcore/upload_file/s/f", "query_string": b"",
@@ -205,7 +208,10 @@ def send_body(limit: int, chunks: list[bytes], length: int | None = None) -> tup
 
     async def send(message):
         sent.append(message)
-    asyncio.run(access.HostAllowList(reader, max_body=limit)(scope, receive, send))
+    from skin_app.history.export import in_own_format
+    middleware = access.HostAllowList(reader, max_body=limit, large_body=large,
+                                      large_when=in_own_format if large is not None else None)
+    asyncio.run(middleware(scope, receive, send))
     return sent, got, pulled
 
 
@@ -224,6 +230,41 @@ def test_a_body_within_the_limit_reaches_the_app_whole():
     for length in (None, 900):
         sent, got, _ = send_body(1000, [b"a" * 300, b"b" * 300, b"c" * 300], length=length)
         assert status(sent) == 204 and b"".join(got) == b"a" * 300 + b"b" * 300 + b"c" * 300
+
+
+PART = (b"--b0undary\r\nContent-Disposition: form-data; name=\"file\"; filename=\"backup.json\"\r\n"
+        b"Content-Type: application/json\r\n\r\n")
+
+
+@pytest.mark.parametrize("start", [b'{"format": "skingorithm-profile"', b"PK\x03\x04\x14\x00\x00\x00\x08\x00"])
+def test_a_file_in_the_apps_own_backup_formats_may_be_larger_and_flows_to_the_app_as_it_arrives(start):
+    body = [PART + start + b" " * 200, b"x" * 3000, b"y" * 3000, b"}\r\n--b0undary--\r\n"]
+    size = sum(map(len, body))
+    sent, got, pulled = send_body(1000, body, length=size, large=10_000, multipart=True)
+    assert status(sent) == 204 and b"".join(got) == b"".join(body)
+    sent, got, pulled = send_body(1000, body, large=10_000, multipart=True)                  # chunked
+    assert status(sent) == 204 and b"".join(got) == b"".join(body)
+
+
+def test_a_photo_or_other_file_keeps_the_small_limit_though_a_larger_one_exists():
+    body = [PART + b"\xff\xd8\xff\xe0" + b"\0" * 200, b"x" * 3000, b"y" * 3000]
+    sent, got, pulled = send_body(1000, body, length=sum(map(len, body)), large=10_000, multipart=True)
+    assert status(sent) == 413 and b"larger than" in sent[1]["body"] and got == []
+    assert pulled == 1                            # its start was read to choose; the rest never was
+    sent, got, pulled = send_body(1000, body, large=10_000, multipart=True)                  # chunked
+    assert status(sent) == 413 and got == [] and pulled == 2
+
+
+def test_a_declared_length_over_the_large_limit_is_refused_unread_whatever_it_holds():
+    body = [PART + b'{"format": ' + b" " * 20_000]
+    sent, got, pulled = send_body(1000, body, length=20_001, large=10_000, multipart=True)
+    assert status(sent) == 413 and pulled == 0 and got == []
+
+
+def test_an_export_past_the_large_limit_without_a_length_is_refused_as_it_passes_it():
+    body = [PART + b'{"format": ' + b" " * 2000] + [b" " * 2000] * 20
+    sent, got, pulled = send_body(1000, body, large=10_000, multipart=True)
+    assert status(sent) == 413 and got == [] and pulled == 5
 
 
 def test_a_refusal_is_a_page_a_phone_shows_at_a_readable_size():

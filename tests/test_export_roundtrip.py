@@ -166,17 +166,25 @@ def noise_png(seed: int, side: int = 200) -> bytes:
     return out.getvalue()
 
 
+def year_of_scans(db: Storage, n: int = 500) -> int:
+    """A profile "Year" of ``n`` daily scans with a stored picture each (500: a bit more than a year; its
+    JSON export is about 85 MB); returns its id."""
+    pid = db.create_profile("Year").id
+    pictures = [noise_png(i) for i in range(4)]
+    start = datetime(2024, 1, 1, 8, tzinfo=timezone.utc)
+    db.add_scans(pid, [dict(taken_at=start + timedelta(days=k), scores=scores_for(random.Random(k), "front"),
+                            metrics=metrics_for(random.Random(k), "front", "cal-2"), model_version="m2",
+                            crop_png=pictures[k % 4], masks_png=small_png(k % 50 + 1)) for k in range(n)])
+    return pid
+
+
 @pytest.fixture()
 def five_hundred_scans(db):
     """A profile of 500 scans with a stored picture each (a bit more than a year of daily scans)."""
     from skin_app.limits import MAX_FILE_BYTES
-    pid = db.create_profile("Year").id
-    pictures = [noise_png(i) for i in range(4)]
-    start = datetime(2024, 1, 1, 8, tzinfo=timezone.utc)
-    db.add_scans(pid, [dict(taken_at=start + timedelta(days=n), scores=scores_for(random.Random(n), "front"),
-                            metrics=metrics_for(random.Random(n), "front", "cal-2"), model_version="m2",
-                            crop_png=pictures[n % 4], masks_png=small_png(n % 50 + 1)) for n in range(500)])
-    assert len(pictures[0]) > 100_000 and 500 * len(pictures[0]) > MAX_FILE_BYTES     # past the old 25 MB limit
+    pid = year_of_scans(db)
+    (first,) = db.list_scans(pid)[:1]
+    assert len(first.crop_png) > 100_000 and 500 * len(first.crop_png) > MAX_FILE_BYTES     # past the old 25 MB limit
     return pid
 
 

@@ -13,6 +13,8 @@ from skin_app.history import progress
 from skin_app.scan.pictures import masks_to_png
 from tests.app_helpers import SCORES, app, button, downloads, figure, overlay_calls, page, texts  # noqa: F401
 from tests.photos import small_png
+from tests.test_export import comparable
+from tests.test_export_roundtrip import five_hundred_scans  # noqa: F401 - a fixture
 
 
 @pytest.fixture(autouse=True)
@@ -187,6 +189,34 @@ def test_importing_into_the_same_profile_skips_what_is_already_there(db, ada, do
     button(at, "Import").click().run()
     assert any("0 scan(s)" in t and "3 already there and skipped" in t for t in texts(at.success))
     assert len(db.list_scans(ada.id)) == 3
+
+
+def test_a_500_scan_export_larger_than_the_old_25_mb_imports_back_from_the_page(db, five_hundred_scans, downloads):
+    """Issue 26: backups stopped restoring from the page at about 135 scans (its uploader took 25 MB)."""
+    at = run(five_hundred_scans)
+    data = downloads["skingorithm-year.json"]
+    assert len(data) > 25 * 2**20
+    uploader = at.file_uploader(key="import_file")
+    assert uploader.proto.max_upload_size_mb * 2**20 >= len(data)        # what the browser lets through
+    uploader.set_value(("skingorithm-year.json", data, "application/json")).run()
+    at.radio(key="import_target").set_value("a new profile").run()
+    button(at, "Import").click().run()
+    assert not at.exception and not at.warning
+    assert any("Imported into the new profile Year (2): 500 scan(s)" in t.replace("\\", "") for t in texts(at.success))
+    restored = next(p for p in db.list_profiles() if p.name == "Year (2)")
+    assert comparable(db, restored.id) == comparable(db, five_hundred_scans)
+
+
+def test_a_file_larger_than_any_export_gets_words_not_a_crash(db, ada, downloads, monkeypatch):
+    from skin_app.history import export
+    at = run(ada.id)
+    data = downloads["skingorithm-ada.json"]
+    monkeypatch.setattr(export, "MAX_IMPORT_BYTES", len(data) - 1)
+    at.file_uploader(key="import_file").set_value(("big.json", data, "application/json")).run()
+    button(at, "Import").click().run()
+    assert not at.exception
+    assert any("larger than" in t and "more than any export this app writes" in t for t in texts(at.warning))
+    assert len(db.list_profiles()) == 1 and len(db.list_scans(ada.id)) == 3
 
 
 def test_a_file_that_is_not_an_export_gets_advice_not_a_traceback(db, ada):

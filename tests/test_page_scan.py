@@ -40,6 +40,8 @@ def test_before_a_photo_the_page_invites_one_and_shows_no_scores(db, me):
     assert any("Upload a photo or take one with the camera" in t for t in texts(at.info))
     assert not at.metric
     assert at.file_uploader(key="scan_upload").allowed_type == [".jpg", ".jpeg", ".png", ".webp", ".bmp", ".heic", ".heif"]
+    # a photo stays at the engine's 25 MB though the server takes larger backups (the Progress page's import)
+    assert at.file_uploader(key="scan_upload").proto.max_upload_size_mb == 25
 
 
 def test_a_real_face_photo_gets_six_scores_with_words_and_the_marks(db, me):

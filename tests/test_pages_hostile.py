@@ -80,6 +80,25 @@ def test_every_page_renders_hostile_records_escaped(hostile, name):
     assert_escaped(at)
 
 
+@pytest.fixture()
+def imported_hostile(db):
+    """The worst export the import rules still let in, imported and then re-scored as the next start does."""
+    from skin_app.history.export import import_bundle, read_bundle
+    from skin_app.scan.calibration import load_calibration
+    from tests.hostile import hostile_export
+    summary = import_bundle(db, read_bundle(hostile_export(), "hostile.json"))
+    calibration = load_calibration()
+    db.rescore_scans(calibration.version, calibration.rescore_legacy)
+    return summary.profile_id
+
+
+@pytest.mark.parametrize("name", ["scan", "progress", "ingredients", "routine", "settings"])
+def test_every_page_renders_an_imported_export_at_the_edges_of_every_rule(imported_hostile, name):
+    at = page(name)
+    at.session_state["profile_id"] = imported_hostile
+    assert_escaped(at.run())
+
+
 def test_the_whole_app_with_its_sidebar_renders_hostile_records_escaped(hostile):
     at = app().run()
     assert_escaped(at)

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.test_browser_e2e import free_port, running_app
+from tests.test_export_roundtrip import five_hundred_scans  # noqa: F401 - a fixture
 
 ROOT = Path(__file__).resolve().parents[1]
 PART_HEAD = (b"--b0undary\r\nContent-Disposition: form-data; name=\"file\"; filename=\"face.jpg\"\r\n"
@@ -112,9 +113,9 @@ class Tab:
                 {"Host": f"localhost:{self.port}", "Origin": f"http://localhost:{self.port}", "Cookie": self.cookie,
                  "X-Xsrftoken": self.xsrf, "Content-Type": "multipart/form-data; boundary=b0undary"})
 
-    def upload(self, file_id: str, data: bytes) -> int:
+    def upload(self, file_id: str, data: bytes, head: bytes = PART_HEAD) -> int:
         path, headers = self.upload_request(file_id)
-        body = PART_HEAD + data + b"\r\n--b0undary--\r\n"
+        body = head + data + b"\r\n--b0undary--\r\n"
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
         try:
             conn.request("PUT", path, body=body, headers=headers)
@@ -173,6 +174,45 @@ def test_a_chunked_upload_is_refused_once_past_the_limit_not_read_whole(server):
         conn.close()
         assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
         assert sent < 40          # MB sent when the refusal came: the 25 MB limit and what the sockets buffer
+    finally:
+        tab.close()
+
+
+BACKUP_HEAD = (b"--b0undary\r\nContent-Disposition: form-data; name=\"file\"; filename=\"year.json\"\r\n"
+               b"Content-Type: application/json\r\n\r\n")
+
+
+def test_a_backup_larger_than_a_photo_may_be_is_taken_and_a_photo_that_large_is_not(server, db, five_hundred_scans):
+    """Issue 26: the page's import took 25 MB, so a backup of about 135 scans or more could not be restored
+    from it. Files in the app's own backup formats may now be as large as an import reads; others may not."""
+    from skin_app.history.export import export_json
+    from skin_app.scan.imaging import MAX_BYTES
+    backup = export_json(db, five_hundred_scans)
+    assert len(backup) > MAX_BYTES + (1 << 20)
+    tab = Tab(server)
+    try:
+        assert tab.upload("backup-1", backup, head=BACKUP_HEAD) == 204
+        assert uploads_held_bytes(server["url"]) >= len(backup)
+        assert tab.upload("photo-3", b"\xff\xd8\xff\xe0" + os.urandom(MAX_BYTES + (1 << 20))) == 413
+    finally:
+        tab.close()
+
+
+def test_a_body_declared_larger_than_any_import_is_refused_before_it_is_sent(server):
+    from skin_app.limits import MAX_IMPORT_BYTES
+    tab = Tab(server)
+    try:
+        path, headers = tab.upload_request("backup-2")
+        head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        started = time.perf_counter()
+        with socket.create_connection(("127.0.0.1", server["port"]), timeout=30) as conn:
+            conn.sendall(f"PUT {path} HTTP/1.1\r\n{head}Content-Length: {MAX_IMPORT_BYTES + (1 << 20)}\r\n\r\n".encode()
+                         + BACKUP_HEAD + b'{"format": "skingorithm-profile"')
+            answer = b""
+            while b"</html>" not in answer and (piece := conn.recv(4096)):
+                answer += piece
+        assert answer.startswith(b"HTTP/1.1 413") and b"larger than the 256 MB limit" in answer
+        assert time.perf_counter() - started < 5
     finally:
         tab.close()
 

@@ -220,11 +220,18 @@ def check_head(head: bytes, filename: str = "") -> None:
     endless or huge file to find out): empty, or neither a ZIP, a JSON object, nor text for a .csv."""
     if not head:
         raise ExportFileError("The file is empty.")
-    if head[:4] == b"PK\x03\x04" or head.lstrip(b" \t\r\n\xef\xbb\xbf")[:1] == b"{":
+    if in_own_format(head):
         return
     if filename.lower().endswith((".csv", ".zip", ".json")) and b"\0" not in head:
         return                                              # read further: its own checks say what is wrong
     raise ExportFileError("This is not a SkinGorithm export (expected a .json, .zip or scans .csv file).")
+
+
+def in_own_format(head: bytes) -> bool:
+    """Whether a file's first bytes are those of a JSON document or a ZIP: the two formats an export of any
+    size comes in, up to ``MAX_IMPORT_BYTES`` (a lone scans .csv stays under ``MAX_FILE_BYTES``). The
+    server reads this from an upload's first bytes to choose the upload's size limit (serve.py)."""
+    return head[:4] == b"PK\x03\x04" or head.lstrip(b" \t\r\n\xef\xbb\xbf")[:1] == b"{"
 
 
 def _mb(n: int) -> str:
