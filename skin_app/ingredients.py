@@ -45,7 +45,7 @@ FLAG_LABELS: dict[str, str] = {
     "eu_restricted": "EU: maximum concentration for this kind of product",
     "formaldehyde_releaser": "Formaldehyde releaser",
     "allergen": "EU-declarable fragrance allergen",
-    "allergen_maybe": "Possibly an EU-declarable fragrance allergen (name not certain)",
+    "allergen_maybe": "Possibly an EU-declarable fragrance allergen (name or part not certain)",
     "fragrance": "Fragrance",
     "essential_oil": "Essential oil",
     "drying_alcohol": "Drying alcohol",
@@ -81,7 +81,9 @@ FLAG_NOTES: dict[str, str] = {
     "irritant": "Rated 3-5 on a 0-5 irritancy scale for the pure raw material (source per ingredient); the "
                 "amount in a product is usually far lower.",
     "allergen_maybe": "The printed name is close to, but not exactly, the name of a fragrance allergen the EU "
-                      "requires on labels; see 'did you mean' in the table. Relevant if you know you react to it.",
+                      "requires on labels (see 'did you mean' in the table), or it names a plant without saying "
+                      "which part, and some of that plant's oils are such allergens. Relevant if you know you "
+                      "react to it.",
     "fungal_acne": "Fatty acids, their esters, most plant oils and ferments can feed Malassezia yeast. "
                    "Only relevant if you have fungal acne; a rule of thumb, not a test result.",
     "pregnancy": "Commonly avoided during pregnancy or breastfeeding; ask your doctor or pharmacist.",
@@ -102,7 +104,7 @@ def entry_flags(entry: Entry, eu: EuVerdict | None = None, product_type: str = "
         out.append("eu_prohibited")
     elif eu.level == "restricted":
         out.append("eu_restricted")
-    for f in ("formaldehyde_releaser", "allergen", "fragrance", "essential_oil", "drying_alcohol", "sulfate",
+    for f in ("formaldehyde_releaser", "allergen", "allergen_maybe", "fragrance", "essential_oil", "drying_alcohol", "sulfate",
               "paraben", "silicone"):
         if f in entry.flags:
             out.append(f)
@@ -396,6 +398,12 @@ def resolve(token_name: str, kb: KnowledgeBase, budget: FuzzyBudget | None = Non
             if entry is not None:
                 out.append(Match(part, entry, "normalised", score=100.0))
                 continue
+        if len(synonyms) == 2 and not _POLYMER.search(part) and all(kb.lookup(s) is not None for s in synonyms):
+            # "Pentylene Glycol / Ethylhexylglycerin", "Solum Diatomeae/Diatomaceous Earth": two known names that
+            # are no name together and no copolymer: two ingredients, or one under its EU and its US name; each
+            # is shown rather than neither.
+            out.extend(kb.match(s, fuzzy=False) for s in synonyms)
+            continue
         pieces = re.split(r"(?<!\s)\s+(?:and|&|\+)\s+", part, flags=re.I)
         if len(pieces) > 1:
             hits = [kb.lookup(p) for p in pieces]
@@ -409,6 +417,9 @@ def resolve(token_name: str, kb: KnowledgeBase, budget: FuzzyBudget | None = Non
             continue
         out.append(kb.match(part, fuzzy=True, budget=budget))
     return out
+
+
+_POLYMER = re.compile(r"polymer|\bpolyol|copolyol", re.I)
 
 
 def _same_substance(entry: Entry) -> str:
