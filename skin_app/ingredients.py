@@ -404,7 +404,7 @@ def resolve(token_name: str, kb: KnowledgeBase, budget: FuzzyBudget | None = Non
             # is shown rather than neither.
             out.extend(kb.match(s, fuzzy=False) for s in synonyms)
             continue
-        pieces = re.split(r"(?<!\s)\s+(?:and|&|\+)\s+", part, flags=re.I)
+        pieces = _CONJUNCTION.split(part)
         if len(pieces) > 1:
             hits = [kb.lookup(p) for p in pieces]
             resolved = [h for h in hits if h is not None]
@@ -419,6 +419,9 @@ def resolve(token_name: str, kb: KnowledgeBase, budget: FuzzyBudget | None = Non
     return out
 
 
+# "and" between the last two names, as English, German, Dutch, Polish, Spanish, French and Italian labels print it
+# (split only when every piece is a known name: "Vitamin E" keeps its "E").
+_CONJUNCTION = re.compile(r"(?<!\s)\s+(?:and|&|\+|und|en|oraz|i|y|et|e)\s+", re.I)
 _POLYMER = re.compile(r"polymer|\bpolyol|copolyol", re.I)
 
 

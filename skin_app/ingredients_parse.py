@@ -178,6 +178,7 @@ def unwrap_list_literal(text: str) -> str:
 # ---------------------------------------------------------------------------------------------
 _HEADER_WORDS = (
     r"ingredients?|ingredient\s+list|inci|inci\s+list|composition|inhaltsstoffe|bestandteile|zutaten|"
+    r"zusammensetzung|samenstelling|sk[łl]ad|composici[óo]n|"
     r"ingr[ée]dients?|ingredientes?|ingredienti|sk[łl]adniki|ingredi[ëe]nten|ingrediensen|ainesosat|"
     r"innehåll|ingredienser|obsah|sastojci|formula|contents?"
 )
@@ -392,6 +393,16 @@ _STOPWORDS = {
     "improves", "leaves", "leave", "keeps", "keep", "gives", "give", "rich", "known", "natural-looking",
     "with", "of", "and", "or", "high", "levels", "supports", "strong", "including", "such", "other",
     "contaminants", "percent", "there", "their", "they", "them", "was", "were", "been", "being",
+    # German, Dutch, Polish and Spanish sentence words that no ingredient name uses ("Kann Spuren von Nüssen
+    # enthalten", "Niet inslikken", "Chronić przed dziećmi", "Puede contener trazas"): "de", "van", "z" are not
+    # here, names use them ("Aceite de girasol", "Oliwa z oliwek")
+    "kann", "enthalten", "spuren", "nicht", "bitte", "für", "mit", "sie", "ist", "wird", "haut", "nach", "bei",
+    "kan", "bevatten", "sporen", "niet", "voor", "met", "het", "huid", "na", "bij",
+    "może", "zawierać", "śladowe", "ilości", "nie", "przed", "dla", "jest", "skóry", "chronić", "po",
+    "puede", "contener", "trazas", "para", "con", "piel", "los", "las", "una", "después", "evitar",
+    # ... and the words of their safety warnings (eyes, children, out of reach, avoid contact)
+    "augen", "kindern", "fern", "vermeiden", "ogen", "kinderen", "buiten", "bereik", "houden", "vermijd",
+    "oczu", "dzieci", "dziećmi", "unikać", "kontaktu", "ojos", "niños", "alcance", "fuera",
 }
 _WORD = re.compile(r"[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ'\-]*")
 
