@@ -168,6 +168,13 @@ CONFLICT_RULES: list[ConflictRule] = [
                  "Two vitamin A products add up: irritation is more likely, and the EU caps the whole face "
                  "product at 0.3 % retinol equivalent with exposure from all sources in mind.",
                  "SCCS opinion on vitamin A (SCCS/1639/21); Regulation (EC) 1223/2009 Annex III/376"),
+    ConflictRule("retinoid", "benzoyl_peroxide", "caution",
+                 "A retinoid and benzoyl peroxide from two products are a standard acne pairing, but their dryness, "
+                 "peeling and irritation add up; start one at a time, and many people use one in the morning and "
+                 "the other at night.",
+                 "Zaenglein AL et al., Guidelines of care for the management of acne vulgaris, J Am Acad "
+                 "Dermatol 2016;74:945-973 (retinoid with benzoyl peroxide recommended; irritation is the main "
+                 "adverse effect of both)"),
     ConflictRule("benzoyl_peroxide", "vitamin_c", "caution",
                  "Benzoyl peroxide is an oxidising agent and ascorbic acid is readily oxidised, so applied "
                  "together the vitamin C loses its effect; use them at different times of day.",
@@ -183,6 +190,8 @@ CONFLICT_RULES: list[ConflictRule] = [
                  "1996;145:532-541"),
 ]
 _TRETINOIN = {"RETINOIC ACID", "TRETINOIN"}
+# A pair whose "avoid" rule already fired needs no milder caution about the same two products.
+_COVERED_BY = {frozenset(("retinoid", "benzoyl_peroxide")): frozenset(("tretinoin", "benzoyl_peroxide"))}
 
 
 @dataclass
@@ -608,7 +617,7 @@ def find_conflicts(product: ProductReport, other: ProductReport, other_name: str
             if x not in here_classes or y not in there_classes:
                 continue
             key = frozenset((rule.a, rule.b))
-            if key in seen:
+            if key in seen or _COVERED_BY.get(key) in seen:
                 continue
             seen.add(key)
             out.append(Conflict(rule.severity, rule.advice, list(here_classes[x]), list(there_classes[y]),
@@ -659,12 +668,23 @@ def analyse(text: str, *, scores: Mapping[str, float] | None = None,
                                 _product_type(product_type, p.name, name, p.skipped), budget,
                                 may_guess=product_type is None)
                 for p in parsed.products]
+    kit_conflicts(products)
     if not any(p.lines for p in products):
         raise IngredientInputError(
             "No ingredient list was found in that text. Paste the list itself (names separated by commas), "
             "for example: Water, Glycerin, Niacinamide.")
     return IngredientReport(products=[p for p in products if p.lines] or products, truncated=parsed.truncated,
                             has_scan=scores is not None, product_type_chosen=product_type is not None)
+
+
+def kit_conflicts(products: Sequence[ProductReport]) -> None:
+    """The products of one paste (a kit, a routine) are used together: each is checked against the others as
+    against the shelf; a conflict names the other product of the kit."""
+    for i, product in enumerate(products):
+        for j, other in enumerate(products):
+            if i != j and other.lines:
+                product.conflicts.extend(find_conflicts(product, other, f"{other.name or f'product {j + 1}'} "
+                                                                      "(in this kit)"))
 
 
 def _shelf_reports(shelf, kb: KnowledgeBase) -> list[ProductReport]:
