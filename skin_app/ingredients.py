@@ -92,7 +92,7 @@ FLAG_ORDER = list(FLAG_LABELS)
 
 
 # Product types where comedogenic ratings mean something: the product stays on the face.
-COMEDOGENIC_TYPES = frozenset({"leave_on_face", "eye_area", "lip"})
+COMEDOGENIC_TYPES = frozenset({"leave_on_face", "face_makeup", "eye_area", "eye_makeup", "lip"})
 
 
 def entry_flags(entry: Entry, eu: EuVerdict | None = None, product_type: str = "leave_on_face") -> list[str]:

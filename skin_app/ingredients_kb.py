@@ -32,7 +32,7 @@ from skin_app.ingredients_botanical import (
     states_part_of,
 )
 from skin_app.ingredients_entry import BOOL_FLAGS, Entry
-from skin_app.ingredients_eu import ALL_TYPES, EuRule, verdict
+from skin_app.ingredients_eu import ALL_TYPES, SKIN_AND_HAIR, EuRule, verdict
 from skin_app.ingredients_parse import MAX_TOKEN_CHARS
 from skin_app.ingredients_spelling import SpellingIndex
 
@@ -313,7 +313,7 @@ class KnowledgeBase:
         typo never raises a ban or an allergen flag (those names get a "did you mean")."""
         target = self._repair_target(name)
         if target is None or {"allergen", "formaldehyde_releaser"} & target.flags or \
-                any(verdict(target.eu_rules, t).level == "not_permitted" for t in ALL_TYPES):
+                any(verdict(target.eu_rules, t).level == "not_permitted" for t in SKIN_AND_HAIR):
             return None
         return target, "spelling"
 
