@@ -129,7 +129,7 @@ def _mentioned(text: str) -> set[str]:
         out.add("eye_makeup")
     if re.search(r"eye cream", t):
         out.add("eye_area")
-    if re.search(r"hair d[yua]e|colouring agents? for hair|hair dyeing", t):
+    if re.search(r"hair d(?:ye|ue|ae|ay)|colouring agents? for hair|hair dyeing", t):   # as misspelt in the annexes
         out.add("hair_dye")
     if re.search(r"\boral|tooth|mouth|dentifrice", t):
         out.add("oral")

@@ -242,6 +242,14 @@ CASES = [
     ("II/1666", "Butylphenyl Methylpropional", DEO, NP, None),
     ("II/1670", "Zinc Pyrithione", HAIR_ON, NP, None),
     ("V/29", "Phenoxyethanol", EYE_MAKEUP, R, 1.0),
+    ("III/297", "Ethoxydiglycol", EYE, NP, None),            # Other column: "Not to be used in eye products"
+    ("III/297", "Ethoxydiglycol", ORAL, NP, None),           # ... "and oral products"
+    ("III/297(d)", "Ethoxydiglycol", FACE, R, 2.6),          # (d) other non-spray cosmetic products 2,6 %
+    ("III/297(b)", "Ethoxydiglycol", DYE, R, 5.0),           # (a) oxidative ("hair day") 7 %, (b) non-oxidative 5 %
+    ("IV/142", "Colloidal Silver", EYE, NP, None),           # IV/142 lip products and eye shadow; III/379 oral
+    ("IV/142", "Colloidal Silver", EYE_MAKEUP, OK, None),    # eye shadow: a colourant, no maximum of its own
+    ("III/377", "Alpha-Arbutin", MAKEUP, NP, None),          # (a) face cream, (b) body lotion only
+    ("III/378", "Arbutin", MAKEUP, NP, None),                # face cream only
     ("V/29", "Phenoxyethanol", ORAL, R, 1.0),
 ]
 
