@@ -3,7 +3,7 @@
 Matching goes exact (the INCI name itself), then alias (common, old and translated names), then
 normalised (case, punctuation, spacing, British spellings, the common name in parentheses, synonyms
 separated by slashes), then botanical (a plant of the inventory with a part or form it does not list, read by
-the INCI plant-name grammar in ``ingredients_botanical``), then spelling (one-letter typos repaired by
+the INCI plant-name grammar in ``ingredients_botanical``, which also reads ferments), then spelling (one-letter typos repaired by
 ``ingredients_spelling``, never for a name the EU bans anywhere or a fragrance allergen), then fuzzy. A fuzzy match is only a suggestion ("did you mean"): it is never
 treated as the ingredient, so it can never raise a ban; a suggestion that is a fragrance allergen raises
 only an "uncertain allergen" flag. Fuzzy matching runs within a time budget (``FuzzyBudget``); the
@@ -190,8 +190,8 @@ def _same_plant_and_form(entry: Entry, genus: str, printed: str) -> bool:
 class KnowledgeBase:
     def __init__(self, entries: list[Entry], botanical_synonyms: dict[str, str] | None = None,
                  infer: bool = True, common_names: dict[str, str] | None = None) -> None:
-        """``infer``: also read unlisted plant names by their grammar and repair one-letter typos (off only to
-        measure what they add)."""
+        """``infer``: also read unlisted plant names (Latin or English, ``common_names``) and ferments by their
+        grammar and repair one-letter typos (off only to measure what they add)."""
         self.infer = infer
         self.entries = entries
         self.by_inci: dict[str, Entry] = {}
