@@ -25,6 +25,7 @@ from skin_app.ingredients_botanical import states_part_of
 from skin_app.ingredients_eu import PRODUCT_TYPES, EuVerdict, guess_product_type, verdict
 from skin_app.ingredients_kb import Entry, FuzzyBudget, KnowledgeBase, Match, default_kb, split_synonyms
 from skin_app.ingredients_parse import Token, parse_label, segment_words, split_blend
+from skin_app.limits import KIT_PRODUCTS_COMPARED
 
 # A concern is one of "yours" when the latest scan's score for it is not "good" in that concern's
 # calibrated display score (skin_app.calibration.WORD_BANDS: "good" from 70).
@@ -677,12 +678,18 @@ def analyse(text: str, *, scores: Mapping[str, float] | None = None,
                             has_scan=scores is not None, product_type_chosen=product_type is not None)
 
 
+_CONFLICT_CLASSES = frozenset(c for rule in CONFLICT_RULES for c in (rule.a, rule.b))
+
+
 def kit_conflicts(products: Sequence[ProductReport]) -> None:
     """The products of one paste (a kit, a routine) are used together: each is checked against the others as
-    against the shelf; a conflict names the other product of the kit."""
-    for i, product in enumerate(products):
-        for j, other in enumerate(products):
-            if i != j and other.lines:
+    against the shelf; a conflict names the other product of the kit. Only products holding an active some rule
+    names take part, the first ``KIT_PRODUCTS_COMPARED`` of them (a paste of thousands of headings stays linear)."""
+    taking_part = [(j, p) for j, p in enumerate(products) if _CONFLICT_CLASSES & conflict_classes(p).keys()]
+    taking_part = taking_part[:KIT_PRODUCTS_COMPARED]
+    for i, product in taking_part:
+        for j, other in taking_part:
+            if i != j:
                 product.conflicts.extend(find_conflicts(product, other, f"{other.name or f'product {j + 1}'} "
                                                                       "(in this kit)"))
 
