@@ -17,6 +17,7 @@ STEP_TEXT_MAX = 200              # a routine step's text, and the product named 
 STEPS_MAX = 30                   # steps in one routine
 SHELF_NAME_MAX = 120             # a product on the ingredient shelf
 SHELF_TEXT_MAX = 100_000         # its ingredient list, in characters
+KIT_PRODUCTS_COMPARED = 50       # products of one paste checked against each other (a real kit has under 10)
 INGREDIENT_INPUT_MAX = 200_000   # pasted label text the analyzer reads (more is cut off, and said so)
 UNKNOWN_TEXT_MAX = 200           # an unrecognised ingredient name kept for the data-gap list
 UNKNOWN_ROWS_MAX = 5_000         # how many such names are kept (the most frequent)

@@ -64,7 +64,12 @@ KNOWN_VERDICTS = [
     ("Sodium Fluoride", "leave_on_face", NP, None),                  # III: oral products only
     # limits that depend on the product type
     ("Salicylic Acid", "leave_on_face", R, 2.0),                     # III/98 (b)
-    ("Salicylic Acid", "eye_area", R, 0.5),                          # III/98 (c) eye shadow, mascara
+    ("Salicylic Acid", "eye_makeup", R, 0.5),                        # III/98 (c) eye shadow, mascara
+    ("Methyl Salicylate", "face_makeup", R, 0.05),                   # III/324 (b) face makeup
+    ("Hydrogen Peroxide", "leave_on_hair", R, 12.0),                 # III/12 (a) hair products
+    ("Hydrogen Peroxide", "hair_dye", R, 12.0),
+    ("Sodium Fluoride", "oral", R, 0.15),                            # III/31 oral products, as F
+    ("Triclosan", "deodorant", R, 0.3),                              # V/25 deodorants (non-spray)
     ("Salicylic Acid", "lip", R, 0.5),                               # III/98 (c) lipstick
     ("Salicylic Acid", "hair", R, 3.0),                              # III/98 (a) rinse-off hair
     ("Sodium Benzoate", "leave_on_face", R, 0.5),                    # V/1 (c) leave-on
@@ -172,6 +177,10 @@ def test_plain_citric_acid_does_not_anchor_the_one_percent_line():
     ("Gentle Foaming Cleanser", "rinse_off"), ("Hydrating Shampoo", "hair"), ("Revitalift Eye Cream", "eye_area"),
     ("Lip Sleeping Mask", "lip"), ("Nail Strengthener", "nail"), ("Daily Moisturizer SPF 30", "leave_on_face"),
     ("Feuchtigkeitscreme Tagescreme", "leave_on_face"), ("Gel nettoyant visage", "rinse_off"),
+    ("Volumizing Mascara", "eye_makeup"), ("Eye Makeup Remover", "eye_makeup"), ("Whitening Toothpaste", "oral"),
+    ("48H Deodorant Stick", "deodorant"), ("Leave-In Conditioner", "leave_on_hair"),
+    ("Permanent Hair Colour 5.0", "hair_dye"), ("Liquid Foundation SPF 15", "face_makeup"),
+    ("Radiant Concealer", "face_makeup"),
 ])
 def test_product_type_is_guessed_from_name_words(name, expected):
     assert guess_product_type(name) == (expected, True)
@@ -191,18 +200,24 @@ def test_a_kit_heading_sets_each_products_type():
 
 @pytest.mark.parametrize("wording,types", [
     ("", set(PRODUCT_TYPES)),
-    ("Rinse-off products", {"rinse_off", "hair"}),
-    ("Leave-on products", {"leave_on_face", "eye_area", "lip", "nail", "hair"}),
-    ("Hair dye substance in oxidative hair dye products", set()),
+    ("Rinse-off products", {"rinse_off", "hair", "hair_dye", "oral"}),
+    ("Rinse-off products, except oral care products", {"rinse_off", "hair", "hair_dye"}),
+    ("Leave-on products", {"leave_on_face", "face_makeup", "eye_area", "eye_makeup", "lip", "nail", "leave_on_hair",
+                           "deodorant"}),
+    ("Hair dye substance in oxidative hair dye products", {"hair_dye"}),
+    ("Hair products", {"hair", "leave_on_hair", "hair_dye"}),
+    ("Leave-on hair products", {"leave_on_hair"}),
     ("Artificial nail systems", {"nail"}),
-    ("Oral products", set()),
-    ("face  products in  loose powder form", set()),
+    ("Oral products", {"oral"}),
+    ("Deodorants, not in form of spray", {"deodorant"}),
+    ("Deodorant spray/aerosol", set()),
+    ("Eye makeup and makeup remover", {"eye_makeup"}),
+    ("face  products in  loose powder form", {"face_makeup"}),
     ("Other products except body lotion, eye shadow, mascara, eyeliner, lipstick, roll-on deodorant",
-     {"leave_on_face", "rinse_off", "hair", "nail"}),
-    ("Not to be used in products applied on mucous membranes", {"leave_on_face", "rinse_off", "hair", "nail",
-                                                                 "eye_area"}),
-    ("Not to be used in products applied in the vicinity of the eyes", {"leave_on_face", "rinse_off", "hair", "nail",
-                                                                        "lip"}),
+     {"leave_on_face", "face_makeup", "eye_area", "rinse_off", "hair", "leave_on_hair", "hair_dye", "nail", "oral"}),
+    ("Not to be used in products applied on mucous membranes", set(PRODUCT_TYPES) - {"lip", "oral"}),
+    ("Not to be used in products applied in the vicinity of the eyes", set(PRODUCT_TYPES) - {"eye_area",
+                                                                                           "eye_makeup"}),
     ("Body lotion", set()),
 ])
 def test_fields_of_application_become_product_types(wording, types):

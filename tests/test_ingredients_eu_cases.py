@@ -17,6 +17,7 @@ from skin_app.ingredients.report import analyse
 
 NP, R, LAB, OK = "not_permitted", "restricted", "labelling", "allowed"
 FACE, RINSE, EYE, LIP, HAIR, NAIL = "leave_on_face", "rinse_off", "eye_area", "lip", "hair", "nail"
+MAKEUP, EYE_MAKEUP, HAIR_ON, DYE, ORAL, DEO = "face_makeup", "eye_makeup", "leave_on_hair", "hair_dye", "oral", "deodorant"
 
 # (annex entry, printed name, product type, verdict, limit in % for that type or None)
 CASES = [
@@ -99,14 +100,16 @@ CASES = [
     ("III/376", "Retinyl Palmitate", FACE, R, 0.3),
     ("III/98", "Salicylic Acid", FACE, R, 2.0),              # (b) other products 2 %
     ("III/98", "Salicylic Acid", HAIR, R, 3.0),              # (a) rinse-off hair products 3 %
-    ("III/98", "Salicylic Acid", EYE, R, 0.5),               # (c) eye shadow, mascara, eyeliner 0,5 %
+    ("III/98", "Salicylic Acid", EYE_MAKEUP, R, 0.5),        # (c) eye shadow, mascara, eyeliner 0,5 %
+    ("III/98", "Salicylic Acid", EYE, R, 2.0),               # an eye cream is none of (c): (b) other products 2 %
     ("III/98", "Salicylic Acid", LIP, R, 0.5),               # (c) lipstick 0,5 %
     # lettered fields read one by one: III/324 (a)-(n)
     ("III/324(j)", "Methyl Salicylate", LIP, R, 0.03),       # (j) lip products 0,03 %
     ("III/324(g)", "Methyl Salicylate", HAIR, R, 0.06),      # (a) leave-on hair / (g) rinse-off hair 0,06 %
     ("III/324(g)", "Methyl Salicylate", RINSE, R, 0.06),     # (g) rinse-off skin (except hand wash) 0,06 %
     ("III/324(a)", "Methyl Salicylate", FACE, R, 0.06),      # (a) leave-on skin 0,06 %
-    ("III/324(c)", "Methyl Salicylate", EYE, R, 0.002),      # (c) eye makeup and makeup remover 0,002 %
+    ("III/324(c)", "Methyl Salicylate", EYE_MAKEUP, R, 0.002),  # (c) eye makeup and makeup remover 0,002 %
+    ("III/324(a)", "Methyl Salicylate", EYE, R, 0.06),       # an eye cream is a leave-on skin product: (a) 0,06 %
     # III/70 citral (a)-(i)
     ("III/70(e)", "Citral", FACE, R, 0.15),                  # (e) leave-on skin products 0,15 %
     ("III/70(a)", "Citral", LIP, R, 0.11),                   # (a) lip make-up, lipstick, lip salves 0,11 %
@@ -211,6 +214,43 @@ CASES = [
     ("III/67", "Amyl Cinnamal", FACE, LAB, None),
     ("III/72", "Hydroxycitronellal", FACE, R, 1.0),           # (b) other products 1,0 % (and a label duty)
     ("III/337", "Linalyl Acetate", FACE, LAB, None),       # added by Reg. (EU) 2023/1545
+    # -- finer product types: face and eye make-up, leave-on hair, hair dye, oral care, deodorant ----------------
+    ("III/324(b)", "Methyl Salicylate", MAKEUP, R, 0.05),    # (b) face makeup (except lip, eye makeup) 0,05 %
+    ("III/98", "Salicylic Acid", MAKEUP, R, 2.0),            # a foundation is none of (c): (b) other products 2 %
+    ("II/398", "Rhodamine B", MAKEUP, NP, None),
+    ("V/25", "Triclosan", MAKEUP, R, 0.3),                   # face powders and blemish concealers 0,3 %
+    ("V/25", "Triclosan", FACE, NP, None),                   # a face cream is none of the products listed
+    ("V/25", "Triclosan", DEO, R, 0.3),                      # deodorants (non-spray) 0,3 %
+    ("V/25", "Triclosan", ORAL, R, 0.3),                     # toothpastes 0,3 %
+    ("III/324(a)", "Methyl Salicylate", HAIR_ON, R, 0.06),   # (a) ... and leave on hair products (non-spray) 0,06 %
+    ("V/57", "Methylisothiazolinone", HAIR_ON, NP, None),    # rinse-off products only: a leave-in is not one
+    ("III/12(a)", "Hydrogen Peroxide", HAIR_ON, R, 12.0),    # (a) hair products 12 % H2O2
+    ("III/12(a)", "Hydrogen Peroxide", DYE, R, 12.0),        # (a) hair products: a hair dye is one
+    ("III/12(b)", "Hydrogen Peroxide", FACE, R, 4.0),        # (b) skin products 4 %
+    ("III/12(c)", "Hydrogen Peroxide", NAIL, R, 2.0),        # (c) nail hardening products 2 %
+    ("III/12(d)", "Hydrogen Peroxide", ORAL, R, 0.1),        # (d) oral products <= 0,1 % ((e) > 0,1 % only by dentists)
+    ("III/247", "HC Blue No. 2", DYE, R, 2.8),               # non-oxidative hair dye products 2,8 %
+    ("III/247", "HC Blue No. 2", FACE, OK, None),            # a hair-dye entry is no verdict on a face cream
+    ("III/31", "Sodium Fluoride", ORAL, R, 0.15),            # oral products 0,15 % as F
+    ("III/31", "Sodium Fluoride", FACE, NP, None),           # oral products only
+    ("III/98", "Salicylic Acid", ORAL, NP, None),            # Other column: "Not to be used in oral products"
+    ("V/57", "Methylisothiazolinone", ORAL, R, 0.0015),      # rinse-off products; oral care is one of them
+    ("III/50", "Aluminum Zirconium Tetrachlorohydrex GLY", DEO, R, 5.4),   # anti-perspirants: 20 % as the anhydrous
+    #                                                         complex and 5,4 % as zirconium (the lower figure)
+    ("III/50", "Aluminum Zirconium Tetrachlorohydrex GLY", FACE, NP, None),  # anti-perspirants only
+    ("III/98", "Salicylic Acid", DEO, R, 0.5),               # (c) roll-on deodorant 0,5 %
+    ("II/1666", "Butylphenyl Methylpropional", DEO, NP, None),
+    ("II/1670", "Zinc Pyrithione", HAIR_ON, NP, None),
+    ("V/29", "Phenoxyethanol", EYE_MAKEUP, R, 1.0),
+    ("III/297", "Ethoxydiglycol", EYE, NP, None),            # Other column: "Not to be used in eye products"
+    ("III/297", "Ethoxydiglycol", ORAL, NP, None),           # ... "and oral products"
+    ("III/297(d)", "Ethoxydiglycol", FACE, R, 2.6),          # (d) other non-spray cosmetic products 2,6 %
+    ("III/297(b)", "Ethoxydiglycol", DYE, R, 5.0),           # (a) oxidative ("hair day") 7 %, (b) non-oxidative 5 %
+    ("IV/142", "Colloidal Silver", EYE, NP, None),           # IV/142 lip products and eye shadow; III/379 oral
+    ("IV/142", "Colloidal Silver", EYE_MAKEUP, OK, None),    # eye shadow: a colourant, no maximum of its own
+    ("III/377", "Alpha-Arbutin", MAKEUP, NP, None),          # (a) face cream, (b) body lotion only
+    ("III/378", "Arbutin", MAKEUP, NP, None),                # face cream only
+    ("V/29", "Phenoxyethanol", ORAL, R, 1.0),
 ]
 
 # The formaldehyde-releaser statement of Reg. (EU) 2022/1181 (Annex V, "Other" column): these must carry the

@@ -1,5 +1,6 @@
-"""Labels printed in German, French, Spanish and Italian: common names, allergens under their own names,
-and fuzzy matching that stays within its time budget but never drops an allergen's "did you mean"."""
+"""Labels printed in German, French, Spanish, Italian, Dutch and Polish: their list headers, conjunctions and
+fragrance words, common names, allergens under their own names, and fuzzy matching that stays within its time
+budget but never drops an allergen's "did you mean"."""
 from __future__ import annotations
 
 import pytest
@@ -26,6 +27,14 @@ LABELS = {
            "dolci, Gomma xantana, Tocoferolo, Pantenolo, Allantoina, Benzoato di sodio, Sorbato di potassio, "
            "Acido citrico, Acido lattico, Profumo, Limonene, Linalolo, Alcol benzilico, Salicilato di benzile, "
            "Citral, Cumarina, Geraniolo, Citronellolo, Eugenolo"),
+    "nl": ("Ingrediënten: Water, Glycerine, Zonnebloemolie, Sheaboter, Cetearylalcohol, Amandelolie, Jojobaolie, "
+           "Xanthaangom, Tocoferol, Panthenol, Allantoïne, Natriumbenzoaat, Kaliumsorbaat, Citroenzuur, Melkzuur, "
+           "Natriumhyaluronaat, Ureum, Bijenwas, Cacaoboter, Parfum, Limonene, Linalool, Benzylalcohol, Citral en "
+           "Geraniol"),
+    "pl": ("Skład: Woda, Gliceryna, Olej słonecznikowy, Masło shea, Alkohol cetearylowy, Olej migdałowy, Olej jojoba, "
+           "Guma ksantanowa, Tokoferol, Pantenol, Alantoina, Benzoesan sodu, Sorbinian potasu, Kwas cytrynowy, "
+           "Kwas mlekowy, Hialuronian sodu, Mocznik, Wosk pszczeli, Masło kakaowe, Kompozycja zapachowa, Limonene, "
+           "Linalool, Alkohol benzylowy, Citral oraz Geraniol"),
 }
 
 
@@ -69,3 +78,57 @@ def test_a_spent_time_budget_keeps_only_the_allergen_suggestions():
     assert kb.match("Methl Trimethicone X", budget=spent).suggestion is None
     suggestion = kb.match("Linallool", budget=spent).suggestion
     assert suggestion is not None and suggestion.inci == "LINALOOL"
+
+
+# -- label words: headers, conjunctions, fragrance words, warnings (labels written for these tests in the way
+#    German, Dutch, Polish and Spanish packs print them) ------------------------------------------------------
+@pytest.mark.parametrize("label", [
+    "Reichhaltige Pflege für trockene Haut. INHALTSSTOFFE: Aqua, Glycerin, Cetearyl Alcohol",
+    "Reichhaltige Pflege für trockene Haut. Zusammensetzung: Aqua, Glycerin, Cetearyl Alcohol",
+    "Voedende crème voor de droge huid. Ingrediënten: Aqua, Glycerin, Cetearyl Alcohol",
+    "Voedende crème voor de droge huid. Samenstelling: Aqua, Glycerin, Cetearyl Alcohol",
+    "Odżywczy krem do skóry suchej. Skład: Aqua, Glycerin, Cetearyl Alcohol",
+    "Odżywczy krem do skóry suchej. SKŁAD/INGREDIENTS: Aqua, Glycerin, Cetearyl Alcohol",
+    "Crema nutritiva para piel seca. Ingredientes: Aqua, Glycerin, Cetearyl Alcohol",
+    "Crema nutritiva para piel seca. Composición: Aqua, Glycerin, Cetearyl Alcohol",
+])
+def test_the_list_header_in_each_language_ends_the_description_before_it(label):
+    report = analyse(label)
+    assert [i.inci for i in report.ingredients] == ["AQUA", "GLYCERIN", "CETEARYL ALCOHOL"]
+
+
+@pytest.mark.parametrize("label", [
+    "Inhaltsstoffe: Aqua, Glycerin und Parfum", "Ingrediënten: Aqua, Glycerin en Parfum",
+    "Skład: Aqua, Glycerin oraz Parfum", "Skład: Aqua, Glycerin i Parfum", "Ingredientes: Aqua, Glycerin y Parfum",
+])
+def test_and_before_the_last_name_in_each_language_separates_two_ingredients(label):
+    assert [i.inci for i in analyse(label).ingredients] == ["AQUA", "GLYCERIN", "PARFUM"]
+
+
+def test_a_name_with_a_conjunction_letter_in_it_is_not_split():
+    assert [i.inci for i in analyse("Aqua, Tocopherol, Vitamin E").ingredients][2] == "TOCOPHEROL"
+
+
+@pytest.mark.parametrize("word", ["Duftstoff", "Parfüm", "Geurstof", "Kompozycja zapachowa", "Zapach", "Fragancia",
+                                  "Perfume", "Parfum (Kompozycja zapachowa)", "Parfum (Duftstoff)"])
+def test_the_fragrance_word_of_each_language_raises_the_fragrance_flag(word):
+    line = analyse(f"Aqua, Glycerin, {word}").ingredients[2]
+    assert line.inci == "PARFUM" and "fragrance" in line.flags
+
+
+@pytest.mark.parametrize("warning", [
+    "Kann Spuren von Nüssen enthalten.", "Nicht in die Augen bringen.", "Niet inslikken en buiten bereik van kinderen "
+    "houden.", "Chronić przed dziećmi, nie połykać.", "Puede contener trazas de frutos secos.",
+])
+def test_a_warning_sentence_after_the_list_is_not_an_ingredient(warning):
+    assert [i.inci for i in analyse(f"Aqua, Glycerin, Parfum. {warning}").ingredients] == ["AQUA", "GLYCERIN", "PARFUM"]
+
+
+@pytest.mark.parametrize("name,inci", [
+    ("Citroenzuur", "CITRIC ACID"), ("Natriumbenzoaat", "SODIUM BENZOATE"), ("Zonnebloemolie",
+                                                                           "HELIANTHUS ANNUUS SEED OIL"),
+    ("Kwas salicylowy", "SALICYLIC ACID"), ("Benzoesan sodu", "SODIUM BENZOATE"), ("Dwutlenek tytanu", "TITANIUM DIOXIDE"),
+    ("Alkohol benzylowy", "BENZYL ALCOHOL"), ("Benzylalcohol", "BENZYL ALCOHOL"),
+])
+def test_dutch_and_polish_names_of_common_ingredients(name, inci):
+    assert analyse(f"Aqua, {name}").ingredients[1].inci == inci

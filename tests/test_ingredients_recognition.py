@@ -54,21 +54,28 @@ def test_an_inferred_plant_gets_no_eu_verdict_and_only_the_functions_its_listed_
     assert all(f in e.functions for e in listed for f in ing.functions)
 
 
-@pytest.mark.parametrize("name", ["Sodium Hyaluronate Extract", "Sweet Almond Fruit Extract",
+@pytest.mark.parametrize("name", ["Sodium Hyaluronate Extract", "Sweet Almond Protein Extract",
                                   "Hydrolyzed Collagen Leaf Extract"])
 def test_a_chemical_or_common_name_shaped_like_genus_species_is_no_plant(name):
     assert line(name).inci is None
 
 
-def test_a_plant_whose_oil_is_an_allergen_is_not_guessed_without_its_part():
-    # Lavender oil is an EU-declarable allergen: a lavender of unknown part stays a "did you mean"
+def test_a_plant_whose_oil_is_an_allergen_is_read_without_its_part_only_with_the_uncertain_allergen_flag():
+    # Lavender oil is an EU-declarable allergen: a lavender of unknown part is lavender, possibly that oil
     ing = line("Lavandula Angustifolia (Lavender)")
-    assert ing.inci is None and ing.flags == ["allergen_maybe"]
+    assert (ing.inci, ing.method) == ("LAVANDULA ANGUSTIFOLIA (PART NOT STATED)", "botanical")
+    assert ing.flags == ["allergen_maybe"] and ing.eu_verdict == ""
 
 
-def test_an_oil_of_a_genus_whose_oils_are_allergens_is_not_guessed_under_another_latin_name():
+def test_an_oil_of_a_genus_whose_oils_are_allergens_under_another_latin_name_keeps_the_allergen_flag():
     # The inventory lists bergamot as Citrus Aurantium Bergamia, whose peel oil is a declarable allergen
-    assert line("Citrus Bergamia (Bergamot) Essential Oil").inci is None
+    ing = line("Citrus Bergamia (Bergamot) Essential Oil")
+    assert ing.inci == "CITRUS BERGAMIA OIL (PART NOT STATED)" and {"allergen_maybe", "essential_oil"} <= set(ing.flags)
+
+
+def test_a_plant_with_an_annex_limit_on_one_of_its_parts_is_still_not_guessed():
+    # Lime oils carry the Annex II/358 furocoumarin entry: the part decides, so no reading
+    assert line("Citrus Aurantifolia (Lime) Extract").inci is None
 
 
 def test_a_plant_of_a_genus_banned_as_a_whole_is_never_given_a_quiet_reading():
@@ -96,6 +103,59 @@ def test_an_older_spelling_of_a_latin_name_reads_as_the_inventory_plant():
     assert line("Zizyphus Jujuba Seed Extract").inci == "ZIZIPHUS JUJUBA SEED EXTRACT"
 
 
+@pytest.mark.parametrize("name,inci", [
+    ("Rice Bran Oil", "ORYZA SATIVA BRAN OIL"), ("Red Clover Extract", "TRIFOLIUM PRATENSE EXTRACT"),
+    ("Oat Kernel Flour", "AVENA SATIVA KERNEL FLOUR"), ("Ashwagandha", "WITHANIA SOMNIFERA (PART NOT STATED)"),
+])
+def test_an_english_plant_name_with_its_part_and_form_reads_as_the_latin_name(name, inci):
+    assert line(name).inci == inci
+
+
+def test_an_english_plant_name_never_hides_an_inventory_name_or_a_chemical():
+    assert line("Coconut Alkanes").inci == "COCONUT ALKANES"          # an inventory name as printed
+    assert line("Sweet Almond Protein").inci is None                   # "Protein" is no plant part or form
+
+
+def test_every_english_plant_name_we_ship_names_a_plant_of_the_inventory(kb):
+    assert kb.common_names and all(latin in kb.botanical.by_taxon for latin in kb.common_names.values())
+
+
+def test_a_sentence_naming_a_few_plants_is_not_read_as_a_list():
+    text = ("Radiance Complex: Delivers nutrients through turmeric, olive leaf, green tea, and cress sprouts to "
+            "create a fresher look.\nIngredients: Aqua, Glycerin, Curcuma Longa Root Extract")
+    assert [i.inci for i in analyse(text).ingredients] == ["AQUA", "GLYCERIN", "CURCUMA LONGA ROOT EXTRACT"]
+
+
+# -- ferments and slash-printed pairs ---------------------------------------------------------------------------
+def test_a_ferment_with_its_substrates_in_another_order_is_the_inventory_ferment():
+    ing = line("Bacillus/Soybean/Folic Acid Ferment Extract")
+    assert (ing.inci, ing.method) == ("BACILLUS/FOLIC ACID/SOYBEAN FERMENT EXTRACT", "normalised")
+
+
+def test_a_ferment_the_inventory_lacks_is_read_by_the_ferment_grammar():
+    ing = line("Lactobacillus/Vaccinium Macrocarpon Fruit Ferment Filtrate*")
+    assert (ing.inci, ing.method) == ("LACTOBACILLUS/VACCINIUM MACROCARPON FRUIT FERMENT FILTRATE", "botanical")
+    assert "not in the EU CosIng inventory" in ing.what and ing.eu_verdict == ""
+
+
+def test_a_ferment_of_no_known_microorganism_or_substrate_is_not_guessed():
+    assert line("Zorblax/Vaccinium Macrocarpon Fruit Ferment Filtrate").inci is None
+    assert line("Lactobacillus/Quuxberry Ferment Filtrate").inci is None
+
+
+def test_two_known_names_printed_with_a_slash_are_both_shown():
+    ings = analyse("Aqua, Pentylene Glycol / Ethylhexylglycerin, Glycerin").ingredients
+    assert [i.inci for i in ings] == ["AQUA", "PENTYLENE GLYCOL", "ETHYLHEXYLGLYCERIN", "GLYCERIN"]
+
+
+def test_a_slash_printed_copolymer_is_never_split_into_its_monomers():
+    assert [i.inci for i in analyse("Aqua, Styrene/Acrylates Copolymer").ingredients][1] == "STYRENE/ACRYLATES COPOLYMER"
+
+
+def test_an_ocr_hci_is_a_hydrochloride():
+    assert line("Pyridoxine HCI").inci == "PYRIDOXINE HCL"
+
+
 # -- typos ---------------------------------------------------------------------------------------------------
 def test_a_one_letter_typo_is_repaired_and_keeps_the_ingredients_eu_limit():
     ing = line("Phenoxethanol")
@@ -110,6 +170,18 @@ def test_a_typo_of_a_banned_substance_stays_a_suggestion_without_a_ban():
 def test_a_typo_of_an_allergen_raises_only_the_uncertain_allergen_flag():
     ing = line("Geranoil")
     assert ing.inci is None and ing.did_you_mean == "GERANIOL" and ing.flags == ["allergen_maybe"]
+
+
+@pytest.mark.parametrize("name,inci", [
+    ("Sodum Benzoate", "SODIUM BENZOATE"),          # SEDUM or SODIUM: only one makes an inventory name
+    ("Glycine Sojo (Soybean) Oil", "GLYCINE SOJA OIL"),   # a four-letter word, pinned down by the others
+])
+def test_a_typo_with_several_candidate_words_is_repaired_when_only_one_makes_a_name(name, inci):
+    assert (line(name).inci, line(name).method) == (inci, "spelling")
+
+
+def test_a_single_short_word_is_not_repaired_into_another_ingredient():
+    assert line("Maca").inci is None                  # a plant, not MICA
 
 
 def test_a_word_with_two_candidates_one_letter_away_is_not_repaired():

@@ -57,9 +57,10 @@ def test_no_conflict_inside_one_formula():
     assert analyse("Water, Adapalene, Benzoyl Peroxide").products[0].conflicts == []
 
 
-def test_adapalene_on_the_shelf_with_benzoyl_peroxide_is_no_conflict():
+def test_adapalene_on_the_shelf_with_benzoyl_peroxide_is_only_the_irritation_caution():
+    # Adapalene is stable next to benzoyl peroxide (no "avoid"), but the two products' irritation adds up
     report = analyse("Water, Benzoyl Peroxide", shelf=[("Acne gel", "Aqua, Adapalene, Carbomer")])
-    assert report.products[0].conflicts == []
+    assert [c.severity for c in report.products[0].conflicts] == ["caution"]
 
 
 def test_tretinoin_on_the_shelf_with_benzoyl_peroxide_is_an_avoid_with_its_source():
@@ -103,9 +104,32 @@ def test_kit_with_product_name_headings():
     assert report.is_kit and "Spf30 Face Cream" in [p.name for p in report.products]
 
 
-def test_kit_products_raise_no_conflicts_of_their_own():
+def test_the_products_of_a_kit_are_checked_against_each_other():
+    # The kit's retinol serum and its glycolic-acid product are used in one routine: a caution, named by product
     report = analyse(label("retinol_and_aha_kit"))
-    assert report.is_kit and all(p.conflicts == [] for p in report.products)
+    serum = next(p for p in report.products if "Retinol" in (p.name or ""))
+    kit = [c for c in serum.conflicts if c.with_product and c.with_product.endswith("(in this kit)")]
+    assert report.is_kit and kit and {c.severity for c in kit} == {"caution"}
+    assert any("Retinol" in c.here for c in kit)
+
+
+def test_a_kit_product_is_never_in_conflict_with_itself():
+    report = analyse("Night Serum:\nAqua, Retinol, Glycolic Acid\nDay Cream:\nAqua, Glycerin, Squalane")
+    assert report.is_kit and all(c.with_product != f"{p.name} (in this kit)"
+                                 for p in report.products for c in p.conflicts)
+    assert all(p.conflicts == [] for p in report.products)
+
+
+def test_a_kit_of_benzoyl_peroxide_and_a_retinoid_is_a_caution_with_its_source():
+    report = analyse("Acne Wash:\nAqua, Benzoyl Peroxide 5%, Glycerin\nNight Gel:\nAqua, Adapalene, Carbomer")
+    conflicts = report.products[0].conflicts
+    assert [(c.severity, c.with_product) for c in conflicts] == [("caution", "Night Gel (in this kit)")]
+    assert "J Am Acad Dermatol" in conflicts[0].source and conflicts[0].other == ["Adapalene"]
+
+
+def test_tretinoin_with_benzoyl_peroxide_is_one_avoid_not_also_a_caution():
+    report = analyse("Water, Benzoyl Peroxide", shelf=[("Tretinoin cream", "Water, Tretinoin")])
+    assert [c.severity for c in report.products[0].conflicts] == ["avoid"]
 
 
 def test_fit_to_the_latest_scan_names_helping_ingredients():

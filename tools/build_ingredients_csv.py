@@ -183,7 +183,7 @@ def annex_rules(ref: Path, cosing: dict[str, dict],
     """Every annex entry as rules attached to INCI names: one rule per field of application.
     Also the INCI names the annexes mark as declarable fragrance allergens and as formaldehyde releasers.
     ``members``: names an entry covers beyond those it prints (load_annex_names)."""
-    from skin_app.ingredients.eu import scope_types          # the one place that reads fields of application
+    from skin_app.ingredients.eu import negated_types, scope_types  # the one place that reads fields of application
 
     inventory = set(cosing)
     by_cas = _cas_index(cosing)
@@ -269,7 +269,8 @@ def annex_rules(ref: Path, cosing: dict[str, dict],
                     kind = "labelling"
                 else:
                     kind = "spec"
-                types = scope_types(scope)
+                # the "Other" column's "Not to be used in oral products" narrows the field ("Other products")
+                types = scope_types(scope) - negated_types(part_other or other)
                 for name in names:
                     rules.append(dict(base, inci=name, kind=kind, types=" ".join(sorted(types)) or "-",
                                       max_conc=max_conc,

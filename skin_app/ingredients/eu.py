@@ -20,31 +20,56 @@ from dataclasses import dataclass
 
 PRODUCT_TYPES: dict[str, str] = {
     "leave_on_face": "Leave-on face (cream, serum, toner, sunscreen)",
-    "rinse_off": "Rinse-off (cleanser, face wash, shower gel, soap)",
-    "eye_area": "Eye area (eye cream, mascara, eyeliner)",
+    "face_makeup": "Face make-up (foundation, concealer, blush, face powder)",
+    "eye_area": "Eye care (eye cream, eye gel)",
+    "eye_makeup": "Eye make-up (mascara, eyeliner, eyeshadow, make-up remover)",
     "lip": "Lip (lipstick, lip balm)",
-    "hair": "Hair (shampoo, conditioner, hair mask)",
+    "rinse_off": "Rinse-off skin (cleanser, face wash, shower gel, soap)",
+    "hair": "Rinse-off hair (shampoo, conditioner, hair mask)",
+    "leave_on_hair": "Leave-on hair (leave-in conditioner, hair oil, hair lotion)",
+    "hair_dye": "Hair dye (oxidative or non-oxidative)",
     "nail": "Nail (polish, remover, cuticle care)",
+    "oral": "Oral care (toothpaste, mouthwash)",
+    "deodorant": "Deodorant or antiperspirant (not a spray)",
 }
 DEFAULT_PRODUCT_TYPE = "leave_on_face"
-LEAVE_ON = frozenset({"leave_on_face", "eye_area", "lip", "nail"})
+LEAVE_ON = frozenset({"leave_on_face", "face_makeup", "eye_area", "eye_makeup", "lip", "nail", "leave_on_hair",
+                      "deodorant"})
 ALL_TYPES = frozenset(PRODUCT_TYPES)
+# The skin and hair products the app started with: a typo repair is refused for a name banned in any of them
+SKIN_AND_HAIR = frozenset({"leave_on_face", "rinse_off", "eye_area", "lip", "hair", "nail"})
+# Types an annex field's "except ..." can take away whole (an exception naming "face cream" leaves face products)
+_EXCEPTABLE = ALL_TYPES - {"leave_on_face", "rinse_off"}
 
 # Words in a product's name that tell its type; the first type whose words appear wins, so the more
 # specific types come first ("eye cream" is eye area, "lip scrub" is lip, "face wash" is rinse-off).
 _TYPE_WORDS: list[tuple[str, re.Pattern]] = [
     ("nail", re.compile(r"\b(nail|nails|cuticle|nagellack|vernis|esmalte|smalto)\b", re.I)),
+    ("hair_dye", re.compile(r"\b(hair ?(?:colou?r|dye)|hair colou?rant|haarfarbe|coloration|tinte|tinta para el "
+                            r"cabello|farba do włosów|haarverf)\b", re.I)),
+    ("oral", re.compile(r"\b(toothpaste|tooth ?gel|mouthwash|mouth ?rinse|dentifrice|zahnpasta|mundspülung|"
+                        r"tandpasta|pasta do zębów|pasta de dientes|colutorio|dentifricio)\b", re.I)),
+    ("deodorant", re.compile(r"\b(deodorant|deo|anti-?perspirant|d[ée]odorant|desodorante|dezodorant)\b", re.I)),
     ("lip", re.compile(r"\b(lip|lips|lipstick|lipgloss|lip gloss|lip balm|lippen\w*|l[èe]vres?|labios?|labbra)\b", re.I)),
-    ("eye_area", re.compile(r"\b(eye|eyes|mascara|eyeliner|eye ?shadow|under[- ]eye|augen\w*|yeux|contour des yeux|"
-                            r"ojos|occhi)\b", re.I)),
+    ("eye_makeup", re.compile(r"\b(mascara|eyeliner|eye ?liner|eye ?shadow|eye ?pencil|kohl|brow \w+|eyebrow|"
+                              r"eye make-?up remover|"
+                              r"lidschatten|wimperntusche|tusz do rz[ęe]s)\b", re.I)),
+    ("eye_area", re.compile(r"\b(eye|eyes|under[- ]eye|augen\w*|yeux|contour des yeux|ojos|occhi|oog\w*|oczy)\b", re.I)),
+    ("leave_on_hair", re.compile(r"\b(leave-?in|hair oil|hair serum|hair lotion|hair cream|hair mist|styling|"
+                                 r"hair tonic|scalp serum|haaröl|haarkur ohne ausspülen)\b", re.I)),
     ("hair", re.compile(r"\b(shampoo|shampooing|champ[uú]|conditioner|hair|haar\w*|cheveux|cabello|capelli|"
-                        r"scalp|co-wash|dry shampoo|sp[üu]lung)\b", re.I)),
+                        r"scalp|co-wash|dry shampoo|sp[üu]lung|szampon|odżywka)\b", re.I)),
+    ("face_makeup", re.compile(r"\b(foundation|concealer|bb cream|cc cream|blush|bronzer|face powder|"
+                               r"setting powder|highlighter|fond de teint|grundierung|podkład|korektor|base de "
+                               r"maquillaje)\b", re.I)),
     ("rinse_off", re.compile(r"\b(cleanser|cleansing|wash|face wash|body wash|shower|soap|scrub|exfoliating gel|"
                              r"micellar|foaming|rinse|peel-off|wash-off|reinigung\w*|waschgel|duschgel|nettoyant|"
-                             r"savon|limpiador|gel de ducha|detergente)\b", re.I)),
+                             r"savon|limpiador|gel de ducha|detergente|reiniging\w*|douchegel|żel pod prysznic|"
+                             r"mydło)\b", re.I)),
     ("leave_on_face", re.compile(r"\b(cream|creme|crème|serum|sérum|lotion|moisturi[sz]er|toner|essence|"
-                                 r"spf|sunscreen|sun cream|fluid|gel cream|emulsion|oil|balm|foundation|"
-                                 r"concealer|primer|tagescreme|nachtcreme|gesichts\w*|visage|cara|viso)\b", re.I)),
+                                 r"spf|sunscreen|sun cream|fluid|gel cream|emulsion|oil|balm|"
+                                 r"primer|tagescreme|nachtcreme|gesichts\w*|visage|cara|viso|gezicht\w*|krem|"
+                                 r"twarzy)\b", re.I)),
 ]
 
 
@@ -63,17 +88,20 @@ def guess_product_type(*texts: str | None) -> tuple[str, bool]:
 # ---------------------------------------------------------------------------------------------
 # Fields of application (annex wording) -> product types
 # ---------------------------------------------------------------------------------------------
-# Purposes that are none of our six types: a hair dye, a depilatory or a toothpaste is another product;
-# body products and powder or spray forms are not one of the six either.
+# Purposes that are none of our types: a depilatory, a hair straightener or an eyelash tint is another product;
+# body products, fine fragrances and powder or spray forms are not one of ours either (hair dyes, oral care and
+# deodorants are: see _mentioned).
 _SPECIAL = re.compile(
-    r"hair d[yua]e|dyeing|colouring|oxidative|oxidising|eyelash|eyebrow|waving|straighten|depilator|oral|"
-    r"tooth|mouth|denture|self-tanning|deodorant|anti-?perspirant|astringent|fragrance|eau de toilette|perfume|"
-    r"foot|callosity|solvent|stabili[sz]er|children|powder|spray|aerosol|propel|\bbath|shaving|\bbody\b|"
-    r"professional", re.I)
+    r"dyeing|colouring|oxidative|oxidising|eyelash|eyebrow|waving|straighten|depilator|denture|self-tanning|"
+    r"astringent|fragrance|eau de toilette|perfume|foot|callosity|solvent|stabili[sz]er|children|powder|spray|"
+    r"aerosol|propel|\bbath|shaving|\bbody\b|professional", re.I)
 # Fields that name a use, not a kind of product ("denaturant for ethanol", "pH adjuster"): every type.
 _USE_ONLY = re.compile(r"^\W*(?:denaturant|rust inhibitor|as traces|(?:other uses )?(?:as )?ph[- ]ad?juster(?! for)|"
                        r"other uses|processing aid)", re.I)
-_FORM = re.compile(r"(?<!non-)(?<!non )\b(?:loose powder|powder|powdery|spray|aerosol|propellant)\b", re.I)
+_FORM = re.compile(r"(?<!non-)(?<!non )(?<!not in form of )\b(?:loose powder|powder|powdery|spray|aerosol|"
+                   r"propellant)\b", re.I)
+# Powder make-up for the face is a face make-up product; other powders and sprays are none of our types.
+_FACE_POWDER = re.compile(r"face\s+products?\s+in\s+loose\s+powder|powder\s+foundation|face\s+powders?", re.I)
 # Wipes for the anogenital area (baby and intimate wipes) are a kind of product of their own.
 _NOT_OURS = re.compile(r"anogenital|intimate wipes|baby wipes", re.I)
 _NEGATED = re.compile(r"not to be used (?:in|on|for) ([^.;]*)", re.I)
@@ -94,63 +122,106 @@ def _mentioned(text: str) -> set[str]:
     if re.search(r"self-tanning products(?! for the body)", t):
         out.add("leave_on_face")                 # a self-tanner for the face is a leave-on face product
     if "mucous membrane" in t:
-        out.add("lip")          # Annex IV keeps "vicinity of the eyes" apart from "mucous membranes"
-    if re.search(r"eye products|eye make-?up|eye ?shadow|mascara|eyeliner|around the eyes?|vicinity of the eyes?|eye area|eye cream", t):
+        out |= {"lip", "oral"}  # Annex IV keeps "vicinity of the eyes" apart from "mucous membranes"
+    if re.search(r"eye products|around the eyes?|vicinity of the eyes?|eye area", t):
+        out |= {"eye_area", "eye_makeup"}
+    if re.search(r"eye make-?up|eye ?shadow|mascara|eyeliner", t):
+        out.add("eye_makeup")
+    if re.search(r"eye cream", t):
         out.add("eye_area")
+    if re.search(r"hair d(?:ye|ue|ae|ay)|colouring agents? for hair|hair dyeing", t):   # as misspelt in the annexes
+        out.add("hair_dye")
+    if re.search(r"\boral|tooth|mouth|dentifrice", t):
+        out.add("oral")
+    if re.search(r"deodorant|anti-?perspirant", t):
+        out.add("deodorant")
     if re.search(r"\bhair\b(?! ?(?:d[yua][ey]|dyeing|straighten|waving|aerosol|spray|and eyelash))|shampoo", t):
-        out.add("hair")
+        if re.search(r"leave-? ?on hair|hair leave-? ?on|hair lotion", t):
+            out.add("leave_on_hair")
+        if not re.search(r"leave-? ?on hair|hair leave-? ?on", t) or re.search(r"shampoo|rinse", t):
+            out.add("hair")
+            if not re.search(r"shampoo|conditioner|dandruff", t):
+                out.add("hair_dye")              # a hair dye is a hair product, rinsed off
+            if not re.search(r"shampoo|rinse|wash", t):
+                out.add("leave_on_hair")          # "Hair products": rinsed off or left on
     face = re.sub(r"face powders? and blemish concealers|face powders?|loose powder|powder foundation|"
                   r"self-tanning products? for the face|face rinse-? ?off|rinse-? ?off face|"
                   r"(?:lip|eye) make-? ?up(?: products)?(?: and make-? ?up remover)?|rinse-? ?off skin products?", " ", t)
+    if re.search(r"face powders?|blemish concealers?|powder foundation", t):
+        out.add("face_makeup")
     if re.search(r"\bface\b|\bfacial|make-?up|skin products|hand products", face):
         out.add("leave_on_face")
+        if re.search(r"make-?up(?! remover)|foundation|concealer|face products|^\W*skin products", face):
+            out.add("face_makeup")               # make-up is a face product; face products include make-up
         if re.search(r"^\W*skin products", face):
-            out |= {"eye_area", "lip", "rinse_off"}
+            out |= {"eye_area", "eye_makeup", "lip", "rinse_off"}
         if re.search(r"face products", t):
-            out |= {"eye_area", "lip"}
+            out |= {"eye_area", "eye_makeup", "lip"}
         if re.search(r"face creams?|face and hand", t):
             out.add("eye_area")                  # an eye cream is a face cream for the skin around the eyes
     if re.search(r"rinse-? ?off|shower gel|soaps?\b|\bwash", t):
         if not re.search(r"rinse-? ?off hair|hair rinse-? ?off|rinse-off \(?head", t) or \
                 re.search(r"skin and hair|rinse-? ?off skin", t):
             out.add("rinse_off")
+        if not re.search(r"body|skin|hand|shower|soap|face|hair", t):
+            out.add("oral")                      # "Rinse-off products, except oral care products": oral is one
         if not re.search(r"body|skin|hand|shower|soap|face", t) or re.search(r"hair", t):
             out.add("hair")
+            if not re.search(r"shampoo|conditioner|dandruff", t):
+                out.add("hair_dye")
     if re.search(r"leave-? ?on|non-rinse|non rinse", t):
         if re.search(r"leave-? ?on hair|hair leave-? ?on", t):
-            out.add("hair")
+            out.add("leave_on_hair")
         if re.search(r"leave-? ?on skin|skin leave-? ?on", t) and "hair" not in t:
-            out |= LEAVE_ON                      # skin products only
+            out |= LEAVE_ON - {"leave_on_hair"}  # skin products only
         elif not re.search(r"body leave-? ?on|leave-? ?on hair|hair leave-? ?on", t) or "skin" in t:
-            out |= LEAVE_ON | {"hair"}
+            out |= LEAVE_ON
     return out
+
+
+def negated_types(text: str) -> frozenset[str]:
+    """The product types a "Not to be used in ..." of a field or of the annex's "Other" column takes away ("Not to
+    be used in oral products", "... in lip products"); an exception inside it ("... children under 3 years of
+    age, except for shampoos") takes nothing away."""
+    out: set[str] = set()
+    for m in _NEGATED.finditer(" ".join((text or "").replace("\xad", "").split())):
+        if not _FOR_WHOM.search(m.group(1)):
+            out |= _mentioned(_EXCEPT.split(m.group(1))[0])
+    return frozenset(out)
+
+
+# "Not to be used in leave-on products for the nappy area of children under three": a condition on who the product
+# is for, which no product type of ours says; it stays in the verdict's words.
+_FOR_WHOM = re.compile(r"child|nappy|infant|\bbab(?:y|ies)|under \d+ years", re.I)
 
 
 def scope_types(text: str) -> frozenset[str]:
     """The product types one field of application of an annex entry covers.
 
-    Empty wording and "other products" cover every type; a purpose that is none of ours (hair dye,
-    depilatory, oral care, body lotion, powder or spray forms) covers none; "except ..." and "not to be
+    Empty wording and "other products" cover every type; a purpose that is none of ours (depilatory, hair
+    straightener, eyelash tint, body lotion, fine fragrance, powder or spray forms other than face powder) covers
+    none; "except ..." and "not to be
     used in ..." take types away. Wording we cannot read covers every type, so a limit is shown, not lost."""
     t = " ".join((text or "").replace("\xad", "").split())
     if not t:
         return ALL_TYPES
-    removed: set[str] = set()
-    for m in _NEGATED.finditer(t):
-        removed |= _mentioned(m.group(1))
+    removed = set(negated_types(t))
     t = _NEGATED.sub(" ", t)
     exceptions = [m.group(1) for m in _EXCEPT_IN_PARENS.finditer(t)]
     t = _EXCEPT_IN_PARENS.sub(" ", t)
     main, *rest = _EXCEPT.split(t)
     exceptions += rest
     for e in exceptions:                     # "except face cream" does not take all face products away
-        removed |= _mentioned(e) & {"eye_area", "lip", "nail", "hair"}
+        # "(except ... spray/aerosol deodorant ...)": a spray form is none of our types, so it takes none away
+        kept = [item for item in re.split(r",|;|\band\b", e) if not _FORM.search(item)]
+        removed |= _mentioned(" , ".join(kept)) & _EXCEPTABLE
     if not re.search(r"[a-z]", main, re.I):
         return frozenset(ALL_TYPES - removed)
     if _USE_ONLY.search(main):
         return frozenset(ALL_TYPES - removed)
     if _FORM.search(main) and ";" not in main:
-        return frozenset()                   # a powder, spray or aerosol form: none of the six types
+        # a powder, spray or aerosol form: none of our types, except powder make-up for the face
+        return frozenset({"face_makeup"} - removed) if _FACE_POWDER.search(main) else frozenset()
     if _NOT_OURS.search(main):
         return frozenset()                   # a product for one purpose that is none of our types
     named = _mentioned(main)
@@ -207,6 +278,13 @@ def _percent(text: str, highest: bool = False) -> float | None:
 _NARROWER = {
     "leave_on_face": re.compile(r"self-tanning|make-? ?up|foundation|concealer|powder|\beye|\blip|\bnail|hand|"
                                 r"anti-?perspirant|deodorant|fragrance|body", re.I),
+    "face_makeup": re.compile(r"self-tanning|\beye|\blip|\bnail|hand|anti-?perspirant|deodorant|fragrance|body|"
+                              r"\bhair", re.I),
+    "eye_makeup": re.compile(r"self-tanning|\blip|\bnail|hand|body|\bhair|face make-? ?up", re.I),
+    "leave_on_hair": re.compile(r"dye|straighten|waving|spray|aerosol|eyelash|eyebrow|\bskin\b(?! and hair)|soap|"
+                                r"shower|hand wash|\bface|\beye|\blip|\bnail", re.I),
+    "hair_dye": re.compile(r"shampoo|conditioner|dandruff|\bskin\b(?! and hair)|soap|shower|hand wash|\bface|\beye|"
+                           r"\blip|\bnail|straighten|waving|^\W*(?:all )?leave-? ?on", re.I),
     "eye_area": re.compile(r"self-tanning|\blip|\bnail|hand|body", re.I),
     "lip": re.compile(r"self-tanning|\beye|\bnail|hand|body", re.I),
     "rinse_off": re.compile(r"\bhair\b(?! products)|shampoo|oral|tooth|mouth", re.I),
@@ -220,6 +298,12 @@ _NARROWER = {
 _OWN = {
     "leave_on_face": re.compile(r"face (?:products|creams?)|face and hand|^\W*(?:all )?leave-? ?on (?:skin )?products|"
                                 r"^\W*skin products", re.I),
+    "face_makeup": re.compile(r"make-? ?up|foundation|concealer|face products|^\W*(?:all )?leave-? ?on (?:skin )?"
+                              r"products|^\W*skin products", re.I),
+    "eye_makeup": re.compile(r"\beye", re.I),
+    "leave_on_hair": re.compile(r"leave-? ?on hair|hair leave-? ?on|hair lotion|hair products", re.I),
+    "hair_dye": re.compile(r"hair d[yua]e|colouring agents? for hair|hair dyeing", re.I),
+    "oral": re.compile(r"\boral|tooth|mouth", re.I), "deodorant": re.compile(r"deodorant|anti-?perspirant", re.I),
     "eye_area": re.compile(r"\beye", re.I), "lip": re.compile(r"\blip", re.I), "nail": re.compile(r"\bnail", re.I),
     "rinse_off": re.compile(r"rinse-? ?off|soap|shower|wash", re.I),
     "hair": re.compile(r"\bhair\b(?! ?d[yua]e)|shampoo", re.I),
@@ -272,9 +356,10 @@ def verdict(rules: tuple[EuRule, ...] | list[EuRule], product_type: str, nano: b
     bans = [r for r in rules if r.kind in KIND_BANS]
     # A hair-dye entry says how much may colour hair; it is no verdict on other products (tartrazine is an
     # Annex IV colourant, indigo leaf extract a skin-conditioning extract).
-    hair_dye = [r for r in rules if r.annex == "III" and not r.types and _HAIR_DYE.search(r.scope)]
+    hair_dye = [r for r in rules if r.annex == "III" and r.types <= {"hair_dye"} and _HAIR_DYE.search(r.scope)] \
+        if product_type != "hair_dye" else []
     details += [f"{r.ref}: limit for hair dye products only ({_short(r.scope, 80)}: {r.max_conc or 'conditions'})"
-                for r in hair_dye if product_type != "hair"]
+                for r in hair_dye]
     regulating = [r for r in rules if r.annex != "II" and r not in hair_dye]
     if hair_dye and not regulating and not bans:
         return EuVerdict("allowed", "", tuple(dict.fromkeys(r.ref for r in hair_dye)), details=tuple(details))
@@ -290,7 +375,8 @@ def verdict(rules: tuple[EuRule, ...] | list[EuRule], product_type: str, nano: b
         elsewhere = list(dict.fromkeys(f"{r.ref} ({_short(r.scope, 80) or 'conditions apply'})" for r in regulating))
         refs = tuple(dict.fromkeys(r.ref for r in regulating + bans))
         why = "Annex II bans it except where another annex allows it; " if bans else ""
-        return EuVerdict("not_permitted", f"not permitted in a {label} product in the EU", refs,
+        article = "an" if label[:1] in "aeiou" else "a"
+        return EuVerdict("not_permitted", f"not permitted in {article} {label} product in the EU", refs,
                          details=tuple(details + [why + "allowed only in: " + "; ".join(elsewhere)]))
     refs = tuple(dict.fromkeys(r.ref for r in applies))
     limits = [r for r in applies if r.kind == "limit" and r.max_conc]
@@ -314,7 +400,7 @@ def verdict(rules: tuple[EuRule, ...] | list[EuRule], product_type: str, nano: b
         ordered = sorted(limits, key=lambda r: (r not in general, _percent(r.max_conc) or 0.0))
         parts = []
         for r in ordered:
-            scope = f" in {_short(r.scope, 90)}" if r.scope and r.types != ALL_TYPES else ""
+            scope = f" in {_short(r.scope, 90)}" if r.scope and r.types != ALL_TYPES and r.scope != r.max_conc else ""
             parts.append(f"max {_short(r.max_conc, 90)}{scope} ({r.ref})")
         text = "restricted: " + "; ".join(dict.fromkeys(parts + _other_conditions(general)))
         if any(r.kind == "labelling" for r in applies):

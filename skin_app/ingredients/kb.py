@@ -3,7 +3,7 @@
 Matching goes exact (the INCI name itself), then alias (common, old and translated names), then
 normalised (case, punctuation, spacing, British spellings, the common name in parentheses, synonyms
 separated by slashes), then botanical (a plant of the inventory with a part or form it does not list, read by
-the INCI plant-name grammar in ``botanical``), then spelling (one-letter typos repaired by
+the INCI plant-name grammar in ``botanical``, which also reads ferments), then spelling (one-letter typos repaired by
 ``spelling``, never for a name the EU bans anywhere or a fragrance allergen), then fuzzy. A fuzzy match is only a suggestion ("did you mean"): it is never
 treated as the ingredient, so it can never raise a ban; a suggestion that is a fragrance allergen raises
 only an "uncertain allergen" flag. Fuzzy matching runs within a time budget (``FuzzyBudget``); the
@@ -23,9 +23,16 @@ from pathlib import Path
 from rapidfuzz import fuzz, process
 
 from skin_app.config import ingredients_csv_path
-from skin_app.ingredients.botanical import FORMS, MARKETING_PREFIXES, PARTS, BotanicalIndex, states_part_of
+from skin_app.ingredients.botanical import (
+    FORMS,
+    MARKETING_PREFIXES,
+    PARTS,
+    BotanicalIndex,
+    FermentIndex,
+    states_part_of,
+)
 from skin_app.ingredients.entry import BOOL_FLAGS, Entry
-from skin_app.ingredients.eu import ALL_TYPES, EuRule, verdict
+from skin_app.ingredients.eu import ALL_TYPES, SKIN_AND_HAIR, EuRule, verdict
 from skin_app.ingredients.parse import MAX_TOKEN_CHARS
 from skin_app.ingredients.spelling import SpellingIndex
 
@@ -53,7 +60,7 @@ _SPELLING = [
     ("sulph", re.compile(r"sulph"), "sulf"), ("aluminium", re.compile(r"aluminium"), "aluminum"),
     ("colour", re.compile(r"colour"), "color"), ("glycerine", re.compile(r"glycerine\b"), "glycerin"),
     ("extrait", re.compile(r"\bextrait\b"), "extract"), ("ext", re.compile(r"\bext\.?$"), "extract"),
-    ("hcl", re.compile(r"\bhcl\b"), "hydrochloride"),
+    ("hc", re.compile(r"\bhc[li]\b"), "hydrochloride"),       # "HCl", and "HCI" with the l read as an I
 ]
 _FIVE_DIGITS = re.compile(r"\d{5}")
 _NOT_KEY = re.compile(r"[^a-z0-9]+")
@@ -159,6 +166,14 @@ def load_botanical_synonyms(path: Path) -> dict[str, str]:
                 for r in csv.DictReader(fh) if r.get("old_prefix") and r.get("inci_prefix")}
 
 
+def load_common_names(path: Path) -> dict[str, str]:
+    """English plant names -> the inventory's Latin name ("rice" -> "ORYZA SATIVA")."""
+    if not path.exists():
+        return {}
+    with open(path, encoding="utf-8", newline="") as fh:
+        return {r["common"]: r["inci_prefix"] for r in csv.DictReader(fh) if r.get("common") and r.get("inci_prefix")}
+
+
 def _split(v: str, sep: str) -> tuple[str, ...]:
     return tuple(x.strip() for x in (v or "").split(sep) if x.strip())
 
@@ -174,9 +189,9 @@ def _same_plant_and_form(entry: Entry, genus: str, printed: str) -> bool:
 
 class KnowledgeBase:
     def __init__(self, entries: list[Entry], botanical_synonyms: dict[str, str] | None = None,
-                 infer: bool = True) -> None:
-        """``infer``: also read unlisted plant names by their grammar and repair one-letter typos (off only to
-        measure what they add)."""
+                 infer: bool = True, common_names: dict[str, str] | None = None) -> None:
+        """``infer``: also read unlisted plant names (Latin or English, ``common_names``) and ferments by their
+        grammar and repair one-letter typos (off only to measure what they add)."""
         self.infer = infer
         self.entries = entries
         self.by_inci: dict[str, Entry] = {}
@@ -202,7 +217,9 @@ class KnowledgeBase:
             if len(e.inci.split()) >= 3 and _BOTANICAL_TAIL.search(e.inci):
                 self._by_genus.setdefault(e.inci.split()[0], []).append(e)
         self._genera = set(self._by_genus)
-        self.botanical = BotanicalIndex(entries, botanical_synonyms)
+        self.common_names = common_names or {}
+        self.botanical = BotanicalIndex(entries, botanical_synonyms, self.common_names)
+        self.ferments = FermentIndex(entries)
         self.spelling = SpellingIndex([e.inci for e in entries] + [a for e in entries for a in e.aliases])
         self._fuzzy_keys = [k for k in self._loose if len(k) >= 4]
         self._fuzzy_entries = [self._loose[k] for k in self._fuzzy_keys]
@@ -220,6 +237,7 @@ class KnowledgeBase:
         """Reads data/ingredients.csv and, beside it, the EU rules in ingredients_eu.csv."""
         rules = load_eu_rules(Path(path).with_name("ingredients_eu.csv"))
         synonyms = load_botanical_synonyms(Path(path).with_name("ingredients_botanical_synonyms.csv"))
+        common = load_common_names(Path(path).with_name("ingredients_plant_common_names.csv"))
         entries = []
         with open(path, encoding="utf-8", newline="") as fh:
             for r in csv.DictReader(fh):
@@ -233,7 +251,7 @@ class KnowledgeBase:
                     eu_limit=r["eu_limit"], evidence=r["evidence"], evidence_source=r["evidence_source"],
                     curated=r["curated"] == "1", eu_rules=rules.get(r["inci"], ()),
                 ))
-        return cls(entries, synonyms)
+        return cls(entries, synonyms, common_names=common)
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -282,7 +300,8 @@ class KnowledgeBase:
                     result = (by_ci[0], "normalised")
             break
         if result is None and self.infer:
-            result = self.botanical.infer(name, self._entry_named) or self._repaired(name)
+            result = self.botanical.infer(name, self._entry_named) or \
+                self.ferments.infer(name, self._entry_named) or self._repaired(name)
         if len(self._lookups) > 200_000:
             self._lookups.clear()
         self._lookups[name] = result
@@ -294,15 +313,15 @@ class KnowledgeBase:
         typo never raises a ban or an allergen flag (those names get a "did you mean")."""
         target = self._repair_target(name)
         if target is None or {"allergen", "formaldehyde_releaser"} & target.flags or \
-                any(verdict(target.eu_rules, t).level == "not_permitted" for t in ALL_TYPES):
+                any(verdict(target.eu_rules, t).level == "not_permitted" for t in SKIN_AND_HAIR):
             return None
         return target, "spelling"
 
     def _repair_target(self, name: str) -> Entry | None:
-        """The ingredient a name means once its one-letter typos are repaired, accepted or not."""
-        fixed = self.spelling.repair(name)
-        hit = self.lookup(fixed) if fixed is not None else None
-        return hit[0] if hit is not None else None
+        """The ingredient a name means once its one-letter typos are repaired, accepted or not: None unless the
+        repaired spellings that are inventory names all name one ingredient."""
+        hits = {hit[0].inci: hit[0] for hit in map(self.lookup, self.spelling.repairs(name)) if hit is not None}
+        return next(iter(hits.values())) if len(hits) == 1 else None
 
     def synonym_pair(self, first: str, second: str) -> Entry | None:
         """One ingredient printed under two names ("Aqua - Water", "Aqua/Watter", "Butyrospermum Parkii/Shea

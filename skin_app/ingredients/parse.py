@@ -178,6 +178,7 @@ def unwrap_list_literal(text: str) -> str:
 # ---------------------------------------------------------------------------------------------
 _HEADER_WORDS = (
     r"ingredients?|ingredient\s+list|inci|inci\s+list|composition|inhaltsstoffe|bestandteile|zutaten|"
+    r"zusammensetzung|samenstelling|sk[łl]ad|composici[óo]n|"
     r"ingr[ée]dients?|ingredientes?|ingredienti|sk[łl]adniki|ingredi[ëe]nten|ingrediensen|ainesosat|"
     r"innehåll|ingredienser|obsah|sastojci|formula|contents?"
 )
@@ -392,6 +393,16 @@ _STOPWORDS = {
     "improves", "leaves", "leave", "keeps", "keep", "gives", "give", "rich", "known", "natural-looking",
     "with", "of", "and", "or", "high", "levels", "supports", "strong", "including", "such", "other",
     "contaminants", "percent", "there", "their", "they", "them", "was", "were", "been", "being",
+    # German, Dutch, Polish and Spanish sentence words that no ingredient name uses ("Kann Spuren von Nüssen
+    # enthalten", "Niet inslikken", "Chronić przed dziećmi", "Puede contener trazas"): "de", "van", "z" are not
+    # here, names use them ("Aceite de girasol", "Oliwa z oliwek")
+    "kann", "enthalten", "spuren", "nicht", "bitte", "für", "mit", "sie", "ist", "wird", "haut", "nach", "bei",
+    "kan", "bevatten", "sporen", "niet", "voor", "met", "het", "huid", "na", "bij",
+    "może", "zawierać", "śladowe", "ilości", "nie", "przed", "dla", "jest", "skóry", "chronić", "po",
+    "puede", "contener", "trazas", "para", "con", "piel", "los", "las", "una", "después", "evitar",
+    # ... and the words of their safety warnings (eyes, children, out of reach, avoid contact)
+    "augen", "kindern", "fern", "vermeiden", "ogen", "kinderen", "buiten", "bereik", "houden", "vermijd",
+    "oczu", "dzieci", "dziećmi", "unikać", "kontaktu", "ojos", "niños", "alcance", "fuera",
 }
 _WORD = re.compile(r"[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ'\-]*")
 
@@ -566,6 +577,9 @@ def _chunk_is_list(chunk: _Chunk, known: IsKnown, previous_was_list: bool) -> bo
         return False
     if _EXCLUSION_RE.search(segs[0]) and len(segs[0].split()) > 1:
         return False                    # "Formulated without parabens, formaldehyde, coal tar, ..."
+    if not previous_was_list and 2 <= len(segs) <= _SENTENCE_LIST_MAX and \
+            (_PROSE_LAST.match(segs[-1]) or any(_sentence(s) for s in (segs[0], segs[-1]))):
+        return False                    # "Delivers nutrients through turmeric, olive leaf, green tea, and cress"
     recognised = sum(1 for s in segs if _segment_known(s, known))
     if recognised / len(segs) >= 0.5 and recognised >= 1:
         # A sentence that happens to contain "Water" is still a sentence.
@@ -580,6 +594,16 @@ def _chunk_is_list(chunk: _Chunk, known: IsKnown, previous_was_list: bool) -> bo
     if previous_was_list and len(segs) >= 2 and name_like / len(segs) >= 0.8:
         return True
     return False
+
+
+# A sentence that names a few ingredients: its last item after a lower-case "and" (labels print no "and" in a
+# list), or a first or last piece that is a sentence of its own.
+_SENTENCE_LIST_MAX = 8
+_PROSE_LAST = re.compile(r"^and [a-z]")
+
+
+def _sentence(segment: str) -> bool:
+    return len(segment.split()) >= 5 and _prose_score(segment) >= 0.25
 
 
 def _segment_known(segment: str, known: IsKnown) -> bool:

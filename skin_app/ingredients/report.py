@@ -24,6 +24,7 @@ from skin_app.ingredients.botanical import states_part_of
 from skin_app.ingredients.eu import PRODUCT_TYPES, EuVerdict, guess_product_type, verdict
 from skin_app.ingredients.kb import Entry, FuzzyBudget, KnowledgeBase, Match, default_kb, split_synonyms
 from skin_app.ingredients.parse import Token, parse_label, segment_words, split_blend
+from skin_app.limits import KIT_PRODUCTS_COMPARED
 from skin_app.scan.calibration import score_words
 
 # A concern is one of "yours" when the latest scan's score for it is not "good" in that concern's
@@ -45,7 +46,7 @@ FLAG_LABELS: dict[str, str] = {
     "eu_restricted": "EU: maximum concentration for this kind of product",
     "formaldehyde_releaser": "Formaldehyde releaser",
     "allergen": "EU-declarable fragrance allergen",
-    "allergen_maybe": "Possibly an EU-declarable fragrance allergen (name not certain)",
+    "allergen_maybe": "Possibly an EU-declarable fragrance allergen (name or part not certain)",
     "fragrance": "Fragrance",
     "essential_oil": "Essential oil",
     "drying_alcohol": "Drying alcohol",
@@ -81,7 +82,9 @@ FLAG_NOTES: dict[str, str] = {
     "irritant": "Rated 3-5 on a 0-5 irritancy scale for the pure raw material (source per ingredient); the "
                 "amount in a product is usually far lower.",
     "allergen_maybe": "The printed name is close to, but not exactly, the name of a fragrance allergen the EU "
-                      "requires on labels; see 'did you mean' in the table. Relevant if you know you react to it.",
+                      "requires on labels (see 'did you mean' in the table), or it names a plant without saying "
+                      "which part, and some of that plant's oils are such allergens. Relevant if you know you "
+                      "react to it.",
     "fungal_acne": "Fatty acids, their esters, most plant oils and ferments can feed Malassezia yeast. "
                    "Only relevant if you have fungal acne; a rule of thumb, not a test result.",
     "pregnancy": "Commonly avoided during pregnancy or breastfeeding; ask your doctor or pharmacist.",
@@ -90,7 +93,7 @@ FLAG_ORDER = list(FLAG_LABELS)
 
 
 # Product types where comedogenic ratings mean something: the product stays on the face.
-COMEDOGENIC_TYPES = frozenset({"leave_on_face", "eye_area", "lip"})
+COMEDOGENIC_TYPES = frozenset({"leave_on_face", "face_makeup", "eye_area", "eye_makeup", "lip"})
 
 
 def entry_flags(entry: Entry, eu: EuVerdict | None = None, product_type: str = "leave_on_face") -> list[str]:
@@ -102,7 +105,7 @@ def entry_flags(entry: Entry, eu: EuVerdict | None = None, product_type: str = "
         out.append("eu_prohibited")
     elif eu.level == "restricted":
         out.append("eu_restricted")
-    for f in ("formaldehyde_releaser", "allergen", "fragrance", "essential_oil", "drying_alcohol", "sulfate",
+    for f in ("formaldehyde_releaser", "allergen", "allergen_maybe", "fragrance", "essential_oil", "drying_alcohol", "sulfate",
               "paraben", "silicone"):
         if f in entry.flags:
             out.append(f)
@@ -166,6 +169,13 @@ CONFLICT_RULES: list[ConflictRule] = [
                  "Two vitamin A products add up: irritation is more likely, and the EU caps the whole face "
                  "product at 0.3 % retinol equivalent with exposure from all sources in mind.",
                  "SCCS opinion on vitamin A (SCCS/1639/21); Regulation (EC) 1223/2009 Annex III/376"),
+    ConflictRule("retinoid", "benzoyl_peroxide", "caution",
+                 "A retinoid and benzoyl peroxide from two products are a standard acne pairing, but their dryness, "
+                 "peeling and irritation add up; start one at a time, and many people use one in the morning and "
+                 "the other at night.",
+                 "Zaenglein AL et al., Guidelines of care for the management of acne vulgaris, J Am Acad "
+                 "Dermatol 2016;74:945-973 (retinoid with benzoyl peroxide recommended; irritation is the main "
+                 "adverse effect of both)"),
     ConflictRule("benzoyl_peroxide", "vitamin_c", "caution",
                  "Benzoyl peroxide is an oxidising agent and ascorbic acid is readily oxidised, so applied "
                  "together the vitamin C loses its effect; use them at different times of day.",
@@ -181,6 +191,8 @@ CONFLICT_RULES: list[ConflictRule] = [
                  "1996;145:532-541"),
 ]
 _TRETINOIN = {"RETINOIC ACID", "TRETINOIN"}
+# A pair whose "avoid" rule already fired needs no milder caution about the same two products.
+_COVERED_BY = {frozenset(("retinoid", "benzoyl_peroxide")): frozenset(("tretinoin", "benzoyl_peroxide"))}
 
 
 @dataclass
@@ -396,7 +408,13 @@ def resolve(token_name: str, kb: KnowledgeBase, budget: FuzzyBudget | None = Non
             if entry is not None:
                 out.append(Match(part, entry, "normalised", score=100.0))
                 continue
-        pieces = re.split(r"(?<!\s)\s+(?:and|&|\+)\s+", part, flags=re.I)
+        if len(synonyms) == 2 and not _POLYMER.search(part) and all(kb.lookup(s) is not None for s in synonyms):
+            # "Pentylene Glycol / Ethylhexylglycerin", "Solum Diatomeae/Diatomaceous Earth": two known names that
+            # are no name together and no copolymer: two ingredients, or one under its EU and its US name; each
+            # is shown rather than neither.
+            out.extend(kb.match(s, fuzzy=False) for s in synonyms)
+            continue
+        pieces = _CONJUNCTION.split(part)
         if len(pieces) > 1:
             hits = [kb.lookup(p) for p in pieces]
             resolved = [h for h in hits if h is not None]
@@ -409,6 +427,12 @@ def resolve(token_name: str, kb: KnowledgeBase, budget: FuzzyBudget | None = Non
             continue
         out.append(kb.match(part, fuzzy=True, budget=budget))
     return out
+
+
+# "and" between the last two names, as English, German, Dutch, Polish, Spanish, French and Italian labels print it
+# (split only when every piece is a known name: "Vitamin E" keeps its "E").
+_CONJUNCTION = re.compile(r"(?<!\s)\s+(?:and|&|\+|und|en|oraz|i|y|et|e)\s+", re.I)
+_POLYMER = re.compile(r"polymer|\bpolyol|copolyol", re.I)
 
 
 def _same_substance(entry: Entry) -> str:
@@ -594,7 +618,7 @@ def find_conflicts(product: ProductReport, other: ProductReport, other_name: str
             if x not in here_classes or y not in there_classes:
                 continue
             key = frozenset((rule.a, rule.b))
-            if key in seen:
+            if key in seen or _COVERED_BY.get(key) in seen:
                 continue
             seen.add(key)
             out.append(Conflict(rule.severity, rule.advice, list(here_classes[x]), list(there_classes[y]),
@@ -645,12 +669,29 @@ def analyse(text: str, *, scores: Mapping[str, float] | None = None,
                                 _product_type(product_type, p.name, name, p.skipped), budget,
                                 may_guess=product_type is None)
                 for p in parsed.products]
+    kit_conflicts(products)
     if not any(p.lines for p in products):
         raise IngredientInputError(
             "No ingredient list was found in that text. Paste the list itself (names separated by commas), "
             "for example: Water, Glycerin, Niacinamide.")
     return IngredientReport(products=[p for p in products if p.lines] or products, truncated=parsed.truncated,
                             has_scan=scores is not None, product_type_chosen=product_type is not None)
+
+
+_CONFLICT_CLASSES = frozenset(c for rule in CONFLICT_RULES for c in (rule.a, rule.b))
+
+
+def kit_conflicts(products: Sequence[ProductReport]) -> None:
+    """The products of one paste (a kit, a routine) are used together: each is checked against the others as
+    against the shelf; a conflict names the other product of the kit. Only products holding an active some rule
+    names take part, the first ``KIT_PRODUCTS_COMPARED`` of them (a paste of thousands of headings stays linear)."""
+    taking_part = [(j, p) for j, p in enumerate(products) if _CONFLICT_CLASSES & conflict_classes(p).keys()]
+    taking_part = taking_part[:KIT_PRODUCTS_COMPARED]
+    for i, product in taking_part:
+        for j, other in taking_part:
+            if i != j:
+                product.conflicts.extend(find_conflicts(product, other, f"{other.name or f'product {j + 1}'} "
+                                                                      "(in this kit)"))
 
 
 def _shelf_reports(shelf, kb: KnowledgeBase) -> list[ProductReport]:

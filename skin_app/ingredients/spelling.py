@@ -1,9 +1,12 @@
 """One-letter typos in printed names ("Phenoxythanol", "Glyceryl Sterate"). One job: a name -> its repaired spelling.
 
 Labels are typed by hand and misspell long chemical and Latin words. A word is repaired only when
-- it is not itself a word of any inventory name, is made of letters only and has at least 5 of them;
-- exactly one inventory word lies one edit away (a letter added, dropped, changed, or two neighbours swapped:
-  the optimal string alignment distance), so the repair is not a choice between candidates;
+- it is not itself a word of any inventory name, is made of letters only and has at least 5 of them (4 in a
+  name of several words, whose other words pin the repair down);
+- an inventory word lies one edit away (a letter added, dropped, changed, or two neighbours swapped: the
+  optimal string alignment distance); where several do, the matcher keeps only the spellings that make an
+  inventory name, and repairs only when they all name one ingredient ("Sodum Benzoate": SEDUM or SODIUM, and
+  only SODIUM BENZOATE is a name), so the repair is never a choice between candidates;
 - at most two words of the name need it; digits, punctuation and every other word stay as printed.
 
 The matcher (``kb``) accepts the repaired name only when it is an inventory name without any EU
@@ -13,14 +16,17 @@ as they are.
 """
 from __future__ import annotations
 
+import itertools
 import re
 import threading
 from collections.abc import Iterable
 
 from rapidfuzz.distance import OSA
 
-MIN_WORD = 5            # shorter words are too often a different real word one letter away ("Rose"/"Rosa")
+MIN_WORD = 5            # shorter words are too often a different real word one letter away ("Maca"/"Mica")
+MIN_WORD_IN_NAME = 4    # ... unless other words of the name pin the repair down ("Glycine Sojo Oil")
 MAX_REPAIRS = 2
+MAX_SPELLINGS = 16      # combinations of candidate words tried for one name
 _PIECES = re.compile(r"([A-Za-z]+)")
 
 
@@ -62,23 +68,34 @@ class SpellingIndex:
     def repair(self, name: str) -> str | None:
         """The name with its misspelt words repaired, upper case; None when nothing needed repair or a word
         could not be repaired unambiguously."""
+        spellings = self.repairs(name)
+        return spellings[0] if len(spellings) == 1 else None
+
+    def repairs(self, name: str) -> list[str]:
+        """Every spelling of the name with each misspelt word replaced by one of its candidates, upper case (at
+        most ``MAX_SPELLINGS``); empty when nothing needed repair, a word outside parentheses has no candidate,
+        or more than ``MAX_REPAIRS`` words need one."""
         if not self._built:
             self._build()
         pieces = _PIECES.split(name.upper())
+        options: list[list[str]] = []
         depth = 0
         repaired = 0
         for i, piece in enumerate(pieces):
             if i % 2 == 0:                       # punctuation, digits and spaces between words
                 depth += piece.count("(") - piece.count(")")
+            if i % 2 == 0 or piece in self._vocab:
+                options.append([piece])
                 continue
-            if piece in self._vocab:
-                continue
-            found = self.candidates(piece) if len(piece) >= MIN_WORD else []
-            if len(found) == 1:
-                pieces[i] = found[0]
+            shortest = MIN_WORD if len(pieces) <= 3 else MIN_WORD_IN_NAME     # one word, or several
+            found = self.candidates(piece) if len(piece) >= shortest else []
+            if found:
+                options.append(found)
                 repaired += 1
             elif depth <= 0:
-                return None
+                return []
+            else:
+                options.append([piece])
         if not repaired or repaired > MAX_REPAIRS:
-            return None
-        return "".join(pieces)
+            return []
+        return ["".join(combo) for combo in itertools.islice(itertools.product(*options), MAX_SPELLINGS)]
