@@ -32,7 +32,8 @@ Which pixels are read (``usable_skin``), and why:
 An earlier version also removed, per face, a least-squares dependence of the index on the red
 absorbance (for shading under a camera's tone curve). It tipped with whichever pixels were read (a
 clipped highlight gone, a lighter brow or hair strand in the mask) and so moved the score when only the
-skin's tone changed (tone probe p95 8 points against 3 without it), at no gain in the ITA-band table.
+skin's tone changed (tone probe to ITA -27: p95 8.0 points against 3.3 without it), at no gain in the
+ITA-band table.
 
 Measured per face (raw, mapped to the display score by ``calibration.py`` like every concern):
 
@@ -40,8 +41,8 @@ Measured per face (raw, mapped to the display score by ``calibration.py`` like e
   ``RED_EDGE`` (a ramp of +-``RED_RAMP`` around it, so a pixel near the edge moves the number a little);
 * ``redness.excess``: the mean of the relative index above ``RED_EDGE`` over the face skin (how much
   redder, and over how much skin);
-* ``redness.version``: ``VERSION`` (the score curve reads only shares of its own definition; a scan
-  stored with an older one shows redness as not measured until its picture is measured again);
+* ``redness.version``: ``VERSION`` (the score curve reads only shares of its own definition, so a scan
+  stored with an older one shows redness as not measured rather than scored on another scale);
 * per face region, the share (``per_region[name]["redness"]``);
 * the red-area map (``RednessMap.mask``) for the overlay.
 """
@@ -61,9 +62,9 @@ VERSION = 2
 # roughly as wavelength^-3.3; for camera bands near 470, 550 and 610 nm (absorbance ratios about
 # 1 : 1.63 : 2.9) that gives a green-red difference about half its blue-green difference, so with
 # K = 0.5 a brown spot, a tan or a lighter brow hair neither adds to nor takes from the index.
-# (1.0 separated the rosacea close-ups of the training split a little better, photo AUC 0.92 against
-# 0.91, but read anything with less melanin than the skin around it as red: a tone probe moved the
-# score 8 points at p95 against 3.)
+# (1.0 separated the rosacea close-ups of the training split a little better, photo AUC 0.91 against
+# 0.89, but reads anything with less melanin than the skin around it as red: the tone probe to ITA -27
+# moved the score 5.9 points at p95 against 3.3.)
 MELANIN_K = 0.5
 SMOOTH_SIGMA_PX = 4.0      # on the 384 px crop: JPEG's chroma noise and pores averaged away, blotches kept
 BASELINE_PCT = 25.0        # the person's own skin: the index's 25th percentile over the read skin

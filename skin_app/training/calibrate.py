@@ -314,7 +314,7 @@ def fit_redness(train: list[dict]) -> tuple[dict, dict]:
             "knots": _knots([(x90, 90.0), (x70, 70.0), (x50, 50.0)], log_x(0.0)),
             "requires": {"redness.version": redness.VERSION}}
     why = {"90": f"90th percentile of {len(ordinary)} ordinary training faces",
-           "70": f"half-way (in log units) between them; the share that best separates {len(pos)} gjain training "
+           "70": f"half-way (in log units) between the 90 and the 50; the share that best separates {len(pos)} gjain training "
                  f"close-ups with hand-drawn rosacea from {len(neg)} without (Youden) lies at "
                  f"{10 ** youden - LOG_OFFSET:.3f}, close-ups read differently from whole faces",
            "50": f"median of the {len(pos)} rosacea training close-ups"}
