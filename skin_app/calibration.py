@@ -285,7 +285,8 @@ MEASURE_WORDS: dict[str, str] = {
                           "counted (its grade boundaries read 70, 50 and 30)"),
     "dark_circle_index": ("how much darker your under-eye skin is than your cheek (CIELAB lightness L*) plus how "
                           "strongly, on average over the eye area, the model sees dark circles, weighted alike"),
-    "redness.share": ("share of your face skin redder than your own skin's usual colour (an erythema index "
+    "redness.share": ("share of your face skin redder than your own skin's usual colour, each part counted by how "
+                      "much redder (an erythema index "
                       "corrected for melanin, from the photo's colour)"),
 }
 # Measures that are shares of an area (shown in %).

@@ -37,14 +37,15 @@ ITA-band table.
 
 Measured per face (raw, mapped to the display score by ``calibration.py`` like every concern):
 
-* ``redness.share``: the soft share of the read face skin whose relative index lies above
-  ``RED_EDGE`` (a ramp of +-``RED_RAMP`` around it, so a pixel near the edge moves the number a little);
+* ``redness.share``: the graded share of the read face skin redder than the baseline: each pixel
+  counts 0 at the baseline, rising to 1 at twice ``RED_EDGE`` (``RED_RAMP``), so no single edge
+  decides it and a pixel near any edge moves the number only a little;
 * ``redness.excess``: the mean of the relative index above ``RED_EDGE`` over the face skin (how much
   redder, and over how much skin);
 * ``redness.version``: ``VERSION`` (the score curve reads only shares of its own definition, so a scan
   stored with an older one shows redness as not measured rather than scored on another scale);
 * per face region, the share (``per_region[name]["redness"]``);
-* the red-area map (``RednessMap.mask``) for the overlay.
+* the red-area map (``RednessMap.mask``: relative index above ``RED_EDGE``) for the overlay.
 """
 from __future__ import annotations
 
@@ -71,7 +72,12 @@ BASELINE_PCT = 25.0        # the person's own skin: the index's 25th percentile 
 # A pixel is red from this far above the baseline (absorbance units, log10). Higher leaves ordinary
 # skin unmarked, so the share has room to grow and the map shows the blotches, not half the face.
 RED_EDGE = 0.15
-RED_RAMP = 0.03            # soft edge: 0 at RED_EDGE - RED_RAMP, 1 at RED_EDGE + RED_RAMP
+# The share counts each pixel by how much redder it is than the baseline: 0 at the baseline, 1 from
+# twice the edge (soft mark = clip((index - (RED_EDGE - RED_RAMP)) / (2 RED_RAMP))). A narrow ramp
+# (+-0.03, version 2's first cut) made the share hinge on the few pixels near the edge: a re-shot
+# moved it 5.9 points at p95 (bench/noise_band.py, 20 faces) against 3.0 with this ramp, the tone
+# probe to ITA -27 3.3 against 0.5, at the same photo AUC on the training split (0.89).
+RED_RAMP = RED_EDGE
 MIN_SKIN_PX = 200          # too little skin to know its own baseline: redness is not measured
 # Skin darker than this share of the face's median (smoothed linear) luminance is a shadow, not read.
 SHADOW_FRACTION = 0.6

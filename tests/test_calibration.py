@@ -215,3 +215,5 @@ def test_a_stored_scan_with_redness_is_rescored_with_it_and_one_without_shows_no
     assert "redness" not in cal.rescore_legacy(old)                       # not measured, never made up
     newer = cal.rescore_legacy({**old, "redness": {"share": 0.02, "version": redness.VERSION}})
     assert "redness" in newer and newer["overall"] == cal.rescore_legacy(old)["overall"]
+    first_definition = cal.rescore_legacy({**old, "redness": {"share": 0.02}})      # redness version 1
+    assert "redness" not in first_definition and first_definition["overall"] == newer["overall"]
