@@ -32,8 +32,8 @@ Which pixels are read (``usable_skin``), and why:
 An earlier version also removed, per face, a least-squares dependence of the index on the red
 absorbance (for shading under a camera's tone curve). It tipped with whichever pixels were read (a
 clipped highlight gone, a lighter brow or hair strand in the mask) and so moved the score when only the
-skin's tone changed (tone probe to ITA -27: p95 8.0 points against 3.3 without it), at no gain in the
-ITA-band table.
+skin's tone changed (tone probe to ITA -27, with the share's first, narrow ramp: p95 8.0 points
+against 3.3 without it), at no gain in the ITA-band table.
 
 Measured per face (raw, mapped to the display score by ``calibration.py`` like every concern):
 
@@ -64,8 +64,9 @@ VERSION = 2
 # 1 : 1.63 : 2.9) that gives a green-red difference about half its blue-green difference, so with
 # K = 0.5 a brown spot, a tan or a lighter brow hair neither adds to nor takes from the index.
 # (1.0 separated the rosacea close-ups of the training split a little better, photo AUC 0.91 against
-# 0.89, but reads anything with less melanin than the skin around it as red: the tone probe to ITA -27
-# moved the score 5.9 points at p95 against 3.3.)
+# 0.89, but reads anything with less melanin than the skin around it as red; with the share as now,
+# re-shots moved its score 11.2 points at p95 against 3.0, and 2 of 10 dark-band ordinary faces read
+# "not good" against 1.)
 MELANIN_K = 0.5
 SMOOTH_SIGMA_PX = 4.0      # on the 384 px crop: JPEG's chroma noise and pores averaged away, blotches kept
 BASELINE_PCT = 25.0        # the person's own skin: the index's 25th percentile over the read skin
