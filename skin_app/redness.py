@@ -64,9 +64,9 @@ VERSION = 2
 # 1 : 1.63 : 2.9) that gives a green-red difference about half its blue-green difference, so with
 # K = 0.5 a brown spot, a tan or a lighter brow hair neither adds to nor takes from the index.
 # (1.0 separated the rosacea close-ups of the training split a little better, photo AUC 0.91 against
-# 0.89, but reads anything with less melanin than the skin around it as red; with the share as now,
-# re-shots moved its score 11.2 points at p95 against 3.0, and 2 of 10 dark-band ordinary faces read
-# "not good" against 1.)
+# 0.89, but reads anything with less melanin than the skin around it as red; measured with the share's
+# ramp at +-0.15, re-shots moved its score 11.2 points at p95 against 3.0, and 2 of 10 dark-band
+# ordinary faces read "not good" against 1.)
 MELANIN_K = 0.5
 SMOOTH_SIGMA_PX = 4.0      # on the 384 px crop: JPEG's chroma noise and pores averaged away, blotches kept
 BASELINE_PCT = 25.0        # the person's own skin: the index's 25th percentile over the read skin
