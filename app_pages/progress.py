@@ -227,8 +227,8 @@ def history_section(scans: list[StoredScan], zone) -> None:
                  column_config={"Date": st.column_config.TextColumn("Date", pinned=True), **narrow,
                                 "Acne lesions": st.column_config.NumberColumn("Acne lesions", width="small")})
     if any("redness" not in s.scores for s in scans):
-        st.caption("A blank Redness was not measured (a scan saved before redness existed, or a photo whose "
-                   "colour could not be read).")
+        st.caption("A blank Redness was not measured (a scan saved before redness existed or measured with its "
+                   "first definition, or a photo whose colour could not be read).")
     with st.expander("Delete a scan"):
         by_id = {s.id: s for s in scans}
         pick = st.selectbox("Scan", list(reversed(list(by_id))), format_func=lambda i: scan_label(by_id[i], zone),

@@ -19,9 +19,10 @@ Reported per split:
 * photo AUC of ``redness.share`` (the measure the score reads): rosacea photos against the others.
 
 ``--grid`` also prints every combination of melanin correction, smoothing and baseline percentile tried
-on the training split, then the red edge (how ``redness.MELANIN_K``, ``SMOOTH_SIGMA_PX``,
-``BASELINE_PCT`` and ``RED_EDGE`` were chosen: the best training photo AUC with a per-photo pixel AUC
-among the best; the edge for room above ordinary skin at no loss of AUC).
+on the training split, then the red edge. ``redness.MELANIN_K`` is melanin's spectral slope (0.5), not
+the grid's best (1.0 ranks the training close-ups a little better but reads skin with less melanin than
+the skin around it as red: ``bench/tone_probe.py``); ``SMOOTH_SIGMA_PX``, ``BASELINE_PCT`` and
+``RED_EDGE`` were chosen on it (the edge for room above ordinary skin at no loss of AUC).
 """
 from __future__ import annotations
 

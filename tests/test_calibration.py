@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from skin_app.concerns import CONCERN_LABELS, CONCERNS, SCORED
+from skin_app.scan import redness
 from skin_app.scan.calibration import (
     OVERALL_LEAD,
     ConcernCurve,
@@ -212,8 +213,8 @@ def test_describe_names_the_raw_value_at_each_anchor(cal):
 
 
 def test_more_red_skin_lowers_the_redness_score_and_leaves_overall_alone(cal):
-    calm = cal.display_scores({**metrics_with(), "redness": {"share": 0.005}})
-    red = cal.display_scores({**metrics_with(), "redness": {"share": 0.30}})
+    calm = cal.display_scores({**metrics_with(), "redness": {"share": 0.005, "version": redness.VERSION}})
+    red = cal.display_scores({**metrics_with(), "redness": {"share": 0.30, "version": redness.VERSION}})
     assert calm["redness"] >= 90 and word_for(red["redness"]) != "good"
     assert red["overall"] == calm["overall"] == cal.display_scores(metrics_with())["overall"]
 
@@ -221,5 +222,7 @@ def test_more_red_skin_lowers_the_redness_score_and_leaves_overall_alone(cal):
 def test_a_stored_scan_with_redness_is_rescored_with_it_and_one_without_shows_none(cal):
     old = metrics_with(under_eye_contrast=8.0)
     assert "redness" not in cal.rescore_legacy(old)                       # not measured, never made up
-    newer = cal.rescore_legacy({**old, "redness": {"share": 0.02}})
+    newer = cal.rescore_legacy({**old, "redness": {"share": 0.02, "version": redness.VERSION}})
     assert "redness" in newer and newer["overall"] == cal.rescore_legacy(old)["overall"]
+    first_definition = cal.rescore_legacy({**old, "redness": {"share": 0.02}})      # redness version 1
+    assert "redness" not in first_definition and first_definition["overall"] == newer["overall"]

@@ -116,8 +116,9 @@ _JSON_FIELDS = {"scores", "metrics", "inci", "actives"}
 
 _README = """SkinGorithm profile export ({name}), made {when}.
 One CSV per table, UTF-8. scans.csv: one row per scan; scores are 0-100 (higher is better); a blank
-redness means it was not measured (scans from before it existed, or a photo whose colour could not be
-read); scores_json and metrics_json hold every value (raw metrics can be re-scored later). The stored
+redness means it was not measured (scans from before it existed or measured with its first definition,
+or a photo whose colour could not be read); scores_json and metrics_json hold every value (raw metrics
+can be re-scored later). The stored
 face pictures and their concern masks (a greyscale PNG, one bit per concern: 1 acne, 2 dark spots,
 4 wrinkles, 8 dark circles, 16 redness; older scans: one concern per RGBA channel, acne, dark spots,
 wrinkles, dark circles) are PNG files named in the picture and masks columns. Ids link rows between files only.

@@ -151,9 +151,15 @@ class ConcernCurve:
     # (measure, offset, weight): sum of weight x log10(value + offset), a fitted model's latent value
     features: tuple[tuple[str, float, float], ...] = ()
     cuts: tuple[float, ...] = ()    # grade boundaries on the raw value (the acne grade model)
+    # (key, value) pairs a scan's metrics must hold for the curve to read them: the definition of the
+    # measure it was fitted on (``redness.version``); a scan measured under another reads as not measured
+    requires: tuple[tuple[str, float], ...] = ()
 
     def raw(self, metrics: dict) -> float | None:
-        """The curve's raw value from a scan's metrics; None when any part is missing."""
+        """The curve's raw value from a scan's metrics; None when any part is missing or the metrics
+        come from another definition of the measure (``requires``)."""
+        if any(_lookup(metrics, key) != value for key, value in self.requires):
+            return None
         total = 0.0
         if self.features:
             for key, offset, weight in self.features:
@@ -280,7 +286,8 @@ MEASURE_WORDS: dict[str, str] = {
                           "counted (its grade boundaries read 70, 50 and 30)"),
     "dark_circle_index": ("how much darker your under-eye skin is than your cheek (CIELAB lightness L*) plus how "
                           "strongly, on average over the eye area, the model sees dark circles, weighted alike"),
-    "redness.share": ("share of your face skin redder than your own skin's usual colour (an erythema index "
+    "redness.share": ("share of your face skin redder than your own skin's usual colour, each part counted by how "
+                      "much redder (an erythema index "
                       "corrected for melanin, from the photo's colour)"),
 }
 # What the calibration file names besides the weights and thresholds it was fitted with
@@ -328,7 +335,8 @@ def _curves(spec: dict) -> dict[str, ConcernCurve]:
                             terms=tuple((str(k), float(w)) for k, w in (s.get("terms") or {}).items()),
                             features=tuple((str(f["measure"]), float(f["offset"]), float(f["weight"]))
                                            for f in s.get("features") or ()),
-                            cuts=tuple(float(c) for c in s.get("cuts") or ()))
+                            cuts=tuple(float(c) for c in s.get("cuts") or ()),
+                            requires=tuple((str(k), float(v)) for k, v in (s.get("requires") or {}).items()))
             for c, s in spec.items()}
 
 

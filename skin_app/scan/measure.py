@@ -66,8 +66,9 @@ SOFT_RAMP = 0.15
 # Bumped whenever a measurement's definition changes (score calibration caches are keyed by it).
 # 5: lesions counted at two scales and parted by size (acne_lesions); 6: redness (redness.py);
 # 7: skin_ita by tone.skin_ita (float CIELAB, none on a colourless photo), no longer its own copy;
-# no score reads it, so the version 6 calibration stays valid (its file says 7; see issue 25)
-MEASURE_VERSION = 7
+# no score reads it, so the version 6 curves stayed valid (issue 25)
+# 8: redness read inside the skin's border, melanin slope 0.5, no shading fit (redness.VERSION 2)
+MEASURE_VERSION = 8
 # The under-eye area starts this far below the eye (pixels on the 384 px crop): lashes and the lid
 # crease are dark whatever the skin does, and a landmark that moves a pixel would move them in or out.
 UNDER_EYE_GAP_PX = 4

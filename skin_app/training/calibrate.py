@@ -29,8 +29,11 @@ Step 2 fits one monotone curve per concern (``fit``), each anchored on graded re
 * dark spots (``soft_fraction.flek``): no graded references exist, so the curve is relative to
   ordinary faces: 90 at their median, 70 at their 90th percentile, 50 as far again beyond.
 * redness (``redness.share``, from colour, ``skin_app.scan.redness``): 90 at the 90th percentile of
-  ordinary faces; 70 at the share that best separates the gjain close-ups with hand-drawn rosacea
-  from the other close-ups (Youden); 50 at the median of the rosacea close-ups.
+  ordinary faces; 50 at the median of the gjain close-ups with hand-drawn rosacea; 70 half-way (in log
+  units), as for wrinkles. (The share that best separates the rosacea close-ups from the other
+  close-ups, Youden, fell at or below the ordinary faces' 90th percentile: close-ups read differently
+  from whole faces, and a 70 placed there made the curve a cliff where a 1 % share change moved the
+  score 20 points.) The curve reads only shares of the definition it was fitted on (``requires``).
 
 Redness alone can be re-fitted into an existing calibration, every other curve left as it is:
 
@@ -52,6 +55,7 @@ from pathlib import Path
 import numpy as np
 
 from skin_app.concerns import ACNE_GRADES, COLOUR_CONCERNS, CONCERNS
+from skin_app.scan import redness
 from skin_app.training.datasets import POS, iter_samples
 
 CACHE_DIR = Path("runs") / "calibration"
@@ -304,13 +308,15 @@ def fit_redness(train: list[dict]) -> tuple[dict, dict]:
     x90 = float(np.quantile([log_x(measured(r, REDNESS)) for r in ordinary], 0.9))
     x50 = float(np.median(pos))
     both = np.sort(np.concatenate([pos, neg]))
-    youden = max(both, key=lambda t: np.mean(pos >= t) - np.mean(neg >= t))
-    x70 = float(np.clip(youden, x90 + 0.01, x50 - 0.01))
+    youden = float(max(both, key=lambda t: np.mean(pos >= t) - np.mean(neg >= t)))
+    x70 = (x90 + x50) / 2
     spec = {"measure": REDNESS, "transform": "log10", "offset": LOG_OFFSET,
-            "knots": _knots([(x90, 90.0), (x70, 70.0), (x50, 50.0)], log_x(0.0))}
+            "knots": _knots([(x90, 90.0), (x70, 70.0), (x50, 50.0)], log_x(0.0)),
+            "requires": {"redness.version": redness.VERSION}}
     why = {"90": f"90th percentile of {len(ordinary)} ordinary training faces",
-           "70": f"the share that best separates {len(pos)} gjain training close-ups with hand-drawn rosacea "
-                 f"from {len(neg)} without (Youden)",
+           "70": f"half-way (in log units) between the 90 and the 50; the share that best separates {len(pos)} gjain training "
+                 f"close-ups with hand-drawn rosacea from {len(neg)} without (Youden) lies at "
+                 f"{10 ** youden - LOG_OFFSET:.3f}, close-ups read differently from whole faces",
            "50": f"median of the {len(pos)} rosacea training close-ups"}
     return spec, why
 
