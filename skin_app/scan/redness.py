@@ -23,7 +23,7 @@ percentile of the scored face skin. A darker or lighter face, a photo a little o
 or a light a little warmer or cooler multiplies every pixel alike, which shifts the index of every
 pixel by the same amount and so cancels (the re-shot bench, ``bench/noise_band.py``, measures what is
 left). What cannot cancel is light whose colour differs across the face, or a cast so strong that a
-channel runs out of range: the photo check (``face.py``) measures the skin's hue and the scan leaves
+channel runs out of range: the photo check (``quality.py``) measures the skin's hue and the scan leaves
 redness unmeasured when it lies far outside the range skin of every tone has in neutral light.
 
 Measured per face (raw, mapped to the display score by ``calibration.py`` like every concern):
