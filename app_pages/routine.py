@@ -24,6 +24,7 @@ from app_pages.common import active_profile, plain, storage  # noqa: E402
 from skin_app.charts import adherence_with_scores_figure  # noqa: E402
 from skin_app.errors import UserFacingError  # noqa: E402
 from skin_app.limits import ALERT_CHOICES, INTERVAL_DAYS_MAX, INTERVAL_DAYS_MIN, SCHEDULE_KINDS  # noqa: E402
+from skin_app.routines import ics  # noqa: E402
 from skin_app.routines import schedule as rem  # noqa: E402
 
 STATUS_WORDS = {
@@ -232,8 +233,8 @@ def routines_section(profile_id: int, zone: str) -> None:
                 _open_editor(r, zone)
                 st.rerun()
             delete_control(r, c[1])
-            c[2].download_button("Calendar file (.ics)", data=rem.to_ics([r], now=now),
-                                 file_name=rem.ics_filename([r]), mime="text/calendar", key=f"ics-{r.id}",
+            c[2].download_button("Calendar file (.ics)", data=ics.to_ics([r], now=now),
+                                 file_name=ics.ics_filename([r]), mime="text/calendar", key=f"ics-{r.id}",
                                  on_click="ignore")
 
     for r, found in broken:
@@ -244,8 +245,8 @@ def routines_section(profile_id: int, zone: str) -> None:
             delete_control(r, st.container())
 
     if routines:
-        st.download_button("Download all routines for your phone's calendar (.ics)", data=rem.to_ics(routines, now=now),
-                           file_name=rem.ics_filename(routines), mime="text/calendar", key="ics-all",
+        st.download_button("Download all routines for your phone's calendar (.ics)", data=ics.to_ics(routines, now=now),
+                           file_name=ics.ics_filename(routines), mime="text/calendar", key="ics-all",
                            on_click="ignore", icon="📅")
         st.caption("Open the file on your phone, or import it in Google Calendar (Settings → Import), Apple "
                    "Calendar (File → Import) or Outlook: each routine becomes a repeating event with its alarm.")

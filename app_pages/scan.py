@@ -43,9 +43,9 @@ from skin_app.config import setup_tensorflow_env  # noqa: E402
 from skin_app.errors import UserFacingError  # noqa: E402
 from skin_app.history.save import save_scans  # noqa: E402
 from skin_app.limits import NOTE_MAX  # noqa: E402
-from skin_app.scan.face import CHECK_LABELS, CLOSEUP_CHECKS  # noqa: E402
 from skin_app.scan.imaging import MAX_BYTES as PHOTO_MAX_BYTES  # noqa: E402
 from skin_app.scan.pictures import STORED_SIZE  # noqa: E402
+from skin_app.scan.quality import CHECK_LABELS, CLOSEUP_CHECKS  # noqa: E402
 from skin_app.scan.results import ScanResult  # noqa: E402
 
 log = logging.getLogger("skingorithm.scan")

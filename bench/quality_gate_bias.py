@@ -50,6 +50,7 @@ from PIL import Image  # noqa: E402
 from skimage.color import rgb2lab  # noqa: E402
 
 from skin_app.scan import face as F  # noqa: E402
+from skin_app.scan import quality as Q  # noqa: E402
 from skin_app.scan.imaging import load_image  # noqa: E402
 from skin_app.scan.segmentation import INPUT_SIZE  # noqa: E402  (no TensorFlow import at module level)
 from skin_app.scan.tone import BAND_NAMES as TONE_BANDS  # noqa: E402
@@ -206,7 +207,7 @@ def gate_one(dataset: str, path: Path, data_root: Path) -> dict:
     loaded = load_image(data)
     faces = F.find_faces(loaded.rgb)
     aligned = F.align_and_crop(loaded.rgb, faces[0], INPUT_SIZE) if faces else None
-    quality = F.assess_quality(faces, loaded.rgb, aligned, loaded.scale)
+    quality = Q.assess_quality(faces, loaded.rgb, aligned, loaded.scale)
     rec: dict[str, Any] = {
         "dataset": dataset, "file": str(path.relative_to(data_root)),
         "ok": quality.ok,
@@ -348,7 +349,7 @@ def markdown(result: dict) -> str:
     lim = f" --limit {meta['limit']}" if meta["limit"] else ""
     lines = ["# Quality gate by skin tone (ITA bands)", "",
              f"{meta['n_photos']} photos from {', '.join(meta['datasets'])}; run {meta['when']} "
-             f"(`python bench/quality_gate_bias.py --data ../shared/data{lim}`). Gate thresholds as in skin_app/scan/face.py.",
+             f"(`python bench/quality_gate_bias.py --data ../shared/data{lim}`). Gate thresholds as in skin_app/scan/quality.py.",
              "",
              "Rejected = any blocking issue. Tone checks = no_face, too_dark, overexposed, blurry (measures that could "
              "depend on skin tone); turned, cut_off, too_small, several_faces are geometry (ACNE04 is mostly 3/4 and profile "

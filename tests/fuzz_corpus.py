@@ -345,7 +345,8 @@ def prepare(cls: str, seed: int, n: int):
         import tempfile
         from pathlib import Path
 
-        from skin_app.routines.schedule import Routine, RoutineError, Schedule, Step, to_ics
+        from skin_app.routines.ics import to_ics
+        from skin_app.routines.schedule import Routine, RoutineError, Schedule, Step
         from skin_app.storage import Storage
         db = Storage(Path(tempfile.mkdtemp()) / "fuzz.sqlite3")
         pid = db.create_profile("Fuzz").id

@@ -8,7 +8,7 @@ import pytest
 
 from skin_app.concerns import CHANNELS, COLOUR_CONCERNS, CONCERNS
 from skin_app.errors import FaceError, ImageError
-from skin_app.scan import face
+from skin_app.scan import face, quality
 from skin_app.scan.analysis import analyze
 from tests.photos import astronaut_jpeg, no_face_jpeg
 
@@ -189,7 +189,7 @@ def test_a_real_skin_close_up_cut_from_a_face_photo_is_scored(segmenter):
     assert set(r.scores) == {"acne", "flek", "redness", "overall"}
     q = r.quality.measurements
     assert q["whole_face"] == 0.0 and q["skin_colour_share"] > 0.8 and q["flat_share"] < 0.1
-    assert q["skin_probability"] >= face.CLOSEUP_MIN_SKIN_PROB
+    assert q["skin_probability"] >= quality.CLOSEUP_MIN_SKIN_PROB
 
 
 @pytest.mark.parametrize("photo,message", [
@@ -223,7 +223,7 @@ def test_a_close_up_with_skin_colour_but_no_skin_texture_or_colour_is_refused_by
 
 def test_the_model_refuses_a_close_up_where_it_sees_no_skin(segmenter, monkeypatch):
     from tests.photos import cheek_closeup_jpeg
-    monkeypatch.setattr(face, "CLOSEUP_MIN_SKIN_PROB", 1.01)        # nothing is skin enough
+    monkeypatch.setattr(quality, "CLOSEUP_MIN_SKIN_PROB", 1.01)        # nothing is skin enough
     with pytest.raises(FaceError, match="finds almost no skin") as e:
         analyze(cheek_closeup_jpeg(), segmenter, view="closeup")
     assert e.value.quality.measurements["skin_probability"] < 1.01

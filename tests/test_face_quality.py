@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from skin_app.scan import face
+from skin_app.scan import face, quality
 from skin_app.scan.segmentation import INPUT_SIZE
 from tests.photos import astronaut_jpeg
 
@@ -20,7 +20,7 @@ def astronaut() -> np.ndarray:
 def gate(rgb: np.ndarray):
     faces = face.find_faces(rgb)
     aligned = face.align_and_crop(rgb, faces[0], INPUT_SIZE) if faces else None
-    return face.assess_quality(faces, rgb, aligned, 1.0)
+    return quality.assess_quality(faces, rgb, aligned, 1.0)
 
 
 def blocking_codes(report) -> set[str]:
@@ -73,7 +73,7 @@ def test_a_mildly_rotated_photo_passes_and_is_levelled():
     rotated = cv2.warpAffine(img, m, (512, 512), borderMode=cv2.BORDER_REFLECT)
     faces = face.find_faces(rotated)
     aligned = face.align_and_crop(rotated, faces[0], INPUT_SIZE)
-    assert face.assess_quality(faces, rotated, aligned, 1.0).ok
+    assert quality.assess_quality(faces, rotated, aligned, 1.0).ok
     right, left = aligned.points[face.RIGHT_IRIS], aligned.points[face.LEFT_IRIS]
     assert abs(right[1] - left[1]) < 3            # eyes level after alignment
 
@@ -122,6 +122,6 @@ def test_regions_are_inside_the_face_and_do_not_overlap_the_eyes():
 def test_sharpness_does_not_depend_on_brightness_scale():
     img = astronaut()
     faces = face.find_faces(img)
-    s1 = face.face_sharpness(img, faces[0])
-    s2 = face.face_sharpness((img * 0.5).astype(np.uint8), faces[0])
+    s1 = quality.face_sharpness(img, faces[0])
+    s2 = quality.face_sharpness((img * 0.5).astype(np.uint8), faces[0])
     assert s2 == pytest.approx(s1, rel=0.25)

@@ -11,6 +11,7 @@ import pytest
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
+from skin_app.routines import ics
 from skin_app.routines import schedule as reminders
 from skin_app.routines.schedule import Routine, Schedule, Step
 
@@ -288,7 +289,7 @@ def test_download_one_routine_and_all_as_ics(db, me, clock, downloads):
     assert sorted(name for _, name, _ in singles) == ["skingorithm-morning.ics", "skingorithm-night.ics"]
     night_file = next(data for data, name, _ in singles if name == "skingorithm-night.ics")
     (event,) = icalendar.Calendar.from_ical(night_file).walk("VEVENT")
-    assert str(event["UID"]) == reminders.routine_uid(a)
+    assert str(event["UID"]) == ics.routine_uid(a)
     assert event["RRULE"]["FREQ"] == ["DAILY"]
     (alarm,) = event.walk("VALARM")
     assert alarm["TRIGGER"].to_ical() == b"-PT15M"

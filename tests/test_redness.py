@@ -5,7 +5,7 @@ import functools
 import numpy as np
 import pytest
 
-from skin_app.scan import face as face_mod
+from skin_app.scan import quality as quality_mod
 from skin_app.scan import redness, tone
 from skin_app.scan.analysis import check_photo, drop_untrusted_colour, front_geometry
 from skin_app.scan.results import QualityReport
@@ -121,7 +121,7 @@ def test_the_photo_check_measures_the_skin_colour_and_trusts_an_ordinary_photo()
     checked = check_photo(astronaut_jpeg())
     m = checked.quality.measurements
     assert 15 <= m["skin_hue"] <= 85 and m["skin_chroma"] >= 8
-    assert face_mod.colour_trusted(m)
+    assert quality_mod.colour_trusted(m)
     assert not [i for i in checked.quality.issues if i.code == "colour_cast"]
 
 
@@ -144,4 +144,4 @@ def test_a_black_and_white_photo_is_flagged_and_its_redness_is_left_unmeasured()
 
 
 def test_a_report_from_an_older_version_without_colour_figures_is_trusted():
-    assert face_mod.colour_trusted(QualityReport().measurements)
+    assert quality_mod.colour_trusted(QualityReport().measurements)

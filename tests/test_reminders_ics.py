@@ -8,7 +8,8 @@ import icalendar
 import pytest
 import recurring_ical_events
 
-from skin_app.routines.schedule import Routine, Schedule, Step, ics_filename, occurrences_between, routine_uid, to_ics
+from skin_app.routines.ics import ics_filename, routine_uid, to_ics
+from skin_app.routines.schedule import Routine, Schedule, Step, occurrences_between
 
 UTC = timezone.utc
 STAMP = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)

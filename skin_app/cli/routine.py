@@ -3,7 +3,7 @@
     python -m skin_app routine list --profile Me [--json]
     python -m skin_app routine ics --profile Me --out routines.ics     # or --out - for stdout
 
-Routines are checked by ``reminders.to_ics`` exactly as on the page; a refusal prints the app's
+Routines are checked by ``routines.ics.to_ics`` exactly as on the page; a refusal prints the app's
 message on stderr with exit status 1.
 """
 from __future__ import annotations
@@ -14,6 +14,7 @@ from pathlib import Path
 
 from skin_app.cli.history import existing_profile, print_rows, run_guarded, shown, write_file
 from skin_app.routines import schedule as rem
+from skin_app.routines.ics import to_ics
 from skin_app.storage import Storage
 
 
@@ -54,7 +55,7 @@ def write_ics(args: argparse.Namespace) -> int:
     db = Storage()
     profile = existing_profile(db, args.profile)
     routines = db.list_routines(profile.id)
-    data = rem.to_ics(routines, now=rem.utc_now())
+    data = to_ics(routines, now=rem.utc_now())
     if str(args.out) == "-":
         sys.stdout.buffer.write(data)
         sys.stdout.flush()

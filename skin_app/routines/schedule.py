@@ -1,4 +1,4 @@
-"""Routine reminders: schedules, next times, due/missed, adherence, and iCalendar export.
+"""Routine reminders: schedules, next times, due/missed, adherence (the calendar file: ``ics.py``).
 
 No Streamlit here: the routine page only asks these functions questions and draws the answers.
 
@@ -8,7 +8,7 @@ A routine happens at a *wall-clock* time (say 21:30) in an IANA time zone (say `
 Recurrence is expanded with ``dateutil.rrule`` over naive local wall times, so "every day at 21:30"
 stays 21:30 on both sides of a daylight-saving change; each wall time is then attached to its zone
 with :mod:`zoneinfo`. Wall times that a DST change skips or repeats follow RFC 5545 (3.3.5), which
-is also what calendar apps do with the exported .ics file:
+is also what calendar apps do with the exported .ics file (``ics.py``):
 
 * a time that does not exist (02:30 on the spring-forward day in Berlin) is read with the offset
   from before the gap, i.e. it happens at 03:30 local time;
@@ -38,7 +38,6 @@ against the streak either). Occurrences before the routine was created are never
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
@@ -66,12 +65,10 @@ SCHEDULE_LABELS: dict[str, str] = {
 WEEKDAY_NAMES: tuple[str, ...] = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
                                   "Saturday", "Sunday")
 _RRULE_DAYS = (rrule.MO, rrule.TU, rrule.WE, rrule.TH, rrule.FR, rrule.SA, rrule.SU)
-_ICAL_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 
 FIRST_DATE = date(1970, 1, 1)          # dates a routine may use: wide enough for any real routine, and
 LAST_DATE = date(2199, 12, 31)         # far from the ends of Python's calendar (year 1, year 9999)
 GRACE = timedelta(minutes=60)          # how long after its time a routine still counts as "due"
-EVENT_DURATION = timedelta(minutes=10)  # length of the calendar event in the .ics export
 
 MARKS: tuple[str, ...] = ("done", "skipped")
 
@@ -266,7 +263,7 @@ def problems(routine: Routine) -> list[str]:
     if out or not zone_ok:
         return out
 
-    first = _first_local(routine)
+    first = first_local(routine)
     if first is None:
         out.append("This schedule never happens between its start and end dates "
                    "(none of the chosen weekdays falls in that range); widen the dates or pick other days.")
@@ -365,12 +362,14 @@ def _rule(s: Schedule) -> rrule.rrule:
     raise RoutineError([f"Unknown schedule {s.kind!r}."])
 
 
-def _first_local(routine: Routine) -> datetime | None:
+def first_local(routine: Routine) -> datetime | None:
+    """The naive local wall time of the first occurrence; None when the schedule never happens."""
     s = routine.schedule
     return _rule(s).after(datetime.combine(s.start_date, time(0)), inc=True)
 
 
-def _occurrence(routine: Routine, wall: datetime) -> Occurrence:
+def occurrence_at(routine: Routine, wall: datetime) -> Occurrence:
+    """The occurrence at the naive local ``wall`` time, read as RFC 5545 reads it (see the module notes)."""
     zone = routine.schedule.zone
     start = wall.replace(tzinfo=zone, fold=0)
     # a wall time in a DST gap: show it as the real local time it maps to (RFC 5545: 02:30 -> 03:30)
@@ -393,7 +392,7 @@ def iter_occurrences(routine: Routine, after: datetime | None = None) -> Iterato
         lo = after.astimezone(s.zone).replace(tzinfo=None) - timedelta(days=1)
         walls = rule.xafter(lo, inc=True)
     for wall in walls:
-        occ = _occurrence(routine, wall)
+        occ = occurrence_at(routine, wall)
         if after is None or occ.start >= after:
             yield occ
 
@@ -424,7 +423,7 @@ def occurrences_on_dates(routine: Routine, first: date, last: date) -> list[Occu
     rule = _rule(routine.schedule)
     lo = datetime.combine(first, time(0))
     hi = datetime.combine(last, time(23, 59, 59))
-    return [_occurrence(routine, wall) for wall in rule.between(lo, hi, inc=True)]
+    return [occurrence_at(routine, wall) for wall in rule.between(lo, hi, inc=True)]
 
 
 def dst_notes(routine: Routine, start: date, days: int = 366) -> list[str]:
@@ -605,101 +604,6 @@ def weekly_adherence(items: Iterable[Outcome], today: date, weeks: int = 12) -> 
         s = summarize(grouped[monday])
         rows.append(WeekAdherence(monday, s.scheduled, s.done, s.partial, s.skipped, s.missed, s.rate))
     return rows
-
-
-# --------------------------------------------------------------------------------------------
-# iCalendar export (RFC 5545)
-# --------------------------------------------------------------------------------------------
-PRODID = "-//SkinGorithm//Routine reminders//EN"
-
-
-def routine_uid(routine: Routine) -> str:
-    """Stable across exports, so importing a newer file updates the event instead of duplicating it."""
-    if routine.id is not None:
-        return f"routine-{routine.profile_id or 0}-{routine.id}@skingorithm.local"
-    seed = f"{routine.name}|{routine.schedule}"
-    return f"routine-{uuid.uuid5(uuid.NAMESPACE_URL, seed)}@skingorithm.local"
-
-
-def rrule_for(routine: Routine) -> dict | None:
-    """The RRULE value (as icalendar's vRecur mapping) or None for a one-off routine."""
-    s = routine.schedule
-    if s.kind == "once":
-        return None
-    rule: dict = {"FREQ": "DAILY"}
-    if s.kind == "every_n_days" and s.interval_days > 1:
-        rule["INTERVAL"] = s.interval_days
-    if s.kind == "weekdays":
-        rule = {"FREQ": "WEEKLY", "BYDAY": [_ICAL_DAYS[d] for d in sorted(set(s.weekdays))], "WKST": "MO"}
-    if s.end_date is not None:
-        # UNTIL must be UTC when DTSTART has a TZID (RFC 5545 3.3.10); the instant of the last
-        # possible occurrence on the end date makes it inclusive of that day only.
-        last_wall = datetime.combine(s.end_date, s.time_of_day.replace(second=0, microsecond=0))
-        rule["UNTIL"] = _occurrence(routine, last_wall).start.astimezone(timezone.utc)
-    return rule
-
-
-def to_ics(routines: Sequence[Routine], now: datetime | None = None,
-           calendar_name: str = "SkinGorithm routines") -> bytes:
-    """An RFC 5545 calendar with one VEVENT per routine (RRULE, DTSTART with TZID, VTIMEZONE,
-    and a display VALARM at the routine's alert time)."""
-    import icalendar
-
-    stamp = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(microsecond=0)
-    cal = icalendar.Calendar()
-    cal.add("prodid", PRODID)
-    cal.add("version", "2.0")
-    cal.add("calscale", "GREGORIAN")
-    cal.add("method", "PUBLISH")
-    cal.add("x-wr-calname", calendar_name)
-    first_day = date.max
-    last_day = date.min
-    for routine in routines:
-        routine = validate(routine)
-        s = routine.schedule
-        first = _first_local(routine)
-        if first is None:          # validate() refuses such a routine; kept for safety
-            continue
-        start = _occurrence(routine, first).start
-        ev = icalendar.Event()
-        ev.add("uid", routine_uid(routine))
-        ev.add("dtstamp", stamp)
-        ev.add("summary", routine.name)
-        ev.add("dtstart", start)   # datetime with ZoneInfo -> DTSTART;TZID=...
-        ev.add("duration", EVENT_DURATION)
-        rule = rrule_for(routine)
-        if rule is not None:
-            ev.add("rrule", rule)
-        description = steps_text(routine)
-        if description:
-            ev.add("description", description)
-        ev.add("categories", ["Skincare"])
-        alarm = icalendar.Alarm()
-        alarm.add("action", "DISPLAY")
-        alarm.add("description", f"{routine.name}" + (f" in {s.alert_minutes} minutes" if s.alert_minutes else " now"))
-        alarm.add("trigger", -timedelta(minutes=s.alert_minutes))
-        ev.add_component(alarm)
-        cal.add_component(ev)
-        first_day = min(first_day, first.date())
-        last_day = max(last_day, s.end_date or first.date() + timedelta(days=366 * 5))
-    if routines:
-        cal.add_missing_timezones(first_date=first_day - timedelta(days=366),
-                                  last_date=last_day + timedelta(days=366))
-    return cal.to_ical()
-
-
-def steps_text(routine: Routine) -> str:
-    lines = []
-    for number, st in enumerate(routine.steps, start=1):
-        lines.append(f"{number}. {st.text}" + (f" ({st.product_name})" if st.product_name else ""))
-    return "\n".join(lines)
-
-
-def ics_filename(routines: Sequence[Routine]) -> str:
-    if len(routines) == 1:
-        slug = re.sub(r"[^a-z0-9]+", "-", routines[0].name.lower()).strip("-")[:40] or "routine"
-        return f"skingorithm-{slug}.ics"
-    return "skingorithm-routines.ics"
 
 
 # --------------------------------------------------------------------------------------------

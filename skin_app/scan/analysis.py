@@ -1,7 +1,7 @@
 """The scan pipeline as one call: ``analyze(image_bytes, view="front") -> ScanResult``.
 
-photo bytes -> imaging (decode, EXIF, limits) -> face (find, quality gate for the view, align, crop,
-regions) -> segmentation (one UNet-ResNet34, six channels, mirror-averaged) -> scoring (raw
+photo bytes -> imaging (decode, EXIF, limits) -> face (find, align, crop, regions) and quality (the gate
+for the view) -> segmentation (one UNet-ResNet34, six channels, mirror-averaged) -> scoring (raw
 measurements) -> calibration (display scores) -> ScanResult.
 
 ``check_photo`` is the first half alone (no model, a fraction of a second): the page shows its
@@ -30,6 +30,7 @@ from skin_app.config import settings
 from skin_app.errors import FaceError
 from skin_app.scan import conditions
 from skin_app.scan import face as face_mod
+from skin_app.scan import quality as quality_mod
 from skin_app.scan.calibration import MEASURE_VERSION_KEY, Calibration, load_calibration, overall_of
 from skin_app.scan.imaging import DCT_SCALED_FORMATS, LoadedImage, load_image
 from skin_app.scan.measure import MEASURE_VERSION, Measurement, measure
@@ -154,7 +155,7 @@ def check_photo(image_bytes: bytes, view: str = "front",
     lap("decode_ms")
     if view == "closeup":
         say("Checking the close-up…")
-        quality = face_mod.assess_closeup(loaded.rgb, loaded.scale)
+        quality = quality_mod.assess_closeup(loaded.rgb, loaded.scale)
         lap("face_ms")
         return CheckedPhoto(view, loaded, [], None, quality, timings)
     say("Finding your face…")
@@ -162,7 +163,7 @@ def check_photo(image_bytes: bytes, view: str = "front",
     if faces:
         loaded, faces = _aim_at_face(image_bytes, loaded, faces)
     aligned = face_mod.align_and_crop(loaded.rgb, faces[0], INPUT_SIZE) if faces else None
-    quality = face_mod.assess_quality(faces, loaded.rgb, aligned, loaded.scale, view=view)
+    quality = quality_mod.assess_quality(faces, loaded.rgb, aligned, loaded.scale, view=view)
     lap("face_ms")
     return CheckedPhoto(view, loaded, faces, aligned, quality, timings)
 
@@ -193,7 +194,7 @@ def view_scores(scores: dict[str, float], view: str) -> dict[str, float]:
 def drop_untrusted_colour(metrics: dict, masks: dict[str, np.ndarray], quality: QualityReport) -> None:
     """Redness is read from colour: where the photo check says colour cannot be trusted (a strong cast,
     no colour at all), it is not measured rather than measured wrong."""
-    if face_mod.colour_trusted(quality.measurements):
+    if quality_mod.colour_trusted(quality.measurements):
         return
     metrics["redness"] = None
     metrics["redness_skipped"] = "colour_cast"
@@ -226,7 +227,7 @@ def analyze(image_bytes: bytes, segmenter: SkinSegmenter | None = None,
     if view == "closeup":
         skin = float(probabilities["face_skin"].mean())
         quality.measurements["skin_probability"] = round(skin, 3)
-        issue = face_mod.not_skin_issue(skin)
+        issue = quality_mod.not_skin_issue(skin)
         if issue is not None:
             quality.issues.append(issue)
             raise FaceError(issue.message, issue.advice, issue.code, quality)

@@ -16,7 +16,7 @@ underexposed, or a light a little warmer or cooler multiplies every pixel's line
 adds the same constant to every pixel's index and so cancels against the baseline exactly (the tone
 probe, ``bench/tone_probe.py``, and the re-shot bench, ``bench/noise_band.py``, measure what is left).
 What cannot cancel is light whose colour differs across the face, or a cast so strong that a channel
-runs out of range: the photo check (``face.py``) measures the skin's hue and the scan leaves redness
+runs out of range: the photo check (``quality.py``) measures the skin's hue and the scan leaves redness
 unmeasured when it lies far outside the range skin of every tone has in neutral light.
 
 Which pixels are read (``usable_skin``), and why:
