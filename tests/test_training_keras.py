@@ -175,9 +175,9 @@ def tiny_pack(tmp_path_factory) -> Path:
     return out
 
 
-def trainer_args(pack: Path, out: Path, *extra: str) -> list[str]:
+def trainer_args(pack: Path, out: Path, *extra: str, init: Path | None = None) -> list[str]:
     return ["--pack", str(pack), "--out", str(out), "--crop", "64", "--batch", "2", "--threads", "1",
-            "--shift", "3", "--init", str(model_path()), *extra]
+            "--shift", "3", "--init", str(init or model_path()), *extra]
 
 
 def test_a_few_steps_write_a_checkpoint_its_config_and_app_weights_then_resume(tiny_pack, tmp_path):
@@ -254,3 +254,31 @@ def test_sigterm_saves_before_leaving(tiny_pack, tmp_path):
 
 def _read(path: Path) -> str:
     return path.read_text() if path.exists() else ""
+
+
+def test_keep_names_the_channels_held_to_the_teacher_and_refuses_a_misspelt_one():
+    mask = tk.keep_channel_mask("face_skin, panda_eye")
+    assert mask.shape == (1, 1, 1, len(CHANNELS))
+    assert [CHANNELS[c] for c in np.flatnonzero(mask.ravel())] == ["face_skin", "panda_eye"]
+    assert not tk.keep_channel_mask("").any()
+    with pytest.raises(ValueError, match="panda_eyes"):
+        tk.keep_channel_mask("face_skin,panda_eyes")
+
+
+def test_a_kept_channel_is_pulled_to_the_teacher_not_to_the_start(tiny_pack, tmp_path):
+    """--teacher names the frozen model when the run starts elsewhere (--init); without it the start is the
+    teacher. The kept term is a cross-entropy against the teacher, so on the same batch it is larger by the
+    gap (a KL divergence) when the start differs from the teacher than when they are one model."""
+    moved = tmp_path / "moved"
+    tk.main(trainer_args(tiny_pack, moved, "--max-steps", "1", "--lr", "0.05", "--warmup", "1"))
+    keep = ("--max-steps", "1", "--keep", "face_skin,eye", "--keep-weight", "5", "--lr", "1e-9")
+    apart, same = tmp_path / "apart", tmp_path / "same"
+    tk.main(trainer_args(tiny_pack, apart, *keep, "--teacher", str(moved / "weights.npz")))
+    tk.main(trainer_args(tiny_pack, same, *keep, init=moved / "weights.npz"))
+    assert json.loads((apart / "config.json").read_text())["teacher"] == str(moved / "weights.npz")
+    assert json.loads((same / "config.json").read_text())["teacher"] == ""
+
+    def kept(run: Path) -> float:
+        (first,) = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
+        return first["kept"]
+    assert kept(apart) > kept(same) + 1e-3, (kept(apart), kept(same))

@@ -28,7 +28,10 @@ the share (run k1 learned tone fairness but not steadiness without it).
 
 Both the photo and its variant are supervised where the set labels them; where it does not (e.g.
 acne on CelebAMask faces), the photo's output is distilled towards the frozen shipped model's output
-(``--distill``), so a fine-tune on partial labels does not forget. Hard negatives: packs made with
+(``--distill``), so a fine-tune on partial labels does not forget. ``--keep`` channels (e.g. face skin,
+eyes, wrinkles, dark circles) are held to that frozen model on every pixel (``--keep-weight``), labelled
+or not, so the segmentation the scores stand on stays while acne and dark spots are re-taught;
+``--teacher`` names the frozen model when the run starts from other weights (``--init``). Hard negatives: packs made with
 ``pack --hard-negatives`` (hair, brows, background are not acne or spots), and freckles of the
 freckle close-ups are acne negatives (``freckles_not_acne``): a freckle is not a pimple.
 
@@ -73,6 +76,7 @@ class Config:
     pack: str = "packs/train_384_hn.npz"
     out: str = "runs/keras"
     init: str = "models/skin_unet_resnet34.npz"
+    teacher: str = ""                # the frozen model distilled towards; "": the init weights
     minutes: float = 120.0           # the schedule's length (cosine to the end); a stop earlier is fine
     max_steps: int = 0               # 0: time only
     batch: int = 4
@@ -86,6 +90,8 @@ class Config:
     reshot_weight: float = 2.0
     distill: float = 0.5
     share_weight: float = 1.0        # the concern shares (what the scores read) of photo and variant alike
+    keep: str = ""                   # channels held to the teacher on every pixel, e.g. "face_skin,eye,wrinkle,panda_eye"
+    keep_weight: float = 0.0
     threads: int = 2
     ckpt_minutes: float = 4.0
     seed: int = 0
@@ -220,6 +226,20 @@ def soft_bce(tf, logits, target_prob, weight):
     return tf.reduce_sum(bce * weight) / tf.maximum(tf.reduce_sum(weight), 1.0)
 
 
+def keep_channel_mask(keep: str) -> np.ndarray:
+    """(1, 1, 1, C) weights: 1 for each channel named in ``keep`` (comma-separated), held to the teacher on
+    every pixel whatever the labels say (segmentation the fine-tune must not lose while acne and dark spots
+    change), else 0."""
+    names = [n.strip() for n in keep.split(",") if n.strip()]
+    unknown = sorted(set(names) - set(CHANNELS))
+    if unknown:
+        raise ValueError(f"--keep names no channel: {', '.join(unknown)} (channels: {', '.join(CHANNELS)})")
+    mask = np.zeros((1, 1, 1, len(CHANNELS)), np.float32)
+    for n in names:
+        mask[..., CHANNELS.index(n)] = 1.0
+    return mask
+
+
 # Below this share of the crop a concern counts as absent (about the calibration's 0.002 of the face skin).
 SHARE_EPS = 1e-3
 
@@ -294,7 +314,7 @@ class Trainer:
         self.log(f"loaded {len(self.datasets)} training samples in {time.time() - t0:.0f}s "
                  f"({changed} freckle pixels made acne negatives)")
         self.student = load_keras(Path(cfg.init))
-        self.teacher = load_keras(Path(cfg.init))
+        self.teacher = load_keras(Path(cfg.teacher or cfg.init))
         self.teacher.trainable = False
         self.opt = tf.keras.optimizers.Adam(learning_rate=cfg.lr)
         self.step = tf.Variable(0, dtype=tf.int64)
@@ -348,6 +368,7 @@ class Trainer:
         tf = self.tf
         cfg = self.cfg
         margin = int(math.ceil(cfg.shift)) + 1
+        keep_mask = tf.constant(keep_channel_mask(cfg.keep), tf.float32)
 
         @tf.function
         def step(xa, xb, ca, cb, teacher_pa, lr, darker_b, iy, ix, fy, fx):
@@ -362,6 +383,7 @@ class Trainer:
                 sup_b, _, _, _ = supervised_loss(tf, lb, cb)
                 unlabelled = tf.cast(tf.equal(tf.cast(ca, tf.int32), IGNORE), tf.float32)
                 distill = soft_bce(tf, la, teacher_pa, unlabelled)
+                kept = soft_bce(tf, la, teacher_pa, keep_mask * tf.ones_like(la)) if cfg.keep_weight else tf.constant(0.0)
                 pa, pb = tf.sigmoid(la), tf.sigmoid(lb)
                 if tone_step:
                     # the darker of the pair is pulled to the lighter one (darker_b: 1 where xb is darker)
@@ -378,12 +400,13 @@ class Trainer:
                     cons = 0.5 * (soft_bce(tf, la_in, pb_back, ones) + soft_bce(tf, lb_back, pa_in, ones))
                     cons_w = cfg.reshot_weight
                     share = share_gap(tf, pa_in, pb_back)
-                loss = sup_a + sup_b + cfg.distill * distill + cons_w * cons + cfg.share_weight * share
+                loss = (sup_a + sup_b + cfg.distill * distill + cons_w * cons + cfg.share_weight * share
+                        + cfg.keep_weight * kept)
             variables = self.student.trainable_variables
             grads = tape.gradient(loss, variables)
             grads, norm = tf.clip_by_global_norm(grads, 5.0)
             self.opt.apply_gradients(zip(grads, variables))
-            return {"loss": loss, "sup": sup_a, "distill": distill, "cons": cons, "share": share, "mil": mil_a, "gnorm": norm,
+            return {"loss": loss, "sup": sup_a, "distill": distill, "kept": kept, "cons": cons, "share": share, "mil": mil_a, "gnorm": norm,
                     "bce": bce_a, "dice": dice_a}
 
         self._steps[tone_step] = step
