@@ -186,13 +186,20 @@ def camera_input(label: str, key: str):
     return st.camera_input(label, key=key, help=CAMERA_ADVICE)
 
 
-def viewer_zone():
-    """The browser's time zone (``st.context.timezone``) when it tells us, else UTC."""
-    from zoneinfo import ZoneInfo
+def viewer_zone_name() -> str:
+    """The browser's time zone (``st.context.timezone``) when it tells us one this system knows, else UTC."""
+    from skin_app.routines.schedule import is_known_timezone
     try:
-        return ZoneInfo(st.context.timezone or "UTC")
-    except Exception:  # noqa: BLE001 - no browser (tests), or a zone this system does not know
-        return ZoneInfo("UTC")
+        zone = st.context.timezone
+    except Exception:  # noqa: BLE001 - no browser (tests)
+        zone = None
+    return zone if isinstance(zone, str) and is_known_timezone(zone) else "UTC"
+
+
+def viewer_zone():
+    """The browser's time zone as a ``ZoneInfo`` (see ``viewer_zone_name``)."""
+    from zoneinfo import ZoneInfo
+    return ZoneInfo(viewer_zone_name())
 
 
 def concern_picker(key: str, label: str = "Show on the photo", concerns=None):

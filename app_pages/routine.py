@@ -20,7 +20,7 @@ if _ROOT not in sys.path:                     # stand-alone run: make the projec
 import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
-from app_pages.common import active_profile, plain, storage  # noqa: E402
+from app_pages.common import active_profile, plain, storage, viewer_zone_name  # noqa: E402
 from skin_app.charts import adherence_with_scores_figure  # noqa: E402
 from skin_app.errors import UserFacingError  # noqa: E402
 from skin_app.limits import ALERT_CHOICES, INTERVAL_DAYS_MAX, INTERVAL_DAYS_MIN, SCHEDULE_KINDS  # noqa: E402
@@ -41,16 +41,6 @@ HISTORY_WEEKS = 12
 EDIT = "routine_editing"          # session key: None, "new" or a routine id
 TOASTED = "routine_toasted"       # session key: occurrence keys already announced
 FORM = "rt_form_"                 # prefix of the editor's widget keys
-
-
-def viewer_zone() -> str:
-    """The browser's time zone when it tells us, else UTC."""
-    tz = None
-    try:
-        tz = st.context.timezone
-    except Exception:  # noqa: BLE001 - older runtimes or no browser (tests)
-        tz = None
-    return tz if tz and rem.is_known_timezone(tz) else "UTC"
 
 
 FAILED = object()                 # what _guard returns when the call was refused
@@ -358,7 +348,7 @@ def _old_product_id(old: rem.Routine, step: rem.Step) -> int | None:
 def main() -> None:
     st.title("Routine")
     profile = active_profile()
-    zone = viewer_zone()
+    zone = viewer_zone_name()
     saved = st.session_state.pop("routine_saved", None)
     if saved:
         st.success(f"Saved '{plain(saved)}'.")
