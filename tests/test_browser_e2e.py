@@ -113,6 +113,11 @@ def browser():
             b.close()
 
 
+def settled(page, timeout: float = 120_000) -> None:
+    """Waits until the page's script has finished its run (Streamlit marks its root element)."""
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout)
+
+
 def open_page(browser, url: str, viewport=None, **context):
     from playwright.sync_api import expect
     ctx = browser.new_context(viewport=viewport or {"width": 1400, "height": 1800}, **context)
@@ -217,6 +222,7 @@ def test_the_redness_toggle_draws_and_removes_the_red_areas_on_the_face(server, 
     page = open_page(browser, server["url"])
     upload(page, flushed_face_jpeg(), "flushed.jpg", tmp_path)
     expect(page.get_by_text(re.compile(r"^Done in \d"))).to_be_visible(timeout=180_000)
+    settled(page)                                          # the marked picture is the run's last word
     redness = page.locator('[data-testid="stMetric"]').filter(has_text="Redness")
     expect(redness).to_be_visible()
     assert "±" in redness.locator('[data-testid="stMetricValue"]').inner_text()
@@ -226,6 +232,7 @@ def test_the_redness_toggle_draws_and_removes_the_red_areas_on_the_face(server, 
     toggle = page.get_by_role("button", name="● Redness", exact=True)     # the overlay pill, not the help
     toggle.click()                                        # off: the flushed cheek's marks go
     expect(marked).not_to_have_attribute("src", with_red, timeout=60_000)
+    settled(page)
     page.screenshot(path=str(ARTIFACTS / "e2e_redness_off.png"), full_page=True)
     toggle.click()                                        # on again: the same marked picture
     expect(marked).to_have_attribute("src", with_red, timeout=60_000)
@@ -545,11 +552,6 @@ def test_a_full_check_shows_three_marked_faces_with_words(server, browser, tmp_p
 HEADINGS = {"": "Scan", "progress": "Progress", "ingredients": "Ingredient analyzer", "routine": "Routine",
             "settings": "Settings & privacy"}
 ERROR_BOX = '[data-testid="stException"]'
-
-
-def settled(page, timeout: float = 120_000) -> None:
-    """Waits until the page's script has finished its run (Streamlit marks its root element)."""
-    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout)
 
 
 def import_uploader(page):
