@@ -153,6 +153,31 @@ def test_run_batch_skips_what_is_done_and_commits_what_was_done_when_stopped(tmp
     assert summary.table.column("photo").to_pylist() == names
 
 
+
+def test_a_stop_that_an_engine_swallowed_still_ends_the_run_after_the_batch_in_hand(tmp_path):
+    """Ray defers a Ctrl+C that lands inside some of its calls, and one raised in its threads may never
+    reach the loop: the request is remembered (cli.batch.StopRequest) and the loop ends after the batch in
+    hand, committing it, instead of analysing every photo left."""
+    from skin_app.cli.batch import StopRequest
+    out = tmp_path / "r.parquet"
+    stop = StopRequest()
+
+    def engine(todo):
+        for photo, _path in todo:
+            if photo == "b":
+                try:
+                    stop(signal.SIGINT, None)          # the Ctrl+C, while the engine works...
+                except KeyboardInterrupt:
+                    pass                              # ...swallowed by the engine
+            yield [json.dumps({**GOOD, "photo": photo})]
+
+    with pytest.raises(batch.Interrupted) as stopped:
+        batch.run_batch(["a", "b", "c", "d"], out, "front", engine, VERSION, progress_stream=open(os.devnull, "w"),
+                        stop_requested=lambda: stop.requested)
+    assert stop.requested and stopped.value.summary.analysed == 2          # a and b, not c and d
+    kept = sum(pq.read_table(p).num_rows for p in (tmp_path / "r.parquet.parts").glob("part-*"))
+    assert kept == 2 and not out.exists()
+
 # -- progress --------------------------------------------------------------------------------------
 def test_progress_shows_photos_per_second_and_time_left_from_the_first_results():
     p = Progress(100, stream=open(os.devnull, "w"))

@@ -351,11 +351,13 @@ Engine = Callable[[list[tuple[str, str]]], Iterable[list[str]]]
 
 def run_batch(photos: list[str], out: str | Path, view: str, engine: Engine, model_version: str,
               progress_stream: Any = None, part_photos: int = PART_PHOTOS,
-              part_seconds: float = PART_SECONDS) -> Summary:
+              part_seconds: float = PART_SECONDS, stop_requested: Callable[[], bool] = lambda: False) -> Summary:
     """Analyse the photos of ``photos`` not yet in ``out`` for ``model_version``, committing parts as
     they come; when all are done, merge ``out``. ``engine`` turns (photo, path) pairs into batches of
     ``analyze --json`` lines (``local_records``, ``on_ray.ray_records``).
-    Raises ``Interrupted`` on KeyboardInterrupt after committing what was done."""
+    Raises ``Interrupted`` on KeyboardInterrupt after committing what was done, and likewise after the
+    batch in hand once ``stop_requested()`` says so: Ray defers a Ctrl+C that arrives inside some of its
+    calls, and a KeyboardInterrupt raised in its threads may never reach this loop."""
     with Output(out) as output:
         done = output.done(model_version)
         todo = [(p, os.path.abspath(p)) for p in photos if (p, view) not in done]
@@ -377,6 +379,8 @@ def run_batch(photos: list[str], out: str | Path, view: str, engine: Engine, mod
                 if len(buffer) >= part_photos or time.monotonic() - last_commit >= part_seconds:
                     output.commit(buffer)
                     buffer, last_commit = [], time.monotonic()
+                if stop_requested():
+                    raise KeyboardInterrupt
         except KeyboardInterrupt:
             output.commit(buffer)
             progress.close()

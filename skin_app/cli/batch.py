@@ -57,8 +57,17 @@ def _say(text: str) -> None:
     print(f"{PROG}: {text}", file=sys.stderr)
 
 
-def _stop_on_sigterm(_signum, _frame) -> None:
-    raise KeyboardInterrupt
+class StopRequest:
+    """Ctrl+C or SIGTERM: remembered, then raised as KeyboardInterrupt. The batch loop also asks
+    ``requested`` after each batch, so a stop that Ray deferred or swallowed in its own threads still
+    ends the run (exit 130) instead of being lost."""
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def __call__(self, _signum, _frame) -> None:
+        self.requested = True
+        raise KeyboardInterrupt
 
 
 def run(args: argparse.Namespace) -> int:
@@ -85,10 +94,12 @@ def run(args: argparse.Namespace) -> int:
     else:
         engine = functools.partial(batch_ray.ray_records, view=args.view, workers=args.workers,
                                    threads=args.threads, address=args.address)
-    previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    stop = StopRequest()
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     parts = {"part_photos": args.part_photos} if args.part_photos else {}
     try:
-        summary = batch.run_batch(photos, args.out, args.view, engine, version, **parts)
+        summary = batch.run_batch(photos, args.out, args.view, engine, version, stop_requested=lambda: stop.requested,
+                                  **parts)
     except batch.Interrupted as stop:
         s = stop.summary
         _say(f"stopped. {s.analysed + s.refused} photos done in this run are kept in {args.out} "
@@ -105,7 +116,8 @@ def run(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 1
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     _say(f"{summary.photos} photos: {summary.analysed} analysed and {summary.refused} refused now, "
          f"{summary.skipped} done before. Results: {args.out}")
     if summary.other_versions:
