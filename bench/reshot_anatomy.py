@@ -9,11 +9,19 @@ the re-shot's transform is known, every shot's crop can be mapped onto the origi
 (crop_shot -> file pixels of the shot -> file pixels of the original -> crop_orig), which parts the
 change of each score into:
 
-* **geometry**: the original's probabilities and pixels, warped into the shot's crop, measured with the
-  shot's regions and outline (what the landmarks, crop and regions alone move);
-* **model**: the shot's probabilities and pixels, warped back into the original's crop, measured with
-  the original's regions and outline (what the model's output and the photo's light alone move);
-* **total**: the shot as the app measures it.
+three steps that add up to the total, each measured on one crop's own pixels (no probability map is
+resampled; only region masks are carried, nearest pixel):
+
+* **placement**: the original photo cut where the shot's crop fell (from the shot's landmarks) and put
+  through the model, measured with the original's regions carried onto that crop: what moving the
+  crop alone does to the model's output;
+* **regions**: the same output measured with the shot's own regions and outline instead (what the
+  landmark-built masks alone move);
+* **photo**: the shot itself against that (the light, white balance, JPEG, resampling: the model's
+  response to the pixels).
+
+``--factors`` replaces whole re-shots by shots that change one thing each (framing alone, exposure
+alone, white balance alone, JPEG quality 70 alone), so the photo part can be parted too.
 
 It also reports, per shot, the landmark jitter (mesh points of the shot mapped into the original's
 crop; mean offset and the residual after it), the crop's scale and shift against the original's, the
@@ -49,7 +57,7 @@ from noise_band import list_photos, reshoot  # noqa: E402
 from skin_app.errors import FaceError, ImageError  # noqa: E402
 
 SCORES = ("acne", "flek", "wrinkle", "panda_eye", "overall")
-PARTS = ("total", "regions", "placement", "photo")
+PARTS = ("total", "placement", "regions", "photo")
 REGIONS = ("forehead", "right_cheek", "left_cheek", "nose", "chin", "right_under_eye", "left_under_eye", "eyes")
 LOG_OFFSET = 0.002
 
@@ -57,6 +65,36 @@ LOG_OFFSET = 0.002
 def _h(m: np.ndarray) -> np.ndarray:
     """A 2x3 affine as 3x3."""
     return np.vstack([np.asarray(m, np.float64), [0.0, 0.0, 1.0]])
+
+
+def one_factor_shots(rgb: np.ndarray, rng: random.Random) -> list[tuple[bytes, dict]]:
+    """Shots that each change ONE thing of a re-shot (``--factors``): framing alone (zoom, shift,
+    rotation; saved lossless), exposure alone, white balance alone, JPEG quality 70 alone (lossless
+    PNG otherwise), each drawn from ``noise_band.reshoot``'s ranges."""
+    from skin_app.training.recipe import RESHOT_EXPOSURE, RESHOT_WHITE_BALANCE
+    h, w = rgb.shape[:2]
+
+    def png(a: np.ndarray) -> bytes:
+        buf = io.BytesIO()
+        Image.fromarray(a).save(buf, format="PNG")
+        return buf.getvalue()
+    out = []
+    p = {"scale": rng.uniform(1.0, 1.08), "angle": rng.uniform(-5, 5),
+         "dx": rng.uniform(-0.04, 0.04), "dy": rng.uniform(-0.04, 0.04), "factor": "framing"}
+    m = reshot_matrix(p, w, h)
+    out.append((png(cv2.warpAffine(rgb, m[:2], (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)), p))
+    b = rng.choice([-1, 1]) * rng.uniform(0.5, 1.0) * RESHOT_EXPOSURE
+    out.append((png(np.clip(rgb.astype(np.float32) * (1 + b), 0, 255).astype(np.uint8)),
+                {"factor": "exposure", "brightness": round(1 + b, 3)}))
+    t = rng.choice([-1, 1]) * rng.uniform(0.5, 1.0) * RESHOT_WHITE_BALANCE
+    x = rgb.astype(np.float32)
+    x[..., 0] *= 1 + t
+    x[..., 2] *= 1 - t
+    out.append((png(np.clip(x, 0, 255).astype(np.uint8)), {"factor": "white_balance", "temperature": round(t, 3)}))
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, format="JPEG", quality=70)
+    out.append((buf.getvalue(), {"factor": "jpeg70"}))
+    return out
 
 
 def reshot_matrix(params: dict, w: int, h: int) -> np.ndarray:
@@ -152,25 +190,17 @@ def anatomy(orig: Shot, shot: Shot, params: dict, rgb: np.ndarray, seg, cal) -> 
     ious["scored_skin"] = float((a & b).sum() / max((a | b).sum(), 1))
     a, b = orig.oval, warp(shot.oval, t, size, nearest=True)
     ious["outline"] = float((a & b).sum() / max((a | b).sum(), 1))
-    # regions only: the original's output and pixels seen on the shot's crop, measured with the shot's
-    # regions against the original's regions carried there
-    prob_g = {ch: warp(p, t_inv, size) for ch, p in orig.prob.items()}
-    crop_g = warp(orig.crop, t_inv, size)
-    carried = {k: warp(v, t_inv, size, nearest=True) for k, v in orig.regions.items()}
-    met_0, sc_0 = measured_as(seg, cal, prob_g, crop_g, carried, warp(orig.oval, t_inv, size, nearest=True))
-    met_g, sc_g = measured_as(seg, cal, prob_g, crop_g, shot.regions, shot.oval)
-    # placement: the original photo cut where the shot's crop fell (no light, JPEG or resampling change),
-    # through the model, carried back onto the original's crop and measured with its regions
+    # Three steps from the original to the shot, each measured on one crop's own pixels (no probability
+    # map is resampled): placement = the original photo cut where the shot's crop fell, through the model,
+    # with the original's regions carried there; regions = the same output with the shot's own regions;
+    # photo = the shot itself (light, file, resampling) against that.
+    from skin_app.scan.analysis import probabilities_of
     placed = cv2.warpAffine(rgb, (shot.to_crop @ m_file)[:2], (size, size), flags=cv2.INTER_LINEAR,
                             borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    from skin_app.scan.analysis import probabilities_of
-    prob_p = {ch: warp(p, t, size) for ch, p in probabilities_of(seg, placed).items()}
-    met_p, sc_p = measured_as(seg, cal, prob_p, warp(placed, t, size), orig.regions, orig.oval)
-    # the light, the file and the resampling: the shot's output against the placed original's, both
-    # carried back onto the original's crop
-    prob_m = {ch: warp(p, t, size) for ch, p in shot.prob.items()}
-    met_m, sc_m = measured_as(seg, cal, prob_m, warp(shot.crop, t, size), orig.regions, orig.oval)
-
+    prob_p = probabilities_of(seg, placed)
+    carried = {k: warp(v, t_inv, size, nearest=True) for k, v in orig.regions.items()}
+    met_p, sc_p = measured_as(seg, cal, prob_p, placed, carried, warp(orig.oval, t_inv, size, nearest=True))
+    met_r, sc_r = measured_as(seg, cal, prob_p, placed, shot.regions, shot.oval)
     def change(sa: dict, sb: dict) -> dict:
         return {k: round(abs(sa[k] - sb[k]), 3) for k in SCORES if k in sa and k in sb}
 
@@ -189,12 +219,13 @@ def anatomy(orig: Shot, shot: Shot, params: dict, rgb: np.ndarray, seg, cal) -> 
         "crop": {"scale_ratio": round(scale, 4), "angle_deg": round(angle, 3),
                  "centre_shift_px": round(float(np.linalg.norm(t[:2, :2] @ [size / 2, size / 2] + t[:2, 2] - size / 2)), 3)},
         "iou": {k: round(v, 4) for k, v in ious.items()},
-        "score_change": {"total": change(orig.scores, shot.scores), "regions": change(sc_0, sc_g),
-                         "placement": change(orig.scores, sc_p), "photo": change(sc_p, sc_m)},
-        "raw_change": {"total": raw_change(orig.m.metrics, shot.m.metrics), "regions": raw_change(met_0, met_g),
-                       "placement": raw_change(orig.m.metrics, met_p), "photo": raw_change(met_p, met_m)},
-        "acne_term_change": {"total": term_change(orig.m.metrics, shot.m.metrics), "regions": term_change(met_0, met_g),
-                             "placement": term_change(orig.m.metrics, met_p), "photo": term_change(met_p, met_m)},
+        "score_change": {"total": change(orig.scores, shot.scores), "placement": change(orig.scores, sc_p),
+                         "regions": change(sc_p, sc_r), "photo": change(sc_r, shot.scores)},
+        "raw_change": {"total": raw_change(orig.m.metrics, shot.m.metrics), "placement": raw_change(orig.m.metrics, met_p),
+                       "regions": raw_change(met_p, met_r), "photo": raw_change(met_r, shot.m.metrics)},
+        "acne_term_change": {"total": term_change(orig.m.metrics, shot.m.metrics),
+                             "placement": term_change(orig.m.metrics, met_p), "regions": term_change(met_p, met_r),
+                             "photo": term_change(met_r, shot.m.metrics)},
     }
 
 
@@ -225,6 +256,10 @@ def summarise(rows: list[dict]) -> dict:
                        "centre_shift_px": p95([r["crop"]["centre_shift_px"] for r in rows])}
     out["iou_p5"] = {k: round(float(np.percentile([r["iou"][k] for r in rows], 5)), 4) for k in rows[0]["iou"]}
     out["iou_median"] = {k: round(float(np.median([r["iou"][k] for r in rows])), 4) for k in rows[0]["iou"]}
+    for factor in sorted({r["params"]["factor"] for r in rows if "factor" in r["params"]}):
+        sub = [r for r in rows if r["params"].get("factor") == factor]
+        out[f"score_change_p95_{factor}"] = {part: {k: p95([r["score_change"][part].get(k) for r in sub]) for k in SCORES}
+                                             for part in PARTS}
     for kind in ("heic", "reshot"):
         sub = [r for r in rows if (r["params"].get("file") == "heic") == (kind == "heic")]
         if sub:
@@ -239,6 +274,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--faces", type=int, default=20)
     ap.add_argument("--variants", type=int, default=3)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--factors", action="store_true", help="shots that change one thing each (framing, exposure, "
+                                                               "white balance, JPEG 70) instead of whole re-shots")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "reshot_anatomy.json"))
     args = ap.parse_args(argv)
     from skin_app.scan.analysis import scan_version
@@ -285,7 +322,10 @@ def main(argv: list[str] | None = None) -> int:
                 shots.append((buf.getvalue(), {"file": "heic"}))
             except Exception as exc:  # noqa: BLE001 - no HEIF encoder: re-shots only
                 print(f"  (no HEIC: {exc})", file=sys.stderr)
-            shots += [reshoot(rgb, frng) for _ in range(args.variants)]
+            if args.factors:
+                shots = [s for _ in range(args.variants) for s in one_factor_shots(rgb, frng)]
+            else:
+                shots += [reshoot(rgb, frng) for _ in range(args.variants)]
             for jpeg, params in shots:
                 try:
                     shot = Shot(jpeg, seg, cal)
@@ -299,7 +339,8 @@ def main(argv: list[str] | None = None) -> int:
     summary["scored_by"] = scan_version(seg, cal)
     summary["n_faces"] = n_faces
     summary["seconds"] = round(time.perf_counter() - t0, 1)
-    summary["command"] = f"bench/reshot_anatomy.py --faces {args.faces} --variants {args.variants} --seed {args.seed}"
+    summary["command"] = (f"bench/reshot_anatomy.py --faces {args.faces} --variants {args.variants} --seed {args.seed}"
+                          + (" --factors" if args.factors else ""))
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps({"summary": summary, "shots": rows}, indent=1) + "\n")
     print(json.dumps(summary, indent=1))
