@@ -51,9 +51,9 @@ setup_tensorflow_env()
 
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
+from noise_band import list_photos, reshoot  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from noise_band import list_photos, reshoot  # noqa: E402
 from skin_app.errors import FaceError, ImageError  # noqa: E402
 
 SCORES = ("acne", "flek", "wrinkle", "panda_eye", "overall")
@@ -131,6 +131,7 @@ class Shot:
         if not self.checked.quality.ok:
             first = next(i for i in self.checked.quality.issues if i.blocking)
             raise FaceError(first.message, first.advice, first.code, self.checked.quality)
+        assert self.checked.aligned is not None        # a front view is always aligned on landmarks
         self.aligned = self.checked.aligned
         self.crop = self.aligned.crop
         self.prob = probabilities_of(seg, self.crop)
@@ -201,12 +202,17 @@ def anatomy(orig: Shot, shot: Shot, params: dict, rgb: np.ndarray, seg, cal) -> 
     carried = {k: warp(v, t_inv, size, nearest=True) for k, v in orig.regions.items()}
     met_p, sc_p = measured_as(seg, cal, prob_p, placed, carried, warp(orig.oval, t_inv, size, nearest=True))
     met_r, sc_r = measured_as(seg, cal, prob_p, placed, shot.regions, shot.oval)
+
     def change(sa: dict, sb: dict) -> dict:
         return {k: round(abs(sa[k] - sb[k]), 3) for k in SCORES if k in sa and k in sb}
 
     def raw_change(ma: dict, mb: dict) -> dict:
         fa, fb = raw_features(ma), raw_features(mb)
-        return {k: (round(abs(fa[k] - fb[k]), 4) if fa[k] is not None and fb[k] is not None else None) for k in fa}
+        out: dict[str, float | None] = {}
+        for k, a in fa.items():
+            b = fb[k]
+            out[k] = round(abs(a - b), 4) if a is not None and b is not None else None
+        return out
 
     def term_change(ma: dict, mb: dict) -> dict:
         ta, tb = acne_terms(cal, ma), acne_terms(cal, mb)
