@@ -54,11 +54,11 @@ import numpy as np  # noqa: E402
 from noise_band import list_photos, reshoot  # noqa: E402
 from PIL import Image  # noqa: E402
 
+from skin_app.concerns import REGIONS  # noqa: E402
 from skin_app.errors import FaceError, ImageError  # noqa: E402
 
 SCORES = ("acne", "flek", "wrinkle", "panda_eye", "overall")
 PARTS = ("total", "placement", "regions", "photo")
-REGIONS = ("forehead", "right_cheek", "left_cheek", "nose", "chin", "right_under_eye", "left_under_eye", "eyes")
 LOG_OFFSET = 0.002
 
 
