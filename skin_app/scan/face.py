@@ -32,34 +32,6 @@ LEFT_CHEEK = [345, 346, 347, 348, 349, 329, 371, 423, 426, 436, 427, 433, 416, 3
               340, 280, 425, 411, 330, 266]
 RIGHT_IRIS, LEFT_IRIS = 468, 473
 
-# MESH_MIRROR[i]: the landmark that point i becomes in the mirror image (the person's left and right
-# swapped; the 28 midline points map to themselves). The pairs of mediapipe's symmetric canonical face
-# model, found by matching the mesh of 42 frontal training faces with the mesh of their mirror images
-# (a one-to-one assignment; it is its own inverse and agrees with the canonical model's mirrored vertices).
-MESH_MIRROR: tuple[int, ...] = (
-    0, 1, 2, 248, 4, 5, 6, 249, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 250, 251, 252, 253, 254, 255, 256, 257,
-    258, 259, 260, 261, 262, 263, 264, 265, 266, 267, 268, 269, 270, 271, 272, 273, 274, 275, 276, 277, 278, 279,
-    280, 281, 282, 283, 284, 285, 286, 287, 288, 289, 290, 291, 292, 293, 294, 295, 296, 297, 298, 299, 300, 301,
-    302, 303, 304, 305, 306, 307, 308, 309, 310, 311, 312, 313, 314, 315, 316, 317, 318, 319, 320, 321, 322, 323, 94,
-    324, 325, 326, 327, 328, 329, 330, 331, 332, 333, 334, 335, 336, 337, 338, 339, 340, 341, 342, 343, 344, 345,
-    346, 347, 348, 349, 350, 351, 352, 353, 354, 355, 356, 357, 358, 359, 360, 361, 362, 363, 364, 365, 366, 367,
-    368, 369, 370, 371, 372, 373, 374, 375, 376, 377, 378, 379, 151, 152, 380, 381, 382, 383, 384, 385, 386, 387,
-    388, 389, 390, 164, 391, 392, 393, 168, 394, 395, 396, 397, 398, 399, 175, 400, 401, 402, 403, 404, 405, 406,
-    407, 408, 409, 410, 411, 412, 413, 414, 415, 416, 417, 418, 195, 419, 197, 420, 199, 200, 421, 422, 423, 424,
-    425, 426, 427, 428, 429, 430, 431, 432, 433, 434, 435, 436, 437, 438, 439, 440, 441, 442, 443, 444, 445, 446,
-    447, 448, 449, 450, 451, 452, 453, 454, 455, 456, 457, 458, 459, 460, 461, 462, 463, 464, 465, 466, 467, 3, 7,
-    20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47,
-    48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63, 64, 65, 66, 67, 68, 69, 70, 71, 72, 73, 74, 75,
-    76, 77, 78, 79, 80, 81, 82, 83, 84, 85, 86, 87, 88, 89, 90, 91, 92, 93, 95, 96, 97, 98, 99, 100, 101, 102, 103,
-    104, 105, 106, 107, 108, 109, 110, 111, 112, 113, 114, 115, 116, 117, 118, 119, 120, 121, 122, 123, 124, 125,
-    126, 127, 128, 129, 130, 131, 132, 133, 134, 135, 136, 137, 138, 139, 140, 141, 142, 143, 144, 145, 146, 147,
-    148, 149, 150, 153, 154, 155, 156, 157, 158, 159, 160, 161, 162, 163, 165, 166, 167, 169, 170, 171, 172, 173,
-    174, 176, 177, 178, 179, 180, 181, 182, 183, 184, 185, 186, 187, 188, 189, 190, 191, 192, 193, 194, 196, 198,
-    201, 202, 203, 204, 205, 206, 207, 208, 209, 210, 211, 212, 213, 214, 215, 216, 217, 218, 219, 220, 221, 222,
-    223, 224, 225, 226, 227, 228, 229, 230, 231, 232, 233, 234, 235, 236, 237, 238, 239, 240, 241, 242, 243, 244,
-    245, 246, 247, 473, 476, 475, 474, 477, 468, 471, 470, 469, 472,
-)
-
 CROP_MARGIN = 1.6          # crop side = face-outline width x margin (the training photos frame faces alike)
 
 
@@ -160,32 +132,12 @@ def find_faces(rgb: np.ndarray) -> list[FaceLandmarks]:
             if not result.multi_face_landmarks:
                 continue
             lm = result.multi_face_landmarks[0].landmark
-            norm = np.array([(p.x, p.y, p.z) for p in lm], np.float32)
-            if MIRROR_LANDMARKS:
-                norm = _mirror_averaged(norm, _model("mesh").process(np.ascontiguousarray(crop[:, ::-1])))
-            raw = norm * (MESH_SIDE / k)
+            raw = np.array([(p.x, p.y, p.z) for p in lm], np.float32) * (MESH_SIDE / k)
             raw[:, 0] += ox
             raw[:, 1] += oy
             faces.append(FaceLandmarks(raw))
     faces.sort(key=lambda fl: fl.area, reverse=True)
     return faces
-
-
-# The mesh is run on the face and on its mirror image and the two sets of points averaged (each point
-# with its mirrored twin, MESH_MIRROR): the mesh is not mirror-symmetric, so the two runs err partly
-# independently and their mean moves less between re-shots (bench/reshot_anatomy.py).
-MIRROR_LANDMARKS = True
-
-
-def _mirror_averaged(points: np.ndarray, mirrored_result) -> np.ndarray:
-    """``points`` (normalised x, y, z of the mesh on a square) averaged with the mesh found on the
-    mirrored square, flipped back and re-indexed; ``points`` alone when the mirror run found no face."""
-    if not mirrored_result.multi_face_landmarks:
-        return points
-    lm = mirrored_result.multi_face_landmarks[0].landmark
-    other = np.array([(p.x, p.y, p.z) for p in lm], np.float32)[list(MESH_MIRROR)]
-    other[:, 0] = 1.0 - other[:, 0]
-    return (points + other) * np.float32(0.5)
 
 
 def _square_cut(rgb: np.ndarray, cx: float, cy: float, half: float):
@@ -215,41 +167,17 @@ class AlignedFace:
     face_width_px: float           # face-outline width in the analysed image
 
 
-# The crop's frame is taken from statistics of many landmarks, not from two irises and the outline's
-# four extreme points, so a landmark that moves a pixel between re-shots moves the crop much less
-# (bench/reshot_anatomy.py): the eye line runs through the centres of the two eye contours (16 points
-# and the iris each), the centre is the mean of the face-outline points, and the face width is the
-# root-mean-square spread of the outline along and across the eye line, times these factors: the
-# medians of (outline extent / RMS spread) over 120 training faces (CelebAMask, FASSEG; 5th-95th
-# percentile 2.68-2.87 and 2.74-2.80), so the crop frames faces as the extremes did on average.
-WIDTH_PER_RMS = 2.73
-HEIGHT_PER_RMS = 2.77
-
-
-def crop_frame(points: np.ndarray) -> tuple[float, np.ndarray, float]:
-    """(eye-line angle in degrees, centre (x, y), face width) of a face's landmarks (pixels), the frame
-    ``align_and_crop`` cuts: the width along the eye line, or 0.85 x the height when that is larger (a
-    tilted or narrow face is not cropped tighter)."""
-    p = points[:, :2]
-    eye_r = p[RIGHT_EYE + [RIGHT_IRIS]].mean(0)
-    eye_l = p[LEFT_EYE + [LEFT_IRIS]].mean(0)
+def align_and_crop(rgb: np.ndarray, face: FaceLandmarks, size: int) -> AlignedFace:
+    """Rotates so the eyes are level, crops a square of CROP_MARGIN x face width, resizes to ``size``."""
+    p = face.points[:, :2]
+    eye_r, eye_l = p[RIGHT_IRIS], p[LEFT_IRIS]
     angle = math.degrees(math.atan2(eye_l[1] - eye_r[1], eye_l[0] - eye_r[0]))
     oval = p[FACE_OVAL]
-    centre = oval.mean(0)
-    rad = math.radians(angle)
-    along = np.array([math.cos(rad), math.sin(rad)])
-    across = np.array([-math.sin(rad), math.cos(rad)])
-    d = oval - centre
-    rms_x = float(np.sqrt(np.mean((d @ along) ** 2)))
-    rms_y = float(np.sqrt(np.mean((d @ across) ** 2)))
-    return angle, centre, max(WIDTH_PER_RMS * rms_x, HEIGHT_PER_RMS * rms_y * 0.85)
-
-
-def align_and_crop(rgb: np.ndarray, face: FaceLandmarks, size: int) -> AlignedFace:
-    """Rotates so the eyes are level, crops a square of CROP_MARGIN x face width around the face's
-    centre (``crop_frame``), resizes to ``size``."""
-    p = face.points[:, :2]
-    angle, centre, width = crop_frame(face.points)
+    centre = (oval.min(0) + oval.max(0)) / 2
+    # Face width measured along the eye line, so a tilted head is not cropped larger.
+    rot = cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), angle, 1.0)
+    rotated = (oval @ rot[:, :2].T) + rot[:, 2]
+    width = float(max(np.ptp(rotated[:, 0]), np.ptp(rotated[:, 1]) * 0.85))
     side = width * CROP_MARGIN
     scale = size / side
     # Pre-shrink big photos with area averaging so the warp does not alias.

@@ -68,9 +68,7 @@ SOFT_RAMP = 0.15
 # 7: skin_ita by tone.skin_ita (float CIELAB, none on a colourless photo), no longer its own copy;
 # no score reads it, so the version 6 curves stayed valid (issue 25)
 # 8: redness read inside the skin's border, melanin slope 0.5, no shading fit (redness.VERSION 2)
-# 9: steadier geometry (face.py): landmarks averaged with the mesh of the mirror image, the crop framed
-# from many landmarks (face.crop_frame)
-MEASURE_VERSION = 9
+MEASURE_VERSION = 8
 # The under-eye area starts this far below the eye (pixels on the 384 px crop): lashes and the lid
 # crease are dark whatever the skin does, and a landmark that moves a pixel would move them in or out.
 UNDER_EYE_GAP_PX = 4
