@@ -228,6 +228,19 @@ def test_a_file_that_is_not_an_export_gets_advice_not_a_traceback(db, ada):
     assert len(db.list_profiles()) == 1
 
 
+
+def test_an_export_with_a_400_digit_measurement_is_refused_on_the_page_in_words(db, ada):
+    """Issue 26: such a file once imported, and every page failed from the next start on."""
+    from tests.hostile import export_with_a_400_digit_measurement
+    at = run(ada.id)
+    at.file_uploader(key="import_file").set_value(("digits.json", export_with_a_400_digit_measurement(),
+                                                   "application/json")).run()
+    at.radio(key="import_target").set_value("a new profile").run()
+    button(at, "Import").click().run()
+    assert not at.exception
+    assert any("metrics holds a number far too large" in t for t in texts(at.warning))
+    assert [p.name for p in db.list_profiles()] == ["Ada"] and len(db.list_scans(ada.id)) == 3
+
 def test_switching_profile_in_the_sidebar_shows_only_that_profiles_scans(db, ada):
     bob = db.create_profile("Bob")
     db.add_scan(bob.id, taken_at="2025-03-02T08:00:00+00:00", scores=SCORES, metrics={}, model_version="m1", note="bob's")
