@@ -180,7 +180,7 @@ def trainer_args(pack: Path, out: Path, *extra: str, init: Path | None = None) -
             "--shift", "3", "--init", str(init or model_path()), *extra]
 
 
-def test_a_few_steps_write_a_checkpoint_its_config_and_app_weights_then_resume(tiny_pack, tmp_path):
+def test_a_few_steps_write_a_checkpoint_its_config_and_app_weights(tiny_pack, tmp_path):
     out = tmp_path / "run"
     first = tk.main(trainer_args(tiny_pack, out, "--max-steps", "2", "--tone-share", "0.5"))
     assert first["steps"] == 2 and first["samples_seen"] == 4
@@ -197,9 +197,7 @@ def test_a_few_steps_write_a_checkpoint_its_config_and_app_weights_then_resume(t
         changed = [k for k in shipped.files if not np.array_equal(new[k], shipped[k])]
     assert changed, "two training steps changed no weight"
     assert seg.predict(np.full((64, 64, 3), 128, np.uint8)).shape == (64, 64, 6)
-    second = tk.main(["--out", str(out), "--resume", "--max-steps", "3"])
-    assert second["steps"] == 3                      # continued from 2, with the saved config
-    assert "resumed" in (out / "train.log").read_text()
+    # (a resume with the saved config: the next test, after a kill)
 
 
 def start_trainer(pack: Path, out: Path, *extra: str) -> subprocess.Popen:
