@@ -263,6 +263,15 @@ def test_keep_names_the_channels_held_to_the_teacher_and_refuses_a_misspelt_one(
         tk.keep_channel_mask("face_skin,panda_eyes")
 
 
+def test_a_kept_channel_may_carry_its_own_weight():
+    mask = tk.keep_channel_mask("face_skin, panda_eye:3").ravel()
+    assert mask[CHANNELS.index("face_skin")] == 1 and mask[CHANNELS.index("panda_eye")] == 3
+    assert mask[CHANNELS.index("acne")] == 0
+    for bad in ("panda_eye:lots", "panda_eye:-1", "panda_eye:nan"):
+        with pytest.raises(ValueError, match="panda_eye"):
+            tk.keep_channel_mask(bad)
+
+
 def test_a_kept_channel_is_pulled_to_the_teacher_not_to_the_start(tiny_pack, tmp_path):
     """--teacher names the frozen model when the run starts elsewhere (--init); without it the start is the
     teacher. The kept term is a cross-entropy against the teacher, so on the same batch it is larger by the

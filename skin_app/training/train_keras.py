@@ -90,7 +90,7 @@ class Config:
     reshot_weight: float = 2.0
     distill: float = 0.5
     share_weight: float = 1.0        # the concern shares (what the scores read) of photo and variant alike
-    keep: str = ""                   # channels held to the teacher on every pixel, e.g. "face_skin,eye,wrinkle,panda_eye"
+    keep: str = ""                   # channels held to the teacher on every pixel, e.g. "face_skin,eye,wrinkle,panda_eye:3"
     keep_weight: float = 0.0
     threads: int = 2
     ckpt_minutes: float = 4.0
@@ -227,16 +227,24 @@ def soft_bce(tf, logits, target_prob, weight):
 
 
 def keep_channel_mask(keep: str) -> np.ndarray:
-    """(1, 1, 1, C) weights: 1 for each channel named in ``keep`` (comma-separated), held to the teacher on
-    every pixel whatever the labels say (segmentation the fine-tune must not lose while acne and dark spots
-    change), else 0."""
-    names = [n.strip() for n in keep.split(",") if n.strip()]
-    unknown = sorted(set(names) - set(CHANNELS))
-    if unknown:
-        raise ValueError(f"--keep names no channel: {', '.join(unknown)} (channels: {', '.join(CHANNELS)})")
+    """(1, 1, 1, C) weights for the channels named in ``keep`` (comma-separated; ``name:w`` gives one its own
+    weight within the kept term, e.g. "face_skin,eye,panda_eye:3"), held to the teacher on every pixel whatever the labels say
+    (segmentation the fine-tune must not lose while acne and dark spots change); 0 for the others."""
     mask = np.zeros((1, 1, 1, len(CHANNELS)), np.float32)
-    for n in names:
-        mask[..., CHANNELS.index(n)] = 1.0
+    for item in (part.strip() for part in keep.split(",")):
+        if not item:
+            continue
+        name, _, weight = item.partition(":")
+        name = name.strip()
+        if name not in CHANNELS:
+            raise ValueError(f"--keep names no channel: {name} (channels: {', '.join(CHANNELS)})")
+        try:
+            w = float(weight) if weight.strip() else 1.0
+        except ValueError:
+            raise ValueError(f"--keep: {item!r} has no number after the colon") from None
+        if not (w >= 0 and math.isfinite(w)):
+            raise ValueError(f"--keep: {item!r} needs a weight of 0 or more")
+        mask[..., CHANNELS.index(name)] = w
     return mask
 
 
