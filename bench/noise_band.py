@@ -52,6 +52,20 @@ from skin_app.errors import FaceError, ImageError  # noqa: E402
 KEYS = ("acne", "flek", "wrinkle", "panda_eye", "redness", "overall")
 
 
+# Photos tried per face slot before its dataset's turn passes: ACNE04 is mostly side views, so most of its
+# photos are refused as turned.
+MAX_TRIES = 150
+
+
+def seeded_queues(data: Path, seed: int) -> dict[str, list[Path]]:
+    """Each dataset's validation photos in a seeded order (the faces' draw, shared with reshot_anatomy.py)."""
+    groups = list_photos(data)
+    rng = random.Random(seed)
+    for paths in groups.values():
+        rng.shuffle(paths)
+    return {name: list(ps) for name, ps in groups.items() if ps}
+
+
 def list_photos(data: Path) -> dict[str, list[Path]]:
     """Validation photos only (the split of skin_app.training.datasets; FASSEG's own Test folder)."""
     from skin_app.training.datasets import split_of
@@ -236,12 +250,8 @@ def main(argv: list[str] | None = None) -> int:
     from skin_app.scan.segmentation import MODEL_WEIGHTS, weights_fingerprint
 
     data = Path(args.data).expanduser().resolve()
-    groups = list_photos(data)
-    rng = random.Random(args.seed)
-    for paths in groups.values():
-        rng.shuffle(paths)
-    queues = {name: list(ps) for name, ps in groups.items() if ps}
-    max_tries = 150   # per face slot: ACNE04 is mostly side views, so most of its photos are refused as turned
+    queues = seeded_queues(data, args.seed)
+    max_tries = MAX_TRIES
 
     def candidates():
         """Round-robin over datasets; each turn yields photos of one dataset until one passes the gate."""

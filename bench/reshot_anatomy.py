@@ -51,7 +51,7 @@ setup_tensorflow_env()
 
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
-from noise_band import list_photos, reshoot  # noqa: E402
+from noise_band import MAX_TRIES, reshoot, seeded_queues  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from skin_app.concerns import REGIONS  # noqa: E402
@@ -289,11 +289,7 @@ def main(argv: list[str] | None = None) -> int:
     from skin_app.scan.segmentation import load_segmenter
     seg, cal = load_segmenter(), load_calibration()
     data = Path(args.data).expanduser().resolve()
-    groups = list_photos(data)
-    rng = random.Random(args.seed)
-    for paths in groups.values():
-        rng.shuffle(paths)
-    queues = {name: list(ps) for name, ps in groups.items() if ps}
+    queues = seeded_queues(data, args.seed)
     t0 = time.perf_counter()
     rows: list[dict] = []
     n_faces = 0
@@ -302,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
             if n_faces >= args.faces:
                 break
             orig = None
-            for _ in range(150):
+            for _ in range(MAX_TRIES):
                 if not queues[name]:
                     break
                 path = queues[name].pop(0)
