@@ -3,11 +3,13 @@ wraps it in Streamlit's ASGI ``App`` so every request, HTTP and WebSocket, first
 Origin checks and the upload bound (skin_app/access.py), and so the opt-in phone mode can open its own
 listener. ``SKINGORITHM_PHONE=1`` (``bash run.sh --phone``) turns phone mode on at start.
 
-Two things Streamlit would otherwise do are stopped here: it looks up this computer's address on the
+Three things Streamlit would otherwise do are stopped here: it looks up this computer's address on the
 internet (``net_util.get_external_ip``: a blocking request to checkip.amazonaws.com, for its start-up
 banner and as a last resort in its origin check), against "no outside connection"; and it keeps a
 browser tab's uploaded photos in memory after the tab has gone (until its session expires, and for
-good once it has), against "the original upload is never stored"."""
+good once it has), against "the original upload is never stored"; and it drops its answer to a browser's
+request for upload addresses when a page run starts before the answer is sent, so a file chosen just then is
+never listed and the uploader waits for good (``keep_upload_address_answers``)."""
 from __future__ import annotations
 
 import asyncio
@@ -22,7 +24,7 @@ from starlette.middleware import Middleware
 from streamlit import config, net_util
 from streamlit.starlette import App
 
-from skin_app import access
+from skin_app import access, parse_lock
 from skin_app.config import data_dir
 from skin_app.history.export import in_own_format
 from skin_app.limits import MAX_FILE_BYTES, MAX_IMPORT_BYTES
@@ -48,6 +50,32 @@ def no_external_ip() -> None:
 
 
 net_util.get_external_ip = no_external_ip
+
+
+def keep_upload_address_answers() -> None:
+    """Streamlit 1.60 empties a session's outgoing queue when a new run starts, keeping only its lifecycle
+    messages. A browser that has just been handed a file asks for upload addresses (``file_urls_request``)
+    and lists the file only once the answer (``file_urls_response``) arrives; an answer still queued when
+    a run starts (a click a moment before the file was chosen) was dropped, and the uploader then showed
+    nothing and waited for good. Seen in tests/test_browser_e2e.py on a loaded machine; the answer is
+    never stale (the browser is waiting for it), so it is kept through the clear."""
+    from streamlit.runtime.forward_msg_queue import ForwardMsgQueue
+    clear = ForwardMsgQueue.clear
+    if getattr(clear, "keeps_upload_address_answers", False):
+        return
+
+    def clear_keeping_answers(self, retain_lifecycle_msgs: bool = False,
+                              fragment_ids_this_run: list[str] | None = None) -> None:
+        answers = [msg for msg in self._queue if msg.WhichOneof("type") == "file_urls_response"]
+        clear(self, retain_lifecycle_msgs, fragment_ids_this_run)
+        self._queue.extend(msg for msg in answers if all(kept is not msg for kept in self._queue))
+
+    clear_keeping_answers.keeps_upload_address_answers = True  # type: ignore[attr-defined]
+    ForwardMsgQueue.clear = clear_keeping_answers  # type: ignore[method-assign]
+
+
+keep_upload_address_answers()
+parse_lock.take_turns()       # Streamlit compiles pages on many threads, the model loader parses on its own
 
 
 def release_uploads() -> None:

@@ -11,7 +11,7 @@ CORE = Path(__file__).resolve().parents[1] / "skin_app"
 REPO = CORE.parent
 
 # The ground floor: top-level modules every wing may read; they import no wing.
-GROUND = {"concerns", "limits", "config", "errors", "values", "access"}
+GROUND = {"concerns", "limits", "config", "errors", "values", "access", "parse_lock"}
 # What each part of the core may import (besides itself), as docs/ARCHITECTURE.md draws it.
 ALLOWED: dict[str, set[str]] = {
     "ground": set(),

@@ -232,3 +232,24 @@ def test_streamlits_own_origin_check_no_longer_looks_up_an_outside_address(tmp_p
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().splitlines()[-1] == "False"
     assert not log.exists() or log.read_text() == ""
+
+
+def test_an_answer_to_the_browsers_request_for_upload_addresses_survives_a_run_starting(tmp_path):
+    # A file handed to the uploader is listed only once the server's answer with its upload addresses
+    # arrives. Streamlit empties the outgoing queue when a run starts (keeping lifecycle messages); an
+    # answer queued a moment before was lost, and the uploader waited for good (seen on a loaded machine,
+    # tests/test_browser_e2e.py). With serve.py loaded the answer stays; the page's old drawing does not.
+    script = (f"import sys; sys.path.insert(0, {str(ROOT)!r}); sys.argv = ['x']\n"
+              "import serve\n"
+              "from streamlit.proto.ForwardMsg_pb2 import ForwardMsg\n"
+              "from streamlit.runtime.forward_msg_queue import ForwardMsgQueue\n"
+              "queue = ForwardMsgQueue()\n"
+              "answer = ForwardMsg(); answer.file_urls_response.response_id = 'r1'\n"
+              "drawing = ForwardMsg(); drawing.metadata.delta_path[:] = [0, 0]\n"
+              "drawing.delta.new_element.markdown.body = 'old'\n"
+              "queue.enqueue(drawing); queue.enqueue(answer)\n"
+              "queue.clear(retain_lifecycle_msgs=True)\n"
+              "print([m.WhichOneof('type') for m in queue.flush()])\n")
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "['file_urls_response']"

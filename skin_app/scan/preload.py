@@ -11,6 +11,7 @@ import threading
 import time
 from pathlib import Path
 
+from skin_app.parse_lock import take_turns
 from skin_app.scan.segmentation import SkinSegmenter, load_segmenter
 
 
@@ -27,6 +28,7 @@ class Preloader:
         self.load_seconds: float | None = None
 
     def start(self) -> Preloader:
+        take_turns()                      # the load parses (numpy's array headers) while pages compile
         with self._lock:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._load, name="skingorithm-model-load", daemon=True)
