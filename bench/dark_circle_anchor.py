@@ -1,0 +1,92 @@
+"""How much do the dark-circle words per skin tone depend on where the scale's 70 sits? A sweep.
+
+    python bench/dark_circle_anchor.py --records runs/calibration/<weights>-m8-mirror.jsonl \
+        --out bench/results/dark_circle_anchor_<run>.json
+
+The records are what ``calibrate.collect`` caches for a model (``candidate.sh`` and ``calibrate`` write
+them under ``runs/calibration/``, named by the weights' version). The curves are refitted on the TRAINING
+split exactly as ``calibrate.fit`` does. Then the dark-circle curve's 70 (the Youden cut between the gjain
+training photos with and without hand-marked dark circles) is moved across the span between its 90 and
+its 50, and for each position the share of ordinary faces per ITA band whose dark-circle word is not
+"good" is computed (``calibrate.words_by_ita``, as the gate reads it). The reference shares are those in the
+shipped calibration's own report (``models/calibration.json``: ``validation.not_good_by_ita``).
+
+Also printed: Youden's J at every candidate cut within 0.05 of the best, to show how flat the top is (which
+photos decide the cut). Nothing here changes a shipped file; the sweep is for reading, never for choosing
+a cut by what the validation shares say.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from skin_app.scan.calibration import ConcernCurve, parse_calibration  # noqa: E402
+from skin_app.training import calibrate as C  # noqa: E402
+
+
+def youden_top(records: list[dict], spec: dict, within: float = 0.05) -> list[list[float]]:
+    """[cut, J] for every gjain training photo's index value whose J is within ``within`` of the best."""
+    p = spec["concerns"]["panda_eye"]
+    index = ConcernCurve("dark_circle_index", "linear", ((0.0, 100.0), (1.0, 0.0)), terms=tuple(p["terms"].items()))
+    dc = [r for r in records if r["split"] == "train" and r["dataset"] == "gjain_wrinkle_darkcircle" and r["aligned"]
+          and index.raw(r["aligned"]) is not None]
+    pos = np.array([index.raw(r["aligned"]) for r in dc if r["labels"]["dark_circles"]])
+    neg = np.array([index.raw(r["aligned"]) for r in dc if not r["labels"]["dark_circles"]])
+    cuts = np.sort(np.concatenate([pos, neg]))
+    j = np.array([np.mean(pos >= t) - np.mean(neg >= t) for t in cuts])
+    return [[round(float(t), 2), round(float(v), 3)] for t, v in zip(cuts, j) if v >= j.max() - within]
+
+
+def sweep(records: list[dict], spec: dict, steps: int) -> list[dict]:
+    """Per 70-position: the not-good share of dark circles per ITA band of ordinary faces."""
+    knots = spec["concerns"]["panda_eye"]["knots"]
+    x90, x50 = knots[1][0], knots[3][0]
+    faces = [r for r in records if r["dataset"] in C.ORDINARY and r["aligned"]]
+    rows = []
+    for x70 in np.linspace(x90 + 0.5, x50 - 0.5, steps):
+        moved = copy.deepcopy(spec)
+        moved["concerns"]["panda_eye"]["knots"][2][0] = float(x70)
+        words = C.words_by_ita(faces, parse_calibration(json.dumps(moved).encode()))
+        rows.append({"x70": round(float(x70), 2),
+                     "not_good": {band: w["panda_eye"] for band, w in words.items() if "panda_eye" in w}})
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--records", type=Path, required=True, help="a calibrate cache (.jsonl) of one model")
+    ap.add_argument("--reference", type=Path, default=ROOT / "models" / "calibration.json")
+    ap.add_argument("--steps", type=int, default=16)
+    ap.add_argument("--out", type=Path)
+    a = ap.parse_args(argv)
+    records = [json.loads(line) for line in a.records.read_text().splitlines() if line.strip()]
+    spec = C.fit(records)
+    reference = json.loads(a.reference.read_text())
+    ref_shares = {band: w["panda_eye"] for band, w in reference["validation"]["not_good_by_ita"].items()}
+    rows = sweep(records, spec, a.steps)
+    for row in rows:
+        row["bands_above_reference"] = [b for b, v in row["not_good"].items() if v > ref_shares.get(b, 1.0)]
+    fitted = spec["concerns"]["panda_eye"]["knots"]
+    out = {"records": a.records.name, "fitted_knots": fitted, "reference": str(a.reference.relative_to(ROOT))
+           if a.reference.is_relative_to(ROOT) else str(a.reference),
+           "reference_70": reference["concerns"]["panda_eye"]["knots"][2][0], "reference_not_good": ref_shares,
+           "youden_top": youden_top(records, spec), "sweep": rows}
+    print(f"fitted 70 at {fitted[2][0]:.2f} (reference {out['reference_70']:.2f}); reference shares {ref_shares}")
+    print("Youden J within 0.05 of the best:", out["youden_top"])
+    for row in rows:
+        print(f"70 at {row['x70']:6.2f}: {row['not_good']}  above the reference in {row['bands_above_reference']}")
+    if a.out:
+        a.out.write_text(json.dumps(out, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
