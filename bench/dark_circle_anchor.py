@@ -12,7 +12,8 @@ its 50, and for each position the share of ordinary faces per ITA band whose dar
 shipped calibration's own report (``models/calibration.json``: ``validation.not_good_by_ita``).
 
 Also printed: Youden's J at every candidate cut within 0.05 of the best, to show how flat the top is (which
-photos decide the cut). Nothing here changes a shipped file; the sweep is for reading, never for choosing
+photos decide the cut), and how far the cut moves over bootstrap draws of the photos, for Youden's rule as
+fitted and for the same J between kernel-smoothed distributions. Nothing here changes a shipped file; the sweep is for reading, never for choosing
 a cut by what the validation shares say.
 """
 from __future__ import annotations
@@ -32,32 +33,66 @@ from skin_app.scan.calibration import ConcernCurve, parse_calibration  # noqa: E
 from skin_app.training import calibrate as C  # noqa: E402
 
 
-def youden_top(records: list[dict], spec: dict, within: float = 0.05) -> list[list[float]]:
-    """[cut, J] for every gjain training photo's index value whose J is within ``within`` of the best."""
+def labelled_index(records: list[dict], spec: dict) -> tuple[np.ndarray, np.ndarray]:
+    """The dark-circle index of the gjain training photos with and without marked dark circles."""
     p = spec["concerns"]["panda_eye"]
     index = ConcernCurve("dark_circle_index", "linear", ((0.0, 100.0), (1.0, 0.0)), terms=tuple(p["terms"].items()))
     dc = [r for r in records if r["split"] == "train" and r["dataset"] == "gjain_wrinkle_darkcircle" and r["aligned"]
           and index.raw(r["aligned"]) is not None]
     pos = np.array([index.raw(r["aligned"]) for r in dc if r["labels"]["dark_circles"]])
     neg = np.array([index.raw(r["aligned"]) for r in dc if not r["labels"]["dark_circles"]])
+    return pos, neg
+
+
+def youden_cut(pos: np.ndarray, neg: np.ndarray) -> float:
+    """calibrate.fit's cut: the first photo value with the highest J."""
+    both = np.sort(np.concatenate([pos, neg]))
+    return float(max(both, key=lambda t: np.mean(pos >= t) - np.mean(neg >= t)))
+
+
+def smoothed_cut(pos: np.ndarray, neg: np.ndarray) -> float:
+    """The cut with the highest J between the two groups' kernel-smoothed distributions (Gaussian kernels,
+    Silverman's bandwidth each): one photo more or less moves it a little instead of to another plateau."""
+    from scipy.special import erfc
+
+    def survival(x: np.ndarray, t: np.ndarray) -> np.ndarray:
+        h = 1.06 * np.std(x) * len(x) ** -0.2
+        return 0.5 * erfc((t[:, None] - x[None, :]) / (h * np.sqrt(2))).mean(axis=1)
+    grid = np.linspace(min(pos.min(), neg.min()), max(pos.max(), neg.max()), 2001)
+    return float(grid[np.argmax(survival(pos, grid) - survival(neg, grid))])
+
+
+def cut_spread(pos: np.ndarray, neg: np.ndarray, rule, draws: int = 300, seed: int = 0) -> dict:
+    """The cut on the photos as they are, and its 5th-95th percentile over bootstrap resamples of them."""
+    rng = np.random.default_rng(seed)
+    cuts = [rule(rng.choice(pos, len(pos)), rng.choice(neg, len(neg))) for _ in range(draws)]
+    return {"cut": round(rule(pos, neg), 2), "p5": round(float(np.percentile(cuts, 5)), 2),
+            "p95": round(float(np.percentile(cuts, 95)), 2)}
+
+
+def youden_top(records: list[dict], spec: dict, within: float = 0.05) -> list[list[float]]:
+    """[cut, J] for every gjain training photo's index value whose J is within ``within`` of the best."""
+    pos, neg = labelled_index(records, spec)
     cuts = np.sort(np.concatenate([pos, neg]))
     j = np.array([np.mean(pos >= t) - np.mean(neg >= t) for t in cuts])
     return [[round(float(t), 2), round(float(v), 3)] for t, v in zip(cuts, j) if v >= j.max() - within]
 
 
+def not_good_at(records: list[dict], spec: dict, x70: float) -> dict[str, float]:
+    """The dark-circle not-good share per ITA band of ordinary faces with the scale's 70 at ``x70``."""
+    moved = copy.deepcopy(spec)
+    moved["concerns"]["panda_eye"]["knots"][2][0] = float(x70)
+    faces = [r for r in records if r["dataset"] in C.ORDINARY and r["aligned"]]
+    words = C.words_by_ita(faces, parse_calibration(json.dumps(moved).encode()))
+    return {band: w["panda_eye"] for band, w in words.items() if "panda_eye" in w}
+
+
 def sweep(records: list[dict], spec: dict, steps: int) -> list[dict]:
-    """Per 70-position: the not-good share of dark circles per ITA band of ordinary faces."""
+    """Per 70-position between the scale's 90 and 50: the not-good shares (``not_good_at``)."""
     knots = spec["concerns"]["panda_eye"]["knots"]
     x90, x50 = knots[1][0], knots[3][0]
-    faces = [r for r in records if r["dataset"] in C.ORDINARY and r["aligned"]]
-    rows = []
-    for x70 in np.linspace(x90 + 0.5, x50 - 0.5, steps):
-        moved = copy.deepcopy(spec)
-        moved["concerns"]["panda_eye"]["knots"][2][0] = float(x70)
-        words = C.words_by_ita(faces, parse_calibration(json.dumps(moved).encode()))
-        rows.append({"x70": round(float(x70), 2),
-                     "not_good": {band: w["panda_eye"] for band, w in words.items() if "panda_eye" in w}})
-    return rows
+    return [{"x70": round(float(x70), 2), "not_good": not_good_at(records, spec, x70)}
+            for x70 in np.linspace(x90 + 0.5, x50 - 0.5, steps)]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -79,8 +114,13 @@ def main(argv: list[str] | None = None) -> int:
            if a.reference.is_relative_to(ROOT) else str(a.reference),
            "reference_70": reference["concerns"]["panda_eye"]["knots"][2][0], "reference_not_good": ref_shares,
            "youden_top": youden_top(records, spec), "sweep": rows}
+    pos, neg = labelled_index(records, spec)
+    out["cut_spread"] = {"youden": cut_spread(pos, neg, youden_cut), "smoothed": cut_spread(pos, neg, smoothed_cut)}
+    out["not_good_at_smoothed_cut"] = not_good_at(records, spec, smoothed_cut(pos, neg))
     print(f"fitted 70 at {fitted[2][0]:.2f} (reference {out['reference_70']:.2f}); reference shares {ref_shares}")
     print("Youden J within 0.05 of the best:", out["youden_top"])
+    print("the cut and its 5th-95th percentile over 300 bootstrap draws of the photos:", out["cut_spread"])
+    print("not good at the smoothed cut:", out["not_good_at_smoothed_cut"])
     for row in rows:
         print(f"70 at {row['x70']:6.2f}: {row['not_good']}  above the reference in {row['bands_above_reference']}")
     if a.out:
