@@ -116,6 +116,22 @@ def test_share_gap_sees_a_sparse_channel_halve_and_pulls_only_the_darker_photo()
     assert np.abs(ga.numpy()[1]).sum() > 0 and np.abs(gb.numpy()[1]).sum() == 0      # and the other way
 
 
+def test_the_kept_share_term_sees_a_kept_channels_share_drift_and_no_other_channel():
+    import tensorflow as tf
+    teacher = np.zeros((2, 16, 16, 6), np.float32)
+    teacher[:, 6:10, 2:14, CHANNELS.index("panda_eye")] = 0.8       # under-eye marks: a share of 15 %
+    teacher[:, :4, :4, CHANNELS.index("acne")] = 0.9
+    weights = tf.constant(tk.keep_channel_mask("panda_eye").ravel())
+    fainter = teacher.copy()
+    fainter[..., CHANNELS.index("panda_eye")] *= 0.5                  # the same marks, half as sure
+    less_acne = teacher.copy()
+    less_acne[..., CHANNELS.index("acne")] = 0.0                      # acne is not kept: free to change
+    gap = lambda student: float(tk.kept_share_gap(tf, tf.constant(student), tf.constant(teacher), weights))  # noqa: E731
+    assert gap(teacher) == 0.0
+    assert gap(less_acne) == 0.0
+    assert abs(gap(fainter) - np.log((1e-3 + 0.075) / (1e-3 + 0.15)) ** 2) < 1e-4
+
+
 def test_the_supervised_loss_ignores_unlabelled_pixels_and_rewards_right_answers():
     import tensorflow as tf
     codes = np.full((1, 16, 16, 6), IGNORE, np.uint8)
@@ -283,14 +299,17 @@ def test_a_kept_channel_is_pulled_to_the_teacher_not_to_the_start(tiny_pack, tmp
     for k in ("final_conv/0", "final_conv/1"):
         weights[k] = (weights[k] + rng.normal(0, 0.2, weights[k].shape)).astype(weights[k].dtype)
     np.savez(moved, **weights)
-    keep = ("--max-steps", "1", "--keep", "face_skin,eye", "--keep-weight", "5", "--lr", "1e-9")
+    keep = ("--max-steps", "1", "--keep", "face_skin,eye", "--keep-weight", "5", "--keep-share", "1", "--lr", "1e-9")
     apart, same = tmp_path / "apart", tmp_path / "same"
     tk.main(trainer_args(tiny_pack, apart, *keep, "--teacher", str(moved)))
     tk.main(trainer_args(tiny_pack, same, *keep, init=moved))
     assert json.loads((apart / "config.json").read_text())["teacher"] == str(moved)
     assert json.loads((same / "config.json").read_text())["teacher"] == ""
 
-    def kept(run: Path) -> float:
+    def kept(run: Path, term: str = "kept") -> float:
         (first,) = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
-        return first["kept"]
+        return first[term]
     assert kept(apart) > kept(same) + 1e-3, (kept(apart), kept(same))
+    # the kept channels' shares too: off the teacher's when the start differs, on them when they are one model
+    assert kept(apart, "kept_share") > 1e-4 and kept(same, "kept_share") < 1e-6, (kept(apart, "kept_share"),
+                                                                                  kept(same, "kept_share"))

@@ -30,7 +30,8 @@ Both the photo and its variant are supervised where the set labels them; where i
 acne on CelebAMask faces), the photo's output is distilled towards the frozen shipped model's output
 (``--distill``), so a fine-tune on partial labels does not forget. ``--keep`` channels (e.g. face skin,
 eyes, wrinkles, dark circles) are held to that frozen model on every pixel (``--keep-weight``), labelled
-or not, so the segmentation the scores stand on stays while acne and dark spots are re-taught;
+or not, so the segmentation the scores stand on stays while acne and dark spots are re-taught, and
+``--keep-share`` holds those channels' shares over the crop (what a score reads, on a log scale) to it as well;
 ``--teacher`` names the frozen model when the run starts from other weights (``--init``). Hard negatives: packs made with
 ``pack --hard-negatives`` (hair, brows, background are not acne or spots), and freckles of the
 freckle close-ups are acne negatives (``freckles_not_acne``): a freckle is not a pimple.
@@ -92,6 +93,7 @@ class Config:
     share_weight: float = 1.0        # the concern shares (what the scores read) of photo and variant alike
     keep: str = ""                   # channels held to the teacher on every pixel, e.g. "face_skin,eye,wrinkle,panda_eye:3"
     keep_weight: float = 0.0
+    keep_share: float = 0.0          # the kept channels' shares (log mean probability over the crop) held to the teacher's
     threads: int = 2
     ckpt_minutes: float = 4.0
     seed: int = 0
@@ -265,6 +267,17 @@ def share_gap(tf, pa, pb, pull_b=None):
     return tf.reduce_mean(tf.square(la - lb))
 
 
+def kept_share_gap(tf, pa, teacher_pa, weights):
+    """Weighted mean squared gap of ln(SHARE_EPS + share) between the photo's output and the teacher's, per
+    photo and channel (``weights``: (C,), ``keep_channel_mask``). The pixel term holds each pixel, but a
+    channel's share over a face (what a score reads) can still drift: k4 and k5 held dark circles pixel by
+    pixel and their eye-area mean still varied less from face to face than the shipped model's."""
+    ls = tf.math.log(SHARE_EPS + tf.reduce_mean(pa, axis=(1, 2)))             # (B, C)
+    lt = tf.math.log(SHARE_EPS + tf.reduce_mean(teacher_pa, axis=(1, 2)))
+    w = tf.reshape(weights, (1, -1)) * tf.ones_like(ls)
+    return tf.reduce_sum(w * tf.square(ls - lt)) / tf.maximum(tf.reduce_sum(w), 1e-6)
+
+
 def shift_back(tf, p, iy, ix, fy, fx, margin: int):
     """p (B,S,S,C) of a photo shifted by (iy + fy, ix + fx) px (integer tensors iy, ix; fractions fy, fx
     in [0, 1)) -> sampled at the original's pixels, bilinear, over the inner region that both photos
@@ -393,6 +406,8 @@ class Trainer:
                 distill = soft_bce(tf, la, teacher_pa, unlabelled)
                 kept = soft_bce(tf, la, teacher_pa, keep_mask * tf.ones_like(la)) if cfg.keep_weight else tf.constant(0.0)
                 pa, pb = tf.sigmoid(la), tf.sigmoid(lb)
+                kept_share = (kept_share_gap(tf, pa, teacher_pa, tf.reshape(keep_mask, (-1,))) if cfg.keep_share
+                              else tf.constant(0.0))
                 if tone_step:
                     # the darker of the pair is pulled to the lighter one (darker_b: 1 where xb is darker)
                     wb = tf.reshape(darker_b, (-1, 1, 1, 1)) * tf.ones_like(pa)
@@ -409,12 +424,13 @@ class Trainer:
                     cons_w = cfg.reshot_weight
                     share = share_gap(tf, pa_in, pb_back)
                 loss = (sup_a + sup_b + cfg.distill * distill + cons_w * cons + cfg.share_weight * share
-                        + cfg.keep_weight * kept)
+                        + cfg.keep_weight * kept + cfg.keep_share * kept_share)
             variables = self.student.trainable_variables
             grads = tape.gradient(loss, variables)
             grads, norm = tf.clip_by_global_norm(grads, 5.0)
             self.opt.apply_gradients(zip(grads, variables))
-            return {"loss": loss, "sup": sup_a, "distill": distill, "kept": kept, "cons": cons, "share": share, "mil": mil_a, "gnorm": norm,
+            return {"loss": loss, "sup": sup_a, "distill": distill, "kept": kept, "kept_share": kept_share, "cons": cons,
+                    "share": share, "mil": mil_a, "gnorm": norm,
                     "bce": bce_a, "dice": dice_a}
 
         self._steps[tone_step] = step
