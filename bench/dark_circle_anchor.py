@@ -44,24 +44,6 @@ def labelled_index(records: list[dict], spec: dict) -> tuple[np.ndarray, np.ndar
     return pos, neg
 
 
-def youden_cut(pos: np.ndarray, neg: np.ndarray) -> float:
-    """calibrate.fit's cut: the first photo value with the highest J."""
-    both = np.sort(np.concatenate([pos, neg]))
-    return float(max(both, key=lambda t: np.mean(pos >= t) - np.mean(neg >= t)))
-
-
-def smoothed_cut(pos: np.ndarray, neg: np.ndarray) -> float:
-    """The cut with the highest J between the two groups' kernel-smoothed distributions (Gaussian kernels,
-    Silverman's bandwidth each): one photo more or less moves it a little instead of to another plateau."""
-    from scipy.special import erfc
-
-    def survival(x: np.ndarray, t: np.ndarray) -> np.ndarray:
-        h = 1.06 * np.std(x) * len(x) ** -0.2
-        return 0.5 * erfc((t[:, None] - x[None, :]) / (h * np.sqrt(2))).mean(axis=1)
-    grid = np.linspace(min(pos.min(), neg.min()), max(pos.max(), neg.max()), 2001)
-    return float(grid[np.argmax(survival(pos, grid) - survival(neg, grid))])
-
-
 def cut_spread(pos: np.ndarray, neg: np.ndarray, rule, draws: int = 300, seed: int = 0) -> dict:
     """The cut on the photos as they are, and its 5th-95th percentile over bootstrap resamples of them."""
     rng = np.random.default_rng(seed)
@@ -115,8 +97,9 @@ def main(argv: list[str] | None = None) -> int:
            "reference_70": reference["concerns"]["panda_eye"]["knots"][2][0], "reference_not_good": ref_shares,
            "youden_top": youden_top(records, spec), "sweep": rows}
     pos, neg = labelled_index(records, spec)
-    out["cut_spread"] = {"youden": cut_spread(pos, neg, youden_cut), "smoothed": cut_spread(pos, neg, smoothed_cut)}
-    out["not_good_at_smoothed_cut"] = not_good_at(records, spec, smoothed_cut(pos, neg))
+    out["cut_spread"] = {"youden": cut_spread(pos, neg, C.youden_cut),
+                         "smoothed": cut_spread(pos, neg, C.smoothed_youden_cut)}
+    out["not_good_at_smoothed_cut"] = not_good_at(records, spec, C.smoothed_youden_cut(pos, neg))
     print(f"fitted 70 at {fitted[2][0]:.2f} (reference {out['reference_70']:.2f}); reference shares {ref_shares}")
     print("Youden J within 0.05 of the best:", out["youden_top"])
     print("the cut and its 5th-95th percentile over 300 bootstrap draws of the photos:", out["cut_spread"])

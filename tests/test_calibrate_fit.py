@@ -40,3 +40,11 @@ def test_with_perfectly_separated_grades_the_widened_boundary_still_grades_every
     x = grades + np.tile(np.linspace(0.0, 0.5, 50), 4)
     cuts = ordinal_cuts(x, grades)
     assert accuracy(widen_first_cut(x, grades, cuts), x, grades) == 1.0
+
+
+def test_both_cuts_fall_between_two_groups_that_do_not_overlap():
+    from skin_app.training.calibrate import smoothed_youden_cut, youden_cut
+    pos, neg = np.array([30.0, 32.0, 35.0, 40.0]), np.array([10.0, 12.0, 15.0, 18.0])
+    assert youden_cut(pos, neg) == 30.0                    # the first value with every photo on its side
+    assert 18.0 < smoothed_youden_cut(pos, neg) < 30.0
+

@@ -182,6 +182,28 @@ def log_x(v: float) -> float:
     return math.log10(max(v, 0.0) + LOG_OFFSET)
 
 
+def youden_cut(pos: np.ndarray, neg: np.ndarray) -> float:
+    """The photo value that best separates two groups (Youden's J, the first of equal bests): the cut the
+    curves use. With about 100 photos its top is flat, so one or two photos place it
+    (bench/dark_circle_anchor.py measures how far it moves)."""
+    both = np.sort(np.concatenate([pos, neg]))
+    return float(max(both, key=lambda t: np.mean(pos >= t) - np.mean(neg >= t)))
+
+
+def smoothed_youden_cut(pos: np.ndarray, neg: np.ndarray, points: int = 2001) -> float:
+    """Youden's J between the two groups' kernel-smoothed distributions (Gaussian kernels, Silverman's
+    bandwidth each). On the dark-circle photos its cut moved about half as far as ``youden_cut``'s over
+    bootstrap draws (bench/dark_circle_anchor.py); not on every pair of groups (two synthetic normal groups
+    of the same sizes gave either), so it is measured beside the curves' cut, not used by them."""
+    from scipy.special import erfc
+
+    def survival(x: np.ndarray, t: np.ndarray) -> np.ndarray:
+        h = 1.06 * np.std(x) * len(x) ** -0.2
+        return 0.5 * erfc((t[:, None] - x[None, :]) / (h * np.sqrt(2))).mean(axis=1)
+    grid = np.linspace(min(pos.min(), neg.min()), max(pos.max(), neg.max()), points)
+    return float(grid[np.argmax(survival(pos, grid) - survival(neg, grid))])
+
+
 def _knots(points: list[tuple[float, float]], x100: float | None = None) -> list[list[float]]:
     """Monotone knots (x ascending, score descending) through the anchor points, extended linearly at
     both ends to 100 and 0 with the neighbouring segment's slope; ``x100``: where 100 is instead (for
@@ -252,8 +274,7 @@ def fit(records: list[dict]) -> dict:
           and index.raw(r["aligned"]) is not None]
     pos = np.array([index.raw(r["aligned"]) for r in dc if r["labels"]["dark_circles"]])
     neg = np.array([index.raw(r["aligned"]) for r in dc if not r["labels"]["dark_circles"]])
-    both = np.sort(np.concatenate([pos, neg]))
-    youden = max(both, key=lambda t: np.mean(pos >= t) - np.mean(neg >= t))
+    youden = youden_cut(pos, neg)
     x90, x50 = float(np.quantile(neg, 0.75)), float(np.median(pos))
     x70 = float(np.clip(youden, x90 + 0.01, x50 - 0.01))
     concerns["panda_eye"] = {"measure": "dark_circle_index", "terms": terms, "transform": "linear",
@@ -307,8 +328,7 @@ def fit_redness(train: list[dict]) -> tuple[dict, dict]:
                          f"{len(pos)} rosacea and {len(neg)} other close-ups)")
     x90 = float(np.quantile([log_x(measured(r, REDNESS)) for r in ordinary], 0.9))
     x50 = float(np.median(pos))
-    both = np.sort(np.concatenate([pos, neg]))
-    youden = float(max(both, key=lambda t: np.mean(pos >= t) - np.mean(neg >= t)))
+    youden = youden_cut(pos, neg)
     x70 = (x90 + x50) / 2
     spec = {"measure": REDNESS, "transform": "log10", "offset": LOG_OFFSET,
             "knots": _knots([(x90, 90.0), (x70, 70.0), (x50, 50.0)], log_x(0.0)),
