@@ -29,19 +29,14 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from skin_app.scan.calibration import ConcernCurve, parse_calibration  # noqa: E402
+from skin_app.scan.calibration import parse_calibration  # noqa: E402
 from skin_app.training import calibrate as C  # noqa: E402
 
 
 def labelled_index(records: list[dict], spec: dict) -> tuple[np.ndarray, np.ndarray]:
     """The dark-circle index of the gjain training photos with and without marked dark circles."""
-    p = spec["concerns"]["panda_eye"]
-    index = ConcernCurve("dark_circle_index", "linear", ((0.0, 100.0), (1.0, 0.0)), terms=tuple(p["terms"].items()))
-    dc = [r for r in records if r["split"] == "train" and r["dataset"] == "gjain_wrinkle_darkcircle" and r["aligned"]
-          and index.raw(r["aligned"]) is not None]
-    pos = np.array([index.raw(r["aligned"]) for r in dc if r["labels"]["dark_circles"]])
-    neg = np.array([index.raw(r["aligned"]) for r in dc if not r["labels"]["dark_circles"]])
-    return pos, neg
+    train = [r for r in records if r["split"] == "train"]
+    return C.dark_circle_index_of_labelled(train, spec["concerns"]["panda_eye"]["terms"])
 
 
 def cut_spread(pos: np.ndarray, neg: np.ndarray, rule, draws: int = 300, seed: int = 0) -> dict:

@@ -251,7 +251,6 @@ def main(argv: list[str] | None = None) -> int:
 
     data = Path(args.data).expanduser().resolve()
     queues = seeded_queues(data, args.seed)
-    max_tries = MAX_TRIES
 
     def candidates():
         """Round-robin over datasets; each turn yields photos of one dataset until one passes the gate."""
@@ -265,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
         faces, skipped_photos, skipped_variants, seg_version = rescored(Path(args.rescore))
         t0 = time.perf_counter()
     else:
-        faces, skipped_photos, skipped_variants, seg_version, t0 = collect(args, data, queues, candidates, max_tries)
+        faces, skipped_photos, skipped_variants, seg_version, t0 = collect(args, data, queues, candidates, MAX_TRIES)
     diffs: dict[str, list[float]] = {k: [] for k in KEYS}
     by_dataset: dict[str, dict[str, list[float]]] = {}
     for f in faces:

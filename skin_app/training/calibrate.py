@@ -182,6 +182,18 @@ def log_x(v: float) -> float:
     return math.log10(max(v, 0.0) + LOG_OFFSET)
 
 
+def dark_circle_index_of_labelled(train: list[dict], terms: dict) -> tuple[np.ndarray, np.ndarray]:
+    """The dark-circle index (``terms``) of the gjain training photos with and without hand-marked dark
+    circles: what the scale's 70 and 50 are placed on."""
+    from skin_app.scan.calibration import ConcernCurve
+    index = ConcernCurve("dark_circle_index", "linear", ((0.0, 100.0), (1.0, 0.0)), terms=tuple(terms.items()))
+    dc = [r for r in train if r["dataset"] == "gjain_wrinkle_darkcircle" and r["aligned"]
+          and index.raw(r["aligned"]) is not None]
+    pos = np.array([index.raw(r["aligned"]) for r in dc if r["labels"]["dark_circles"]])
+    neg = np.array([index.raw(r["aligned"]) for r in dc if not r["labels"]["dark_circles"]])
+    return pos, neg
+
+
 def youden_cut(pos: np.ndarray, neg: np.ndarray) -> float:
     """The photo value that best separates two groups (Youden's J, the first of equal bests): the cut the
     curves use. With about 100 photos its top is flat, so one or two photos place it
@@ -268,12 +280,7 @@ def fit(records: list[dict]) -> dict:
     share = np.array([value(r, DARK_CIRCLE_MARKS) for r in ordinary if value(r, DARK_CIRCLE_MARKS) is not None])
     iqr = lambda v: float(np.subtract(*np.percentile(v, [75, 25])))  # noqa: E731
     terms = {"under_eye_contrast": 1.0, DARK_CIRCLE_MARKS: round(iqr(contrast) / iqr(share), 4)}
-    from skin_app.scan.calibration import ConcernCurve
-    index = ConcernCurve("dark_circle_index", "linear", ((0.0, 100.0), (1.0, 0.0)), terms=tuple(terms.items()))
-    dc = [r for r in train if r["dataset"] == "gjain_wrinkle_darkcircle" and r["aligned"]
-          and index.raw(r["aligned"]) is not None]
-    pos = np.array([index.raw(r["aligned"]) for r in dc if r["labels"]["dark_circles"]])
-    neg = np.array([index.raw(r["aligned"]) for r in dc if not r["labels"]["dark_circles"]])
+    pos, neg = dark_circle_index_of_labelled(train, terms)
     youden = youden_cut(pos, neg)
     x90, x50 = float(np.quantile(neg, 0.75)), float(np.median(pos))
     x70 = float(np.clip(youden, x90 + 0.01, x50 - 0.01))
