@@ -202,6 +202,30 @@ def flushed_face_jpeg(cheek: str = "left_cheek") -> bytes:
     return buf.getvalue()
 
 
+def two_light_face_jpeg(warm: float = 0.5) -> bytes:
+    """The astronaut lit in two colours: the person's right half of the face (left in the photo) under warm
+    light, the other half under cool light (linear red x(1 + warm) and x(1 - warm), blue the reverse at a
+    quarter of it, blended over a few pixels at the face's midline), as in sun on one side and bluish shade
+    on the other: the red-green balance differs most (a HELEN photo in sun and shade differs by 0.34 in
+    green-minus-red absorbance between its halves and by 0.01 in blue-minus-green)."""
+    import cv2
+    from skimage import data
+
+    from skin_app.scan import face as face_mod
+    from skin_app.scan.redness import srgb_to_linear
+    from skin_app.scan.tone import linear_to_srgb
+    rgb = data.astronaut()
+    (found,) = face_mod.find_faces(rgb)[:1]
+    mid = float(np.mean(found.points[face_mod.MIDLINE, 0]))
+    side = np.clip((np.arange(rgb.shape[1], dtype=np.float32) - mid) / 6.0, -1, 1)[None, :, None]  # -1 .. 1
+    gains = np.array([warm, 0.0, -warm / 4], np.float32)
+    lin = srgb_to_linear(rgb) * (1.0 - side * gains)
+    out = np.clip(np.round(linear_to_srgb(np.clip(lin, 0, 1))), 0, 255).astype(np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(cv2.GaussianBlur(out, (0, 0), 0.5)).save(buf, format="JPEG", quality=92)
+    return buf.getvalue()
+
+
 def greyscale_jpeg() -> bytes:
     """The astronaut in black and white: a face whose colour cannot be read."""
     buf = io.BytesIO()

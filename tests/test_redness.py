@@ -9,7 +9,7 @@ from skin_app.scan import quality as quality_mod
 from skin_app.scan import redness, tone
 from skin_app.scan.analysis import check_photo, drop_untrusted_colour, front_geometry
 from skin_app.scan.results import QualityReport
-from tests.photos import astronaut_jpeg
+from tests.photos import astronaut_jpeg, flushed_face_jpeg, side_view_jpeg, two_light_face_jpeg
 
 
 @functools.lru_cache(maxsize=None)
@@ -141,6 +141,41 @@ def test_a_black_and_white_photo_is_flagged_and_its_redness_is_left_unmeasured()
     drop_untrusted_colour(metrics, masks, checked.quality)
     assert metrics["redness"] is None and metrics["redness_skipped"] == "colour_cast"
     assert "redness" not in metrics["per_region"]["nose"] and not masks["redness"].any()
+
+
+def test_light_of_two_colours_across_the_face_leaves_redness_unmeasured_in_words():
+    checked = check_photo(two_light_face_jpeg())
+    m = checked.quality.measurements
+    assert m["skin_side_gap"] > quality_mod.LIMIT_SIDE_GAP
+    assert checked.quality.ok and not quality_mod.colour_trusted(m)        # the other scores still stand
+    issue = next(i for i in checked.quality.issues if i.code == "colour_cast")
+    assert "lit in different colours" in issue.message and "redness is not measured" in issue.message
+    assert not issue.blocking
+
+
+def test_one_light_on_both_halves_reads_as_one_colour():
+    m = check_photo(astronaut_jpeg()).quality.measurements
+    assert m["skin_side_gap"] < quality_mod.WARN_SIDE_GAP / 2
+
+
+def test_a_flushed_cheek_is_redness_to_measure_not_light_of_two_colours():
+    checked = check_photo(flushed_face_jpeg())
+    assert checked.quality.measurements["skin_side_gap"] < quality_mod.WARN_SIDE_GAP
+    assert quality_mod.colour_trusted(checked.quality.measurements)
+    assert not [i for i in checked.quality.issues if i.code == "colour_cast"]
+
+
+def test_a_milder_difference_between_the_sides_is_said_but_redness_is_measured():
+    checked = check_photo(two_light_face_jpeg(warm=0.33))
+    m = checked.quality.measurements
+    assert quality_mod.WARN_SIDE_GAP < m["skin_side_gap"] <= quality_mod.LIMIT_SIDE_GAP, m["skin_side_gap"]
+    assert quality_mod.colour_trusted(m)
+    issue = next(i for i in checked.quality.issues if i.code == "colour_cast")
+    assert "lit a little differently" in issue.message
+
+
+def test_a_side_view_is_not_judged_by_its_two_halves():
+    assert "skin_side_gap" not in check_photo(side_view_jpeg("left"), "left").quality.measurements
 
 
 def test_a_report_from_an_older_version_without_colour_figures_is_trusted():

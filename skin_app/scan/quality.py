@@ -20,6 +20,9 @@ overexposed        share of face pixels clipped white (all channels >= 250)     
 colour cast        the face's median CIELAB hue angle and chroma (skin of every tone      never; see
                    lies at hue 30-67 deg, 5th-95th percentile of 400 CelebAMask and       below
                    FASSEG faces, chroma 13-38); far outside, redness is not measured
+two-colour light   front views: the skin's redness baseline on the left vs the right half   never; above
+                   of the face (sun on one side, shade on the other)                       0.3 redness is
+                                                                                           not measured
 =================  =====================================================================  ==========
 Milder values raise the same issue as non-blocking advice (see ``WARN_*``). Calibration (60 real
 photos from CelebAMask, FASSEG and HELEN plus skimage's astronaut): sharpness of the originals
@@ -45,8 +48,10 @@ from skin_app.scan.face import (
     closeup_square,
     face_oval_mask,
     find_faces,
+    half_face_mask,
     visible_side,
 )
+from skin_app.scan.redness import side_gap
 from skin_app.scan.results import QualityIssue, QualityReport
 
 BLOCK_FACE_RATIO, BLOCK_MIN_FACE_PX, BLOCK_CUT_OFF = 0.5, 80, 0.10
@@ -82,6 +87,14 @@ SKIN_CR, SKIN_CB, SKIN_MIN_Y = (133, 180), (77, 135), 30
 # range (or below the chroma limit) redness is left unmeasured, the other scores stand.
 WARN_SKIN_HUE, LIMIT_SKIN_HUE = (15.0, 85.0), (0.0, 100.0)
 WARN_SKIN_CHROMA, LIMIT_SKIN_CHROMA = 8.0, 4.0
+# Light of two colours (front views): how far apart the skin's redness baseline reads on the two halves
+# of the face (``redness.side_gap``, index units). 820 training-split front faces of CelebAMask, FASSEG
+# and HELEN: median 0.015, 99th percentile 0.19; above 0.2 eight faces, above 0.3 three, each lit from
+# one side by warm light with the other half in shade. The validation face that decided the redness
+# re-shot band (a HELEN child half in sun, half in shade) reads 0.40, and its score swung by up to 52
+# points between re-shots as the sunlit half clipped or not. From WARN the scan says colour may be off;
+# from LIMIT redness is not measured, the other scores stand.
+WARN_SIDE_GAP, LIMIT_SIDE_GAP = 0.2, 0.3
 
 # What each check is called in the pre-check list (the quality issue codes), in the order shown.
 CHECK_LABELS: dict[str, str] = {
@@ -169,26 +182,47 @@ def skin_colour(rgb: np.ndarray, area: np.ndarray | None = None) -> tuple[float,
     return math.degrees(math.atan2(b, a)), math.hypot(a, b)
 
 
-def colour_trusted(measurements: dict) -> bool:
-    """Whether the photo's colour can be read for redness (``skin_hue``/``skin_chroma`` from the gate;
-    a report without them, e.g. from an older version, is trusted)."""
+def cast_trusted(measurements: dict) -> bool:
+    """Whether the skin's overall colour can be read (``skin_hue``/``skin_chroma`` from the gate; a report
+    without them, e.g. from an older version, is trusted)."""
     hue, chroma = measurements.get("skin_hue"), measurements.get("skin_chroma")
     if hue is None or chroma is None:
         return True
     return chroma >= LIMIT_SKIN_CHROMA and LIMIT_SKIN_HUE[0] <= hue <= LIMIT_SKIN_HUE[1]
 
 
-def _colour_checks(rgb: np.ndarray, area: np.ndarray | None, m: dict, add, what: str) -> None:
-    """Colour cast: measured, and said in words; redness is skipped where ``colour_trusted`` says no."""
+def colour_trusted(measurements: dict) -> bool:
+    """Whether the photo's colour can be read for redness: no strong cast (``cast_trusted``) and, on a front
+    view, light of one colour on both halves of the face (``skin_side_gap`` below ``LIMIT_SIDE_GAP``)."""
+    gap = measurements.get("skin_side_gap")
+    return cast_trusted(measurements) and (gap is None or gap <= LIMIT_SIDE_GAP)
+
+
+def _colour_checks(rgb: np.ndarray, area: np.ndarray | None, m: dict, add, what: str,
+                   halves: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+    """Colour cast, and on a front view (``halves``: the face's left and right half) light of two colours:
+    measured, and said in words; redness is skipped where ``colour_trusted`` says no."""
     hue, chroma = skin_colour(rgb, area)
     m.update(skin_hue=round(hue, 1), skin_chroma=round(chroma, 1))
-    if not colour_trusted(m):
+    if halves is not None and area is not None:
+        gap = side_gap(rgb, area, *halves)
+        if gap is not None:
+            m["skin_side_gap"] = round(gap, 3)
+    if not cast_trusted(m):
         add(QualityIssue("colour_cast", f"The colour of {what} cannot be read (black and white, a filter or "
                          "strongly coloured light), so redness is not measured.",
                          "Take the photo in daylight or under white light, without a filter.", False))
+    elif not colour_trusted(m):
+        add(QualityIssue("colour_cast", "The two sides of your face are lit in different colours (sun on one "
+                         "side and shade on the other, or two lamps), so redness is not measured.",
+                         "Face one window or one white light, so both cheeks get the same light.", False))
     elif chroma < WARN_SKIN_CHROMA or not WARN_SKIN_HUE[0] <= hue <= WARN_SKIN_HUE[1]:
         add(QualityIssue("colour_cast", "The light looks tinted; redness may read less reliably.",
                          "Daylight from a window or a white lamp gives the truest colour.", False))
+    elif m.get("skin_side_gap", 0.0) > WARN_SIDE_GAP:
+        add(QualityIssue("colour_cast", "The two sides of your face are lit a little differently; redness may "
+                         "read less reliably.", "Face one window or one white light, so both cheeks get the "
+                         "same light.", False))
 
 
 def _image_sharpness(grey: np.ndarray, width: int = 320) -> float:
@@ -343,7 +377,9 @@ def assess_quality(faces: list[FaceLandmarks], rgb: np.ndarray, aligned: Aligned
     sharpness = face_sharpness(rgb, face)
     m.update(p98_luminance=round(p98, 1), clipped_share=round(clipped, 4), sharpness=round(sharpness, 2))
     _light_checks(p98, clipped, add, "your face")
-    _colour_checks(aligned.crop, oval_mask, m, add, "your skin")
+    halves = None if view in ("left", "right") else tuple(
+        half_face_mask(aligned.points, aligned.crop.shape[0], side) for side in ("left", "right"))
+    _colour_checks(aligned.crop, oval_mask, m, add, "your skin", halves)  # type: ignore[arg-type]
     if sharpness < BLOCK_SHARPNESS:
         add(QualityIssue("blurry", "The photo is too blurry to see skin detail.",
                          "Hold the phone still, tap to focus on your face, and wipe the lens.", True))

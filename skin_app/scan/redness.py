@@ -163,6 +163,24 @@ def redness_map(rgb: np.ndarray, skin: np.ndarray, melanin_k: float = MELANIN_K,
     return RednessMap(index=rel, soft=soft, mask=area & (rel > edge), baseline=round(base, 4), area=area)
 
 
+def side_gap(rgb: np.ndarray, skin: np.ndarray, left: np.ndarray, right: np.ndarray) -> float | None:
+    """How far apart the person's own skin baseline (``BASELINE_PCT`` of the index over the read skin, as
+    ``redness_map`` takes it) reads on the two halves of a front face, in index units; None when a half
+    has too little read skin. Light of one colour cancels against the baseline, light of two does not:
+    a face half in warm sun and half in bluish shade reads one half as red all over, and which half
+    reads so follows the exposure. Real redness (a flush, rosacea) rarely lifts a whole half's 25th
+    percentile; ``quality.LIMIT_SIDE_GAP`` says where the measure is no longer trusted."""
+    area = usable_skin(rgb, skin)
+    index = erythema_index(rgb, area=area)
+    baselines = []
+    for half in (left, right):
+        read = area & half
+        if int(read.sum()) < MIN_SKIN_PX:
+            return None
+        baselines.append(float(np.percentile(index[read], BASELINE_PCT)))
+    return abs(baselines[0] - baselines[1])
+
+
 def measure_redness(rgb: np.ndarray, skin: np.ndarray, regions: dict[str, np.ndarray] | None = None,
                     edge: float = RED_EDGE) -> tuple[dict | None, RednessMap | None]:
     """(raw redness measurements, the map) of a crop; (None, None) when it cannot be measured."""
