@@ -20,7 +20,12 @@ export SM_FRAMEWORK=tf.keras TF_USE_LEGACY_KERAS=1 TF_CPP_MIN_LOG_LEVEL=2
 if [ "$#" -gt 0 ]; then
   exec .venv/bin/python -m pytest -q "$@"
 fi
-# The whole suite: the real-browser tests in a pytest process of their own (run after the others in the
-# same process, the phone-mode test has met a database "disk I/O error" in its server; see the closing note).
-.venv/bin/python -m pytest -q -m "not browser"
+# The whole suite. Everything but the real-browser tests runs in parallel worker processes (pytest-xdist),
+# one per core up to four (each loads TensorFlow and the model, about 1.5 GB); every test makes its own
+# database, home folder and free ports. The real-browser tests follow in a pytest process of their own,
+# alone on the machine: they wait on pages drawn under load (and run after the others in one process,
+# the phone-mode test once met a database "disk I/O error" in its server).
+workers=$(nproc 2>/dev/null || echo 2)
+[ "$workers" -gt 4 ] && workers=4
+.venv/bin/python -m pytest -q -n "$workers" -m "not browser"
 exec .venv/bin/python -m pytest -q -m browser
