@@ -27,5 +27,5 @@ fi
 # the phone-mode test once met a database "disk I/O error" in its server).
 workers=$(nproc 2>/dev/null || echo 2)
 [ "$workers" -gt 4 ] && workers=4
-.venv/bin/python -m pytest -q -n "$workers" -m "not browser"
+.venv/bin/python -m pytest -q -n "$workers" --dist loadgroup -m "not browser"
 exec .venv/bin/python -m pytest -q -m browser

@@ -259,9 +259,14 @@ def _leaves(value, prefix):
 
 ray_installed = pytest.mark.skipif(not __import__("skin_app.batch.on_ray").batch.on_ray.available(),
                                    reason="Ray (requirements-batch.txt) is not installed")
+# The tests that start a local Ray cluster run one after another in the same worker under test.sh's
+# parallel run (``--dist loadgroup``): two clusters starting at once on a 2-core machine would each get
+# half of it, and each sizes itself to the whole machine.
+one_ray_at_a_time = pytest.mark.xdist_group("ray")
 
 
 @ray_installed
+@one_ray_at_a_time
 def test_a_batch_on_ray_gives_each_photo_exactly_its_analyze_json(tmp_path, run_cli):
     photos = _photo_set(tmp_path / "photos", 52)
     listing = tmp_path / "photos.txt"
@@ -310,6 +315,7 @@ def _wait_for_parts(parts: Path, n: int, proc: subprocess.Popen, timeout: float 
 
 
 @ray_installed
+@one_ray_at_a_time
 def test_a_batch_killed_part_way_then_stopped_then_resumed_has_every_photo_exactly_once(tmp_path, run_cli):
     # enough that the Ctrl+C comes long before the end: with 48, a quick machine finished the 36 left
     # (20 of them refusals, 9.5 photos/s) before the signal arrived
