@@ -27,15 +27,19 @@ def write(folder, **files):
 @pytest.fixture()
 def shipped(tmp_path):
     models = tmp_path / "models"
-    write(models, calibration={"validation": {"not_good_by_ita": BANDS, "acne_grade_accuracy": 0.75}}, metrics_val=SEG)
+    write(models, calibration={"validation": {"not_good_by_ita": BANDS, "acne_grade_accuracy": 0.75,
+                                              "redness_rosacea_auc": 0.947}},
+          metrics_val=SEG, noise_band={**{c: 5.0 for c in gate.SCORES}, "redness": 3.1})
     return models
 
 
-def candidate(tmp_path, monkeypatch, probe_ratio=1.1, reshot=2.5, bands=BANDS, seg_value=0.5, ordinary_acne=(0.01, 0.01)):
+def candidate(tmp_path, monkeypatch, probe_ratio=1.1, reshot=2.5, bands=BANDS, seg_value=0.5, ordinary_acne=(0.01, 0.01),
+              redness_auc=0.95, redness_reshot=2.9):
     cand = tmp_path / "cand"
     write(cand, tone_probe=probe(probe_ratio, probe_ratio),
-          noise_band={c: reshot for c in gate.SCORES},
-          calibration={"model_weights": "m", "validation": {"not_good_by_ita": bands, "acne_grade_accuracy": 0.76}},
+          noise_band={**{c: reshot for c in gate.SCORES}, "redness": redness_reshot},
+          calibration={"model_weights": "m", "validation": {"not_good_by_ita": bands, "acne_grade_accuracy": 0.76,
+                                                             "redness_rosacea_auc": redness_auc}},
           metrics_val=[{**r, "value": seg_value} for r in SEG])
     faces = [{"dataset": "celebamask_mini", "split": "val",
               "aligned": {"skin_ita": ita, "area_fraction": {"acne": share, "flek": share}}}
@@ -45,7 +49,7 @@ def candidate(tmp_path, monkeypatch, probe_ratio=1.1, reshot=2.5, bands=BANDS, s
 
 
 def test_a_candidate_that_meets_every_goal_ships(tmp_path, monkeypatch, shipped):
-    cand = candidate(tmp_path, monkeypatch)
+    cand = candidate(tmp_path, monkeypatch, redness_reshot=3.1)        # the shipped band, though above 3
     assert gate.main(["--candidate", str(cand), "--models", str(shipped), "--reference-probe", str(tmp_path / "none")]) == 0
     assert json.loads((cand / "gate.json").read_text())["ship"] is True
 
@@ -56,6 +60,8 @@ def test_a_candidate_that_meets_every_goal_ships(tmp_path, monkeypatch, shipped)
     ({"seg_value": 0.48}, ""),                                # every segmentation figure 0.02 lower
     ({"ordinary_acne": (0.02, 0.01)}, "ordinary faces: "),
     ({"bands": {**BANDS, "dark": {**BANDS["dark"], "panda_eye": 0.7}}}, "'not good' share, dark"),
+    ({"redness_auc": 0.79}, "redness photo AUC"),            # what k8 did to redness
+    ({"redness_reshot": 4.1}, "re-shot p95: redness"),       # goal: 3, or the shipped 3.1 where wider
 ])
 def test_one_failed_check_stops_the_candidate(tmp_path, monkeypatch, shipped, change, failing):
     cand = candidate(tmp_path, monkeypatch, **change)
@@ -64,3 +70,27 @@ def test_one_failed_check_stops_the_candidate(tmp_path, monkeypatch, shipped, ch
     assert failed and all(f.startswith(failing) for f in failed), failed
     if not failing:
         assert len(failed) == len(gate.SEGMENTATION) and all("(" in f for f in failed)
+
+
+def test_redness_words_by_skin_tone_count_where_both_reports_have_them(tmp_path, monkeypatch, shipped):
+    with_redness = {band: {**row, "redness": 0.02} for band, row in BANDS.items()}
+    ref = json.loads((shipped / "calibration.json").read_text())
+    ref["validation"]["not_good_by_ita"] = with_redness
+    (shipped / "calibration.json").write_text(json.dumps(ref))
+    redder = {**with_redness, "dark": {**with_redness["dark"], "redness": 0.2}}
+    cand = candidate(tmp_path, monkeypatch, bands=redder)
+    assert gate.main(["--candidate", str(cand), "--models", str(shipped), "--reference-probe", str(tmp_path / "none")]) == 1
+    failed = [c["check"] for c in json.loads((cand / "gate.json").read_text())["checks"] if not c["ok"]]
+    assert failed == ["'not good' share, dark (n=10)"]
+
+
+def test_the_redness_words_of_a_later_redness_refit_are_the_reference(tmp_path, monkeypatch, shipped):
+    """``calibrate --only redness`` writes its words apart; the table's own redness column is the older fit's."""
+    ref = json.loads((shipped / "calibration.json").read_text())
+    ref["validation"]["not_good_by_ita"] = {band: {**row, "redness": 0.5} for band, row in BANDS.items()}
+    ref["validation"]["redness_not_good_by_ita"] = {band: {"n": row["n"], "redness": 0.02} for band, row in BANDS.items()}
+    (shipped / "calibration.json").write_text(json.dumps(ref))
+    cand = candidate(tmp_path, monkeypatch, bands={band: {**row, "redness": 0.1} for band, row in BANDS.items()})
+    assert gate.main(["--candidate", str(cand), "--models", str(shipped), "--reference-probe", str(tmp_path / "none")]) == 1
+    failed = [c["check"] for c in json.loads((cand / "gate.json").read_text())["checks"] if not c["ok"]]
+    assert failed == ["'not good' share, very light (n=30)", "'not good' share, dark (n=10)"]

@@ -15,7 +15,12 @@ files (``models/``, ``bench/results/tone_probe.json``). The checks are issue 18'
 * real ordinary faces (CelebAMask, FASSEG validation photos): mean acne and dark-spot share of faces
   below ITA 28 within 1.3x of faces above ITA 41; no band's "not good" share above the shipped one;
 * re-shots: 95th-percentile score change <= 3 points for every concern and overall;
-* segmentation: no figure more than 0.01 below the shipped one; ACNE04 grade accuracy not lower.
+* segmentation: no figure more than 0.01 below the shipped one; ACNE04 grade accuracy not lower;
+* redness (read from colour over the model's face skin, so new weights move it too): the rosacea
+  close-ups' photo AUC no more than 0.01 below the shipped one, its re-shot band no wider than
+  issue 20's 3 points or the shipped band, whichever is larger, and no band's "not good" share higher
+  (k7 and k8 met the other checks better than any run before and took redness's photo AUC from 0.947
+  to 0.73 and 0.79).
 
 Exit status 0 only when every check passes. The table goes to stdout, the detail to ``gate.json``.
 """
@@ -44,6 +49,8 @@ PROBE_GOALS = {"ita_7": 1.2, "ita_-27": 1.3}
 WORSE_WORD_FACES = 3
 TONE_RATIO_GOAL = 1.3
 SCORES = ("acne", "flek", "wrinkle", "panda_eye", "overall")
+WORD_SCORES = (*SCORES, "redness")    # the words by skin tone: redness too, where both reports have it
+REDNESS_AUC_TOLERANCE = 0.01
 
 
 def load(path: Path) -> Any:
@@ -94,16 +101,28 @@ def tone_ratio_checks(faces: list[dict]) -> list[dict]:
     return out
 
 
+def words_by_band(validation: dict) -> dict[str, dict]:
+    """The "not good" shares by ITA band of a calibration's validation report. ``calibrate --only redness``
+    refits the redness curve later and writes its words apart (``redness_not_good_by_ita``), leaving the
+    table's redness column as the full fit left it; those later words are the ones the curve gives."""
+    table = {band: dict(row) for band, row in validation["not_good_by_ita"].items()}
+    for band, row in validation.get("redness_not_good_by_ita", {}).items():
+        if band in table and "redness" in row:
+            table[band]["redness"] = row["redness"]
+    return table
+
+
 def words_checks(candidate: dict, reference: dict) -> list[dict]:
     out = []
-    cand, ref = candidate["not_good_by_ita"], reference["not_good_by_ita"]
+    cand, ref = words_by_band(candidate), words_by_band(reference)
     for band, row in cand.items():
         if band not in ref:
             continue
-        worse = {c: (row[c], ref[band][c]) for c in SCORES if c in row and row[c] > ref[band][c] + 1e-9}
+        both = [c for c in WORD_SCORES if c in row and c in ref[band]]
+        worse = {c: (row[c], ref[band][c]) for c in both if row[c] > ref[band][c] + 1e-9}
         out.append({"check": f"'not good' share, {band} (n={row['n']})",
-                    "value": ", ".join(f"{c} {row[c]:.2f}" for c in SCORES if c in row),
-                    "goal": "none above " + ", ".join(f"{ref[band][c]:.2f}" for c in SCORES if c in ref[band]),
+                    "value": ", ".join(f"{c} {row[c]:.2f}" for c in both),
+                    "goal": "none above " + ", ".join(f"{ref[band][c]:.2f}" for c in both),
                     "ok": not worse})
     return out
 
@@ -111,6 +130,20 @@ def words_checks(candidate: dict, reference: dict) -> list[dict]:
 def reshot_checks(candidate: dict) -> list[dict]:
     return [{"check": f"re-shot p95: {c}", "value": candidate[c], "goal": f"<= {RESHOT_GOAL}",
              "ok": candidate[c] <= RESHOT_GOAL} for c in SCORES]
+
+
+def redness_checks(candidate: dict, reference: dict, candidate_band: dict, reference_band: dict) -> list[dict]:
+    """Redness stays as good as the shipped model's (where both reports carry the figure)."""
+    out = []
+    c, r = candidate.get("redness_rosacea_auc"), reference.get("redness_rosacea_auc")
+    if c is not None and r is not None:
+        out.append({"check": "redness photo AUC (rosacea close-ups, validation)", "value": c,
+                    "goal": f">= {r - REDNESS_AUC_TOLERANCE:.4f} (shipped {r})", "ok": c >= r - REDNESS_AUC_TOLERANCE})
+    c, r = candidate_band.get("redness"), reference_band.get("redness")
+    if c is not None and r is not None:
+        goal = max(RESHOT_GOAL, r)
+        out.append({"check": "re-shot p95: redness", "value": c, "goal": f"<= {goal}", "ok": c <= goal})
+    return out
 
 
 def segmentation_checks(candidate: list[dict], reference: list[dict]) -> list[dict]:
@@ -137,9 +170,11 @@ def judge(cand: Path, models: Path, reference_probe: Path, reference_calibration
     checks = probe_checks(load(cand / "tone_probe.json"), load(reference_probe) if reference_probe.exists() else None)
     checks += tone_ratio_checks(ordinary_faces(cal["model_weights"]))
     checks += words_checks(cal["validation"], ref_cal["validation"])
-    checks += reshot_checks(load(cand / "noise_band.json"))
+    band = load(cand / "noise_band.json")
+    checks += reshot_checks(band)
     checks += segmentation_checks(load(cand / "metrics_val.json"), load(models / "metrics_val.json"))
     checks += grade_check(cal["validation"], ref_cal["validation"])
+    checks += redness_checks(cal["validation"], ref_cal["validation"], band, load(models / "noise_band.json"))
     return checks
 
 
