@@ -49,9 +49,7 @@ def cut_spread(pos: np.ndarray, neg: np.ndarray, rule, draws: int = 300, seed: i
 
 def youden_top(records: list[dict], spec: dict, within: float = 0.05) -> list[list[float]]:
     """[cut, J] for every gjain training photo's index value whose J is within ``within`` of the best."""
-    pos, neg = labelled_index(records, spec)
-    cuts = np.sort(np.concatenate([pos, neg]))
-    j = np.array([np.mean(pos >= t) - np.mean(neg >= t) for t in cuts])
+    cuts, j = C.youden_curve(*labelled_index(records, spec))
     return [[round(float(t), 2), round(float(v), 3)] for t, v in zip(cuts, j) if v >= j.max() - within]
 
 

@@ -202,6 +202,7 @@ def flushed_face_jpeg(cheek: str = "left_cheek") -> bytes:
     return buf.getvalue()
 
 
+@functools.lru_cache(maxsize=None)
 def two_light_face_jpeg(warm: float = 0.5) -> bytes:
     """The astronaut lit in two colours: the person's right half of the face (left in the photo) under warm
     light, the other half under cool light (linear red x(1 + warm) and x(1 - warm), blue the reverse at a

@@ -92,9 +92,8 @@ WARN_SKIN_CHROMA, LIMIT_SKIN_CHROMA = 8.0, 4.0
 # and HELEN (``bench/two_colour_light.py``): median 0.014, 99th percentile 0.16; above 0.2 eight faces,
 # above 0.3 three, each lit from one side by warm light with the other half in shade. The validation face
 # that decided the redness re-shot band (a HELEN child half in sun, half in shade) reads 0.39, and its
-# score swung by up to 52
-# points between re-shots as the sunlit half clipped or not. From WARN the scan says colour may be off;
-# from LIMIT redness is not measured, the other scores stand.
+# score swung by up to 52 points between re-shots as the sunlit half clipped or not. From WARN the scan
+# says colour may be off; from LIMIT redness is not measured, the other scores stand.
 WARN_SIDE_GAP, LIMIT_SIDE_GAP = 0.2, 0.3
 
 # What each check is called in the pre-check list (the quality issue codes), in the order shown.
@@ -378,9 +377,10 @@ def assess_quality(faces: list[FaceLandmarks], rgb: np.ndarray, aligned: Aligned
     sharpness = face_sharpness(rgb, face)
     m.update(p98_luminance=round(p98, 1), clipped_share=round(clipped, 4), sharpness=round(sharpness, 2))
     _light_checks(p98, clipped, add, "your face")
-    halves = None if view in ("left", "right") else tuple(
-        half_face_mask(aligned.points, aligned.crop.shape[0], side) for side in ("left", "right"))
-    _colour_checks(aligned.crop, oval_mask, m, add, "your skin", halves)  # type: ignore[arg-type]
+    size = aligned.crop.shape[0]
+    halves = None if view in ("left", "right") else (half_face_mask(aligned.points, size, "left"),
+                                                     half_face_mask(aligned.points, size, "right"))
+    _colour_checks(aligned.crop, oval_mask, m, add, "your skin", halves)
     if sharpness < BLOCK_SHARPNESS:
         add(QualityIssue("blurry", "The photo is too blurry to see skin detail.",
                          "Hold the phone still, tap to focus on your face, and wipe the lens.", True))

@@ -194,12 +194,19 @@ def dark_circle_index_of_labelled(train: list[dict], terms: dict) -> tuple[np.nd
     return pos, neg
 
 
+def youden_curve(pos: np.ndarray, neg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(every photo value as a candidate cut, ascending; Youden's J at each: share of ``pos`` at or above
+    it minus share of ``neg`` at or above it)."""
+    cuts = np.sort(np.concatenate([pos, neg]))
+    return cuts, np.array([np.mean(pos >= t) - np.mean(neg >= t) for t in cuts])
+
+
 def youden_cut(pos: np.ndarray, neg: np.ndarray) -> float:
     """The photo value that best separates two groups (Youden's J, the first of equal bests): the cut the
     curves use. With about 100 photos its top is flat, so one or two photos place it
     (bench/dark_circle_anchor.py measures how far it moves)."""
-    both = np.sort(np.concatenate([pos, neg]))
-    return float(max(both, key=lambda t: np.mean(pos >= t) - np.mean(neg >= t)))
+    cuts, j = youden_curve(pos, neg)
+    return float(cuts[int(np.argmax(j))])
 
 
 def smoothed_youden_cut(pos: np.ndarray, neg: np.ndarray, points: int = 2001) -> float:
