@@ -13,7 +13,14 @@ from PIL import Image
 
 from skin_app.concerns import CONCERNS, SCORED
 from tests.app_helpers import button, downloads, overlay_calls, page, texts  # noqa: F401
-from tests.photos import astronaut_jpeg, flushed_face_jpeg, greyscale_jpeg, no_face_jpeg, two_light_face_jpeg
+from tests.photos import (
+    astronaut_jpeg,
+    bright_face_jpeg,
+    flushed_face_jpeg,
+    greyscale_jpeg,
+    no_face_jpeg,
+    two_light_face_jpeg,
+)
 
 UPLOAD = ("astronaut.jpg", astronaut_jpeg(), "image/jpeg")
 SCORE_LABELS = ["Overall", "Acne", "Dark spots", "Wrinkles", "Dark circles", "Redness"]
@@ -275,12 +282,16 @@ def test_a_black_and_white_photo_shows_redness_as_not_measured_and_the_other_sco
     assert "redness" not in scan.scores and scan.metrics["redness"] is None
 
 
-def test_a_face_lit_in_two_colours_shows_redness_as_not_measured_and_says_why(db, me):
-    at = scanned(upload=("two-lights.jpg", two_light_face_jpeg(), "image/jpeg"))
+@pytest.mark.parametrize("photo, why", [
+    (two_light_face_jpeg, "The two sides of your face are lit in different colours"),
+    (bright_face_jpeg, "Much of your skin is lit so brightly"),
+], ids=["two-colour light", "red channel full"])
+def test_a_face_whose_colour_cannot_be_read_shows_redness_as_not_measured_and_says_why(db, me, photo, why):
+    at = scanned(upload=("photo.jpg", photo(), "image/jpeg"))
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Redness"] == "–" and "±" in metrics["Acne"]
     (check,) = [m.value for m in at.markdown if m.value.startswith("**Photo check**")]
-    assert "Natural colour: The two sides of your face are lit in different colours" in check
+    assert f"Natural colour: {why}" in check
     button(at, "Save to history").click().run()
     (scan,) = db.list_scans(me.id)
     assert "redness" not in scan.scores and scan.metrics["redness"] is None

@@ -9,7 +9,7 @@ from skin_app.scan import quality as quality_mod
 from skin_app.scan import redness, tone
 from skin_app.scan.analysis import check_photo, drop_untrusted_colour, front_geometry
 from skin_app.scan.results import QualityReport
-from tests.photos import astronaut_jpeg, flushed_face_jpeg, side_view_jpeg, two_light_face_jpeg
+from tests.photos import astronaut_jpeg, bright_face_jpeg, flushed_face_jpeg, side_view_jpeg, two_light_face_jpeg
 
 
 @functools.lru_cache(maxsize=None)
@@ -143,14 +143,18 @@ def test_a_black_and_white_photo_is_flagged_and_its_redness_is_left_unmeasured()
     assert "redness" not in metrics["per_region"]["nose"] and not masks["redness"].any()
 
 
-def test_light_of_two_colours_across_the_face_leaves_redness_unmeasured_in_words():
-    checked = check_photo(two_light_face_jpeg())
+@pytest.mark.parametrize("photo, figure, limit, why", [
+    (two_light_face_jpeg, "skin_side_gap", "LIMIT_SIDE_GAP", "lit in different colours"),
+    (bright_face_jpeg, "skin_red_clipped", "LIMIT_RED_CLIPPED", "beyond what the camera can record"),
+], ids=["two-colour light", "red channel full"])
+def test_light_that_redness_cannot_read_leaves_it_unmeasured_in_words(photo, figure, limit, why):
+    checked = check_photo(photo())
     m = checked.quality.measurements
-    assert m["skin_side_gap"] > quality_mod.LIMIT_SIDE_GAP
+    assert m[figure] > getattr(quality_mod, limit)
     assert checked.quality.ok and not quality_mod.colour_trusted(m)        # the other scores still stand
+    assert not [i for i in checked.quality.issues if i.blocking]
     issue = next(i for i in checked.quality.issues if i.code == "colour_cast")
-    assert "lit in different colours" in issue.message and "redness is not measured" in issue.message
-    assert not issue.blocking
+    assert why in issue.message and "redness is not measured" in issue.message
 
 
 def test_one_light_on_both_halves_reads_as_one_colour():
@@ -176,6 +180,23 @@ def test_a_milder_difference_between_the_sides_is_said_but_redness_is_measured()
 
 def test_a_side_view_is_not_judged_by_its_two_halves():
     assert "skin_side_gap" not in check_photo(side_view_jpeg("left"), "left").quality.measurements
+
+
+def test_an_ordinary_photo_has_little_skin_with_a_full_red_channel():
+    m = check_photo(astronaut_jpeg()).quality.measurements
+    assert m["skin_red_clipped"] < quality_mod.WARN_RED_CLIPPED / 4
+
+
+def test_the_red_channel_full_share_counts_red_or_green_at_the_top_only_inside_the_area():
+    rgb = np.full((10, 10, 3), 120, np.uint8)
+    rgb[:2, :, 0] = 255                   # red full on two rows
+    rgb[2, :, 1] = redness.CLIPPED_LEVEL  # green full on a third
+    rgb[3, :, 2] = 255                    # a full blue channel leaves red and green readable
+    area = np.ones((10, 10), bool)
+    assert redness.clipped_share(rgb, area) == pytest.approx(0.3)
+    area[:2] = False
+    assert redness.clipped_share(rgb, area) == pytest.approx(1 / 8)
+    assert redness.clipped_share(rgb, np.zeros((10, 10), bool)) is None
 
 
 def test_a_report_from_an_older_version_without_colour_figures_is_trusted():

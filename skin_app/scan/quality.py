@@ -23,6 +23,9 @@ colour cast        the face's median CIELAB hue angle and chroma (skin of every 
 two-colour light   front views: the skin's redness baseline on the left vs the right half   never; above
                    of the face (sun on one side, shade on the other)                       0.3 redness is
                                                                                            not measured
+red channel full   share of the face outline whose red or green channel is at the top of  never; above
+                   the camera's range (``redness.clipped_share``)                         0.35 redness is
+                                                                                           not measured
 =================  =====================================================================  ==========
 Milder values raise the same issue as non-blocking advice (see ``WARN_*``). Calibration (60 real
 photos from CelebAMask, FASSEG and HELEN plus skimage's astronaut): sharpness of the originals
@@ -51,7 +54,7 @@ from skin_app.scan.face import (
     half_face_mask,
     visible_side,
 )
-from skin_app.scan.redness import side_gap
+from skin_app.scan.redness import clipped_share, side_gap
 from skin_app.scan.results import QualityIssue, QualityReport
 
 BLOCK_FACE_RATIO, BLOCK_MIN_FACE_PX, BLOCK_CUT_OFF = 0.5, 80, 0.10
@@ -95,6 +98,16 @@ WARN_SKIN_CHROMA, LIMIT_SKIN_CHROMA = 8.0, 4.0
 # score swung by up to 52 points between re-shots as the sunlit half clipped or not. From WARN the scan
 # says colour may be off; from LIMIT redness is not measured, the other scores stand.
 WARN_SIDE_GAP, LIMIT_SIDE_GAP = 0.2, 0.3
+# Skin whose red channel is full. A red or green channel reaches the camera's top (``redness.CLIPPED_LEVEL``)
+# long before a pixel turns white, and redness reads only the rest: where much of the skin is so, that rest is
+# what the exposure left, and it changes with every shot (the re-shot bench's brighter shots of pale faces
+# moved redness up to 5 points this way). Share of the face outline (``redness.clipped_share``), 820
+# training-split front faces (``bench/redness_light.py``): median 0.000, 90th percentile 0.083, 99th 0.357.
+# LIMIT is about that 99th percentile (14 faces above 0.3, 29 above 0.2); from WARN the scan says colour
+# may be off, from LIMIT redness is not measured, the other scores stand. Pale skin fills its red channel
+# first, so the lightest bands meet this most often (5 of 92 very light faces above 0.3, none of 75 dark):
+# for them it turns a reading that moves with the exposure into a request for softer light.
+WARN_RED_CLIPPED, LIMIT_RED_CLIPPED = 0.2, 0.35
 
 # What each check is called in the pre-check list (the quality issue codes), in the order shown.
 CHECK_LABELS: dict[str, str] = {
@@ -192,10 +205,14 @@ def cast_trusted(measurements: dict) -> bool:
 
 
 def colour_trusted(measurements: dict) -> bool:
-    """Whether the photo's colour can be read for redness: no strong cast (``cast_trusted``) and, on a front
-    view, light of one colour on both halves of the face (``skin_side_gap`` below ``LIMIT_SIDE_GAP``)."""
+    """Whether the photo's colour can be read for redness: no strong cast (``cast_trusted``), on a front
+    view light of one colour on both halves of the face (``skin_side_gap`` up to ``LIMIT_SIDE_GAP``), and
+    most of the skin's red channel within the camera's range (``skin_red_clipped`` up to
+    ``LIMIT_RED_CLIPPED``). Figures a report lacks (older versions) are trusted."""
     gap = measurements.get("skin_side_gap")
-    return cast_trusted(measurements) and (gap is None or gap <= LIMIT_SIDE_GAP)
+    full = measurements.get("skin_red_clipped")
+    return (cast_trusted(measurements) and (gap is None or gap <= LIMIT_SIDE_GAP)
+            and (full is None or full <= LIMIT_RED_CLIPPED))
 
 
 def _colour_checks(rgb: np.ndarray, area: np.ndarray | None, m: dict, add, what: str,
@@ -204,6 +221,9 @@ def _colour_checks(rgb: np.ndarray, area: np.ndarray | None, m: dict, add, what:
     measured, and said in words; redness is skipped where ``colour_trusted`` says no."""
     hue, chroma = skin_colour(rgb, area)
     m.update(skin_hue=round(hue, 1), skin_chroma=round(chroma, 1))
+    full = clipped_share(rgb, area if area is not None else np.ones(rgb.shape[:2], bool))
+    if full is not None:
+        m["skin_red_clipped"] = round(full, 4)
     if halves is not None and area is not None:
         gap = side_gap(rgb, area, *halves)
         if gap is not None:
@@ -212,10 +232,15 @@ def _colour_checks(rgb: np.ndarray, area: np.ndarray | None, m: dict, add, what:
         add(QualityIssue("colour_cast", f"The colour of {what} cannot be read (black and white, a filter or "
                          "strongly coloured light), so redness is not measured.",
                          "Take the photo in daylight or under white light, without a filter.", False))
-    elif not colour_trusted(m):
+    elif m.get("skin_side_gap", 0.0) > LIMIT_SIDE_GAP:
         add(QualityIssue("colour_cast", "The two sides of your face are lit in different colours (sun on one "
                          "side and shade on the other, or two lamps), so redness is not measured.",
                          "Face one window or one white light, so both cheeks get the same light.", False))
+    elif m.get("skin_red_clipped", 0.0) > LIMIT_RED_CLIPPED:
+        add(QualityIssue("colour_cast", f"Much of {what} is lit so brightly that its red is beyond what the "
+                         "camera can record, so redness is not measured.",
+                         "Move out of direct light, or tap your face on the screen and lower the brightness.",
+                         False))
     elif chroma < WARN_SKIN_CHROMA or not WARN_SKIN_HUE[0] <= hue <= WARN_SKIN_HUE[1]:
         add(QualityIssue("colour_cast", "The light looks tinted; redness may read less reliably.",
                          "Daylight from a window or a white lamp gives the truest colour.", False))
@@ -223,6 +248,10 @@ def _colour_checks(rgb: np.ndarray, area: np.ndarray | None, m: dict, add, what:
         add(QualityIssue("colour_cast", "The two sides of your face are lit a little differently; redness may "
                          "read less reliably.", "Face one window or one white light, so both cheeks get the "
                          "same light.", False))
+    elif m.get("skin_red_clipped", 0.0) > WARN_RED_CLIPPED:
+        add(QualityIssue("colour_cast", f"Parts of {what} are lit so brightly that their red is beyond what the "
+                         "camera can record; redness may read less reliably.",
+                         "Softer or less direct light gives the truest colour.", False))
 
 
 def _image_sharpness(grey: np.ndarray, width: int = 320) -> float:

@@ -130,6 +130,20 @@ def smooth_within(values: np.ndarray, area: np.ndarray | None, sigma: float) -> 
 _LUMINANCE = np.array([0.2126, 0.7152, 0.0722], np.float32)
 
 
+def clipped(rgb: np.ndarray) -> np.ndarray:
+    """Pixels whose red or green channel is at the top of the camera's range: their colour is gone (a red
+    channel fills up long before a pixel turns white), so the index cannot be read there."""
+    return (rgb[..., 0] >= CLIPPED_LEVEL) | (rgb[..., 1] >= CLIPPED_LEVEL)
+
+
+def clipped_share(rgb: np.ndarray, area: np.ndarray) -> float | None:
+    """Share of ``area``'s pixels that are ``clipped``; None for an empty area. Where much of the skin is,
+    the skin left to read is a shadowed remainder whose make-up follows the exposure (``quality.py``
+    leaves redness unmeasured above ``LIMIT_RED_CLIPPED``)."""
+    n = int(area.sum())
+    return float(clipped(rgb)[area].sum()) / n if n else None
+
+
 def usable_skin(rgb: np.ndarray, skin: np.ndarray, sigma: float = SMOOTH_SIGMA_PX) -> np.ndarray:
     """The scored skin at least ``EDGE_PX`` inside its border (where skin meets lips, brows, nostrils or
     hair, a pixel mixes both and the skin mask wobbles a pixel or two between photos), minus pixels
@@ -139,8 +153,7 @@ def usable_skin(rgb: np.ndarray, skin: np.ndarray, sigma: float = SMOOTH_SIGMA_P
     if EDGE_PX > 0:
         inner = cv2.erode(skin.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * EDGE_PX + 1,) * 2),
                           borderType=cv2.BORDER_CONSTANT, borderValue=0).astype(bool)
-    clipped = (rgb[..., 0] >= CLIPPED_LEVEL) | (rgb[..., 1] >= CLIPPED_LEVEL)
-    area = inner & ~clipped
+    area = inner & ~clipped(rgb)
     if not area.any():
         return area
     lum = smooth_within(srgb_to_linear(rgb) @ _LUMINANCE, skin, sigma)
