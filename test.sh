@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs ruff and mypy on the whole app (skin_app/, app_pages/, app.py, serve.py, bench/), then the whole test suite (unit, AppTest pages, and the real-browser
-# test when Chromium is installed).
+# Runs ruff on the app and its tests (skin_app/, app_pages/, app.py, serve.py, bench/, tests/) and mypy on the app,
+# then the whole test suite (unit, AppTest pages, and the real-browser test when Chromium is installed).
 # Sets up .venv with the app and test requirements and the batch extra (Ray, for tests/test_batch.py) if
 # needed. Extra arguments go to pytest.
 set -euo pipefail
@@ -15,7 +15,7 @@ if [ ! -x .venv/bin/python ] || [ requirements.txt -nt .venv/.installed ] || [ r
 fi
 export SM_FRAMEWORK=tf.keras TF_USE_LEGACY_KERAS=1 TF_CPP_MIN_LOG_LEVEL=2
 # Lint and type check first (settings in pyproject.toml): a finding fails the run, as in CI.
-.venv/bin/ruff check --quiet skin_app app_pages app.py serve.py bench
+.venv/bin/ruff check --quiet skin_app app_pages app.py serve.py bench tests
 .venv/bin/mypy --no-error-summary
 if [ "$#" -gt 0 ]; then
   exec .venv/bin/python -m pytest -q "$@"

@@ -3,10 +3,10 @@ a spy on the overlay drawing (to see which concerns a page asked to draw)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-import pytest
 from streamlit.runtime.download_data_util import convert_data_to_bytes_and_infer_mime
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
@@ -39,9 +39,9 @@ class Downloads(dict):
         return data
 
 
-@pytest.fixture()
-def downloads(monkeypatch):
-    """Every file handed to a download button, by file name, as the browser would receive it."""
+def spy_downloads(monkeypatch) -> Downloads:
+    """Every file handed to a download button, by file name, as the browser would receive it (the
+    ``downloads`` fixture of ``conftest.py``)."""
     files = Downloads()
     original = MemoryMediaFileStorage.load_and_get_id
     original_deferred = MediaFileManager.add_deferred
@@ -62,9 +62,9 @@ def downloads(monkeypatch):
     return files
 
 
-@pytest.fixture()
-def overlay_calls(monkeypatch):
-    """The concerns of every ``overlay_masks`` call the page makes, in order."""
+def spy_overlays(monkeypatch) -> list[list[str]]:
+    """The concerns of every ``overlay_masks`` call the page makes, in order (the ``overlay_calls``
+    fixture of ``conftest.py``)."""
     from skin_app.scan import overlay
     calls: list[list[str]] = []
     original = overlay.overlay_masks

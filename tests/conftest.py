@@ -47,3 +47,29 @@ def segmenter():
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "browser: drives a real browser (Debian's Chromium at /usr/bin/chromium)")
+
+
+# Fixtures several test modules share (defined here, so no module imports another's fixture).
+@pytest.fixture()
+def downloads(monkeypatch):
+    """Every file handed to a download button, by file name (``app_helpers.spy_downloads``)."""
+    from tests.app_helpers import spy_downloads
+    return spy_downloads(monkeypatch)
+
+
+@pytest.fixture()
+def overlay_calls(monkeypatch):
+    """The concerns of every ``overlay_masks`` call a page makes, in order (``app_helpers.spy_overlays``)."""
+    from tests.app_helpers import spy_overlays
+    return spy_overlays(monkeypatch)
+
+
+@pytest.fixture()
+def five_hundred_scans(db):
+    """A profile of 500 scans with a stored picture each (a bit more than a year of daily scans)."""
+    from skin_app.limits import MAX_FILE_BYTES
+    from tests.test_export_roundtrip import year_of_scans
+    pid = year_of_scans(db)
+    (first,) = db.list_scans(pid)[:1]
+    assert len(first.crop_png) > 100_000 and 500 * len(first.crop_png) > MAX_FILE_BYTES     # past the old 25 MB limit
+    return pid

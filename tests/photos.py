@@ -11,7 +11,7 @@ from PIL import Image
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def astronaut_jpeg(quality: int = 92) -> bytes:
     """``skimage.data.astronaut()`` (a public-domain NASA portrait, 512x512, one frontal face) as JPEG."""
     from skimage import data
@@ -42,7 +42,7 @@ def small_png(seed: int = 0, size: int = 64) -> bytes:
     return buf.getvalue()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def side_view_jpeg(side: str = "right", degrees: float = 40.0) -> bytes:
     """A side view for tests: the astronaut's head (cropped, 2x) turned ``degrees`` about the vertical
     axis by a piecewise-affine warp of her own 3-D face mesh, so her ``side`` cheek faces the camera.
@@ -79,7 +79,7 @@ def side_view_jpeg(side: str = "right", degrees: float = 40.0) -> bytes:
     return buf.getvalue()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def closeup_jpeg() -> bytes:
     """A close-up for tests: Grace Hopper's cheeks, nose and mouth (matplotlib's public-domain sample
     portrait) below the eyes, 1.6x: skin filling the frame, no whole face in it."""
@@ -107,7 +107,7 @@ def write_photo_set(folder: Path, n: int, kinds: list[tuple[str, bytes]]) -> lis
     return paths
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def acne_face_jpeg() -> bytes:
     """The astronaut with 36 inflamed papules painted on her cheeks (red discs with a redder core, 2-3.5 px,
     softened): a real face whose acne the model scores "needs care" while her other concerns stay clear,
@@ -137,7 +137,7 @@ def _encode(rgb: np.ndarray, fmt: str = "PNG") -> bytes:
     return buf.getvalue()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def cheek_closeup_jpeg() -> bytes:
     """A real skin close-up: Grace Hopper's own right cheek (a square inside its landmarks, from
     matplotlib's public-domain sample portrait), at 224 px."""
@@ -179,7 +179,7 @@ def dark_screenshot_png() -> bytes:
     return _encode(np.asarray(im))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def flushed_face_jpeg(cheek: str = "left_cheek") -> bytes:
     """The astronaut with one cheek flushed: haemoglobin-like absorbance (green most, blue less, red
     hardly; log10 units in linear light) added over that cheek's face-mesh region, edges feathered."""
@@ -202,7 +202,7 @@ def flushed_face_jpeg(cheek: str = "left_cheek") -> bytes:
     return buf.getvalue()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def two_light_face_jpeg(warm: float = 0.5) -> bytes:
     """The astronaut lit in two colours: the person's right half of the face (left in the photo) under warm
     light, the other half under cool light (linear red x(1 + warm) and x(1 - warm), blue the reverse at a
@@ -227,7 +227,7 @@ def two_light_face_jpeg(warm: float = 0.5) -> bytes:
     return buf.getvalue()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def bright_face_jpeg(gain: float = 1.25) -> bytes:
     """The astronaut lit brighter (sRGB values x``gain``, clipped at 255, as a brighter re-shot is): at 1.25 the
     red channel is full over about two fifths of the face, while few pixels turn white (not yet "washed out")."""

@@ -178,16 +178,6 @@ def year_of_scans(db: Storage, n: int = 500) -> int:
     return pid
 
 
-@pytest.fixture()
-def five_hundred_scans(db):
-    """A profile of 500 scans with a stored picture each (a bit more than a year of daily scans)."""
-    from skin_app.limits import MAX_FILE_BYTES
-    pid = year_of_scans(db)
-    (first,) = db.list_scans(pid)[:1]
-    assert len(first.crop_png) > 100_000 and 500 * len(first.crop_png) > MAX_FILE_BYTES     # past the old 25 MB limit
-    return pid
-
-
 def test_a_500_scan_backup_restores_as_json(db, five_hundred_scans):
     data = export_json(db, five_hundred_scans)
     summary = import_bundle(db, read_bundle(data, "year.json"))

@@ -47,14 +47,14 @@ def test_binary_junk_does_not_crash():
 
 def test_html_and_script_are_never_passed_through_as_markup():
     report = analyse("<b>Water</b>, <script>alert('x')</script>Glycerin, <img src=x onerror=alert(1)>Niacinamide")
-    assert [l.inci for l in report.ingredients] == ["WATER", "GLYCERIN", "NIACINAMIDE"]
-    assert not any("<" in l.text or "script" in l.text for l in report.ingredients)
+    assert [ing.inci for ing in report.ingredients] == ["WATER", "GLYCERIN", "NIACINAMIDE"]
+    assert not any("<" in ing.text or "script" in ing.text for ing in report.ingredients)
 
 
 def test_html_entities_are_decoded():
-    assert [l.inci for l in analyse("Water &amp; more, Glycerin").ingredients][-1] == "GLYCERIN"
+    assert [ing.inci for ing in analyse("Water &amp; more, Glycerin").ingredients][-1] == "GLYCERIN"
 
 
 def test_a_single_enormous_token_is_cut():
     report = analyse("Water, " + "x" * 5_000)
-    assert all(len(l.text) <= 300 for l in report.ingredients)
+    assert all(len(ing.text) <= 300 for ing in report.ingredients)

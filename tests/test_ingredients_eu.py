@@ -154,7 +154,7 @@ def test_the_nano_form_gets_its_own_entry():
 def test_purity_and_ph_entries_are_details_never_warnings_on_a_face_cream():
     report = analyse("Aqua, Triethanolamine, Sodium Hydroxide, Potassium Hydroxide, Titanium Dioxide, Citric Acid, "
                      "CI 19140, Tromethamine, Aminomethyl Propanol", product_type="leave_on_face")
-    by_text = {l.text: l for l in report.ingredients}
+    by_text = {ing.text: ing for ing in report.ingredients}
     for name in ("Sodium Hydroxide", "Potassium Hydroxide", "Citric Acid", "CI 19140"):
         assert by_text[name].flags == [] or "eu_" not in " ".join(by_text[name].flags), name
     assert any("pH" in d for d in by_text["Sodium Hydroxide"].eu_details)
@@ -195,7 +195,7 @@ def test_a_kit_heading_sets_each_products_type():
                      "Night Cream:\nAqua, Glycerin, Methylisothiazolinone")
     wash, cream = report.products
     assert (wash.product_type, cream.product_type) == ("rinse_off", "leave_on_face")
-    assert wash.bans == [] and [l.text for l in cream.bans] == ["Methylisothiazolinone"]
+    assert wash.bans == [] and [ing.text for ing in cream.bans] == ["Methylisothiazolinone"]
 
 
 @pytest.mark.parametrize("wording,types", [
@@ -233,10 +233,10 @@ def test_no_specification_is_a_warning_on_the_real_labels_as_face_products():
             report = analyse(label(key), product_type="leave_on_face")
         except ValueError:
             continue
-        for l in report.ingredients:
-            if "eu_restricted" in l.flags:
-                assert l.eu_max_percent is not None or "mg/kg" in l.eu_text, (key, l.text, l.eu_text)
-                assert "powder" not in l.eu_text and "pH" not in l.eu_text, (key, l.text, l.eu_text)
+        for ing in report.ingredients:
+            if "eu_restricted" in ing.flags:
+                assert ing.eu_max_percent is not None or "mg/kg" in ing.eu_text, (key, ing.text, ing.eu_text)
+                assert "powder" not in ing.eu_text and "pH" not in ing.eu_text, (key, ing.text, ing.eu_text)
 
 
 def test_directions_before_the_list_do_not_decide_the_product_type():
@@ -244,7 +244,7 @@ def test_directions_before_the_list_do_not_decide_the_product_type():
             "Ingredients: Aqua, Glycerin, Methylisothiazolinone")
     report = analyse(text)
     assert report.products[0].product_type == "leave_on_face"
-    assert [l.text for l in report.products[0].bans] == ["Methylisothiazolinone"]
+    assert [ing.text for ing in report.products[0].bans] == ["Methylisothiazolinone"]
 
 
 def test_a_title_line_before_the_list_guesses_the_type():

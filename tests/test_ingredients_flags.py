@@ -13,13 +13,13 @@ def line(text: str, product_type: str = "leave_on_face"):
 
 @pytest.mark.parametrize("name", ["Sodium Chloride", "Algin", "Carrageenan"])
 def test_salts_and_gums_carry_no_comedogenic_or_irritancy_flag(name):
-    l = line(name)
-    assert "comedogenic" not in l.flags and "irritant" not in l.flags and "acne" not in l.aggravates
+    ing = line(name)
+    assert "comedogenic" not in ing.flags and "irritant" not in ing.flags and "acne" not in ing.aggravates
 
 
 def test_sodium_lauryl_sulfate_is_an_irritant_not_a_comedogen():
-    l = line("Sodium Lauryl Sulfate", "rinse_off")
-    assert "irritant" in l.flags and "comedogenic" not in l.flags
+    ing = line("Sodium Lauryl Sulfate", "rinse_off")
+    assert "irritant" in ing.flags and "comedogenic" not in ing.flags
 
 
 def test_comedogenic_rating_counts_only_in_leave_on_products():
@@ -38,17 +38,17 @@ def test_the_comedogenic_flag_states_its_source_and_limits():
 @pytest.mark.parametrize("name", ["Glycine Soja (Soybean) Oil", "Cocos Nucifera (Coconut) Oil", "Zea Mays (Corn) Oil",
                                   "Hippophae Rhamnoides Fruit Oil"])
 def test_fixed_plant_oils_are_not_essential_oils_or_fragrance(name):
-    l = line(name)
-    assert l.inci is not None and "essential_oil" not in l.flags and "fragrance" not in l.flags
+    ing = line(name)
+    assert ing.inci is not None and "essential_oil" not in ing.flags and "fragrance" not in ing.flags
 
 
 @pytest.mark.parametrize("name", ["Illicium Verum (Anise) Fruit Oil", "Myristica Fragrans (Nutmeg) Kernel Oil",
                                   "Litsea Cubeba Fruit Oil", "Lavandula Angustifolia (Lavender) Oil"])
 def test_aromatic_oils_are_essential_oils(name):
-    l = line(name)
-    assert l.inci is not None and {"essential_oil", "fragrance"} <= set(l.flags)
+    ing = line(name)
+    assert ing.inci is not None and {"essential_oil", "fragrance"} <= set(ing.flags)
 
 
 def test_turmeric_root_extract_is_an_active_not_a_fragrance():
-    l = line("Curcuma Longa (Turmeric) Root Extract")
-    assert l.inci == "CURCUMA LONGA ROOT EXTRACT" and "fragrance" not in l.flags
+    ing = line("Curcuma Longa (Turmeric) Root Extract")
+    assert ing.inci == "CURCUMA LONGA ROOT EXTRACT" and "fragrance" not in ing.flags

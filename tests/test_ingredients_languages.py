@@ -42,7 +42,7 @@ LABELS = {
 def test_label_language_recognition_is_at_least_95_percent(lang):
     lines = analyse(LABELS[lang]).ingredients
     assert len(lines) >= 24
-    assert sum(l.recognised for l in lines) / len(lines) >= 0.95, [l.text for l in lines if not l.recognised]
+    assert sum(ing.recognised for ing in lines) / len(lines) >= 0.95, [ing.text for ing in lines if not ing.recognised]
 
 
 @pytest.mark.parametrize("name,inci", [

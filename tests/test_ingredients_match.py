@@ -86,11 +86,11 @@ def test_no_false_prohibited_flags_on_real_labels():
             report = analyse(label(key), name=labels()[key].get("product"))
         except ValueError:
             continue
-        for l in report.ingredients:
-            if "eu_prohibited" in l.flags:
-                assert l.inci in truly_banned, (key, l.text, l.inci)
-            if "eu_restricted" in l.flags:
-                assert l.method != "fuzzy" and l.eu_ref and l.eu_limit, (key, l.text)
+        for ing in report.ingredients:
+            if "eu_prohibited" in ing.flags:
+                assert ing.inci in truly_banned, (key, ing.text, ing.inci)
+            if "eu_restricted" in ing.flags:
+                assert ing.method != "fuzzy" and ing.eu_ref and ing.eu_limit, (key, ing.text)
 
 
 def test_restricted_flag_carries_its_limit():

@@ -7,23 +7,23 @@ from tests.ingredient_fixtures import label
 
 
 def texts(text: str) -> list[str]:
-    return [l.text for l in analyse(text).ingredients]
+    return [ing.text for ing in analyse(text).ingredients]
 
 
 def incis(text: str) -> list[str | None]:
-    return [l.inci for l in analyse(text).ingredients]
+    return [ing.inci for ing in analyse(text).ingredients]
 
 
 def test_marketing_bullets_before_the_list_are_not_ingredients():
     report = analyse(label("marketing_bullets"))
     assert report.ingredients[0].text == "Water"
-    assert not any("brighten" in l.text.lower() for l in report.ingredients)
+    assert not any("brighten" in ing.text.lower() for ing in report.ingredients)
 
 
 def test_ingredients_header_in_two_languages_starts_the_list():
     report = analyse(label("ingredients_header_fr"))
     assert report.ingredients[0].inci == "WATER"          # "Ingredients/Ingrédients: Water/Aqua/Eau, ..."
-    assert not any("Triple Lipid" in l.text for l in report.ingredients)
+    assert not any("Triple Lipid" in ing.text for ing in report.ingredients)
 
 
 def test_german_header_and_german_names():
@@ -38,16 +38,16 @@ def test_french_and_spanish_names():
 
 def test_may_contain_shade_block_is_kept_and_marked():
     report = analyse(label("may_contain"))
-    marked = [l for l in report.ingredients if l.may_contain]
-    assert marked and all(l.inci for l in marked)
-    got = {l.inci for l in marked}
+    marked = [ing for ing in report.ingredients if ing.may_contain]
+    assert marked and all(ing.inci for ing in marked)
+    got = {ing.inci for ing in marked}
     assert "MICA" in got and got & {"CI 77491", "CI 77492", "CI 77499"}
     assert not report.ingredients[0].may_contain
 
 
 def test_commas_inside_parentheses_do_not_split():
     got = analyse("Aqua (Water, Eau), Iron Oxides (CI 77491, CI 77492), Glycerin").ingredients
-    assert [l.text for l in got] == ["Aqua (Water, Eau)", "Iron Oxides (CI 77491, CI 77492)", "Glycerin"]
+    assert [ing.text for ing in got] == ["Aqua (Water, Eau)", "Iron Oxides (CI 77491, CI 77492)", "Glycerin"]
 
 
 def test_commas_inside_chemical_names_do_not_split():
@@ -79,12 +79,12 @@ def test_us_colour_names_map_to_ci_numbers():
 
 def test_percentages_are_kept():
     lines = analyse("Niacinamide 10%, Zinc PCA 1 %, Water").ingredients
-    assert [(l.inci, l.percent) for l in lines] == [("NIACINAMIDE", "10%"), ("ZINC PCA", "1%"), ("WATER", None)]
+    assert [(ing.inci, ing.percent) for ing in lines] == [("NIACINAMIDE", "10%"), ("ZINC PCA", "1%"), ("WATER", None)]
 
 
 def test_percentage_glued_to_the_next_name():
     report = analyse(label("glued_percent"))
-    first = [(l.inci, l.percent) for l in report.ingredients[:6]]
+    first = [(ing.inci, ing.percent) for ing in report.ingredients[:6]]
     assert first[4] == ("OCTOCRYLENE", "5.0%")
     assert first[5] == ("WATER", None)
 
@@ -93,14 +93,14 @@ def test_asterisks_and_footnotes():
     report = analyse(label("footnotes"))
     assert report.ingredients[0].text == "Rosa Canina Fruit Oil*"
     assert report.ingredients[0].inci == "ROSA CANINA FRUIT OIL"
-    assert not any("Organic Farming" in l.text for l in report.ingredients)
+    assert not any("Organic Farming" in ing.text for ing in report.ingredients)
     assert any("Organic Farming" in t for t in report.products[0].skipped_text)
 
 
 def test_and_blends_become_separate_ingredients():
     lines = analyse("Water, Sodium Acrylates Copolymer (and) Lecithin, Glycerin").ingredients
-    assert [l.inci for l in lines] == ["WATER", "SODIUM ACRYLATES COPOLYMER", "LECITHIN", "GLYCERIN"]
-    assert [l.position for l in lines] == [1, 2, 3, 4]
+    assert [ing.inci for ing in lines] == ["WATER", "SODIUM ACRYLATES COPOLYMER", "LECITHIN", "GLYCERIN"]
+    assert [ing.position for ing in lines] == [1, 2, 3, 4]
 
 
 def test_line_breaks_and_semicolons_separate():
@@ -109,11 +109,11 @@ def test_line_breaks_and_semicolons_separate():
 
 def test_ligatures_are_unfolded():
     report = analyse(label("ligature"))
-    assert "HELIANTHUS ANNUUS SEED OIL" in [l.inci for l in report.ingredients]
+    assert "HELIANTHUS ANNUUS SEED OIL" in [ing.inci for ing in report.ingredients]
 
 
 def test_mojibake_is_repaired():
-    broken = "Water, Beurre de KaritÃ©, ParfÃ¼m".encode("utf-8").decode("utf-8")
+    broken = "Water, Beurre de KaritÃ©, ParfÃ¼m".encode().decode("utf-8")
     assert clean_text(broken)[0] == "Water, Beurre de Karité, Parfüm"
     assert incis(broken) == ["WATER", "BUTYROSPERMUM PARKII BUTTER", "PARFUM"]
 
@@ -126,7 +126,7 @@ def test_all_caps_label():
 
 def test_alcohol_denat_keeps_its_period():
     lines = analyse("Water, Alcohol Denat., Glycerin").ingredients
-    assert [l.inci for l in lines] == ["WATER", "ALCOHOL DENAT.", "GLYCERIN"]
+    assert [ing.inci for ing in lines] == ["WATER", "ALCOHOL DENAT.", "GLYCERIN"]
 
 
 def test_free_from_claims_are_not_read_as_ingredients():
@@ -149,9 +149,9 @@ def test_a_drug_facts_block_on_one_line_keeps_each_active_with_its_percentage():
     text = ("Active ingredients Purpose Avobenzone 3% Sunscreen Homosalate 10% Sunscreen Octocrylene 7% Sunscreen "
             "Inactive ingredients Water, Glycerin")
     lines = analyse(text).ingredients
-    assert [(l.inci, l.percent) for l in lines[:3]] == [("BUTYL METHOXYDIBENZOYLMETHANE", "3%"), ("HOMOSALATE", "10%"),
+    assert [(ing.inci, ing.percent) for ing in lines[:3]] == [("BUTYL METHOXYDIBENZOYLMETHANE", "3%"), ("HOMOSALATE", "10%"),
                                                        ("OCTOCRYLENE", "7%")]
-    assert [l.inci for l in lines[3:]] == ["WATER", "GLYCERIN"]
+    assert [ing.inci for ing in lines[3:]] == ["WATER", "GLYCERIN"]
 
 
 def test_kit_headings_inside_one_line_split_the_kit():
@@ -168,4 +168,4 @@ def test_a_footnote_glued_to_a_slash_printed_fragrance_keeps_the_fragrance_flag(
 def test_a_shade_block_keeps_its_iron_oxides():
     text = "Talc, Mica, Dimethicone [+/- May Contain: CI 77891, CI 77491, CI 77492, CI 77499]"
     lines = analyse(text).ingredients
-    assert [l.inci for l in lines if l.may_contain] == ["CI 77891", "CI 77491", "CI 77492", "CI 77499"]
+    assert [ing.inci for ing in lines if ing.may_contain] == ["CI 77891", "CI 77491", "CI 77492", "CI 77499"]

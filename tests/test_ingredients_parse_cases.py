@@ -5,14 +5,14 @@ from skin_app.ingredients.report import analyse
 
 
 def names(text: str) -> list[str | None]:
-    return [l.inci for l in analyse(text).ingredients]
+    return [ing.inci for ing in analyse(text).ingredients]
 
 
 def test_a_drug_facts_active_block_glued_to_the_text_before_it_is_read():
     text = ("Apply liberally 15 minutes before sun exposure.Active Ingredients: Avobenzone 3%, Homosalate 10%, "
             "Octocrylene 7%. Inactive Ingredients: Water, Glycerin, Dimethicone")
     report = analyse(text)
-    incis = [l.inci for l in report.ingredients]
+    incis = [ing.inci for ing in report.ingredients]
     assert incis[:3] == ["BUTYL METHOXYDIBENZOYLMETHANE", "HOMOSALATE", "OCTOCRYLENE"]
     assert incis[3:] == ["WATER", "GLYCERIN", "DIMETHICONE"] and not report.is_kit
 
@@ -21,7 +21,7 @@ def test_kit_headings_in_the_middle_of_a_line_are_split():
     report = analyse("First Bar: Sodium Palmate, Sodium Cocoate, Water, Glycerin. Second Bar: Sodium Palmate, "
                      "Aqua, Kaolin, Charcoal Powder")
     assert [p.name for p in report.products] == ["First Bar", "Second Bar"]
-    assert [l.inci for l in report.products[1].lines][:3] == ["SODIUM PALMATE", "AQUA", "KAOLIN"]
+    assert [ing.inci for ing in report.products[1].lines][:3] == ["SODIUM PALMATE", "AQUA", "KAOLIN"]
 
 
 def test_a_bracketed_may_contain_shade_block_stays_in_the_product():
@@ -29,8 +29,8 @@ def test_a_bracketed_may_contain_shade_block_stays_in_the_product():
                      "Iron Oxides (CI 77491)]")
     assert not report.is_kit
     lines = report.products[0].lines
-    assert [l.inci for l in lines if l.may_contain] == ["TITANIUM DIOXIDE", "CI 77491"]
-    assert [l.inci for l in lines if not l.may_contain] == ["TALC", "MICA", "DIMETHICONE", "ZINC STEARATE"]
+    assert [ing.inci for ing in lines if ing.may_contain] == ["TITANIUM DIOXIDE", "CI 77491"]
+    assert [ing.inci for ing in lines if not ing.may_contain] == ["TALC", "MICA", "DIMETHICONE", "ZINC STEARATE"]
 
 
 def test_a_name_broken_by_a_line_break_is_joined():

@@ -164,7 +164,7 @@ def test_position_hints_first_five_and_one_percent_line():
     text = "Water, Glycerin, Squalane, Cetearyl Alcohol, Niacinamide, Dimethicone, Phenoxyethanol, Tocopherol"
     report = analyse(text)
     lines = report.ingredients
-    assert all("first five" in l.hints[0] for l in lines[:5])
+    assert all("first five" in ing.hints[0] for ing in lines[:5])
     assert report.products[0].one_percent_after == 7                 # phenoxyethanol: EU max 1 %
     assert any("1 %" in h for h in lines[7].hints)
 

@@ -11,10 +11,9 @@ import pytest
 
 from skin_app.history import progress
 from skin_app.scan.pictures import masks_to_png
-from tests.app_helpers import SCORES, app, button, downloads, figure, overlay_calls, page, texts  # noqa: F401
+from tests.app_helpers import SCORES, app, button, figure, page, texts
 from tests.photos import small_png
 from tests.test_export import comparable
-from tests.test_export_roundtrip import five_hundred_scans  # noqa: F401 - a fixture
 
 
 @pytest.fixture(autouse=True)
@@ -154,8 +153,11 @@ def test_export_holds_only_the_active_profiles_data_as_json_and_csv(db, ada, dow
 def test_the_exports_are_built_only_when_their_button_is_clicked(db, ada, downloads, monkeypatch):
     from skin_app.history import export
     built = []
+
+    def counted(real):
+        return lambda *a, **k: built.append(1) or real(*a, **k)
     for name in ("export_json", "export_csv_zip"):
-        monkeypatch.setattr(export, name, lambda *a, _real=getattr(export, name), **k: built.append(1) or _real(*a, **k))
+        monkeypatch.setattr(export, name, counted(getattr(export, name)))
     at = run(ada.id)
     at.selectbox(key="progress_key").set_value("flek").run()
     assert not at.exception and built == []                          # a year of scans is tens of MB

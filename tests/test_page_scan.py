@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from skin_app.concerns import CONCERNS, SCORED
-from tests.app_helpers import button, downloads, overlay_calls, page, texts  # noqa: F401
+from tests.app_helpers import button, page, texts
 from tests.photos import (
     astronaut_jpeg,
     bright_face_jpeg,
@@ -360,7 +360,7 @@ def test_a_full_check_shows_each_views_marked_picture_scores_words_and_bands(db,
 
 
 def test_the_marked_picture_downloads_at_full_size_when_clicked(db, me, downloads):
-    at = scanned()
+    scanned()
     png = downloads["skingorithm-front-marked.png"]
     with Image.open(io.BytesIO(png)) as im:
         assert im.size[1] == 384 and im.size[0] > 2 * 384              # photo and marks side by side, model size

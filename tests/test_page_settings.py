@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.app_helpers import SCORES, button, page, texts  # noqa: F401
+from tests.app_helpers import SCORES, button, page, texts
 from tests.photos import small_png
 
 

@@ -9,7 +9,7 @@ import pytest
 from google.protobuf.json_format import MessageToDict
 from streamlit.testing.v1 import AppTest
 
-from tests.app_helpers import app, downloads, page  # noqa: F401 - downloads is a fixture
+from tests.app_helpers import app, page
 from tests.hostile import EVIL, seed_hostile_records
 
 # Elements whose text is shown literally (never parsed as Markdown or HTML), and widget fields that are

@@ -12,7 +12,7 @@ from skin_app.scan.results import QualityReport
 from tests.photos import astronaut_jpeg, bright_face_jpeg, flushed_face_jpeg, side_view_jpeg, two_light_face_jpeg
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _face():
     """A real face: the astronaut's aligned crop, its scored skin (outline minus eyes) and regions."""
     checked = check_photo(astronaut_jpeg())

@@ -20,7 +20,6 @@ from pathlib import Path
 import pytest
 
 from tests.test_browser_e2e import free_port, running_app
-from tests.test_export_roundtrip import five_hundred_scans  # noqa: F401 - a fixture
 
 ROOT = Path(__file__).resolve().parents[1]
 PART_HEAD = (b"--b0undary\r\nContent-Disposition: form-data; name=\"file\"; filename=\"face.jpg\"\r\n"

@@ -65,7 +65,7 @@ def test_each_kind_of_write_failure_reads_as_advice(error, words, tmp_path):
 
 
 def _run(code: str, preexec=None, wrap: list[str] | None = None) -> dict:
-    script = "import json, sys\nsys.path.insert(0, %r)\n" % str(ROOT) + textwrap.dedent(code)
+    script = f"import json, sys\nsys.path.insert(0, {str(ROOT)!r})\n" + textwrap.dedent(code)
     proc = subprocess.run([*(wrap or []), sys.executable, "-c", script], capture_output=True, text=True,
                           timeout=120, preexec_fn=preexec)
     assert proc.returncode == 0, proc.stderr[-3000:]
