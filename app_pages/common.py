@@ -142,8 +142,11 @@ def profile_sidebar() -> Profile:
         st.selectbox("Profile", list(names), format_func=lambda pid: names.get(pid, "?"), key=PICK,
                      on_change=_picked, help="Each person in the family keeps their own scans, shelf and routines.")
         with st.expander("Add a profile"):
-            st.text_input("Name", key="profile_new_name", max_chars=PROFILE_NAME_MAX)
-            st.button("Add", key="profile_add", on_click=_add_profile)
+            # A form sends the typed name with the click: a plain text box commits on blur, and a click right
+            # after typing can be lost on a busy computer or a phone (Streamlit issues #8725, #10007).
+            with st.form("profile_add_form", border=False):
+                st.text_input("Name", key="profile_new_name", max_chars=PROFILE_NAME_MAX)
+                st.form_submit_button("Add", key="profile_add", on_click=_add_profile)
             problem = st.session_state.pop("profile_add_problem", None)
             if problem:
                 st.warning(plain(problem))                # may quote the typed name

@@ -269,6 +269,18 @@ def test_a_new_profile_can_be_added_from_the_sidebar_and_becomes_active(db, ada)
     assert any("No saved scans for Grandma yet" in t for t in texts(at.info))
 
 
+def test_a_name_already_taken_is_refused_in_words_and_stays_typed_to_correct(db, ada):
+    at = app()
+    at.run()
+    at.sidebar.text_input(key="profile_new_name").input(ada.name).run()
+    [b for b in at.sidebar.button if b.label == "Add"][0].click().run()
+    assert not at.exception
+    assert [p.name for p in db.list_profiles()] == [ada.name]
+    assert any("already exists" in w.value for w in at.sidebar.warning)
+    assert at.sidebar.text_input(key="profile_new_name").value == ada.name
+    assert at.session_state["profile_id"] == ada.id
+
+
 def test_each_view_has_its_own_line_never_mixed_with_front_scans(db, ada):
     db.add_scan(ada.id, taken_at="2025-03-10T08:00:00+00:00", scores={"acne": 80.0, "flek": 99.0, "wrinkle": 99.0,
                 "overall": 92.67}, metrics={}, model_version="m1", view="left")
