@@ -321,11 +321,16 @@ def main() -> None:
     st.caption("Paste an ingredient list exactly as printed on the box or copied from a shop's page. "
                "Kits with several products are split automatically. Everything stays on this computer.")
     profile = active_profile()
-    text = st.text_area("Ingredient list", key=TEXT, height=180, placeholder=EXAMPLE,
-                        max_chars=INGREDIENT_INPUT_MAX)
+    # The list and its button are one form, so the click carries the pasted text (a plain text box commits on
+    # blur, and a tap right after pasting can be lost; Streamlit issues #8725, #10007). The product type stays
+    # outside: changing it re-reads the same list at once.
+    with st.form("ingredient_form", border=False):
+        text = st.text_area("Ingredient list", key=TEXT, height=180, placeholder=EXAMPLE,
+                            max_chars=INGREDIENT_INPUT_MAX)
+        analyse = st.form_submit_button("Analyse", type="primary", key="analyse")
     choice = st.selectbox("Product type (sets the EU verdicts)", [AUTO] + list(PRODUCT_TYPES), key=TYPE,
                           format_func=lambda k: "Guess from the label" if k == AUTO else PRODUCT_TYPES[k])
-    if st.button("Analyse", type="primary", key="analyse"):
+    if analyse:
         _analyse(text, choice, profile.id)
     stored = st.session_state.get(REPORT)
     if stored is not None and stored[1] != choice:
