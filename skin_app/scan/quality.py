@@ -92,7 +92,7 @@ WARN_SKIN_HUE, LIMIT_SKIN_HUE = (15.0, 85.0), (0.0, 100.0)
 WARN_SKIN_CHROMA, LIMIT_SKIN_CHROMA = 8.0, 4.0
 # Light of two colours (front views): how far apart the skin's redness baseline reads on the two halves
 # of the face (``redness.side_gap``, index units). 820 training-split front faces of CelebAMask, FASSEG
-# and HELEN (``bench/two_colour_light.py``): median 0.014, 99th percentile 0.16; above 0.2 eight faces,
+# and HELEN (``bench/redness_light.py``): median 0.014, 99th percentile 0.16; above 0.2 eight faces,
 # above 0.3 three, each lit from one side by warm light with the other half in shade. The validation face
 # that decided the redness re-shot band (a HELEN child half in sun, half in shade) reads 0.39, and its
 # score swung by up to 52 points between re-shots as the sunlit half clipped or not. From WARN the scan
