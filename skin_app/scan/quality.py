@@ -103,9 +103,9 @@ WARN_SIDE_GAP, LIMIT_SIDE_GAP = 0.2, 0.3
 # what the exposure left, and it changes with every shot (the re-shot bench's brighter shots of pale faces
 # moved redness up to 5 points this way). Share of the face outline (``redness.clipped_share``), 820
 # training-split front faces (``bench/redness_light.py``): median 0.000, 90th percentile 0.083, 99th 0.357.
-# LIMIT is about that 99th percentile (14 faces above 0.3, 29 above 0.2); from WARN the scan says colour
+# LIMIT is about that 99th percentile (9 faces above it, 29 above WARN); from WARN the scan says colour
 # may be off, from LIMIT redness is not measured, the other scores stand. Pale skin fills its red channel
-# first, so the lightest bands meet this most often (5 of 92 very light faces above 0.3, none of 75 dark):
+# first, so the lightest bands meet this most often (4 of 92 very light faces above LIMIT, none of 75 dark):
 # for them it turns a reading that moves with the exposure into a request for softer light.
 WARN_RED_CLIPPED, LIMIT_RED_CLIPPED = 0.2, 0.35
 
@@ -221,7 +221,7 @@ def _colour_checks(rgb: np.ndarray, area: np.ndarray | None, m: dict, add, what:
     measured, and said in words; redness is skipped where ``colour_trusted`` says no."""
     hue, chroma = skin_colour(rgb, area)
     m.update(skin_hue=round(hue, 1), skin_chroma=round(chroma, 1))
-    full = clipped_share(rgb, area if area is not None else np.ones(rgb.shape[:2], bool))
+    full = clipped_share(rgb, area)
     if full is not None:
         m["skin_red_clipped"] = round(full, 4)
     if halves is not None and area is not None:

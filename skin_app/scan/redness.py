@@ -136,12 +136,12 @@ def clipped(rgb: np.ndarray) -> np.ndarray:
     return (rgb[..., 0] >= CLIPPED_LEVEL) | (rgb[..., 1] >= CLIPPED_LEVEL)
 
 
-def clipped_share(rgb: np.ndarray, area: np.ndarray) -> float | None:
-    """Share of ``area``'s pixels that are ``clipped``; None for an empty area. Where much of the skin is,
-    the skin left to read is a shadowed remainder whose make-up follows the exposure (``quality.py``
-    leaves redness unmeasured above ``LIMIT_RED_CLIPPED``)."""
-    n = int(area.sum())
-    return float(clipped(rgb)[area].sum()) / n if n else None
+def clipped_share(rgb: np.ndarray, area: np.ndarray | None) -> float | None:
+    """Share of ``area``'s pixels (the whole image when None, as for a close-up) that are ``clipped``; None
+    for an empty area. Where much of the skin is, the skin left to read is a shadowed remainder whose make-up
+    follows the exposure (``quality.py`` leaves redness unmeasured above ``LIMIT_RED_CLIPPED``)."""
+    full = clipped(rgb) if area is None else clipped(rgb)[area]
+    return float(full.mean()) if full.size else None
 
 
 def usable_skin(rgb: np.ndarray, skin: np.ndarray, sigma: float = SMOOTH_SIGMA_PX) -> np.ndarray:
