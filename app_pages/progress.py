@@ -19,6 +19,7 @@ from skin_app.concerns import CONCERN_LABELS, VIEW_LABELS, VIEWS  # noqa: E402
 from skin_app.errors import UserFacingError  # noqa: E402
 from skin_app.history.export import ExportFileError, export_csv_zip, export_json, import_bundle, read_bundle  # noqa: E402
 from skin_app.history.progress import SCORE_KEYS, acne_counts, compare_scores, load_noise_band, not_measured, visits  # noqa: E402
+from skin_app.history.remeasure import remeasure_redness, waiting  # noqa: E402
 from skin_app.limits import MAX_FILE_BYTES, MAX_IMPORT_BYTES  # noqa: E402
 from skin_app.scan.conditions import differences, of_scan  # noqa: E402
 from skin_app.scan.overlay import overlay_masks  # noqa: E402
@@ -245,6 +246,29 @@ def history_section(scans: list[StoredScan], zone) -> None:
             st.rerun()
 
 
+def remeasure_section(profile) -> None:
+    """Scans saved before redness was measured, whose face picture was kept: redness can be read from it."""
+    try:
+        todo = waiting(storage(), profile.id)
+    except DatabaseError as exc:
+        st.error(str(exc))
+        return
+    if not todo:
+        return
+    st.info(f"{len(todo)} scan(s) saved before redness was measured kept their face picture. Redness can be "
+            "measured from those pictures now; the other scores stay as they were saved.")
+    if st.button("Measure redness from the kept pictures", key="remeasure_redness"):
+        bar = st.progress(0.0, text="Measuring redness…")
+        try:
+            report = remeasure_redness(storage(), profile.id,
+                                       progress=lambda done, total: bar.progress(done / total, text="Measuring redness…"))
+        except UserFacingError as exc:
+            st.error(str(exc))
+            return
+        st.session_state["progress_done"] = report.describe()
+        st.rerun()
+
+
 def _count(value) -> int | None:
     """A lesion count for the table; anything else an old import stored shows as blank."""
     return value if isinstance(value, int) and not isinstance(value, bool) else None
@@ -322,6 +346,7 @@ def main() -> None:
         compare_section(scans, band, zone)
         st.divider()
         history_section(scans, zone)
+        remeasure_section(profile)
     try:
         every_view = storage().list_scans(profile.id)
     except DatabaseError as exc:

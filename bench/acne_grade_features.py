@@ -23,6 +23,7 @@ import json
 import math
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -99,7 +100,7 @@ def main() -> None:
     seg = load_segmenter()
     cache = a.cache / f"{seg.version}-{a.size}"
     cache.mkdir(parents=True, exist_ok=True)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for s in iter_samples(a.data, ["acne04v2_512"]):
         labels = labels_of(s)
         if labels.get("grade") is None:
@@ -115,7 +116,7 @@ def main() -> None:
     train = [r for r in rows if r["split"] == "train"]
     val = [r for r in rows if r["split"] == "val"]
     y_train, y_val = np.array([r["grade"] for r in train]), np.array([r["grade"] for r in val])
-    table = []
+    table: list[dict[str, Any]] = []
     for names in candidate_sets():
         for penalty in PENALTIES:
             model = fit_ordinal(matrix(train, names), y_train, names, penalty)

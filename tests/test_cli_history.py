@@ -178,3 +178,14 @@ def test_json_stdout_holds_only_json_in_a_real_process(tmp_path):
                           cwd=ROOT, capture_output=True, text=True, timeout=120, env=env)
     assert proc.returncode == 0 and len(json.loads(proc.stdout)) == 1
     assert len(Storage(env_db).list_profiles()) == 1
+
+
+def test_history_redness_measures_scans_saved_before_it_from_their_kept_pictures(db, capsys):
+    from tests.test_remeasure import _astronaut, old_scan
+    profile = db.create_profile("A")
+    scan_id = db.add_scan(profile.id, **old_scan(_astronaut()))
+    status, out, _ = cli(capsys, "history", "redness", "--profile", "A")
+    assert status == 0 and out.strip() == "Redness measured on 1 scan(s) from their kept pictures."
+    assert "redness" in db.get_scan(scan_id).scores
+    status, out, err = cli(capsys, "history", "redness", "--profile", "A")
+    assert status == 0 and out == "" and "No scan is waiting for redness" in err

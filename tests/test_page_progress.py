@@ -482,3 +482,35 @@ def test_a_noise_band_measured_for_other_weights_is_refused_in_words(db, ada, tm
     at = run(ada.id)
     assert not at.exception
     assert any("do not belong together" in e.value for e in at.error)
+
+
+@pytest.fixture()
+def astronaut_before_redness(db):
+    """A real face saved as a version before redness stored it: picture and masks kept, no redness."""
+    from tests.test_remeasure import _astronaut, old_scan
+    p = db.create_profile("Vera")
+    db.add_scan(p.id, **old_scan(_astronaut()))
+    return p
+
+
+def test_redness_can_be_measured_from_the_kept_picture_of_a_scan_saved_before_it(db, astronaut_before_redness):
+    at = run(astronaut_before_redness.id)
+    assert any("1 scan(s) saved before redness was measured kept their face picture" in t for t in texts(at.info))
+    assert "Redness" not in at.dataframe[0].value.columns                     # no scan has it yet
+    button(at, "Measure redness from the kept pictures").click().run()
+    assert not at.exception
+    assert "Redness measured on 1 scan(s) from their kept pictures." in texts(at.success)
+    assert list(at.dataframe[0].value["Redness"].isna()) == [False]
+    assert not [b for b in at.button if b.label == "Measure redness from the kept pictures"]   # nothing left
+    assert "redness" in db.list_scans(astronaut_before_redness.id)[0].scores
+
+
+def test_pictures_without_a_face_keep_redness_unmeasured_and_say_why(db, ada):
+    at = run(ada.id)
+    assert any("2 scan(s) saved before redness" in t for t in texts(at.info))
+    button(at, "Measure redness from the kept pictures").click().run()
+    assert not at.exception
+    (said,) = [t for t in texts(at.success) if t.startswith("Redness measured on")]
+    assert said.startswith("Redness measured on 0 scan(s)") and "2 could not be measured (No face was found" in said
+    assert not any("saved before redness" in t for t in texts(at.info))
+    assert all("redness" not in s.scores for s in db.list_scans(ada.id))

@@ -116,6 +116,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     im.add_argument("--profile", required=True, help="into this profile; what it already holds is skipped")
     im.set_defaults(func=lambda a: run_guarded(import_file, a))
 
+    rd = actions.add_parser("redness", help="measure redness from the kept pictures of scans saved before it",
+                            description="Scans saved before redness was measured, whose face picture was kept, get "
+                                        "their redness read from that picture; the other scores stay as saved.")
+    rd.add_argument("--profile", required=True)
+    rd.set_defaults(func=lambda a: run_guarded(remeasure, a))
+
     rm = actions.add_parser("delete", help="delete scans, or the whole profile")
     rm.add_argument("--profile", required=True)
     what = rm.add_mutually_exclusive_group(required=True)
@@ -187,6 +193,17 @@ def import_file(args: argparse.Namespace) -> int:
     print(f"Imported into {where}: {s.scans_added} scan(s), "
           f"{s.shelf_added} product(s), {s.routines_added} routine(s) with {s.marks_added} mark(s)"
           + (f"; {skipped} already there and skipped." if skipped else "."))
+    return 0
+
+
+def remeasure(args: argparse.Namespace) -> int:
+    from skin_app.history.remeasure import remeasure_redness, waiting
+    db = Storage()
+    profile = existing_profile(db, args.profile)
+    if not waiting(db, profile.id):
+        print("No scan is waiting for redness (every scan has it, kept no picture, or was tried).", file=sys.stderr)
+        return 0
+    print(remeasure_redness(db, profile.id).describe())
     return 0
 
 

@@ -78,6 +78,7 @@ class Storage(Database):
     delete_scan = scans.delete_scan
     delete_scans = scans.delete_scans
     forget_pictures = scans.forget_pictures
+    update_scan_measurements = scans.update_scan_measurements
     # ingredient shelf and unknown-ingredient log
     save_shelf_product = shelf.save_shelf_product
     list_shelf = shelf.list_shelf

@@ -167,6 +167,24 @@ def delete_scans(db: Database, scan_ids: Iterable[int], *, profile_id: int) -> i
     return db.delete(work) if wanted else 0
 
 
+def update_scan_measurements(db: Database, scan_id: int, profile_id: int, *, scores: dict[str, Any],
+                             metrics: dict[str, Any], masks_png: bytes | None) -> None:
+    """Replaces a stored scan's scores, measurements and masks (a measure read later from its kept picture,
+    ``history/remeasure.py``), checked as a new scan's are; the rest of the row stays. Raises
+    ``InvalidRecordError`` when the scan is not the profile's (deleted meanwhile, in another tab)."""
+    try:
+        check_json_value(metrics, "The measurements")
+    except ValueError as exc:
+        raise InvalidRecordError(f"{exc}.") from None
+    checked = json.dumps(_check_scores(scores))
+    with db.transaction() as conn:
+        changed = conn.execute("UPDATE scans SET scores_json = ?, metrics_json = ?, masks_png = ? "
+                               "WHERE id = ? AND profile_id = ?",
+                               (checked, json.dumps(metrics), masks_png, scan_id, profile_id)).rowcount
+    if not changed:
+        raise InvalidRecordError(f"There is no scan with id {scan_id} in this profile; nothing was changed.")
+
+
 def forget_pictures(db: Database, profile_id: int) -> int:
     """Removes every stored face picture (and mask) of the profile, keeping the scores; returns how many."""
     return db.delete(lambda conn: conn.execute(
