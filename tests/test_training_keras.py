@@ -288,6 +288,20 @@ def test_a_kept_channel_may_carry_its_own_weight():
             tk.keep_channel_mask(bad)
 
 
+def test_the_distill_floor_reads_only_faint_acne_and_spot_marks_as_none():
+    rng = np.random.default_rng(0)
+    teacher = rng.uniform(0, 1, (2, 8, 8, len(CHANNELS))).astype(np.float32)
+    target = tk.floored_teacher(teacher, 0.4)
+    acne, flek = CHANNELS.index("acne"), CHANNELS.index("flek")
+    for c in range(len(CHANNELS)):
+        if c in (acne, flek):
+            assert np.all(target[..., c][teacher[..., c] < 0.4] == 0)          # faint marks: none
+            assert np.array_equal(target[..., c][teacher[..., c] >= 0.4], teacher[..., c][teacher[..., c] >= 0.4])
+        else:
+            assert np.array_equal(target[..., c], teacher[..., c])            # face skin, eyes, wrinkles, circles
+    assert tk.floored_teacher(teacher, 0.0) is teacher and teacher.min() < 0.4  # off by default; input untouched
+
+
 def test_a_kept_channel_is_pulled_to_the_teacher_not_to_the_start(tiny_pack, tmp_path):
     """--teacher names the frozen model when the run starts elsewhere (--init); without it the start is the
     teacher. The kept term is a cross-entropy against the teacher, so on the same batch it is larger by the
