@@ -69,9 +69,24 @@ def test_scans_without_a_picture_or_whose_colour_was_refused_are_left_alone(db):
     refused = old_scan(result)
     refused["metrics"] = {**refused["metrics"], "redness": None, "redness_skipped": "colour_cast"}
     refused_id = db.add_scan(profile.id, **refused)
+    too_little_skin = old_scan(result)
+    too_little_skin["metrics"] = {**too_little_skin["metrics"], "redness": None}    # today's measure, none read
+    db.add_scan(profile.id, **too_little_skin)
     assert remeasure.waiting(db, profile.id) == []
     assert remeasure.remeasure_redness(db, profile.id).measured == []
     assert "redness" not in db.get_scan(no_picture).scores and "redness" not in db.get_scan(refused_id).scores
+
+
+def test_a_scan_measured_under_redness_version_1_is_measured_again():
+    result = _astronaut()
+    row = old_scan(result)
+    row["metrics"] = {**row["metrics"], "redness": {**result.metrics["redness"], "version": 1}}
+    from skin_app.storage.scans import StoredScan
+    scan = StoredScan(1, 1, row["taken_at"], "", row["scores"], row["metrics"], "m", row["crop_png"], row["masks_png"])
+    assert remeasure.needs_redness(scan)
+    assert not remeasure.needs_redness(StoredScan(1, 1, row["taken_at"], "", row["scores"],
+                                                  {**row["metrics"], "redness": result.metrics["redness"]}, "m",
+                                                  row["crop_png"], row["masks_png"]))
 
 
 def test_a_picture_without_a_face_keeps_not_measured_with_its_reason_and_is_not_tried_again(db):

@@ -46,10 +46,14 @@ class RemeasureReport:
 
 
 def needs_redness(scan: StoredScan) -> bool:
-    """A scan that kept its picture, shows no redness, was not judged too poorly lit for colour when it was
-    taken, and was not tried before."""
+    """A scan that kept its picture and shows no redness because it was saved before redness was measured
+    (no redness measurement) or under an earlier definition of it, and was not tried before. A scan measured
+    under today's definition that has none (colour the photo check did not trust, too little skin) keeps
+    the judgement made on the whole photo."""
     m = scan.metrics
-    return (scan.has_picture and "redness" not in scan.scores and not scan.rescore_failed
+    measured = m.get("redness")
+    older = "redness" not in m or (isinstance(measured, dict) and measured.get("version") != REDNESS_VERSION)
+    return (scan.has_picture and "redness" not in scan.scores and not scan.rescore_failed and older
             and m.get("redness_skipped") is None and m.get("redness_remeasured") is None)
 
 
@@ -77,7 +81,7 @@ def redness_of_picture(crop_png: bytes, view: str, segmenter=None, calibration=N
         return PictureRedness(None, None, {}, None, exc.message)
     score = result.scores.get("redness")
     if score is None:
-        return PictureRedness(None, None, {}, None, "its colour cannot be trusted")
+        return PictureRedness(None, None, {}, None, "the colour of the picture cannot be read")
     per_region = {name: shares["redness"] for name, shares in result.metrics.get("per_region", {}).items()
                   if isinstance(shares, dict) and "redness" in shares}
     return PictureRedness(float(score), result.metrics["redness"], per_region,
