@@ -247,7 +247,11 @@ def history_section(scans: list[StoredScan], zone) -> None:
 
 
 def remeasure_section(profile) -> None:
-    """Scans saved before redness was measured, whose face picture was kept: redness can be read from it."""
+    """Scans saved before redness was measured, whose face picture was kept: redness can be read from it.
+    What a run did is said here, beside the button the person pressed (the page's top is out of view)."""
+    done = st.session_state.pop("remeasure_done", None)
+    if done:
+        st.success(done)                      # the app's own words (remeasure.RemeasureReport.describe)
     try:
         todo = waiting(storage(), profile.id)
     except DatabaseError as exc:
@@ -265,7 +269,7 @@ def remeasure_section(profile) -> None:
         except UserFacingError as exc:
             st.error(str(exc))
             return
-        st.session_state["progress_done"] = report.describe()
+        st.session_state["remeasure_done"] = report.describe()
         st.rerun()
 
 
