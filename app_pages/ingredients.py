@@ -192,13 +192,14 @@ def _product_text(product: ProductReport) -> str:
 
 def _log_unknown(report: IngredientReport, text: str) -> None:
     logged = st.session_state.setdefault(LOGGED, set())
-    key = hash(text)
-    if key in logged:
-        return
-    logged.add(key)
     try:
+        profile_id = active_profile().id
+        key = (profile_id, hash(text))          # each profile keeps its own log
+        if key in logged:
+            return
+        logged.add(key)
         for p in report.products:
-            storage().log_unknown_ingredients(p.unknown, p.name or "")
+            storage().log_unknown_ingredients(profile_id, p.unknown, p.name or "")
     except DatabaseError as exc:
         st.error(str(exc))
 
@@ -272,12 +273,12 @@ def comparison_view(a, b) -> None:
 def unknown_log_section() -> None:
     st.header("Report a missing ingredient")
     try:
-        rows = storage().unknown_ingredients()
+        rows = storage().unknown_ingredients(active_profile().id)
     except DatabaseError as exc:
         st.error(str(exc))
         return
     if not rows:
-        st.caption("Names we could not recognise are kept here, on this computer only.")
+        st.caption("Names we could not recognise in this profile's lists are kept here, on this computer only.")
         return
     st.dataframe(pd.DataFrame([{"Name as printed": r.text, "Seen": r.count, "Last seen": r.last_seen[:10]}
                                for r in rows]), hide_index=True)
@@ -285,7 +286,7 @@ def unknown_log_section() -> None:
                        mime="text/csv", key="unknown_export")
     if st.button("Clear the list", key="unknown_clear"):
         try:
-            storage().clear_unknown_ingredients()
+            storage().clear_unknown_ingredients(active_profile().id)
         except DatabaseError as exc:
             st.error(str(exc))
             return

@@ -349,8 +349,8 @@ def seed_hostile_records(db) -> dict:
             conn.execute("INSERT INTO shelf_products(profile_id, name, ingredients_text, inci_json, actives_json, "
                          "created_at) VALUES (?, ?, ?, '[]', '{}', ?)",
                          (pid, name, "Aqua, " + EVIL + ", Niacinamide, =cmd|' /C calc'!A0", now))
-        conn.execute("INSERT INTO unknown_ingredients(text, count, first_seen, last_seen, example_product) "
-                     "VALUES (?, 1, ?, ?, ?)", ("=HYPERLINK(\"http://evil.example\") " + EVIL, now, now, EVIL))
+        conn.execute("INSERT INTO unknown_ingredients(profile_id, text, count, first_seen, last_seen, example_product) "
+                     "VALUES (?, ?, 1, ?, ?, ?)", (pid, "=HYPERLINK(\"http://evil.example\") " + EVIL, now, now, EVIL))
         good = conn.execute(
             "INSERT INTO routines(profile_id, name, kind, time_of_day, timezone, start_date, weekdays, interval_days, "
             "alert_minutes, created_at, updated_at) VALUES (?, ?, 'daily', '23:59', 'UTC', ?, '', 1, 0, ?, ?)",

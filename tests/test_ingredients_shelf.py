@@ -62,17 +62,51 @@ def test_invalid_saves_are_refused_with_a_message(db, name, text, message):
 
 
 def test_unknown_names_are_counted(db):
-    db.log_unknown_ingredients(["Vegetable Collagen", "Gellidiella Acerosa Extract"], "Serum")
-    db.log_unknown_ingredients(["Vegetable Collagen"])
-    rows = {r.text: r for r in db.unknown_ingredients()}
+    me = db.create_profile("Me")
+    db.log_unknown_ingredients(me.id, ["Vegetable Collagen", "Gellidiella Acerosa Extract"], "Serum")
+    db.log_unknown_ingredients(me.id, ["Vegetable Collagen"])
+    rows = {r.text: r for r in db.unknown_ingredients(me.id)}
     assert rows["Vegetable Collagen"].count == 2 and rows["Gellidiella Acerosa Extract"].count == 1
     assert rows["Vegetable Collagen"].example_product == "Serum"
 
 
 def test_the_unknown_log_can_be_cleared(db):
-    db.log_unknown_ingredients(["Foo"])
-    db.clear_unknown_ingredients()
-    assert db.unknown_ingredients() == []
+    me = db.create_profile("Me")
+    db.log_unknown_ingredients(me.id, ["Foo"])
+    db.clear_unknown_ingredients(me.id)
+    assert db.unknown_ingredients(me.id) == []
+
+
+def test_each_profile_keeps_its_own_unknown_log_and_takes_it_when_deleted(db):
+    me, you = db.create_profile("Me"), db.create_profile("You")
+    db.log_unknown_ingredients(me.id, ["Mystery Extract"], "My secret serum")
+    db.log_unknown_ingredients(you.id, ["Other Extract"])
+    assert [r.text for r in db.unknown_ingredients(me.id)] == ["Mystery Extract"]
+    assert [r.text for r in db.unknown_ingredients(you.id)] == ["Other Extract"]
+    db.clear_unknown_ingredients(you.id)                              # clears only that profile's
+    assert [r.text for r in db.unknown_ingredients(me.id)] == ["Mystery Extract"]
+    db.delete_profile(me.id)
+    assert db.query("SELECT COUNT(*) FROM unknown_ingredients")[0][0] == 0
+
+
+def test_a_log_from_before_profiles_owned_it_stays_with_every_existing_profile(tmp_path, monkeypatch):
+    from skin_app import storage as storage_module
+    from skin_app.storage import Storage
+    path = tmp_path / "v6.sqlite3"
+    monkeypatch.setattr(storage_module, "MIGRATIONS", storage_module.MIGRATIONS[:6])
+    old = Storage(path)
+    a, b = old.create_profile("A"), old.create_profile("B")
+    with old.transaction() as conn:
+        conn.execute("INSERT INTO unknown_ingredients(text, count, first_seen, last_seen, example_product) "
+                     "VALUES ('Vegetable Collagen', 3, '2026-01-01', '2026-02-01', 'Serum')")
+    old.close()
+    monkeypatch.undo()
+    new = Storage(path)
+    assert new.schema_version == len(storage_module.MIGRATIONS)
+    for profile in (a, b):
+        (row,) = new.unknown_ingredients(profile.id)
+        assert (row.text, row.count, row.example_product) == ("Vegetable Collagen", 3, "Serum")
+    new.close()
 
 
 def test_shelf_products_feed_conflict_checks(db):

@@ -148,7 +148,7 @@ def test_saving_to_the_shelf_and_comparing(db, me):
 
 def test_unknown_names_are_logged_and_exportable(db, me):
     at = run_with("Water, Vegetable Collagen")
-    assert [r.text for r in db.unknown_ingredients()] == ["Vegetable Collagen"]
+    assert [r.text for r in db.unknown_ingredients(me.id)] == ["Vegetable Collagen"]
     assert any(b.label == "Export the list (CSV)" for b in at.get("download_button"))
 
 

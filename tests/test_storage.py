@@ -325,7 +325,7 @@ def test_delete_everything_empties_every_table_and_leaves_no_picture_bytes_in_th
         add(db, p.id, day, crop_png=pic, masks_png=small_png(100 + day), note=f"secret note {day}")
     db.save_shelf_product(p.id, "Serum", "Aqua, Niacinamide")
     db.create_routine(p.id, routine())
-    db.log_unknown_ingredients(["Mystery Extract"])
+    db.log_unknown_ingredients(p.id, ["Mystery Extract"])
     db._connect().execute("PRAGMA wal_checkpoint(TRUNCATE)")
     assert pictures[0][200:264] in file_bytes(db.path)        # the probe does see stored pictures
 

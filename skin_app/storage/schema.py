@@ -109,4 +109,24 @@ MIGRATIONS: list[str] = [
     ALTER TABLE scans ADD COLUMN visit TEXT;
     CREATE INDEX scans_by_view ON scans(profile_id, view, taken_at);
     """,
+    # 7: the unknown-ingredient log belongs to a profile: the names a person's pasted lists held (and the
+    # product they came from) are theirs, go with their profile when it is deleted, and are not shown to
+    # another profile. Rows logged before were shown to every profile; each existing profile keeps a copy,
+    # so nobody loses their list and nobody sees more than before.
+    """
+    CREATE TABLE unknown_ingredients_by_profile (
+        profile_id      INTEGER NOT NULL REFERENCES profiles(id) ON DELETE CASCADE,
+        text            TEXT NOT NULL,
+        count           INTEGER NOT NULL DEFAULT 1,
+        first_seen      TEXT NOT NULL,
+        last_seen       TEXT NOT NULL,
+        example_product TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (profile_id, text)
+    );
+    INSERT INTO unknown_ingredients_by_profile(profile_id, text, count, first_seen, last_seen, example_product)
+        SELECT p.id, u.text, u.count, u.first_seen, u.last_seen, u.example_product
+        FROM unknown_ingredients AS u CROSS JOIN profiles AS p;
+    DROP TABLE unknown_ingredients;
+    ALTER TABLE unknown_ingredients_by_profile RENAME TO unknown_ingredients;
+    """,
 ]

@@ -105,8 +105,9 @@ def shelf_rows(db: Database, profile_id: int) -> list[ShelfProduct]:
         "SELECT * FROM shelf_products WHERE profile_id = ? ORDER BY id", (profile_id,))]
 
 
-def log_unknown_ingredients(db: Database, names: list[str], example_product: str = "") -> None:
-    """Counts names the analyzer did not recognise (local only; the person decides to export them)."""
+def log_unknown_ingredients(db: Database, profile_id: int, names: list[str], example_product: str = "") -> None:
+    """Counts names the analyzer did not recognise, in the profile's own log (local only; the person decides
+    to export them)."""
     cleaned = list(dict.fromkeys(" ".join(n.split())[:UNKNOWN_TEXT_MAX] for n in names if n and n.strip()))
     if not cleaned:
         return
@@ -115,24 +116,26 @@ def log_unknown_ingredients(db: Database, names: list[str], example_product: str
     with db.transaction() as conn:
         for text in cleaned:
             conn.execute(
-                "INSERT INTO unknown_ingredients(text, count, first_seen, last_seen, example_product) "
-                "VALUES (?, 1, ?, ?, ?) ON CONFLICT(text) DO UPDATE SET count = count + 1, "
-                "last_seen = excluded.last_seen", (text, now, now, example))
+                "INSERT INTO unknown_ingredients(profile_id, text, count, first_seen, last_seen, example_product) "
+                "VALUES (?, ?, 1, ?, ?, ?) ON CONFLICT(profile_id, text) DO UPDATE SET count = count + 1, "
+                "last_seen = excluded.last_seen", (profile_id, text, now, now, example))
         # Keep the log bounded: drop the least useful (rarest, oldest) rows beyond the cap.
         conn.execute(
-            "DELETE FROM unknown_ingredients WHERE text IN (SELECT text FROM unknown_ingredients "
-            "ORDER BY count DESC, last_seen DESC LIMIT -1 OFFSET ?)", (UNKNOWN_ROWS_MAX,))
+            "DELETE FROM unknown_ingredients WHERE profile_id = ? AND text IN (SELECT text FROM unknown_ingredients "
+            "WHERE profile_id = ? ORDER BY count DESC, last_seen DESC LIMIT -1 OFFSET ?)",
+            (profile_id, profile_id, UNKNOWN_ROWS_MAX))
 
 
-def unknown_ingredients(db: Database) -> list[UnknownIngredient]:
-    rows = db.query("SELECT * FROM unknown_ingredients ORDER BY count DESC, last_seen DESC, text")
+def unknown_ingredients(db: Database, profile_id: int) -> list[UnknownIngredient]:
+    rows = db.query("SELECT * FROM unknown_ingredients WHERE profile_id = ? ORDER BY count DESC, last_seen DESC, text",
+                    (profile_id,))
     return [UnknownIngredient(r["text"], r["count"], r["first_seen"], r["last_seen"], r["example_product"])
             for r in rows]
 
 
-def clear_unknown_ingredients(db: Database) -> None:
+def clear_unknown_ingredients(db: Database, profile_id: int) -> None:
     with db.transaction() as conn:
-        conn.execute("DELETE FROM unknown_ingredients")
+        conn.execute("DELETE FROM unknown_ingredients WHERE profile_id = ?", (profile_id,))
 
 
 def _shelf_from_row(r: sqlite3.Row) -> ShelfProduct:
