@@ -116,3 +116,12 @@ def test_storage_writes_new_measurements_only_into_the_profiles_own_scan_and_che
                                     metrics=row["metrics"], masks_png=None)
     assert db.get_scan(scan_id).scores == db.get_scan(scan_id).scores | row["scores"]
     assert "redness" not in db.get_scan(scan_id).scores
+
+
+def test_damaged_stored_masks_still_get_the_score_and_keep_their_bytes(db):
+    profile = db.create_profile("Ana")
+    broken = b"\x89PNG\r\n\x1a\n" + b"\x00" * 40                    # a PNG header and nothing behind it
+    scan_id = db.add_scan(profile.id, **old_scan(_astronaut(), masks_png=broken))
+    assert remeasure.remeasure_redness(db, profile.id).measured == [scan_id]
+    scan = db.get_scan(scan_id)
+    assert "redness" in scan.scores and scan.masks_png == broken

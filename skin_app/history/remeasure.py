@@ -99,6 +99,19 @@ def _in_picture_frame(mask: np.ndarray, checked) -> np.ndarray:
     return cv2.resize(m, (STORED_SIZE, STORED_SIZE), interpolation=cv2.INTER_NEAREST) > 0
 
 
+def _with_red_areas(masks_png: bytes | None, red: np.ndarray | None) -> bytes | None:
+    """The stored masks with the red areas added; as they were when there are none, or when the stored
+    masks cannot be read (a damaged import: the score is stored, the overlay is not redrawn)."""
+    if masks_png is None or red is None:
+        return masks_png
+    try:
+        masks = png_to_masks(masks_png, (STORED_SIZE, STORED_SIZE))
+    except (ValueError, OSError):
+        return masks_png
+    masks["redness"] = red
+    return masks_to_png(masks)
+
+
 def remeasure_redness(db: Storage, profile_id: int, segmenter=None, calibration=None,
                       progress: Callable[[int, int], object] | None = None) -> RemeasureReport:
     """Reads redness from the kept picture of every scan of the profile that lacks it (``needs_redness``)
@@ -121,15 +134,13 @@ def remeasure_redness(db: Storage, profile_id: int, segmenter=None, calibration=
             scores["redness"] = round(found.score, 2)
             metrics["redness"] = found.metrics
             metrics["redness_remeasured"] = {"from": FROM_PICTURE, "at": now, "version": REDNESS_VERSION}
-            per_region = {name: dict(shares) for name, shares in metrics.get("per_region", {}).items()
-                          if isinstance(shares, dict)}
+            stored_regions = metrics.get("per_region")
+            per_region = {name: dict(shares) for name, shares in stored_regions.items()
+                          if isinstance(shares, dict)} if isinstance(stored_regions, dict) else {}
             for name, share in found.per_region.items():
                 per_region.setdefault(name, {})["redness"] = share
             metrics["per_region"] = per_region
-            if masks_png is not None and found.mask is not None:
-                masks = png_to_masks(masks_png, (STORED_SIZE, STORED_SIZE))
-                masks["redness"] = found.mask
-                masks_png = masks_to_png(masks)
+            masks_png = _with_red_areas(masks_png, found.mask)
             report.measured.append(scan.id)
         try:
             db.update_scan_measurements(scan.id, profile_id, scores=scores, metrics=metrics, masks_png=masks_png)
