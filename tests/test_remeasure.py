@@ -11,7 +11,7 @@ from skin_app.history import remeasure
 from skin_app.history.save import scan_row
 from skin_app.scan.analysis import analyze
 from skin_app.scan.pictures import crop_to_png, masks_to_png, png_to_masks
-from tests.photos import astronaut_jpeg, flushed_face_jpeg, no_face_jpeg
+from tests.photos import astronaut_jpeg, cheek_closeup_jpeg, flushed_face_jpeg, no_face_jpeg, side_view_jpeg
 
 
 @functools.cache
@@ -125,3 +125,12 @@ def test_damaged_stored_masks_still_get_the_score_and_keep_their_bytes(db):
     assert remeasure.remeasure_redness(db, profile.id).measured == [scan_id]
     scan = db.get_scan(scan_id)
     assert "redness" in scan.scores and scan.masks_png == broken
+
+
+@pytest.mark.parametrize("view, photo", [("left", lambda: side_view_jpeg("left")), ("closeup", cheek_closeup_jpeg)])
+def test_side_views_and_close_ups_are_read_from_their_kept_picture_too(view, photo):
+    """A kept close-up is soft (256 px of a patch of skin): the photo check's detail rules do not refuse it,
+    since redness is read from colour."""
+    result = analyze(photo(), view=view)
+    found = remeasure.redness_of_picture(crop_to_png(result.crop), view)
+    assert found.reason == "" and abs(found.score - result.scores["redness"]) <= remeasure.AGREEMENT_POINTS

@@ -14,6 +14,7 @@ A scan whose picture cannot be read (no face found in it, colour the photo check
 """
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -26,6 +27,7 @@ from skin_app.scan.pictures import STORED_SIZE, masks_to_png, png_to_masks
 from skin_app.scan.redness import VERSION as REDNESS_VERSION
 from skin_app.storage import Storage, StoredScan
 
+DETAIL_RULES = ("blurry", "too_small")   # photo-check rules about detail, which colour does not need
 FROM_PICTURE = "kept picture"   # metrics["redness_remeasured"]["from"]
 AGREEMENT_POINTS = 1.0          # what the tests allow between the photo's redness and its kept picture's
 
@@ -76,6 +78,10 @@ def redness_of_picture(crop_png: bytes, view: str, segmenter=None, calibration=N
     from skin_app.scan.analysis import analyze, check_photo
     try:
         checked = check_photo(crop_png, view)
+        # The kept picture is small and soft by design (it was checked for detail when it was taken, and
+        # redness is read from colour): the photo check's detail rules do not refuse it here.
+        checked.quality.issues = [dataclasses.replace(i, blocking=False) if i.code in DETAIL_RULES else i
+                                  for i in checked.quality.issues]
         result = analyze(crop_png, segmenter, view=view, checked=checked, calibration=calibration)
     except (FaceError, ImageError) as exc:      # no face in the picture, or a picture damaged since
         return PictureRedness(None, None, {}, None, exc.message)
