@@ -230,6 +230,9 @@ def history_section(scans: list[StoredScan], zone) -> None:
     if any("redness" not in s.scores for s in scans):
         st.caption("A blank Redness was not measured (a scan saved before redness existed or measured with its "
                    "first definition, or a photo whose colour could not be read).")
+    later = sum(isinstance(s.metrics.get("redness_remeasured"), dict) and "redness" in s.scores for s in scans)
+    if later:
+        st.caption(f"Redness of {later} scan(s) was measured later, from the face picture the scan kept.")
     with st.expander("Delete a scan"):
         by_id = {s.id: s for s in scans}
         pick = st.selectbox("Scan", list(reversed(list(by_id))), format_func=lambda i: scan_label(by_id[i], zone),

@@ -501,6 +501,8 @@ def test_redness_can_be_measured_from_the_kept_picture_of_a_scan_saved_before_it
     assert not at.exception
     assert "Redness measured on 1 scan(s) from their kept pictures." in texts(at.success)
     assert list(at.dataframe[0].value["Redness"].isna()) == [False]
+    assert any("Redness of 1 scan(s) was measured later, from the face picture the scan kept." in c.value
+               for c in at.caption)
     assert not [b for b in at.button if b.label == "Measure redness from the kept pictures"]   # nothing left
     assert "redness" in db.list_scans(astronaut_before_redness.id)[0].scores
 
