@@ -73,6 +73,23 @@ def contrast_candidates(crop: np.ndarray, skin: np.ndarray, regions: dict) -> di
     return {k: (float(np.mean(v)) if v else None) for k, v in out.items()}
 
 
+def confident_and_large(prob: np.ndarray, skin: np.ndarray, t: float, n: int) -> tuple[float, float]:
+    """The soft share (ramp +-0.15) counted only in marks (connected pixels above ``t - 0.15``) that reach
+    ``t + 0.15`` somewhere ("sure": a confident core), or that cover at least the experts' median lesion
+    (``LESION_TYPICAL_PX``, "big"): the faint, small marks near the model's edge, which come and go between
+    re-shots on skin without acne, count nothing."""
+    from skin_app.scan.measure import LESION_TYPICAL_PX, soft_marks
+    soft = soft_marks(prob, t, 0.15) * skin
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(((prob > t - 0.15) & skin).astype(np.uint8), connectivity=8)
+    if count <= 1:
+        return 0.0, 0.0
+    peak = np.zeros(count, np.float32)
+    np.maximum.at(peak, labels.ravel(), prob.ravel().astype(np.float32))
+    sure, big = peak >= t + 0.15, stats[:, cv2.CC_STAT_AREA] >= LESION_TYPICAL_PX
+    sure[0] = big[0] = False
+    return float(soft[sure[labels]].sum()) / n, float(soft[big[labels]].sum()) / n
+
+
 def candidates(probabilities: dict, thresholds: dict, crop: np.ndarray, regions: dict | None, m) -> dict:
     from skin_app.scan.measure import soft_marks
     n = max(int(m.skin.sum()), 1)
@@ -85,6 +102,7 @@ def candidates(probabilities: dict, thresholds: dict, crop: np.ndarray, regions:
         out[f"{c}.excess05"] = float(np.clip(p - 0.05, 0, None).sum()) / n / 0.95
         out[f"{c}.excess10"] = float(np.clip(p - 0.10, 0, None).sum()) / n / 0.90
         out[f"{c}.blur15"] = float(soft_marks(cv2.GaussianBlur(probabilities[c], (0, 0), 1.5)[m.skin], t, 0.15).sum()) / n
+        out[f"{c}.sure15"], out[f"{c}.big15"] = confident_and_large(probabilities[c], m.skin, t, n)
     if m.eye_region is not None:
         p = probabilities["panda_eye"][m.eye_region]
         ne = max(int(m.eye_region.sum()), 1)
@@ -114,7 +132,7 @@ def install() -> None:
 CHOICES: dict[str, dict[str, str]] = {
     "shipped": {},
     **{f"{c}: {v}": {f"soft_fraction.{c}": f"{c}.{v}"}
-       for c in SHARE_CONCERNS for v in ("soft30", "mean", "excess05", "excess10", "blur15")},
+       for c in SHARE_CONCERNS for v in ("soft30", "mean", "excess05", "excess10", "blur15", "sure15", "big15")},
     "panda_eye: soft share + L*": {"mean_probability.panda_eye": "panda_eye.soft15"},
     **{f"panda_eye: mean + {k}": {"under_eye_contrast": f"contrast_{k}"} for k in ("logY", "logRGB")},
 }
@@ -149,7 +167,7 @@ def evaluate(records: list[dict], faces: list[dict], subs: dict[str, str]) -> di
         shots = [f["original_metrics"]] + [v["metrics"] for v in f["variants"] if "metrics" in v]
         scores = [cal.display_scores(substitute(m, subs) or {}) for m in shots]
         for k, d in pair_changes(scores).items():
-            diffs[k] += d
+            diffs.setdefault(k, []).extend(d)      # redness too, which no candidate here changes
         for s in scores[1:]:
             for k in KEYS:
                 if k in s and k in scores[0]:

@@ -113,8 +113,8 @@ def same_picture_as_other_files(rgb: np.ndarray) -> list[tuple[bytes, dict]]:
 
 def raw_of(metrics: dict) -> dict:
     """The raw measurements the display curves read, kept per shot so other curves can be tried offline."""
-    keys = ("soft_fraction", "area_fraction", "mean_probability", "under_eye_contrast", "acne_lesion_count", "skin_ita",
-            "redness")
+    keys = ("soft_fraction", "area_fraction", "mean_probability", "under_eye_contrast", "acne_lesion_count",
+            "acne_blob_count", "acne_lesions", "skin_ita", "redness")      # blobs and sizes: the acne grade model's
     return {k: metrics.get(k) for k in keys}
 
 

@@ -226,3 +226,21 @@ def test_a_stored_scan_with_redness_is_rescored_with_it_and_one_without_shows_no
     assert "redness" in newer and newer["overall"] == cal.rescore_legacy(old)["overall"]
     first_definition = cal.rescore_legacy({**old, "redness": {"share": 0.02}})      # redness version 1
     assert "redness" not in first_definition and first_definition["overall"] == newer["overall"]
+
+
+def test_the_noise_bench_keeps_every_measurement_the_shipped_curves_read():
+    """``bench/noise_band.py`` keeps each shot's raw measurements so curves can be refitted and shots
+    re-scored offline (``--rescore``, ``bench/measure_candidates.py``): what it keeps must score a scan as
+    the app scored it (the acne grade model reads blob counts, which it once left out)."""
+    import importlib.util
+    from pathlib import Path
+
+    from skin_app.scan.analysis import analyze
+    from skin_app.scan.calibration import load_calibration
+    from tests.photos import astronaut_jpeg
+    path = Path(__file__).resolve().parents[1] / "bench" / "noise_band.py"
+    spec = importlib.util.spec_from_file_location("noise_band_bench", path)
+    noise_band = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(noise_band)
+    result = analyze(astronaut_jpeg())
+    assert load_calibration().display_scores(noise_band.raw_of(result.metrics)) == result.scores
