@@ -19,7 +19,7 @@ from skin_app.concerns import CONCERN_LABELS, VIEW_LABELS, VIEWS  # noqa: E402
 from skin_app.errors import UserFacingError  # noqa: E402
 from skin_app.history.export import ExportFileError, export_csv_zip, export_json, import_bundle, read_bundle  # noqa: E402
 from skin_app.history.progress import SCORE_KEYS, acne_counts, compare_scores, load_noise_band, not_measured, visits  # noqa: E402
-from skin_app.history.remeasure import remeasure_redness, waiting  # noqa: E402
+from skin_app.history.remeasure import needs_redness, remeasure_redness  # noqa: E402
 from skin_app.limits import MAX_FILE_BYTES, MAX_IMPORT_BYTES  # noqa: E402
 from skin_app.scan.conditions import differences, of_scan  # noqa: E402
 from skin_app.scan.overlay import overlay_masks  # noqa: E402
@@ -249,17 +249,13 @@ def history_section(scans: list[StoredScan], zone) -> None:
             st.rerun()
 
 
-def remeasure_section(profile) -> None:
+def remeasure_section(profile, every_view: list[StoredScan]) -> None:
     """Scans saved before redness was measured, whose face picture was kept: redness can be read from it.
     What a run did is said here, beside the button the person pressed (the page's top is out of view)."""
     done = st.session_state.pop("remeasure_done", None)
     if done:
         st.success(done)                      # the app's own words (remeasure.RemeasureReport.describe)
-    try:
-        todo = waiting(storage(), profile.id)
-    except DatabaseError as exc:
-        st.error(str(exc))
-        return
+    todo = [s for s in every_view if needs_redness(s)]
     if not todo:
         return
     st.info(f"{len(todo)} scan(s) saved before redness was measured kept their face picture. Redness can be "
@@ -267,7 +263,7 @@ def remeasure_section(profile) -> None:
     if st.button("Measure redness from the kept pictures", key="remeasure_redness"):
         bar = st.progress(0.0, text="Measuring redness…")
         try:
-            report = remeasure_redness(storage(), profile.id,
+            report = remeasure_redness(storage(), profile.id, todo,
                                        progress=lambda done, total: bar.progress(done / total, text="Measuring redness…"))
         except UserFacingError as exc:
             st.error(str(exc))
@@ -344,6 +340,11 @@ def main() -> None:
     except UserFacingError as exc:          # a noise band measured for other weights
         st.error(str(exc))
         return
+    try:
+        every_view = storage().list_scans(profile.id)      # read once: the re-measure and the visits use it
+    except DatabaseError as exc:
+        st.error(str(exc))
+        return
     if not scans:
         st.info(f"No saved scans for {plain(profile.name)} yet. Scan your face and save the result to start your history.")
         page_link("app_pages/scan.py", "Go to Scan", ":material/photo_camera:")
@@ -353,12 +354,7 @@ def main() -> None:
         compare_section(scans, band, zone)
         st.divider()
         history_section(scans, zone)
-        remeasure_section(profile)
-    try:
-        every_view = storage().list_scans(profile.id)
-    except DatabaseError as exc:
-        st.error(str(exc))
-        return
+        remeasure_section(profile, every_view)
     if visits(every_view):
         st.divider()
         visits_section(every_view, band, zone)

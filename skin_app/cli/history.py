@@ -200,10 +200,11 @@ def remeasure(args: argparse.Namespace) -> int:
     from skin_app.history.remeasure import remeasure_redness, waiting
     db = Storage()
     profile = existing_profile(db, args.profile)
-    if not waiting(db, profile.id):
+    todo = waiting(db, profile.id)
+    if not todo:
         print("No scan is waiting for redness (every scan has it, kept no picture, or was tried).", file=sys.stderr)
         return 0
-    print(remeasure_redness(db, profile.id).describe())
+    print(remeasure_redness(db, profile.id, todo).describe())
     return 0
 
 

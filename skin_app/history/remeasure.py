@@ -118,16 +118,16 @@ def _with_red_areas(masks_png: bytes | None, red: np.ndarray | None) -> bytes | 
     return masks_to_png(masks)
 
 
-def remeasure_redness(db: Storage, profile_id: int, segmenter=None, calibration=None,
-                      progress: Callable[[int, int], object] | None = None) -> RemeasureReport:
-    """Reads redness from the kept picture of every scan of the profile that lacks it (``needs_redness``)
-    and stores it, one scan per transaction, so a run stopped half way keeps what it measured.
-    ``progress(done, total)`` is told after each scan."""
+def remeasure_redness(db: Storage, profile_id: int, todo: list[StoredScan] | None = None, segmenter=None,
+                      calibration=None, progress: Callable[[int, int], object] | None = None) -> RemeasureReport:
+    """Reads redness from the kept picture of every scan of the profile that lacks it (``todo``: the ones
+    ``waiting`` gave, when the caller has them already) and stores it, one scan per transaction, so a run
+    stopped half way keeps what it measured. ``progress(done, total)`` is told after each scan."""
     report = RemeasureReport()
-    todo = waiting(db, profile_id)
+    todo = waiting(db, profile_id) if todo is None else [s for s in todo if needs_redness(s)]
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
     for i, scan in enumerate(todo):
-        if scan.crop_png is None:       # ``waiting`` keeps only scans with a picture
+        if scan.crop_png is None:       # ``needs_redness`` keeps only scans with a picture
             continue
         found = redness_of_picture(scan.crop_png, scan.view, segmenter, calibration)
         metrics = dict(scan.metrics)
@@ -135,7 +135,6 @@ def remeasure_redness(db: Storage, profile_id: int, segmenter=None, calibration=
         masks_png = scan.masks_png
         if found.score is None:
             metrics["redness_remeasured"] = {"from": FROM_PICTURE, "at": now, "not_measured": found.reason}
-            report.not_measured[scan.id] = found.reason
         else:
             scores["redness"] = round(found.score, 2)
             metrics["redness"] = found.metrics
@@ -147,12 +146,15 @@ def remeasure_redness(db: Storage, profile_id: int, segmenter=None, calibration=
                 per_region.setdefault(name, {})["redness"] = share
             metrics["per_region"] = per_region
             masks_png = _with_red_areas(masks_png, found.mask)
-            report.measured.append(scan.id)
         try:
             db.update_scan_measurements(scan.id, profile_id, scores=scores, metrics=metrics, masks_png=masks_png)
         except InvalidRecordError:      # deleted meanwhile (another tab): nothing to store it in
-            report.measured = [i for i in report.measured if i != scan.id]
-            report.not_measured.pop(scan.id, None)
+            pass
+        else:
+            if found.score is None:
+                report.not_measured[scan.id] = found.reason
+            else:
+                report.measured.append(scan.id)
         if progress:
             progress(i + 1, len(todo))
     return report
