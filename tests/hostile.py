@@ -17,6 +17,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
+#: How soon a refusal or an answer must come: far below what a hang, a time-out or a decoded bomb takes
+#: (30 s and more), far above what a loaded CI machine stalls for (a 1-5 s bound failed there once).
+PROMPTLY_SECONDS = 10.0
+
 
 # -- images ------------------------------------------------------------------------------------------
 def _chunk(kind: bytes, data: bytes) -> bytes:

@@ -14,7 +14,7 @@ from PIL import Image
 from skin_app.errors import ImageError
 from skin_app.scan import imaging
 from skin_app.scan.imaging import JPEG_DECODE_SIDE, MAX_BYTES, WORKING_MAX_SIDE, load_image
-from tests.hostile import jpeg_scan_bomb
+from tests.hostile import PROMPTLY_SECONDS, jpeg_scan_bomb
 from tests.photos import astronaut_jpeg
 
 
@@ -212,13 +212,13 @@ def test_an_endless_file_is_read_only_up_to_the_limit():
 
 
 # -- work, not only size: scan bombs, slow decodes, waiting for a slot (issue 23) ---------------------
-def test_a_progressive_jpeg_of_thousands_of_scans_is_refused_in_under_a_second():
+def test_a_progressive_jpeg_of_thousands_of_scans_is_refused_before_it_is_decoded():
     bomb = jpeg_scan_bomb()                      # 452 KB, 5,300 scans; decoding it took 40 s
     assert len(bomb) < 460_000
     started = time.perf_counter()
     with pytest.raises(ImageError) as info:
         load_image(bomb)
-    assert time.perf_counter() - started < 1.0
+    assert time.perf_counter() - started < PROMPTLY_SECONDS
     assert info.value.code == "too_many_scans" and "5,300" in info.value.message
 
 
@@ -236,8 +236,8 @@ def test_an_ordinary_photo_is_not_held_up_by_two_scan_bombs_arriving_with_it():
     with ThreadPoolExecutor(3) as pool:
         bombs = [pool.submit(_timed, _refused, bomb) for _ in range(2)]
         beside = pool.submit(_timed, load_image, photo).result()
-        assert all(b.result() < 1.0 for b in bombs)
-    assert beside < alone + 2.0
+        assert all(b.result() < PROMPTLY_SECONDS for b in bombs)
+    assert beside < alone + PROMPTLY_SECONDS          # not the 40 s of a decoded bomb
 
 
 def test_a_photo_that_finds_every_decode_slot_taken_is_sent_back_in_words(monkeypatch):
@@ -249,7 +249,7 @@ def test_a_photo_that_finds_every_decode_slot_taken_is_sent_back_in_words(monkey
         started = time.perf_counter()
         with pytest.raises(ImageError) as info:
             load_image(photo)
-        assert time.perf_counter() - started < 2.0
+        assert time.perf_counter() - started < PROMPTLY_SECONDS
         assert info.value.code == "busy" and "try again" in str(info.value).lower()
     finally:
         for _ in held:
@@ -261,11 +261,9 @@ def test_a_decode_that_runs_past_its_cpu_budget_is_stopped(monkeypatch):
     # Scans allowed here, so only the time budget can stop the 10-second decode.
     monkeypatch.setattr(imaging, "MAX_JPEG_SCANS", 10**6)
     monkeypatch.setattr(imaging, "DECODE_CPU_SECONDS", 0.5)
-    started = time.perf_counter()
     with pytest.raises(ImageError) as info:
         load_image(jpeg_scan_bomb())
-    assert info.value.code == "too_slow"
-    assert time.perf_counter() - started < 5.0
+    assert info.value.code == "too_slow"                     # only the CPU budget says this
 
 
 def _timed(fn, *args) -> float:

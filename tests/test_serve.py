@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.hostile import PROMPTLY_SECONDS
 from tests.test_browser_e2e import free_port, running_app
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,8 +61,8 @@ def test_a_page_on_another_site_or_port_cannot_open_the_apps_websocket(server):
                    "http://evil.example", f"http://localhost:{port}.evil.example", "null"):
         status, seconds = handshake(port, origin)
         assert status == 403, origin
-        assert seconds < 1.0, (origin, seconds)
-        assert health_seconds(server["url"]) < 1.0            # the server keeps answering
+        assert seconds < PROMPTLY_SECONDS, (origin, seconds)
+        assert health_seconds(server["url"]) < PROMPTLY_SECONDS            # the server keeps answering
 
 
 def test_the_apps_own_page_still_opens_its_websocket(server):
@@ -203,15 +204,15 @@ def test_a_body_declared_larger_than_any_import_is_refused_before_it_is_sent(ser
     try:
         path, headers = tab.upload_request("backup-2")
         head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
-        started = time.perf_counter()
         with socket.create_connection(("127.0.0.1", server["port"]), timeout=30) as conn:
             conn.sendall(f"PUT {path} HTTP/1.1\r\n{head}Content-Length: {MAX_IMPORT_BYTES + (1 << 20)}\r\n\r\n".encode()
                          + BACKUP_HEAD + b'{"format": "skingorithm-profile"')
             answer = b""
             while b"</html>" not in answer and (piece := conn.recv(4096)):
                 answer += piece
+        # A server that waited for the body would never answer: 200 bytes of 257 MB were sent, and recv would
+        # time out. So the answer itself shows the refusal came before the body (no clock: CI machines stall).
         assert answer.startswith(b"HTTP/1.1 413") and b"larger than the 256 MB limit" in answer
-        assert time.perf_counter() - started < 5
     finally:
         tab.close()
 
