@@ -94,3 +94,35 @@ def test_the_redness_words_of_a_later_redness_refit_are_the_reference(tmp_path, 
     assert gate.main(["--candidate", str(cand), "--models", str(shipped), "--reference-probe", str(tmp_path / "none")]) == 1
     failed = [c["check"] for c in json.loads((cand / "gate.json").read_text())["checks"] if not c["ok"]]
     assert failed == ["'not good' share, very light (n=30)", "'not good' share, dark (n=10)"]
+
+
+def test_the_gates_reference_report_is_the_shipped_model_measured_with_its_own_curves():
+    shipped = json.loads((gate.ROOT / "models" / "calibration.json").read_text())
+    reference = json.loads(gate.REFERENCE_CALIBRATION.read_text())
+    assert reference["model_weights"] == shipped["model_weights"]
+    assert reference["thresholds"] == shipped["thresholds"]
+    assert reference["concerns"] == shipped["concerns"]          # the same curves, only the report is today's
+    assert set(reference["validation"]["not_good_by_ita"]) == set(shipped["validation"]["not_good_by_ita"])
+
+
+def test_a_candidates_words_are_judged_against_the_reference_report_when_one_is_given(tmp_path, monkeypatch, shipped):
+    today = {**BANDS, "dark": {**BANDS["dark"], "n": 9, "panda_eye": 0.67}}      # the same model, measured today
+    cand = candidate(tmp_path, monkeypatch, bands=today)
+    reference = tmp_path / "reference.json"
+    reference.write_text(json.dumps({"validation": {"not_good_by_ita": today, "acne_grade_accuracy": 0.75,
+                                                    "redness_rosacea_auc": 0.947}}))
+    args = ["--candidate", str(cand), "--models", str(shipped), "--reference-probe", str(tmp_path / "none")]
+    assert gate.main(args) == 1                                   # against the file's own older report: 0.67 > 0.6
+    assert gate.main([*args, "--reference-calibration", str(reference)]) == 0
+
+
+def test_a_reference_report_measured_for_other_weights_is_refused(tmp_path, monkeypatch, shipped):
+    cal = json.loads((shipped / "calibration.json").read_text())
+    (shipped / "calibration.json").write_text(json.dumps({**cal, "model_weights": "shipped"}))
+    reference = tmp_path / "reference.json"
+    reference.write_text(json.dumps({**cal, "model_weights": "older"}))
+    cand = candidate(tmp_path, monkeypatch)
+    with pytest.raises(SystemExit) as stop:
+        gate.main(["--candidate", str(cand), "--models", str(shipped), "--reference-probe", str(tmp_path / "none"),
+                   "--reference-calibration", str(reference)])
+    assert stop.value.code == 2
