@@ -206,6 +206,13 @@ def test_the_report_is_one_self_contained_html_file_with_every_figure(tmp_path):
     assert list(frame["tone_band"]) == ["light", "dark", "unknown"]
 
 
+def test_a_scan_stored_with_an_angle_skin_cannot_have_is_in_no_tone_band():
+    rows = _rows(["a", "b"])
+    rows[0]["metrics.skin_ita"] = -172.9            # measured before the rule: a light face under a green cast
+    rows[1]["metrics.skin_ita"] = -40.0
+    assert list(batch.report_frame(batch.table_of(rows))["tone_band"]) == ["unknown", "dark"]
+
+
 def test_a_report_of_refusals_only_still_has_its_counts_and_figures(tmp_path):
     table = batch.table_of([row_of({**REFUSED, "photo": f"{i}.jpg"}, "front", VERSION) for i in range(3)])
     page = batch.report_html(table)

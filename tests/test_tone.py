@@ -102,6 +102,24 @@ def test_black_and_white_photos_get_no_ita(aligned):
     assert tone.prepare_crop(grey, regions, oval)[2] == 0.0
 
 
+def test_skin_under_a_blue_or_green_cast_gets_no_ita(aligned):
+    # A light face under a green cast read ITA -173 and was counted in the dark band of every fairness table.
+    crop, regions, _ = aligned
+    skin = tone.landmark_skin(regions)
+    assert tone.skin_tone(crop, skin) is not None
+    lab = tone.to_lab(crop)
+    lab[..., 2] = np.where(skin, lab[..., 2] - np.median(lab[..., 2][skin]) - 6.0, lab[..., 2])   # skin b* about -6
+    cast = tone.from_lab(lab)
+    assert np.median(tone.to_lab(cast)[..., 2][skin]) < 0
+    assert tone.skin_tone(cast, skin) is None and tone.skin_ita(cast, skin) is None
+
+
+@pytest.mark.parametrize("ita, band", [(-172.9, None), (95.6, None), (90.0, None), (-90.0, None), (None, None),
+                                       (float("nan"), None), (-89.0, "dark"), (60.0, "very_light"), (20.0, "tan")])
+def test_a_stored_ita_names_a_band_only_inside_the_angles_skin_can_have(ita, band):
+    assert tone.band_of(ita) == band
+
+
 def _record(dataset, name, band, acne_pct, lower_acne):
     scan = {"area_pct": {"acne": acne_pct, "flek": 1.0, "wrinkle": 0.5, "panda_eye": 10.0},
             "lower_face_acne_count": lower_acne}

@@ -417,10 +417,10 @@ def read_results(path: str | Path) -> Any:
 def report_frame(table: Any) -> Any:
     """The batch table as a DataFrame for the report, with each analysed face's skin-tone band
     (``tone_band``, from ``metrics.skin_ita``; "unknown" where the scan has no ITA)."""
-    from skin_app.scan.tone import ita_band
+    from skin_app.scan.tone import band_of
     rows = table.to_pandas()
     ita = rows["metrics.skin_ita"] if "metrics.skin_ita" in rows else None
-    rows["tone_band"] = ["unknown" if ita is None or v is None or v != v else ita_band(float(v))
+    rows["tone_band"] = [band_of(None if v is None else float(v)) or "unknown"
                          for v in (ita if ita is not None else [None] * len(rows))]
     return rows
 

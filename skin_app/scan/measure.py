@@ -68,6 +68,8 @@ SOFT_RAMP = 0.15
 # 7: skin_ita by tone.skin_ita (float CIELAB, none on a colourless photo), no longer its own copy;
 # no score reads it, so the version 6 curves stayed valid (issue 25)
 # 8: redness read inside the skin's border, melanin slope 0.5, no shading fit (redness.VERSION 2)
+# (skin_ita: none under a blue or green cast, tone.MIN_SKIN_B_STAR, without a bump: no score reads it, and
+# every report reads stored angles through tone.band_of, which leaves the earlier ones beyond +-90 deg out)
 MEASURE_VERSION = 8
 # The under-eye area starts this far below the eye (pixels on the 384 px crop): lashes and the lid
 # crease are dark whatever the skin does, and a landmark that moves a pixel would move them in or out.

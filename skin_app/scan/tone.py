@@ -38,6 +38,10 @@ MIN_SKIN_PX = 200
 # ITA divides by b*: on a black-and-white photo (median skin chroma C*ab below this, as in
 # bench/quality_gate_bias.py) it swings to +-90 deg whatever the skin, so such skin gets no ITA.
 GREY_CHROMA = 4.0
+# No skin has a median b* at or below 0 in neutral light (yellow-blue: skin is yellowish at every tone),
+# so such a photo has a blue or green cast; the angle, beyond +-90 deg there, would name a band the skin
+# is not in (a light face under a green cast read ITA -173, "dark"). Such skin gets no ITA either.
+MIN_SKIN_B_STAR = 0.0
 
 
 @dataclass(frozen=True)
@@ -78,15 +82,23 @@ def ita_band(ita: float) -> str:
     return next(name for name, low in ITA_BANDS if ita > low)
 
 
+def band_of(ita: float | None) -> str | None:
+    """The band of a stored ITA, or None where there is none to read: no ITA, not a number, or an angle
+    beyond +-90 deg (b* at or below ``MIN_SKIN_B_STAR``), which scans measured before that rule may hold."""
+    if ita is None or ita != ita or not -90.0 < ita < 90.0:
+        return None
+    return ita_band(ita)
+
+
 def skin_tone(rgb: np.ndarray, skin: np.ndarray, lab: np.ndarray | None = None) -> SkinTone | None:
-    """The tone of the skin pixels ``skin`` (bool mask) of ``rgb``; None when too few pixels are given
-    or the photo has next to no colour (``GREY_CHROMA``)."""
+    """The tone of the skin pixels ``skin`` (bool mask) of ``rgb``; None when too few pixels are given,
+    the photo has next to no colour (``GREY_CHROMA``) or a blue or green cast (``MIN_SKIN_B_STAR``)."""
     if int(skin.sum()) < MIN_SKIN_PX:
         return None
     lab = to_lab(rgb) if lab is None else lab
     lightness = float(np.median(lab[..., 0][skin]))
     b_star = float(np.median(lab[..., 2][skin]))
-    if float(np.median(np.hypot(lab[..., 1][skin], lab[..., 2][skin]))) < GREY_CHROMA:
+    if float(np.median(np.hypot(lab[..., 1][skin], lab[..., 2][skin]))) < GREY_CHROMA or b_star <= MIN_SKIN_B_STAR:
         return None
     ita = ita_degrees(lightness, b_star)
     return SkinTone(round(lightness, 2), round(b_star, 2), round(ita, 2), ita_band(ita))
@@ -94,7 +106,7 @@ def skin_tone(rgb: np.ndarray, skin: np.ndarray, lab: np.ndarray | None = None) 
 
 def skin_ita(rgb: np.ndarray, skin: np.ndarray) -> float | None:
     """The one ITA of a photo's skin (degrees), what a scan stores (``metrics["skin_ita"]``) and every
-    fairness table groups by; None where ``skin_tone`` finds no tone (too little skin, no colour)."""
+    fairness table groups by; None where ``skin_tone`` finds no tone (too little skin, no colour, a cast)."""
     tone = skin_tone(rgb, skin)
     return tone.ita if tone is not None else None
 

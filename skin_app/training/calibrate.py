@@ -438,7 +438,7 @@ def report(records: list[dict], spec: dict, split: str = "val") -> dict:
 def acne_report(acne: list[dict], cal) -> dict:
     """Grade accuracy, quadratic-weighted kappa, recall per grade, lesion-count error per grade, and
     the same split by skin tone, for ACNE04 photos measured letterboxed."""
-    from skin_app.scan.tone import ita_band
+    from skin_app.scan.tone import band_of
     from skin_app.training.grade_model import quadratic_weighted_kappa
     s = np.array([cal.curves["acne"].score(cal.curves["acne"].raw(r["letterboxed"])) for r in acne])
     g = np.array([r["labels"]["grade"] for r in acne])
@@ -460,9 +460,9 @@ def acne_report(acne: list[dict], cal) -> dict:
     }
     bands: dict[str, list[int]] = {}
     for i, r in enumerate(acne):
-        ita = (r["letterboxed"] or {}).get("skin_ita")
-        if ita is not None:
-            bands.setdefault(ita_band(ita), []).append(i)
+        band = band_of((r["letterboxed"] or {}).get("skin_ita"))
+        if band is not None:
+            bands.setdefault(band, []).append(i)
     out["acne_by_ita"] = {b: {"n": len(ix), "grade_accuracy": round(float(np.mean(pred[ix] == g[ix])), 3),
                               "count_mae": round(float(np.mean(err[ix])), 2)} for b, ix in bands.items()}
     return out
@@ -484,11 +484,12 @@ def words_by_ita(faces: list[dict], cal) -> dict:
     """Per ITA band of ordinary faces (both splits: no labels are involved): how many, and the share
     whose word is not "good" per concern - a display scale must not flag one skin tone more."""
     from skin_app.scan.calibration import word_for
-    from skin_app.scan.tone import BAND_NAMES, ita_band
+    from skin_app.scan.tone import BAND_NAMES, band_of
     by_band: dict[str, list[dict]] = {}
     for r in faces:
-        if r["aligned"].get("skin_ita") is not None:
-            by_band.setdefault(ita_band(r["aligned"]["skin_ita"]), []).append(cal.display_scores(r["aligned"]))
+        name = band_of(r["aligned"].get("skin_ita"))
+        if name is not None:
+            by_band.setdefault(name, []).append(cal.display_scores(r["aligned"]))
     out = {}
     for name in BAND_NAMES:
         band = [b for b in by_band.get(name, []) if "overall" in b]

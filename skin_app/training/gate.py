@@ -39,6 +39,8 @@ from typing import Any
 
 import numpy as np
 
+from skin_app.scan.tone import band_of
+
 ROOT = Path(__file__).resolve().parents[2]
 REFERENCE_CALIBRATION = ROOT / "bench" / "results" / "gate_reference_calibration.json"
 CALIBRATION_CACHE = Path("runs") / "calibration"
@@ -90,7 +92,7 @@ def ordinary_faces(version: str, split: str = "val") -> list[dict]:
         raise SystemExit(f"no calibration measurements for {version} under {CALIBRATION_CACHE}: run calibrate first")
     rows = [json.loads(line) for line in files[-1].read_text().splitlines()]
     return [r for r in rows if r["dataset"] in ORDINARY and r["split"] == split and r["aligned"]
-            and r["aligned"].get("skin_ita") is not None]
+            and band_of(r["aligned"].get("skin_ita")) is not None]
 
 
 def tone_ratio_checks(faces: list[dict]) -> list[dict]:
