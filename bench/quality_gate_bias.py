@@ -54,7 +54,7 @@ from skin_app.scan import quality as Q  # noqa: E402
 from skin_app.scan.imaging import load_image  # noqa: E402
 from skin_app.scan.segmentation import INPUT_SIZE  # noqa: E402  (no TensorFlow import at module level)
 from skin_app.scan.tone import BAND_NAMES as TONE_BANDS  # noqa: E402
-from skin_app.scan.tone import ita_band  # noqa: E402
+from skin_app.scan.tone import band_of as tone_band_of  # noqa: E402
 
 BAND_NAMES = [*TONE_BANDS, "unknown"]
 LIGHT_GROUP, DARK_GROUP = ("very_light", "light"), ("brown", "dark")
@@ -70,9 +70,7 @@ LEFT_BROW = [300, 293, 334, 296, 336, 285, 295, 282, 283, 276]
 
 
 def band_of(ita: float | None) -> str:
-    if ita is None or not math.isfinite(ita):
-        return "unknown"
-    return ita_band(ita)
+    return tone_band_of(ita) or "unknown"
 
 
 def ita_of(rgb_pixels: np.ndarray, gain: float = 1.0) -> tuple[float, float, float, float] | None:
