@@ -18,6 +18,7 @@ import json
 import math
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -74,14 +75,14 @@ def main() -> None:
     seg = load_segmenter()
     rows = [r for r in collect(a.data, seg, datasets=("acne04v2_512",), log=lambda m: print(m, file=sys.stderr))
             if r["letterboxed"] and r["labels"].get("lesions") is not None]
-    x_all = {n: np.array([math.log10(_lookup(r["letterboxed"], key) + off) for r in rows])
+    x_all = {n: np.array([math.log10((_lookup(r["letterboxed"], key) or 0.0) + off) for r in rows])
              for n, (key, off) in MEASURES.items()}
     truth = np.array([r["labels"]["lesions"] for r in rows], float)
     grades = np.array([r["labels"]["grade"] for r in rows])
     counter = np.array([r["letterboxed"]["acne_lesion_count"] for r in rows], float)
     train = np.array([r["split"] == "train" for r in rows])
     val = ~train
-    table = []
+    table: list[dict[str, Any]] = []
     for names in CANDIDATES:
         x = np.stack([x_all[n] for n in names], 1)
         pred = predict(fit(x[train], truth[train]), x[val])
@@ -89,7 +90,7 @@ def main() -> None:
                       "val_mae": round(float(np.mean(np.abs(pred - truth[val]))), 2),
                       "val_mae_by_grade": by_grade(pred, truth[val], grades[val])})
     table.sort(key=lambda r: r["cv_mae"])
-    result = {"weights": seg.version, "photos": {"train": int(train.sum()), "val": int(val.sum())},
+    result: dict[str, Any] = {"weights": seg.version, "photos": {"train": int(train.sum()), "val": int(val.sum())},
               "counter": {"train_mae": round(float(np.mean(np.abs(counter[train] - truth[train]))), 2),
                           "val_mae": round(float(np.mean(np.abs(counter[val] - truth[val]))), 2),
                           "val_mae_by_grade": by_grade(counter[val], truth[val], grades[val])},

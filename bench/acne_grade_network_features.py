@@ -21,6 +21,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -122,7 +123,7 @@ def main() -> None:
     train = np.array([r["split"] == "train" for r in rows])
     y = np.array([r["grade"] for r in rows])
     share = np.log10(np.array([[r["share"]] for r in rows]) + 0.002)
-    table = []
+    table: list[dict[str, Any]] = []
     for layer in LAYERS:
         block = np.stack([r[layer] for r in rows])
         width = block.shape[1] // len(POOLS)
