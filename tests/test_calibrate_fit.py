@@ -2,10 +2,14 @@
 one-standard-error widening of the mild|moderate boundary."""
 from __future__ import annotations
 
+import json
 import math
+from types import SimpleNamespace
 
 import numpy as np
+import pytest
 
+from skin_app.training import calibrate
 from skin_app.training.grade_model import ordinal_cuts, widen_first_cut
 
 
@@ -48,3 +52,20 @@ def test_both_cuts_fall_between_two_groups_that_do_not_overlap():
     assert youden_cut(pos, neg) == 30.0                    # the first value with every photo on its side
     assert 18.0 < smoothed_youden_cut(pos, neg) < 30.0
 
+
+
+def _cache_with(tmp_path, thresholds):
+    from skin_app.scan.measure import MEASURE_VERSION
+    record = {"dataset": "celebamask_mini", "name": "a", "split": "train", "labels": {}, "aligned": None,
+              "letterboxed": None, "thresholds": thresholds}
+    (tmp_path / f"w-m{MEASURE_VERSION}-mirror.jsonl").write_text(json.dumps(record) + "\n")
+
+
+def test_measurements_cached_with_other_thresholds_are_refused_not_reused(tmp_path, monkeypatch):
+    monkeypatch.setattr(calibrate, "CACHE_DIR", tmp_path)
+    seg = SimpleNamespace(version="w", thresholds={"acne": 0.65, "flek": 0.75})
+    _cache_with(tmp_path, {"acne": 0.65, "flek": 0.7})           # the same weights, re-tuned thresholds
+    with pytest.raises(SystemExit, match="other thresholds"):
+        calibrate.collect(tmp_path / "no-data", seg)
+    _cache_with(tmp_path, {"acne": 0.65, "flek": 0.75})
+    assert [r["name"] for r in calibrate.collect(tmp_path / "no-data", seg)] == ["a"]

@@ -137,6 +137,10 @@ def collect(data: Path, seg, datasets=DATASETS, limits: dict | None = None, log=
     if cache.exists():
         for line in cache.read_text().splitlines():
             r = json.loads(line)
+            if r.get("thresholds", seg.thresholds) != seg.thresholds:
+                # The cache is named by the weights, and the thresholds shape every share it holds.
+                raise SystemExit(f"{cache} was measured with other thresholds ({r['thresholds']}, now "
+                                 f"{seg.thresholds}); move it aside and run again")
             records[(r["dataset"], r["name"])] = r
     counts: dict[tuple[str, str], int] = {}
     with cache.open("a") as out:
@@ -149,7 +153,7 @@ def collect(data: Path, seg, datasets=DATASETS, limits: dict | None = None, log=
                 continue
             aligned, letterboxed = measure_photo(seg, s.image, s.dataset in LETTERBOXED)
             r = {"dataset": s.dataset, "name": s.name, "split": s.split, "labels": labels_of(s),
-                 "aligned": aligned, "letterboxed": letterboxed}
+                 "aligned": aligned, "letterboxed": letterboxed, "thresholds": dict(seg.thresholds)}
             records[(s.dataset, s.name)] = r
             out.write(json.dumps(r) + "\n")
             out.flush()

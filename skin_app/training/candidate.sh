@@ -3,8 +3,8 @@
 # them against the shipped model (skin_app/training/gate.py). Nothing in models/ changes.
 #   bash skin_app/training/candidate.sh WEIGHTS.npz CANDIDATE_DIR DATA_DIR [THRESHOLDS.json]
 # THRESHOLDS.json: use these thresholds instead of tuning them, e.g. to measure the shipped model with its
-# shipped thresholds by today's code (the gate's --reference-calibration); note that calibrate's cache
-# (runs/calibration/) is keyed by the weights only, so a cache made with other thresholds must be moved aside.
+# shipped thresholds by today's code (the gate's reference). calibrate's cache (runs/calibration/) is named by
+# the weights only; it refuses to reuse measurements made with other thresholds: move that file aside.
 # e.g. bash skin_app/training/candidate.sh runs/k1/weights.npz runs/cand ../shared/data
 # Order: thresholds (training split) -> score curves (training split; the validation report beside)
 # -> tone probe -> re-shot noise band -> segmentation metrics (validation) -> the gate.
