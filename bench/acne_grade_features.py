@@ -81,6 +81,16 @@ def lesion_count(p: np.ndarray, skin: np.ndarray, threshold: float, size: int) -
                         min_distance=max(1, round(LESION_PEAK_DISTANCE * math.sqrt(area)))).count
 
 
+def graded_photos(data: Path):
+    """(sample, labels) of every ACNE04 photo with a grade: what both acne-grade benches read."""
+    from skin_app.training.calibrate import labels_of
+    from skin_app.training.datasets import iter_samples
+    for s in iter_samples(data, ["acne04v2_512"]):
+        labels = labels_of(s)
+        if labels.get("grade") is not None:
+            yield s, labels
+
+
 def matrix(rows: list[dict], names: tuple[str, ...]) -> np.ndarray:
     return np.array([[math.log10(r[n] + (1.0 if n.startswith("peaks") or n == "skin_px" else 0.002))
                       for n in names] for r in rows])
@@ -94,17 +104,12 @@ def main() -> None:
     ap.add_argument("--out", type=Path)
     a = ap.parse_args()
     from skin_app.scan.segmentation import load_segmenter
-    from skin_app.training.calibrate import labels_of
-    from skin_app.training.datasets import iter_samples
     from skin_app.training.grade_model import cross_validated_accuracy, fit_ordinal, quadratic_weighted_kappa
     seg = load_segmenter()
     cache = a.cache / f"{seg.version}-{a.size}"
     cache.mkdir(parents=True, exist_ok=True)
     rows: list[dict[str, Any]] = []
-    for s in iter_samples(a.data, ["acne04v2_512"]):
-        labels = labels_of(s)
-        if labels.get("grade") is None:
-            continue
+    for s, labels in graded_photos(a.data):
         f = cache / f"{s.name}.npz"
         if not f.exists():
             p, skin = acne_map(seg, s.image, a.size)

@@ -25,6 +25,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 from skin_app.config import setup_tensorflow_env  # noqa: E402
 
@@ -56,13 +57,9 @@ def pooled(outputs: list[np.ndarray], skin: np.ndarray, acne: np.ndarray) -> dic
     return found
 
 
-def feature_network(arrays: dict):
-    """The shipped network with the pooled layers' outputs beside its probabilities, as a function of a batch."""
+def feature_network(model):
+    """The network with the pooled layers' outputs beside its probabilities, as a function of a batch."""
     import tensorflow as tf
-
-    from skin_app.scan.segmentation import build_model, set_weights
-    model = build_model()
-    set_weights(model, arrays)
     both = tf.keras.Model(model.input, [model.get_layer(n).output for n in LAYERS] + [model.output])
     return tf.function(lambda x: both(x, training=False))
 
@@ -92,25 +89,22 @@ def main() -> None:
     ap.add_argument("--cache", type=Path, default=ROOT / "runs" / "acne_grade_network_features")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "acne_grade_network_features.json")
     a = ap.parse_args()
+    from acne_grade_features import graded_photos
+
     from skin_app.scan.measure import face_skin_area
-    from skin_app.scan.segmentation import _read_weights, load_thresholds, model_path
-    from skin_app.training.calibrate import labels_of
-    from skin_app.training.datasets import iter_samples
+    from skin_app.scan.segmentation import load_segmenter
     from skin_app.training.grade_model import cross_validated_accuracy, quadratic_weighted_kappa
     from skin_app.training.pack import letterbox_with_transform
-    arrays, digest = _read_weights(model_path())
-    thresholds = load_thresholds(model_path())
-    cache = a.cache / digest[:10]
+    seg = load_segmenter()
+    thresholds = seg.thresholds
+    cache = a.cache / seg.version
     cache.mkdir(parents=True, exist_ok=True)
     fn = None
     rows = []
-    for s in iter_samples(a.data, ["acne04v2_512"]):
-        labels = labels_of(s)
-        if labels.get("grade") is None:
-            continue
+    for s, labels in graded_photos(a.data):
         f = cache / f"{s.name}.npz"
         if not f.exists():
-            fn = fn or feature_network(arrays)
+            fn = fn or feature_network(seg.reference().model)
             boxed, _, _ = letterbox_with_transform(s.image, {}, SIZE)
             outputs = [o.numpy() for o in fn(np.stack([boxed, boxed[:, ::-1]]).astype(np.float32))]
             p = (outputs[-1][0] + outputs[-1][1][:, ::-1]) / 2
@@ -143,7 +137,7 @@ def main() -> None:
                                       "val_accuracy": round(float(np.mean(pred == y[~train])), 4),
                                       "val_kappa": round(quadratic_weighted_kappa(y[~train], pred), 4)})
     table.sort(key=lambda r: (-r["cv_accuracy"], r["components"]))
-    result = {"weights": digest[:10], "photos": {"train": int(train.sum()), "val": int((~train).sum())},
+    result = {"weights": seg.version, "photos": {"train": int(train.sum()), "val": int((~train).sum())},
               "chosen_by_cv": table[0], "best_val_of_any": max(r["val_accuracy"] for r in table), "candidates": table}
     a.out.write_text(json.dumps(result, indent=1) + "\n")
     for r in table[:10]:

@@ -1,5 +1,5 @@
 """Fitting the acne curve's grade boundaries (training/calibrate.py): the ordinal cut points and the
-one-standard-error widening of the mild|moderate boundary."""
+one-standard-error widening of the mild|moderate boundary; and the measurements the fit reads from its cache."""
 from __future__ import annotations
 
 import json
