@@ -288,6 +288,30 @@ def test_a_kept_channel_may_carry_its_own_weight():
             tk.keep_channel_mask(bad)
 
 
+def test_a_dataset_share_changes_how_often_that_set_is_drawn_and_the_rest_keep_their_ratio():
+    datasets = ["acne04v2_512"] * 30 + ["celebamask_mini"] * 10 + ["helen_68lm"] * 60
+    before = recipe.sampling_weights(datasets)
+    after = recipe.sampling_weights(datasets, tk.dataset_shares("acne04v2_512=0.9", datasets))
+    acne = np.array([d == "acne04v2_512" for d in datasets])
+    share = recipe.DATASET_SHARE
+    assert after[acne].sum() == pytest.approx(0.9 / (0.9 + share["celebamask_mini"] + share["helen_68lm"]))
+    assert after[acne].sum() > before[acne].sum() + 0.25
+    celeb, helen = np.array([d == "celebamask_mini" for d in datasets]), np.array([d == "helen_68lm" for d in datasets])
+    assert after[celeb].sum() / after[helen].sum() == pytest.approx(before[celeb].sum() / before[helen].sum())
+    assert np.allclose(recipe.sampling_weights(datasets, tk.dataset_shares("", datasets)), before)
+
+
+def test_a_dataset_share_refuses_a_set_the_pack_lacks_or_a_share_that_is_no_number():
+    datasets = ["acne04v2_512", "celebamask_mini"]
+    assert tk.dataset_shares(" acne04v2_512=0.5, celebamask_mini = 0.1 ", datasets) == {
+        "acne04v2_512": 0.5, "celebamask_mini": 0.1}
+    with pytest.raises(ValueError, match="acne04_512"):
+        tk.dataset_shares("acne04_512=0.5", datasets)
+    for bad in ("acne04v2_512", "acne04v2_512=lots", "acne04v2_512=-1", "acne04v2_512=inf"):
+        with pytest.raises(ValueError, match="acne04v2_512"):
+            tk.dataset_shares(bad, datasets)
+
+
 def test_the_distill_floor_reads_only_faint_acne_and_spot_marks_as_none():
     rng = np.random.default_rng(0)
     teacher = rng.uniform(0, 1, (2, 8, 8, len(CHANNELS))).astype(np.float32)

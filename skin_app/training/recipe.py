@@ -26,11 +26,13 @@ RESHOT_EXPOSURE = 0.15
 RESHOT_WHITE_BALANCE = 0.10
 
 
-def sampling_weights(datasets: list[str]) -> np.ndarray:
-    """Per-sample probabilities that give each dataset its ``DATASET_SHARE`` of a batch."""
+def sampling_weights(datasets: list[str], shares: dict[str, float] | None = None) -> np.ndarray:
+    """Per-sample probabilities that give each dataset its share of a batch: ``DATASET_SHARE``, with
+    ``shares`` (e.g. a run's ``--dataset-share``) replacing the named datasets' entries."""
+    table = {**DATASET_SHARE, **(shares or {})}
     counts: dict[str, int] = {}
     for d in datasets:
         counts[d] = counts.get(d, 0) + 1
-    share_total = sum(DATASET_SHARE.get(d, OTHER_DATASET_SHARE) for d in counts)
-    w = np.array([DATASET_SHARE.get(d, OTHER_DATASET_SHARE) / share_total / counts[d] for d in datasets])
+    share_total = sum(table.get(d, OTHER_DATASET_SHARE) for d in counts)
+    w = np.array([table.get(d, OTHER_DATASET_SHARE) / share_total / counts[d] for d in datasets])
     return w / w.sum()

@@ -8,7 +8,7 @@ Why a second trainer: the PyTorch twin (``train.py``) is for a borrowed GPU; on 
 same graph trains 5-9x faster in tf.keras (0.25-0.36 s per 256 px sample), so a fine-tune of hours
 runs here in the background. Same data (a ``pack.py`` pack) and the same supervised loss as
 ``train.py`` (masked per-channel weighted BCE + Dice, the multiple-instance term inside boxes, dataset
-shares from ``recipe.py``), plus what the shipped model lacks. Each step takes B photos, augments
+shares from ``recipe.py``, which ``--dataset-share`` may replace for a run), plus what the shipped model lacks. Each step takes B photos, augments
 them (geometry, colour), cuts a ``--crop`` window (lesions keep their size), and makes a *variant*:
 
 * a **tone** variant (share ``--tone-share`` of the steps): the face skin (the frozen shipped model's
@@ -100,6 +100,7 @@ class Config:
     ckpt_minutes: float = 4.0
     seed: int = 0
     freckles_not_acne: bool = True
+    dataset_share: str = ""          # batch shares replacing recipe.DATASET_SHARE's, e.g. "acne04v2_512=0.45"
 
 
 # -- data -------------------------------------------------------------------------------------------
@@ -267,6 +268,28 @@ def keep_channel_mask(keep: str) -> np.ndarray:
     return mask
 
 
+def dataset_shares(text: str, datasets: list[str]) -> dict[str, float]:
+    """``--dataset-share`` ("name=share,name=share") as a dict, checked against the pack's datasets: a run
+    that means to show one set more often must not silently show it as before because of a typo."""
+    out: dict[str, float] = {}
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        if name not in set(datasets):
+            raise ValueError(f"--dataset-share names no dataset of the pack: {name} "
+                             f"(the pack holds: {', '.join(sorted(set(datasets)))})")
+        try:
+            share = float(value) if sep else float("nan")
+        except ValueError:
+            share = float("nan")
+        if not (share >= 0 and math.isfinite(share)):
+            raise ValueError(f"--dataset-share: {item!r} needs name=share with a share of 0 or more")
+        out[name] = share
+    return out
+
+
 # Below this share of the crop a concern counts as absent (about the calibration's 0.002 of the face skin).
 SHARE_EPS = 1e-3
 
@@ -348,7 +371,7 @@ class Trainer:
         t0 = time.time()
         self.images, self.codes, self.datasets, _ = load_pack_arrays(Path(cfg.pack), "train")
         changed = freckles_not_acne(self.codes, self.datasets) if cfg.freckles_not_acne else 0
-        self.weights = recipe.sampling_weights(self.datasets)
+        self.weights = recipe.sampling_weights(self.datasets, dataset_shares(cfg.dataset_share, self.datasets))
         self.log(f"loaded {len(self.datasets)} training samples in {time.time() - t0:.0f}s "
                  f"({changed} freckle pixels made acne negatives)")
         self.student = load_keras(Path(cfg.init))
