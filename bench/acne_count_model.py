@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -29,12 +28,10 @@ setup_tensorflow_env()
 
 import numpy as np  # noqa: E402
 
-MEASURES = {"soft_share": ("soft_fraction.acne", 0.002), "share": ("area_fraction.acne", 0.002),
-            "lesions": ("acne_lesion_count", 1.0), "blobs": ("acne_blob_count", 1.0),
-            "small": ("acne_lesions.by_size.small", 1.0), "medium": ("acne_lesions.by_size.medium", 1.0),
-            "large": ("acne_lesions.by_size.large", 1.0)}
-CANDIDATES = (("soft_share",), ("lesions",), ("soft_share", "lesions"), ("soft_share", "share", "lesions", "blobs"),
-              tuple(MEASURES))
+# Names of the grade model's features (``grade_model.FEATURES``: the measure and its log10 offset).
+MEASURES = ("soft_share", "area_share", "lesions", "blobs", "small", "medium", "large")
+CANDIDATES = (("soft_share",), ("lesions",), ("soft_share", "lesions"), ("soft_share", "area_share", "lesions", "blobs"),
+              MEASURES)
 RIDGE = 1e-3
 FOLDS = 5
 
@@ -69,14 +66,13 @@ def main() -> None:
     ap.add_argument("--data", type=Path, required=True)
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "acne_count_model.json")
     a = ap.parse_args()
-    from skin_app.scan.calibration import _lookup
     from skin_app.scan.segmentation import load_segmenter
     from skin_app.training.calibrate import collect
+    from skin_app.training.grade_model import feature_matrix
     seg = load_segmenter()
     rows = [r for r in collect(a.data, seg, datasets=("acne04v2_512",), log=lambda m: print(m, file=sys.stderr))
             if r["letterboxed"] and r["labels"].get("lesions") is not None]
-    x_all = {n: np.array([math.log10((_lookup(r["letterboxed"], key) or 0.0) + off) for r in rows])
-             for n, (key, off) in MEASURES.items()}
+    x_all = dict(zip(MEASURES, feature_matrix([r["letterboxed"] for r in rows], MEASURES).T))
     truth = np.array([r["labels"]["lesions"] for r in rows], float)
     grades = np.array([r["labels"]["grade"] for r in rows])
     counter = np.array([r["letterboxed"]["acne_lesion_count"] for r in rows], float)

@@ -77,15 +77,13 @@ def hayashi_ceiling(n_train: np.ndarray, g_train: np.ndarray, n_val: np.ndarray,
                                      "val_accuracy": round(float(np.mean(np.digitize(n_val, HAYASHI) == g_val)), 4)}}
 
 
-def extract(data: Path, cache: Path) -> list[dict]:
+def extract(data: Path, cache: Path, seg) -> list[dict]:
     """Per graded photo: the mirror-averaged feature maps, acne probability and face skin at each stage's size."""
     import tensorflow as tf
     from acne_grade_features import graded_photos
 
     from skin_app.scan.measure import face_skin_area
-    from skin_app.scan.segmentation import load_segmenter
     from skin_app.training.pack import letterbox_with_transform
-    seg = load_segmenter()
     cache = cache / seg.version
     cache.mkdir(parents=True, exist_ok=True)
     fn = None
@@ -115,7 +113,7 @@ def extract(data: Path, cache: Path) -> list[dict]:
     return rows
 
 
-def build_head(channels: int, width: int, count_weight: float, l2: float, measures: int):
+def build_head(channels: int, width: int, l2: float, measures: int):
     """Feature map (acne probability and skin as its last two channels) and the grade model's own measures
     -> (ordinal logits, log1p count). A learned map, pooled over the skin two ways (mean, max), beside the
     measures, read by one linear latent with ordered cut points."""
@@ -143,7 +141,7 @@ def build_head(channels: int, width: int, count_weight: float, l2: float, measur
 def fit_head(x: np.ndarray, meas: np.ndarray, grade: np.ndarray, lesions: np.ndarray, cfg: dict, seed: int):
     import tensorflow as tf
     tf.keras.utils.set_random_seed(seed)
-    model = build_head(x.shape[-1], cfg["width"], cfg["count_weight"], cfg["l2"], meas.shape[1])
+    model = build_head(x.shape[-1], cfg["width"], cfg["l2"], meas.shape[1])
     steps = cfg["epochs"] * int(np.ceil(len(x) / cfg["batch"]))
     opt = tf.keras.optimizers.Adam(tf.keras.optimizers.schedules.CosineDecay(cfg["lr"], steps))
     above = (grade[:, None] > np.arange(GRADES - 1)[None]).astype(np.float32)
@@ -182,15 +180,14 @@ def predict(model, x: np.ndarray, meas: np.ndarray) -> tuple[np.ndarray, np.ndar
     return np.concatenate(grades), np.concatenate(counts)
 
 
-def measures_of(rows: list[dict], calibration_cache: Path) -> np.ndarray:
+def measures_of(rows: list[dict], data: Path, seg) -> np.ndarray:
     """The shipped grade model's own inputs for each photo (log10 of the letterboxed scan's acne measures),
-    from ``calibrate``'s cache of the same weights, so the head can only add to what is read today."""
+    from ``calibrate``'s measurements of the same weights and thresholds (its cache; measured where missing),
+    so the head starts from what is read today."""
+    from skin_app.training.calibrate import collect, metrics_of
     from skin_app.training.grade_model import feature_matrix
-    found = {}
-    for line in calibration_cache.read_text().splitlines():
-        r = json.loads(line)
-        if r["dataset"] == "acne04v2_512":
-            found[r["name"]] = r["letterboxed"] or r["aligned"]
+    found = {r["name"]: metrics_of(r) for r in collect(data, seg, datasets=("acne04v2_512",), log=lambda m: None)
+             if r["dataset"] == "acne04v2_512"}
     return feature_matrix([found[r["name"]] for r in rows], MEASURES)
 
 
@@ -214,9 +211,6 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "acne_grade_head.json")
     ap.add_argument("--oracle", action="store_true", help="only the true-count ceiling")
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--calibration-cache", type=Path,
-                    default=ROOT / "runs" / "calibration" / "unet-resnet34-6ch-ef33e5972a-m8-mirror.jsonl",
-                    help="calibrate's cache for the same weights (the shipped grade model's measures)")
     ap.add_argument("--layers", nargs="+", default=["stage1b"], choices=list(LAYERS))
     ap.add_argument("--count-weights", nargs="+", type=float, default=[0.0, 1.0])
     ap.add_argument("--epochs", type=int, default=40)
@@ -225,11 +219,14 @@ def main() -> None:
     import tensorflow as tf
     tf.config.threading.set_intra_op_parallelism_threads(a.threads)
     tf.config.threading.set_inter_op_parallelism_threads(1)
-    rows = extract(a.data, a.cache) if not a.oracle else None
-    if rows is None:
+    if a.oracle:
         from acne_grade_features import graded_photos
         rows = [{"split": s.split, "grade": int(lab["grade"]), "lesions": int(lab["lesions"])}
                 for s, lab in graded_photos(a.data)]
+    else:
+        from skin_app.scan.segmentation import load_segmenter
+        seg = load_segmenter()
+        rows = extract(a.data, a.cache, seg)
     train = np.array([r["split"] == "train" for r in rows])
     grade = np.array([r["grade"] for r in rows])
     lesions = np.array([r["lesions"] for r in rows])
@@ -239,7 +236,7 @@ def main() -> None:
     if a.oracle:
         print(json.dumps(result, indent=1))
         return
-    meas = measures_of(rows, a.calibration_cache)
+    meas = measures_of(rows, a.data, seg)
     folds = np.random.default_rng(0).permutation(int(train.sum())) % FOLDS
     gt, nt, mt = grade[train], lesions[train], meas[train]
     from skin_app.training.grade_model import fit_ordinal

@@ -272,14 +272,15 @@ def dataset_shares(text: str, datasets: list[str]) -> dict[str, float]:
     """``--dataset-share`` ("name=share,name=share") as a dict, checked against the pack's datasets: a run
     that means to show one set more often must not silently show it as before because of a typo."""
     out: dict[str, float] = {}
+    known = set(datasets)
     for item in (part.strip() for part in text.split(",")):
         if not item:
             continue
         name, sep, value = item.partition("=")
         name = name.strip()
-        if name not in set(datasets):
+        if name not in known:
             raise ValueError(f"--dataset-share names no dataset of the pack: {name} "
-                             f"(the pack holds: {', '.join(sorted(set(datasets)))})")
+                             f"(the pack holds: {', '.join(sorted(known))})")
         try:
             share = float(value) if sep else float("nan")
         except ValueError:
