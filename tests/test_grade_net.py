@@ -80,7 +80,7 @@ def args(data: Path, out: Path, *extra: str) -> list[str]:
 
 def test_a_run_checkpoints_each_epoch_resumes_and_is_measured_at_the_chosen_epoch(tiny_acne04, tmp_path, capsys):
     out = tmp_path / "run"
-    gn.main(args(tiny_acne04, out, "--epochs", "1"))
+    gn.main(args(tiny_acne04, out, "--epochs", "1", "--ema", "0.9"))
     assert (out / "ckpt" / "ckpt-1.index").exists()
     assert json.loads((out / "config.json").read_text())["size"] == 64
     # a second call with more epochs continues from epoch 1 (the saved config keeps the size)
@@ -93,3 +93,26 @@ def test_a_run_checkpoints_each_epoch_resumes_and_is_measured_at_the_chosen_epoc
     result = json.loads(capsys.readouterr().out)
     assert result["epoch"] == gn.chosen_epoch(out) and result["epoch"] in (1, 2)
     assert result["tune"]["n"] == 2 and result["val"]["n"] == 0
+
+
+def test_the_aligned_crop_is_the_apps_model_input_and_absent_without_a_face():
+    from skin_app.scan.segmentation import INPUT_SIZE
+    face = np.asarray(Image.open(io.BytesIO(astronaut_jpeg())).convert("RGB"))
+    crop = gn.app_crop(face)
+    assert crop is not None and crop.shape == (INPUT_SIZE, INPUT_SIZE, 3)
+    assert gn.app_crop(np.full((300, 300, 3), 128, np.uint8)) is None
+
+
+def test_the_average_lags_the_weights_and_a_swap_gives_them_back():
+    import tensorflow as tf
+    v = tf.Variable([0.0, 0.0])
+    avg = gn.Averaged([v], decay=0.5)
+    v.assign([4.0, 8.0])
+    avg.update()
+    assert np.allclose(avg.shadows[0].numpy(), [2.0, 4.0])
+    with avg.swapped():
+        assert np.allclose(v.numpy(), [2.0, 4.0])
+    assert np.allclose(v.numpy(), [4.0, 8.0])
+    off = gn.Averaged([v], decay=0.0)
+    with off.swapped():
+        assert np.allclose(v.numpy(), [4.0, 8.0])

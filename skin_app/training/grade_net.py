@@ -57,6 +57,8 @@ class Config:
     class_balance: float = 0.5  # class weight = (1 / frequency) ** class_balance
     seed: int = 0
     minutes: float = 0.0        # time box for this call (0: none); the run resumes where it stopped
+    crop: str = "letterbox"     # or "aligned": the app's face crop (load_photos)
+    ema: float = 0.0            # > 0: the tune part and --evaluate read a moving average of the weights
 
 
 def tune_part(name: str) -> bool:
@@ -65,9 +67,11 @@ def tune_part(name: str) -> bool:
     return int(digest[:8], 16) % 100 < TUNE_PERCENT
 
 
-def load_photos(data: Path, originals: bool = False) -> dict[str, list[tuple]]:
-    """{"train": [...], "tune": [...], "val": [...]}: (name, letterboxed uint8 photo, grade), and the photo
-    as it was read when ``originals``."""
+def load_photos(data: Path, originals: bool = False, crop: str = "letterbox") -> dict[str, list[tuple]]:
+    """{"train": [...], "tune": [...], "val": [...]}: (name, square uint8 input, grade), and the photo as it
+    was read when ``originals``. ``crop``: "letterbox" (the whole photo, 512 px, as ``calibrate`` measures a
+    photo without a face mesh) or "aligned" (the app's own crop of the face, 384 px, where the face mesh
+    finds one; the letterbox elsewhere)."""
     import numpy as np
 
     from skin_app.training.calibrate import acne_grade
@@ -78,20 +82,31 @@ def load_photos(data: Path, originals: bool = False) -> dict[str, list[tuple]]:
         grade = acne_grade(s.name)
         if grade is None:
             continue
-        boxed = np.ascontiguousarray(letterbox_with_transform(s.image, {}, SOURCE_SIZE)[0])
+        boxed = app_crop(s.image) if crop == "aligned" else None
+        if boxed is None:
+            boxed = np.ascontiguousarray(letterbox_with_transform(s.image, {}, SOURCE_SIZE)[0])
         part = "val" if s.split == "val" else ("tune" if tune_part(s.name) else "train")
         parts[part].append((s.name, boxed, grade, s.image) if originals else (s.name, boxed, grade))
     return parts
+
+
+def app_crop(image):
+    """The crop the app's model sees (aligned on the face mesh, ``INPUT_SIZE``), or None without a face."""
+    from skin_app.scan import face as face_mod
+    from skin_app.scan.segmentation import INPUT_SIZE
+    faces = face_mod.find_faces(image)
+    return face_mod.align_and_crop(image, faces[0], INPUT_SIZE).crop if faces else None
 
 
 def augment(image, rng, cfg: Config):
     """A random re-framing and re-lighting of one letterboxed photo, at the network's size."""
     import cv2
     import numpy as np
-    s = cfg.size / SOURCE_SIZE * (1 + rng.uniform(-cfg.zoom, cfg.zoom))
+    side = image.shape[0]
+    s = cfg.size / side * (1 + rng.uniform(-cfg.zoom, cfg.zoom))
     angle = rng.uniform(-cfg.rotate, cfg.rotate)
-    m = cv2.getRotationMatrix2D((SOURCE_SIZE / 2, SOURCE_SIZE / 2), angle, s)
-    m[:, 2] += cfg.size / 2 - SOURCE_SIZE / 2 + rng.uniform(-cfg.shift, cfg.shift, 2) * cfg.size
+    m = cv2.getRotationMatrix2D((side / 2, side / 2), angle, s)
+    m[:, 2] += cfg.size / 2 - side / 2 + rng.uniform(-cfg.shift, cfg.shift, 2) * cfg.size
     out = cv2.warpAffine(image, m, (cfg.size, cfg.size), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_CONSTANT)
     if rng.random() < 0.5:
         out = out[:, ::-1]
@@ -170,7 +185,7 @@ def train(cfg: Config) -> None:
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "config.json").write_text(json.dumps(dataclasses.asdict(cfg), indent=1))
-    parts = load_photos(Path(cfg.data))
+    parts = load_photos(Path(cfg.data), crop=cfg.crop)
     images = [im for _, im, _ in parts["train"]]
     grades = np.array([g for _, _, g in parts["train"]])
     print(f"photos: train {len(images)}, tune {len(parts['tune'])}, val {len(parts['val'])} "
@@ -185,7 +200,9 @@ def train(cfg: Config) -> None:
     opt_enc = tf.keras.optimizers.Adam(schedule)
     opt_head = tf.keras.optimizers.Adam(lambda: schedule(opt_enc.iterations) * cfg.head_lr_factor)
     epoch = tf.Variable(0, dtype=tf.int64)
-    ckpt = tf.train.Checkpoint(grader=grader, cuts=cuts, opt_enc=opt_enc, opt_head=opt_head, epoch=epoch)
+    averaged = Averaged(enc_vars + head_vars, cfg.ema)
+    ckpt = tf.train.Checkpoint(grader=grader, cuts=cuts, opt_enc=opt_enc, opt_head=opt_head, epoch=epoch,
+                               averages=averaged.shadows)
     manager = tf.train.CheckpointManager(ckpt, out / "ckpt", max_to_keep=None)
     if manager.latest_checkpoint:
         ckpt.restore(manager.latest_checkpoint)
@@ -201,6 +218,7 @@ def train(cfg: Config) -> None:
         g = tape.gradient(loss, enc_vars + head_vars)
         opt_enc.apply_gradients(zip(g[:len(enc_vars)], enc_vars))
         opt_head.apply_gradients(zip(g[len(enc_vars):], head_vars))
+        averaged.update()
         return loss
 
     started = time.time()
@@ -214,18 +232,51 @@ def train(cfg: Config) -> None:
             idx = order[i:i + cfg.batch]
             x = np.stack([augment(images[j], rng, cfg) for j in idx])
             losses.append(float(step(x, grades[idx], weights[grades[idx]])))
-        tune_lat = mirrored_latents(grader, [im for _, im, _ in parts["tune"]], cfg.size)
-        tune = scores(tune_lat, cuts.numpy(), [g for _, _, g in parts["tune"]])
+        with averaged.swapped():
+            tune_lat = mirrored_latents(grader, [im for _, im, _ in parts["tune"]], cfg.size)
+            tune = scores(tune_lat, cuts.numpy(), [g for _, _, g in parts["tune"]])
         epoch.assign(e + 1)
         manager.save(checkpoint_number=e + 1)
+        with averaged.swapped():
+            read_cuts = np.sort(cuts.numpy())
         row = {"epoch": e + 1, "loss": round(float(np.mean(losses)), 4), "tune": tune,
-               "cuts": [round(float(c), 3) for c in np.sort(cuts.numpy())], "seconds": round(time.time() - t0, 1)}
+               "cuts": [round(float(c), 3) for c in read_cuts], "seconds": round(time.time() - t0, 1)}
         with log.open("a") as f:
             f.write(json.dumps(row) + "\n")
         print(json.dumps(row), file=sys.stderr, flush=True)
         if cfg.minutes and time.time() - started > cfg.minutes * 60:
             print("time box reached; rerun to continue", file=sys.stderr)
             return
+
+
+class Averaged:
+    """An exponential moving average of variables (Polyak averaging): with a few hundred photos each step
+    moves the latent against its cut points, and the average reads steadier than the last step."""
+
+    def __init__(self, variables: list, decay: float) -> None:
+        import tensorflow as tf
+        self.variables, self.decay = variables, decay
+        self.shadows = [tf.Variable(v, trainable=False) for v in variables] if decay > 0 else []
+
+    def update(self) -> None:
+        for shadow, v in zip(self.shadows, self.variables):
+            shadow.assign(self.decay * shadow + (1.0 - self.decay) * v)
+
+    def swapped(self):
+        """A context in which the variables hold their averages (and get their own values back after)."""
+        import contextlib
+
+        @contextlib.contextmanager
+        def swap():
+            kept = [v.numpy() for v in self.variables] if self.shadows else []
+            for shadow, v in zip(self.shadows, self.variables):
+                v.assign(shadow)
+            try:
+                yield
+            finally:
+                for value, v in zip(kept, self.variables):
+                    v.assign(value)
+        return swap()
 
 
 def chosen_epoch(out: Path) -> int:
@@ -274,9 +325,13 @@ def evaluate(cfg: Config) -> dict:
     import tensorflow as tf
     out = Path(cfg.out)
     e = chosen_epoch(out)
-    grader, _, _, cuts = build(cfg)
-    tf.train.Checkpoint(grader=grader, cuts=cuts).restore(str(out / "ckpt" / f"ckpt-{e}")).expect_partial()
-    parts = load_photos(Path(cfg.data), originals=True)
+    grader, enc_vars, head_vars, cuts = build(cfg)
+    averaged = Averaged(enc_vars + head_vars, cfg.ema)
+    tf.train.Checkpoint(grader=grader, cuts=cuts, averages=averaged.shadows).restore(
+        str(out / "ckpt" / f"ckpt-{e}")).expect_partial()
+    for shadow, v in zip(averaged.shadows, averaged.variables):    # read as the tune part chose it
+        v.assign(shadow)
+    parts = load_photos(Path(cfg.data), originals=True, crop=cfg.crop)
     result: dict = {"epoch": e}
     net, grades = {}, {}
     for part in ("tune", "val"):
