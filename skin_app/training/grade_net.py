@@ -286,20 +286,20 @@ def chosen_epoch(out: Path) -> int:
     return int(best["epoch"])
 
 
-def shipped_latents(parts: dict) -> tuple[dict[str, list[float | None]], tuple[float, ...]]:
-    """The shipped grade model's latent for each photo of the tune and validation parts, measured as
-    ``calibrate`` measures them (the aligned crop where the face mesh finds a face, mirror-averaged); None
-    where it cannot read one. It was fitted on the whole training split, so on the tune part it is read
-    in-sample."""
+def shipped_latents(parts: dict, letterboxed: bool) -> tuple[dict[str, list[float | None]], tuple[float, ...]]:
+    """The shipped grade model's latent for each photo of the tune and validation parts, read from the same
+    input the grader read: the letterboxed photo (as ``calibrate`` and ``evaluate`` measure ACNE04) or the
+    app's aligned face crop; mirror-averaged, on the app's engine. None where it cannot read one. It was
+    fitted on the whole training split, so on the tune part it is read in-sample."""
     from skin_app.scan.calibration import load_calibration
     from skin_app.scan.segmentation import load_segmenter
     from skin_app.training.calibrate import measure_photo
-    seg, curve = load_segmenter(engine="reference"), load_calibration().curves["acne"]
+    seg, curve = load_segmenter(), load_calibration().curves["acne"]
     out: dict[str, list[float | None]] = {}
     for part in ("tune", "val"):
         out[part] = []
         for _, _, _, image in parts[part]:
-            aligned, boxed = measure_photo(seg, image)
+            aligned, boxed = measure_photo(seg, image, letterboxed_only=letterboxed)
             out[part].append(curve.raw(aligned or boxed or {}))
     return out, tuple(curve.cuts)
 
@@ -338,10 +338,10 @@ def evaluate(cfg: Config) -> dict:
         net[part] = mirrored_latents(grader, [p[1] for p in parts[part]], cfg.size)
         grades[part] = [p[2] for p in parts[part]]
         result[part] = scores(net[part], cuts.numpy(), grades[part])
-    shipped, shipped_cuts = shipped_latents(parts)
-    result["shipped_grade_model"] = {
+    shipped, shipped_cuts = shipped_latents(parts, letterboxed=cfg.crop == "letterbox")
+    result["shipped_grade_model"] = {"input": cfg.crop, **{
         part: scores(np.array([v for v in shipped[part] if v is not None]), np.array(shipped_cuts),
-                     [g for g, v in zip(grades[part], shipped[part]) if v is not None]) for part in ("tune", "val")}
+                     [g for g, v in zip(grades[part], shipped[part]) if v is not None]) for part in ("tune", "val")}}
     if len(grades["tune"]) >= 20 and len(grades["val"]):
         result["stacked"] = stacked(net, shipped, grades)
     (out / "evaluation.json").write_text(json.dumps(result, indent=1))
