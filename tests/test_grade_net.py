@@ -116,3 +116,10 @@ def test_the_average_lags_the_weights_and_a_swap_gives_them_back():
     off = gn.Averaged([v], decay=0.0)
     with off.swapped():
         assert np.allclose(v.numpy(), [4.0, 8.0])
+
+
+def test_a_misspelt_crop_or_an_average_of_one_is_refused_in_words():
+    with pytest.raises(SystemExit, match="--crop must be one of letterbox, aligned"):
+        gn.Config(data="", out="", crop="face")
+    with pytest.raises(SystemExit, match="--ema must be"):
+        gn.Config(data="", out="", ema=1.0)

@@ -14,8 +14,10 @@ every epoch in ``--out``; a rerun with the same ``--out`` continues.
     python -m skin_app.training.grade_net --data ../shared/data --out runs/grade_net --epochs 30
     python -m skin_app.training.grade_net --data ../shared/data --out runs/grade_net --evaluate
 
-``--evaluate`` measures the chosen epoch on the validation split once (mirror-averaged) and writes
-``evaluation.json`` beside the checkpoints.
+``--evaluate`` measures the chosen epoch on the tune part and, once, on the validation split (mirror-averaged),
+beside the shipped grade model read from the same input on the app's engine and the two stacked (one ordinal
+model over both latents, fitted on the tune part), and writes ``evaluation.json`` beside the checkpoints.
+What the runs so far measured (not adopted): ``models/MODEL_CARD.md``, "A grader trained end to end".
 """
 from __future__ import annotations
 
@@ -35,13 +37,14 @@ GRADES = 4
 TUNE_PERCENT = 20      # of the training split: where the epoch is chosen
 SOURCE_SIZE = 512      # ACNE04 v2 photos are letterboxed 512 px
 RESUMABLE = ("data", "out", "epochs", "minutes")   # what a rerun may change in a saved config
+CROPS = ("letterbox", "aligned")                   # what the grader reads (load_photos)
 
 
 @dataclass
 class Config:
     data: str
     out: str
-    init: str = "models/skin_unet_resnet34.npz"
+    init: str = ""              # weights to start from; empty: the shipped ones
     size: int = 256
     batch: int = 8
     epochs: int = 30
@@ -59,6 +62,12 @@ class Config:
     minutes: float = 0.0        # time box for this call (0: none); the run resumes where it stopped
     crop: str = "letterbox"     # or "aligned": the app's face crop (load_photos)
     ema: float = 0.0            # > 0: the tune part and --evaluate read a moving average of the weights
+
+    def __post_init__(self) -> None:
+        if self.crop not in CROPS:
+            raise SystemExit(f"--crop must be one of {', '.join(CROPS)}, not {self.crop!r}")
+        if not 0.0 <= self.ema < 1.0:
+            raise SystemExit(f"--ema must be at least 0 and below 1, not {self.ema}")
 
 
 def tune_part(name: str) -> bool:
@@ -128,9 +137,10 @@ def build(cfg: Config):
     import numpy as np
     import tensorflow as tf
 
+    from skin_app.config import model_path
     from skin_app.scan.segmentation import build_model, set_weights
     unet = build_model()
-    with np.load(cfg.init, allow_pickle=False) as z:
+    with np.load(cfg.init or model_path(), allow_pickle=False) as z:
         set_weights(unet, {k: z[k] for k in z.files})
     encoder = tf.keras.Model(unet.input, unet.get_layer("relu1").output, name="encoder")
     k = tf.keras
