@@ -97,3 +97,35 @@ def test_restricted_flag_carries_its_limit():
     line = analyse("Water, Salicylic Acid").ingredients[1]
     assert "eu_restricted" in line.flags
     assert "III/98" in line.eu_ref and "2.0%" in line.eu_text
+
+
+def test_the_length_grouped_fuzzy_index_answers_as_a_scan_of_the_whole_list():
+    """Only names of a length that can reach the cut-off are scored; the answer must not change for that:
+    the best score, and on a tie the name listed first."""
+    import random
+
+    from rapidfuzz import fuzz, process
+
+    from skin_app.ingredients.kb import ByLength
+    keys = ["glycerin", "glycerine", "glycerol", "niacinamide", "niacinamid", "sodium hyaluronate", "water", "aqua"]
+    entries = [f"entry {i}" for i in range(len(keys))]
+    index = ByLength(keys, entries)   # type: ignore[arg-type]
+    rng = random.Random(3)
+    queries = ["glycerln", "glycerinee", "niacinamde", "sodium hyaluronat", "watre", "zzzzzzzz", "glycerin"]
+    queries += ["".join(rng.choice("aceglinry") for _ in range(rng.randint(5, 12))) for _ in range(200)]
+    for q in queries:
+        for cutoff in (87.0, 90.0):
+            whole = process.extractOne(q, keys, scorer=fuzz.ratio, score_cutoff=cutoff)
+            got = index.best(q, cutoff)
+            assert (got is None) == (whole is None), q
+            if whole is not None:
+                assert got == (entries[whole[2]], whole[1]), q
+
+
+def test_the_better_score_wins_over_list_order_and_a_tie_goes_to_the_name_listed_first():
+    from skin_app.ingredients.kb import ByLength
+    index = ByLength(["abcdefghiy", "abcdefghi"], ["listed first", "closer"])   # type: ignore[list-item]
+    # "abcdefghix" is one substitution from the first (ratio 90) and one insertion from the second (ratio ~94.7)
+    assert index.best("abcdefghix", 87.0)[0] == "closer"
+    tie = ByLength(["abcdefghiq", "abcdefghir"], ["first", "second"])    # type: ignore[list-item]
+    assert tie.best("abcdefghis", 87.0)[0] == "first"
