@@ -11,6 +11,7 @@ EU rules of each entry come from data/ingredients_eu.csv (see ``eu``).
 """
 from __future__ import annotations
 
+import bisect
 import csv
 import re
 import threading
@@ -225,10 +226,8 @@ class KnowledgeBase:
         self._fuzzy_entries = [self._loose[k] for k in self._fuzzy_keys]
         # The fragrance allergens' names alone: a cheap check that still runs when the time budget is spent.
         allergen = [i for i, e in enumerate(self._fuzzy_entries) if "allergen" in e.flags]
-        self._allergen_keys = [self._fuzzy_keys[i] for i in allergen]
-        self._allergen_entries = [self._fuzzy_entries[i] for i in allergen]
         self._fuzzy_index = ByLength(self._fuzzy_keys, self._fuzzy_entries)
-        self._allergen_index = ByLength(self._allergen_keys, self._allergen_entries)
+        self._allergen_index = ByLength([self._fuzzy_keys[i] for i in allergen], [self._fuzzy_entries[i] for i in allergen])
         self._cache: dict[str, Match] = {}
         self._lookups: dict[str, tuple[Entry, str] | None] = {}
         self._known: dict[str, bool] = {}
@@ -457,7 +456,6 @@ class ByLength:
         self.lengths = [len(k) for k in self.keys]
 
     def best(self, query: str, cutoff: float) -> tuple[Entry, float] | None:
-        import bisect
         e = 1.0 - cutoff / 100.0
         q = len(query)
         lo = bisect.bisect_left(self.lengths, q * (1 - e) / (1 + e) - 1e-9)

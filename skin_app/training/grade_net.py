@@ -243,12 +243,11 @@ def train(cfg: Config) -> None:
             x = np.stack([augment(images[j], rng, cfg) for j in idx])
             losses.append(float(step(x, grades[idx], weights[grades[idx]])))
         with averaged.swapped():
-            tune_lat = mirrored_latents(grader, [im for _, im, _ in parts["tune"]], cfg.size)
-            tune = scores(tune_lat, cuts.numpy(), [g for _, _, g in parts["tune"]])
+            read_cuts = np.sort(cuts.numpy())
+            tune = scores(mirrored_latents(grader, [im for _, im, _ in parts["tune"]], cfg.size), read_cuts,
+                          [g for _, _, g in parts["tune"]])
         epoch.assign(e + 1)
         manager.save(checkpoint_number=e + 1)
-        with averaged.swapped():
-            read_cuts = np.sort(cuts.numpy())
         row = {"epoch": e + 1, "loss": round(float(np.mean(losses)), 4), "tune": tune,
                "cuts": [round(float(c), 3) for c in read_cuts], "seconds": round(time.time() - t0, 1)}
         with log.open("a") as f:
@@ -272,6 +271,11 @@ class Averaged:
         for shadow, v in zip(self.shadows, self.variables):
             shadow.assign(self.decay * shadow + (1.0 - self.decay) * v)
 
+    def adopt(self) -> None:
+        """The variables take their averages (no-op without averaging)."""
+        for shadow, v in zip(self.shadows, self.variables):
+            v.assign(shadow)
+
     def swapped(self):
         """A context in which the variables hold their averages (and get their own values back after)."""
         import contextlib
@@ -279,8 +283,7 @@ class Averaged:
         @contextlib.contextmanager
         def swap():
             kept = [v.numpy() for v in self.variables] if self.shadows else []
-            for shadow, v in zip(self.shadows, self.variables):
-                v.assign(shadow)
+            self.adopt()
             try:
                 yield
             finally:
@@ -339,8 +342,7 @@ def evaluate(cfg: Config) -> dict:
     averaged = Averaged(enc_vars + head_vars, cfg.ema)
     tf.train.Checkpoint(grader=grader, cuts=cuts, averages=averaged.shadows).restore(
         str(out / "ckpt" / f"ckpt-{e}")).expect_partial()
-    for shadow, v in zip(averaged.shadows, averaged.variables):    # read as the tune part chose it
-        v.assign(shadow)
+    averaged.adopt()                                     # read as the tune part chose it
     parts = load_photos(Path(cfg.data), originals=True, crop=cfg.crop)
     result: dict = {"epoch": e}
     net, grades = {}, {}
