@@ -178,6 +178,37 @@ def test_a_stop_that_an_engine_swallowed_still_ends_the_run_after_the_batch_in_h
     kept = sum(pq.read_table(p).num_rows for p in (tmp_path / "r.parquet.parts").glob("part-*"))
     assert kept == 2 and not out.exists()
 
+def test_a_stop_that_lands_while_a_part_is_renamed_into_place_commits_its_photos_once(tmp_path, monkeypatch):
+    """CI once saw 20 part rows for 16 photos: the Ctrl+C came after a part's rename, before its rows
+    left the buffer, and the stop committed them again. The stop now waits for the commit to end."""
+    from skin_app.cli.batch import StopRequest
+    out = tmp_path / "r.parquet"
+    real_replace, renamed = os.replace, []
+
+    def replace_then_ctrl_c(src, dst):
+        real_replace(src, dst)
+        renamed.append(dst)
+        if len(renamed) == 1:
+            signal.raise_signal(signal.SIGINT)          # the part is in place; its rows are still buffered
+
+    def engine(todo):
+        for photo, _path in todo:
+            yield [json.dumps({**GOOD, "photo": photo})]
+
+    monkeypatch.setattr(os, "replace", replace_then_ctrl_c)
+    stop = StopRequest()
+    previous = signal.signal(signal.SIGINT, stop)
+    try:
+        with pytest.raises(batch.Interrupted) as stopped:
+            batch.run_batch(["a", "b", "c", "d"], out, "front", engine, VERSION, progress_stream=open(os.devnull, "w"),
+                            part_photos=2, stop_requested=lambda: stop.requested)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    photos = [photo for p in (tmp_path / "r.parquet.parts").glob("part-*")
+              for photo in pq.read_table(p).column("photo").to_pylist()]
+    assert sorted(photos) == ["a", "b"] and stopped.value.summary.analysed == 2
+
+
 # -- progress --------------------------------------------------------------------------------------
 def test_progress_shows_photos_per_second_and_time_left_from_the_first_results():
     p = Progress(100, stream=open(os.devnull, "w"))

@@ -25,7 +25,9 @@ import fcntl
 import json
 import math
 import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -338,6 +340,31 @@ class Summary:
     table: Any = None
 
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+@contextlib.contextmanager
+def stops_deferred(replay: bool = True) -> Iterator[None]:
+    """Ctrl+C and SIGTERM that arrive inside the block are held and raised again when it ends (dropped
+    with ``replay`` false: the run is stopping already). Around a
+    commit: a stop that landed after a part's rename but before its rows left the buffer committed them a
+    second time (a CI run saw 20 part rows for 16 photos). Python runs signal handlers in the main thread
+    only, so the handlers are swapped there for the block (a signal mask would not do: another thread
+    can take the signal); elsewhere this does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[int] = []
+    previous = {sig: signal.signal(sig, lambda signum, _frame: held.append(signum)) for sig in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+        for signum in dict.fromkeys(held) if replay else ():
+            signal.raise_signal(signum)                 # to the handler the caller had
+
+
 class Interrupted(Exception):
     """The run was stopped (Ctrl+C or SIGTERM); what was done is committed."""
 
@@ -377,12 +404,14 @@ def run_batch(photos: list[str], out: str | Path, view: str, engine: Engine, mod
                         summary.other_versions.add(row["model_version"])
                 progress.add(len(lines))
                 if len(buffer) >= part_photos or time.monotonic() - last_commit >= part_seconds:
-                    output.commit(buffer)
-                    buffer, last_commit = [], time.monotonic()
+                    with stops_deferred():               # the part and the emptied buffer go together
+                        output.commit(buffer)
+                        buffer, last_commit = [], time.monotonic()
                 if stop_requested():
                     raise KeyboardInterrupt
         except KeyboardInterrupt:
-            output.commit(buffer)
+            with stops_deferred(replay=False):          # a second Ctrl+C does not cut the last part short
+                output.commit(buffer)
             progress.close()
             raise Interrupted(summary) from None
         finally:
