@@ -627,14 +627,24 @@ def find_conflicts(product: ProductReport, other: ProductReport, other_name: str
 
 
 def concern_fit(lines: list[IngredientLine], scores: Mapping[str, float] | None) -> list[ConcernFit]:
+    # One pass over the lines (printed names in order, once each), not two per concern: a 200,000-character
+    # paste can hold 16,000 one-line products.
+    helps: dict[str, dict[str, None]] = {concern: {} for concern in SCORED}
+    aggravates: dict[str, dict[str, None]] = {concern: {} for concern in SCORED}
+    for ing in lines:
+        for concern in ing.helps:
+            if concern in helps:
+                helps[concern][ing.text] = None
+        for concern in ing.aggravates:
+            if concern in aggravates:
+                aggravates[concern][ing.text] = None
     fits = []
     for concern in SCORED:              # redness too: soothing ingredients help it, irritants flag it
         label = CONCERN_LABELS[concern].lower()
         score = None if scores is None else scores.get(concern)
-        helps = list(dict.fromkeys(ing.text for ing in lines if concern in ing.helps))
-        aggravates = list(dict.fromkeys(ing.text for ing in lines if concern in ing.aggravates))
         yours = score is not None and score_words(float(score), concern) != "good"
-        fits.append(ConcernFit(concern, label, None if score is None else float(score), yours, helps, aggravates))
+        fits.append(ConcernFit(concern, label, None if score is None else float(score), yours,
+                               list(helps[concern]), list(aggravates[concern])))
     # The person's weakest concerns first; without a scan keep the fixed order.
     if scores:
         fits.sort(key=lambda f: (f.score is None, f.score if f.score is not None else 0.0))
