@@ -11,11 +11,15 @@ import pytest
 from tests.fuzz_corpus import assert_handled, long_pastes, run_class
 
 # Issue 23's pastes took minutes when the parser was quadratic. What a test can hold on any machine is how
-# the cost grows, measured in the same process: four times the text may cost at most GROWTH_LIMIT times the
-# CPU (linear is 4x, quadratic 16x). An absolute figure depends on the machine (the 200,000-character paste
-# of unknown names took 1.5 s of CPU on one session's machine and 3.3 s on the next, quiet), so issue 23's
-# 2 s goal is measured by bench/bench_ingredients.py, not here. Below FLOOR_S of CPU a ratio is noise.
-GROWTH_LIMIT = 8.0
+# the cost grows, measured in the same process: SCALE times the text may cost at most GROWTH_LIMIT times the
+# CPU (linear is 8x, quadratic 64x; up to 19x measured on these pastes on a loaded machine, where the garbage
+# collector and other processes weigh more on the longer run). An absolute figure depends on the machine (the
+# 200,000-character paste of unknown names took 1.5 s of CPU on one session's machine and 3.3 s on the next,
+# quiet), so issue 23's 2 s goal is measured by bench/bench_ingredients.py, not here; the ceiling below still
+# stops the regressions that issue fixed (40,000 spaces took 122 s). The short run is timed three times, the
+# long one twice, the quickest of each kept. Below FLOOR_S of CPU a ratio is noise.
+SCALE = 8
+GROWTH_LIMIT = 32.0
 FLOOR_S = 0.25
 PASTE_CPU_CEILING_S = 15.0     # catastrophes only: seconds of CPU no machine this runs on should need
 
@@ -36,14 +40,18 @@ def warm_kb():
 
 @pytest.mark.parametrize(("label", "text"), long_pastes(seed=10), ids=[label for label, _ in long_pastes(seed=10)])
 def test_a_200000_character_paste_costs_cpu_in_proportion_to_its_length(warm_kb, label, text):
-    quarter, whole = _analysis_cpu(text[: len(text) // 4], warm_kb), _analysis_cpu(text, warm_kb)
+    part = min(_analysis_cpu(text[: len(text) // SCALE], warm_kb) for _ in range(3))
+    whole = min(_analysis_cpu(text, warm_kb) for _ in range(2))
     assert whole < PASTE_CPU_CEILING_S, f"{label}: {whole:.2f} s of CPU"
-    assert whole < FLOOR_S or whole < GROWTH_LIMIT * quarter, \
-        f"{label}: {quarter:.2f} s of CPU for a quarter of it, {whole:.2f} s for the whole"
+    assert whole < FLOOR_S or whole < GROWTH_LIMIT * part, \
+        f"{label}: {part:.2f} s of CPU for 1/{SCALE} of it, {whole:.2f} s for the whole"
 
 
 def _analysis_cpu(text: str, kb) -> float:
+    """CPU seconds of one analysis with the knowledge base's match cache emptied first (a second run of the
+    same names would be answered from it)."""
     from skin_app.ingredients.report import IngredientInputError, analyse
+    kb._cache.clear()
     start = time.process_time()
     try:
         analyse(text, kb=kb)
@@ -73,9 +81,10 @@ def _module_patterns():
 
 @pytest.mark.parametrize(("where", "pattern"), list(_module_patterns()), ids=[w for w, _ in _module_patterns()])
 def test_every_text_pattern_reads_a_long_run_in_linear_time(where, pattern):
-    """Runs of one repeated unit, alone and between two words, of 5,000 and 20,000 characters: a pattern that
-    backtracks over the run (quadratic or worse) costs 16x or more for the longer one, a linear one 4x."""
-    short, long = _pattern_cpu(pattern, 5_000), _pattern_cpu(pattern, 20_000)
+    """Runs of one repeated unit, alone and between two words, of 2,500 and 20,000 characters: a pattern that
+    backtracks over the run (quadratic or worse) costs 64x or more for the longer one, a linear one 8x."""
+    short = min(_pattern_cpu(pattern, 20_000 // SCALE) for _ in range(3))
+    long = min(_pattern_cpu(pattern, 20_000) for _ in range(2))
     assert long < FLOOR_S or long < GROWTH_LIMIT * short, f"{where}: {short:.3f} s, then {long:.3f} s"
 
 
