@@ -346,11 +346,11 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 @contextlib.contextmanager
 def stops_deferred(replay: bool = True) -> Iterator[None]:
     """Ctrl+C and SIGTERM that arrive inside the block are held and raised again when it ends (dropped
-    with ``replay`` false: the run is stopping already). Around a
-    commit: a stop that landed after a part's rename but before its rows left the buffer committed them a
-    second time (a CI run saw 20 part rows for 16 photos). Python runs signal handlers in the main thread
-    only, so the handlers are swapped there for the block (a signal mask would not do: another thread
-    can take the signal); elsewhere this does nothing."""
+    with ``replay`` false: the run is stopping already). Used around a commit: a stop that landed after a
+    part's rename but before its rows left the buffer committed them a second time (a CI run saw 20 part
+    rows for 16 photos). Python runs signal handlers in the main thread only, so the handlers are swapped
+    there for the block (a signal mask would not do: another thread can take the signal); in any other
+    thread this does nothing."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
