@@ -178,6 +178,7 @@ def test_a_stop_that_an_engine_swallowed_still_ends_the_run_after_the_batch_in_h
     kept = sum(pq.read_table(p).num_rows for p in (tmp_path / "r.parquet.parts").glob("part-*"))
     assert kept == 2 and not out.exists()
 
+
 def test_a_stop_that_lands_while_a_part_is_renamed_into_place_commits_its_photos_once(tmp_path, monkeypatch):
     """CI once saw 20 part rows for 16 photos: the Ctrl+C came after a part's rename, before its rows
     left the buffer, and the stop committed them again. The stop now waits for the commit to end."""

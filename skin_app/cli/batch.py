@@ -95,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
         engine = functools.partial(batch_ray.ray_records, view=args.view, workers=args.workers,
                                    threads=args.threads, address=args.address)
     stop = StopRequest()
-    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    previous = {sig: signal.signal(sig, stop) for sig in batch.STOP_SIGNALS}
     parts = {"part_photos": args.part_photos} if args.part_photos else {}
     try:
         summary = batch.run_batch(photos, args.out, args.view, engine, version, stop_requested=lambda: stop.requested,

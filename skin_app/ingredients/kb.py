@@ -401,6 +401,14 @@ class KnowledgeBase:
         return known
 
     # -- full match -----------------------------------------------------------------------------
+    def forget_matches(self) -> None:
+        """Empties what earlier calls remembered about names (matches, lookups, known names), so the next
+        analysis does all its work again: what benchmarks and timing tests measure."""
+        with self._lock:
+            self._cache.clear()
+            self._lookups.clear()
+            self._known.clear()
+
     def match(self, name: str, fuzzy: bool = True, budget: FuzzyBudget | None = None) -> Match:
         """``budget``: once spent, a name gets only the cheap allergen "did you mean" (and is not cached)."""
         key = name if fuzzy else "\x00" + name
